@@ -1,0 +1,4 @@
+package io.gpuagent.nvml;
+
+public record EccMode(boolean current, boolean pending) {
+}

@@ -1,0 +1,160 @@
+package io.gpuagent.nvml;
+
+import java.util.List;
+
+/**
+ * One GPU (an {@code nvmlDevice_t}). Every getter is one NVML call (or a documented fallback chain) and
+ * throws {@link NvmlException}; use {@link NvmlException#notSupported()} to tell a missing capability
+ * from a failure, and {@link NvmlException#gpuLost()} for a GPU that fell off the bus.
+ * Unsigned C values that can exceed {@code Integer.MAX_VALUE} are returned as {@code long}.
+ */
+public interface GpuDevice {
+
+    /** The index this handle was opened with (not stable across reboots: key data by UUID). */
+    int index();
+
+    // identity
+    String name();
+
+    String uuid();
+
+    String serial();
+
+    int minorNumber();
+
+    PciInfo pciInfo();
+
+    /** {@code nvmlDeviceArchitecture_t}: HOPPER is 9. */
+    int architecture();
+
+    ComputeCapability computeCapability();
+
+    String vbiosVersion();
+
+    /** {@code nvmlBrandType_t}. */
+    int brand();
+
+    // memory
+    /** v2 with fallback to v1 when the symbol is missing or the driver rejects the version. */
+    MemoryInfo memoryInfo();
+
+    Bar1Memory bar1MemoryInfo();
+
+    // utilization
+    Utilization utilizationRates();
+
+    EngineUtilization encoderUtilization();
+
+    EngineUtilization decoderUtilization();
+
+    // temperature
+    /** GPU temperature, Celsius: {@code nvmlDeviceGetTemperatureV} with fallback to {@code nvmlDeviceGetTemperature}. */
+    int temperature();
+
+    int temperatureThreshold(TemperatureThreshold threshold);
+
+    // power
+    long powerUsageMw();
+
+    long powerLimitMw();
+
+    long powerDefaultLimitMw();
+
+    long enforcedPowerLimitMw();
+
+    PowerConstraints powerLimitConstraints();
+
+    /** Millijoules since the driver loaded. */
+    long totalEnergyMj();
+
+    // clocks
+    int clockMhz(ClockType type);
+
+    int maxClockMhz(ClockType type);
+
+    /** {@link ClockEventReasons} bits: EventReasons with fallback to ThrottleReasons. */
+    long clockEventReasons();
+
+    long supportedClockEventReasons();
+
+    /** 0 (max performance) .. 15, 32 unknown. */
+    int performanceState();
+
+    // fans
+    int fanCount();
+
+    /** Intended fan speed, percent of max (may exceed 100). */
+    int fanSpeedPercent(int fan);
+
+    // PCIe
+    /** KB/s over NVML's 20 ms window: a slow call. */
+    long pcieThroughputKBps(PcieCounter counter);
+
+    long pcieReplayCounter();
+
+    PcieLink pcieLink();
+
+    // ECC and memory health
+    EccMode eccMode();
+
+    long eccErrors(MemoryErrorType type, EccCounterType counter);
+
+    /** Retired page addresses for one cause (count protocol with growth loop). */
+    List<Long> retiredPages(RetirementCause cause);
+
+    boolean retiredPagesPending();
+
+    RemappedRows remappedRows();
+
+    // NVLink
+    /** Links are probed 0.. until INVALID_ARGUMENT/NOT_SUPPORTED; returns how many answered. */
+    int nvLinkCount();
+
+    boolean nvLinkActive(int link);
+
+    PciInfo nvLinkRemotePciInfo(int link);
+
+    long nvLinkErrorCounter(int link, NvLinkErrorCounter counter);
+
+    // processes
+    /** {@code _v3} with a growth loop on INSUFFICIENT_SIZE and the stride probe of nvml.md §3.14. */
+    List<ProcessInfo> computeProcesses();
+
+    List<ProcessInfo> graphicsProcesses();
+
+    // batched fields
+    /** One {@code nvmlDeviceGetFieldValues} call; check each entry's {@link FieldValue#ok()}. */
+    List<FieldValue> fieldValues(List<FieldRequest> fields);
+
+    /** The driver's recovery hint (field 230; NOT_SUPPORTED before 565 drivers). */
+    RecoveryAction recoveryAction();
+
+    // MIG and GPM
+    MigMode migMode();
+
+    boolean gpmSupported();
+
+    /** Allocates and fills a GPM sample; close it when done. Take two >= 100 ms apart. */
+    GpmSample gpmSample();
+
+    List<GpmMetricValue> gpmMetrics(GpmSample first, GpmSample second, int... metricIds);
+
+    // events
+    long supportedEventTypes();
+
+    // control (root on a real host)
+    boolean persistenceMode();
+
+    void setPersistenceMode(boolean enabled);
+
+    /** {@code _v2} with fallback to v1. */
+    void setPowerLimitMw(long milliwatts);
+
+    void resetApplicationsClocks();
+
+    void resetGpuLockedClocks();
+
+    void resetMemoryLockedClocks();
+
+    void clearEccErrorCounts(EccCounterType counter);
+}

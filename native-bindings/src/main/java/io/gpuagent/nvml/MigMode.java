@@ -1,0 +1,4 @@
+package io.gpuagent.nvml;
+
+public record MigMode(boolean current, boolean pending) {
+}

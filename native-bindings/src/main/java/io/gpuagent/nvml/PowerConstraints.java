@@ -1,0 +1,5 @@
+package io.gpuagent.nvml;
+
+/** Power-limit range the board accepts, milliwatts. */
+public record PowerConstraints(int minMw, int maxMw) {
+}

@@ -1,0 +1,5 @@
+package io.gpuagent.nvml;
+
+/** {@code nvmlUtilization_t}: percent of the last sample period. */
+public record Utilization(int gpu, int memory) {
+}
