@@ -116,6 +116,13 @@ public interface GpuDevice {
 
     long nvLinkErrorCounter(int link, NvLinkErrorCounter counter);
 
+    // topology
+    /**
+     * {@code nvmlDeviceGetTopologyCommonAncestor}: {@code nvmlGpuTopologyLevel_t} between this GPU and
+     * {@code other} (INTERNAL 0, SINGLE 10, MULTIPLE 20, HOSTBRIDGE 30, NODE 40, SYSTEM 50).
+     */
+    int topologyCommonAncestor(GpuDevice other);
+
     // processes
     /** {@code _v3} with a growth loop on INSUFFICIENT_SIZE and the stride probe of nvml.md §3.14. */
     List<ProcessInfo> computeProcesses();
