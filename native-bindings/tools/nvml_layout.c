@@ -1,0 +1,87 @@
+/*
+ * Prints sizeof/alignof/offsetof of every NVML struct the Java bindings lay out, in the format of
+ * shared/reference/data/layout_*.txt, as the C compiler computes them against a real nvml.h.
+ * The Java side (LayoutCheck) prints the same lines from its MemoryLayouts and compares.
+ * Build: cc -std=gnu11 -Wno-deprecated-declarations -I<dir with nvml.h> nvml_layout.c -o nvml_layout
+ * Structs newer than the header in hand are skipped by the #ifdefs on their version macros.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <nvml.h>
+
+#define S(T) printf("struct %s sizeof=%zu alignof=%zu\n", #T, sizeof(T), _Alignof(T))
+#define F(T, m) printf("   %-28s off=%zu size=%zu\n", #m, offsetof(T, m), sizeof(((T *)0)->m))
+
+int main(void) {
+    S(nvmlPciInfo_t);
+    F(nvmlPciInfo_t, busIdLegacy); F(nvmlPciInfo_t, domain); F(nvmlPciInfo_t, bus); F(nvmlPciInfo_t, device);
+    F(nvmlPciInfo_t, pciDeviceId); F(nvmlPciInfo_t, pciSubSystemId); F(nvmlPciInfo_t, busId);
+
+    S(nvmlMemory_t);
+    F(nvmlMemory_t, total); F(nvmlMemory_t, free); F(nvmlMemory_t, used);
+#ifdef nvmlMemory_v2
+    S(nvmlMemory_v2_t);
+    F(nvmlMemory_v2_t, version); F(nvmlMemory_v2_t, total); F(nvmlMemory_v2_t, reserved);
+    F(nvmlMemory_v2_t, free); F(nvmlMemory_v2_t, used);
+#endif
+    S(nvmlBAR1Memory_t);
+    F(nvmlBAR1Memory_t, bar1Total); F(nvmlBAR1Memory_t, bar1Free); F(nvmlBAR1Memory_t, bar1Used);
+
+    S(nvmlUtilization_t);
+    F(nvmlUtilization_t, gpu); F(nvmlUtilization_t, memory);
+
+    S(nvmlProcessInfo_v1_t);
+    F(nvmlProcessInfo_v1_t, pid); F(nvmlProcessInfo_v1_t, usedGpuMemory);
+    S(nvmlProcessInfo_t);
+    F(nvmlProcessInfo_t, pid); F(nvmlProcessInfo_t, usedGpuMemory);
+    F(nvmlProcessInfo_t, gpuInstanceId); F(nvmlProcessInfo_t, computeInstanceId);
+#ifdef nvmlProcessDetailList_v1
+    S(nvmlProcessDetail_v1_t);
+    F(nvmlProcessDetail_v1_t, pid); F(nvmlProcessDetail_v1_t, usedGpuMemory);
+    F(nvmlProcessDetail_v1_t, gpuInstanceId); F(nvmlProcessDetail_v1_t, computeInstanceId);
+    F(nvmlProcessDetail_v1_t, usedGpuCcProtectedMemory);
+#endif
+
+    S(nvmlValue_t);
+    F(nvmlValue_t, dVal); F(nvmlValue_t, uiVal); F(nvmlValue_t, ulVal); F(nvmlValue_t, ullVal); F(nvmlValue_t, sllVal);
+
+    S(nvmlFieldValue_t);
+    F(nvmlFieldValue_t, fieldId); F(nvmlFieldValue_t, scopeId); F(nvmlFieldValue_t, timestamp);
+    F(nvmlFieldValue_t, latencyUsec); F(nvmlFieldValue_t, valueType); F(nvmlFieldValue_t, nvmlReturn);
+    F(nvmlFieldValue_t, value);
+
+    S(nvmlEventData_t);
+    F(nvmlEventData_t, device); F(nvmlEventData_t, eventType); F(nvmlEventData_t, eventData);
+    F(nvmlEventData_t, gpuInstanceId); F(nvmlEventData_t, computeInstanceId);
+
+    S(nvmlGpmMetric_t);
+    F(nvmlGpmMetric_t, metricId); F(nvmlGpmMetric_t, nvmlReturn); F(nvmlGpmMetric_t, value);
+    F(nvmlGpmMetric_t, metricInfo); F(nvmlGpmMetric_t, metricInfo.shortName);
+    F(nvmlGpmMetric_t, metricInfo.longName); F(nvmlGpmMetric_t, metricInfo.unit);
+    S(nvmlGpmMetricsGet_t);
+    F(nvmlGpmMetricsGet_t, version); F(nvmlGpmMetricsGet_t, numMetrics); F(nvmlGpmMetricsGet_t, sample1);
+    F(nvmlGpmMetricsGet_t, sample2); F(nvmlGpmMetricsGet_t, metrics);
+    S(nvmlGpmSupport_t);
+    F(nvmlGpmSupport_t, version); F(nvmlGpmSupport_t, isSupportedDevice);
+
+#ifdef nvmlTemperature_v1
+    S(nvmlTemperature_v1_t);
+    F(nvmlTemperature_v1_t, version); F(nvmlTemperature_v1_t, sensorType); F(nvmlTemperature_v1_t, temperature);
+#endif
+#ifdef nvmlPowerValue_v2
+    S(nvmlPowerValue_v2_t);
+    F(nvmlPowerValue_v2_t, version); F(nvmlPowerValue_v2_t, powerScope); F(nvmlPowerValue_v2_t, powerValueMw);
+#endif
+    printf("version macro nvmlMemory_v2 = 0x%08X\n", (unsigned) nvmlMemory_v2);
+#ifdef nvmlTemperature_v1
+    printf("version macro nvmlTemperature_v1 = 0x%08X\n", (unsigned) nvmlTemperature_v1);
+#endif
+#ifdef nvmlPowerValue_v2
+    printf("version macro nvmlPowerValue_v2 = 0x%08X\n", (unsigned) nvmlPowerValue_v2);
+#endif
+#ifdef nvmlProcessDetailList_v1
+    printf("version macro nvmlProcessDetailList_v1 = 0x%08X\n", (unsigned) nvmlProcessDetailList_v1);
+#endif
+    printf("NVML_GPM_METRIC_MAX=%d\n", (int) NVML_GPM_METRIC_MAX);
+    return 0;
+}
