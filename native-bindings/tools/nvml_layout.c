@@ -30,6 +30,11 @@ int main(void) {
     S(nvmlUtilization_t);
     F(nvmlUtilization_t, gpu); F(nvmlUtilization_t, memory);
 
+    S(nvmlRowRemapperHistogramValues_t);
+    F(nvmlRowRemapperHistogramValues_t, max); F(nvmlRowRemapperHistogramValues_t, high);
+    F(nvmlRowRemapperHistogramValues_t, partial); F(nvmlRowRemapperHistogramValues_t, low);
+    F(nvmlRowRemapperHistogramValues_t, none);
+
     S(nvmlProcessInfo_v1_t);
     F(nvmlProcessInfo_v1_t, pid); F(nvmlProcessInfo_v1_t, usedGpuMemory);
     S(nvmlProcessInfo_t);

@@ -1,13 +1,274 @@
 package io.gpuagent.nvml.ffm;
 
-import io.gpuagent.nvml.Nvml;
+import static io.gpuagent.nvml.ffm.Native.check;
+import static io.gpuagent.nvml.ffm.Native.rethrow;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 
-/** Placeholder until the FFM implementation lands (replaced in the bindings commit). */
-public final class FfmNvml {
-    private FfmNvml() {
+import io.gpuagent.nvml.EventSet;
+import io.gpuagent.nvml.GpuDevice;
+import io.gpuagent.nvml.Nvml;
+import io.gpuagent.nvml.NvmlException;
+import io.gpuagent.nvml.NvmlReturn;
+import io.gpuagent.nvml.PciInfo;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** {@link Nvml} over one dlopened {@code libnvidia-ml.so.1} (or the fake). */
+public final class FfmNvml implements Nvml {
+
+    /** {@code nvmlDetachGpuState_t} REMOVE and {@code nvmlPcieLinkState_t} KEEP. */
+    private static final int DETACH_GPU_REMOVE = 1;
+    private static final int PCIE_LINK_KEEP = 0;
+
+    final Functions fn;
+    private final String library;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    // Callers compare devices by identity, and events name the firing GPU by its handle address.
+    private final ConcurrentMap<Integer, FfmGpuDevice> byIndex = new ConcurrentHashMap<>();
+    private final ConcurrentMap<Long, FfmGpuDevice> byAddress = new ConcurrentHashMap<>();
+
+    private FfmNvml(String library, Functions fn) {
+        this.library = library;
+        this.fn = fn;
     }
 
+    /** See {@link Nvml#open(String)}. */
     public static Nvml open(String library) {
-        throw new UnsupportedOperationException("FFM bindings not written yet");
+        Functions fn = new Functions(NvmlLibrary.open(library));
+        int rc;
+        try {
+            rc = (int) fn.system.nvmlInit_v2.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (rc != Native.SUCCESS) {
+            // A failed init holds no reference count: there is nothing to shut down.
+            String hint = rc == NvmlReturn.DRIVER_NOT_LOADED.code() ? "; is the NVIDIA kernel module loaded?"
+                    : rc == NvmlReturn.LIB_RM_VERSION_MISMATCH.code() ? "; driver upgraded without a reboot?" : "";
+            throw new NvmlException(rc, "nvmlInit_v2", library + hint);
+        }
+        return new FfmNvml(library, fn);
+    }
+
+    /** Throws UNINITIALIZED after {@link #close()}, as the driver would once its last reference is gone. */
+    void ensureOpen(String function) {
+        if (closed.get()) {
+            throw new NvmlException(Native.UNINITIALIZED, function, "this Nvml was closed");
+        }
+    }
+
+    @Override
+    public String driverVersion() {
+        return systemString("nvmlSystemGetDriverVersion", fn.system.nvmlSystemGetDriverVersion);
+    }
+
+    @Override
+    public String nvmlVersion() {
+        return systemString("nvmlSystemGetNVMLVersion", fn.system.nvmlSystemGetNVMLVersion);
+    }
+
+    private String systemString(String function, MethodHandle h) {
+        ensureOpen(function);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(Native.SYSTEM_VERSION_SIZE);
+            check((int) h.invokeExact(buffer, Native.SYSTEM_VERSION_SIZE), function);
+            return Native.string(buffer);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public int cudaDriverVersion() {
+        boolean v2 = fn.system.nvmlSystemGetCudaDriverVersion_v2 != null;
+        MethodHandle h = v2 ? fn.system.nvmlSystemGetCudaDriverVersion_v2 : fn.system.nvmlSystemGetCudaDriverVersion;
+        String function = v2 ? "nvmlSystemGetCudaDriverVersion_v2" : "nvmlSystemGetCudaDriverVersion";
+        ensureOpen(function);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(JAVA_INT);
+            check((int) h.invokeExact(out), function);
+            return out.get(JAVA_INT, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public int deviceCount() {
+        ensureOpen("nvmlDeviceGetCount_v2");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(JAVA_INT);
+            check((int) fn.system.nvmlDeviceGetCount_v2.invokeExact(out), "nvmlDeviceGetCount_v2");
+            return out.get(JAVA_INT, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public GpuDevice device(int index) {
+        ensureOpen("nvmlDeviceGetHandleByIndex_v2");
+        FfmGpuDevice cached = byIndex.get(index);
+        if (cached != null) {
+            return cached;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check((int) fn.system.nvmlDeviceGetHandleByIndex_v2.invokeExact(index, out), "nvmlDeviceGetHandleByIndex_v2");
+            return adopt(index, out.get(ADDRESS, 0));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public GpuDevice deviceByUuid(String uuid) {
+        return deviceBy("nvmlDeviceGetHandleByUUID", fn.system.nvmlDeviceGetHandleByUUID, uuid);
+    }
+
+    @Override
+    public GpuDevice deviceByPciBusId(String pciBusId) {
+        return deviceBy("nvmlDeviceGetHandleByPciBusId_v2", fn.system.nvmlDeviceGetHandleByPciBusId_v2, pciBusId);
+    }
+
+    private GpuDevice deviceBy(String function, MethodHandle h, String key) {
+        ensureOpen(function);
+        MemorySegment handle;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check((int) h.invokeExact(arena.allocateFrom(key), out), function);
+            handle = out.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        FfmGpuDevice known = byAddress.get(handle.address());
+        if (known != null) {
+            return known;
+        }
+        int index = FfmGpuDevice.indexOf(this, handle);
+        FfmGpuDevice atIndex = byIndex.get(index);
+        if (atIndex != null && atIndex.handle().address() != handle.address()) {
+            // A MIG device handle reports its parent's index: keep it out of the per-index cache.
+            FfmGpuDevice mig = new FfmGpuDevice(this, index, handle);
+            FfmGpuDevice raced = byAddress.putIfAbsent(handle.address(), mig);
+            return raced != null ? raced : mig;
+        }
+        return adopt(index, handle);
+    }
+
+    private FfmGpuDevice adopt(int index, MemorySegment handle) {
+        FfmGpuDevice device = byIndex.computeIfAbsent(index, i -> new FfmGpuDevice(this, i, handle));
+        byAddress.putIfAbsent(device.handle().address(), device);
+        return device;
+    }
+
+    /** The device we opened with this handle address, or null (a handle this Nvml never returned). */
+    FfmGpuDevice deviceAt(long address) {
+        return byAddress.get(address);
+    }
+
+    @Override
+    public List<GpuDevice> devices() {
+        int count = deviceCount();
+        List<GpuDevice> devices = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            try {
+                devices.add(device(i));
+            } catch (NvmlException e) {
+                if (!e.noPermission()) {
+                    throw e;
+                }
+            }
+        }
+        return List.copyOf(devices);
+    }
+
+    @Override
+    public EventSet createEventSet() {
+        ensureOpen("nvmlEventSetCreate");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check((int) fn.events.nvmlEventSetCreate.invokeExact(out), "nvmlEventSetCreate");
+            return new FfmEventSet(this, out.get(ADDRESS, 0));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Works before init and after shutdown: the strings are static in the library, which stays loaded. */
+    @Override
+    public String errorString(int code) {
+        MemorySegment text;
+        try {
+            text = (MemorySegment) fn.system.nvmlErrorString.invokeExact(code);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        return text.equals(MemorySegment.NULL) ? NvmlReturn.of(code).name() : Native.string(text.reinterpret(256));
+    }
+
+    @Override
+    public boolean drainState(PciInfo pci) {
+        ensureOpen("nvmlDeviceQueryDrainState");
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(JAVA_INT);
+            check((int) fn.control.nvmlDeviceQueryDrainState.invokeExact(FfmGpuDevice.pciInfo(arena, pci), out),
+                    "nvmlDeviceQueryDrainState");
+            return out.get(JAVA_INT, 0) != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public void modifyDrainState(PciInfo pci, boolean drain) {
+        ensureOpen("nvmlDeviceModifyDrainState");
+        try (Arena arena = Arena.ofConfined()) {
+            check((int) fn.control.nvmlDeviceModifyDrainState.invokeExact(FfmGpuDevice.pciInfo(arena, pci), drain ? 1 : 0),
+                    "nvmlDeviceModifyDrainState");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public void removeGpu(PciInfo pci) {
+        ensureOpen("nvmlDeviceRemoveGpu_v2");
+        try (Arena arena = Arena.ofConfined()) {
+            check((int) fn.control.nvmlDeviceRemoveGpu_v2.invokeExact(FfmGpuDevice.pciInfo(arena, pci),
+                    DETACH_GPU_REMOVE, PCIE_LINK_KEEP), "nvmlDeviceRemoveGpu_v2");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        // Indices and handles change after a removal (nvml.md §3.22): look them up afresh.
+        byIndex.clear();
+        byAddress.clear();
+    }
+
+    /** {@code nvmlShutdown} once; later calls do nothing. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        int rc;
+        try {
+            rc = (int) fn.system.nvmlShutdown.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        check(rc, "nvmlShutdown");
+    }
+
+    @Override
+    public String toString() {
+        return "Nvml[" + library + (closed.get() ? ", closed]" : "]");
     }
 }

@@ -1,0 +1,471 @@
+/*
+ * Fake NVML: per-device queries (identity, memory, utilization, thermals, power, clocks, fans, PCIe,
+ * ECC, NVLink, topology, processes, MIG mode). Each one reads the published scenario under the read
+ * lock taken by DEVICE_BEGIN; the values and their meaning are in native-bindings/README.md.
+ */
+#include <string.h>
+
+#include "fake_internal.h"
+
+#define MIB (1024ULL * 1024ULL)
+
+/* A getter with one out-parameter and no other arguments. */
+#define SCALAR_GETTER(fn, T, expr)                      \
+    API nvmlReturn_t fn(nvmlDevice_t device, T *out) {  \
+        DEVICE_BEGIN(fn, device, 0);                    \
+        if (!out)                                       \
+            DONE(NVML_ERROR_INVALID_ARGUMENT);          \
+        *out = (expr);                                  \
+        DONE(NVML_SUCCESS);                             \
+    }
+
+#define STRING_GETTER(fn, member)                                               \
+    API nvmlReturn_t fn(nvmlDevice_t device, char *buf, unsigned int length) {  \
+        DEVICE_BEGIN(fn, device, 0);                                            \
+        DONE(fake_copy_string(buf, length, G->member));                         \
+    }
+
+/* ---- identity ------------------------------------------------------------------------------------ */
+
+STRING_GETTER(nvmlDeviceGetName, name)
+STRING_GETTER(nvmlDeviceGetUUID, uuid)
+STRING_GETTER(nvmlDeviceGetSerial, serial)
+STRING_GETTER(nvmlDeviceGetVbiosVersion, vbios)
+SCALAR_GETTER(nvmlDeviceGetMinorNumber, unsigned int, G->minor)
+SCALAR_GETTER(nvmlDeviceGetArchitecture, nvmlDeviceArchitecture_t, G->architecture)
+SCALAR_GETTER(nvmlDeviceGetBrand, nvmlBrandType_t, G->brand)
+
+API nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci) {
+    DEVICE_BEGIN(nvmlDeviceGetPciInfo_v3, device, 0);
+    if (!pci)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    fake_fill_pci(pci, &G->pci, G->pci_device_id, G->pci_subsystem_id);
+    DONE(NVML_SUCCESS);
+}
+
+API nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t device, int *major, int *minor) {
+    DEVICE_BEGIN(nvmlDeviceGetCudaComputeCapability, device, 0);
+    if (!major || !minor)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    *major = G->cc_major;
+    *minor = G->cc_minor;
+    DONE(NVML_SUCCESS);
+}
+
+/* ---- memory -------------------------------------------------------------------------------------- */
+
+static unsigned long long minus(unsigned long long a, unsigned long long b) {
+    return a > b ? a - b : 0;
+}
+
+API nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory) {
+    DEVICE_BEGIN(nvmlDeviceGetMemoryInfo_v2, device, 0);
+    if (!memory)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (memory->version != nvmlMemory_v2)
+        DONE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
+    memory->total = G->memory_total_mib * MIB;
+    memory->reserved = G->memory_reserved_mib * MIB;
+    memory->used = G->memory_used_mib * MIB;
+    memory->free = minus(memory->total, memory->reserved + memory->used);
+    DONE(NVML_SUCCESS);
+}
+
+/* v1 has no `reserved`: the driver counts it as used, so free agrees with v2. */
+API nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory) {
+    DEVICE_BEGIN(nvmlDeviceGetMemoryInfo, device, 0);
+    if (!memory)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    memory->total = G->memory_total_mib * MIB;
+    memory->used = (G->memory_used_mib + G->memory_reserved_mib) * MIB;
+    memory->free = minus(memory->total, memory->used);
+    DONE(NVML_SUCCESS);
+}
+
+API nvmlReturn_t nvmlDeviceGetBAR1MemoryInfo(nvmlDevice_t device, nvmlBAR1Memory_t *bar1Memory) {
+    DEVICE_BEGIN(nvmlDeviceGetBAR1MemoryInfo, device, 0);
+    if (!bar1Memory)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    bar1Memory->bar1Total = G->bar1_total_mib * MIB;
+    bar1Memory->bar1Used = G->bar1_used_mib * MIB;
+    bar1Memory->bar1Free = minus(bar1Memory->bar1Total, bar1Memory->bar1Used);
+    DONE(NVML_SUCCESS);
+}
+
+/* ---- utilization --------------------------------------------------------------------------------- */
+
+API nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_t *utilization) {
+    DEVICE_BEGIN(nvmlDeviceGetUtilizationRates, device, 0);
+    if (!utilization)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (G->mig_mode)
+        DONE(NVML_ERROR_NOT_SUPPORTED); /* as on a real GPU in MIG mode (nvml.md section 3.4) */
+    utilization->gpu = G->util_gpu;
+    utilization->memory = G->util_mem;
+    DONE(NVML_SUCCESS);
+}
+
+#define SAMPLING_PERIOD_US 167000
+
+API nvmlReturn_t nvmlDeviceGetEncoderUtilization(nvmlDevice_t device, unsigned int *utilization,
+                                                 unsigned int *samplingPeriodUs) {
+    DEVICE_BEGIN(nvmlDeviceGetEncoderUtilization, device, 0);
+    if (!utilization || !samplingPeriodUs)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    *utilization = G->util_enc;
+    *samplingPeriodUs = SAMPLING_PERIOD_US;
+    DONE(NVML_SUCCESS);
+}
+
+API nvmlReturn_t nvmlDeviceGetDecoderUtilization(nvmlDevice_t device, unsigned int *utilization,
+                                                 unsigned int *samplingPeriodUs) {
+    DEVICE_BEGIN(nvmlDeviceGetDecoderUtilization, device, 0);
+    if (!utilization || !samplingPeriodUs)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    *utilization = G->util_dec;
+    *samplingPeriodUs = SAMPLING_PERIOD_US;
+    DONE(NVML_SUCCESS);
+}
+
+/* ---- temperature --------------------------------------------------------------------------------- */
+
+#ifndef FAKE_DRIVER_535 /* 565+ only: the 535 build tests the fallback to nvmlDeviceGetTemperature */
+API nvmlReturn_t nvmlDeviceGetTemperatureV(nvmlDevice_t device, nvmlTemperature_t *temperature) {
+    DEVICE_BEGIN(nvmlDeviceGetTemperatureV, device, 0);
+    if (!temperature)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (temperature->version != nvmlTemperature_v1)
+        DONE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
+    if (temperature->sensorType != 0)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    temperature->temperature = G->temp;
+    DONE(NVML_SUCCESS);
+}
+#endif
+
+API nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t device, nvmlTemperatureSensors_t sensorType,
+                                          unsigned int *temp) {
+    DEVICE_BEGIN(nvmlDeviceGetTemperature, device, 0);
+    if (!temp || sensorType != 0)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    *temp = (unsigned int) G->temp;
+    DONE(NVML_SUCCESS);
+}
+
+API nvmlReturn_t nvmlDeviceGetTemperatureThreshold(nvmlDevice_t device, nvmlTemperatureThresholds_t thresholdType,
+                                                   unsigned int *temp) {
+    DEVICE_BEGIN(nvmlDeviceGetTemperatureThreshold, device, 0);
+    if (!temp)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    switch (thresholdType) {
+    case 0: *temp = G->temp_shutdown; break;
+    case 1: *temp = G->temp_slowdown; break;
+    case 2: *temp = G->temp_mem_max; break;
+    case 3: *temp = G->temp_gpu_max; break;
+    case 4: case 5: case 6: case 7: DONE(NVML_ERROR_NOT_SUPPORTED); /* acoustic / GPS: not on an H100 */
+    default: DONE(NVML_ERROR_INVALID_ARGUMENT);
+    }
+    DONE(NVML_SUCCESS);
+}
+
+/* ---- power --------------------------------------------------------------------------------------- */
+
+SCALAR_GETTER(nvmlDeviceGetPowerUsage, unsigned int, G->power_mw)
+SCALAR_GETTER(nvmlDeviceGetPowerManagementLimit, unsigned int, fake_power_limit(&c_))
+SCALAR_GETTER(nvmlDeviceGetPowerManagementDefaultLimit, unsigned int, G->power_default_limit_mw)
+SCALAR_GETTER(nvmlDeviceGetEnforcedPowerLimit, unsigned int, fake_enforced_limit(&c_))
+SCALAR_GETTER(nvmlDeviceGetTotalEnergyConsumption, unsigned long long, fake_energy_mj(&c_))
+
+API nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device, unsigned int *minLimit,
+                                                              unsigned int *maxLimit) {
+    DEVICE_BEGIN(nvmlDeviceGetPowerManagementLimitConstraints, device, 0);
+    if (!minLimit || !maxLimit)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    *minLimit = G->power_min_limit_mw;
+    *maxLimit = G->power_max_limit_mw;
+    DONE(NVML_SUCCESS);
+}
+
+/* ---- clocks -------------------------------------------------------------------------------------- */
+
+API nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t device, nvmlClockType_t type, unsigned int *clock) {
+    DEVICE_BEGIN(nvmlDeviceGetClockInfo, device, 0);
+    if (!clock || type >= CLK_COUNT)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    *clock = G->clock[type];
+    DONE(NVML_SUCCESS);
+}
+
+API nvmlReturn_t nvmlDeviceGetMaxClockInfo(nvmlDevice_t device, nvmlClockType_t type, unsigned int *clock) {
+    DEVICE_BEGIN(nvmlDeviceGetMaxClockInfo, device, 0);
+    if (!clock || type >= CLK_COUNT)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    *clock = G->max_clock[type];
+    DONE(NVML_SUCCESS);
+}
+
+SCALAR_GETTER(nvmlDeviceGetCurrentClocksEventReasons, unsigned long long, G->clock_event_reasons)
+SCALAR_GETTER(nvmlDeviceGetCurrentClocksThrottleReasons, unsigned long long, G->clock_event_reasons)
+SCALAR_GETTER(nvmlDeviceGetSupportedClocksEventReasons, unsigned long long, G->supported_clock_event_reasons)
+SCALAR_GETTER(nvmlDeviceGetSupportedClocksThrottleReasons, unsigned long long, G->supported_clock_event_reasons)
+SCALAR_GETTER(nvmlDeviceGetPerformanceState, nvmlPstates_t, G->pstate)
+
+/* ---- fans ---------------------------------------------------------------------------------------- */
+
+/* The header: NOT_SUPPORTED "if the device does not have a fan" (SXM boards). */
+API nvmlReturn_t nvmlDeviceGetNumFans(nvmlDevice_t device, unsigned int *numFans) {
+    DEVICE_BEGIN(nvmlDeviceGetNumFans, device, 0);
+    if (!numFans)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (G->fans == 0)
+        DONE(NVML_ERROR_NOT_SUPPORTED);
+    *numFans = G->fans;
+    DONE(NVML_SUCCESS);
+}
+
+API nvmlReturn_t nvmlDeviceGetFanSpeed_v2(nvmlDevice_t device, unsigned int fan, unsigned int *speed) {
+    DEVICE_BEGIN(nvmlDeviceGetFanSpeed_v2, device, 0);
+    if (G->fans == 0)
+        DONE(NVML_ERROR_NOT_SUPPORTED);
+    if (!speed || fan >= G->fans)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    *speed = G->fan_speed;
+    DONE(NVML_SUCCESS);
+}
+
+/* ---- PCIe ---------------------------------------------------------------------------------------- */
+
+API nvmlReturn_t nvmlDeviceGetPcieThroughput(nvmlDevice_t device, nvmlPcieUtilCounter_t counter, unsigned int *value) {
+    DEVICE_BEGIN(nvmlDeviceGetPcieThroughput, device, 0);
+    if (!value || counter > 1)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    *value = counter == 0 ? G->pcie_tx_kbps : G->pcie_rx_kbps;
+    DONE(NVML_SUCCESS);
+}
+
+SCALAR_GETTER(nvmlDeviceGetPcieReplayCounter, unsigned int, G->pcie_replay)
+SCALAR_GETTER(nvmlDeviceGetCurrPcieLinkGeneration, unsigned int, G->pcie_gen)
+SCALAR_GETTER(nvmlDeviceGetCurrPcieLinkWidth, unsigned int, G->pcie_width)
+SCALAR_GETTER(nvmlDeviceGetMaxPcieLinkGeneration, unsigned int, G->pcie_gen_max)
+SCALAR_GETTER(nvmlDeviceGetMaxPcieLinkWidth, unsigned int, G->pcie_width_max)
+
+/* ---- ECC and memory health ----------------------------------------------------------------------- */
+
+API nvmlReturn_t nvmlDeviceGetEccMode(nvmlDevice_t device, nvmlEnableState_t *current, nvmlEnableState_t *pending) {
+    DEVICE_BEGIN(nvmlDeviceGetEccMode, device, 0);
+    if (!current || !pending)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    *current = G->ecc_mode;
+    *pending = G->ecc_pending;
+    DONE(NVML_SUCCESS);
+}
+
+API nvmlReturn_t nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, nvmlMemoryErrorType_t errorType,
+                                             nvmlEccCounterType_t counterType, unsigned long long *eccCounts) {
+    DEVICE_BEGIN(nvmlDeviceGetTotalEccErrors, device, 0);
+    if (!eccCounts || errorType > 1 || counterType > 1)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (!G->ecc_mode)
+        DONE(NVML_ERROR_NOT_SUPPORTED); /* counts need ECC enabled (nvml.md section 3.11) */
+    /* ECC_SBE_VOL, ECC_DBE_VOL, ECC_SBE_AGG, ECC_DBE_AGG */
+    *eccCounts = fake_ecc(&c_, (int) (counterType * 2 + errorType));
+    DONE(NVML_SUCCESS);
+}
+
+API nvmlReturn_t nvmlDeviceClearEccErrorCounts(nvmlDevice_t device, nvmlEccCounterType_t counterType) {
+    DEVICE_BEGIN(nvmlDeviceClearEccErrorCounts, device, 1);
+    if (counterType > 1)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (!G->ecc_mode)
+        DONE(NVML_ERROR_NOT_SUPPORTED);
+    c_.live->ecc_cleared[counterType * 2] = 1;
+    c_.live->ecc_cleared[counterType * 2 + 1] = 1;
+    DONE(NVML_SUCCESS);
+}
+
+/* Synthetic but stable page addresses: a real one is a frame-buffer page, 4 KiB aligned. */
+static nvmlReturn_t retired_pages(call_ctx *c, nvmlPageRetirementCause_t cause, unsigned int *pageCount,
+                                  unsigned long long *addresses, unsigned long long *timestamps, int with_ts) {
+    if (!pageCount || cause > 1)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    unsigned int n = cause == 0 ? c->g->retired_sbe : c->g->retired_dbe;
+    if (n == 0) {
+        *pageCount = 0;
+        return NVML_SUCCESS;
+    }
+    if (*pageCount < n || !addresses || (with_ts && !timestamps)) {
+        *pageCount = n;
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    }
+    for (unsigned int i = 0; i < n; i++) {
+        addresses[i] = 0x7f000000ULL + ((unsigned long long) cause << 24) + (unsigned long long) i * 0x1000ULL;
+        if (with_ts)
+            timestamps[i] = 1700000000ULL + i; /* seconds since the epoch, fixed so repeated reads agree */
+    }
+    *pageCount = n;
+    return NVML_SUCCESS;
+}
+
+API nvmlReturn_t nvmlDeviceGetRetiredPages(nvmlDevice_t device, nvmlPageRetirementCause_t cause,
+                                           unsigned int *pageCount, unsigned long long *addresses) {
+    DEVICE_BEGIN(nvmlDeviceGetRetiredPages, device, 0);
+    DONE(retired_pages(&c_, cause, pageCount, addresses, NULL, 0));
+}
+
+API nvmlReturn_t nvmlDeviceGetRetiredPages_v2(nvmlDevice_t device, nvmlPageRetirementCause_t cause,
+                                              unsigned int *pageCount, unsigned long long *addresses,
+                                              unsigned long long *timestamps) {
+    DEVICE_BEGIN(nvmlDeviceGetRetiredPages_v2, device, 0);
+    DONE(retired_pages(&c_, cause, pageCount, addresses, timestamps, 1));
+}
+
+SCALAR_GETTER(nvmlDeviceGetRetiredPagesPendingStatus, nvmlEnableState_t, G->retired_pending)
+
+API nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned int *corrRows, unsigned int *uncRows,
+                                           unsigned int *isPending, unsigned int *failureOccurred) {
+    DEVICE_BEGIN(nvmlDeviceGetRemappedRows, device, 0);
+    if (!corrRows || !uncRows || !isPending || !failureOccurred)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (G->mig_mode)
+        DONE(NVML_ERROR_NOT_SUPPORTED); /* as on a real GPU in MIG mode (nvml.md section 3.12) */
+    *corrRows = G->remap_correctable;
+    *uncRows = G->remap_uncorrectable;
+    *isPending = G->remap_pending;
+    *failureOccurred = G->remap_failure;
+    DONE(NVML_SUCCESS);
+}
+
+/* ---- NVLink -------------------------------------------------------------------------------------- */
+
+#define NVSWITCH_PCI_DEVICE_ID 0x22A310DE
+
+API nvmlReturn_t nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned int link, nvmlEnableState_t *isActive) {
+    DEVICE_BEGIN(nvmlDeviceGetNvLinkState, device, 0);
+    if (!isActive || link >= G->nvlinks)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    *isActive = G->link[link].active;
+    DONE(NVML_SUCCESS);
+}
+
+API nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(nvmlDevice_t device, unsigned int link, nvmlPciInfo_t *pci) {
+    DEVICE_BEGIN(nvmlDeviceGetNvLinkRemotePciInfo_v2, device, 0);
+    if (!pci || link >= G->nvlinks)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    fake_fill_pci(pci, &G->link[link].remote, NVSWITCH_PCI_DEVICE_ID, 0);
+    DONE(NVML_SUCCESS);
+}
+
+API nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(nvmlDevice_t device, unsigned int link,
+                                                 nvmlNvLinkErrorCounter_t counter, unsigned long long *counterValue) {
+    DEVICE_BEGIN(nvmlDeviceGetNvLinkErrorCounter, device, 0);
+    if (!counterValue || link >= G->nvlinks)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    const fake_link *l = &G->link[link];
+    switch (counter) {
+    case 0: *counterValue = l->replay; break;
+    case 1: *counterValue = l->recovery; break;
+    case 2: *counterValue = l->crc_flit; break;
+    case 3: *counterValue = l->crc_data; break;
+    case 4: *counterValue = l->ecc_data; break;
+    default: DONE(NVML_ERROR_INVALID_ARGUMENT);
+    }
+    DONE(NVML_SUCCESS);
+}
+
+/* ---- topology ------------------------------------------------------------------------------------ */
+
+API nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t device1, nvmlDevice_t device2,
+                                                     nvmlGpuTopologyLevel_t *pathInfo) {
+    DEVICE_BEGIN(nvmlDeviceGetTopologyCommonAncestor, device1, 0);
+    int other = fake_slot_of(device2);
+    if (!pathInfo || other < 0)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (!fake_slot_present(c_.s, (unsigned int) other) || c_.s->gpu[other].lost)
+        DONE(NVML_ERROR_GPU_IS_LOST);
+    unsigned int a = c_.slot, b = (unsigned int) other;
+    short level = c_.s->topology[a][b];
+    if (level < 0) /* INTERNAL, MULTIPLE (same PCIe switch tree of four), SYSTEM */
+        level = a == b ? 0 : a / 4 == b / 4 ? 20 : 50;
+    *pathInfo = (nvmlGpuTopologyLevel_t) level;
+    DONE(NVML_SUCCESS);
+}
+
+/* ---- processes ----------------------------------------------------------------------------------- */
+
+/* Writes `stride` bytes per entry: a prefix of the 32-byte nvmlProcessDetail_v1_t, which is exactly the
+ * 16-byte v1, the 24-byte v2/v3 and the 32-byte 535.43-535.86 layouts. */
+static nvmlReturn_t write_processes(const fake_proc *p, unsigned int n, unsigned int *count, void *infos,
+                                    unsigned int stride) {
+    if (!count)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    if (n == 0) {
+        *count = 0;
+        return NVML_SUCCESS;
+    }
+    if (*count < n || !infos) {
+        *count = n;
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    }
+    for (unsigned int i = 0; i < n; i++) {
+        nvmlProcessDetail_v1_t d;
+        memset(&d, 0, sizeof(d));
+        d.pid = p[i].pid;
+        d.usedGpuMemory = p[i].used_mib * MIB;
+        d.gpuInstanceId = 0xFFFFFFFFu; /* not MIG-attributed */
+        d.computeInstanceId = 0xFFFFFFFFu;
+        memcpy((char *) infos + (size_t) i * stride, &d, stride);
+    }
+    *count = n;
+    return NVML_SUCCESS;
+}
+
+API nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount,
+                                                         nvmlProcessInfo_t *infos) {
+    DEVICE_BEGIN(nvmlDeviceGetComputeRunningProcesses_v3, device, 0);
+    DONE(write_processes(G->compute.p, G->compute.count, infoCount, infos, c_.s->process_stride));
+}
+
+API nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount,
+                                                          nvmlProcessInfo_t *infos) {
+    DEVICE_BEGIN(nvmlDeviceGetGraphicsRunningProcesses_v3, device, 0);
+    DONE(write_processes(G->graphics.p, G->graphics.count, infoCount, infos, c_.s->process_stride));
+}
+
+API nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(nvmlDevice_t device, nvmlProcessDetailList_t *plist) {
+    DEVICE_BEGIN(nvmlDeviceGetRunningProcessDetailList, device, 0);
+    if (!plist)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (plist->version != nvmlProcessDetailList_v1)
+        DONE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
+    fake_proc all[2 * FAKE_MAX_PROCS];
+    unsigned int n = 0;
+    switch (plist->mode) {
+    case 0: /* compute */
+    case 3: /* all */
+        memcpy(all, G->compute.p, G->compute.count * sizeof(fake_proc));
+        n = G->compute.count;
+        if (plist->mode == 0)
+            break;
+        /* fall through */
+    case 1: /* graphics */
+        memcpy(all + n, G->graphics.p, G->graphics.count * sizeof(fake_proc));
+        n += G->graphics.count;
+        break;
+    case 2: /* MPS: the fake runs no MPS server */
+        break;
+    default:
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    }
+    DONE(write_processes(all, n, &plist->numProcArrayEntries, plist->procArray, sizeof(nvmlProcessDetail_v1_t)));
+}
+
+/* ---- MIG ----------------------------------------------------------------------------------------- */
+
+API nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *currentMode, unsigned int *pendingMode) {
+    DEVICE_BEGIN(nvmlDeviceGetMigMode, device, 0);
+    if (!currentMode || !pendingMode)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    *currentMode = G->mig_mode;
+    *pendingMode = G->mig_pending;
+    DONE(NVML_SUCCESS);
+}

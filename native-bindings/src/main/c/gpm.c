@@ -1,0 +1,184 @@
+/*
+ * Fake NVML: GPM (GPU Performance Monitoring). A sample records which GPU it was taken on and that GPU's
+ * gpm.<id> values at that moment; nvmlGpmMetricsGet reports the second sample's values (the fake's
+ * counters do not move, so "the rate over the interval" is just the configured value).
+ * Samples live in a registry so a bogus or freed handle is rejected instead of dereferenced.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_internal.h"
+
+struct nvmlGpmSample_st {
+    struct nvmlGpmSample_st *next;
+    int taken;
+    unsigned int slot;
+    double value[NVML_GPM_METRIC_MAX];
+    unsigned char set[NVML_GPM_METRIC_MAX];
+};
+
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct nvmlGpmSample_st *g_samples;
+
+static struct nvmlGpmSample_st *find_sample(nvmlGpmSample_t sample) {
+    for (struct nvmlGpmSample_st *s = g_samples; s; s = s->next)
+        if (s == sample)
+            return s;
+    return NULL;
+}
+
+void fake_gpm_shutdown(void) {
+    pthread_mutex_lock(&g_mu);
+    while (g_samples) {
+        struct nvmlGpmSample_st *s = g_samples;
+        g_samples = s->next;
+        free(s);
+    }
+    pthread_mutex_unlock(&g_mu);
+}
+
+/* metricInfo for the ids an agent is likely to ask for; others get NULL, which NVML allows. */
+static const struct {
+    unsigned int id;
+    const char *short_name, *long_name, *unit;
+} metric_info[] = {
+    {1, "gr_util", "graphics engine utilization", "%"},
+    {2, "sm_util", "SM utilization", "%"},
+    {3, "sm_occupancy", "SM occupancy", "%"},
+    {4, "integer_util", "integer pipe utilization", "%"},
+    {5, "any_tensor_util", "any tensor pipe utilization", "%"},
+    {6, "dfma_tensor_util", "DFMA tensor pipe utilization", "%"},
+    {7, "hmma_tensor_util", "HMMA tensor pipe utilization", "%"},
+    {8, "dmma_tensor_util", "DMMA tensor pipe utilization", "%"},
+    {9, "imma_tensor_util", "IMMA tensor pipe utilization", "%"},
+    {10, "dram_bw_util", "DRAM bandwidth utilization", "%"},
+    {11, "fp64_util", "FP64 pipe utilization", "%"},
+    {12, "fp32_util", "FP32 pipe utilization", "%"},
+    {13, "fp16_util", "FP16 pipe utilization", "%"},
+    {20, "pcie_tx", "PCIe transmit rate", "MiB/s"},
+    {21, "pcie_rx", "PCIe receive rate", "MiB/s"},
+    {60, "nvlink_rx", "NVLink total receive rate", "MiB/s"},
+    {61, "nvlink_tx", "NVLink total transmit rate", "MiB/s"},
+};
+
+static void fill_info(nvmlGpmMetric_t *m) {
+    m->metricInfo.shortName = m->metricInfo.longName = m->metricInfo.unit = NULL;
+    for (size_t i = 0; i < sizeof(metric_info) / sizeof(metric_info[0]); i++)
+        if (metric_info[i].id == m->metricId) {
+            m->metricInfo.shortName = (char *) metric_info[i].short_name;
+            m->metricInfo.longName = (char *) metric_info[i].long_name;
+            m->metricInfo.unit = (char *) metric_info[i].unit;
+        }
+}
+
+API nvmlReturn_t nvmlGpmQueryDeviceSupport(nvmlDevice_t device, nvmlGpmSupport_t *gpmSupport) {
+    DEVICE_BEGIN(nvmlGpmQueryDeviceSupport, device, 0);
+    if (!gpmSupport)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (gpmSupport->version != NVML_GPM_SUPPORT_VERSION)
+        DONE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
+    gpmSupport->isSupportedDevice = G->gpm_supported;
+    DONE(NVML_SUCCESS);
+}
+
+static nvmlReturn_t global_checks(fake_fn fn) {
+    call_ctx c;
+    nvmlReturn_t rc = fake_enter(&c, 0);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    rc = fake_knobs(&c, fn, -1, 0);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    return fake_leave(&c, NVML_SUCCESS);
+}
+
+API nvmlReturn_t nvmlGpmSampleAlloc(nvmlGpmSample_t *gpmSample) {
+    nvmlReturn_t rc = global_checks(FN_nvmlGpmSampleAlloc);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!gpmSample)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    struct nvmlGpmSample_st *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NVML_ERROR_MEMORY;
+    pthread_mutex_lock(&g_mu);
+    s->next = g_samples;
+    g_samples = s;
+    pthread_mutex_unlock(&g_mu);
+    *gpmSample = s;
+    return NVML_SUCCESS;
+}
+
+API nvmlReturn_t nvmlGpmSampleFree(nvmlGpmSample_t gpmSample) {
+    nvmlReturn_t rc = global_checks(FN_nvmlGpmSampleFree);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    rc = NVML_ERROR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&g_mu);
+    for (struct nvmlGpmSample_st **p = &g_samples; *p; p = &(*p)->next)
+        if (*p == gpmSample) {
+            struct nvmlGpmSample_st *s = *p;
+            *p = s->next;
+            free(s);
+            rc = NVML_SUCCESS;
+            break;
+        }
+    pthread_mutex_unlock(&g_mu);
+    return rc;
+}
+
+API nvmlReturn_t nvmlGpmSampleGet(nvmlDevice_t device, nvmlGpmSample_t gpmSample) {
+    DEVICE_BEGIN(nvmlGpmSampleGet, device, 0);
+    if (!G->gpm_supported)
+        DONE(NVML_ERROR_NOT_SUPPORTED);
+    pthread_mutex_lock(&g_mu);
+    struct nvmlGpmSample_st *s = find_sample(gpmSample);
+    if (s) {
+        s->taken = 1;
+        s->slot = c_.slot;
+        memcpy(s->value, G->gpm, sizeof(s->value));
+        memcpy(s->set, G->gpm_set, sizeof(s->set));
+    }
+    pthread_mutex_unlock(&g_mu);
+    DONE(s ? NVML_SUCCESS : NVML_ERROR_INVALID_ARGUMENT);
+}
+
+API nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *metricsGet) {
+    call_ctx c;
+    nvmlReturn_t rc = fake_enter(&c, 0);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    if (!metricsGet)
+        return fake_leave(&c, NVML_ERROR_INVALID_ARGUMENT);
+    if (metricsGet->version != NVML_GPM_METRICS_GET_VERSION)
+        return fake_leave(&c, NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
+    if (metricsGet->numMetrics > NVML_GPM_METRIC_MAX)
+        return fake_leave(&c, NVML_ERROR_INVALID_ARGUMENT);
+
+    /* The GPU's knobs apply (lost, latency, ...): the samples say which GPU this is about. */
+    pthread_mutex_lock(&g_mu);
+    struct nvmlGpmSample_st *s1 = find_sample(metricsGet->sample1), *s2 = find_sample(metricsGet->sample2);
+    int ok = s1 && s2 && s1->taken && s2->taken && s1->slot == s2->slot;
+    unsigned int slot = ok ? s2->slot : 0;
+    pthread_mutex_unlock(&g_mu);
+    if (!ok)
+        return fake_leave(&c, NVML_ERROR_INVALID_ARGUMENT);
+    rc = fake_knobs(&c, FN_nvmlGpmMetricsGet, (int) slot, 1);
+    if (rc != NVML_SUCCESS)
+        return rc;
+
+    pthread_mutex_lock(&g_mu);
+    s2 = find_sample(metricsGet->sample2); /* may have been freed during a latency_ms sleep */
+    if (s2) {
+        for (unsigned int i = 0; i < metricsGet->numMetrics; i++) {
+            nvmlGpmMetric_t *m = &metricsGet->metrics[i];
+            unsigned int id = m->metricId;
+            int have = id < NVML_GPM_METRIC_MAX && s2->set[id];
+            m->nvmlReturn = have ? NVML_SUCCESS : NVML_ERROR_NOT_SUPPORTED;
+            m->value = have ? s2->value[id] : 0.0;
+            fill_info(m);
+        }
+    }
+    pthread_mutex_unlock(&g_mu);
+    return fake_leave(&c, s2 ? NVML_SUCCESS : NVML_ERROR_INVALID_ARGUMENT);
+}

@@ -1,0 +1,513 @@
+/*
+ * The fake driver's runtime: the state lock, init reference count, scenario reloads (synchronously at
+ * init and from a background watcher), and the checks every call makes before doing its work.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fake_internal.h"
+
+#define MAX_SCENARIO_BYTES (4u << 20)
+#define WATCH_PERIOD_MS 50
+
+struct nvmlDevice_st fake_devices[FAKE_MAX_GPUS];
+gpu_live fake_live[FAKE_MAX_GPUS];
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static pthread_rwlock_t g_lock; /* guards g_state, fake_live and the fired-event set */
+static scenario *g_state;
+static int g_loaded;
+
+static pthread_mutex_t g_reload_mu = PTHREAD_MUTEX_INITIALIZER; /* one reload at a time */
+static char *g_last_path, *g_last_text, *g_last_error;
+static size_t g_last_len;
+
+static pthread_mutex_t g_init_mu = PTHREAD_MUTEX_INITIALIZER;
+static int g_refcount;
+static int g_watcher_started;
+
+static void setup(void) {
+    /* Writer preference: 16 threads reading in a loop must not starve a reload. */
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&g_lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+}
+
+uint64_t fake_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+long long fake_epoch_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long) ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+void fake_sleep_ms(int64_t ms) {
+    if (ms <= 0)
+        return;
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += ms / 1000;
+    deadline.tv_nsec += (ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == EINTR) {
+    }
+}
+
+/* ---- reading and publishing the scenario -------------------------------------------------------- */
+
+/* 0 and the content (NULL/0 when empty), or -1 and a message. Only regular files (and /dev/null) are
+ * read: a FIFO or a device could block the watcher forever. */
+static int read_scenario(const char *path, char **text, size_t *len, char *err, size_t errn) {
+    *text = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        snprintf(err, errn, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errn, "cannot stat: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3) {
+        close(fd);
+        return 0;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errn, "not a regular file");
+        close(fd);
+        return -1;
+    }
+    size_t cap = (size_t) st.st_size + 1, n = 0;
+    if (cap > MAX_SCENARIO_BYTES)
+        cap = MAX_SCENARIO_BYTES;
+    char *buf = malloc(cap);
+    if (!buf) {
+        snprintf(err, errn, "out of memory");
+        close(fd);
+        return -1;
+    }
+    for (;;) {
+        /* The file can grow while we read it: keep reading to EOF, within the size cap. */
+        if (n == cap) {
+            if (cap >= MAX_SCENARIO_BYTES) {
+                snprintf(err, errn, "larger than %u bytes", MAX_SCENARIO_BYTES);
+                free(buf);
+                close(fd);
+                return -1;
+            }
+            size_t ncap = cap * 2 > MAX_SCENARIO_BYTES ? MAX_SCENARIO_BYTES : cap * 2;
+            char *nb = realloc(buf, ncap);
+            if (!nb) {
+                snprintf(err, errn, "out of memory");
+                free(buf);
+                close(fd);
+                return -1;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(err, errn, "cannot read: %s", strerror(errno));
+            free(buf);
+            close(fd);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        n += (size_t) r;
+    }
+    close(fd);
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
+static void merge_live(unsigned int slot, const scenario *old, const scenario *s, uint64_t now) {
+    gpu_live *l = &fake_live[slot];
+    const gpu_cfg *n = &s->gpu[slot];
+    if (!old) {
+        memset(l, 0, sizeof(*l));
+        l->energy_mj = (double) n->energy_mj;
+        l->energy_t0_ns = now;
+        return;
+    }
+    const gpu_cfg *o = &old->gpu[slot];
+    /* Energy keeps counting across reloads at the power that applied until now. */
+    l->energy_mj += (double) o->power_mw * (double) (now - l->energy_t0_ns) / 1e9;
+    l->energy_t0_ns = now;
+    if (o->energy_mj != n->energy_mj)
+        l->energy_mj = (double) n->energy_mj;
+    /* A control call's write stands until the file changes that key's value. */
+    if (o->persistence_mode != n->persistence_mode)
+        l->has_persistence = 0;
+    if (o->power_limit_mw != n->power_limit_mw)
+        l->has_power_limit = 0;
+    if (o->drain != n->drain)
+        l->has_drain = 0;
+    for (int k = 0; k < ECC_COUNT; k++)
+        if (o->ecc[k] != n->ecc[k])
+            l->ecc_cleared[k] = 0;
+    if (old->gpus != s->gpus)
+        l->removed = 0;
+}
+
+static void publish(scenario *s) {
+    uint64_t now = fake_now_ns();
+    pthread_rwlock_wrlock(&g_lock);
+    scenario *old = g_state;
+    for (unsigned int slot = 0; slot < FAKE_MAX_GPUS; slot++)
+        merge_live(slot, old, s, now);
+    g_state = s;
+    __atomic_store_n(&g_loaded, 1, __ATOMIC_RELEASE);
+    for (size_t i = 0; i < s->n_events; i++) {
+        const fake_event *ev = &s->events[i];
+        if (fake_event_fired(ev->n))
+            continue;
+        fake_event_mark_fired(ev->n);
+        fake_events_enqueue(ev->gpu, ev->type, ev->data);
+    }
+    pthread_rwlock_unlock(&g_lock);
+    scenario_free(old);
+}
+
+static int same_text(const char *path, const char *text, size_t len) {
+    if (!g_loaded)
+        return 0;
+    if ((path == NULL) != (g_last_path == NULL) || (path && strcmp(path, g_last_path) != 0))
+        return 0;
+    return len == g_last_len && (len == 0 || memcmp(text, g_last_text, len) == 0);
+}
+
+/* Re-reads the scenario and publishes it when its content (or the path) changed. The content is
+ * compared, not just the mtime: two writes within one timestamp tick must not be missed. `settle`
+ * re-reads until two reads agree, so a file caught mid-write (truncated, then written) is not applied. */
+static void check_reload(int settle) {
+    pthread_once(&g_once, setup);
+    pthread_mutex_lock(&g_reload_mu);
+    const char *env = getenv("FAKE_NVML_SCENARIO");
+    const char *path = env && *env ? env : NULL;
+    char *text = NULL, err[256] = "";
+    size_t len = 0;
+    int failed = path ? read_scenario(path, &text, &len, err, sizeof(err)) : 0;
+    if (!same_text(path, text, len) && settle && !failed) {
+        for (int i = 0; i < 10; i++) {
+            fake_sleep_ms(5);
+            char *again = NULL, err2[256];
+            size_t len2 = 0;
+            if (read_scenario(path, &again, &len2, err2, sizeof(err2)) != 0)
+                break;
+            int stable = len2 == len && (len == 0 || memcmp(again, text, len) == 0);
+            free(text);
+            text = again;
+            len = len2;
+            if (stable)
+                break;
+        }
+    }
+    if (failed) {
+        /* Reported once per distinct problem, not every 50 ms. */
+        if (!g_last_error || strcmp(g_last_error, err) != 0) {
+            fprintf(stderr, "fake-nvml: %s: %s; using the defaults\n", path, err);
+            fflush(stderr);
+            free(g_last_error);
+            g_last_error = strdup(err);
+        }
+    } else {
+        free(g_last_error);
+        g_last_error = NULL;
+    }
+    if (same_text(path, text, len)) {
+        free(text);
+        pthread_mutex_unlock(&g_reload_mu);
+        return;
+    }
+    scenario *s = scenario_parse(path, text, len);
+    if (s) {
+        publish(s);
+        free(g_last_text);
+        free(g_last_path);
+        g_last_text = text;
+        g_last_len = len;
+        g_last_path = path ? strdup(path) : NULL;
+        text = NULL;
+    }
+    free(text);
+    pthread_mutex_unlock(&g_reload_mu);
+}
+
+void fake_ensure_loaded(void) {
+    if (!__atomic_load_n(&g_loaded, __ATOMIC_ACQUIRE))
+        check_reload(0);
+}
+
+static void *watcher(void *arg) {
+    (void) arg;
+    for (;;) {
+        fake_sleep_ms(WATCH_PERIOD_MS);
+        if (fake_initialized())
+            check_reload(1);
+    }
+    return NULL;
+}
+
+/* Detached, with every signal blocked so the JVM's handlers never run on it. The library is linked
+ * with -z nodelete, so a dlclose cannot unmap the code under this thread. */
+static void start_watcher(void) {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_t t;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    if (pthread_create(&t, &attr, watcher, NULL) != 0)
+        fprintf(stderr, "fake-nvml: cannot start the scenario watcher; the file is re-read only at nvmlInit\n");
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* ---- init and the per-call checks ------------------------------------------------------------ */
+
+int fake_initialized(void) {
+    return __atomic_load_n(&g_refcount, __ATOMIC_ACQUIRE) > 0;
+}
+
+static void lock_state(call_ctx *c, int write) {
+    if (write)
+        pthread_rwlock_wrlock(&g_lock);
+    else
+        pthread_rwlock_rdlock(&g_lock);
+    c->locked = write ? 2 : 1;
+    c->s = g_state;
+}
+
+nvmlReturn_t fake_leave(call_ctx *c, nvmlReturn_t rc) {
+    if (c->locked) {
+        pthread_rwlock_unlock(&g_lock);
+        c->locked = 0;
+    }
+    return rc;
+}
+
+nvmlReturn_t fake_init(fake_fn fn) {
+    check_reload(0);
+    pthread_mutex_lock(&g_init_mu);
+    if (!g_watcher_started) {
+        g_watcher_started = 1;
+        start_watcher();
+    }
+    pthread_mutex_unlock(&g_init_mu);
+
+    call_ctx c = {0};
+    lock_state(&c, 0);
+    if (!c.s)
+        return fake_leave(&c, NVML_ERROR_MEMORY);
+    nvmlReturn_t rc = fake_knobs(&c, fn, -1, 0);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    unsigned int init_error = c.s->init_error;
+    fake_leave(&c, NVML_SUCCESS);
+    if (init_error)
+        return (nvmlReturn_t) init_error;
+    pthread_mutex_lock(&g_init_mu);
+    __atomic_add_fetch(&g_refcount, 1, __ATOMIC_ACQ_REL);
+    pthread_mutex_unlock(&g_init_mu);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t fake_shutdown(void) {
+    call_ctx c;
+    if (fake_enter(&c, 0) != NVML_SUCCESS)
+        return NVML_SUCCESS; /* like the real library: shutdown without init is not an error */
+    nvmlReturn_t rc = fake_knobs(&c, FN_nvmlShutdown, -1, 0);
+    if (rc == NVML_ERROR_UNINITIALIZED)
+        return NVML_SUCCESS; /* another thread's shutdown won while this one slept in latency_ms */
+    if (rc != NVML_SUCCESS)
+        return rc;
+    fake_leave(&c, NVML_SUCCESS);
+    pthread_mutex_lock(&g_init_mu);
+    if (g_refcount > 0 && __atomic_sub_fetch(&g_refcount, 1, __ATOMIC_ACQ_REL) == 0) {
+        /* Handles die with the last shutdown, as on the real driver. */
+        fake_events_shutdown();
+        fake_gpm_shutdown();
+    }
+    pthread_mutex_unlock(&g_init_mu);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t fake_enter(call_ctx *c, int write) {
+    c->s = NULL;
+    c->g = NULL;
+    c->live = NULL;
+    c->slot = 0;
+    c->locked = 0;
+    if (!fake_initialized())
+        return NVML_ERROR_UNINITIALIZED;
+    lock_state(c, write);
+    if (!c->s)
+        return fake_leave(c, NVML_ERROR_MEMORY);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t fake_enter_uninitialized(call_ctx *c) {
+    fake_ensure_loaded();
+    c->g = NULL;
+    c->live = NULL;
+    c->slot = 0;
+    lock_state(c, 0);
+    if (!c->s)
+        return fake_leave(c, NVML_ERROR_MEMORY);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t fake_knobs(call_ctx *c, fake_fn fn, int slot, int check_lost) {
+    const fn_knobs *gk = slot >= 0 ? &c->s->gpu[slot].fn : NULL;
+    int64_t latency = gk && gk->latency_ms[fn] >= 0 ? gk->latency_ms[fn] : c->s->fn.latency_ms[fn];
+    if (latency > 0) {
+        /* Sleep unlocked: a hung call on one GPU must not hold up other GPUs, threads or reloads. */
+        int write = c->locked == 2;
+        fake_leave(c, NVML_SUCCESS);
+        fake_sleep_ms(latency);
+        lock_state(c, write);
+        if (!c->s)
+            return fake_leave(c, NVML_ERROR_MEMORY);
+        if (fn != FN_nvmlInit_v2 && fn != FN_nvmlInitWithFlags && fn != FN_nvmlSystemGetNVMLVersion &&
+            !fake_initialized())
+            return fake_leave(c, NVML_ERROR_UNINITIALIZED);
+        gk = slot >= 0 ? &c->s->gpu[slot].fn : NULL;
+    }
+    if (slot >= 0) {
+        c->slot = (unsigned int) slot;
+        c->g = &c->s->gpu[slot];
+        c->live = &fake_live[slot];
+        if (check_lost && (!fake_slot_present(c->s, (unsigned int) slot) || c->g->lost))
+            return fake_leave(c, NVML_ERROR_GPU_IS_LOST);
+    }
+    int64_t error = gk && gk->error[fn] >= 0 ? gk->error[fn] : c->s->fn.error[fn];
+    if (error > 0)
+        return fake_leave(c, (nvmlReturn_t) error);
+    int unsupported = gk && gk->unsupported[fn] >= 0 ? gk->unsupported[fn] : c->s->fn.unsupported[fn];
+    if (unsupported == 1)
+        return fake_leave(c, NVML_ERROR_NOT_SUPPORTED);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t fake_enter_device(call_ctx *c, fake_fn fn, nvmlDevice_t dev, int write) {
+    nvmlReturn_t rc = fake_enter(c, write);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    int slot = fake_slot_of(dev);
+    if (slot < 0)
+        return fake_leave(c, NVML_ERROR_INVALID_ARGUMENT);
+    return fake_knobs(c, fn, slot, 1);
+}
+
+/* Handles are addresses inside fake_devices; anything else (NULL, stale pointers from another
+ * library, garbage) is rejected without being dereferenced. */
+int fake_slot_of(nvmlDevice_t dev) {
+    uintptr_t base = (uintptr_t) fake_devices, p = (uintptr_t) dev;
+    if (p < base || p >= base + sizeof(fake_devices) || (p - base) % sizeof(fake_devices[0]) != 0)
+        return -1;
+    return (int) ((p - base) / sizeof(fake_devices[0]));
+}
+
+int fake_slot_present(const scenario *s, unsigned int slot) {
+    return slot < s->gpus && !fake_live[slot].removed;
+}
+
+unsigned int fake_visible_count(const scenario *s) {
+    unsigned int n = 0;
+    for (unsigned int slot = 0; slot < s->gpus; slot++)
+        n += !fake_live[slot].removed;
+    return n;
+}
+
+int fake_visible_slot(const scenario *s, unsigned int index) {
+    for (unsigned int slot = 0; slot < s->gpus; slot++)
+        if (!fake_live[slot].removed && index-- == 0)
+            return (int) slot;
+    return -1;
+}
+
+unsigned int fake_visible_index(const scenario *s, unsigned int slot) {
+    unsigned int index = 0;
+    for (unsigned int i = 0; i < slot && i < s->gpus; i++)
+        index += !fake_live[i].removed;
+    return index;
+}
+
+/* ---- effective values ------------------------------------------------------------------------ */
+
+unsigned int fake_persistence(const call_ctx *c) {
+    return c->live->has_persistence ? c->live->persistence : c->g->persistence_mode;
+}
+
+unsigned int fake_power_limit(const call_ctx *c) {
+    return c->live->has_power_limit ? c->live->power_limit : c->g->power_limit_mw;
+}
+
+unsigned int fake_enforced_limit(const call_ctx *c) {
+    return c->g->power_enforced_set ? c->g->power_enforced_limit_mw : fake_power_limit(c);
+}
+
+unsigned int fake_drain(const gpu_cfg *g, const gpu_live *l) {
+    return l->has_drain ? l->drain : g->drain;
+}
+
+unsigned long long fake_ecc(const call_ctx *c, int which) {
+    return c->live->ecc_cleared[which] ? 0 : c->g->ecc[which];
+}
+
+unsigned long long fake_energy_mj(const call_ctx *c) {
+    uint64_t now = fake_now_ns();
+    double dt = now > c->live->energy_t0_ns ? (double) (now - c->live->energy_t0_ns) / 1e9 : 0.0;
+    return (unsigned long long) (c->live->energy_mj + (double) c->g->power_mw * dt);
+}
+
+/* ---- helpers for the API files ------------------------------------------------------------------ */
+
+nvmlReturn_t fake_copy_string(char *dst, unsigned int length, const char *src) {
+    if (!dst)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    size_t n = strlen(src);
+    if ((size_t) length < n + 1)
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    memcpy(dst, src, n + 1);
+    return NVML_SUCCESS;
+}
+
+void fake_fill_pci(nvmlPciInfo_t *pci, const pci_addr *a, unsigned int device_id, unsigned int subsystem_id) {
+    memset(pci, 0, sizeof(*pci));
+    snprintf(pci->busIdLegacy, sizeof(pci->busIdLegacy), "%04X:%02X:%02X.0", a->domain, a->bus, a->device);
+    fake_format_pci(a, pci->busId, sizeof(pci->busId));
+    pci->domain = a->domain;
+    pci->bus = a->bus;
+    pci->device = a->device;
+    pci->pciDeviceId = device_id;
+    pci->pciSubSystemId = subsystem_id;
+}

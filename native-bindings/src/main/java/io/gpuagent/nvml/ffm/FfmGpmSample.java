@@ -1,0 +1,70 @@
+package io.gpuagent.nvml.ffm;
+
+import static io.gpuagent.nvml.ffm.Native.check;
+import static io.gpuagent.nvml.ffm.Native.rethrow;
+
+import io.gpuagent.nvml.GpmSample;
+import io.gpuagent.nvml.GpuDevice;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** An {@code nvmlGpmSample_t} filled by {@code nvmlGpmSampleGet}; {@link #close()} frees it once. */
+final class FfmGpmSample implements GpmSample {
+    private final FfmGpuDevice device;
+    private final MemorySegment sample;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    FfmGpmSample(FfmGpuDevice device, MemorySegment sample) {
+        this.device = device;
+        this.sample = sample;
+    }
+
+    static void take(FfmGpuDevice device, MemorySegment sample) {
+        String function = "nvmlGpmSampleGet";
+        device.nvml().ensureOpen(function);
+        var h = FfmGpuDevice.gpmHandle(device.nvml().fn.gpm.nvmlGpmSampleGet, function);
+        try {
+            check((int) h.invokeExact(device.handle(), sample), function);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static void free(FfmNvml nvml, MemorySegment sample) {
+        String function = "nvmlGpmSampleFree";
+        var h = FfmGpuDevice.gpmHandle(nvml.fn.gpm.nvmlGpmSampleFree, function);
+        try {
+            check((int) h.invokeExact(sample), function);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The native sample behind {@code sample}, which must be one of ours and still open. */
+    static MemorySegment handleOf(GpmSample sample) {
+        if (!(sample instanceof FfmGpmSample ours)) {
+            throw new IllegalArgumentException("not a GPM sample from these bindings: " + sample);
+        }
+        if (ours.closed.get()) {
+            throw new IllegalStateException("GPM sample already closed");
+        }
+        return ours.sample;
+    }
+
+    @Override
+    public GpuDevice device() {
+        return device;
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            free(device.nvml(), sample);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "GpmSample[" + device + (closed.get() ? ", closed]" : "]");
+    }
+}

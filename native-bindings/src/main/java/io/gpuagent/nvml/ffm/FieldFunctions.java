@@ -1,0 +1,16 @@
+package io.gpuagent.nvml.ffm;
+
+import static java.lang.foreign.FunctionDescriptor.of;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.invoke.MethodHandle;
+
+/** Batched field values (nvml.md §3.17). */
+final class FieldFunctions {
+    final MethodHandle nvmlDeviceGetFieldValues;
+
+    FieldFunctions(NvmlLibrary lib) {
+        nvmlDeviceGetFieldValues = lib.required("nvmlDeviceGetFieldValues", of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+    }
+}

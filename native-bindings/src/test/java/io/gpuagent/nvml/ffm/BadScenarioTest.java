@@ -1,0 +1,69 @@
+package io.gpuagent.nvml.ffm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A scenario with bad lines: the fake reports each on stderr and applies the rest; the JVM lives on. */
+class BadScenarioTest {
+
+    @Test
+    void badLinesAreReportedWithFileAndLineAndTheProcessCarriesOn(@TempDir Path dir) throws Exception {
+        Path scenario = dir.resolve("bad.conf");
+        Files.write(scenario, List.of(
+                "# a comment",
+                "gpus = 3",
+                "gpu.0.no_such_key = 1",          // line 3: unknown key
+                "gpu.0.temp = hot",               // line 4: bad number
+                "gpu.9.temp = 50",                // line 5: GPU index out of range
+                "this line has no equals sign",   // line 6
+                "gpu.0.temp = 66"));
+        Result result = runProbe(scenario);
+        assertEquals(0, result.exit, "the child JVM must exit normally:\n" + result.stderr + result.stdout);
+        for (int line : new int[] {3, 4, 5, 6}) {
+            assertTrue(result.stderr.contains(scenario + ":" + line + ":"),
+                    "stderr names " + scenario + ":" + line + ":\n" + result.stderr);
+        }
+        assertTrue(result.stdout.contains("gpus=3"), result.stdout);
+        assertTrue(result.stdout.contains("temp0=66"), "the good lines still apply:\n" + result.stdout);
+    }
+
+    @Test
+    void aMissingScenarioFileIsTheDefaultMachine(@TempDir Path dir) throws Exception {
+        Result result = runProbe(dir.resolve("absent.conf"));
+        assertEquals(0, result.exit, result.stderr);
+        assertTrue(result.stdout.contains("gpus=8"), result.stdout);
+        assertTrue(result.stdout.contains("name0=NVIDIA H100 80GB HBM3"), result.stdout);
+    }
+
+    private record Result(int exit, String stdout, String stderr) {
+    }
+
+    private static Result runProbe(Path scenario) throws IOException, InterruptedException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        ProcessBuilder builder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", classpath,
+                ScenarioProbe.class.getName(), FakeDriver.LIBRARY);
+        builder.environment().put("FAKE_NVML_SCENARIO", scenario.toString());
+        Path out = Files.createTempFile("probe", ".out");
+        Path err = Files.createTempFile("probe", ".err");
+        try {
+            Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("the probe JVM did not finish in 60 s");
+            }
+            return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+}

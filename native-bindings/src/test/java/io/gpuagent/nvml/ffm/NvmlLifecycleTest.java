@@ -1,0 +1,205 @@
+package io.gpuagent.nvml.ffm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gpuagent.nvml.EventSet;
+import io.gpuagent.nvml.GpuDevice;
+import io.gpuagent.nvml.Nvml;
+import io.gpuagent.nvml.NvmlException;
+import io.gpuagent.nvml.NvmlReturn;
+import io.gpuagent.nvml.PciInfo;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** Nvml-level calls, opening and closing, and the errors of each. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class NvmlLifecycleTest {
+
+    private Nvml nvml;
+
+    @BeforeAll
+    void open() {
+        FakeDriver.write();
+        nvml = FakeDriver.open();
+    }
+
+    @AfterAll
+    void close() {
+        FakeDriver.reset(nvml);
+        nvml.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        FakeDriver.reset(nvml);
+    }
+
+    @Test
+    void systemReadings() {
+        assertTrue(nvml.driverVersion().startsWith("scenario-"), "the test marker is the driver version");
+        FakeDriver.scenario(nvml, "driver_version = 535.261.03", "nvml_version = 12.535.261.03", "cuda_version = 12020",
+                "gpus = 4");
+        assertEquals("535.261.03", nvml.driverVersion());
+        assertEquals("12.535.261.03", nvml.nvmlVersion());
+        assertEquals(12020, nvml.cudaDriverVersion());
+        assertEquals(4, nvml.deviceCount());
+        assertEquals(4, nvml.devices().size());
+    }
+
+    @Test
+    void defaults() {
+        assertEquals("12.550.54.15", nvml.nvmlVersion());
+        assertEquals(12040, nvml.cudaDriverVersion());
+        assertEquals(8, nvml.deviceCount());
+    }
+
+    @Test
+    void errorStringsComeFromTheDriver() {
+        assertFalse(nvml.errorString(NvmlReturn.GPU_IS_LOST.code()).isBlank());
+        assertNotEquals(nvml.errorString(0), nvml.errorString(15));
+        assertFalse(nvml.errorString(77).isBlank(), "an unknown code still has a text");
+    }
+
+    @Test
+    void devicesSkipsGpusThisProcessMayNotOpen() {
+        FakeDriver.scenario(nvml, "gpu.2.no_permission = 1", "gpu.5.no_permission = 1");
+        // A fresh Nvml: the shared one may already hold handles to GPUs 2 and 5.
+        try (Nvml fresh = FakeDriver.open()) {
+            assertEquals(8, fresh.deviceCount(), "the count includes GPUs we may not open");
+            List<GpuDevice> devices = fresh.devices();
+            assertEquals(List.of(0, 1, 3, 4, 6, 7), devices.stream().map(GpuDevice::index).toList());
+            NvmlException e = assertThrows(NvmlException.class, () -> fresh.device(2));
+            assertTrue(e.noPermission());
+            assertEquals("nvmlDeviceGetHandleByIndex_v2", e.function());
+        }
+    }
+
+    @Test
+    void lookupsOfUnknownDevicesFail() {
+        NvmlException byIndex = assertThrows(NvmlException.class, () -> nvml.device(8));
+        assertEquals(NvmlReturn.INVALID_ARGUMENT, byIndex.result());
+        NvmlException byUuid = assertThrows(NvmlException.class, () -> nvml.deviceByUuid("GPU-00000000-0000-0000-0000-000000000000"));
+        assertEquals("nvmlDeviceGetHandleByUUID", byUuid.function());
+        assertThrows(NvmlException.class, () -> nvml.deviceByPciBusId("00000000:01:00.0"));
+    }
+
+    @Test
+    void aDeviceFoundByUuidFirstIsCachedUnderItsIndex() {
+        try (Nvml fresh = FakeDriver.open()) {
+            String uuid = nvml.device(6).uuid();
+            GpuDevice byUuid = fresh.deviceByUuid(uuid);
+            assertEquals(6, byUuid.index());
+            assertSame(byUuid, fresh.device(6));
+            assertSame(byUuid, fresh.deviceByPciBusId(byUuid.pciInfo().busId()));
+        }
+    }
+
+    @Test
+    void drainingNeedsPersistenceModeOff() {
+        PciInfo pci = nvml.device(6).pciInfo();
+        assertFalse(nvml.drainState(pci));
+        NvmlException inUse = assertThrows(NvmlException.class, () -> nvml.modifyDrainState(pci, true));
+        assertEquals(NvmlReturn.IN_USE, inUse.result());
+        assertEquals("nvmlDeviceModifyDrainState", inUse.function());
+        FakeDriver.scenario(nvml, "gpu.6.persistence_mode = 0");
+        try {
+            nvml.modifyDrainState(pci, true);
+            assertTrue(nvml.drainState(pci));
+            assertFalse(nvml.drainState(nvml.device(5).pciInfo()), "only that GPU drains");
+        } finally {
+            nvml.modifyDrainState(pci, false);
+        }
+        assertFalse(nvml.drainState(pci));
+    }
+
+    @Test
+    void aRemovedGpuIsGoneAndItsHandleLost() {
+        GpuDevice gpu = nvml.device(7);
+        FakeDriver.scenario(nvml, "gpu.7.persistence_mode = 0");
+        nvml.removeGpu(gpu.pciInfo());
+        try {
+            assertEquals(7, nvml.deviceCount());
+            assertTrue(assertThrows(NvmlException.class, gpu::temperature).gpuLost());
+            assertEquals(NvmlReturn.INVALID_ARGUMENT, assertThrows(NvmlException.class, () -> nvml.device(7)).result());
+            assertEquals(7, nvml.devices().size());
+        } finally {
+            // The fake brings removed GPUs back when the GPU count changes.
+            FakeDriver.scenario(nvml, "gpus = 9");
+            FakeDriver.reset(nvml);
+        }
+        assertEquals(8, nvml.deviceCount());
+        assertEquals(gpu.uuid(), nvml.device(7).uuid());
+    }
+
+    @Test
+    void closeIsIdempotentAndLaterCallsAreUninitialized() {
+        Nvml own = FakeDriver.open();
+        GpuDevice gpu = own.device(0);
+        EventSet set = own.createEventSet();
+        set.close();
+        own.close();
+        own.close();
+        NvmlException e = assertThrows(NvmlException.class, gpu::temperature);
+        assertEquals(NvmlReturn.UNINITIALIZED, e.result());
+        assertEquals(NvmlReturn.UNINITIALIZED, assertThrows(NvmlException.class, own::deviceCount).result());
+        assertEquals(NvmlReturn.UNINITIALIZED, assertThrows(NvmlException.class, () -> own.device(0)).result());
+        assertEquals(NvmlReturn.UNINITIALIZED, assertThrows(NvmlException.class, gpu::memoryInfo).result());
+        // The shared instance holds its own reference: it keeps working.
+        assertEquals(8, nvml.deviceCount());
+    }
+
+    @Test
+    void theDriverItselfIsUninitializedOnceTheLastReferenceIsGone() throws Throwable {
+        // Call a raw handle after shutdown: the library, not our closed flag, must answer UNINITIALIZED.
+        Functions fn = new Functions(NvmlLibrary.open(FakeDriver.LIBRARY));
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            var count = arena.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
+            nvml.close();
+            try {
+                assertEquals(NvmlReturn.UNINITIALIZED.code(), (int) fn.system.nvmlDeviceGetCount_v2.invokeExact(count));
+            } finally {
+                nvml = FakeDriver.open();
+            }
+        }
+    }
+
+    @Test
+    void aMissingLibraryIsLibraryNotFoundWithTheFix() {
+        String missing = Path.of("target/no-such-dir/libnvidia-ml.so.1").toAbsolutePath().toString();
+        NvmlException e = assertThrows(NvmlException.class, () -> Nvml.open(missing));
+        assertEquals(NvmlReturn.LIBRARY_NOT_FOUND, e.result());
+        assertEquals("dlopen", e.function());
+        assertTrue(e.driverMissing());
+        assertTrue(e.getMessage().contains(missing), e.getMessage());
+        assertTrue(e.getMessage().contains("gpu-agent.nvml.library"), e.getMessage());
+        NvmlException bySoname = assertThrows(NvmlException.class, () -> Nvml.open("libnvidia-ml-does-not-exist.so.1"));
+        assertEquals(NvmlReturn.LIBRARY_NOT_FOUND, bySoname.result());
+    }
+
+    @Test
+    void aFailedInitIsTypedAndLeavesNothingOpen() {
+        FakeDriver.scenario(nvml, "init_error = 9");
+        NvmlException e = assertThrows(NvmlException.class, FakeDriver::open);
+        assertEquals(NvmlReturn.DRIVER_NOT_LOADED, e.result());
+        assertEquals("nvmlInit_v2", e.function());
+        assertTrue(e.driverMissing());
+        FakeDriver.scenario(nvml, "init_error = 18");
+        NvmlException mismatch = assertThrows(NvmlException.class, FakeDriver::open);
+        assertEquals(NvmlReturn.LIB_RM_VERSION_MISMATCH, mismatch.result());
+        assertTrue(mismatch.gpuLost());
+        FakeDriver.reset(nvml);
+        try (Nvml again = FakeDriver.open()) {
+            assertEquals(8, again.deviceCount());
+        }
+    }
+}
