@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The demo: builds the agent and runs it on the fake NVML driver with 8 simulated H100s.
+#   agent/demo.sh                  # then curl the URLs it prints; Ctrl-C stops it
+# Change readings or inject faults while it runs by editing the scenario file it prints
+# (keys: native-bindings/README.md), e.g.  echo 'event.1 = 3 xid 79' >> <scenario>
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/.mvn/find-jdk.sh"
+port=${PORT:-9400}
+jar="$root/agent/target/quarkus-app/quarkus-run.jar"
+fake="$root/native-bindings/target/fake-nvml/libnvidia-ml.so.1"
+if [ ! -f "$jar" ] || [ ! -f "$fake" ] || [ -n "${REBUILD:-}" ]; then
+  echo "demo: building (./mvnw -DskipTests install; the first build downloads dependencies)..."
+  (cd "$root" && ./mvnw -q -B -DskipTests install)
+fi
+demo="$root/agent/target/demo"
+mkdir -p "$demo/state"
+scenario="$demo/scenario.conf"
+[ -f "$scenario" ] || cat > "$scenario" <<'SCN'
+# Fake NVML scenario for the demo: 8 x NVIDIA H100 80GB HBM3. Edit and save; the agent sees it within 1 s.
+gpus = 8
+gpu.*.temp = 41
+gpu.*.util_gpu = 37
+gpu.*.memory_used_mib = 1024
+gpu.*.power_mw = 120000
+SCN
+cat <<MSG
+demo: gpu-agent on the fake NVML driver, 8 x H100
+  curl -s localhost:$port/metrics | grep DCGM_FI_DEV_GPU_TEMP
+  curl -s localhost:$port/health
+  curl -s localhost:$port/health/gpus/0
+  curl -s localhost:$port/v1/gpus
+  curl -s localhost:$port/v1/gpus/0
+  curl -s localhost:$port/q/health/ready
+demo: scenario file (edit it to change readings or inject faults): $scenario
+MSG
+exec env FAKE_NVML_SCENARIO="$scenario" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
+  -XX:+UseSerialGC -Xmx96m \
+  -Dquarkus.http.port="$port" -Dgpu-agent.nvml.library="$fake" -Dgpu-agent.state-dir="$demo/state" \
+  -jar "$jar"

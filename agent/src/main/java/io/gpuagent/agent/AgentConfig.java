@@ -1,0 +1,53 @@
+package io.gpuagent.agent;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/** Every {@code gpu-agent.*} key. README.md "Configuration" documents them for operators. */
+@ConfigMapping(prefix = "gpu-agent")
+public interface AgentConfig {
+
+    Nvml nvml();
+
+    /** How often the sampler sweeps every GPU. */
+    @WithDefault("1s")
+    Duration sampleInterval();
+
+    /**
+     * How long a sweep waits for one GPU's readings. A GPU still inside NVML after this keeps its previous
+     * readings, marked stale, and the other GPUs are published on time.
+     */
+    @WithDefault("800ms")
+    Duration gpuDeadline();
+
+    /** Where state that must survive a restart lives (event history, action audit, leases). */
+    @WithDefault("/var/lib/gpu-agent")
+    Path stateDir();
+
+    /** A dcgm-exporter counters CSV choosing the GPU metrics to export; absent: the default set. */
+    Optional<Path> countersFile();
+
+    /** The value of the host label on GPU series; absent: this machine's host name. */
+    Optional<String> hostname();
+
+    /** Name of the host label: {@code Hostname} (dcgm-exporter before 4.x, the default) or {@code hostname}. */
+    @WithDefault("Hostname")
+    String hostnameLabel();
+
+    interface Nvml {
+        /** A soname searched on the loader path, or a path to the library. */
+        @WithDefault("libnvidia-ml.so.1")
+        String library();
+
+        /** First delay between attempts to load and initialise NVML while it is unavailable. */
+        @WithDefault("1s")
+        Duration retryInitialDelay();
+
+        /** The backoff doubles up to this delay. */
+        @WithDefault("60s")
+        Duration retryMaxDelay();
+    }
+}

@@ -1,0 +1,82 @@
+package io.gpuagent.agent;
+
+import io.gpuagent.agent.nvml.NvmlConnector;
+import io.gpuagent.exporter.CountersFile;
+import io.gpuagent.exporter.GpuDecorator;
+import io.gpuagent.exporter.GpuMetricsWriter;
+import io.gpuagent.exporter.MetricCatalog;
+import io.gpuagent.exporter.MetricDef;
+import io.gpuagent.exporter.Reading;
+import io.gpuagent.exporter.Sampler;
+import io.gpuagent.exporter.SamplerSettings;
+import io.gpuagent.exporter.Snapshot;
+import io.micrometer.prometheus.PrometheusConfig;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.Startup;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Clock;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * Owns the sampler thread and the agent's own metric registry. Everything that wants readings (scrapes,
+ * health, the API) asks {@link #latest()}; nothing on a request path calls NVML.
+ */
+@Startup
+@ApplicationScoped
+public class SamplerService {
+
+    private static final Logger LOG = Logger.getLogger(SamplerService.class);
+
+    private final PrometheusMeterRegistry agentRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Sampler sampler;
+    private final GpuMetricsWriter writer;
+    private final AgentConfig config;
+
+    public SamplerService(AgentConfig config, NvmlConnector nvml) {
+        this.config = config;
+        CountersFile counters = config.countersFile().map(CountersFile::parse).orElseGet(CountersFile::defaults);
+        List<MetricDef> metrics = counters.metrics();
+        Set<Reading> readings = EnumSet.copyOf(MetricCatalog.readingsFor(metrics));
+        readings.addAll(Reading.health());
+        SamplerSettings settings = new SamplerSettings(config.sampleInterval(), config.gpuDeadline(), readings,
+                config.hostname().orElse(null));
+        this.sampler = new Sampler(nvml, settings, agentRegistry, Clock.systemUTC());
+        this.writer = new GpuMetricsWriter(metrics, config.hostnameLabel(), settings.hostname(), GpuDecorator.NONE);
+        LOG.infof("sampling %d GPU metrics every %s (gpu deadline %s)", metrics.size(), config.sampleInterval(),
+                config.gpuDeadline());
+        // Render the GPU family on the sampler thread, so no scrape pays for it.
+        sampler.onSnapshot(writer::render);
+        sampler.start();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        sampler.close();
+    }
+
+    public Snapshot latest() {
+        return sampler.latest();
+    }
+
+    /** Called on the sampler thread after every sweep. */
+    public void onSnapshot(Consumer<Snapshot> listener) {
+        sampler.onSnapshot(listener);
+    }
+
+    public PrometheusMeterRegistry agentRegistry() {
+        return agentRegistry;
+    }
+
+    public GpuMetricsWriter writer() {
+        return writer;
+    }
+
+    public AgentConfig config() {
+        return config;
+    }
+}

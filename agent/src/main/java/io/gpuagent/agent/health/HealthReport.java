@@ -1,0 +1,43 @@
+package io.gpuagent.agent.health;
+
+import io.gpuagent.exporter.Snapshot;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The body of {@code GET /health}. {@code healthy} decides the status code (200 or 503); {@code reason} is
+ * one line a node check can pass on as a drain reason (Slurm's HealthCheckProgram, cron).
+ */
+public record HealthReport(boolean healthy, String status, String reason, Instant time, Nvml nvml, Sampling sampling,
+                           List<Problem> problems, List<GpuHealth> gpus) {
+
+    /** Something wrong with the agent or the host rather than one GPU. */
+    public record Problem(String component, String message) {
+    }
+
+    public record Nvml(boolean up, String library, String driverVersion, int gpus) {
+    }
+
+    public record Sampling(long sequence, Instant takenAt, double ageSeconds) {
+    }
+
+    static HealthReport of(Instant now, Snapshot snapshot, String library, List<Problem> problems, List<GpuHealth> gpus) {
+        List<String> why = new ArrayList<>();
+        problems.forEach(p -> why.add(p.component() + ": " + p.message()));
+        HealthState worst = HealthState.HEALTHY;
+        for (GpuHealth g : gpus) {
+            worst = worst.worst(g.state());
+            if (!g.state().serving()) {
+                why.add("GPU " + g.index() + " (" + g.uuid() + ") " + g.state() + ": "
+                        + (g.reasons().isEmpty() ? "no reason recorded" : g.reasons().getFirst().message()));
+            }
+        }
+        boolean healthy = problems.isEmpty() && worst.serving();
+        String status = !problems.isEmpty() ? "unhealthy" : worst.name().toLowerCase();
+        double age = snapshot.age(now).toNanos() / 1e9;
+        return new HealthReport(healthy, status, why.isEmpty() ? null : String.join("; ", why), now,
+                new Nvml(snapshot.nvmlUp(), library, snapshot.driverVersion(), snapshot.deviceCount()),
+                new Sampling(snapshot.sequence(), snapshot.takenAt(), age), List.copyOf(problems), gpus);
+    }
+}

@@ -1,0 +1,35 @@
+package io.gpuagent.agent.http;
+
+import io.gpuagent.agent.health.GpuHealth;
+import io.gpuagent.agent.health.HealthState;
+import io.gpuagent.exporter.GpuSample;
+import io.gpuagent.exporter.GpuStatus;
+import io.gpuagent.exporter.NvLinkInfo;
+import io.gpuagent.exporter.Reading;
+import io.gpuagent.nvml.ProcessInfo;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** One GPU in {@code /v1/gpus}: identity, health, and every reading the latest snapshot holds. */
+public record GpuView(int index, String uuid, String name, String pciBusId, String device, String serial,
+                      String vbiosVersion, GpuStatus status, String statusReason, Instant readAt, double ageSeconds,
+                      HealthState health, Map<String, Double> readings, List<NvLinkInfo> nvLinks,
+                      List<ProcessInfo> processes) {
+
+    static GpuView of(GpuSample gpu, GpuHealth health, Instant now) {
+        Map<String, Double> readings = new LinkedHashMap<>();
+        for (Reading r : Reading.values()) {
+            if (gpu.has(r)) {
+                readings.put(r.name().toLowerCase(Locale.ROOT), gpu.raw(r));
+            }
+        }
+        double age = Math.max(0, Duration.between(gpu.readAt(), now).toNanos() / 1e9);
+        return new GpuView(gpu.index(), gpu.uuid(), gpu.info().name(), gpu.info().pciBusId(), gpu.info().deviceName(),
+                gpu.info().serial(), gpu.info().vbiosVersion(), gpu.status(), gpu.statusReason(), gpu.readAt(), age,
+                health == null ? HealthState.INITIALIZING : health.state(), readings, gpu.nvLinks(), gpu.processes());
+    }
+}

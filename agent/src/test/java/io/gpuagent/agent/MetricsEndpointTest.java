@@ -1,0 +1,92 @@
+package io.gpuagent.agent;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gpuagent.exporter.MetricCatalog;
+import io.gpuagent.exporter.MetricDef;
+import io.gpuagent.exporter.MetricType;
+import io.quarkus.test.junit.QuarkusTest;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code GET /metrics} against the fake driver: dcgm-exporter's names, labels and units, the scenario's values. */
+@QuarkusTest
+class MetricsEndpointTest {
+
+    static final String SCENARIO = """
+            gpus = 8
+            gpu.*.util_gpu = 37
+            gpu.*.memory_used_mib = 2048
+            gpu.5.temp = 45
+            gpu.5.power_mw = 123000
+            gpu.5.clock_sm = 1755
+            gpu.5.pcie_replay = 7
+            """;
+
+    static final String GPU5 = "{gpu=\"5\",UUID=\"GPU-8a4e6f10-0005-4c2b-9d3e-5f7a1b2c3d4e\",pci_bus_id=\"00000000:AB:00.0\","
+            + "device=\"nvidia5\",modelName=\"NVIDIA H100 80GB HBM3\",Hostname=\"test-node\",DCGM_FI_DRIVER_VERSION=\"550.54.15\"}";
+
+    @BeforeEach
+    void scenario() {
+        Scenario.write(SCENARIO);
+        Scenario.eventually(Duration.ofSeconds(5), () -> assertTrue(scrape().contains("DCGM_FI_DEV_GPU_TEMP" + GPU5 + " 45\n")));
+    }
+
+    static String scrape() {
+        return given().when().get("/metrics").then().statusCode(200)
+                .contentType("text/plain; version=0.0.4; charset=utf-8").extract().asString();
+    }
+
+    @Test
+    void everyDefaultMetricIsThereForEightGpusWithDcgmLabels() {
+        String text = scrape();
+        for (MetricDef metric : MetricCatalog.defaultSet()) {
+            if (metric.type() == MetricType.LABEL) {
+                assertTrue(text.contains("," + metric.name() + "=\""), metric.name() + " is a label on every series");
+                continue;
+            }
+            assertTrue(text.contains("# TYPE " + metric.name() + " " + metric.type().name().toLowerCase() + "\n"),
+                    "TYPE line of " + metric.name());
+            long series = text.lines().filter(l -> l.startsWith(metric.name() + "{")).count();
+            assertEquals(8, series, metric.name() + " series");
+        }
+        Pattern labels = Pattern.compile("^DCGM_FI_\\w+\\{gpu=\"[0-7]\",UUID=\"GPU-[0-9a-f-]{36}\",pci_bus_id=\"0{8}:[0-9A-F]{2}:00\\.0\","
+                + "device=\"nvidia[0-7]\",modelName=\"NVIDIA H100 80GB HBM3\",Hostname=\"test-node\",DCGM_FI_DRIVER_VERSION=\"550\\.54\\.15\"(,err_code=\"\\d+\")?} \\S+$");
+        List<String> odd = text.lines().filter(l -> l.startsWith("DCGM_")).filter(l -> !labels.matcher(l).matches()).toList();
+        assertEquals(List.of(), odd, "series with other labels");
+    }
+
+    @Test
+    void valuesComeFromTheScenarioInDcgmUnits() {
+        String text = scrape();
+        assertTrue(text.contains("DCGM_FI_DEV_GPU_TEMP" + GPU5 + " 45\n"), text);
+        assertTrue(text.contains("DCGM_FI_DEV_POWER_USAGE" + GPU5 + " 123\n"), "watts, not milliwatts");
+        assertTrue(text.contains("DCGM_FI_DEV_SM_CLOCK" + GPU5 + " 1755\n"));
+        assertTrue(text.contains("DCGM_FI_DEV_GPU_UTIL" + GPU5 + " 37\n"));
+        assertTrue(text.contains("DCGM_FI_DEV_FB_USED" + GPU5 + " 2048\n"), "MiB");
+        assertTrue(text.contains("DCGM_FI_DEV_FB_FREE" + GPU5 + " " + (81559 - 534 - 2048) + "\n"), "total - reserved - used");
+        assertTrue(text.contains("DCGM_FI_DEV_PCIE_REPLAY_COUNTER" + GPU5 + " 7\n"));
+        assertTrue(text.contains("# TYPE DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION counter\n"), "a counter without _total, as dcgm-exporter");
+        assertTrue(text.contains("gpu_agent_nvml_up 1.0\n"));
+        assertTrue(text.contains("gpu_agent_gpus 8.0\n"));
+    }
+
+    @Test
+    void rewritingTheScenarioChangesTheScrapeWithinTwoIntervals() {
+        Scenario.write(SCENARIO.replace("gpu.5.temp = 45", "gpu.5.temp = 77"));
+        long start = System.nanoTime();
+        // Two sample intervals (200 ms each in the test profile) plus the fake's 100 ms re-read.
+        Scenario.eventually(Duration.ofMillis(500), () -> assertTrue(scrape().contains("DCGM_FI_DEV_GPU_TEMP" + GPU5 + " 77\n")));
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(2).toNanos());
+    }
+
+    @Test
+    void promtoolAcceptsTheScrape() throws Exception {
+        Promtool.checkMetrics(scrape());
+    }
+}

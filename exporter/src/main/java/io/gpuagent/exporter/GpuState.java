@@ -1,0 +1,65 @@
+package io.gpuagent.exporter;
+
+import io.gpuagent.nvml.GpmSample;
+import io.gpuagent.nvml.GpuDevice;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What the sampler keeps per GPU index between sweeps. Two owners: the fields marked "worker" are touched
+ * only by that GPU's read task (at most one runs at a time; the future's completion orders one task before
+ * the next), the fields marked "sampler" only by the sweeping thread. The volatile ones are read across.
+ */
+final class GpuState {
+    final int index;
+
+    // worker
+    GpuDevice device;
+    GpuInfo info;
+    long reads;
+    final long[] retryAt = new long[Reading.COUNT];
+    double[] lastValues;
+    Instant lastReadAt;
+    /** When the first read of this GPU started: the age of a GPU never read successfully. */
+    Instant firstReadStarted;
+    List<NvLinkInfo> lastLinks = List.of();
+    int nvLinkCount = -1;
+    long nvLinkCountersRetryAt;
+    int fanCount = -1;
+    Boolean gpmSupported;
+    GpmSample gpmPrevious;
+    long gpmPreviousNanos;
+    long gpmPcieRetryAt;
+
+    // both
+    volatile String currentCall;
+    volatile long currentCallSinceNanos;
+    /** Set when this state is dropped (NVML instance changed, sampler closed): the task frees its GPM sample. */
+    volatile boolean retired;
+
+    // sampler
+    CompletableFuture<GpuSample> inFlight;
+    long inFlightSinceNanos;
+    Instant inFlightSince;
+    GpuSample published;
+    long lostAtSweep;
+    boolean staleReported;
+
+    GpuState(int index) {
+        this.index = index;
+    }
+
+    /** Frees the GPM sample; called by the worker, or by the sampler when no read is in flight. */
+    void releaseNative() {
+        GpmSample s = gpmPrevious;
+        gpmPrevious = null;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (RuntimeException ignored) {
+                // a sample of an NVML instance that is already shut down: nothing left to free
+            }
+        }
+    }
+}

@@ -1,0 +1,357 @@
+package io.gpuagent.exporter;
+
+import io.gpuagent.nvml.Nvml;
+import io.gpuagent.nvml.NvmlException;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * Reads every GPU on a fixed interval into an immutable {@link Snapshot}; the only code that calls NVML
+ * for readings. Scrapes, detectors and the API read {@link #latest()}, which never blocks.
+ *
+ * <h2>Threads and deadlines</h2>
+ * One platform thread ({@code gpu-sampler}) starts a sweep every {@link SamplerSettings#interval()}. A sweep
+ * hands each GPU's read to that GPU's worker (platform threads from a pool; at most one read per GPU is in
+ * flight, so at most one thread per GPU) and waits for all of them until {@link SamplerSettings#gpuDeadline()}
+ * after the sweep started. Then it publishes:
+ * <ul>
+ *   <li>a GPU whose read finished: its new sample (OK, or LOST with its last values);</li>
+ *   <li>a GPU whose read is still in NVML: its previous values, marked {@link GpuStatus#STALE} with their old
+ *       {@code readAt}. It is not read again until that read returns; its result is used by the first sweep
+ *       that finds it done. The other GPUs are published on time.</li>
+ *   <li>a LOST GPU is probed again every {@link SamplerSettings#lostRetry()} sweeps only;</li>
+ *   <li>an index the driver stopped reporting (device count dropped): LOST.</li>
+ * </ul>
+ * A call that hangs on the sweeping thread itself (device count, driver version) delays the snapshot, never
+ * a scrape: {@code gpu_agent_snapshot_age_seconds} grows. Memory is bounded: per-GPU state is fixed-size,
+ * one GPM sample per GPU, and old snapshots are garbage once replaced.
+ *
+ * <p>One sampler per registry (its meters are registered by name). Not restartable after {@link #close()}.
+ */
+public final class Sampler implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Sampler.class.getName());
+
+    private final NvmlSource source;
+    private final SamplerSettings settings;
+    private final Clock clock;
+    private final boolean[] requested = new boolean[Reading.COUNT];
+    private final AtomicReference<Snapshot> latest;
+    private final List<Consumer<Snapshot>> listeners = new CopyOnWriteArrayList<>();
+    private final AgentMeters meters;
+    private final ExecutorService workers;
+    private final ReentrantLock sweepLock = new ReentrantLock();
+
+    // guarded by sweepLock
+    private Nvml nvml;
+    private String driverVersion;
+    private List<GpuState> states = new ArrayList<>();
+    private int lastDeviceCount;
+    private long sequence;
+    private long sweeps;
+
+    private volatile boolean running;
+    private Thread thread;
+
+    /**
+     * @param source        where NVML comes from (the agent's connector)
+     * @param settings      interval, deadline, readings
+     * @param agentRegistry where the {@code gpu_agent_*} meters go (the agent's Prometheus registry)
+     * @param clock         timestamps of readings and snapshot ages
+     */
+    public Sampler(NvmlSource source, SamplerSettings settings, MeterRegistry agentRegistry, Clock clock) {
+        this.source = Objects.requireNonNull(source, "source");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        for (Reading r : settings.readings()) {
+            requested[r.ordinal()] = true;
+        }
+        this.latest = new AtomicReference<>(Snapshot.initial(clock.instant()));
+        this.meters = new AgentMeters(Objects.requireNonNull(agentRegistry, "agentRegistry"), latest::get, clock);
+        this.workers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                workerThreads());
+    }
+
+    private static ThreadFactory workerThreads() {
+        var builder = Thread.ofPlatform().name("gpu-reader-", 0).daemon(true);
+        return builder::unstarted;
+    }
+
+    public SamplerSettings settings() {
+        return settings;
+    }
+
+    /** Starts the sampler thread; the first sweep begins at once. Idempotent. */
+    public synchronized void start() {
+        if (running) {
+            return;
+        }
+        running = true;
+        thread = Thread.ofPlatform().name("gpu-sampler").daemon(true).start(this::loop);
+    }
+
+    /** The newest snapshot; never null (an empty "no sweep yet" snapshot before the first sweep). Never blocks. */
+    public Snapshot latest() {
+        return latest.get();
+    }
+
+    /** Called on the sampler thread after each published sweep, in registration order; exceptions are logged. */
+    public void onSnapshot(Consumer<Snapshot> listener) {
+        listeners.add(Objects.requireNonNull(listener));
+    }
+
+    /** Runs one sweep on the calling thread (waits for a sweep in progress first) and returns what it published. */
+    public Snapshot sweepNow() {
+        sweepLock.lock();
+        try {
+            return sweep();
+        } finally {
+            sweepLock.unlock();
+        }
+    }
+
+    /** Stops the sampler thread and the workers. A worker stuck in a native call is left to return (daemon). */
+    @Override
+    public void close() {
+        Thread t;
+        synchronized (this) {
+            running = false;
+            t = thread;
+            thread = null;
+        }
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(Math.max(1000, settings.gpuDeadline().toMillis() * 2));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        workers.shutdownNow();
+        if (sweepLock.tryLock()) {
+            try {
+                retireAll();
+            } finally {
+                sweepLock.unlock();
+            }
+        }
+    }
+
+    private void loop() {
+        long interval = settings.interval().toNanos();
+        long next = System.nanoTime();
+        while (running) {
+            sweepLock.lock();
+            try {
+                if (!running) {
+                    return;
+                }
+                sweep();
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "sampler sweep failed", e);
+            } finally {
+                sweepLock.unlock();
+            }
+            next += interval;
+            long now = System.nanoTime();
+            if (next - now < 0) {
+                next = now; // overran (a slow sweep): start the next one at once, do not try to catch up
+            }
+            while (running && next - System.nanoTime() > 0) {
+                LockSupport.parkNanos(next - System.nanoTime());
+                if (Thread.interrupted()) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private Snapshot sweep() {
+        long started = System.nanoTime();
+        Instant takenAt = clock.instant();
+        sweeps++;
+        Optional<Nvml> current;
+        String downReason;
+        try {
+            current = source.current();
+            downReason = current.isPresent() ? null : source.downReason();
+        } catch (RuntimeException e) {
+            current = Optional.empty();
+            downReason = "NVML source failed: " + e;
+        }
+        Snapshot snapshot;
+        if (current.isEmpty()) {
+            if (nvml != null) {
+                retireAll();
+                nvml = null;
+            }
+            snapshot = new Snapshot(++sequence, takenAt, false, downReason == null ? "NVML is not available" : downReason,
+                    "", 0, List.of());
+        } else {
+            if (current.get() != nvml) {
+                retireAll();
+                nvml = current.get();
+                driverVersion = null;
+            }
+            snapshot = sweepGpus(takenAt, started);
+        }
+        latest.set(snapshot);
+        meters.recordSweep(System.nanoTime() - started);
+        for (Consumer<Snapshot> l : listeners) {
+            try {
+                l.accept(snapshot);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "snapshot listener failed", e);
+            }
+        }
+        return snapshot;
+    }
+
+    private Snapshot sweepGpus(Instant takenAt, long started) {
+        if (driverVersion == null) {
+            try {
+                driverVersion = nvml.driverVersion();
+            } catch (NvmlException e) {
+                meters.nvmlError(e);
+            }
+        }
+        int count;
+        try {
+            count = nvml.deviceCount();
+            lastDeviceCount = count;
+        } catch (NvmlException e) {
+            meters.nvmlError(e);
+            count = lastDeviceCount;
+        }
+        while (states.size() < count) {
+            states.add(new GpuState(states.size()));
+        }
+        for (int i = 0; i < count; i++) {
+            submit(states.get(i), started, takenAt);
+        }
+        long deadline = started + settings.gpuDeadline().toNanos();
+        for (int i = 0; i < count; i++) {
+            CompletableFuture<GpuSample> f = states.get(i).inFlight;
+            if (f != null && !f.isDone()) {
+                awaitUntil(f, deadline);
+            }
+        }
+        List<GpuSample> gpus = new ArrayList<>(states.size());
+        for (GpuState st : states) {
+            GpuSample s = st.index < count ? collect(st) : vanished(st, count);
+            if (s != null) {
+                gpus.add(s);
+                meters.gpuSeen(s.info());
+            }
+        }
+        return new Snapshot(++sequence, takenAt, true, null, driverVersion, count, gpus);
+    }
+
+    private void submit(GpuState st, long now, Instant takenAt) {
+        if (st.inFlight != null) {
+            return; // still inside NVML from an earlier sweep: never queue a second read behind it
+        }
+        if (st.published != null && st.published.status() == GpuStatus.LOST
+                && (sweeps - st.lostAtSweep) % settings.lostRetry() != 0) {
+            return;
+        }
+        st.inFlightSinceNanos = now;
+        st.inFlightSince = takenAt;
+        try {
+            st.inFlight = CompletableFuture.supplyAsync(new GpuReadTask(nvml, st, settings, requested, meters, clock), workers);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            st.inFlight = null; // closing
+        }
+    }
+
+    private static void awaitUntil(CompletableFuture<GpuSample> f, long deadlineNanos) {
+        long remaining = deadlineNanos - System.nanoTime();
+        try {
+            if (remaining > 0) {
+                f.get(remaining, TimeUnit.NANOSECONDS);
+            }
+        } catch (TimeoutException | ExecutionException e) {
+            // timed out: published STALE below; failed: GpuReadTask does not throw, collect() handles it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private GpuSample collect(GpuState st) {
+        CompletableFuture<GpuSample> f = st.inFlight;
+        if (f == null) {
+            return st.published; // a LOST GPU between probes
+        }
+        if (!f.isDone()) {
+            long ms = (System.nanoTime() - st.inFlightSinceNanos) / 1_000_000;
+            String call = st.currentCall;
+            String reason = "read still running after " + ms + " ms" + (call != null ? ", in " + call : "");
+            if (!st.staleReported) {
+                st.staleReported = true;
+                LOG.log(Level.WARNING, "GPU " + st.index + ": " + reason + "; serving its previous readings as stale");
+            }
+            return st.published != null ? st.published.withStatus(GpuStatus.STALE, reason)
+                    : GpuSample.unread(GpuInfo.unknown(st.index), GpuStatus.STALE, reason, st.inFlightSince);
+        }
+        st.inFlight = null;
+        GpuSample s;
+        try {
+            s = f.join();
+        } catch (RuntimeException e) {
+            s = st.published == null ? null : st.published.withStatus(GpuStatus.STALE, "read failed: " + e);
+        }
+        if (st.staleReported && s != null && s.status() == GpuStatus.OK) {
+            st.staleReported = false;
+            LOG.log(Level.INFO, "GPU " + st.index + ": reads are back on time");
+        }
+        if (s != null && s.status() == GpuStatus.LOST
+                && (st.published == null || st.published.status() != GpuStatus.LOST)) {
+            st.lostAtSweep = sweeps;
+            LOG.log(Level.WARNING, "GPU " + st.index + " (" + s.uuid() + ") is lost: " + s.statusReason());
+        }
+        st.published = s;
+        return s;
+    }
+
+    private GpuSample vanished(GpuState st, int count) {
+        if (st.published == null) {
+            return null;
+        }
+        if (st.published.status() != GpuStatus.LOST) {
+            LOG.log(Level.WARNING, "GPU " + st.index + " (" + st.published.uuid() + ") is no longer reported by the driver");
+            st.published = st.published.withStatus(GpuStatus.LOST,
+                    "the driver reports " + count + " GPUs; index " + st.index + " vanished");
+        }
+        return st.published;
+    }
+
+    /** Drops every GPU's state (new NVML instance, NVML down, close); in-flight reads finish into the void. */
+    private void retireAll() {
+        for (GpuState st : states) {
+            st.retired = true;
+            if (st.inFlight == null || st.inFlight.isDone()) {
+                st.releaseNative();
+            }
+        }
+        states = new ArrayList<>();
+        lastDeviceCount = 0;
+    }
+}

@@ -1,0 +1,71 @@
+package io.gpuagent.exporter;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything one sweep read, immutable; the sampler publishes it through an {@code AtomicReference}, and
+ * every scrape, detector and API call reads the latest one without touching NVML.
+ *
+ * @param sequence       1, 2, ... per published sweep; 0 for the "no sweep yet" snapshot
+ * @param takenAt        when the sweep started
+ * @param nvmlUp         whether NVML was loaded and initialised
+ * @param nvmlDownReason why it is not (from {@link NvmlSource#downReason()}); null when up
+ * @param driverVersion  {@code nvmlSystemGetDriverVersion}; empty when unknown
+ * @param deviceCount    GPUs the driver reports ({@code nvmlDeviceGetCount_v2}); 0 while NVML is down
+ * @param gpus           one sample per GPU, in index order (GPUs answering NO_PERMISSION are left out; LOST
+ *                       GPUs stay, with status LOST)
+ */
+public record Snapshot(long sequence, Instant takenAt, boolean nvmlUp, String nvmlDownReason, String driverVersion,
+                       int deviceCount, List<GpuSample> gpus) {
+
+    public Snapshot {
+        driverVersion = driverVersion == null ? "" : driverVersion;
+        gpus = List.copyOf(gpus);
+    }
+
+    /** The snapshot served before the first sweep: no GPUs, NVML not up yet. */
+    public static Snapshot initial(Instant now) {
+        return new Snapshot(0, now, false, "no sweep yet", "", 0, List.of());
+    }
+
+    public Optional<GpuSample> gpu(int index) {
+        for (GpuSample g : gpus) {
+            if (g.index() == index) {
+                return Optional.of(g);
+            }
+        }
+        return Optional.empty();
+    }
+
+    public Optional<GpuSample> gpu(String uuid) {
+        for (GpuSample g : gpus) {
+            if (g.uuid().equals(uuid)) {
+                return Optional.of(g);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Age of the oldest reading served: {@code now} minus the oldest {@link GpuSample#readAt()} among GPUs that
+     * are not LOST (so one hung GPU shows), or minus {@link #takenAt()} when there are none.
+     */
+    public Duration age(Instant now) {
+        Instant oldest = null;
+        for (GpuSample g : gpus) {
+            if (g.status() != GpuStatus.LOST && (oldest == null || g.readAt().isBefore(oldest))) {
+                oldest = g.readAt();
+            }
+        }
+        Duration age = Duration.between(oldest == null ? takenAt : oldest, now);
+        return age.isNegative() ? Duration.ZERO : age;
+    }
+
+    /** GPUs whose status is {@code status}. */
+    public List<GpuSample> gpus(GpuStatus status) {
+        return gpus.stream().filter(g -> g.status() == status).toList();
+    }
+}

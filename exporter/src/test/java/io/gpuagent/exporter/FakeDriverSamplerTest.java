@@ -1,0 +1,332 @@
+package io.gpuagent.exporter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** End to end through the real FFM bindings against the C fake driver, values driven by its scenario file. */
+class FakeDriverSamplerTest {
+    static final String UUID0 = "GPU-11111111-2222-3333-4444-555555555555";
+
+    /** 8 GPUs, every default-set value set and distinct per GPU. */
+    static String baseScenario() {
+        StringBuilder sb = new StringBuilder("""
+                gpus = 8
+                driver_version = 550.54.15
+                gpu.*.clock_sm = 1980
+                gpu.*.clock_mem = 2619
+                gpu.*.util_mem = 5
+                gpu.*.util_enc = 1
+                gpu.*.util_dec = 2
+                gpu.*.nvlink_tx_kib = 100
+                gpu.*.nvlink_rx_kib = 200
+                gpu.*.pcie_tx_kbps = 1024
+                gpu.*.pcie_rx_kbps = 2048
+                gpu.*.gpm.1 = 50
+                gpu.*.gpm.5 = 25
+                gpu.*.gpm.10 = 12.5
+                gpu.0.uuid = %s
+                gpu.0.pci_bus_id = 00000000:18:00.0
+                """.formatted(UUID0));
+        for (int i = 0; i < 8; i++) {
+            sb.append("gpu.").append(i).append(".temp = ").append(40 + i).append('\n');
+            sb.append("gpu.").append(i).append(".mem_temp = ").append(30 + i).append('\n');
+            sb.append("gpu.").append(i).append(".util_gpu = ").append(10 + i).append('\n');
+            sb.append("gpu.").append(i).append(".memory_used_mib = ").append(1024 * (i + 1)).append('\n');
+            sb.append("gpu.").append(i).append(".power_mw = ").append(100000 + 500 * i).append('\n');
+            sb.append("gpu.").append(i).append(".pcie_replay = ").append(i).append('\n');
+            sb.append("gpu.").append(i).append(".remap_correctable = ").append(i).append('\n');
+            sb.append("gpu.").append(i).append(".remap_uncorrectable = ").append(i % 2).append('\n');
+        }
+        return sb.toString();
+    }
+
+    private Sampler sampler;
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+    private Sampler sampler(Duration interval, Duration deadline) {
+        SamplerSettings s = new SamplerSettings(interval, deadline, Set.of(), "testhost");
+        sampler = new Sampler(NvmlSource.of(FakeDriver.nvml()), s, registry, Clock.systemUTC());
+        return sampler;
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (sampler != null) {
+            sampler.close();
+        }
+        FakeDriver.scenario(baseScenario());
+    }
+
+    /** Two sweeps 150 ms apart: the second has GPM metrics (they need two samples). */
+    private Snapshot twoSweeps(Sampler s) throws InterruptedException {
+        s.sweepNow();
+        Thread.sleep(150);
+        return s.sweepNow();
+    }
+
+    @Test
+    void everyDefaultMetricForEightGpusWithExactNamesLabelsAndValues() throws Exception {
+        FakeDriver.scenario(baseScenario());
+        FakeDriver.nvml();
+        Snapshot snap = twoSweeps(sampler(Duration.ofSeconds(1), Duration.ofMillis(800)));
+        assertEquals(8, snap.gpus().size());
+        String text = new GpuMetricsWriter(MetricCatalog.defaultSet(), "Hostname", "testhost", GpuDecorator.NONE)
+                .renderText(snap);
+
+        for (MetricDef m : MetricCatalog.defaultSet()) {
+            if (m.type() == MetricType.LABEL) {
+                continue;
+            }
+            assertTrue(text.contains("# TYPE " + m.name() + " " + m.type().text() + "\n"), m.name() + " missing:\n" + text);
+            for (int i = 0; i < 8; i++) {
+                assertTrue(text.contains(m.name() + "{gpu=\"" + i + "\","), m.name() + " missing for GPU " + i);
+            }
+        }
+
+        String labels0 = "{gpu=\"0\",UUID=\"" + UUID0 + "\",pci_bus_id=\"00000000:18:00.0\",device=\"nvidia0\","
+                + "modelName=\"NVIDIA H100 80GB HBM3\",Hostname=\"testhost\",DCGM_FI_DRIVER_VERSION=\"550.54.15\"";
+        List<String> gpu0 = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            if (line.contains("{gpu=\"0\",")) {
+                gpu0.add(line.startsWith("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{") ? energyMasked(line) : line);
+            }
+        }
+        String expected = """
+                DCGM_FI_DEV_SM_CLOCK%1$s} 1980
+                DCGM_FI_DEV_MEM_CLOCK%1$s} 2619
+                DCGM_FI_DEV_MEMORY_TEMP%1$s} 30
+                DCGM_FI_DEV_GPU_TEMP%1$s} 40
+                DCGM_FI_DEV_POWER_USAGE%1$s} 100
+                DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION%1$s} <energy>
+                DCGM_FI_DEV_PCIE_REPLAY_COUNTER%1$s} 0
+                DCGM_FI_DEV_GPU_UTIL%1$s} 10
+                DCGM_FI_DEV_MEM_COPY_UTIL%1$s} 5
+                DCGM_FI_DEV_ENC_UTIL%1$s} 1
+                DCGM_FI_DEV_DEC_UTIL%1$s} 2
+                DCGM_FI_DEV_XID_ERRORS%1$s,err_code="0"} 0
+                DCGM_FI_DEV_FB_FREE%1$s} 80001
+                DCGM_FI_DEV_FB_USED%1$s} 1024
+                DCGM_FI_DEV_FB_RESERVED%1$s} 534
+                DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL%1$s} 300
+                DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS%1$s} 0
+                DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS%1$s} 0
+                DCGM_FI_DEV_ROW_REMAP_FAILURE%1$s} 0
+                DCGM_FI_PROF_GR_ENGINE_ACTIVE%1$s} 0.5
+                DCGM_FI_PROF_PIPE_TENSOR_ACTIVE%1$s} 0.25
+                DCGM_FI_PROF_DRAM_ACTIVE%1$s} 0.125
+                DCGM_FI_PROF_PCIE_TX_BYTES%1$s} 1048576
+                DCGM_FI_PROF_PCIE_RX_BYTES%1$s} 2097152
+                """.formatted(labels0);
+        assertEquals(expected, String.join("\n", gpu0) + "\n");
+
+        // GPU 5's distinct values
+        GpuSample g5 = snap.gpu(5).orElseThrow();
+        assertEquals(45, g5.valueOr(Reading.GPU_TEMP_C, -1));
+        assertEquals(35, g5.valueOr(Reading.MEMORY_TEMP_C, -1));
+        assertEquals(15, g5.valueOr(Reading.GPU_UTIL_PCT, -1));
+        assertEquals(6144, g5.valueOr(Reading.FB_USED_MIB, -1));
+        assertEquals(102.5, g5.valueOr(Reading.POWER_USAGE_W, -1));
+        assertEquals(5, g5.valueOr(Reading.PCIE_REPLAY_COUNTER, -1));
+        assertEquals(5, g5.valueOr(Reading.REMAPPED_ROWS_CORRECTABLE, -1));
+        assertEquals(1, g5.valueOr(Reading.REMAPPED_ROWS_UNCORRECTABLE, -1));
+        assertTrue(text.contains("DCGM_FI_DEV_GPU_TEMP{gpu=\"5\","));
+        assertTrue(Pattern.compile("^DCGM_FI_DEV_GPU_TEMP\\{gpu=\"5\",.*\\} 45$", Pattern.MULTILINE).matcher(text).find());
+        assertTrue(g5.valueOr(Reading.TOTAL_ENERGY_MJ, -1) >= 0);
+        assertEquals(18, g5.nvLinks().size(), "DGX H100: 18 links");
+        assertTrue(g5.nvLinks().stream().allMatch(NvLinkInfo::active));
+
+        PromtoolCheck.assertValid(text, true);
+    }
+
+    private static String energyMasked(String line) {
+        Matcher m = Pattern.compile("^(.*\\}) (\\d+)$").matcher(line);
+        assertTrue(m.matches(), line);
+        assertTrue(Long.parseLong(m.group(2)) >= 0);
+        return m.group(1) + " <energy>";
+    }
+
+    @Test
+    void theOptInSetRendersFromTheDriversValues() throws Exception {
+        FakeDriver.scenario(baseScenario() + """
+                gpu.4.ecc_sbe_volatile = 7
+                gpu.4.ecc_dbe_volatile = 2
+                gpu.4.ecc_sbe_aggregate = 70
+                gpu.4.ecc_dbe_aggregate = 20
+                gpu.4.retired_sbe = 3
+                gpu.4.retired_dbe = 1
+                gpu.4.retired_pending = 1
+                gpu.4.remap_pending = 1
+                gpu.4.clock_event_reasons = 0x48
+                gpu.4.pstate = 2
+                gpu.4.pcie_gen = 4
+                gpu.4.pcie_width = 8
+                gpu.4.power_limit_mw = 650000
+                gpu.4.nvlink.3.active = 0
+                gpu.4.nvlink.5.crc_flit = 9
+                gpu.4.recovery_action = 1
+                gpu.4.compute_processes = 4242:1024,4343:2048
+                gpu.4.gpm.2 = 80
+                """);
+        Snapshot snap = twoSweeps(sampler(Duration.ofSeconds(1), Duration.ofMillis(800)));
+        GpuSample g = snap.gpu(4).orElseThrow();
+        assertEquals(7, g.valueOr(Reading.ECC_SBE_VOLATILE, -1));
+        assertEquals(2, g.valueOr(Reading.ECC_DBE_VOLATILE, -1));
+        assertEquals(70, g.valueOr(Reading.ECC_SBE_AGGREGATE, -1));
+        assertEquals(20, g.valueOr(Reading.ECC_DBE_AGGREGATE, -1));
+        assertEquals(3, g.valueOr(Reading.RETIRED_PAGES_SBE, -1));
+        assertEquals(1, g.valueOr(Reading.RETIRED_PAGES_DBE, -1));
+        assertEquals(1, g.valueOr(Reading.RETIRED_PAGES_PENDING, -1));
+        assertEquals(1, g.valueOr(Reading.ROW_REMAP_PENDING, -1));
+        assertEquals(0x48, g.clockEventReasons().orElseThrow());
+        assertEquals(2, g.valueOr(Reading.PSTATE, -1));
+        assertEquals(new io.gpuagent.nvml.PcieLink(4, 8, 5, 16), g.pcieLink().orElseThrow());
+        assertEquals(650, g.valueOr(Reading.POWER_LIMIT_W, -1));
+        assertEquals(700, g.valueOr(Reading.POWER_DEFAULT_LIMIT_W, -1));
+        assertEquals(89, g.valueOr(Reading.SLOWDOWN_TEMP_C, -1));
+        assertEquals(92, g.valueOr(Reading.SHUTDOWN_TEMP_C, -1));
+        assertEquals(1980, g.valueOr(Reading.MAX_SM_CLOCK_MHZ, -1));
+        assertEquals(io.gpuagent.nvml.RecoveryAction.GPU_RESET, g.recoveryAction().orElseThrow());
+        assertEquals(0.8, g.valueOr(Reading.SM_ACTIVE, -1), 1e-9);
+        assertEquals(List.of(4242, 4343), g.processes().stream().map(io.gpuagent.nvml.ProcessInfo::pid).toList());
+        assertEquals(2, g.valueOr(Reading.PROCESSES, -1));
+        assertFalse(g.nvLinks().get(3).active());
+        assertEquals(17, g.valueOr(Reading.NVLINK_LINKS, -1));
+        assertEquals(9, g.nvLinks().get(5).crcFlit());
+        assertEquals(9, g.valueOr(Reading.NVLINK_CRC_FLIT_ERRORS, -1));
+
+        String text = new GpuMetricsWriter(CountersFile.all().metrics(), "hostname", "testhost", GpuDecorator.NONE)
+                .renderText(snap);
+        assertTrue(Pattern.compile("^DCGM_FI_DEV_ECC_DBE_VOL_TOTAL\\{gpu=\"4\",.*,DCGM_FI_DEV_SERIAL=\"[^\"]*\","
+                + "DCGM_FI_DEV_VBIOS_VERSION=\"96.00.99.00.01\"\\} 2$", Pattern.MULTILINE).matcher(text).find(), text);
+        assertTrue(text.contains(",hostname=\"testhost\","));
+        PromtoolCheck.assertValid(text, true);
+    }
+
+    @Test
+    void rewritingTheScenarioShowsWithinTwoIntervals() throws Exception {
+        FakeDriver.scenario(baseScenario());
+        Sampler s = sampler(Duration.ofMillis(200), Duration.ofMillis(150));
+        s.start();
+        waitFor(s, snap -> snap.gpu(1).map(g -> g.valueOr(Reading.GPU_TEMP_C, -1) == 41).orElse(false), 10);
+        FakeDriver.scenario(baseScenario() + "gpu.1.temp = 77\n");
+        // the fake re-reads within ~100 ms and FakeDriver.scenario waited 300 ms: two intervals more at most
+        Instant changed = Instant.now();
+        waitFor(s, snap -> snap.gpu(1).map(g -> g.valueOr(Reading.GPU_TEMP_C, -1) == 77).orElse(false), 10);
+        assertTrue(Duration.between(changed, Instant.now()).toMillis() < 2000,
+                "new value later than two intervals (+ generous slack)");
+    }
+
+    @Test
+    void aLostGpuDisappearsWhileTheOthersKeepReporting() throws Exception {
+        FakeDriver.scenario(baseScenario());
+        Sampler s = sampler(Duration.ofSeconds(1), Duration.ofMillis(800));
+        s.sweepNow();
+        FakeDriver.scenario(baseScenario() + "gpu.3.lost = 1\n");
+        Snapshot snap = s.sweepNow();
+        assertEquals(GpuStatus.LOST, snap.gpu(3).orElseThrow().status());
+        for (int i = 0; i < 8; i++) {
+            if (i != 3) {
+                assertEquals(GpuStatus.OK, snap.gpu(i).orElseThrow().status(), "GPU " + i);
+            }
+        }
+        String text = new GpuMetricsWriter(MetricCatalog.defaultSet(), "Hostname", "testhost", GpuDecorator.NONE)
+                .renderText(snap);
+        assertFalse(text.contains("{gpu=\"3\","), "no series for the lost GPU");
+        for (int i = 0; i < 8; i++) {
+            if (i != 3) {
+                assertTrue(text.contains("DCGM_FI_DEV_GPU_TEMP{gpu=\"" + i + "\","), "GPU " + i + " still reports");
+            }
+        }
+        assertTrue(registry.find(AgentMeters.NVML_ERRORS).tag("code", "GPU_IS_LOST").counters().size() >= 1);
+    }
+
+    @Test
+    void aHungCallMakesThatGpuStaleNotTheScrape() throws Exception {
+        FakeDriver.scenario(baseScenario());
+        Sampler s = sampler(Duration.ofMillis(200), Duration.ofMillis(100));
+        s.start();
+        waitFor(s, snap -> snap.gpus().size() == 8 && snap.gpus(GpuStatus.OK).size() == 8, 10);
+        FakeDriver.scenario(baseScenario() + "gpu.2.latency_ms.nvmlDeviceGetTemperature = 3000\n"
+                + "gpu.2.latency_ms.nvmlDeviceGetTemperatureV = 3000\n");
+        Snapshot stale = waitFor(s, snap -> snap.gpu(2).map(g -> g.status() == GpuStatus.STALE).orElse(false)
+                && snap.age(Instant.now()).toMillis() >= 1000, 10);
+        for (int i = 0; i < 8; i++) {
+            if (i != 2) {
+                GpuSample g = stale.gpu(i).orElseThrow();
+                assertEquals(GpuStatus.OK, g.status(), "GPU " + i);
+                assertTrue(Duration.between(g.readAt(), Instant.now()).toMillis() < 1000, "GPU " + i + " is fresh");
+            }
+        }
+        GpuSample g2 = stale.gpu(2).orElseThrow();
+        assertTrue(g2.statusReason().contains("nvmlDeviceGetTemperatureV"), g2.statusReason());
+        assertEquals(42, g2.valueOr(Reading.GPU_TEMP_C, -1), "previous values kept");
+        long t0 = System.nanoTime();
+        for (int i = 0; i < 100; i++) {
+            s.latest();
+        }
+        assertTrue(System.nanoTime() - t0 < 50_000_000L, "latest() does not wait for NVML");
+        FakeDriver.scenario(baseScenario());
+        waitFor(s, snap -> snap.gpus(GpuStatus.OK).size() == 8, 15);
+    }
+
+    @Test
+    void notSupportedReadingsAreAbsent() throws Exception {
+        FakeDriver.scenario(baseScenario() + "gpu.1.unsupported.nvmlDeviceGetClockInfo = 1\n"
+                + "gpu.1.gpm_supported = 0\n");
+        Snapshot snap = twoSweeps(sampler(Duration.ofSeconds(1), Duration.ofMillis(800)));
+        GpuSample g1 = snap.gpu(1).orElseThrow();
+        assertEquals(GpuStatus.OK, g1.status());
+        assertFalse(g1.has(Reading.SM_CLOCK_MHZ));
+        assertFalse(g1.has(Reading.MEM_CLOCK_MHZ));
+        assertFalse(g1.has(Reading.GR_ENGINE_ACTIVE));
+        assertFalse(g1.has(Reading.FAN_SPEED_PCT), "SXM: no fans");
+        assertTrue(g1.has(Reading.GPU_TEMP_C));
+        assertTrue(snap.gpu(0).orElseThrow().has(Reading.SM_CLOCK_MHZ));
+        assertTrue(snap.gpu(0).orElseThrow().has(Reading.GR_ENGINE_ACTIVE));
+        String text = new GpuMetricsWriter(MetricCatalog.defaultSet(), "Hostname", "testhost", GpuDecorator.NONE)
+                .renderText(snap);
+        assertFalse(text.contains("DCGM_FI_DEV_SM_CLOCK{gpu=\"1\","));
+        assertFalse(text.contains("DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu=\"1\","));
+        assertTrue(registry.find(AgentMeters.NVML_ERRORS).tag("code", "NOT_SUPPORTED").counters().isEmpty());
+    }
+
+    @Test
+    void agentSeriesPassPromtool() throws Exception {
+        FakeDriver.scenario(baseScenario());
+        var prom = new io.micrometer.prometheus.PrometheusMeterRegistry(io.micrometer.prometheus.PrometheusConfig.DEFAULT);
+        try (Sampler s = new Sampler(NvmlSource.of(FakeDriver.nvml()),
+                new SamplerSettings(Duration.ofSeconds(1), Duration.ofMillis(800), Set.of(), "testhost"), prom,
+                Clock.systemUTC())) {
+            s.sweepNow();
+            PromtoolCheck.assertValid(prom.scrape(), false);
+        }
+    }
+
+    static Snapshot waitFor(Sampler s, Predicate<Snapshot> condition, int seconds) throws InterruptedException {
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < end) {
+            Snapshot snap = s.latest();
+            if (condition.test(snap)) {
+                return snap;
+            }
+            Thread.sleep(20);
+        }
+        fail("condition not met within " + seconds + " s; last snapshot: " + s.latest());
+        return null;
+    }
+}
