@@ -1,0 +1,46 @@
+package io.gpuagent.agent.journal;
+
+import java.time.Instant;
+
+/**
+ * One entry of the event history (faults, state changes, actions): a line in {@code events.jsonl} and an
+ * item of {@code /v1/events}.
+ *
+ * @param id            assigned by {@link EventLog#append}: increasing, never reused, survives restarts
+ * @param time          when it happened; {@link EventLog#append} fills in the current time when null
+ * @param gpu           GPU index, null for a node-level event
+ * @param uuid          GPU UUID, null for a node-level event
+ * @param kind          {@link #XID}, {@link #STATE}, {@link #NVML}, {@link #ACTION}, ...
+ * @param detector      the detector or component that reported it (e.g. {@code xid}, {@code ecc})
+ * @param code          machine-readable code: {@code 79} for an XID, {@code UNHEALTHY} for a state, ...
+ * @param state         the new state of a state change, else null
+ * @param previousState the state before a state change, else null
+ * @param message       a sentence for a person
+ */
+public record AgentEvent(long id, Instant time, Integer gpu, String uuid, String kind, String detector,
+                         String code, String state, String previousState, String message) {
+
+    public static final String XID = "xid";
+    public static final String STATE = "state";
+    public static final String NVML = "nvml";
+    public static final String ACTION = "action";
+
+    /** An event to hand to {@link EventLog#append}, which assigns the id and the time. */
+    public static AgentEvent of(Integer gpu, String uuid, String kind, String detector, String code, String message) {
+        return new AgentEvent(0, null, gpu, uuid, kind, detector, code, null, null, message);
+    }
+
+    /** A health state change of one GPU (or of the node, with gpu and uuid null). */
+    public static AgentEvent stateChange(Integer gpu, String uuid, String detector, String code, String state,
+                                         String previousState, String message) {
+        return new AgentEvent(0, null, gpu, uuid, STATE, detector, code, state, previousState, message);
+    }
+
+    public AgentEvent withId(long newId) {
+        return new AgentEvent(newId, time, gpu, uuid, kind, detector, code, state, previousState, message);
+    }
+
+    public AgentEvent withTime(Instant newTime) {
+        return new AgentEvent(id, newTime, gpu, uuid, kind, detector, code, state, previousState, message);
+    }
+}

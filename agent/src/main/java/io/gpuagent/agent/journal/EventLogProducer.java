@@ -1,0 +1,26 @@
+package io.gpuagent.agent.journal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.AgentConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+
+/** The one {@link EventLog} of this agent, in {@code gpu-agent.state-dir/events.jsonl}. */
+@ApplicationScoped
+public class EventLogProducer {
+
+    /** Events kept in memory for {@code /v1/events} and stream resumption; the file keeps up to 4x this. */
+    static final int MEMORY_CAPACITY = 10_000;
+
+    @Produces
+    @Singleton
+    EventLog eventLog(AgentConfig config, ObjectMapper mapper) {
+        return new EventLog(config.stateDir(), MEMORY_CAPACITY, mapper);
+    }
+
+    void close(@Disposes EventLog log) {
+        log.close();
+    }
+}

@@ -1,0 +1,435 @@
+package io.gpuagent.agent.journal;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * An append-only JSON Lines file: one JSON object per line, each line durable (fsync) before
+ * {@link #append} returns, so a caller may acknowledge a record as soon as append returns.
+ *
+ * <p>Crash recovery on {@link #open}: a last line without its '\n' was never acknowledged (the newline is
+ * written in the same write as the record, before the fsync), so it is cut off; a malformed line in the
+ * middle is skipped with a warning and the lines after it are kept.
+ *
+ * <p>Thread-safe. Appends are serialised in one order in the file; concurrent appenders share an fsync
+ * (group commit). One process may have the file open at a time (an OS file lock enforces it).
+ *
+ * <p>File I/O goes through {@link RandomAccessFile} and {@code FileDescriptor.sync()} (fsync) rather than
+ * {@link FileChannel}: an interrupt on any thread blocked in FileChannel I/O closes the channel for every
+ * thread, which would turn one interrupted caller into a dead journal.
+ */
+public final class JsonlJournal<T> implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(JsonlJournal.class.getName());
+    private static final int CHUNK = 64 * 1024;
+
+    private final Path file;
+    private final Path tmp;
+    private final ObjectWriter writer;
+    private final ObjectReader reader;
+
+    // Lock order: syncLock before writeLock. Writers hold writeLock only; the fsync runs under syncLock
+    // alone so that writers can add lines while it runs (those lines ride on the next fsync).
+    private final Object syncLock = new Object();
+    private final Object writeLock = new Object();
+
+    private RandomAccessFile raf;   // guarded by writeLock; swapped by compact under both locks
+    private long size;              // guarded by writeLock: bytes of complete lines
+    private long lines;             // guarded by writeLock: lines in the file, malformed ones included
+    private long written;           // guarded by writeLock: tickets handed out by write()
+    private long synced;            // guarded by syncLock: every ticket <= synced is durable
+    private volatile IOException failure;
+    private volatile boolean closed;
+
+    private JsonlJournal(Path file, Class<T> type, ObjectMapper mapper) {
+        this.file = file.toAbsolutePath();
+        this.tmp = this.file.resolveSibling(this.file.getFileName() + ".tmp");
+        // A private copy: the time module and settings below must not leak into the caller's mapper.
+        ObjectMapper m = mapper.copy().registerModule(new JavaTimeModule())
+                .setDefaultPropertyInclusion(JsonInclude.Include.NON_NULL);
+        this.writer = m.writerFor(type)
+                .without(SerializationFeature.INDENT_OUTPUT)   // one record must stay one line
+                .without(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+        // A newer agent may have added fields; an older one reading its file must not drop the record.
+        this.reader = m.readerFor(type).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    }
+
+    /** Opens (creating if needed) the journal; the existing records can be read with {@link #replay()}. */
+    public static <T> JsonlJournal<T> open(Path file, Class<T> type, ObjectMapper mapper) throws IOException {
+        return open(file, type, mapper, record -> { });
+    }
+
+    /**
+     * Opens (creating if needed) the journal and hands each existing record, in file order, to
+     * {@code replay} before returning. A torn last line is truncated away; malformed lines are skipped.
+     */
+    public static <T> JsonlJournal<T> open(Path file, Class<T> type, ObjectMapper mapper,
+                                           Consumer<? super T> replay) throws IOException {
+        JsonlJournal<T> journal = new JsonlJournal<>(file, type, mapper);
+        try {
+            synchronized (journal.writeLock) {
+                journal.openFile();
+                journal.recover(replay);
+            }
+        } catch (IOException | RuntimeException e) {
+            journal.close();
+            throw e;
+        }
+        return journal;
+    }
+
+    private void openFile() throws IOException {
+        Path dir = file.getParent();
+        List<Path> created = new ArrayList<>();
+        for (Path p = dir; p != null && !Files.exists(p); p = p.getParent()) {
+            created.add(p);
+        }
+        if (posix(dir)) {
+            Files.createDirectories(dir, perms("rwxr-x---"));
+        } else {
+            Files.createDirectories(dir);
+        }
+        // A new directory's own entry must be durable too, or the first acknowledged record can vanish with it.
+        for (Path p : created) {
+            fsyncDirectory(p.getParent());
+        }
+        if (createFile(file)) {
+            fsyncDirectory(dir);
+        }
+        raf = new RandomAccessFile(file.toFile(), "rw");
+        lockOrFail(raf);
+        // Only once we hold the lock (the tmp may belong to a live owner): a crash during compaction can leave
+        // the new file behind; the old one is still the real one.
+        Files.deleteIfExists(tmp);
+    }
+
+    private void recover(Consumer<? super T> replay) throws IOException {
+        long end = scan(replay, true);
+        long length = raf.length();
+        if (end < length) {
+            LOG.log(System.Logger.Level.WARNING, file + ": torn last line at byte offset " + end + " ("
+                    + (length - end) + " bytes without a newline, never acknowledged) truncated");
+            raf.setLength(end);
+            raf.getFD().sync();
+        }
+        size = end;
+    }
+
+    /**
+     * Parses every complete line from the start of the file, counts lines and returns the offset just past
+     * the last '\n'. Caller holds writeLock.
+     */
+    private long scan(Consumer<? super T> sink, boolean count) throws IOException {
+        raf.seek(0);
+        byte[] buf = new byte[CHUNK];
+        ByteArrayOutputStream partial = new ByteArrayOutputStream();
+        long offset = 0;
+        long lineNo = 0;
+        int n;
+        while ((n = raf.read(buf)) > 0) {
+            int start = 0;
+            for (int i = 0; i < n; i++) {
+                if (buf[i] != '\n') {
+                    continue;
+                }
+                lineNo++;
+                if (partial.size() == 0) {
+                    parse(buf, start, i - start, lineNo, sink);
+                } else {
+                    partial.write(buf, start, i - start);
+                    byte[] line = partial.toByteArray();
+                    partial.reset();
+                    parse(line, 0, line.length, lineNo, sink);
+                }
+                start = i + 1;
+            }
+            partial.write(buf, start, n - start);
+            offset += n;
+        }
+        if (count) {
+            lines = lineNo;
+        }
+        return offset - partial.size();
+    }
+
+    private void parse(byte[] buf, int off, int len, long lineNo, Consumer<? super T> sink) {
+        if (blank(buf, off, len)) {
+            return;
+        }
+        T record;
+        try {
+            record = reader.readValue(buf, off, len);
+        } catch (IOException | RuntimeException e) {
+            String why = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+            LOG.log(System.Logger.Level.WARNING, file + ": line " + lineNo + " is malformed and was skipped: " + why);
+            return;
+        }
+        if (record != null) {
+            sink.accept(record);
+        }
+    }
+
+    /** Serialises, writes and fsyncs one record; when this returns the record survives a crash. */
+    public void append(T record) throws IOException {
+        sync(write(record));
+    }
+
+    /**
+     * Writes one record without waiting for the fsync and returns a ticket for {@link #sync(long)}.
+     * For callers that must order records under their own lock (EventLog assigns ids) but should not hold
+     * that lock across the fsync. A record is not durable until {@code sync(ticket)} returns.
+     */
+    public long write(T record) throws IOException {
+        byte[] json = writer.writeValueAsBytes(record);
+        byte[] line = Arrays.copyOf(json, json.length + 1);
+        line[json.length] = '\n';
+        synchronized (writeLock) {
+            ensureUsable();
+            try {
+                raf.seek(size);
+                raf.write(line);
+            } catch (IOException e) {
+                // A half-written line would glue itself to the next record; take it back.
+                try {
+                    raf.setLength(size);
+                } catch (IOException again) {
+                    e.addSuppressed(again);
+                    failure = e;
+                }
+                throw e;
+            }
+            size += line.length;
+            lines++;
+            return ++written;
+        }
+    }
+
+    /** Returns once every record written up to {@code ticket} is on disk; one fsync may serve many callers. */
+    public void sync(long ticket) throws IOException {
+        synchronized (syncLock) {
+            if (synced >= ticket) {
+                return;
+            }
+            long target;
+            RandomAccessFile f;
+            synchronized (writeLock) {
+                ensureUsable();
+                target = written;
+                f = raf;
+            }
+            try {
+                f.getFD().sync();
+            } catch (IOException e) {
+                // After a failed fsync the kernel may have dropped the dirty pages: nothing written since the
+                // last good fsync can be trusted, so stop accepting records rather than acknowledge them.
+                failure = e;
+                throw e;
+            }
+            synced = target;
+        }
+    }
+
+    /** Reads the file again from the start: every record currently in it, in file order. */
+    public List<T> replay() throws IOException {
+        List<T> records = new ArrayList<>();
+        synchronized (writeLock) {
+            ensureUsable();
+            scan(records::add, false);
+        }
+        return records;
+    }
+
+    /**
+     * Replaces the file's content with {@code keep} (in that order) atomically: written to {@code file.tmp},
+     * fsynced, renamed over the file, directory fsynced. A crash at any point leaves either the old or the
+     * new file, both complete. The caller must make sure no record it still needs is appended between
+     * choosing {@code keep} and this call (EventLog calls it under the lock it appends with).
+     */
+    public void compact(List<? extends T> keep) throws IOException {
+        synchronized (syncLock) {
+            synchronized (writeLock) {
+                ensureUsable();
+                long bytes = 0;
+                Files.deleteIfExists(tmp);
+                createFile(tmp);
+                try (FileOutputStream fos = new FileOutputStream(tmp.toFile());
+                     OutputStream out = new BufferedOutputStream(fos, CHUNK)) {
+                    for (T record : keep) {
+                        byte[] json = writer.writeValueAsBytes(record);
+                        out.write(json);
+                        out.write('\n');
+                        bytes += json.length + 1;
+                    }
+                    out.flush();
+                    fos.getFD().sync();
+                } catch (IOException | RuntimeException e) {
+                    try {
+                        Files.deleteIfExists(tmp);
+                    } catch (IOException again) {
+                        e.addSuppressed(again);
+                    }
+                    throw e;
+                }
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                // The old inode is unlinked now: from here a failure leaves us unsure where the next record
+                // would land on disk, so it disables the journal instead of risking a lost acknowledgement.
+                try {
+                    RandomAccessFile fresh = new RandomAccessFile(file.toFile(), "rw");
+                    lockOrFail(fresh);
+                    raf.close();
+                    raf = fresh;
+                    fsyncDirectory(file.getParent());
+                } catch (IOException e) {
+                    failure = e;
+                    throw e;
+                }
+                size = bytes;
+                lines = keep.size();
+                synced = written;   // everything written so far is either in the new file or deliberately gone
+            }
+        }
+    }
+
+    /** Bytes in the file (complete lines). */
+    public long size() {
+        synchronized (writeLock) {
+            return size;
+        }
+    }
+
+    /** Lines in the file, malformed ones included: what the size bound for compaction counts. */
+    public long lineCount() {
+        synchronized (writeLock) {
+            return lines;
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public void close() {
+        synchronized (syncLock) {
+            synchronized (writeLock) {
+                closed = true;
+                if (raf != null) {
+                    try {
+                        raf.close();   // also releases the OS lock
+                    } catch (IOException e) {
+                        LOG.log(System.Logger.Level.WARNING, file + ": close failed: " + e.getMessage());
+                    }
+                    raf = null;
+                }
+            }
+        }
+    }
+
+    private void ensureUsable() throws IOException {
+        if (closed) {
+            throw new IOException(file + " is closed");
+        }
+        IOException f = failure;
+        if (f != null) {
+            throw new IOException(file + " failed earlier (" + f.getMessage()
+                    + ") and accepts no records until it is reopened", f);
+        }
+    }
+
+    /** The OS lock lives as long as the file stays open; closing the file releases it. */
+    private void lockOrFail(RandomAccessFile f) throws IOException {
+        FileLock lock;
+        try {
+            lock = f.getChannel().tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            f.close();
+            throw new IOException(file + " is already open by another journal (this or another process)");
+        }
+    }
+
+    /** Creates an empty file with mode 0640 where POSIX; false if it already existed. */
+    private static boolean createFile(Path path) throws IOException {
+        try {
+            if (posix(path.getParent())) {
+                Files.createFile(path, perms("rw-r-----"));
+            } else {
+                Files.createFile(path);
+            }
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        }
+    }
+
+    /** Makes a create or rename in {@code dir} durable. Directories cannot be fsynced on Windows: skipped. */
+    static void fsyncDirectory(Path dir) throws IOException {
+        if (!posix(dir)) {
+            return;
+        }
+        // FileChannel is interruptible; a pending interrupt must not fail the fsync, so retry with it cleared
+        // and restore it afterwards.
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+                    ch.force(true);
+                    return;
+                } catch (ClosedByInterruptException e) {
+                    interrupted |= Thread.interrupted();
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static boolean posix(Path path) {
+        return path.getFileSystem().supportedFileAttributeViews().contains("posix");
+    }
+
+    private static FileAttribute<?> perms(String rwx) {
+        return PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(rwx));
+    }
+
+    private static boolean blank(byte[] buf, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            byte b = buf[i];
+            if (b != ' ' && b != '\t' && b != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+}
