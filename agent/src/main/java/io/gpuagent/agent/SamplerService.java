@@ -1,8 +1,8 @@
 package io.gpuagent.agent;
 
+import io.gpuagent.agent.health.XidLedger;
 import io.gpuagent.agent.nvml.NvmlConnector;
 import io.gpuagent.exporter.CountersFile;
-import io.gpuagent.exporter.GpuDecorator;
 import io.gpuagent.exporter.GpuMetricsWriter;
 import io.gpuagent.exporter.MetricCatalog;
 import io.gpuagent.exporter.MetricDef;
@@ -38,7 +38,8 @@ public class SamplerService {
     private final GpuMetricsWriter writer;
     private final AgentConfig config;
 
-    public SamplerService(AgentConfig config, NvmlConnector nvml) {
+    /** {@code xids} decorates the GPU family with the last XID per GPU (the health model records them). */
+    public SamplerService(AgentConfig config, NvmlConnector nvml, XidLedger xids) {
         this.config = config;
         CountersFile counters = config.countersFile().map(CountersFile::parse).orElseGet(CountersFile::defaults);
         List<MetricDef> metrics = counters.metrics();
@@ -47,7 +48,7 @@ public class SamplerService {
         SamplerSettings settings = new SamplerSettings(config.sampleInterval(), config.gpuDeadline(), readings,
                 config.hostname().orElse(null));
         this.sampler = new Sampler(nvml, settings, agentRegistry, Clock.systemUTC());
-        this.writer = new GpuMetricsWriter(metrics, config.hostnameLabel(), settings.hostname(), GpuDecorator.NONE);
+        this.writer = new GpuMetricsWriter(metrics, config.hostnameLabel(), settings.hostname(), xids);
         LOG.infof("sampling %d GPU metrics every %s (gpu deadline %s)", metrics.size(), config.sampleInterval(),
                 config.gpuDeadline());
         // Render the GPU family on the sampler thread, so no scrape pays for it.

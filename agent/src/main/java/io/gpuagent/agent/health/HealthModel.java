@@ -1,8 +1,13 @@
 package io.gpuagent.agent.health;
 
 import io.gpuagent.agent.SamplerService;
-import io.gpuagent.exporter.GpuSample;
+import io.gpuagent.agent.health.detect.XidDetector;
+import io.gpuagent.agent.journal.AgentEvent;
+import io.gpuagent.agent.journal.EventLog;
 import io.gpuagent.exporter.Snapshot;
+import io.gpuagent.nvml.EventTypes;
+import io.gpuagent.nvml.GpuEvent;
+import io.gpuagent.nvml.NvmlException;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
@@ -10,70 +15,116 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Optional;
+import org.jboss.logging.Logger;
 
 /**
- * Judges every GPU on each snapshot and the agent itself on each request. The per-GPU verdicts are
- * swapped in whole, so readers never see half an update.
+ * Judges every GPU on each snapshot and each driver event (faults.md's detectors, through
+ * {@link HealthEngine}), and the agent itself on each request. Every state change and every XID goes to the
+ * event log and the log; the verdicts are exported as {@code gpu_agent_gpu_health},
+ * {@code gpu_agent_recovery_action_recommended} and {@code gpu_agent_xid_errors_total}.
  */
 @Startup
 @ApplicationScoped
 public class HealthModel {
 
+    private static final Logger LOG = Logger.getLogger(HealthModel.class);
+
     /** The sampler is stuck when it has not published for this many intervals. */
     static final int STUCK_INTERVALS = 3;
 
     private final SamplerService sampler;
+    private final EventLog events;
+    private final XidLedger xids;
     private final Clock clock;
-    private final Map<String, Instant> since = new ConcurrentHashMap<>();
-    private volatile List<GpuHealth> gpus = List.of();
+    private final HealthEngine engine;
+    private final XidDetector xidClasses;
+    private final HealthMeters meters;
+    private final Object lock = new Object();   // one judgement at a time, and its events in that order
     private volatile int mostGpusSeen;
 
-    public HealthModel(SamplerService sampler) {
+    public HealthModel(SamplerService sampler, HealthConfig config, EventLog events, XidLedger xids) {
         this.sampler = sampler;
+        this.events = events;
+        this.xids = xids;
         this.clock = Clock.systemUTC();
-        sampler.onSnapshot(this::judge);
+        this.engine = new HealthEngine(config, clock);
+        this.xidClasses = XidDetector.withOverrides(config.xidClass());
+        this.meters = new HealthMeters(sampler.agentRegistry(), uuid -> engine.gpu(-1, uuid).orElse(null));
+        LOG.infof("health: hysteresis %s, thermal margin %d C / window %s, clocks window %s, rate window %s",
+                config.hysteresis(), config.thermalMargin(), config.thermalWindow(), config.clocksWindow(),
+                config.rateWindow());
+        sampler.onSnapshot(this::judge);   // last: the sampler thread may call it at once
     }
 
     void judge(Snapshot snapshot) {
-        List<GpuHealth> judged = new ArrayList<>(snapshot.gpus().size());
-        for (GpuSample gpu : snapshot.gpus()) {
-            judged.add(judge(gpu, snapshot.takenAt()));
+        synchronized (lock) {
+            HealthEngine.Result result = engine.onSnapshot(snapshot);
+            mostGpusSeen = Math.max(mostGpusSeen, snapshot.deviceCount());
+            meters.sync(engine.gpus(), result.vanished());
+            result.vanished().forEach(xids::forget);
+            result.changes().forEach(this::record);
         }
-        mostGpusSeen = Math.max(mostGpusSeen, snapshot.deviceCount());
-        gpus = List.copyOf(judged);
     }
 
-    private GpuHealth judge(GpuSample gpu, Instant now) {
-        List<Reason> reasons = new ArrayList<>();
-        HealthState state = switch (gpu.status()) {
-            case OK -> HealthState.HEALTHY;
-            case STALE -> {
-                reasons.add(Reason.of("sampler", "READINGS_STALE", HealthState.DEGRADED,
-                        "readings are stale: " + gpu.statusReason(),
-                        "an NVML call on this GPU is hanging; check dmesg for XIDs and nvidia-smi for this GPU", now));
-                yield HealthState.DEGRADED;
-            }
-            case LOST -> {
-                reasons.add(Reason.of("lost", "GPU_IS_LOST", HealthState.LOST,
-                        "GPU is lost: " + gpu.statusReason(),
-                        "drain the node and reboot it; if it repeats, inspect the GPU hardware", now));
-                yield HealthState.LOST;
-            }
-        };
-        String key = gpu.uuid().isEmpty() ? "index:" + gpu.index() : gpu.uuid();
-        Instant stateSince = since.compute(key + "/" + state, (k, v) -> v == null ? now : v);
-        for (HealthState other : HealthState.values()) {
-            if (other != state) {
-                since.remove(key + "/" + other);
-            }
+    /**
+     * One driver event (from the event thread). The new state is visible to {@link #gpus()} and /health when
+     * this returns; an XID is counted, remembered as the GPU's last XID and recorded, every time.
+     */
+    public void onEvent(GpuEvent event) {
+        if (event.device() == null) {
+            LOG.warnf("driver event %s (data %d) names a GPU the agent never opened; ignored",
+                    EventTypes.name(event.eventType()), event.eventData());
+            return;
         }
-        return new GpuHealth(gpu.index(), gpu.uuid(), gpu.info().name(), state, stateSince, reasons);
+        int index = event.device().index();
+        Optional<GpuHealth> known = engine.gpu(index, null);
+        String uuid = known.map(GpuHealth::uuid).orElseGet(() -> uuidOf(event));
+        String name = known.map(GpuHealth::name).orElse("");
+        synchronized (lock) {
+            Optional<HealthEngine.Change> change = engine.onEvent(index, uuid, name, event);
+            if (event.isXid()) {
+                int xid = (int) event.eventData();
+                xids.record(uuid, xid);
+                sampler.writer().render(sampler.latest());   // re-render DCGM_FI_DEV_XID_ERRORS here, not in a scrape
+                meters.xid(index, uuid, xid);
+                String message = "XID " + xid + " (" + XidDetector.meaning(xid) + ") on GPU " + index + " (" + uuid
+                        + "), classed " + xidClasses.classOf(xid).name().toLowerCase();
+                LOG.warn(message);
+                append(AgentEvent.of(index, uuid, AgentEvent.XID, "xid", Integer.toString(xid), message));
+            }
+            change.ifPresent(this::record);
+        }
     }
 
+    /**
+     * Operator clear of one GPU, by index or UUID (the other -1 or null): drops its reasons that are not
+     * observed right now, sticky ones (fatal XIDs, pending remaps, ...) included; a condition still present
+     * stays. Recorded as a state event of detector "operator". Empty when there is no such GPU.
+     */
+    public Optional<GpuHealth> clear(int index, String uuid, String who, String why) {
+        return clearAs("operator", index, uuid, "cleared by " + who + (why == null || why.isBlank() ? "" : " (" + why + ")"));
+    }
+
+    /**
+     * For the recovery engine: {@code action} (e.g. a GPU reset) succeeded on the GPU, so the reasons it
+     * repairs go, as with {@link #clear}. Recorded as a state event of detector "recovery".
+     */
+    public Optional<GpuHealth> recovered(String uuid, RepairAction action) {
+        return clearAs("recovery", -1, uuid, action.label() + " succeeded");
+    }
+
+    private Optional<GpuHealth> clearAs(String detector, int index, String uuid, String message) {
+        synchronized (lock) {
+            Optional<HealthEngine.Change> change = engine.clear(index, uuid, detector, message);
+            change.ifPresent(this::record);
+            return change.map(HealthEngine.Change::gpu);
+        }
+    }
+
+    /** Every GPU's health, in index order. */
     public List<GpuHealth> gpus() {
-        return gpus;
+        return engine.gpus();
     }
 
     /** The whole picture at {@code now}: the agent's own problems are judged here, at request time. */
@@ -96,6 +147,36 @@ public class HealthModel {
             problems.add(new HealthReport.Problem("gpus", "the driver reports " + snapshot.deviceCount()
                     + " GPUs, " + seen + " since the agent started: a GPU vanished; check dmesg for XID 79 and reboot"));
         }
-        return HealthReport.of(now, snapshot, sampler.config().nvml().library(), problems, gpus);
+        return HealthReport.of(now, snapshot, sampler.config().nvml().library(), problems, gpus());
+    }
+
+    private void record(HealthEngine.Change c) {
+        GpuHealth g = c.gpu();
+        if (c.worse() && g.state() != HealthState.HEALTHY) {
+            LOG.warn(c.message());
+        } else if (c.previous() != HealthState.INITIALIZING) {
+            LOG.info(c.message());
+        } else {
+            LOG.debug(c.message());
+        }
+        append(AgentEvent.stateChange(g.index(), g.uuid(), c.detector(), c.code(), g.state().name(),
+                c.previous().name(), c.message()));
+    }
+
+    private void append(AgentEvent event) {
+        try {
+            events.append(event);
+        } catch (RuntimeException e) {
+            // Health must not fail because the history cannot be written (disk full, read-only state dir).
+            LOG.errorf("could not record %s event in the event log (%s): %s", event.kind(), e.getMessage(), event.message());
+        }
+    }
+
+    private static String uuidOf(GpuEvent event) {
+        try {
+            return event.device().uuid();
+        } catch (NvmlException e) {
+            return "";
+        }
     }
 }

@@ -1,0 +1,60 @@
+package io.gpuagent.agent.health.detect;
+
+import io.gpuagent.agent.health.HealthConfig;
+import io.gpuagent.exporter.GpuSample;
+import io.gpuagent.nvml.GpuEvent;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One row of faults.md's detector table: judges a GPU's sample (every sweep) and/or a driver event into
+ * {@link Finding}s. Plain logic, no CDI: tests build samples and call it with the time they choose.
+ *
+ * <p>Detectors that need history (rates, windows, links that were up) keep it per GPU under the key they are
+ * given (the UUID). The health engine calls them one at a time, under its lock, so that state needs no
+ * synchronisation. A detector returns no finding for a reading the GPU does not report.
+ */
+public sealed interface Detector
+        permits XidDetector, EccDetector, RemapDetector, RetiredPagesDetector, ThermalDetector, ClocksDetector,
+                PcieDetector, NvLinkDetector, LostDetector, DriverDetector {
+
+    /** The detector's name in reasons and events ({@code xid}, {@code ecc}, ...). */
+    String name();
+
+    /** Findings for one GPU's sample taken at {@code now}; {@code gpu} keys the detector's history. */
+    default List<Finding> evaluate(String gpu, GpuSample sample, Instant now) {
+        return List.of();
+    }
+
+    /** Findings for one driver event on GPU {@code gpu}. */
+    default List<Finding> onEvent(String gpu, GpuEvent event, Instant now) {
+        return List.of();
+    }
+
+    /**
+     * Whether {@link #evaluate} wants only fresh readings (status OK). A STALE or LOST sample carries old
+     * values; only the lost detector, which judges the status itself, looks at those.
+     */
+    default boolean needsFreshReadings() {
+        return true;
+    }
+
+    /** Drops the history of a GPU that vanished. */
+    default void forget(String gpu) {
+    }
+
+    /** Every detector, in faults.md's order, configured from {@code gpu-agent.health.*}. */
+    static List<Detector> all(HealthConfig c) {
+        return List.of(
+                XidDetector.withOverrides(c.xidClass()),
+                new EccDetector(c.rateWindow(), c.eccCorrectedPerHour()),
+                new RemapDetector(),
+                new RetiredPagesDetector(c.retiredPagesLimit()),
+                new ThermalDetector(c.thermalMargin(), c.thermalWindow()),
+                new ClocksDetector(c.clocksWindow()),
+                new PcieDetector(c.rateWindow(), c.pcieReplaysPerMinute()),
+                new NvLinkDetector(c.rateWindow(), c.nvlinkErrorsPerMinute(), c.nvlinkCrcErrorsPerSecond()),
+                new LostDetector(),
+                new DriverDetector());
+    }
+}
