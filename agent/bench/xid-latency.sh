@@ -11,7 +11,8 @@
 # scenario pickup that a real driver does not have. The agent stamps each event when it records it, so the
 # script also reports the two parts: pickup (scenario written -> event recorded, the fake's polling plus
 # the wait returning) and agent (event recorded -> visible on both /health and /v1/events).
-#   agent/bench/xid-latency.sh [injections]        (default 100)
+#   agent/bench/xid-latency.sh [injections]        (default 100; AGENT_JAVA_OPTS adds agent JVM flags,
+#                                                  BENCH_KEEP=1 keeps the work dir with the agent log and events)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/.mvn/find-jdk.sh"
@@ -23,22 +24,24 @@ fake="$root/native-bindings/target/fake-nvml/libnvidia-ml.so.1"
 command -v curl >/dev/null || { echo "bench: curl not found" >&2; exit 1; }
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "${BENCH_KEEP:-}" ] && echo "bench: kept $work" >&2 || rm -rf "$work"; }
 trap cleanup EXIT
 
 (umask 077 && head -c 24 /dev/urandom | base64 > "$work/token")
 printf 'gpus = 8\n' > "$work/scenario.conf"
 FAKE_NVML_SCENARIO="$work/scenario.conf" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
-  -XX:+UseSerialGC -Xmx96m -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
+  -XX:+UseSerialGC -Xmx96m ${AGENT_JAVA_OPTS:-} -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
   -Dgpu-agent.nvml.library="$fake" -Dgpu-agent.state-dir="$work/state" \
   -Dgpu-agent.auth.token-file="$work/token" -jar "$jar" > "$work/agent.log" 2>&1 &
 pids+=($!)
+# Events fired before the agent registers for them are dropped (as on the real driver): wait for it.
+# (The scrape is captured first: `curl | grep -q` under pipefail fails when grep exits before curl is done.)
+watching() { local m; m=$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null) && grep -q '^gpu_agent_event_watch_gpus 8.0' <<< "$m"; }
 for _ in $(seq 1 150); do
-  curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | grep -q '^gpu_agent_event_watch_gpus 8.0' && break
+  watching && break
   sleep 0.2
 done
-curl -fsS "http://127.0.0.1:$port/metrics" | grep -q '^gpu_agent_event_watch_gpus 8.0' \
-  || { echo "bench: the agent does not watch driver events; log:" >&2; cat "$work/agent.log" >&2; exit 1; }
+watching || { echo "bench: the agent does not watch driver events; log:" >&2; cat "$work/agent.log" >&2; exit 1; }
 
 cat > "$work/XidLatency.java" <<'JAVA'
 import java.net.URI;

@@ -10,12 +10,14 @@ import io.gpuagent.nvml.GpuEvent;
 import io.gpuagent.nvml.Nvml;
 import io.gpuagent.nvml.NvmlException;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import jakarta.interceptor.Interceptor;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,6 +26,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -62,8 +66,9 @@ public class EventWatcher {
     static final long BACKOFF_INITIAL_MS = 200;
     static final long BACKOFF_MAX_MS = 10_000;
 
-    private final NvmlConnector connector;
-    private final HealthModel health;
+    private final Supplier<Optional<Nvml>> nvmlSource;
+    private final Consumer<GpuEvent> sink;
+    private final long registerRetryMs;
     private volatile boolean running;
     private volatile Thread thread;
     // written by the event thread only
@@ -71,24 +76,43 @@ public class EventWatcher {
     private volatile int watchedGpus;
     private volatile long watchedTypes;
 
+    @Inject
     public EventWatcher(NvmlConnector connector, HealthModel health, SamplerService sampler) {
-        this.connector = connector;
-        this.health = health;
-        Gauge.builder("gpu_agent.event.watch.up", this, w -> w.watching() ? 1 : 0)
-                .description("1 while the agent waits for NVML driver events (XIDs, ...) on at least one GPU.")
-                .strongReference(true).register(sampler.agentRegistry());
-        Gauge.builder("gpu_agent.event.watch.gpus", this, EventWatcher::watchedGpus)
-                .description("GPUs registered for NVML driver events.")
-                .strongReference(true).register(sampler.agentRegistry());
+        this(connector::current, health::onEvent, sampler.agentRegistry(), REGISTER_RETRY_MS);
     }
 
-    void start(@Observes StartupEvent event) {
+    /** The seam for tests: where NVML comes from, where events go, and how often to retry registrations. */
+    EventWatcher(Supplier<Optional<Nvml>> nvml, Consumer<GpuEvent> sink, MeterRegistry registry, long registerRetryMs) {
+        this.nvmlSource = nvml;
+        this.sink = sink;
+        this.registerRetryMs = registerRetryMs;
+        Gauge.builder("gpu_agent.event.watch.up", this, w -> w.watching() ? 1 : 0)
+                .description("1 while the agent waits for NVML driver events (XIDs, ...) on at least one GPU.")
+                .strongReference(true).register(registry);
+        Gauge.builder("gpu_agent.event.watch.gpus", this, EventWatcher::watchedGpus)
+                .description("GPUs registered for NVML driver events.")
+                .strongReference(true).register(registry);
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        start();
+    }
+
+    /** Before NvmlConnector's own shutdown observer: the set is freed before NVML shuts down. */
+    void onStop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
+        stop();
+    }
+
+    synchronized void start() {
+        if (running) {
+            return;
+        }
         running = true;
         thread = Thread.ofPlatform().name("nvml-events").daemon().start(this::run);
     }
 
-    /** Before NvmlConnector's own shutdown observer: the set is freed before NVML shuts down. */
-    void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
+    /** Stops the event thread; returns once it has freed its event set (at most one wait, 500 ms, later). */
+    synchronized void stop() {
         running = false;
         Thread t = thread;
         if (t != null) {
@@ -122,7 +146,7 @@ public class EventWatcher {
     private void run() {
         long backoff = BACKOFF_INITIAL_MS;
         while (running) {
-            Optional<Nvml> current = connector.current();
+            Optional<Nvml> current = nvmlSource.get();
             if (current.isEmpty()) {
                 sleep(NVML_POLL_MS);
                 continue;
@@ -156,15 +180,15 @@ public class EventWatcher {
         try {
             Map<Integer, Registration> registered = new HashMap<>();
             register(nvml, set, registered);
-            long nextRegistration = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REGISTER_RETRY_MS);
+            long nextRegistration = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(registerRetryMs);
             boolean waited = false;
-            while (running && connector.current().orElse(null) == nvml) {
+            while (running && nvmlSource.get().orElse(null) == nvml) {
                 Optional<GpuEvent> event = set.await(WAIT_MS);
                 waited = true;
                 event.ifPresent(this::deliver);
                 if (System.nanoTime() - nextRegistration >= 0) {
                     register(nvml, set, registered);
-                    nextRegistration = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REGISTER_RETRY_MS);
+                    nextRegistration = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(registerRetryMs);
                 }
             }
             if (running) {
@@ -183,7 +207,7 @@ public class EventWatcher {
 
     private void deliver(GpuEvent event) {
         try {
-            health.onEvent(event);
+            sink.accept(event);
         } catch (RuntimeException e) {
             LOG.errorf(e, "the health model failed on driver event %s on GPU %s (data %d); the event thread goes on",
                     EventTypes.name(event.eventType()), event.device() == null ? "?" : event.device().index(),
