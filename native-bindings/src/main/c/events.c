@@ -115,19 +115,8 @@ void fake_events_shutdown(void) {
     pthread_mutex_unlock(&g_mu);
 }
 
-static nvmlReturn_t global_checks(fake_fn fn) {
-    call_ctx c;
-    nvmlReturn_t rc = fake_enter(&c, 0);
-    if (rc != NVML_SUCCESS)
-        return rc;
-    rc = fake_knobs(&c, fn, -1, 0);
-    if (rc != NVML_SUCCESS)
-        return rc;
-    return fake_leave(&c, NVML_SUCCESS);
-}
-
 API nvmlReturn_t nvmlEventSetCreate(nvmlEventSet_t *set) {
-    nvmlReturn_t rc = global_checks(FN_nvmlEventSetCreate);
+    nvmlReturn_t rc = fake_global_checks(FN_nvmlEventSetCreate);
     if (rc != NVML_SUCCESS)
         return rc;
     if (!set)
@@ -179,7 +168,7 @@ API nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t device, unsigned long lon
 
 API nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeoutms) {
     /* The state lock is released before blocking: a waiter must not hold up reloads or other calls. */
-    nvmlReturn_t rc = global_checks(FN_nvmlEventSetWait_v2);
+    nvmlReturn_t rc = fake_global_checks(FN_nvmlEventSetWait_v2);
     if (rc != NVML_SUCCESS)
         return rc;
     if (!data)
@@ -221,7 +210,7 @@ API nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, 
 }
 
 API nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set) {
-    nvmlReturn_t rc = global_checks(FN_nvmlEventSetFree);
+    nvmlReturn_t rc = fake_global_checks(FN_nvmlEventSetFree);
     if (rc != NVML_SUCCESS)
         return rc;
     pthread_mutex_lock(&g_mu);

@@ -238,4 +238,7 @@ void fake_fill_pci(nvmlPciInfo_t *pci, const pci_addr *a, unsigned int device_id
     const gpu_cfg *G __attribute__((unused)) = c_.g
 #define DONE(rc) return fake_leave(&c_, (rc))
 
+/* Init check plus the global latency/unsupported/error knobs for fn, for calls that take no device. */
+nvmlReturn_t fake_global_checks(fake_fn fn);
+
 #endif

@@ -81,19 +81,8 @@ API nvmlReturn_t nvmlGpmQueryDeviceSupport(nvmlDevice_t device, nvmlGpmSupport_t
     DONE(NVML_SUCCESS);
 }
 
-static nvmlReturn_t global_checks(fake_fn fn) {
-    call_ctx c;
-    nvmlReturn_t rc = fake_enter(&c, 0);
-    if (rc != NVML_SUCCESS)
-        return rc;
-    rc = fake_knobs(&c, fn, -1, 0);
-    if (rc != NVML_SUCCESS)
-        return rc;
-    return fake_leave(&c, NVML_SUCCESS);
-}
-
 API nvmlReturn_t nvmlGpmSampleAlloc(nvmlGpmSample_t *gpmSample) {
-    nvmlReturn_t rc = global_checks(FN_nvmlGpmSampleAlloc);
+    nvmlReturn_t rc = fake_global_checks(FN_nvmlGpmSampleAlloc);
     if (rc != NVML_SUCCESS)
         return rc;
     if (!gpmSample)
@@ -110,7 +99,7 @@ API nvmlReturn_t nvmlGpmSampleAlloc(nvmlGpmSample_t *gpmSample) {
 }
 
 API nvmlReturn_t nvmlGpmSampleFree(nvmlGpmSample_t gpmSample) {
-    nvmlReturn_t rc = global_checks(FN_nvmlGpmSampleFree);
+    nvmlReturn_t rc = fake_global_checks(FN_nvmlGpmSampleFree);
     if (rc != NVML_SUCCESS)
         return rc;
     rc = NVML_ERROR_INVALID_ARGUMENT;

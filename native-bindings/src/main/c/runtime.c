@@ -511,3 +511,15 @@ void fake_fill_pci(nvmlPciInfo_t *pci, const pci_addr *a, unsigned int device_id
     pci->pciDeviceId = device_id;
     pci->pciSubSystemId = subsystem_id;
 }
+
+/* The prologue of a call on no GPU (event sets, GPM samples): init state and the global knobs. */
+nvmlReturn_t fake_global_checks(fake_fn fn) {
+    call_ctx c;
+    nvmlReturn_t rc = fake_enter(&c, 0);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    rc = fake_knobs(&c, fn, -1, 0);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    return fake_leave(&c, NVML_SUCCESS);
+}
