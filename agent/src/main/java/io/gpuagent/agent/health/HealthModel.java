@@ -1,6 +1,7 @@
 package io.gpuagent.agent.health;
 
 import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.health.detect.XidClass;
 import io.gpuagent.agent.health.detect.XidDetector;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
@@ -16,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.jboss.logging.Logger;
 
 /**
@@ -42,6 +44,7 @@ public class HealthModel {
     private final HealthMeters meters;
     private final Object lock = new Object();   // one judgement at a time, and its events in that order
     private volatile int mostGpusSeen;
+    private final List<HealthListener> listeners = new CopyOnWriteArrayList<>();
 
     public HealthModel(SamplerService sampler, HealthConfig config, EventLog events, XidLedger xids) {
         this.sampler = sampler;
@@ -57,13 +60,24 @@ public class HealthModel {
         sampler.onSnapshot(this::judge);   // last: the sampler thread may call it at once
     }
 
+    /** Adds a listener for state changes and XIDs from now on (see {@link HealthListener} for its rules). */
+    public void addListener(HealthListener listener) {
+        listeners.add(listener);
+    }
+
+    /** The class of {@code xid} under the configured table (faults.md defaults plus overrides). */
+    public XidClass xidClass(int xid) {
+        return xidClasses.classOf(xid);
+    }
+
     void judge(Snapshot snapshot) {
         synchronized (lock) {
             HealthEngine.Result result = engine.onSnapshot(snapshot);
             mostGpusSeen = Math.max(mostGpusSeen, snapshot.deviceCount());
             meters.sync(engine.gpus(), result.vanished());
             result.vanished().forEach(xids::forget);
-            result.changes().forEach(this::record);
+            append(result.changes().stream().map(HealthModel::log).toList());   // one fsync for the sweep
+            result.changes().forEach(c -> tell(l -> l.onChange(c)));
         }
     }
 
@@ -83,17 +97,23 @@ public class HealthModel {
         String name = known.map(GpuHealth::name).orElse("");
         synchronized (lock) {
             Optional<HealthEngine.Change> change = engine.onEvent(index, uuid, name, event);
+            List<AgentEvent> entries = new ArrayList<>(2);
+            int xid = (int) event.eventData();
             if (event.isXid()) {
-                int xid = (int) event.eventData();
                 xids.record(uuid, xid);
-                sampler.writer().render(sampler.latest());   // re-render DCGM_FI_DEV_XID_ERRORS here, not in a scrape
                 meters.xid(index, uuid, xid);
                 String message = "XID " + xid + " (" + XidDetector.meaning(xid) + ") on GPU " + index + " (" + uuid
                         + "), classed " + xidClasses.classOf(xid).name().toLowerCase();
                 LOG.warn(message);
-                append(AgentEvent.of(index, uuid, AgentEvent.XID, "xid", Integer.toString(xid), message));
+                entries.add(AgentEvent.of(index, uuid, AgentEvent.XID, "xid", Integer.toString(xid), message));
             }
-            change.ifPresent(this::record);
+            change.ifPresent(c -> entries.add(log(c)));
+            append(entries);   // the XID and the state change it caused share one fsync
+            if (event.isXid()) {
+                sampler.writer().render(sampler.latest());   // re-render DCGM_FI_DEV_XID_ERRORS here, not in a scrape
+                engine.gpu(index, uuid).ifPresent(g -> tell(l -> l.onXid(g, xid, xidClasses.classOf(xid))));
+            }
+            change.ifPresent(c -> tell(l -> l.onChange(c)));
         }
     }
 
@@ -151,6 +171,11 @@ public class HealthModel {
     }
 
     private void record(HealthEngine.Change c) {
+        append(List.of(log(c)));
+        tell(l -> l.onChange(c));
+    }
+
+    private static AgentEvent log(HealthEngine.Change c) {
         GpuHealth g = c.gpu();
         if (c.worse() && g.state() != HealthState.HEALTHY) {
             LOG.warn(c.message());
@@ -159,16 +184,30 @@ public class HealthModel {
         } else {
             LOG.debug(c.message());
         }
-        append(AgentEvent.stateChange(g.index(), g.uuid(), c.detector(), c.code(), g.state().name(),
-                c.previous().name(), c.message()));
+        return AgentEvent.stateChange(g.index(), g.uuid(), c.detector(), c.code(), g.state().name(),
+                c.previous().name(), c.message());
     }
 
-    private void append(AgentEvent event) {
+    private void append(List<AgentEvent> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
         try {
-            events.append(event);
+            events.appendAll(entries);
         } catch (RuntimeException e) {
             // Health must not fail because the history cannot be written (disk full, read-only state dir).
-            LOG.errorf("could not record %s event in the event log (%s): %s", event.kind(), e.getMessage(), event.message());
+            LOG.errorf("could not record %d event(s) in the event log (%s): %s", entries.size(), e.getMessage(),
+                    entries.getFirst().message());
+        }
+    }
+
+    private void tell(java.util.function.Consumer<HealthListener> call) {
+        for (HealthListener l : listeners) {
+            try {
+                call.accept(l);
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "health listener %s failed; it stays registered", l.getClass().getName());
+            }
         }
     }
 

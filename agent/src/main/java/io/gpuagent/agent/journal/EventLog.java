@@ -86,44 +86,61 @@ public final class EventLog implements AutoCloseable {
      * @throws UncheckedIOException if the event could not be made durable; it is then not visible either
      */
     public AgentEvent append(AgentEvent event) {
-        Objects.requireNonNull(event, "event");
-        AgentEvent stored;
-        long ticket;
+        return appendAll(List.of(Objects.requireNonNull(event, "event"))).getFirst();
+    }
+
+    /**
+     * {@link #append} for several events that belong together (an XID and the state change it caused):
+     * consecutive ids, one fsync for all of them, visible together. Returns the stored events in order.
+     */
+    public List<AgentEvent> appendAll(List<AgentEvent> events) {
+        if (events.isEmpty()) {
+            return List.of();
+        }
+        List<AgentEvent> stored = new ArrayList<>(events.size());
+        long ticket = 0;
         synchronized (this) {
             if (closed) {
                 throw new IllegalStateException("event log is closed");
             }
-            stored = event.withId(lastId + 1);
-            if (stored.time() == null) {
-                stored = stored.withTime(Instant.now());
+            Instant now = Instant.now();
+            for (AgentEvent event : events) {
+                AgentEvent e = Objects.requireNonNull(event, "event").withId(lastId + 1);
+                if (e.time() == null) {
+                    e = e.withTime(now);
+                }
+                try {
+                    ticket = journal.write(e);   // under the lock: file order is id order
+                } catch (IOException x) {
+                    // The ones written before stay in the file (and will replay) but were never acknowledged;
+                    // they are published with the next successful fsync, so ids stay gap-free in memory too.
+                    throw new UncheckedIOException("event not recorded: " + x.getMessage(), x);
+                }
+                lastId = e.id();
+                pending.addLast(e);
+                stored.add(e);
             }
-            try {
-                ticket = journal.write(stored);   // under the lock: file order is id order
-            } catch (IOException e) {
-                throw new UncheckedIOException("event not recorded: " + e.getMessage(), e);
-            }
-            lastId = stored.id();
-            pending.addLast(stored);
         }
+        long last = stored.getLast().id();
         try {
             journal.sync(ticket);   // outside the lock: concurrent appenders share one fsync
         } catch (IOException e) {
             synchronized (this) {
-                pending.remove(stored);
+                pending.removeAll(stored);
             }
             throw new UncheckedIOException("event not recorded durably: " + e.getMessage(), e);
         }
         synchronized (this) {
             // Our fsync covered every event written before ours too; publish them all, in id order, so that
             // whichever appender gets here first delivers for the others.
-            while (!pending.isEmpty() && pending.peekFirst().id() <= stored.id()) {
+            while (!pending.isEmpty() && pending.peekFirst().id() <= last) {
                 publish(pending.removeFirst());
             }
             if (!closed) {
                 maybeCompact();
             }
         }
-        return stored;
+        return List.copyOf(stored);
     }
 
     /**

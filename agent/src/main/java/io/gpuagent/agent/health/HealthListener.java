@@ -1,0 +1,24 @@
+package io.gpuagent.agent.health;
+
+import io.gpuagent.agent.health.detect.XidClass;
+
+/**
+ * Told about every judgement that matters to someone acting on health (the recovery engine, leases).
+ *
+ * <p>Runs on the judging thread (sampler or event thread) while the health model's lock is held, in the
+ * order the changes were recorded: be quick, hand the work off (a queue, an executor), never block, and
+ * never call back into {@link HealthModel}. A listener that throws is logged and kept.
+ */
+public interface HealthListener {
+
+    /** A GPU's state changed, or an operator or a recovery action cleared it ({@code change.detector()}). */
+    void onChange(HealthEngine.Change change);
+
+    /**
+     * An XID arrived. {@code gpu} is the GPU's health after the XID was judged (so a fatal XID on a GPU
+     * that was already UNHEALTHY still arrives here, though no state changed); {@code xidClass} is its class
+     * under the configured table.
+     */
+    default void onXid(GpuHealth gpu, int xid, XidClass xidClass) {
+    }
+}
