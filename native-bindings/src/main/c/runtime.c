@@ -17,7 +17,7 @@
 #include "fake_internal.h"
 
 #define MAX_SCENARIO_BYTES (4u << 20)
-#define WATCH_PERIOD_MS 50
+#define WATCH_PERIOD_MS 10
 
 struct nvmlDevice_st fake_devices[FAKE_MAX_GPUS];
 gpu_live fake_live[FAKE_MAX_GPUS];
@@ -229,7 +229,7 @@ static void check_reload(int settle) {
         }
     }
     if (failed) {
-        /* Reported once per distinct problem, not every 50 ms. */
+        /* Reported once per distinct problem, not on every check. */
         if (!g_last_error || strcmp(g_last_error, err) != 0) {
             fprintf(stderr, "fake-nvml: %s: %s; using the defaults\n", path, err);
             fflush(stderr);

@@ -21,6 +21,13 @@ public interface HealthConfig {
     @WithDefault("5")
     int thermalMargin();
 
+    /**
+     * UNHEALTHY at once when the GPU temperature is within this many degrees Celsius below its shutdown
+     * threshold (the driver powers the GPU off there).
+     */
+    @WithDefault("1")
+    int shutdownMargin();
+
     /** UNHEALTHY when the GPU stays at or above its slowdown threshold this long (DEGRADED before that). */
     @WithDefault("30s")
     Duration thermalWindow();

@@ -3,25 +3,15 @@ package io.gpuagent.agent.events;
 import static io.restassured.RestAssured.given;
 
 import io.gpuagent.agent.Scenario;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
+import io.gpuagent.agent.TestToken;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** What the event tests share: the bearer token, fresh fake-driver event numbers, and cleaning up GPUs. */
 final class EventTestSupport {
-
-    /** {@code %test.gpu-agent.auth.token-file} in application.properties. */
-    static final Path TOKEN_FILE = Path.of("target/test-token");
-    private static String token;
 
     /**
      * The fake fires each {@code event.<n>} once per process: start at a random large number so that no
@@ -36,22 +26,9 @@ final class EventTestSupport {
         return NEXT_EVENT.getAndIncrement();
     }
 
-    /** Writes the token file (mode 0600) once per JVM and returns the token. */
-    static synchronized String token() {
-        if (token == null) {
-            String t = "test-" + UUID.randomUUID();
-            try {
-                Files.createDirectories(TOKEN_FILE.toAbsolutePath().getParent());
-                Path tmp = Files.createTempFile(TOKEN_FILE.toAbsolutePath().getParent(), "token", ".tmp",
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                Files.writeString(tmp, t + "\n");
-                Files.move(tmp, TOKEN_FILE, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            token = t;
-        }
-        return token;
+    /** The test JVM's bearer token ({@link TestToken}). */
+    static String token() {
+        return TestToken.get();
     }
 
     /** Injects XID {@code xid} on {@code gpu} through the fake driver; returns the event number used. */

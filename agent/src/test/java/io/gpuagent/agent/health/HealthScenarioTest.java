@@ -233,6 +233,16 @@ class HealthScenarioTest {
         awaitState(4, HealthState.UNHEALTHY, "THERMAL_SLOWDOWN_SUSTAINED");
         gpu(4).body("reasons[0].message", containsString("at or above the slowdown threshold (89 C)"));
         awaitRecoveryAfterHysteresis(4, "gpus = 8\n");
+
+        Scenario.write("gpus = 8\ngpu.4.temp = 91\n");   // the fake's shutdown threshold is 92 C
+        awaitState(4, HealthState.UNHEALTHY, "THERMAL_NEAR_SHUTDOWN");
+        awaitRecoveryAfterHysteresis(4, "gpus = 8\n");
+
+        Scenario.write("gpus = 8\ngpu.4.mem_temp = 96\n");   // memory's maximum operating temperature is 95 C
+        awaitState(4, HealthState.DEGRADED, "MEMORY_TEMP_HIGH");
+        awaitState(4, HealthState.UNHEALTHY, "MEMORY_TEMP_SUSTAINED");
+        gpu(4).body("reasons[0].message", containsString("memory at 96 C"));
+        awaitRecoveryAfterHysteresis(4, "gpus = 8\n");
     }
 
     @Test

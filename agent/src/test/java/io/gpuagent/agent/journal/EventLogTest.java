@@ -77,6 +77,24 @@ class EventLogTest {
     }
 
     @Test
+    void appendAllStoresEventsTogetherWithConsecutiveIdsAndOneTime() throws IOException {
+        List<AgentEvent> seen = new ArrayList<>();
+        List<AgentEvent> stored;
+        try (EventLog log = new EventLog(dir, 100, mapper)) {
+            log.append(xid(3, 13));
+            log.subscribe(log.lastId(), seen::add);
+            stored = log.appendAll(List.of(xid(0, 79),
+                    AgentEvent.stateChange(0, "GPU-0", "xid", "XID_79", "LOST", "HEALTHY", "fell off the bus")));
+            assertEquals(List.of(2L, 3L), ids(stored));
+            assertEquals(stored.get(0).time(), stored.get(1).time(), "one moment for events that belong together");
+            assertEquals(stored, seen, "subscribers get both, in order");
+            assertEquals(List.of(), log.appendAll(List.of()));
+        }
+        assertEquals(List.of(1L, 2L, 3L), ids(fileContents()));
+        assertEquals(stored, fileContents().subList(1, 3));
+    }
+
+    @Test
     void queriesFilterAndPage() {
         try (EventLog log = new EventLog(dir, 100, mapper)) {
             Instant t0 = Instant.parse("2025-01-01T00:00:00Z");

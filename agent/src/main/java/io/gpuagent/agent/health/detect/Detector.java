@@ -50,7 +50,7 @@ public sealed interface Detector
                 new EccDetector(c.rateWindow(), c.eccCorrectedPerHour()),
                 new RemapDetector(),
                 new RetiredPagesDetector(c.retiredPagesLimit()),
-                new ThermalDetector(c.thermalMargin(), c.thermalWindow()),
+                new ThermalDetector(c.thermalMargin(), c.shutdownMargin(), c.thermalWindow()),
                 new ClocksDetector(c.clocksWindow()),
                 new PcieDetector(c.rateWindow(), c.pcieReplaysPerMinute()),
                 new NvLinkDetector(c.rateWindow(), c.nvlinkErrorsPerMinute(), c.nvlinkCrcErrorsPerSecond()),

@@ -53,7 +53,7 @@ class DetectorsTest {
     void aHealthyGpuHasNoFindings() {
         GpuSample ok = healthy(0).build();
         for (Detector d : List.of(XidDetector.withOverrides(Map.of()), new EccDetector(Duration.ofMinutes(5), 100),
-                new RemapDetector(), new RetiredPagesDetector(10), new ThermalDetector(5, Duration.ofSeconds(30)),
+                new RemapDetector(), new RetiredPagesDetector(10), new ThermalDetector(5, 1, Duration.ofSeconds(30)),
                 new ClocksDetector(Duration.ofSeconds(30)), new PcieDetector(Duration.ofMinutes(5), 8),
                 new NvLinkDetector(Duration.ofMinutes(5), 1, 100), new LostDetector(), new DriverDetector())) {
             assertEquals(List.of(), d.evaluate(GPU, ok, at(0)), d.name());
@@ -197,7 +197,7 @@ class DetectorsTest {
 
     @Nested
     class Thermal {
-        final ThermalDetector thermal = new ThermalDetector(5, Duration.ofSeconds(30));
+        final ThermalDetector thermal = new ThermalDetector(5, 1, Duration.ofSeconds(30));
 
         @Test
         void withinTheMarginDegrades() {
@@ -219,9 +219,33 @@ class DetectorsTest {
         }
 
         @Test
+        void nearShutdownIsUnhealthyAtOnce() {
+            Finding f = only(thermal.evaluate(GPU, healthy(0).set(Reading.GPU_TEMP_C, 91).build(), at(0)));
+            assertFinding(f, "thermal", "THERMAL_NEAR_SHUTDOWN", HealthState.UNHEALTHY, false);
+            assertTrue(f.message().startsWith("91 C, within 1 C of the shutdown threshold (92 C)"), f.message());
+        }
+
+        @Test
+        void hotMemoryDegradesThenUnhealthyAfterTheWindow() {
+            GpuSample.Builder hot = healthy(0).set(Reading.MEMORY_TEMP_C, 95).set(Reading.MEM_MAX_OP_TEMP_C, 95);
+            assertEquals(List.of(), thermal.evaluate(GPU, healthy(0).set(Reading.MEMORY_TEMP_C, 94)
+                    .set(Reading.MEM_MAX_OP_TEMP_C, 95).build(), at(0)));
+            Finding f = only(thermal.evaluate(GPU, hot.build(), at(1)));
+            assertFinding(f, "thermal", "MEMORY_TEMP_HIGH", HealthState.DEGRADED, false);
+            assertTrue(f.message().startsWith("memory at 95 C, at or above its maximum operating temperature (95 C)"), f.message());
+            assertFinding(only(thermal.evaluate(GPU, hot.build(), at(31))), "thermal", "MEMORY_TEMP_SUSTAINED",
+                    HealthState.UNHEALTHY, false);
+            // A hot GPU and hot memory are two reasons, both reported.
+            assertEquals(2, thermal.evaluate(GPU, hot.set(Reading.GPU_TEMP_C, 89).build(), at(32)).size());
+        }
+
+        @Test
         void withoutAThresholdThereIsNothingToJudge() {
-            GpuSample noThreshold = healthy(0).set(Reading.GPU_TEMP_C, 120).set(Reading.SLOWDOWN_TEMP_C, Double.NaN).build();
+            GpuSample noThreshold = healthy(0).set(Reading.GPU_TEMP_C, 120).set(Reading.SLOWDOWN_TEMP_C, Double.NaN)
+                    .set(Reading.SHUTDOWN_TEMP_C, Double.NaN).build();
             assertEquals(List.of(), thermal.evaluate(GPU, noThreshold, at(0)));
+            GpuSample onlyShutdown = healthy(0).set(Reading.GPU_TEMP_C, 120).set(Reading.SLOWDOWN_TEMP_C, Double.NaN).build();
+            assertEquals("THERMAL_NEAR_SHUTDOWN", only(thermal.evaluate(GPU, onlyShutdown, at(0))).code());
         }
     }
 
