@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -46,6 +47,7 @@ public class ActionAudit {
     private final List<ActionRecord> replayed;
     private long lastId;   // guarded by this
 
+    @Inject
     public ActionAudit(AgentConfig config, ObjectMapper mapper, EventLog events, SamplerService sampler) {
         this(config.stateDir(), mapper, events, sampler.agentRegistry());
     }

@@ -54,7 +54,7 @@ public class Notifier {
         if (!senders.isEmpty()) {
             senders.forEach(Sender::start);
             subscription = events.subscribe(events.lastId(), this::offer);
-            LOG.infof("recovery notifications go to %s", urls);
+            LOG.infof("recovery notifications go to %s", urls.stream().map(Notifier::label).toList());
         }
     }
 
@@ -76,7 +76,13 @@ public class Notifier {
 
     private Counter counter(URI url, String result) {
         return Counter.builder(NOTIFICATIONS).description("Webhook notifications, by receiver and outcome.")
-                .tag("url", url.toString()).tag("result", result).register(registry);
+                .tag("url", label(url)).tag("result", result).register(registry);
+    }
+
+    /** The URL without credentials or query, which may hold secrets and must not reach /metrics. */
+    static String label(URI url) {
+        return url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort())
+                + (url.getPath() == null ? "" : url.getPath());
     }
 
     private final class Sender implements Runnable {
@@ -115,10 +121,11 @@ public class Notifier {
                 try {
                     webhook.post(url, mapper.writeValueAsString(e));
                     counter(url, "delivered").increment();
+                    LOG.debugf("event %d delivered to %s", e.id(), label(url));
                 } catch (InterruptedException x) {
                     return;
                 } catch (JsonProcessingException x) {
-                    LOG.errorf("event %d could not be written as JSON for %s: %s", e.id(), url, x.getMessage());
+                    LOG.errorf("event %d could not be written as JSON for %s: %s", e.id(), label(url), x.getMessage());
                 } catch (Exception x) {
                     counter(url, "failed").increment();
                     LOG.warnf("notification of event %d to %s failed after retries (%s); it stays in the event "

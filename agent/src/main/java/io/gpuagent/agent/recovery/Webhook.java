@@ -44,7 +44,7 @@ public class Webhook {
         HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() / 100 != 2) {
             String body = r.body() == null ? "" : r.body().strip();
-            throw new Rejected(url + " answered " + r.statusCode()
+            throw new Rejected("the receiver answered " + r.statusCode()
                     + (body.isEmpty() ? "" : ": " + body.substring(0, Math.min(200, body.length()))));
         }
         return r.statusCode();

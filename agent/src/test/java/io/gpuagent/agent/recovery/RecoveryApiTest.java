@@ -78,7 +78,7 @@ class RecoveryApiTest {
         given().get("/v1/recovery").then().statusCode(200).body("mode", equalTo("observe"))
                 .body("cordoned.uuid", not(hasItem(reset.get("uuid"))));
         given().get("/health/gpus/5").then().statusCode(503).body("state", equalTo("LOST"));
-        assertTrue(metrics().contains("gpu_agent_actions_total{action=\"reset\",result=\"recommended\"}"));
+        assertTrue(metrics().contains("gpu_agent_actions_total{action=\"reset\",result=\"recommended\""), metrics());
     }
 
     @Test
@@ -133,7 +133,7 @@ class RecoveryApiTest {
                 statuses.add(r.statusCode());
                 if (r.statusCode() == 202) {
                     accepted = r.jsonPath().getString("actionId");
-                    assertEquals("/v1/actions/" + accepted, r.header("Location"));
+                    assertTrue(r.header("Location").endsWith("/v1/actions/" + accepted), r.header("Location"));
                 } else {
                     assertEquals(Problem.MEDIA_TYPE, r.contentType(), r.asString());
                     assertTrue(r.statusCode() == 409 || r.statusCode() == 429, r.asString());

@@ -120,6 +120,7 @@ final class RecoveryTestSupport {
     /** Every GPU readable, uncordoned and cleared again, and /health 200. */
     static void restoreAll() {
         Scenario.write("gpus = 8\n");
+        authed().post("/v1/recovery/breaker/reset").then().statusCode(200);
         for (int gpu = 0; gpu < 8; gpu++) {
             authed().post("/v1/gpus/" + gpu + "/uncordon");
         }
