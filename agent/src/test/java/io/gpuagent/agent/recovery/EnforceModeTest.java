@@ -163,4 +163,34 @@ class EnforceModeTest {
         String metrics = RecoveryTestSupport.metrics();
         assertTrue(metrics.contains("gpu_agent_notifications_total{result=\"delivered\""), metrics);
     }
+
+    @Test
+    void sustainedHeatLowersThePowerLimitAndItIsRestoredOnceHealthy() {
+        long after = lastLineId();
+        Scenario.write("gpus = 8\ngpu.3.temp = 95\n");   // slowdown threshold 89 C, thermal window 1 s in tests
+        Scenario.eventually(SOON, () -> given().get("/v1/gpus/3").then().body("readings.power_limit_w", equalTo(560.0f)));
+        Scenario.eventually(SOON, () -> assertTrue(steps(lines(3, after), "succeeded").contains("request")));
+        List<Map<String, Object>> capped = lines(3, after);
+        assertEquals(List.of("power_cap", "reset_clocks", "request"), steps(capped, "succeeded"), capped.toString());
+        assertTrue(capped.toString().contains("power limit 700000 mW -> 560000 mW (80% of the default 700000 mW)"),
+                capped.toString());
+        given().get("/v1/recovery").then().body("powerCapped.size()", equalTo(1));
+
+        long cooled = lastLineId();
+        Scenario.write("gpus = 8\ngpu.3.temp = 40\n");
+        Scenario.eventually(SOON, () -> given().get("/v1/gpus/3").then().body("readings.power_limit_w", equalTo(700.0f)));
+        Scenario.eventually(SOON, () -> assertEquals(List.of("power_restore", "request"), steps(lines(3, cooled), "succeeded")));
+        given().get("/v1/recovery").then().body("powerCapped.size()", equalTo(0));
+    }
+
+    @Test
+    void aPowerLimitNvmlRefusesIsAClearFailure() {
+        long after = lastLineId();
+        Scenario.write("gpus = 8\ngpu.2.temp = 95\ngpu.2.error.nvmlDeviceSetPowerManagementLimit_v2 = 4\n");
+        Scenario.eventually(SOON, () -> assertTrue(steps(lines(2, after), "failed").contains("request")));
+        List<Map<String, Object>> audit = lines(2, after);
+        assertEquals(List.of("power_cap", "request"), steps(audit, "failed"), audit.toString());
+        assertTrue(audit.toString().contains("NO_PERMISSION; run the agent as root"), audit.toString());
+        given().get("/v1/gpus/2").then().body("readings.power_limit_w", equalTo(700.0f));
+    }
 }
