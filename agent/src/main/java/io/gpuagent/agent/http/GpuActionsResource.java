@@ -21,6 +21,7 @@ import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -94,7 +95,13 @@ public class GpuActionsResource {
                     + " has not been identified yet (its first read has not finished); try again in a few seconds"));
         }
         Target target = new Target(gpu.index(), gpu.uuid(), gpu.info().pciBusId());
-        Submission s = recovery.operator(action, target, remote(request), reason, force);
+        Submission s;
+        try {
+            s = recovery.operator(action, target, remote(request), reason, force);
+        } catch (UncheckedIOException e) {
+            throw new WebApplicationException(Problem.response(503, "Service Unavailable", e.getMessage()
+                    + "; the audit log in gpu-agent.state-dir must be writable (disk full? read-only?)"));
+        }
         return switch (s) {
             case Submission.Done d -> Response.ok(d.action()).type(MediaType.APPLICATION_JSON).build();
             case Submission.Accepted a -> Response.accepted(a.action()).type(MediaType.APPLICATION_JSON)

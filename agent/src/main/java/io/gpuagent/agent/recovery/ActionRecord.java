@@ -27,9 +27,4 @@ public record ActionRecord(long id, Instant time, String actionId, String action
     ActionRecord withId(long newId, Instant at) {
         return new ActionRecord(newId, at, actionId, action, step, gpu, uuid, trigger, reason, result, durationMs, detail);
     }
-
-    /** True for a policy plan's line for reason {@code code}. */
-    boolean byPolicy(String code) {
-        return trigger != null && trigger.equals(Trigger.policy(code));
-    }
 }

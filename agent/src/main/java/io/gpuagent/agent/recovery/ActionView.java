@@ -17,18 +17,15 @@ public record ActionView(String actionId, String action, Integer gpu, String uui
     static ActionView of(List<ActionRecord> lines) {
         ActionRecord first = lines.getFirst();
         String status = "running";
-        boolean allRecommended = true;
         for (ActionRecord r : lines) {
-            allRecommended &= r.result() == Result.RECOMMENDED;
-            boolean request = r.step().equals(Step.REQUEST.label());
-            if (request && r.result().finished() || r.result() == Result.REJECTED && lines.size() == 1) {
-                status = r.result().label();
+            if (r.step().equals(Step.REQUEST.label()) && r.result().finished()) {
+                status = r.result().label();   // the closing line, or a refusal
             }
         }
-        if (allRecommended) {
+        if (lines.stream().allMatch(r -> r.result() == Result.RECOMMENDED)) {
             status = Result.RECOMMENDED.label();
         } else if (lines.size() == 1 && !first.step().equals(Step.REQUEST.label()) && first.result().finished()) {
-            status = first.result().label();   // a one-line action (cordon, uncordon, clear)
+            status = first.result().label();   // a one-line action: cordon, uncordon, clear
         }
         return new ActionView(first.actionId(), first.action(), first.gpu(), first.uuid(), status,
                 "/v1/actions/" + first.actionId(), lines);

@@ -2,6 +2,7 @@ package io.gpuagent.agent.recovery;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -41,8 +42,8 @@ public class Commands {
     @CircuitBreaker(requestVolumeThreshold = 4, failureRatio = 1.0, delay = 60_000, failOn = IOException.class)
     public Outcome run(List<String> argv, Duration timeout) throws IOException, InterruptedException {
         long start = System.nanoTime();
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
-                new java.io.File("/dev/null"))).start();
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         Tail tail = new Tail(p.getInputStream());
         Thread reader = Thread.ofVirtual().name("command-output").start(tail);
         boolean done;
