@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthModel;
+import io.gpuagent.agent.recovery.RecoveryEngine;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
 import jakarta.ws.rs.Consumes;
@@ -29,10 +30,12 @@ public class HealthClearResource {
     static final int MAX_REASON = 500;
 
     private final HealthModel health;
+    private final RecoveryEngine recovery;
     private final ObjectMapper mapper;
 
-    public HealthClearResource(HealthModel health, ObjectMapper mapper) {
+    public HealthClearResource(HealthModel health, RecoveryEngine recovery, ObjectMapper mapper) {
         this.health = health;
+        this.recovery = recovery;
         this.mapper = mapper;
     }
 
@@ -45,7 +48,9 @@ public class HealthClearResource {
         String why = reason(body);
         GpuHealth gpu = health.gpus().stream().filter(g -> id.matches(g.index(), g.uuid())).findFirst()
                 .orElseThrow(id::notFound);
-        return health.clear(gpu.index(), gpu.uuid(), who(request), why).orElseThrow(id::notFound);
+        // Through recovery, so the clear is in the audit log (actions.jsonl) as well as the event log.
+        return recovery.clear(gpu.index(), gpu.uuid(), who(request), GpuActionsResource.remote(request), why)
+                .orElseThrow(id::notFound);
     }
 
     private String reason(String body) {

@@ -1,0 +1,67 @@
+package io.gpuagent.agent.http;
+
+import io.gpuagent.agent.recovery.ActionAudit;
+import io.gpuagent.agent.recovery.ActionRecord;
+import io.gpuagent.agent.recovery.ActionView;
+import io.gpuagent.agent.recovery.RecoveryEngine;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+import java.util.List;
+
+/**
+ * The audit log, read-only and open: {@code GET /v1/actions?gpu=&limit=} (the newest {@code limit} lines,
+ * 1..10000, default 100, oldest first; {@code gpu} an index or UUID) and {@code GET /v1/actions/{actionId}}
+ * (one action's lines and its status).
+ */
+@Path("/v1/actions")
+@Produces(MediaType.APPLICATION_JSON)
+public class ActionsResource {
+
+    static final int MAX_LIMIT = 10_000;
+
+    /** A page of the audit log. */
+    public record Page(List<ActionRecord> actions) {
+    }
+
+    private final ActionAudit audit;
+    private final RecoveryEngine recovery;
+
+    public ActionsResource(ActionAudit audit, RecoveryEngine recovery) {
+        this.audit = audit;
+        this.recovery = recovery;
+    }
+
+    @GET
+    public Page list(@QueryParam("gpu") String gpu, @QueryParam("limit") String limit) {
+        GpuId id = gpu == null || gpu.isBlank() ? null : GpuId.parse(gpu);
+        int n = limit(limit);
+        return new Page(audit.latest(r -> id == null || (r.gpu() != null && id.matches(r.gpu(), r.uuid())), n));
+    }
+
+    @GET
+    @Path("/{actionId}")
+    public ActionView one(@PathParam("actionId") String actionId) {
+        return recovery.action(actionId).orElseThrow(() -> new WebApplicationException(Problem.notFound(
+                "no action " + actionId + " in the newest audit lines; list them with GET /v1/actions")));
+    }
+
+    private static int limit(String raw) {
+        if (raw == null || raw.isBlank()) {
+            return 100;
+        }
+        try {
+            int n = Integer.parseInt(raw.strip());
+            if (n >= 1 && n <= MAX_LIMIT) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new WebApplicationException(Problem.badRequest("limit must be a number from 1 to " + MAX_LIMIT + ", got '" + raw + "'"));
+    }
+}

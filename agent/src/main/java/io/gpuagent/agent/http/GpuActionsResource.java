@@ -1,0 +1,167 @@
+package io.gpuagent.agent.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.recovery.RecoveryEngine;
+import io.gpuagent.agent.recovery.RecoveryEngine.Submission;
+import io.gpuagent.agent.recovery.Step;
+import io.gpuagent.agent.recovery.Target;
+import io.gpuagent.exporter.GpuSample;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Operator actions on one GPU, all needing the bearer token: {@code POST /v1/gpus/{id}/cordon|uncordon}
+ * (done at once: 200 with the audit line), {@code drain|reset} (202 Accepted once the opening audit line is
+ * durable; {@code Location} and {@code statusUrl} point at {@code /v1/actions/{actionId}}). Body optional:
+ * {@code {"reason": "..."}}. {@code reset?force=true} skips the drained-and-idle check (not the rate limit).
+ * Refusals are problem+json whose {@code instance} is the audited action: 409 another action in progress or
+ * the GPU not drained, 429 (with Retry-After) rate limited, 404 no such GPU, 400 bad id or body.
+ */
+@Path("/v1/gpus/{id}")
+public class GpuActionsResource {
+
+    static final int MAX_REASON = 500;
+
+    private final RecoveryEngine recovery;
+    private final SamplerService sampler;
+    private final ObjectMapper mapper;
+
+    public GpuActionsResource(RecoveryEngine recovery, SamplerService sampler, ObjectMapper mapper) {
+        this.recovery = recovery;
+        this.sampler = sampler;
+        this.mapper = mapper;
+    }
+
+    @POST
+    @Path("/cordon")
+    @TokenAuthRequired
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response cordon(@PathParam("id") String id, String body, @Context HttpServerRequest request) {
+        return submit(Step.CORDON, id, body, request, false);
+    }
+
+    @POST
+    @Path("/uncordon")
+    @TokenAuthRequired
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response uncordon(@PathParam("id") String id, String body, @Context HttpServerRequest request) {
+        return submit(Step.UNCORDON, id, body, request, false);
+    }
+
+    @POST
+    @Path("/drain")
+    @TokenAuthRequired
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response drain(@PathParam("id") String id, String body, @Context HttpServerRequest request) {
+        return submit(Step.DRAIN, id, body, request, false);
+    }
+
+    @POST
+    @Path("/reset")
+    @TokenAuthRequired
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response reset(@PathParam("id") String id, @QueryParam("force") String force, String body,
+                          @Context HttpServerRequest request) {
+        return submit(Step.RESET, id, body, request, flag(force));
+    }
+
+    private Response submit(Step action, String raw, String body, HttpServerRequest request, boolean force) {
+        GpuId id = GpuId.parse(raw);
+        String reason = reason(body, action);
+        GpuSample gpu = id.find(sampler.latest()).orElseThrow(id::notFound);
+        if (!gpu.info().known()) {
+            throw new WebApplicationException(Problem.response(409, "Conflict", "GPU " + id
+                    + " has not been identified yet (its first read has not finished); try again in a few seconds"));
+        }
+        Target target = new Target(gpu.index(), gpu.uuid(), gpu.info().pciBusId());
+        Submission s;
+        try {
+            s = recovery.operator(action, target, remote(request), reason, force);
+        } catch (UncheckedIOException e) {
+            throw new WebApplicationException(Problem.response(503, "Service Unavailable", e.getMessage()
+                    + "; the audit log in gpu-agent.state-dir must be writable (disk full? read-only?)"));
+        }
+        return switch (s) {
+            case Submission.Done d -> Response.ok(d.action()).type(MediaType.APPLICATION_JSON).build();
+            case Submission.Accepted a -> Response.accepted(a.action()).type(MediaType.APPLICATION_JSON)
+                    .location(URI.create(a.action().statusUrl())).build();
+            case Submission.Refused r -> {
+                String title = r.status() == 429 ? "Too Many Requests" : "Conflict";
+                Response.ResponseBuilder b = Response.status(r.status()).type(Problem.MEDIA_TYPE)
+                        .entity(new Problem("about:blank", title, r.status(), r.detail(), "/v1/actions/" + r.line().actionId()));
+                if (r.retryAfter() != null) {
+                    b.header("Retry-After", Math.max(1, Duration.between(Instant.now(), r.retryAfter()).toSeconds() + 1));
+                }
+                yield b.build();
+            }
+        };
+    }
+
+    private static boolean flag(String value) {
+        if (value == null || value.isEmpty() || value.equalsIgnoreCase("false")) {
+            return false;
+        }
+        if (value.equalsIgnoreCase("true")) {
+            return true;
+        }
+        throw new WebApplicationException(Problem.badRequest("force must be true or false, got '" + value + "'"));
+    }
+
+    private String reason(String body, Step action) {
+        String fallback = "operator " + action.label() + " via the API";
+        if (body == null || body.isBlank()) {
+            return fallback;
+        }
+        JsonNode json;
+        try {
+            json = mapper.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw bad("the body must be empty or a JSON object such as {\"reason\": \"fan replaced\"}: " + e.getOriginalMessage());
+        }
+        if (json == null || !json.isObject()) {
+            throw bad("the body must be empty or a JSON object such as {\"reason\": \"fan replaced\"}");
+        }
+        JsonNode reason = json.get("reason");
+        if (reason == null || reason.isNull()) {
+            return fallback;
+        }
+        if (!reason.isTextual()) {
+            throw bad("\"reason\" must be a string");
+        }
+        String text = reason.asText().strip().replaceAll("\\p{Cntrl}", " ");
+        if (text.isEmpty()) {
+            return fallback;
+        }
+        return text.length() <= MAX_REASON ? text : text.substring(0, MAX_REASON) + "...";
+    }
+
+    static String remote(HttpServerRequest request) {
+        SocketAddress a = request == null ? null : request.remoteAddress();
+        return a == null ? "unknown" : a.hostAddress() != null ? a.hostAddress() : a.toString();
+    }
+
+    private static WebApplicationException bad(String detail) {
+        return new WebApplicationException(Problem.badRequest(detail));
+    }
+}

@@ -1,0 +1,30 @@
+package io.gpuagent.agent.recovery;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.time.Instant;
+
+/**
+ * One line of the audit log {@code actions.jsonl}: one step of one action, or the line that opens or closes
+ * the action ({@code step = "request"}).
+ *
+ * @param id         line number: increasing, never reused, continues after a restart
+ * @param time       when the line was written
+ * @param actionId   groups the lines of one action (one API request or one policy plan)
+ * @param action     what was asked: {@code reset}, {@code drain}, {@code cordon}, {@code recover} (a policy plan), ...
+ * @param step       {@link Step#label()}
+ * @param gpu        GPU index; null for node-level lines (breaker)
+ * @param uuid       GPU UUID; null for node-level lines
+ * @param trigger    who or what: {@code operator:<remote address>} or {@code policy:<reason code>}
+ * @param reason     why, in words
+ * @param result     outcome
+ * @param durationMs how long the step took; null on {@code started} and {@code recommended} lines
+ * @param detail     what happened: command output (truncated), PIDs signalled, the rule that refused, ...
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ActionRecord(long id, Instant time, String actionId, String action, String step, Integer gpu, String uuid,
+                           String trigger, String reason, Result result, Long durationMs, String detail) {
+
+    ActionRecord withId(long newId, Instant at) {
+        return new ActionRecord(newId, at, actionId, action, step, gpu, uuid, trigger, reason, result, durationMs, detail);
+    }
+}

@@ -1,0 +1,120 @@
+package io.gpuagent.agent.recovery;
+
+import io.gpuagent.agent.nvml.NvmlConnector;
+import io.gpuagent.nvml.GpuDevice;
+import io.gpuagent.nvml.Nvml;
+import io.gpuagent.nvml.NvmlException;
+import io.gpuagent.nvml.NvmlReturn;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.microprofile.faulttolerance.Bulkhead;
+import org.eclipse.microprofile.faulttolerance.CircuitBreaker;
+import org.eclipse.microprofile.faulttolerance.Retry;
+import org.eclipse.microprofile.faulttolerance.Timeout;
+
+/**
+ * The NVML control calls recovery makes (power limit, clocks), each bounded, retried on transient errors,
+ * behind a circuit breaker and a bulkhead. NO_PERMISSION (not root), NOT_SUPPORTED, a lost GPU and a bad
+ * argument are final ({@link Refused}): retrying cannot help, and the audit line says what to do.
+ */
+@ApplicationScoped
+public class NvmlWrites {
+
+    /** NVML refused for good; the message says why and what to do. */
+    public static final class Refused extends RuntimeException {
+        public Refused(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private final NvmlConnector nvml;
+
+    public NvmlWrites(NvmlConnector nvml) {
+        this.nvml = nvml;
+    }
+
+    /** The power limit and default limit of a GPU now, milliwatts: {limit, default, min}. */
+    @Timeout(10_000)
+    @Retry(maxRetries = 2, delay = 200, abortOn = Refused.class)
+    @CircuitBreaker(requestVolumeThreshold = 8, failureRatio = 0.75, delay = 30_000, skipOn = Refused.class)
+    @Bulkhead(4)
+    public long[] powerLimits(String uuid) {
+        GpuDevice d = device(uuid);
+        try {
+            return new long[] {d.powerLimitMw(), d.powerDefaultLimitMw(), d.powerLimitConstraints().minMw()};
+        } catch (NvmlException e) {
+            throw classify(e, "reading the power limits");
+        }
+    }
+
+    @Timeout(10_000)
+    @Retry(maxRetries = 2, delay = 200, abortOn = Refused.class)
+    @CircuitBreaker(requestVolumeThreshold = 8, failureRatio = 0.75, delay = 30_000, skipOn = Refused.class)
+    @Bulkhead(4)
+    public void setPowerLimit(String uuid, long milliwatts) {
+        try {
+            device(uuid).setPowerLimitMw(milliwatts);
+        } catch (NvmlException e) {
+            throw classify(e, "setting the power limit to " + milliwatts + " mW");
+        }
+    }
+
+    /** Resets locked GPU and memory clocks and application clocks; returns what each call said. */
+    @Timeout(10_000)
+    @Retry(maxRetries = 2, delay = 200, abortOn = Refused.class)
+    @CircuitBreaker(requestVolumeThreshold = 8, failureRatio = 0.75, delay = 30_000, skipOn = Refused.class)
+    @Bulkhead(4)
+    public List<String> resetClocks(String uuid) {
+        GpuDevice d = device(uuid);
+        record Call(String name, Runnable run) {
+        }
+        List<String> done = new ArrayList<>();
+        int unsupported = 0;
+        for (Call c : List.of(new Call("locked GPU clocks", d::resetGpuLockedClocks),
+                new Call("locked memory clocks", d::resetMemoryLockedClocks),
+                new Call("application clocks", d::resetApplicationsClocks))) {
+            try {
+                c.run().run();
+                done.add(c.name() + " reset");
+            } catch (NvmlException e) {
+                if (!e.notSupported()) {
+                    throw classify(e, "resetting " + c.name());
+                }
+                unsupported++;
+                done.add(c.name() + " not supported");
+            }
+        }
+        if (unsupported == 3) {
+            throw new Refused("this GPU supports none of the clock resets (NOT_SUPPORTED)", null);
+        }
+        return done;
+    }
+
+    private GpuDevice device(String uuid) {
+        Nvml n = nvml.current().orElseThrow(() -> new Refused("NVML is not loaded; nothing to write to", null));
+        try {
+            return n.deviceByUuid(uuid);
+        } catch (NvmlException e) {
+            throw classify(e, "opening GPU " + uuid);
+        }
+    }
+
+    private static RuntimeException classify(NvmlException e, String what) {
+        NvmlReturn r = e.result();
+        if (e.noPermission()) {
+            return new Refused(what + ": NVML says NO_PERMISSION; run the agent as root (or grant it "
+                    + "CAP_SYS_ADMIN) for power and clock control", e);
+        }
+        if (e.notSupported()) {
+            return new Refused(what + ": NOT_SUPPORTED on this GPU", e);
+        }
+        if (e.gpuLost()) {
+            return new Refused(what + ": the GPU is lost (GPU_IS_LOST)", e);
+        }
+        if (r == NvmlReturn.INVALID_ARGUMENT || r == NvmlReturn.NOT_FOUND) {
+            return new Refused(what + ": NVML says " + r + " (" + e.getMessage() + ")", e);
+        }
+        return e;
+    }
+}
