@@ -4,25 +4,21 @@ import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.agent.Scenario;
+import io.gpuagent.agent.TestToken;
 import io.restassured.specification.RequestSpecification;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** What the recovery tests share: the token, fresh fake-driver event numbers, the reset script's log, cleanup. */
 final class RecoveryTestSupport {
 
-    /** {@code %test.gpu-agent.auth.token-file}; other test classes may rewrite it, so it is read each time. */
-    static final Path TOKEN_FILE = Path.of("target/test-token");
     /** Written by src/test/resources/recovery/reset-gpu.sh, one line per run: {@code reset <index> <pid>}. */
     static final Path RESETS_LOG = Path.of("target/recovery/resets.log");
     static final Duration SOON = Duration.ofSeconds(20);
@@ -32,26 +28,9 @@ final class RecoveryTestSupport {
     private RecoveryTestSupport() {
     }
 
-    /** The token in the token file, writing one (mode 0600) when there is none. */
-    static synchronized String token() {
-        try {
-            if (Files.isRegularFile(TOKEN_FILE)) {
-                String t = Files.readString(TOKEN_FILE).strip();
-                if (!t.isEmpty()) {
-                    return t;
-                }
-            }
-            String t = "test-" + UUID.randomUUID();
-            Path dir = TOKEN_FILE.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "token", ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(tmp, t + "\n");
-            Files.move(tmp, TOKEN_FILE, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            return t;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    /** The test JVM's bearer token ({@link TestToken}). */
+    static String token() {
+        return TestToken.get();
     }
 
     static RequestSpecification authed() {
