@@ -1,6 +1,7 @@
 package io.gpuagent.agent.lease;
 
 import io.gpuagent.exporter.Snapshot;
+import io.gpuagent.exporter.Topology;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,17 +26,30 @@ final class NodeTopology implements GpuPicker.Topology {
         }
     }
 
-    /** The topology of {@code gpus} as far as the snapshot knows it. */
+    /**
+     * The topology of {@code gpus} as far as the snapshot knows it; a pair it does not know (a GPU that was
+     * not readable when the topology was read) has no NVLink and an unknown ancestor.
+     */
     static NodeTopology of(Snapshot snapshot, List<GpuStanding> gpus) {
         Map<String, Integer> indexOf = new HashMap<>();
         gpus.forEach(g -> indexOf.put(g.uuid(), g.index()));
+        Map<String, Topology.Pair> known = snapshot.topology().byUuids();
         List<Inventory.Link> links = new ArrayList<>();
         for (int i = 0; i < gpus.size(); i++) {
             for (int j = i + 1; j < gpus.size(); j++) {
-                links.add(new Inventory.Link(gpus.get(i).uuid(), gpus.get(j).uuid(), false, 0, null));
+                String a = gpus.get(i).uuid();
+                String b = gpus.get(j).uuid();
+                Topology.Pair p = known.get(a + " " + b);
+                links.add(p == null ? new Inventory.Link(a, b, false, 0, null)
+                        : new Inventory.Link(a, b, p.nvlink(), p.nvlinkCount(), levelName(p.pcieLevel())));
             }
         }
         return new NodeTopology(links, indexOf);
+    }
+
+    /** NVML's level value (0, 10, ... 50) as its name; null for -1 (unknown) or a value NVML may add later. */
+    static String levelName(int level) {
+        return level >= 0 && level % 10 == 0 && level / 10 < LEVELS.size() ? LEVELS.get(level / 10) : null;
     }
 
     List<Inventory.Link> links() {

@@ -217,6 +217,56 @@ class LeaseApiTest {
         assertEquals(true, inv.getBoolean("healthy"));
     }
 
+    @Test
+    void inventoryLinksCarryTheDriversTopology() {
+        JsonPath inv = given().get("/v1/inventory").then().extract().jsonPath();
+        Map<String, Object> l01 = link(inv, uuidOf(0), uuidOf(1));
+        assertEquals(true, l01.get("nvlink"));
+        assertEquals(18, l01.get("nvlinkCount"), "18 links to the same four NVSwitches");
+        assertEquals("MULTIPLE", l01.get("pcieAncestor"), "the fake's GPUs 0-3 share a PCIe switch tree");
+        assertEquals("SYSTEM", link(inv, uuidOf(0), uuidOf(4)).get("pcieAncestor"));
+    }
+
+    @Test
+    void sameNvlinkDomainTakesOnlyPairwiseNvlinkedGpus() {
+        // GPU 3's links all end at a switch no other GPU reaches. The agent reads topology once per set of
+        // GPUs, as on a real host (where link ends change only with a reset): lose GPU 3 and bring it back.
+        StringBuilder apart = new StringBuilder("gpus = 8\n");
+        for (int l = 0; l < 18; l++) {
+            apart.append("gpu.3.nvlink.").append(l).append(".remote_pci_bus_id = 00000000:0F:00.0\n");
+        }
+        String gpu3 = uuidOf(3);
+        Scenario.write(apart + "gpu.3.lost = 1\n");
+        Scenario.eventually(FAST, () -> assertEquals("LOST", inventoryGpu(gpu3).get("health")));
+        Scenario.write(apart.toString());
+        LeaseTestSupport.eventuallyAllLeasable(Duration.ofSeconds(15));
+        assertEquals(false, link(given().get("/v1/inventory").then().extract().jsonPath(), uuidOf(0), gpu3).get("nvlink"));
+        grant("{\"jobId\":\"nv-named\",\"uuids\":[\"" + uuidOf(0) + "\",\"" + uuidOf(3) + "\"],\"sameNvlinkDomain\":true}", 409)
+                .body("detail", containsString("GPUs 0 and 3 are not NVLink-connected"));
+        grant("{\"jobId\":\"nv-all\",\"gpus\":8,\"sameNvlinkDomain\":true}", 409)
+                .body("detail", containsString("8 GPU(s) asked, 8 leasable but no 8 of them are pairwise NVLink-connected"));
+        // Without the constraint GPU 3 is fine; with it, 7 GPUs leave GPU 3 out.
+        List<Integer> seven = grant("{\"jobId\":\"nv-seven\",\"gpus\":7,\"sameNvlinkDomain\":true}", 201)
+                .extract().jsonPath().getList("indices");
+        assertEquals(List.of(0, 1, 2, 4, 5, 6, 7), seven);
+    }
+
+    @Test
+    void countedGrantsFillAPartlyUsedPcieGroupFirst() {
+        grant("{\"jobId\":\"one\",\"uuids\":[\"" + uuidOf(0) + "\"]}", 201);
+        // GPUs 1-3 share GPU 0's PCIe tree, 4-7 another: two GPUs come from 1-3, keeping 4-7 whole.
+        assertEquals(List.of(1, 2), grant("{\"jobId\":\"two\",\"gpus\":2}", 201).extract().jsonPath().getList("indices"));
+        assertEquals(List.of(4, 5, 6, 7), grant("{\"jobId\":\"four\",\"gpus\":4}", 201).extract().jsonPath().getList("indices"));
+        assertEquals(List.of(3), grant("{\"jobId\":\"last\",\"gpus\":1}", 201).extract().jsonPath().getList("indices"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> link(JsonPath inventory, String a, String b) {
+        List<Map<String, Object>> links = inventory.getList("links");
+        return links.stream().filter(l -> (a.equals(l.get("a")) && b.equals(l.get("b"))) || (a.equals(l.get("b")) && b.equals(l.get("a"))))
+                .findFirst().orElseThrow(() -> new AssertionError("no link " + a + " " + b + " in " + links));
+    }
+
     private static io.restassured.response.ValidatableResponse grant(String body, int status) {
         return authed().contentType(ContentType.JSON).body(body).post("/v1/leases").then().statusCode(status);
     }
