@@ -260,6 +260,31 @@ class LeaseApiTest {
         assertEquals(List.of(3), grant("{\"jobId\":\"last\",\"gpus\":1}", 201).extract().jsonPath().getList("indices"));
     }
 
+    @Test
+    void leasedGpusCarryHpcJobOnTheirSeriesUntilReleased() {
+        JsonPath lease = grant("{\"jobId\":\"slurm:4242\",\"uuids\":[\"" + uuidOf(2) + "\"]}", 201).extract().jsonPath();
+        Scenario.eventually(FAST, () -> {
+            String metrics = given().get("/metrics").then().statusCode(200).extract().asString();
+            List<String> gpuTemp = metrics.lines().filter(l -> l.startsWith("DCGM_FI_DEV_GPU_TEMP{")).toList();
+            assertEquals(8, gpuTemp.size(), metrics);
+            for (String line : gpuTemp) {
+                boolean leased = line.contains("gpu=\"2\",");
+                assertEquals(leased, line.contains(",hpc_job=\"slurm:4242\"}"), line);
+                assertEquals(leased, line.contains("hpc_job"), line);
+            }
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("gpu_agent_gpu_leased{UUID=\"" + uuidOf(2)
+                    + "\",gpu=\"2\",job=\"slurm:4242\"") && l.endsWith(" 1.0")), metrics);
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("gpu_agent_leases{state=\"active\"") && l.endsWith(" 1.0")),
+                    metrics);
+        });
+        authed().delete("/v1/leases/" + lease.getString("leaseId")).then().statusCode(204);
+        Scenario.eventually(FAST, () -> {
+            String metrics = given().get("/metrics").then().extract().asString();
+            assertFalse(metrics.contains("hpc_job"), "no job label once released");
+            assertFalse(metrics.contains("gpu_agent_gpu_leased{"), metrics);
+        });
+    }
+
     @SuppressWarnings("unchecked")
     private static Map<String, Object> link(JsonPath inventory, String a, String b) {
         List<Map<String, Object>> links = inventory.getList("links");
