@@ -64,7 +64,14 @@ public class LeasesResource {
     @TokenAuthRequired
     @Consumes(MediaType.WILDCARD)
     public Response grant(String body) {
-        Lease lease = book.grant(parse(body));
+        LeaseRequest request;
+        try {
+            request = parse(body);
+        } catch (WebApplicationException e) {
+            book.countInvalidRequest();
+            throw e;
+        }
+        Lease lease = book.grant(request);
         return Response.status(Response.Status.CREATED).header(HttpHeaders.LOCATION, "/v1/leases/" + lease.leaseId())
                 .entity(lease).build();
     }

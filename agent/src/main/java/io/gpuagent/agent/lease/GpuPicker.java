@@ -1,6 +1,5 @@
 package io.gpuagent.agent.lease;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -164,12 +163,5 @@ final class GpuPicker {
                 score = candidateScore;
             }
         }
-    }
-
-    /** A list view for callers that hold indices as a list. */
-    static List<Integer> indices(List<GpuStanding> gpus) {
-        List<Integer> out = new ArrayList<>(gpus.size());
-        gpus.forEach(g -> out.add(g.index()));
-        return out;
     }
 }

@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -60,6 +62,7 @@ public class LeaseBook implements GpuLeases {
     private long fencingToken;                                       // guarded by lock: the last one handed out
 
     private volatile Published published = new Published(List.of(), Map.of());
+    private final List<Consumer<List<Lease>>> listeners = new CopyOnWriteArrayList<>();
 
     /** What readers see: live leases in grant order, and the lease holding each GPU (by UUID). */
     private record Published(List<Lease> leases, Map<String, Lease> byGpu) {
@@ -177,6 +180,20 @@ public class LeaseBook implements GpuLeases {
             LOG.info(message);
             events.post(LeaseEvents.RELEASED, message);
         }
+    }
+
+    /**
+     * Calls {@code listener} with the live leases after every change (grant, heartbeat, release, expiry,
+     * end), e.g. to send the coordinator a heartbeat at once. It runs under the book's lock: hand off, never
+     * block, never call back into the book. A listener that throws is logged and kept.
+     */
+    public void addListener(Consumer<List<Lease>> listener) {
+        listeners.add(listener);
+    }
+
+    /** Counts a request refused before it reached the book (malformed body, bad field): 400. */
+    public void countInvalidRequest() {
+        meters.request("invalid");
     }
 
     /** The live leases, in grant order. */
@@ -394,6 +411,13 @@ public class LeaseBook implements GpuLeases {
         published = new Published(leases, Map.copyOf(byGpu));
         labels.publish(jobs);
         meters.sync(leases);
+        for (Consumer<List<Lease>> l : listeners) {
+            try {
+                l.accept(leases);
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "lease listener %s failed; it stays registered", l.getClass().getName());
+            }
+        }
     }
 
     /** Caller holds the lock. */

@@ -285,6 +285,19 @@ class LeaseApiTest {
         });
     }
 
+    @Inject
+    LeaseBook book;
+
+    @Test
+    void listenersHearOfEveryChange() {
+        java.util.concurrent.atomic.AtomicReference<List<Lease>> heard = new java.util.concurrent.atomic.AtomicReference<>();
+        book.addListener(heard::set);
+        String id = grant("{\"jobId\":\"heard\",\"gpus\":1}", 201).extract().path("leaseId");
+        assertEquals(List.of(id), heard.get().stream().map(Lease::leaseId).toList());
+        authed().delete("/v1/leases/" + id).then().statusCode(204);
+        assertEquals(List.of(), heard.get());
+    }
+
     @SuppressWarnings("unchecked")
     private static Map<String, Object> link(JsonPath inventory, String a, String b) {
         List<Map<String, Object>> links = inventory.getList("links");

@@ -66,6 +66,7 @@ class LeaseKillIT {
         try {
             waitAllLeasable(port);
             AtomicBoolean running = new AtomicBoolean(true);
+            AtomicBoolean killed = new AtomicBoolean();
             AtomicInteger jobs = new AtomicInteger();
             ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
             for (int c = 0; c < CLIENTS; c++) {
@@ -87,6 +88,9 @@ class LeaseKillIT {
                         String id = l.get("leaseId").asText();
                         granted.put(id, new Seen(id, gpus, l.get("fencingToken").asLong()));
                         Thread.sleep(ThreadLocalRandom.current().nextInt(30));   // held a while: some are live at the kill
+                        if (killed.get()) {
+                            return null;   // never asked to release: it must survive
+                        }
                         releaseInFlight.add(id);
                         HttpResponse<String> d = send(port, "DELETE", "/v1/leases/" + id, null);
                         if (d != null && d.statusCode() == 204) {
@@ -100,6 +104,7 @@ class LeaseKillIT {
             Scenario.eventually(Duration.ofSeconds(30), () -> assertTrue(granted.size() >= 60 && released.size() >= 20,
                     granted.size() + " granted, " + released.size() + " released so far"));
             // Kill in the middle of the traffic: 16 clients have requests in flight now.
+            killed.set(true);
             agent.toHandle().destroyForcibly();   // SIGKILL: no shutdown hooks, no flush
             agent.waitFor();
             running.set(false);
