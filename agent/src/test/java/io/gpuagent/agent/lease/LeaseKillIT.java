@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Leases survive {@code kill -9}: the packaged agent serves grants and releases from 16 concurrent clients
- * and is killed with SIGKILL while requests are in flight. After a restart on the same state directory,
+ * (4 of them keep the one GPU they got) and is killed with SIGKILL while requests are in flight. After a restart on the same state directory,
  * every lease that got a 201 (and no 204 for its release) is there with the same GPUs and fencing token,
  * every lease whose release got a 204 is gone, no GPU is in two leases, and new grants get higher tokens.
  */
@@ -42,6 +42,8 @@ class LeaseKillIT {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     private static final Duration START = Duration.ofSeconds(60);
     private static final int CLIENTS = 16;
+    /** Clients that take one GPU and keep it; the others grant and release over and over. */
+    private static final int HOLDERS = 4;
 
     /** What a client saw for one lease. */
     private record Seen(String leaseId, List<String> gpus, long fencingToken) {
@@ -70,10 +72,11 @@ class LeaseKillIT {
             AtomicInteger jobs = new AtomicInteger();
             ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
             for (int c = 0; c < CLIENTS; c++) {
+                boolean holder = c < HOLDERS;
                 clients.submit(() -> {
                     while (running.get()) {
                         HttpResponse<String> r = send(port, "POST", "/v1/leases", "{\"jobId\":\"kill-" + jobs.incrementAndGet()
-                                + "\",\"gpus\":" + (1 + ThreadLocalRandom.current().nextInt(2)) + ",\"ttlSeconds\":3600}");
+                                + "\",\"gpus\":" + (holder ? 1 : 1 + ThreadLocalRandom.current().nextInt(2)) + ",\"ttlSeconds\":3600}");
                         if (r == null) {
                             return null;   // the agent is gone
                         }
@@ -87,6 +90,9 @@ class LeaseKillIT {
                         l.get("gpus").forEach(g -> gpus.add(g.asText()));
                         String id = l.get("leaseId").asText();
                         granted.put(id, new Seen(id, gpus, l.get("fencingToken").asLong()));
+                        if (holder) {
+                            return null;   // held until the kill: these must survive it
+                        }
                         Thread.sleep(ThreadLocalRandom.current().nextInt(30));   // held a while: some are live at the kill
                         if (killed.get()) {
                             return null;   // never asked to release: it must survive
@@ -141,7 +147,7 @@ class LeaseKillIT {
                     assertEquals(s.fencingToken(), l.get("fencingToken").asLong());
                 }
             }
-            assertTrue(survivorsChecked > 0, "no lease was live at the kill; nothing was tested");
+            assertTrue(survivorsChecked >= HOLDERS, "only " + survivorsChecked + " acknowledged leases were live at the kill");
             Set<String> held = new HashSet<>();
             for (JsonNode l : live.values()) {
                 l.get("gpus").forEach(g -> assertTrue(held.add(g.asText()), "GPU " + g.asText() + " in two leases: " + live));
