@@ -48,7 +48,8 @@ final class LeaseJournal implements AutoCloseable {
 
     /**
      * Applies entries in order. A grant naming a GPU that a live lease already holds is dropped (the book
-     * never writes one; a damaged or hand-edited file could): the earlier lease keeps the GPU.
+     * never writes one; a damaged or hand-edited file could): the earlier lease keeps the GPU, unless it had
+     * expired by the time of the grant (its EXPIRE line was lost to a failed write).
      */
     static Restored replay(List<LeaseEntry> entries) {
         Map<String, Lease> live = new LinkedHashMap<>();
@@ -59,6 +60,14 @@ final class LeaseJournal implements AutoCloseable {
                 case LeaseEntry.Granted g -> {
                     Lease l = g.lease();
                     token = Math.max(token, l.fencingToken());
+                    // A holder that had expired by this grant only missed its EXPIRE line (a failed write):
+                    // the book freed it, so this grant is the real owner.
+                    for (String gpu : l.gpus()) {
+                        Lease held = live.get(holder.getOrDefault(gpu, ""));
+                        if (held != null && held.expiredAt(l.grantedAt())) {
+                            drop(live, holder, held.leaseId());
+                        }
+                    }
                     String clash = l.gpus().stream().filter(holder::containsKey).findFirst().orElse(null);
                     if (live.containsKey(l.leaseId()) || clash != null) {
                         LOG.errorf("%s: grant of lease %s ignored: %s", FILE_NAME, l.leaseId(), clash == null

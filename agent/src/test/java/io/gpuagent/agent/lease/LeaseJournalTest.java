@@ -57,6 +57,19 @@ class LeaseJournalTest {
     }
 
     @Test
+    void aGrantAfterTheHoldersExpiryWinsEvenWithoutItsExpireLine() throws Exception {
+        Lease later = new Lease("b", "job-b", List.of("GPU-0"), List.of(0), Map.of(), T.plusSeconds(61),
+                T.plusSeconds(120), 59, 2);
+        try (LeaseJournal j = LeaseJournal.open(dir, MAPPER)) {
+            j.append(new LeaseEntry.Granted(lease("a", 1, "GPU-0")));   // expires at T + 60
+            j.append(new LeaseEntry.Granted(later));
+        }
+        try (LeaseJournal j = LeaseJournal.open(dir, MAPPER)) {
+            assertEquals(List.of("b"), List.copyOf(j.restored().leases().keySet()));
+        }
+    }
+
+    @Test
     void compactionKeepsLiveLeasesAndTheFencingFloor() throws Exception {
         try (LeaseJournal j = LeaseJournal.open(dir, MAPPER)) {
             for (int i = 1; i <= 50; i++) {
