@@ -390,6 +390,56 @@ API nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t device1, nvmlD
     DONE(NVML_SUCCESS);
 }
 
+/* NVLink peer-to-peer: OK when the two GPUs share an active NVLink, directly (a link of one ends at the other's
+ * bus id) or through the same NVSwitch (an active link of each ends at the same bus id that is no GPU's);
+ * NOT_SUPPORTED otherwise. The other capabilities (read, write, atomics, prop) are always OK. */
+static int same_pci(const pci_addr *a, const pci_addr *b) {
+    return a->domain == b->domain && a->bus == b->bus && a->device == b->device;
+}
+
+static int is_gpu_pci(const scenario *s, const pci_addr *p) {
+    for (unsigned int i = 0; i < s->gpus; i++)
+        if (same_pci(&s->gpu[i].pci, p))
+            return 1;
+    return 0;
+}
+
+static int nvlink_peers(const scenario *s, unsigned int a, unsigned int b) {
+    const gpu_cfg *ga = &s->gpu[a], *gb = &s->gpu[b];
+    for (unsigned int la = 0; la < ga->nvlinks; la++) {
+        if (!ga->link[la].active)
+            continue;
+        if (same_pci(&ga->link[la].remote, &gb->pci))
+            return 1;
+        if (is_gpu_pci(s, &ga->link[la].remote))
+            continue;
+        for (unsigned int lb = 0; lb < gb->nvlinks; lb++)
+            if (gb->link[lb].active && same_pci(&gb->link[lb].remote, &ga->link[la].remote))
+                return 1;
+    }
+    for (unsigned int lb = 0; lb < gb->nvlinks; lb++)
+        if (gb->link[lb].active && same_pci(&gb->link[lb].remote, &ga->pci))
+            return 1;
+    return 0;
+}
+
+API nvmlReturn_t nvmlDeviceGetP2PStatus(nvmlDevice_t device1, nvmlDevice_t device2, nvmlGpuP2PCapsIndex_t p2pIndex,
+                                        nvmlGpuP2PStatus_t *p2pStatus) {
+    DEVICE_BEGIN(nvmlDeviceGetP2PStatus, device1, 0);
+    int other = fake_slot_of(device2);
+    if (!p2pStatus || other < 0 || p2pIndex > NVML_P2P_CAPS_INDEX_UNKNOWN)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (!fake_slot_present(c_.s, (unsigned int) other) || c_.s->gpu[other].lost)
+        DONE(NVML_ERROR_GPU_IS_LOST);
+    if (p2pIndex == NVML_P2P_CAPS_INDEX_UNKNOWN)
+        *p2pStatus = NVML_P2P_STATUS_UNKNOWN;
+    else if (p2pIndex != NVML_P2P_CAPS_INDEX_NVLINK || c_.slot == (unsigned int) other)
+        *p2pStatus = NVML_P2P_STATUS_OK;
+    else
+        *p2pStatus = nvlink_peers(c_.s, c_.slot, (unsigned int) other) ? NVML_P2P_STATUS_OK : NVML_P2P_STATUS_NOT_SUPPORTED;
+    DONE(NVML_SUCCESS);
+}
+
 /* ---- processes ----------------------------------------------------------------------------------- */
 
 /* Writes `stride` bytes per entry: a prefix of the 32-byte nvmlProcessDetail_v1_t, which is exactly the

@@ -49,7 +49,7 @@
     X(nvmlDeviceGetRetiredPages_v2) X(nvmlDeviceGetRetiredPagesPendingStatus) X(nvmlDeviceGetRemappedRows) \
     X(nvmlDeviceClearEccErrorCounts) \
     X(nvmlDeviceGetNvLinkState) X(nvmlDeviceGetNvLinkRemotePciInfo_v2) X(nvmlDeviceGetNvLinkErrorCounter) \
-    X(nvmlDeviceGetTopologyCommonAncestor) \
+    X(nvmlDeviceGetTopologyCommonAncestor) X(nvmlDeviceGetP2PStatus) \
     X(nvmlDeviceGetComputeRunningProcesses_v3) X(nvmlDeviceGetGraphicsRunningProcesses_v3) \
     X(nvmlDeviceGetRunningProcessDetailList) \
     X(nvmlDeviceGetFieldValues) \

@@ -59,6 +59,23 @@ typedef unsigned int nvmlEccCounterType_t;
 typedef unsigned int nvmlPageRetirementCause_t;
 typedef unsigned int nvmlNvLinkErrorCounter_t;
 typedef unsigned int nvmlGpuTopologyLevel_t;
+typedef enum {
+    NVML_P2P_CAPS_INDEX_READ = 0,
+    NVML_P2P_CAPS_INDEX_WRITE,
+    NVML_P2P_CAPS_INDEX_NVLINK,
+    NVML_P2P_CAPS_INDEX_ATOMICS,
+    NVML_P2P_CAPS_INDEX_PROP,
+    NVML_P2P_CAPS_INDEX_UNKNOWN
+} nvmlGpuP2PCapsIndex_t;
+typedef enum {
+    NVML_P2P_STATUS_OK = 0,
+    NVML_P2P_STATUS_CHIPSET_NOT_SUPPORED,
+    NVML_P2P_STATUS_GPU_NOT_SUPPORTED,
+    NVML_P2P_STATUS_IOH_TOPOLOGY_NOT_SUPPORTED,
+    NVML_P2P_STATUS_DISABLED_BY_REGKEY,
+    NVML_P2P_STATUS_NOT_SUPPORTED,
+    NVML_P2P_STATUS_UNKNOWN
+} nvmlGpuP2PStatus_t;
 typedef unsigned int nvmlValueType_t;
 typedef unsigned int nvmlDetachGpuState_t;
 typedef unsigned int nvmlPcieLinkState_t;

@@ -67,6 +67,9 @@ public final class Sampler implements AutoCloseable {
     private int lastDeviceCount;
     private long sequence;
     private long sweeps;
+    private String topologyOf;            // the UUIDs (index order) the current topology was read for
+    private Topology topology = Topology.EMPTY;
+    private final TopologyReader topologyReader;
 
     private volatile boolean running;
     private Thread thread;
@@ -86,6 +89,7 @@ public final class Sampler implements AutoCloseable {
         }
         this.latest = new AtomicReference<>(Snapshot.initial(clock.instant()));
         this.meters = new AgentMeters(Objects.requireNonNull(agentRegistry, "agentRegistry"), latest::get, clock);
+        this.topologyReader = new TopologyReader(meters);
         this.workers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
                 workerThreads());
     }
@@ -262,7 +266,32 @@ public final class Sampler implements AutoCloseable {
                 meters.gpuSeen(s.info());
             }
         }
-        return new Snapshot(++sequence, takenAt, true, null, driverVersion, count, gpus);
+        return new Snapshot(++sequence, takenAt, true, null, driverVersion, count, gpus, topology(gpus));
+    }
+
+    /**
+     * The topology of the GPUs read OK in this sweep, read again only when that set or a GPU's count of
+     * active NVLinks changes (PCIe paths do not change while the driver holds the GPUs). On this thread: a
+     * few hundred quick calls, once per change. GPUs with a read in flight, LOST or STALE are left out until
+     * they read OK again.
+     */
+    private Topology topology(List<GpuSample> gpus) {
+        List<TopologyReader.Gpu> readable = new ArrayList<>(gpus.size());
+        StringBuilder key = new StringBuilder();
+        for (GpuSample s : gpus) {
+            GpuState st = s.index() < states.size() ? states.get(s.index()) : null;
+            if (s.status() == GpuStatus.OK && s.info().known() && st != null && st.inFlight == null && st.device != null) {
+                readable.add(new TopologyReader.Gpu(s.uuid(), s.info().pciBusId(), st.device));
+                // Active NVLinks in the key: a link that goes down (or comes back) changes who its GPU reaches.
+                key.append(s.uuid()).append('/').append(s.valueOr(Reading.NVLINK_LINKS, -1)).append(' ');
+            }
+        }
+        String k = key.toString();
+        if (!k.equals(topologyOf)) {
+            topology = readable.size() < 2 ? Topology.EMPTY : topologyReader.read(readable);
+            topologyOf = k;
+        }
+        return topology;
     }
 
     private void submit(GpuState st, long now, Instant takenAt) {
@@ -353,5 +382,7 @@ public final class Sampler implements AutoCloseable {
         }
         states = new ArrayList<>();
         lastDeviceCount = 0;
+        topologyOf = null;
+        topology = Topology.EMPTY;
     }
 }

@@ -17,13 +17,22 @@ import java.util.Optional;
  * @param deviceCount    GPUs the driver reports ({@code nvmlDeviceGetCount_v2}); 0 while NVML is down
  * @param gpus           one sample per GPU, in index order (GPUs answering NO_PERMISSION are left out; LOST
  *                       GPUs stay, with status LOST)
+ * @param topology       how the GPUs reach each other (PCIe common ancestor, NVLink), read once per set of
+ *                       GPUs; {@link Topology#EMPTY} until every GPU was read once
  */
 public record Snapshot(long sequence, Instant takenAt, boolean nvmlUp, String nvmlDownReason, String driverVersion,
-                       int deviceCount, List<GpuSample> gpus) {
+                       int deviceCount, List<GpuSample> gpus, Topology topology) {
 
     public Snapshot {
         driverVersion = driverVersion == null ? "" : driverVersion;
         gpus = List.copyOf(gpus);
+        topology = topology == null ? Topology.EMPTY : topology;
+    }
+
+    /** A snapshot without topology (tests, and callers that do not read it). */
+    public Snapshot(long sequence, Instant takenAt, boolean nvmlUp, String nvmlDownReason, String driverVersion,
+                    int deviceCount, List<GpuSample> gpus) {
+        this(sequence, takenAt, nvmlUp, nvmlDownReason, driverVersion, deviceCount, gpus, Topology.EMPTY);
     }
 
     /** The snapshot served before the first sweep: no GPUs, NVML not up yet. */

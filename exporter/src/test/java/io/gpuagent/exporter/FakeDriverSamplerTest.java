@@ -2,6 +2,7 @@ package io.gpuagent.exporter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -77,6 +78,34 @@ class FakeDriverSamplerTest {
         s.sweepNow();
         Thread.sleep(150);
         return s.sweepNow();
+    }
+
+    @Test
+    void topologyIsReadOncePerSetOfGpusAndFollowsTheDriver() throws Exception {
+        FakeDriver.scenario(baseScenario() + "topology.0.1 = 10\n");
+        Sampler s = sampler(Duration.ofSeconds(1), Duration.ofMillis(800));
+        Snapshot snap = s.sweepNow();
+        Topology t = snap.topology();
+        assertEquals(28, t.pairs().size(), "one per pair of 8 GPUs");
+        String u0 = snap.gpus().get(0).uuid();
+        String u1 = snap.gpus().get(1).uuid();
+        String u3 = snap.gpus().get(3).uuid();
+        String u4 = snap.gpus().get(4).uuid();
+        assertEquals(new Topology.Pair(u0, u1, 10, true, 18), t.pair(u1, u0).orElseThrow());
+        assertEquals(20, t.pair(u0, u3).orElseThrow().pcieLevel());
+        assertEquals(50, t.pair(u0, u4).orElseThrow().pcieLevel());
+        assertTrue(t.pairs().stream().allMatch(Topology.Pair::nvlink), "all on the same NVSwitches");
+        assertSame(t, s.sweepNow().topology(), "not read again while the GPUs stay");
+
+        // GPU 3 without NVLink, GPU 5 lost: read again, 3 has no NVLink peers, 5 is left out.
+        FakeDriver.scenario(baseScenario() + "gpu.3.nvlinks = 0\ngpu.5.lost = 1\n");
+        Thread.sleep(150);   // the fake re-reads its scenario within 100 ms
+        Topology again = s.sweepNow().topology();
+        assertEquals(21, again.pairs().size(), "7 GPUs");
+        Topology.Pair p03 = again.pair(u0, u3).orElseThrow();
+        assertFalse(p03.nvlink());
+        assertEquals(0, p03.nvlinkCount());
+        assertTrue(again.pair(u0, snap.gpus().get(5).uuid()).isEmpty());
     }
 
     @Test

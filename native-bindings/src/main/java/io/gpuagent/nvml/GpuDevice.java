@@ -123,6 +123,12 @@ public interface GpuDevice {
      */
     int topologyCommonAncestor(GpuDevice other);
 
+    /**
+     * {@code nvmlDeviceGetP2PStatus}: whether {@code capability} works between this GPU and {@code other};
+     * {@link P2pCapability#NVLINK} answers OK when the two share an NVLink (direct or through NVSwitches).
+     */
+    P2pStatus p2pStatus(GpuDevice other, P2pCapability capability);
+
     // processes
     /** {@code _v3} with a growth loop on INSUFFICIENT_SIZE and the stride probe of nvml.md §3.14. */
     List<ProcessInfo> computeProcesses();

@@ -26,6 +26,8 @@ import io.gpuagent.nvml.MemoryInfo;
 import io.gpuagent.nvml.MigMode;
 import io.gpuagent.nvml.NvLinkErrorCounter;
 import io.gpuagent.nvml.NvmlException;
+import io.gpuagent.nvml.P2pCapability;
+import io.gpuagent.nvml.P2pStatus;
 import io.gpuagent.nvml.PciInfo;
 import io.gpuagent.nvml.PcieCounter;
 import io.gpuagent.nvml.PcieLink;
@@ -481,6 +483,14 @@ final class FfmGpuDevice implements GpuDevice {
         MemorySegment peer = ((FfmGpuDevice) Objects.requireNonNull(other, "other")).handle;
         return uint("nvmlDeviceGetTopologyCommonAncestor",
                 out -> (int) fn.pcie.nvmlDeviceGetTopologyCommonAncestor.invokeExact(handle, peer, out));
+    }
+
+    @Override
+    public P2pStatus p2pStatus(GpuDevice other, P2pCapability capability) {
+        MemorySegment peer = ((FfmGpuDevice) Objects.requireNonNull(other, "other")).handle;
+        int cap = capability.code();
+        return P2pStatus.of(uint("nvmlDeviceGetP2PStatus",
+                out -> (int) fn.pcie.nvmlDeviceGetP2PStatus.invokeExact(handle, peer, cap, out)));
     }
 
     // ---- ECC and memory health -----------------------------------------------------------------------

@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** PCIe throughput, replays, link state and topology (nvml.md §3.10). */
+/** PCIe throughput, replays, link state, topology and peer-to-peer status (nvml.md §3.10). */
 final class PcieFunctions {
     final MethodHandle nvmlDeviceGetPcieThroughput;
     final MethodHandle nvmlDeviceGetPcieReplayCounter;
@@ -15,6 +15,7 @@ final class PcieFunctions {
     final MethodHandle nvmlDeviceGetMaxPcieLinkGeneration;
     final MethodHandle nvmlDeviceGetMaxPcieLinkWidth;
     final MethodHandle nvmlDeviceGetTopologyCommonAncestor;
+    final MethodHandle nvmlDeviceGetP2PStatus;
 
     PcieFunctions(NvmlLibrary lib) {
         nvmlDeviceGetPcieThroughput = lib.required("nvmlDeviceGetPcieThroughput",
@@ -28,5 +29,6 @@ final class PcieFunctions {
         nvmlDeviceGetMaxPcieLinkWidth = lib.required("nvmlDeviceGetMaxPcieLinkWidth", of(JAVA_INT, ADDRESS, ADDRESS));
         nvmlDeviceGetTopologyCommonAncestor = lib.required("nvmlDeviceGetTopologyCommonAncestor",
                 of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        nvmlDeviceGetP2PStatus = lib.required("nvmlDeviceGetP2PStatus", of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
     }
 }

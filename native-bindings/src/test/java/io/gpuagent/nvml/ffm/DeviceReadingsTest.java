@@ -29,6 +29,8 @@ import io.gpuagent.nvml.Nvml;
 import io.gpuagent.nvml.NvmlException;
 import io.gpuagent.nvml.NvmlReturn;
 import io.gpuagent.nvml.PciInfo;
+import io.gpuagent.nvml.P2pCapability;
+import io.gpuagent.nvml.P2pStatus;
 import io.gpuagent.nvml.PcieCounter;
 import io.gpuagent.nvml.PcieLink;
 import io.gpuagent.nvml.PowerConstraints;
@@ -249,6 +251,26 @@ class DeviceReadingsTest {
         assertEquals(50, nvml.device(0).topologyCommonAncestor(nvml.device(4)));
         assertEquals(30, nvml.device(0).topologyCommonAncestor(nvml.device(5)));
         assertEquals(30, nvml.device(5).topologyCommonAncestor(nvml.device(0)));
+    }
+
+    @Test
+    void nvlinkPeerToPeer() {
+        // Default: every GPU's 18 links end at the same four NVSwitches, so every pair is NVLink-connected.
+        assertEquals(P2pStatus.OK, nvml.device(0).p2pStatus(nvml.device(7), P2pCapability.NVLINK));
+        FakeDriver.scenario(nvml,
+                "gpu.3.nvlinks = 0",
+                "gpu.4.nvlinks = 1",
+                "gpu.4.nvlink.0.remote_pci_bus_id = 00000000:AB:00.0",   // GPU 5's bus: a direct link
+                "gpu.5.nvlinks = 0",
+                "gpu.6.nvlink.0.active = 0");
+        assertEquals(P2pStatus.NOT_SUPPORTED, nvml.device(0).p2pStatus(nvml.device(3), P2pCapability.NVLINK));
+        assertEquals(P2pStatus.NOT_SUPPORTED, nvml.device(3).p2pStatus(nvml.device(0), P2pCapability.NVLINK));
+        assertEquals(P2pStatus.OK, nvml.device(4).p2pStatus(nvml.device(5), P2pCapability.NVLINK));
+        assertEquals(P2pStatus.OK, nvml.device(5).p2pStatus(nvml.device(4), P2pCapability.NVLINK));
+        assertEquals(P2pStatus.NOT_SUPPORTED, nvml.device(4).p2pStatus(nvml.device(0), P2pCapability.NVLINK));
+        assertEquals(P2pStatus.OK, nvml.device(6).p2pStatus(nvml.device(7), P2pCapability.NVLINK), "17 links still up");
+        assertEquals(P2pStatus.OK, nvml.device(0).p2pStatus(nvml.device(3), P2pCapability.READ));
+        assertEquals(P2pStatus.OK, nvml.device(0).p2pStatus(nvml.device(4), P2pCapability.PROP));
     }
 
     @Test
