@@ -52,7 +52,7 @@ public class AgentLeases {
     public AgentLeases(BearerToken token, ObjectMapper mapper, CoordinatorConfig config) {
         this.token = token;
         this.mapper = mapper;
-        this.timeout = config.coordinator().requestTimeout();
+        this.timeout = config.requestTimeout();
         this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
     }
 

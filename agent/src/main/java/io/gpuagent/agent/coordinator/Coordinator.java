@@ -50,6 +50,7 @@ public class Coordinator {
     static final String DETECTOR = "coordinator";
 
     private final CoordinatorConfig config;
+    private final NodeRole role;
     private final AgentLeases leases;
     private final EventLog events;
     private final MeterRegistry meters;
@@ -67,19 +68,20 @@ public class Coordinator {
     private Counter refused;
     private Counter dropped;
 
-    public Coordinator(CoordinatorConfig config, AgentLeases leases, EventLog events, SamplerService sampler,
+    public Coordinator(CoordinatorConfig config, NodeRole role, AgentLeases leases, EventLog events, SamplerService sampler,
                        AgentConfig agent, ObjectMapper mapper) {
         this.config = config;
+        this.role = role;
         this.leases = leases;
         this.events = events;
         this.meters = sampler.agentRegistry();
         this.stateDir = agent.stateDir();
         this.mapper = mapper;
-        this.registry = new NodeRegistry(Clock.systemUTC(), config.coordinator().nodeTimeout());
+        this.registry = new NodeRegistry(Clock.systemUTC(), config.nodeTimeout());
     }
 
     void start(@Observes StartupEvent event) {
-        if (config.role() != Role.COORDINATOR) {
+        if (!role.coordinator()) {
             return;
         }
         try {
@@ -92,7 +94,7 @@ public class Coordinator {
         }
         Gauge.builder("gpu_agent_coordinator_nodes", registry, r -> r.nodes().size())
                 .description("Nodes registered with this coordinator (heartbeating)").register(meters);
-        Gauge.builder("gpu_agent_coordinator_placements", this, c -> c.book == null ? 0 : c.book.size())
+        Gauge.builder("gpu_agent_coordinator_live_placements", this, c -> c.book == null ? 0 : c.book.size())
                 .description("Live placements this coordinator made").register(meters);
         placed = Counter.builder("gpu_agent_coordinator_placements_total").tag("result", "placed")
                 .description("Placement requests by result").register(meters);
@@ -103,7 +105,7 @@ public class Coordinator {
                 .register(meters);
         dropped = Counter.builder("gpu_agent_coordinator_nodes_dropped_total")
                 .description("Nodes dropped for missing heartbeats").register(meters);
-        Duration timeout = config.coordinator().nodeTimeout();
+        Duration timeout = config.nodeTimeout();
         long period = Math.max(100, timeout.toMillis() / 5);
         sweeper = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("coordinator-sweep").daemon()
                 .factory());
@@ -122,7 +124,7 @@ public class Coordinator {
     }
 
     public boolean active() {
-        return config.role() == Role.COORDINATOR;
+        return role.coordinator();
     }
 
     /** An agent's heartbeat; returns the interval the coordinator expects. */
@@ -134,7 +136,7 @@ public class Coordinator {
             LOG.info(message);
             record(AgentEvent.of(null, null, NODE_EVENT, DETECTOR, "NODE_REGISTERED", message));
         }
-        return config.coordinator().heartbeatInterval();
+        return config.heartbeatInterval();
     }
 
     public List<NodeRegistry.Node> nodes() {

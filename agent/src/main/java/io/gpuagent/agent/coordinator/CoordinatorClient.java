@@ -44,6 +44,7 @@ public class CoordinatorClient {
     private static final Logger LOG = Logger.getLogger(CoordinatorClient.class);
 
     private final CoordinatorConfig config;
+    private final NodeRole role;
     private final Instance<InventorySource> inventory;
     private final HealthModel health;
     private final BearerToken token;
@@ -57,9 +58,10 @@ public class CoordinatorClient {
     private Counter ok;
     private Counter failed;
 
-    public CoordinatorClient(CoordinatorConfig config, Instance<InventorySource> inventory, HealthModel health,
+    public CoordinatorClient(CoordinatorConfig config, NodeRole role, Instance<InventorySource> inventory, HealthModel health,
                              BearerToken token, ObjectMapper mapper, SamplerService sampler, AgentConfig agent) {
         this.config = config;
+        this.role = role;
         this.inventory = inventory;
         this.health = health;
         this.token = token;
@@ -69,19 +71,19 @@ public class CoordinatorClient {
     }
 
     void start(@Observes StartupEvent event) {
-        if (config.coordinator().url().isEmpty()) {
+        if (config.url().isEmpty()) {
             return;
         }
-        if (config.role() != Role.AGENT) {
+        if (role.coordinator()) {
             LOG.infof("gpu-agent.coordinator.url is ignored: this node is the coordinator (gpu-agent.role=coordinator)");
             return;
         }
         if (!inventory.isResolvable()) {
             LOG.warnf("not registering with the coordinator at %s: this build has no inventory source (lease book); "
-                    + "upgrade the agent to one that serves GET /v1/inventory", config.coordinator().url().get());
+                    + "upgrade the agent to one that serves GET /v1/inventory", config.url().get());
             return;
         }
-        URI target = heartbeatUri(config.coordinator().url().get());
+        URI target = heartbeatUri(config.url().get());
         ok = Counter.builder("gpu_agent_coordinator_heartbeats_total").tag("result", "ok")
                 .description("Heartbeats sent to the coordinator, by result").register(sampler.agentRegistry());
         failed = Counter.builder("gpu_agent_coordinator_heartbeats_total").tag("result", "failed")
@@ -96,7 +98,7 @@ public class CoordinatorClient {
         });
         running = true;
         thread = Thread.ofPlatform().name("coordinator-heartbeat").daemon().start(() -> run(target));
-        LOG.infof("registering with the coordinator at %s every %s", target, config.coordinator().heartbeatInterval());
+        LOG.infof("registering with the coordinator at %s every %s", target, config.heartbeatInterval());
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -117,10 +119,10 @@ public class CoordinatorClient {
     }
 
     private void run(URI target) {
-        Duration interval = config.coordinator().heartbeatInterval();
-        Duration timeout = config.coordinator().requestTimeout();
+        Duration interval = config.heartbeatInterval();
+        Duration timeout = config.requestTimeout();
         HttpClient http = HttpClient.newBuilder().connectTimeout(timeout).build();
-        Duration backoff = config.coordinator().retryInitialDelay();
+        Duration backoff = config.retryInitialDelay();
         List<Object> lastSent = null;
         long lastOk = 0;
         int failures = 0;
@@ -144,7 +146,7 @@ public class CoordinatorClient {
                             }
                         }
                         failures = 0;
-                        backoff = config.coordinator().retryInitialDelay();
+                        backoff = config.retryInitialDelay();
                         lastSent = now;
                         lastOk = System.nanoTime();
                     } else {

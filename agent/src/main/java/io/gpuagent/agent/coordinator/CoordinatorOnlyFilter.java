@@ -13,15 +13,15 @@ import jakarta.ws.rs.ext.Provider;
 @Priority(Priorities.AUTHENTICATION - 100)
 public class CoordinatorOnlyFilter implements ContainerRequestFilter {
 
-    private final CoordinatorConfig config;
+    private final Coordinator coordinator;
 
-    public CoordinatorOnlyFilter(CoordinatorConfig config) {
-        this.config = config;
+    public CoordinatorOnlyFilter(Coordinator coordinator) {
+        this.coordinator = coordinator;
     }
 
     @Override
     public void filter(ContainerRequestContext request) {
-        if (config.role() != Role.COORDINATOR) {
+        if (!coordinator.active()) {
             request.abortWith(Problem.notFound("this node runs with gpu-agent.role=agent; /v1/nodes and /v1/placements "
                     + "are served by the coordinator (gpu-agent.role=coordinator)"));
         }
