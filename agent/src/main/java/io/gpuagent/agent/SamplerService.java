@@ -1,8 +1,10 @@
 package io.gpuagent.agent;
 
 import io.gpuagent.agent.health.XidLedger;
+import io.gpuagent.agent.lease.HpcJobLabels;
 import io.gpuagent.agent.nvml.NvmlConnector;
 import io.gpuagent.exporter.CountersFile;
+import io.gpuagent.exporter.GpuDecorator;
 import io.gpuagent.exporter.GpuMetricsWriter;
 import io.gpuagent.exporter.MetricCatalog;
 import io.gpuagent.exporter.MetricDef;
@@ -38,8 +40,11 @@ public class SamplerService {
     private final GpuMetricsWriter writer;
     private final AgentConfig config;
 
-    /** {@code xids} decorates the GPU family with the last XID per GPU (the health model records them). */
-    public SamplerService(AgentConfig config, NvmlConnector nvml, XidLedger xids) {
+    /**
+     * {@code xids} decorates the GPU family with the last XID per GPU (the health model records them),
+     * {@code jobs} with {@code hpc_job} on leased GPUs (the lease book publishes them).
+     */
+    public SamplerService(AgentConfig config, NvmlConnector nvml, XidLedger xids, HpcJobLabels jobs) {
         this.config = config;
         CountersFile counters = config.countersFile().map(CountersFile::parse).orElseGet(CountersFile::defaults);
         List<MetricDef> metrics = counters.metrics();
@@ -48,7 +53,8 @@ public class SamplerService {
         SamplerSettings settings = new SamplerSettings(config.sampleInterval(), config.gpuDeadline(), readings,
                 config.hostname().orElse(null));
         this.sampler = new Sampler(nvml, settings, agentRegistry, Clock.systemUTC());
-        this.writer = new GpuMetricsWriter(metrics, config.hostnameLabel(), settings.hostname(), xids);
+        this.writer = new GpuMetricsWriter(metrics, config.hostnameLabel(), settings.hostname(),
+                GpuDecorator.combine(xids, jobs));
         LOG.infof("sampling %d GPU metrics every %s (gpu deadline %s)", metrics.size(), config.sampleInterval(),
                 config.gpuDeadline());
         // Render the GPU family on the sampler thread, so no scrape pays for it.
@@ -79,5 +85,10 @@ public class SamplerService {
 
     public AgentConfig config() {
         return config;
+    }
+
+    /** The node's name: gpu-agent.hostname, else this machine's host name (the GPU series' host label). */
+    public String hostname() {
+        return sampler.settings().hostname();
     }
 }

@@ -1,5 +1,6 @@
 package io.gpuagent.exporter;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalInt;
 
@@ -29,4 +30,39 @@ public interface GpuDecorator {
 
     /** No extra labels, no XIDs. */
     GpuDecorator NONE = () -> 0;
+
+    /**
+     * Both decorators: labels of {@code first} then those of {@code second} (first wins a clash), the first
+     * one's XID when it has one. The version is the sum of both, so it moves whenever either one's does.
+     */
+    static GpuDecorator combine(GpuDecorator first, GpuDecorator second) {
+        return new GpuDecorator() {
+            @Override
+            public long version() {
+                return first.version() + second.version();
+            }
+
+            @Override
+            public Map<String, String> extraLabels(GpuInfo gpu) {
+                Map<String, String> a = first.extraLabels(gpu);
+                Map<String, String> b = second.extraLabels(gpu);
+                if (b.isEmpty()) {
+                    return a;
+                }
+                if (a.isEmpty()) {
+                    return b;
+                }
+                Map<String, String> both = new LinkedHashMap<>(b.size() + a.size());
+                both.putAll(a);
+                b.forEach(both::putIfAbsent);
+                return both;
+            }
+
+            @Override
+            public OptionalInt lastXid(GpuInfo gpu) {
+                OptionalInt xid = first.lastXid(gpu);
+                return xid.isPresent() ? xid : second.lastXid(gpu);
+            }
+        };
+    }
 }

@@ -1,0 +1,136 @@
+package io.gpuagent.agent.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.type.LogicalType;
+import io.gpuagent.agent.lease.Lease;
+import io.gpuagent.agent.lease.LeaseBook;
+import io.gpuagent.agent.lease.LeaseRefused;
+import io.gpuagent.agent.lease.LeaseRequest;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/**
+ * The lease API (docs/placement-protocol.md): {@code POST /v1/leases} grants (201, 409 when the node cannot,
+ * 400 for bad input), {@code POST /v1/leases/{id}/heartbeat} renews, {@code DELETE /v1/leases/{id}} releases;
+ * those need the bearer token. {@code GET /v1/leases} and {@code GET /v1/leases/{id}} are open.
+ */
+@Path("/v1/leases")
+@Produces(MediaType.APPLICATION_JSON)
+public class LeasesResource {
+
+    private static final String FIELDS = "jobId, gpus, uuids, minMemoryMiB, sameNvlinkDomain, ttlSeconds";
+
+    private final LeaseBook book;
+    private final ObjectReader requests;
+
+    public LeasesResource(LeaseBook book, ObjectMapper mapper) {
+        this.book = book;
+        // Strict: a misspelt field or "2" for a number is a client bug to report, not to guess around.
+        ObjectMapper strict = mapper.copy();
+        for (LogicalType t : new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean}) {
+            strict.coercionConfigFor(t).setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
+        }
+        strict.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        this.requests = strict.readerFor(LeaseRequest.class)
+                .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, DeserializationFeature.FAIL_ON_TRAILING_TOKENS,
+                        DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .without(DeserializationFeature.ACCEPT_FLOAT_AS_INT, DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY);
+    }
+
+    @POST
+    @TokenAuthRequired
+    @Consumes(MediaType.WILDCARD)
+    public Response grant(String body) {
+        Lease lease = book.grant(parse(body));
+        return Response.status(Response.Status.CREATED).header(HttpHeaders.LOCATION, "/v1/leases/" + lease.leaseId())
+                .entity(lease).build();
+    }
+
+    @POST
+    @Path("/{id}/heartbeat")
+    @TokenAuthRequired
+    @Consumes(MediaType.WILDCARD)
+    public Lease heartbeat(@PathParam("id") String id) {
+        return book.heartbeat(id);
+    }
+
+    @DELETE
+    @Path("/{id}")
+    @TokenAuthRequired
+    public Response release(@PathParam("id") String id) {
+        book.release(id);
+        return Response.noContent().build();
+    }
+
+    @GET
+    public List<Lease> list() {
+        return book.leases();
+    }
+
+    @GET
+    @Path("/{id}")
+    public Lease one(@PathParam("id") String id) {
+        return book.lease(id).orElseThrow(() -> new LeaseRefused.Unknown(id));
+    }
+
+    @ServerExceptionMapper
+    public Response refused(LeaseRefused e) {
+        return switch (e) {
+            case LeaseRefused.Unsatisfiable u -> Problem.response(409, "Conflict", u.getMessage());
+            case LeaseRefused.Unknown u -> Problem.notFound(u.getMessage());
+            case LeaseRefused.NotRecorded u -> Problem.response(503, "Service Unavailable", u.getMessage());
+        };
+    }
+
+    private LeaseRequest parse(String body) {
+        if (body == null || body.isBlank()) {
+            throw bad("a JSON body is required, e.g. {\"jobId\":\"j-1\",\"gpus\":2,\"ttlSeconds\":600}; fields: " + FIELDS);
+        }
+        try {
+            LeaseRequest r = requests.readValue(body);
+            if (r == null) {
+                throw bad("the body must be a JSON object with the fields " + FIELDS);
+            }
+            return r;
+        } catch (UnrecognizedPropertyException e) {
+            throw bad("unknown field \"" + e.getPropertyName() + "\"; the fields are " + FIELDS);
+        } catch (ValueInstantiationException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw bad(cause.getMessage());
+        } catch (JsonMappingException e) {
+            String field = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .collect(Collectors.joining("."));
+            throw bad((field.isEmpty() ? "the body" : "\"" + field + "\"") + " has the wrong type or value: "
+                    + e.getOriginalMessage() + "; the fields are " + FIELDS);
+        } catch (JsonProcessingException e) {
+            throw bad("the body is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static WebApplicationException bad(String detail) {
+        return new WebApplicationException(Problem.badRequest(detail));
+    }
+}

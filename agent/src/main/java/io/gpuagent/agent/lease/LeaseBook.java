@@ -1,0 +1,426 @@
+package io.gpuagent.agent.lease;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.AgentConfig;
+import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.health.HealthModel;
+import io.gpuagent.agent.recovery.Cordons;
+import io.gpuagent.exporter.Snapshot;
+import io.quarkus.runtime.Startup;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * The node's GPU leases: grants, heartbeats, releases and expiry, each journaled in
+ * {@code state-dir/leases.jsonl} (fsync before it is acknowledged) and restored at start.
+ *
+ * <p>One lock orders every change: a grant checks the GPUs, journals the lease, and publishes it without
+ * letting go, so no GPU is ever granted twice, and a {@code kill -9} at any moment either finds the grant in
+ * the file (and it was maybe acknowledged) or not (and it was not). Readers ({@link #leaseOn}, the inventory,
+ * the health listener, the metrics) see an immutable copy published after each change and never wait.
+ */
+@Startup
+@ApplicationScoped
+public class LeaseBook implements GpuLeases {
+
+    private static final Logger LOG = Logger.getLogger(LeaseBook.class);
+
+    /** Readings older than this many sample intervals make a GPU unavailable (the sampler is stuck). */
+    static final int STALE_INTERVALS = 3;
+
+    private final SamplerService sampler;
+    private final HealthModel health;
+    private final Cordons cordons;
+    private final HpcJobLabels labels;
+    private final LeaseEvents events;
+    private final LeaseMeters meters;
+    private final LeaseJournal journal;
+    private final long compactAtLines;
+    private long nextCompactAt;                                      // guarded by lock
+    private final Duration staleAfter;
+    private final Clock clock = Clock.systemUTC();
+
+    private final Object lock = new Object();
+    private final Map<String, Lease> live = new LinkedHashMap<>();   // guarded by lock; grant order
+    private long fencingToken;                                       // guarded by lock: the last one handed out
+
+    private volatile Published published = new Published(List.of(), Map.of());
+
+    /** What readers see: live leases in grant order, and the lease holding each GPU (by UUID). */
+    private record Published(List<Lease> leases, Map<String, Lease> byGpu) {
+    }
+
+    public LeaseBook(AgentConfig agent, LeaseConfig config, ObjectMapper mapper, SamplerService sampler,
+                     HealthModel health, Cordons cordons, HpcJobLabels labels, LeaseEvents events) {
+        this.sampler = sampler;
+        this.health = health;
+        this.cordons = cordons;
+        this.labels = labels;
+        this.events = events;
+        this.meters = new LeaseMeters(sampler.agentRegistry());
+        this.compactAtLines = config.leases().compactAtLines();
+        this.nextCompactAt = compactAtLines;
+        this.staleAfter = agent.sampleInterval().multipliedBy(STALE_INTERVALS);
+        try {
+            this.journal = LeaseJournal.open(agent.stateDir(), mapper);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the lease journal in " + agent.stateDir() + " (" + e.getMessage()
+                    + "); fix the state directory (gpu-agent.state-dir) and restart the agent", e);
+        }
+        LeaseJournal.Restored restored = journal.restored();
+        synchronized (lock) {
+            live.putAll(restored.leases());
+            fencingToken = restored.fencingToken();
+            LOG.infof("leases: %d live lease(s) restored from %s, next fencing token %d", live.size(), journal.file(),
+                    fencingToken + 1);
+            expireDue(clock.instant());
+            publish();
+            maybeCompact();
+        }
+    }
+
+    /**
+     * Grants a lease or says why not.
+     *
+     * @throws IllegalArgumentException        the request names GPUs this node does not have, or more than it has (400)
+     * @throws LeaseRefused.Unsatisfiable      not now: the detail says which GPUs stand in the way and why (409)
+     * @throws LeaseRefused.NotRecorded        the journal failed; nothing was granted (503)
+     */
+    public Lease grant(LeaseRequest request) {
+        synchronized (lock) {
+            Instant now = clock.instant();
+            expireDue(now);
+            try {
+                Lease lease = decide(request, now);
+                try {
+                    journal.append(new LeaseEntry.Granted(lease));
+                } catch (IOException e) {
+                    meters.request("failed");
+                    throw notRecorded("grant", e);
+                }
+                live.put(lease.leaseId(), lease);
+                publish();
+                maybeCompact();
+                meters.request("granted");
+                String message = "lease " + lease.leaseId() + " granted to job " + lease.jobId() + ": GPUs "
+                        + lease.indices() + " " + lease.gpus() + ", until " + lease.expiresAt() + ", fencing token "
+                        + lease.fencingToken();
+                LOG.info(message);
+                events.post(LeaseEvents.GRANTED, message);
+                return lease;
+            } catch (LeaseRefused.Unsatisfiable e) {
+                meters.request("refused");
+                throw e;
+            } catch (IllegalArgumentException e) {
+                meters.request("invalid");
+                throw e;
+            }
+        }
+    }
+
+    /** Moves the lease's expiry to now + its ttl. */
+    public Lease heartbeat(String leaseId) {
+        synchronized (lock) {
+            Instant now = clock.instant();
+            expireDue(now);
+            Lease lease = live.get(leaseId);
+            if (lease == null) {
+                throw new LeaseRefused.Unknown(leaseId);
+            }
+            Lease renewed = lease.withExpiresAt(now.plusSeconds(lease.ttlSeconds()));
+            try {
+                journal.append(new LeaseEntry.Heartbeat(leaseId, renewed.expiresAt(), now));
+            } catch (IOException e) {
+                throw notRecorded("heartbeat", e);
+            }
+            live.put(leaseId, renewed);
+            publish();
+            maybeCompact();
+            return renewed;
+        }
+    }
+
+    /** Releases the lease (its holder is done); its GPUs are free when this returns. */
+    public void release(String leaseId) {
+        synchronized (lock) {
+            Instant now = clock.instant();
+            expireDue(now);
+            Lease lease = live.get(leaseId);
+            if (lease == null) {
+                throw new LeaseRefused.Unknown(leaseId);
+            }
+            try {
+                journal.append(new LeaseEntry.Released(leaseId, "released by its holder", now));
+            } catch (IOException e) {
+                throw notRecorded("release", e);
+            }
+            live.remove(leaseId);
+            publish();
+            maybeCompact();
+            meters.ended("released");
+            String message = "lease " + leaseId + " of job " + lease.jobId() + " released: GPUs " + lease.indices() + " free";
+            LOG.info(message);
+            events.post(LeaseEvents.RELEASED, message);
+        }
+    }
+
+    /** The live leases, in grant order. */
+    public List<Lease> leases() {
+        Instant now = clock.instant();
+        return published.leases().stream().filter(l -> !l.expiredAt(now)).toList();
+    }
+
+    public Optional<Lease> lease(String leaseId) {
+        Instant now = clock.instant();
+        return published.leases().stream().filter(l -> l.leaseId().equals(leaseId) && !l.expiredAt(now)).findFirst();
+    }
+
+    @Override
+    public Optional<Held> leaseOn(String uuid) {
+        Lease l = published.byGpu().get(uuid);
+        return l == null || l.expiredAt(clock.instant()) ? Optional.empty() : Optional.of(l.held());
+    }
+
+    @Override
+    public int endLeasesOn(String uuid, String reason) {
+        synchronized (lock) {
+            Instant now = clock.instant();
+            expireDue(now);
+            List<Lease> ending = live.values().stream().filter(l -> l.gpus().contains(uuid)).toList();
+            if (ending.isEmpty()) {
+                return 0;
+            }
+            try {
+                journal.appendAll(ending.stream().map(l -> new LeaseEntry.Released(l.leaseId(), "ended by the agent: "
+                        + reason, now)).toList());
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not end the lease(s) on GPU " + uuid + ": the lease journal "
+                        + journal.file() + " failed (" + e.getMessage() + ")", e);
+            }
+            for (Lease l : ending) {
+                live.remove(l.leaseId());
+                meters.ended("ended");
+                String message = "lease " + l.leaseId() + " of job " + l.jobId() + " ended by the agent (" + reason
+                        + "): GPUs " + l.indices() + " free";
+                LOG.warn(message);
+                events.post(LeaseEvents.ENDED, message);
+            }
+            publish();
+            maybeCompact();
+            return ending.size();
+        }
+    }
+
+    /** Frees expired leases, journaling each; a scheduler calls it every second, and so does every change. */
+    @Scheduled(every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void expire() {
+        synchronized (lock) {
+            if (expireDue(clock.instant())) {
+                maybeCompact();
+            }
+        }
+    }
+
+    /** The GPUs as placement sees them now (for the inventory), with their topology. */
+    Standings standings() {
+        Snapshot snapshot = sampler.latest();
+        List<GpuStanding> gpus = GpuStanding.of(snapshot, health.gpus(), cordons, heldByGpu(), clock.instant(),
+                staleAfter);
+        return new Standings(snapshot, gpus, NodeTopology.of(snapshot, gpus));
+    }
+
+    record Standings(Snapshot snapshot, List<GpuStanding> gpus, NodeTopology topology) {
+    }
+
+    /** True when something expired (then published). Caller holds the lock. */
+    private boolean expireDue(Instant now) {
+        List<Lease> due = live.values().stream().filter(l -> l.expiredAt(now)).toList();
+        if (due.isEmpty()) {
+            return false;
+        }
+        try {
+            journal.appendAll(due.stream().map(l -> new LeaseEntry.Expired(l.leaseId(), now)).toList());
+        } catch (IOException e) {
+            // Kept in memory as expired anyway: they are past their expiry, so a restart drops them too.
+            LOG.errorf("could not journal the expiry of %d lease(s) in %s (%s); they are freed anyway", due.size(),
+                    journal.file(), e.getMessage());
+        }
+        for (Lease l : due) {
+            live.remove(l.leaseId());
+            meters.ended("expired");
+            String message = "lease " + l.leaseId() + " of job " + l.jobId() + " expired at " + l.expiresAt()
+                    + " without a heartbeat: GPUs " + l.indices() + " free";
+            LOG.info(message);
+            events.post(LeaseEvents.EXPIRED, message);
+        }
+        publish();
+        return true;
+    }
+
+    private Lease decide(LeaseRequest request, Instant now) {
+        Lease held = live.values().stream().filter(l -> l.jobId().equals(request.jobId())).findFirst().orElse(null);
+        if (held != null) {
+            throw new LeaseRefused.Unsatisfiable("job " + request.jobId() + " already holds lease " + held.leaseId()
+                    + " (GPUs " + held.indices() + ", until " + held.expiresAt() + "); heartbeat or release it "
+                    + "instead of asking again");
+        }
+        Standings node = standings();
+        List<GpuStanding> chosen = request.uuids() != null ? named(request, node) : counted(request, node);
+        fencingToken++;
+        List<String> uuids = chosen.stream().map(GpuStanding::uuid).toList();
+        List<Integer> indices = chosen.stream().map(GpuStanding::index).toList();
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("CUDA_VISIBLE_DEVICES", indices.stream().map(String::valueOf).collect(Collectors.joining(",")));
+        env.put("NVIDIA_VISIBLE_DEVICES", String.join(",", uuids));
+        env.put("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+        return new Lease(UUID.randomUUID().toString(), request.jobId(), uuids, indices, env, now,
+                now.plusSeconds(request.ttl()), request.ttl(), fencingToken);
+    }
+
+    /** {@code uuids}: exactly those GPUs, each of which must be leasable now. */
+    private List<GpuStanding> named(LeaseRequest request, Standings node) {
+        Map<String, GpuStanding> byUuid = new HashMap<>();
+        node.gpus().forEach(g -> byUuid.put(g.uuid(), g));
+        List<String> unknown = request.uuids().stream().filter(u -> !byUuid.containsKey(u)).toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("\"uuids\": " + unknown + (unknown.size() == 1 ? " is" : " are")
+                    + " not a GPU of this node; GET /v1/inventory lists them");
+        }
+        List<GpuStanding> chosen = request.uuids().stream().map(byUuid::get)
+                .sorted((a, b) -> Integer.compare(a.index(), b.index())).toList();
+        List<String> why = new ArrayList<>();
+        for (GpuStanding g : chosen) {
+            whyNot(g, request).ifPresent(why::add);
+        }
+        if (request.nvlinkRequired()) {
+            for (int i = 0; i < chosen.size(); i++) {
+                for (int j = i + 1; j < chosen.size(); j++) {
+                    if (!node.topology().nvlink(chosen.get(i).index(), chosen.get(j).index())) {
+                        why.add("GPUs " + chosen.get(i).index() + " and " + chosen.get(j).index()
+                                + " are not NVLink-connected");
+                    }
+                }
+            }
+        }
+        if (!why.isEmpty()) {
+            throw new LeaseRefused.Unsatisfiable(chosen.size() + " GPU(s) asked by UUID, not all can be leased: "
+                    + String.join(", ", why));
+        }
+        return chosen;
+    }
+
+    /** {@code gpus: N}: the picker's choice among the leasable GPUs. */
+    private List<GpuStanding> counted(LeaseRequest request, Standings node) {
+        int n = request.gpus();
+        if (n > node.gpus().size()) {
+            throw new IllegalArgumentException("\"gpus\": " + n + " asked, this node has " + node.gpus().size()
+                    + " GPU(s)");
+        }
+        List<GpuStanding> free = new ArrayList<>();
+        List<String> why = new ArrayList<>();
+        for (GpuStanding g : node.gpus()) {
+            Optional<String> not = whyNot(g, request);
+            if (not.isPresent()) {
+                why.add(not.get());
+            } else {
+                free.add(g);
+            }
+        }
+        Optional<List<Integer>> pick = new GpuPicker(free.stream().map(GpuStanding::index).toList(), node.topology())
+                .pick(n, request.nvlinkRequired());
+        if (pick.isEmpty()) {
+            String detail = n + " GPU(s) asked, " + free.size() + " leasable";
+            if (free.size() >= n) {
+                detail += " but no " + n + " of them are pairwise NVLink-connected";
+            }
+            throw new LeaseRefused.Unsatisfiable(detail + (why.isEmpty() ? "" : ": " + String.join(", ", why)));
+        }
+        return pick.get().stream().map(i -> free.stream().filter(g -> g.index() == i).findFirst().orElseThrow()).toList();
+    }
+
+    private static Optional<String> whyNot(GpuStanding g, LeaseRequest request) {
+        if (!g.leasable()) {
+            return Optional.of(g.unavailable());
+        }
+        if (request.minMemory() > 0) {
+            if (g.memoryFreeMiB() == null) {
+                return Optional.of("GPU " + g.index() + " has no memory reading (" + request.minMemory() + " MiB asked)");
+            }
+            if (g.memoryFreeMiB() < request.minMemory()) {
+                return Optional.of("GPU " + g.index() + " has " + g.memoryFreeMiB() + " MiB free, "
+                        + request.minMemory() + " MiB asked");
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Map<String, Held> heldByGpu() {
+        Instant now = clock.instant();
+        Map<String, Held> out = new HashMap<>();
+        published.byGpu().forEach((uuid, l) -> {
+            if (!l.expiredAt(now)) {
+                out.put(uuid, l.held());
+            }
+        });
+        return out;
+    }
+
+    /** Caller holds the lock. */
+    private void publish() {
+        Map<String, Lease> byGpu = new HashMap<>();
+        Map<String, String> jobs = new HashMap<>();
+        for (Lease l : live.values()) {
+            l.gpus().forEach(u -> {
+                byGpu.put(u, l);
+                jobs.put(u, l.jobId());
+            });
+        }
+        List<Lease> leases = List.copyOf(live.values());
+        published = new Published(leases, Map.copyOf(byGpu));
+        labels.publish(jobs);
+        meters.sync(leases);
+    }
+
+    /** Caller holds the lock. */
+    private void maybeCompact() {
+        if (journal.lineCount() <= nextCompactAt) {
+            return;
+        }
+        try {
+            journal.compact(live.values(), fencingToken);
+            nextCompactAt = compactAtLines;
+        } catch (IOException e) {
+            nextCompactAt = journal.lineCount() + compactAtLines;   // not on every change: after another batch
+            LOG.warnf("compacting %s failed (%s); it is tried again after %d more lines", journal.file(),
+                    e.getMessage(), compactAtLines);
+        }
+    }
+
+    private LeaseRefused.NotRecorded notRecorded(String what, IOException e) {
+        LOG.errorf("lease %s not recorded: the journal %s failed (%s)", what, journal.file(), e.getMessage());
+        return new LeaseRefused.NotRecorded("the " + what + " could not be recorded durably in " + journal.file() + " ("
+                + e.getMessage() + "), so it was not done; check the state directory's disk and restart the agent", e);
+    }
+
+    @PreDestroy
+    void close() {
+        synchronized (lock) {
+            journal.close();
+        }
+    }
+}

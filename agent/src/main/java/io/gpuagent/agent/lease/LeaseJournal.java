@@ -1,0 +1,123 @@
+package io.gpuagent.agent.lease;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.journal.JsonlJournal;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * {@code state-dir/leases.jsonl}: every grant, heartbeat, release and expiry, each fsynced before it is
+ * acknowledged ({@link JsonlJournal}). Replaying it gives the live leases and the highest fencing token;
+ * {@link #compact} rewrites it to the live leases when it grows.
+ */
+final class LeaseJournal implements AutoCloseable {
+
+    static final String FILE_NAME = "leases.jsonl";
+    private static final Logger LOG = Logger.getLogger(LeaseJournal.class);
+
+    /** What a replay found: live leases in grant order (some may have expired since) and the highest token. */
+    record Restored(Map<String, Lease> leases, long fencingToken) {
+    }
+
+    private final JsonlJournal<LeaseEntry> journal;
+    private final Restored restored;
+
+    private LeaseJournal(JsonlJournal<LeaseEntry> journal, Restored restored) {
+        this.journal = journal;
+        this.restored = restored;
+    }
+
+    static LeaseJournal open(Path stateDir, ObjectMapper mapper) throws IOException {
+        List<LeaseEntry> entries = new ArrayList<>();
+        JsonlJournal<LeaseEntry> journal = JsonlJournal.open(stateDir.resolve(FILE_NAME), LeaseEntry.class, mapper,
+                entries::add);
+        return new LeaseJournal(journal, replay(entries));
+    }
+
+    /** The state as of the file's end when it was opened. */
+    Restored restored() {
+        return restored;
+    }
+
+    /**
+     * Applies entries in order. A grant naming a GPU that a live lease already holds is dropped (the book
+     * never writes one; a damaged or hand-edited file could): the earlier lease keeps the GPU.
+     */
+    static Restored replay(List<LeaseEntry> entries) {
+        Map<String, Lease> live = new LinkedHashMap<>();
+        Map<String, String> holder = new LinkedHashMap<>();   // GPU UUID -> lease id
+        long token = 0;
+        for (LeaseEntry e : entries) {
+            switch (e) {
+                case LeaseEntry.Granted g -> {
+                    Lease l = g.lease();
+                    token = Math.max(token, l.fencingToken());
+                    String clash = l.gpus().stream().filter(holder::containsKey).findFirst().orElse(null);
+                    if (live.containsKey(l.leaseId()) || clash != null) {
+                        LOG.errorf("%s: grant of lease %s ignored: %s", FILE_NAME, l.leaseId(), clash == null
+                                ? "its id is already live" : "GPU " + clash + " is held by lease " + holder.get(clash));
+                        continue;
+                    }
+                    live.put(l.leaseId(), l);
+                    l.gpus().forEach(u -> holder.put(u, l.leaseId()));
+                }
+                case LeaseEntry.Heartbeat h -> live.computeIfPresent(h.leaseId(), (id, l) -> l.withExpiresAt(h.expiresAt()));
+                case LeaseEntry.Released r -> drop(live, holder, r.leaseId());
+                case LeaseEntry.Expired x -> drop(live, holder, x.leaseId());
+                case LeaseEntry.FencingFloor f -> token = Math.max(token, f.fencingToken());
+            }
+        }
+        return new Restored(live, token);
+    }
+
+    private static void drop(Map<String, Lease> live, Map<String, String> holder, String leaseId) {
+        Lease l = live.remove(leaseId);
+        if (l != null) {
+            l.gpus().forEach(holder::remove);
+        }
+    }
+
+    /** Writes and fsyncs one entry: when this returns it survives a crash. */
+    void append(LeaseEntry entry) throws IOException {
+        journal.append(entry);
+    }
+
+    /** Writes several entries with one fsync. */
+    void appendAll(List<? extends LeaseEntry> entries) throws IOException {
+        long ticket = 0;
+        for (LeaseEntry e : entries) {
+            ticket = journal.write(e);
+        }
+        if (ticket > 0) {
+            journal.sync(ticket);
+        }
+    }
+
+    long lineCount() {
+        return journal.lineCount();
+    }
+
+    Path file() {
+        return journal.file();
+    }
+
+    /** Replaces the file with the fencing floor and one grant per live lease (its current expiry). */
+    void compact(Collection<Lease> live, long fencingToken) throws IOException {
+        List<LeaseEntry> keep = new ArrayList<>(live.size() + 1);
+        keep.add(new LeaseEntry.FencingFloor(fencingToken));
+        live.forEach(l -> keep.add(new LeaseEntry.Granted(l)));
+        journal.compact(keep);
+    }
+
+    @Override
+    public void close() {
+        journal.close();
+    }
+}
