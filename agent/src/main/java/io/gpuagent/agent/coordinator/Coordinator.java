@@ -129,6 +129,10 @@ public class Coordinator {
 
     /** An agent's heartbeat; returns the interval the coordinator expects. */
     public Duration heartbeat(Inventory inv) {
+        NodeRegistry.validate(inv);
+        registry.node(inv.node()).filter(n -> !n.agentUrl().equals(inv.agentUrl())).ifPresent(n -> LOG.warnf(
+                "node %s now heartbeats from %s, before from %s: two agents with the same gpu-agent.hostname? "
+                        + "Give each its own name; placements go to the latest", inv.node(), inv.agentUrl(), n.agentUrl()));
         if (registry.heartbeat(inv)) {
             int leasable = (int) inv.gpus().stream().filter(Placer::placeable).count();
             String message = "node " + inv.node() + " registered (" + inv.agentUrl() + ", " + inv.gpus().size()

@@ -220,6 +220,19 @@ class CoordinatorApiTest {
     }
 
     @Test
+    void aPlacementWhoseLeasesEndedOnTheAgentsIsForgottenAfterItExpires() throws Exception {
+        FakeAgent a = agent("ends", 1);
+        Response r = place("job-short", 1, "{\"ttlSeconds\":1}");
+        assertEquals(201, r.statusCode(), r.asString());
+        String id = r.jsonPath().getString("placementId");
+        a.endLease(r.jsonPath().getString("allocations[0].leaseId"));   // e.g. the job's epilog released it there
+        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/v1/placements/" + id).then().statusCode(404));
+        String events = given().get("/v1/events?limit=10000").then().extract().asString();
+        assertTrue(events.contains("placement " + id + " of job job-short ended"), events);
+        assertEquals(List.of(), a.deletes, "nothing to release: the coordinator only forgets it");
+    }
+
+    @Test
     void badPlacementRequestsAre400WithTheReason() {
         String token = "Bearer " + TestToken.get();
         Map<String, String> cases = Map.of(

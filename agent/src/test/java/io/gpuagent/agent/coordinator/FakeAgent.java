@@ -101,6 +101,11 @@ final class FakeAgent implements AutoCloseable {
         beat.awaitTermination(5, TimeUnit.SECONDS);
     }
 
+    /** Ends a lease on the agent itself, as the Slurm epilog or an expiry would, without the coordinator. */
+    synchronized void endLease(String leaseId) {
+        leases.remove(leaseId);
+    }
+
     /** This GPU turns UNHEALTHY (as a fatal XID would make it); the next heartbeat says so. */
     void breakGpu(int index) {
         broken.add(index);
