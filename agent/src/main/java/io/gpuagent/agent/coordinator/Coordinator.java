@@ -190,22 +190,19 @@ public class Coordinator {
             Instant expires = null;
             boolean ok = true;
             for (Placer.Part part : c.parts()) {
-                AgentLeases.Take t = leases.take(part, jobId, ttlSeconds);
-                if (t instanceof AgentLeases.Granted g) {
-                    got.add(g.allocation());
-                    registry.granted(part.node(), part.uuids());
-                    expires = expires == null || g.expiresAt().isBefore(expires) ? g.expiresAt() : expires;
-                    continue;
-                }
-                refused.increment();
-                ok = false;
-                switch (t) {
+                switch (leases.take(part, jobId, ttlSeconds)) {
+                    case AgentLeases.Granted g -> {
+                        got.add(g.allocation());
+                        registry.granted(part.node(), part.uuids());
+                        expires = expires == null || g.expiresAt().isBefore(expires) ? g.expiresAt() : expires;
+                    }
                     case AgentLeases.Refused r -> {
                         // The node's inventory was stale: skip these GPUs, the node may still have others.
                         exclude.computeIfAbsent(part.node(), k -> new HashSet<>()).addAll(part.uuids());
                         refusals.add(r.detail());
                         LOG.infof("placing job %s: %s refused %s (%s); trying the next candidate", jobId, part.node(),
                                 part.uuids(), r.detail());
+                        ok = false;
                     }
                     case AgentLeases.Failed f -> {
                         Set<String> all = registry.node(part.node()).map(n -> n.inventory().gpus().stream()
@@ -213,10 +210,13 @@ public class Coordinator {
                         exclude.computeIfAbsent(part.node(), k -> new HashSet<>()).addAll(all);
                         refusals.add(f.detail());
                         LOG.warnf("placing job %s: %s; trying another node", jobId, f.detail());
+                        ok = false;
                     }
-                    case AgentLeases.Granted g -> throw new IllegalStateException("unreachable");
                 }
-                break;
+                if (!ok) {
+                    refused.increment();
+                    break;
+                }
             }
             if (ok) {
                 Placement p = new Placement(UUID.randomUUID().toString(), jobId, got, expires);
