@@ -106,6 +106,10 @@ public class Coordinator {
         dropped = Counter.builder("gpu_agent_coordinator_nodes_dropped_total")
                 .description("Nodes dropped for missing heartbeats").register(meters);
         Duration timeout = config.nodeTimeout();
+        if (timeout.compareTo(config.heartbeatInterval().multipliedBy(2)) < 0) {
+            LOG.warnf("gpu-agent.coordinator.node-timeout (%s) is under two heartbeat intervals (%s): one late "
+                    + "heartbeat drops a node; make it at least 3 intervals", timeout, config.heartbeatInterval());
+        }
         long period = Math.max(100, timeout.toMillis() / 5);
         sweeper = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("coordinator-sweep").daemon()
                 .factory());
