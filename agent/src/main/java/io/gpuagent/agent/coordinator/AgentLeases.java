@@ -1,0 +1,178 @@
+package io.gpuagent.agent.coordinator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The coordinator's calls to an agent's lease API ({@code POST /v1/leases} with {@code uuids},
+ * {@code DELETE /v1/leases/{id}}), with the bearer token from {@code gpu-agent.auth.token-file}. Every outcome
+ * is a value, never an exception: the caller decides whether to try the next candidate.
+ */
+@ApplicationScoped
+public class AgentLeases {
+
+    /** What came of asking an agent for a lease. */
+    public sealed interface Take {
+    }
+
+    /** The agent granted the lease (it is fsync'd there). */
+    public record Granted(Placement.Allocation allocation, Instant expiresAt) implements Take {
+    }
+
+    /** The agent cannot grant it now (409): the coordinator's view of the node was stale. */
+    public record Refused(String detail) implements Take {
+    }
+
+    /** Anything else: the agent is unreachable, rejects the token, or answers something unexpected. */
+    public record Failed(String detail) implements Take {
+    }
+
+    private static final java.util.regex.Pattern LEASE_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._~:@-]{1,200}");
+
+    private final BearerToken token;
+    private final ObjectMapper mapper;
+    private final Duration timeout;
+    private final HttpClient http;
+
+    public AgentLeases(BearerToken token, ObjectMapper mapper, CoordinatorConfig config) {
+        this.token = token;
+        this.mapper = mapper;
+        this.timeout = config.requestTimeout();
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    }
+
+    /** Asks the agent for a lease on exactly these GPUs. */
+    public Take take(Placer.Part part, String jobId, Integer ttlSeconds) {
+        ObjectNode body = mapper.createObjectNode().put("jobId", jobId);
+        part.uuids().forEach(body.putArray("uuids")::add);
+        if (ttlSeconds != null) {
+            body.put("ttlSeconds", ttlSeconds);
+        }
+        String where = "the agent of " + part.node() + " (" + part.agentUrl() + ")";
+        HttpResponse<String> r;
+        try {
+            r = http.send(request(part.agentUrl(), "/v1/leases")
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(mapper.writeValueAsString(body))).build(),
+                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (BearerToken.TokenUnavailable e) {
+            return new Failed("the coordinator cannot call agents: " + e.getMessage());
+        } catch (IOException e) {
+            return new Failed("cannot reach " + where + ": " + e + "; is the agent running and its agentUrl right?");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Failed("interrupted while asking " + where + " for a lease");
+        }
+        return switch (r.statusCode()) {
+            case 201, 200 -> granted(part, r.body(), where);
+            case 409 -> new Refused(part.node() + ": " + detail(r.body()));
+            case 401, 403 -> new Failed(where + " refused the coordinator's token (" + r.statusCode() + ": "
+                    + detail(r.body()) + "); give the coordinator and the agents the same gpu-agent.auth.token-file");
+            default -> new Failed(where + " answered " + r.statusCode() + " to POST /v1/leases: " + detail(r.body()));
+        };
+    }
+
+    private Take granted(Placer.Part part, String body, String where) {
+        try {
+            JsonNode json = mapper.readTree(body);
+            String leaseId = text(json, "leaseId");
+            if (!LEASE_ID.matcher(leaseId).matches()) {
+                return new Failed(where + " granted a lease with an id that cannot go in a URL: " + leaseId);
+            }
+            List<String> gpus = mapper.convertValue(json.get("gpus"),
+                    mapper.getTypeFactory().constructCollectionType(List.class, String.class));
+            if (gpus == null || !new HashSet<>(gpus).equals(new HashSet<>(part.uuids()))) {
+                Take wrong = new Failed(where + " granted lease " + leaseId + " on " + gpus + " instead of "
+                        + part.uuids() + "; released it");
+                release(part.agentUrl(), leaseId);
+                return wrong;
+            }
+            Map<String, String> env = json.hasNonNull("env") ? mapper.convertValue(json.get("env"),
+                    mapper.getTypeFactory().constructMapType(LinkedHashMap.class, String.class, String.class)) : Map.of();
+            Instant expiresAt = Instant.parse(text(json, "expiresAt"));
+            long fencing = json.path("fencingToken").asLong();
+            return new Granted(new Placement.Allocation(part.node(), part.agentUrl(), leaseId, part.uuids(), env, fencing),
+                    expiresAt);
+        } catch (IOException | IllegalArgumentException | DateTimeParseException e) {
+            return new Failed(where + " granted a lease but its answer cannot be read (" + e.getMessage()
+                    + "); the lease ends by itself at its ttl: " + body);
+        }
+    }
+
+    /** What came of releasing a lease. */
+    public sealed interface Release {
+    }
+
+    /** The lease is gone: released now, or already (404: released or expired). */
+    public record Released(boolean wasLive) implements Release {
+    }
+
+    /** The agent could not be asked; the lease may still be live. */
+    public record NotReleased(String detail) implements Release {
+    }
+
+    /** Releases one lease on its agent. */
+    public Release release(String agentUrl, String leaseId) {
+        HttpResponse<String> r;
+        try {
+            r = http.send(request(agentUrl, "/v1/leases/" + leaseId).DELETE().build(),
+                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (BearerToken.TokenUnavailable e) {
+            return new NotReleased("the coordinator cannot call agents: " + e.getMessage());
+        } catch (IOException e) {
+            return new NotReleased("cannot reach the agent at " + agentUrl + ": " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new NotReleased("interrupted while releasing lease " + leaseId + " at " + agentUrl);
+        }
+        return switch (r.statusCode()) {
+            case 204, 200 -> new Released(true);
+            case 404 -> new Released(false);
+            default -> new NotReleased("the agent at " + agentUrl + " answered " + r.statusCode()
+                    + " to DELETE /v1/leases/" + leaseId + ": " + detail(r.body()));
+        };
+    }
+
+    private HttpRequest.Builder request(String agentUrl, String path) throws BearerToken.TokenUnavailable {
+        String base = agentUrl.endsWith("/") ? agentUrl.substring(0, agentUrl.length() - 1) : agentUrl;
+        return HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
+                .header("Authorization", token.header()).header("Accept", "application/json");
+    }
+
+    /** The problem's detail, or the body itself when it is not problem+json. */
+    private String detail(String body) {
+        try {
+            JsonNode json = mapper.readTree(body);
+            if (json != null && json.hasNonNull("detail")) {
+                return json.get("detail").asText();
+            }
+        } catch (IOException | RuntimeException e) {
+            // not JSON: the body is the best we have
+        }
+        String b = body == null ? "" : body.strip();
+        return b.isEmpty() ? "(no detail)" : b.length() > 500 ? b.substring(0, 500) + "..." : b;
+    }
+
+    private static String text(JsonNode json, String field) {
+        JsonNode v = json == null ? null : json.get(field);
+        if (v == null || !v.isTextual() || v.asText().isBlank()) {
+            throw new IllegalArgumentException("\"" + field + "\" is missing");
+        }
+        return v.asText();
+    }
+}

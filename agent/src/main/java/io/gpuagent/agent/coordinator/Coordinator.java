@@ -1,0 +1,365 @@
+package io.gpuagent.agent.coordinator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.AgentConfig;
+import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.http.Problem;
+import io.gpuagent.agent.journal.AgentEvent;
+import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.agent.lease.Inventory;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.ws.rs.WebApplicationException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * The coordinator role ({@code gpu-agent.role=coordinator}): keeps the node list from the agents' heartbeats,
+ * drops silent nodes, places jobs by asking {@link Placer} and taking the leases on the agents, and releases
+ * them. Placements are journaled ({@link PlacementBook}) so a restarted coordinator can still release them.
+ * In the agent role this bean does nothing and opens nothing.
+ */
+@ApplicationScoped
+public class Coordinator {
+
+    private static final Logger LOG = Logger.getLogger(Coordinator.class);
+
+    /** Event kind of node registrations and drops in the event log. */
+    public static final String NODE_EVENT = "node";
+    static final String DETECTOR = "coordinator";
+
+    private final CoordinatorConfig config;
+    private final NodeRole role;
+    private final AgentLeases leases;
+    private final EventLog events;
+    private final MeterRegistry meters;
+    private final Path stateDir;
+    private final ObjectMapper mapper;
+    private final NodeRegistry registry;
+    /** Jobs whose placement is being made right now: a second request for the same job gets 409. */
+    private final Set<String> placing = ConcurrentHashMap.newKeySet();
+
+    private volatile PlacementBook book;
+    private volatile String bookProblem = "the coordinator is starting";
+    private ScheduledExecutorService sweeper;
+    private Counter placed;
+    private Counter noFit;
+    private Counter refused;
+    private Counter dropped;
+
+    public Coordinator(CoordinatorConfig config, NodeRole role, AgentLeases leases, EventLog events, SamplerService sampler,
+                       AgentConfig agent, ObjectMapper mapper) {
+        this.config = config;
+        this.role = role;
+        this.leases = leases;
+        this.events = events;
+        this.meters = sampler.agentRegistry();
+        this.stateDir = agent.stateDir();
+        this.mapper = mapper;
+        this.registry = new NodeRegistry(Clock.systemUTC(), config.nodeTimeout());
+    }
+
+    void start(@Observes StartupEvent event) {
+        if (!role.coordinator()) {
+            return;
+        }
+        try {
+            book = new PlacementBook(stateDir, mapper);
+            bookProblem = null;
+        } catch (IOException | RuntimeException e) {
+            bookProblem = "the placement journal " + stateDir.resolve(PlacementBook.FILE_NAME)
+                    + " cannot be opened (" + e.getMessage() + "); fix the state directory and restart the coordinator";
+            LOG.error(bookProblem);
+        }
+        Gauge.builder("gpu_agent_coordinator_nodes", registry, r -> r.nodes().size())
+                .description("Nodes registered with this coordinator (heartbeating)").register(meters);
+        Gauge.builder("gpu_agent_coordinator_live_placements", this, c -> c.book == null ? 0 : c.book.size())
+                .description("Live placements this coordinator made").register(meters);
+        placed = Counter.builder("gpu_agent_coordinator_placements_total").tag("result", "placed")
+                .description("Placement requests by result").register(meters);
+        noFit = Counter.builder("gpu_agent_coordinator_placements_total").tag("result", "no_fit")
+                .description("Placement requests by result").register(meters);
+        refused = Counter.builder("gpu_agent_coordinator_lease_refusals_total")
+                .description("Leases an agent refused or failed while placing (the next candidate was tried)")
+                .register(meters);
+        dropped = Counter.builder("gpu_agent_coordinator_nodes_dropped_total")
+                .description("Nodes dropped for missing heartbeats").register(meters);
+        Duration timeout = config.nodeTimeout();
+        if (timeout.compareTo(config.heartbeatInterval().multipliedBy(2)) < 0) {
+            LOG.warnf("gpu-agent.coordinator.node-timeout (%s) is under two heartbeat intervals (%s): one late "
+                    + "heartbeat drops a node; make it at least 3 intervals", timeout, config.heartbeatInterval());
+        }
+        long period = Math.max(100, timeout.toMillis() / 5);
+        sweeper = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("coordinator-sweep").daemon()
+                .factory());
+        sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
+        LOG.infof("coordinator: %d placement(s) restored; nodes are dropped after %s without a heartbeat",
+                book == null ? 0 : book.size(), timeout);
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (sweeper != null) {
+            sweeper.shutdownNow();
+        }
+        if (book != null) {
+            book.close();
+        }
+    }
+
+    public boolean active() {
+        return role.coordinator();
+    }
+
+    /** An agent's heartbeat; returns the interval the coordinator expects. */
+    public Duration heartbeat(Inventory inv) {
+        NodeRegistry.validate(inv);
+        registry.node(inv.node()).filter(n -> !n.agentUrl().equals(inv.agentUrl())).ifPresent(n -> LOG.warnf(
+                "node %s now heartbeats from %s, before from %s: two agents with the same gpu-agent.hostname? "
+                        + "Give each its own name; placements go to the latest", inv.node(), inv.agentUrl(), n.agentUrl()));
+        if (registry.heartbeat(inv)) {
+            int leasable = (int) inv.gpus().stream().filter(Placer::placeable).count();
+            String message = "node " + inv.node() + " registered (" + inv.agentUrl() + ", " + inv.gpus().size()
+                    + " GPUs, " + leasable + " leasable)";
+            LOG.info(message);
+            record(AgentEvent.of(null, null, NODE_EVENT, DETECTOR, "NODE_REGISTERED", message));
+        }
+        return config.heartbeatInterval();
+    }
+
+    public List<NodeRegistry.Node> nodes() {
+        registry.dropSilent().forEach(this::droppedNode);
+        return registry.nodes();
+    }
+
+    /** Places a job or throws the problem (409 nothing fits or the job is already placed, 503 no journal). */
+    public Placement place(String jobId, Placer.Ask ask, Integer ttlSeconds) {
+        PlacementBook b = book();
+        if (!placing.add(jobId)) {
+            throw problem(409, "Conflict", "job " + jobId + " is being placed by another request right now");
+        }
+        try {
+            b.ofJob(jobId).ifPresent(p -> {
+                throw problem(409, "Conflict", "job " + jobId + " already has placement " + p.placementId()
+                        + "; release it first (DELETE /v1/placements/" + p.placementId() + ")");
+            });
+            nodes();   // drop silent nodes before choosing
+            return placeOnce(b, jobId, ask, ttlSeconds);
+        } finally {
+            placing.remove(jobId);
+        }
+    }
+
+    private Placement placeOnce(PlacementBook b, String jobId, Placer.Ask ask, Integer ttlSeconds) {
+        Map<String, Set<String>> exclude = new HashMap<>();
+        List<String> refusals = new ArrayList<>();
+        while (true) {
+            Placer.Candidate c;
+            List<Inventory> view;
+            synchronized (registry) {
+                view = registry.placeable(exclude);
+                List<Placer.Candidate> cs = Placer.candidates(view, ask);
+                if (cs.isEmpty()) {
+                    noFit.increment();
+                    throw problem(409, "Conflict", "nothing fits " + ask.gpus() + " GPU(s)"
+                            + (ask.sameNvlinkDomain() ? " in one NVLink domain" : "")
+                            + (ask.minMemoryMiB() != null ? " with " + ask.minMemoryMiB() + " MiB free" : "")
+                            + " now (the coordinator does not queue; ask again later): " + Placer.describe(view, ask)
+                            + (refusals.isEmpty() ? "" : "; agents refused: " + String.join("; ", refusals)));
+                }
+                c = cs.getFirst();
+                registry.hold(c);
+            }
+            List<Placement.Allocation> got = new ArrayList<>();
+            Instant expires = null;
+            boolean ok = true;
+            for (Placer.Part part : c.parts()) {
+                switch (leases.take(part, jobId, ttlSeconds)) {
+                    case AgentLeases.Granted g -> {
+                        got.add(g.allocation());
+                        registry.granted(part.node(), part.uuids());
+                        expires = expires == null || g.expiresAt().isBefore(expires) ? g.expiresAt() : expires;
+                    }
+                    case AgentLeases.Refused r -> {
+                        // The node's inventory was stale: skip these GPUs, the node may still have others.
+                        exclude.computeIfAbsent(part.node(), k -> new HashSet<>()).addAll(part.uuids());
+                        refusals.add(r.detail());
+                        LOG.infof("placing job %s: %s refused %s (%s); trying the next candidate", jobId, part.node(),
+                                part.uuids(), r.detail());
+                        ok = false;
+                    }
+                    case AgentLeases.Failed f -> {
+                        Set<String> all = registry.node(part.node()).map(n -> n.inventory().gpus().stream()
+                                .map(Inventory.Gpu::uuid).collect(Collectors.toSet())).orElse(Set.copyOf(part.uuids()));
+                        exclude.computeIfAbsent(part.node(), k -> new HashSet<>()).addAll(all);
+                        refusals.add(f.detail());
+                        LOG.warnf("placing job %s: %s; trying another node", jobId, f.detail());
+                        ok = false;
+                    }
+                }
+                if (!ok) {
+                    refused.increment();
+                    break;
+                }
+            }
+            if (ok) {
+                Placement p = new Placement(UUID.randomUUID().toString(), jobId, got, expires);
+                try {
+                    b.add(p);
+                } catch (IOException | RuntimeException e) {
+                    releaseAll(got, "the placement could not be journaled");
+                    registry.unhold(c);
+                    throw problem(503, "Service Unavailable", "the placement could not be recorded in "
+                            + PlacementBook.FILE_NAME + " (" + e.getMessage() + "), so its leases were released; "
+                            + "fix the coordinator's state directory (disk full? read-only?) and ask again");
+                }
+                placed.increment();
+                String message = "placed job " + jobId + " as " + p.placementId() + ": " + got.stream()
+                        .map(a -> a.node() + " " + a.gpus() + " lease " + a.leaseId()).collect(Collectors.joining(", "));
+                LOG.info(message);
+                record(AgentEvent.of(null, null, AgentEvent.ACTION, DETECTOR, "PLACED", message));
+                return p;
+            }
+            releaseAll(got, "a later lease of the same placement failed");
+            registry.unhold(c);   // the refused GPUs stay in exclude, for this request only
+        }
+    }
+
+    /** Releases leases taken for a placement that did not complete; a lease that stays ends at its ttl. */
+    private void releaseAll(List<Placement.Allocation> got, String why) {
+        for (Placement.Allocation a : got) {
+            AgentLeases.Release r = leases.release(a.agentUrl(), a.leaseId());
+            if (r instanceof AgentLeases.NotReleased n) {
+                LOG.warnf("could not release lease %s on %s after %s: %s; it ends by itself at its ttl", a.leaseId(),
+                        a.node(), why, n.detail());
+            } else {
+                registry.released(a.node(), a.gpus());
+            }
+        }
+    }
+
+    /** Releases every lease of the placement; throws 404 when unknown, 502 when an agent could not be asked. */
+    public void release(String placementId) {
+        PlacementBook b = book();
+        Placement p = b.get(placementId).orElseThrow(() -> problem(404, "Not Found", "no placement " + placementId
+                + " (already released, or never made here); GET /v1/placements lists the live ones"));
+        List<Placement.Allocation> left = new ArrayList<>();
+        List<String> why = new ArrayList<>();
+        for (Placement.Allocation a : p.allocations()) {
+            AgentLeases.Release r = leases.release(a.agentUrl(), a.leaseId());
+            switch (r) {
+                case AgentLeases.Released x -> registry.released(a.node(), a.gpus());
+                case AgentLeases.NotReleased n -> {
+                    left.add(a);
+                    why.add(a.node() + " lease " + a.leaseId() + ": " + n.detail());
+                }
+            }
+        }
+        try {
+            if (left.isEmpty()) {
+                if (b.end(placementId, "released")) {
+                    String message = "released placement " + placementId + " of job " + p.jobId();
+                    LOG.info(message);
+                    record(AgentEvent.of(null, null, AgentEvent.ACTION, DETECTOR, "RELEASED", message));
+                }
+                return;
+            }
+            b.update(p.withAllocations(left));
+        } catch (IOException e) {
+            throw problem(503, "Service Unavailable", "the leases were released on the agents but "
+                    + PlacementBook.FILE_NAME + " could not record it (" + e.getMessage() + "); fix the coordinator's "
+                    + "state directory; DELETE again is safe");
+        }
+        throw problem(502, "Bad Gateway", "could not release " + left.size() + " of " + p.allocations().size()
+                + " lease(s): " + String.join("; ", why) + ". The placement keeps them: DELETE again once the agent "
+                + "answers; an unreleased lease ends by itself when its ttl passes without a heartbeat");
+    }
+
+    public List<Placement> placements() {
+        return book().all();
+    }
+
+    public Placement placement(String id) {
+        return book().get(id).orElseThrow(() -> problem(404, "Not Found", "no placement " + id));
+    }
+
+    /** Drops silent nodes and forgets placements whose leases the agents no longer hold after they expired. */
+    void sweep() {
+        try {
+            registry.dropSilent().forEach(this::droppedNode);
+            PlacementBook b = book;
+            if (b == null) {
+                return;
+            }
+            for (Placement p : b.all()) {
+                if (p.expiresAt() != null && p.allocations().stream().allMatch(a -> ended(a, p.expiresAt()))) {
+                    if (b.end(p.placementId(), "expired")) {
+                        String message = "placement " + p.placementId() + " of job " + p.jobId()
+                                + " ended: its leases expired or were released on the agents";
+                        LOG.info(message);
+                        record(AgentEvent.of(null, null, AgentEvent.ACTION, DETECTOR, "EXPIRED", message));
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.errorf("coordinator sweep failed (%s); it runs again shortly. Check the state directory", e.toString());
+        }
+    }
+
+    /** The node heartbeated after the lease's expiry and no longer shows the lease. */
+    private boolean ended(Placement.Allocation a, Instant expiresAt) {
+        return registry.node(a.node()).map(n -> n.inventory().takenAt() != null
+                && n.inventory().takenAt().isAfter(expiresAt)
+                && n.inventory().gpus().stream().noneMatch(g -> g.lease() != null && a.leaseId().equals(g.lease().leaseId())))
+                .orElse(false);
+    }
+
+    private void droppedNode(NodeRegistry.Dropped d) {
+        dropped.increment();
+        String message = "node " + d.node() + " dropped: no heartbeat for " + d.silent().toMillis() + " ms (node-timeout "
+                + registry.timeout() + "); its GPUs are not placed until it heartbeats again. Check the agent on "
+                + d.node() + " (" + d.agentUrl() + ") and its gpu-agent.coordinator.url";
+        LOG.warn(message);
+        record(AgentEvent.of(null, null, NODE_EVENT, DETECTOR, "NODE_DROPPED", message));
+    }
+
+    private void record(AgentEvent e) {
+        try {
+            events.append(e);
+        } catch (RuntimeException x) {
+            LOG.errorf("could not record in the event log (%s): %s", x.getMessage(), e.message());
+        }
+    }
+
+    private PlacementBook book() {
+        PlacementBook b = book;
+        if (b == null) {
+            throw problem(503, "Service Unavailable", bookProblem);
+        }
+        return b;
+    }
+
+    static WebApplicationException problem(int status, String title, String detail) {
+        return new WebApplicationException(detail, Problem.response(status, title, detail));
+    }
+}

@@ -1,0 +1,177 @@
+package io.gpuagent.agent.coordinator;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.http.Problem;
+import io.gpuagent.agent.http.TokenAuthRequired;
+import io.gpuagent.agent.lease.Inventory;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The coordinator's API (docs/placement-protocol.md): {@code POST /v1/nodes/heartbeat}, {@code GET /v1/nodes},
+ * {@code POST/GET /v1/placements}, {@code GET/DELETE /v1/placements/{id}}. Only with
+ * {@code gpu-agent.role=coordinator} ({@link CoordinatorOnly}); mutating calls need the bearer token.
+ */
+@Path("/v1")
+@CoordinatorOnly
+@Produces(MediaType.APPLICATION_JSON)
+public class CoordinatorResource {
+
+    static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9._:@/-]{1,128}");
+    static final int MAX_TTL_SECONDS = 604_800;
+    private static final Set<String> FIELDS = Set.of("jobId", "gpus", "constraints");
+    private static final Set<String> CONSTRAINTS = Set.of("minMemoryMiB", "sameNvlinkDomain", "ttlSeconds");
+
+    /** The answer to a heartbeat. */
+    public record HeartbeatAck(String node, double heartbeatSeconds) {
+    }
+
+    private final Coordinator coordinator;
+    private final ObjectMapper mapper;
+
+    public CoordinatorResource(Coordinator coordinator, ObjectMapper mapper) {
+        this.coordinator = coordinator;
+        this.mapper = mapper;
+    }
+
+    @POST
+    @Path("/nodes/heartbeat")
+    @TokenAuthRequired
+    @Consumes(MediaType.WILDCARD)
+    public HeartbeatAck heartbeat(String body) {
+        String expected = "the body must be the agent's inventory as JSON (GET /v1/inventory on the agent)";
+        Inventory inv;
+        try {
+            JsonNode json = mapper.readTree(body == null ? "" : body);
+            if (json == null || !json.isObject() || !json.path("gpus").isArray() || !json.path("links").isArray()) {
+                throw bad(expected + ", an object with \"node\", \"agentUrl\", \"gpus\" and \"links\"");
+            }
+            for (JsonNode g : json.get("gpus")) {
+                if (!g.isObject() || !g.path("reasons").isArray()) {
+                    throw bad(expected + ": every GPU is an object with \"reasons\" (a list)");
+                }
+            }
+            inv = mapper.treeToValue(json, Inventory.class);
+        } catch (JsonProcessingException e) {
+            throw bad(expected + ": " + e.getOriginalMessage());
+        }
+        return new HeartbeatAck(inv == null ? null : inv.node(),
+                coordinator.heartbeat(inv).toMillis() / 1000.0);
+    }
+
+    @GET
+    @Path("/nodes")
+    public List<NodeRegistry.Node> nodes() {
+        return coordinator.nodes();
+    }
+
+    @POST
+    @Path("/placements")
+    @TokenAuthRequired
+    @Consumes(MediaType.WILDCARD)
+    public Response place(String body) {
+        JsonNode json;
+        try {
+            json = mapper.readTree(body == null ? "" : body);
+        } catch (JsonProcessingException e) {
+            throw bad("the body must be JSON such as {\"jobId\":\"j-1\",\"gpus\":2,\"constraints\":"
+                    + "{\"sameNvlinkDomain\":true}}: " + e.getOriginalMessage());
+        }
+        if (json == null || !json.isObject()) {
+            throw bad("the body must be a JSON object such as {\"jobId\":\"j-1\",\"gpus\":2}");
+        }
+        onlyKnown(json, FIELDS, "");
+        JsonNode jobNode = json.get("jobId");
+        if (jobNode == null || !jobNode.isTextual() || !JOB_ID.matcher(jobNode.asText()).matches()) {
+            throw bad("\"jobId\" must be 1-128 characters of A-Z a-z 0-9 . _ : @ / -");
+        }
+        String jobId = jobNode.asText();
+        JsonNode gpus = json.get("gpus");
+        if (gpus == null || !gpus.canConvertToInt() || !gpus.isIntegralNumber() || gpus.asInt() < 1) {
+            throw bad("\"gpus\" must be a whole number of GPUs, at least 1");
+        }
+        Long minMemory = null;
+        boolean nvlink = false;
+        Integer ttl = null;
+        JsonNode c = json.get("constraints");
+        if (c != null && !c.isNull()) {
+            if (!c.isObject()) {
+                throw bad("\"constraints\" must be an object: {\"minMemoryMiB\":40000,\"sameNvlinkDomain\":true,"
+                        + "\"ttlSeconds\":600}");
+            }
+            onlyKnown(c, CONSTRAINTS, "constraints.");
+            JsonNode m = c.get("minMemoryMiB");
+            if (m != null && !m.isNull()) {
+                if (!m.isIntegralNumber() || !m.canConvertToLong() || m.asLong() < 1) {
+                    throw bad("\"constraints.minMemoryMiB\" must be a whole number of MiB, at least 1");
+                }
+                minMemory = m.asLong();
+            }
+            JsonNode n = c.get("sameNvlinkDomain");
+            if (n != null && !n.isNull()) {
+                if (!n.isBoolean()) {
+                    throw bad("\"constraints.sameNvlinkDomain\" must be true or false");
+                }
+                nvlink = n.asBoolean();
+            }
+            JsonNode t = c.get("ttlSeconds");
+            if (t != null && !t.isNull()) {
+                if (!t.isIntegralNumber() || !t.canConvertToInt() || t.asInt() < 1 || t.asInt() > MAX_TTL_SECONDS) {
+                    throw bad("\"constraints.ttlSeconds\" must be 1.." + MAX_TTL_SECONDS + " (7 days)");
+                }
+                ttl = t.asInt();
+            }
+        }
+        Placement p = coordinator.place(jobId, new Placer.Ask(gpus.asInt(), minMemory, nvlink), ttl);
+        return Response.status(201).header("Location", "/v1/placements/" + p.placementId())
+                .type(MediaType.APPLICATION_JSON).entity(p).build();
+    }
+
+    @GET
+    @Path("/placements")
+    public List<Placement> placements() {
+        return coordinator.placements();
+    }
+
+    @GET
+    @Path("/placements/{id}")
+    public Placement placement(@PathParam("id") String id) {
+        return coordinator.placement(id);
+    }
+
+    @DELETE
+    @Path("/placements/{id}")
+    @TokenAuthRequired
+    public Response release(@PathParam("id") String id) {
+        coordinator.release(id);
+        return Response.noContent().build();
+    }
+
+    private static void onlyKnown(JsonNode json, Set<String> known, String prefix) {
+        for (Iterator<String> it = json.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!known.contains(f)) {
+                throw bad("unknown field \"" + prefix + f + "\"; known: " + known.stream().sorted().map(k -> prefix + k)
+                        .toList());
+            }
+        }
+    }
+
+    private static WebApplicationException bad(String detail) {
+        return new WebApplicationException(detail, Problem.badRequest(detail));
+    }
+}

@@ -1,0 +1,253 @@
+package io.gpuagent.agent.coordinator;
+
+import io.gpuagent.agent.lease.Inventory;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * Chooses where a job's GPUs go, from the nodes' inventories alone (no I/O, no clock): a pure function, so the
+ * whole policy is testable in isolation and the coordinator can ask again after an agent refuses.
+ *
+ * <p>Policy, in order: only GPUs that may be leased now (leasable, HEALTHY or DEGRADED, not cordoned, not
+ * leased, enough memory); one node when one can hold the job, else the fewest nodes; NVLink-connected GPUs
+ * (every pair in one NVLink domain) when asked, which never spans nodes; least fragmentation, i.e. the node
+ * left with the fewest leasable GPUs after the grant (best fit); then the GPUs closest in PCIe (NVLink
+ * breaking ties); then node name and GPU index, so the same inputs always give the same answer.
+ */
+public final class Placer {
+
+    /** What a job asks for. {@code minMemoryMiB} null: any. */
+    public record Ask(int gpus, Long minMemoryMiB, boolean sameNvlinkDomain) {
+        public Ask {
+            if (gpus < 1) {
+                throw new IllegalArgumentException("gpus must be at least 1, got " + gpus);
+            }
+        }
+    }
+
+    /** The GPUs to lease on one node, in index order. */
+    public record Part(String node, String agentUrl, List<String> uuids) {
+        public Part {
+            uuids = List.copyOf(uuids);
+        }
+    }
+
+    /** One way to place the job: a lease per node. */
+    public record Candidate(List<Part> parts) {
+        public Candidate {
+            parts = List.copyOf(parts);
+        }
+
+        public int gpus() {
+            return parts.stream().mapToInt(p -> p.uuids().size()).sum();
+        }
+    }
+
+    /** PCIe common-ancestor levels (NVML's names), nearest first; unknown counts as farther than SYSTEM. */
+    private static final List<String> PCIE_LEVELS = List.of("INTERNAL", "SINGLE", "MULTIPLE", "HOSTBRIDGE", "NODE",
+            "SYSTEM");
+
+    private Placer() {
+    }
+
+    /** Every way to place {@code ask} on {@code nodes}, best first; empty when nothing fits now. */
+    public static List<Candidate> candidates(List<Inventory> nodes, Ask ask) {
+        List<Inventory> ordered = nodes.stream().sorted(Comparator.comparing(Inventory::node)).toList();
+        List<Choice> single = new ArrayList<>();
+        for (Inventory node : ordered) {
+            List<Inventory.Gpu> free = eligible(node, ask);
+            if (free.size() < ask.gpus()) {
+                continue;
+            }
+            Pick pick = pick(node, free, ask.gpus(), ask.sameNvlinkDomain());
+            if (pick != null) {
+                single.add(new Choice(new Candidate(List.of(part(node, pick))), free.size() - ask.gpus(), pick.cost));
+            }
+        }
+        if (!single.isEmpty()) {
+            return single.stream()
+                    .sorted(Comparator.comparingInt(Choice::leftover).thenComparingInt(Choice::cost))
+                    .map(Choice::candidate).toList();   // stable: node name breaks the remaining ties
+        }
+        if (ask.sameNvlinkDomain() && ask.gpus() > 1) {
+            return List.of();   // an NVLink domain lives inside one node
+        }
+        return acrossNodes(ordered, ask);
+    }
+
+    /**
+     * Fewest nodes: the k-1 nodes with the most leasable GPUs give all of theirs, and the rest goes to the node
+     * that fits it best; each other node that could take the rest is a further candidate.
+     */
+    private static List<Candidate> acrossNodes(List<Inventory> ordered, Ask ask) {
+        Map<Inventory, List<Inventory.Gpu>> free = new HashMap<>();
+        for (Inventory node : ordered) {
+            List<Inventory.Gpu> gpus = eligible(node, ask);
+            if (!gpus.isEmpty()) {
+                free.put(node, gpus);
+            }
+        }
+        List<Inventory> biggestFirst = free.keySet().stream()
+                .sorted(Comparator.<Inventory>comparingInt(n -> free.get(n).size()).reversed()
+                        .thenComparing(Inventory::node))
+                .toList();
+        int total = biggestFirst.stream().mapToInt(n -> free.get(n).size()).sum();
+        if (total < ask.gpus()) {
+            return List.of();
+        }
+        List<Part> whole = new ArrayList<>();
+        int rest = ask.gpus();
+        int k = 0;
+        while (free.get(biggestFirst.get(k)).size() < rest) {
+            Inventory node = biggestFirst.get(k);
+            whole.add(part(node, new Pick(indexOrder(free.get(node)), 0)));
+            rest -= free.get(node).size();
+            k++;
+        }
+        int remainder = rest;
+        List<Choice> lasts = new ArrayList<>();
+        for (Inventory node : biggestFirst.subList(k, biggestFirst.size())) {
+            List<Inventory.Gpu> gpus = free.get(node);
+            if (gpus.size() >= remainder) {
+                Pick pick = pick(node, gpus, remainder, false);
+                List<Part> parts = new ArrayList<>(whole);
+                parts.add(part(node, pick));
+                lasts.add(new Choice(new Candidate(parts), gpus.size() - remainder, pick.cost));
+            }
+        }
+        return lasts.stream()
+                .sorted(Comparator.comparingInt(Choice::leftover).thenComparingInt(Choice::cost)
+                        .thenComparing(c -> c.candidate().parts().getLast().node()))
+                .map(Choice::candidate).toList();
+    }
+
+    /** The GPUs of {@code node} that a lease for {@code ask} may take now, in index order. */
+    public static List<Inventory.Gpu> eligible(Inventory node, Ask ask) {
+        return node.gpus().stream().filter(g -> placeable(g) && enoughMemory(g, ask.minMemoryMiB()))
+                .sorted(Comparator.comparingInt(Inventory.Gpu::index)).toList();
+    }
+
+    /** The agent says it is leasable, and nothing in the same inventory contradicts that. */
+    static boolean placeable(Inventory.Gpu g) {
+        return g.leasable() && g.lease() == null && !g.cordoned()
+                && ("HEALTHY".equals(g.health()) || "DEGRADED".equals(g.health()));
+    }
+
+    /** Free memory when the agent read it (a free GPU's is nearly all of it), else the total. */
+    private static boolean enoughMemory(Inventory.Gpu g, Long minMiB) {
+        if (minMiB == null) {
+            return true;
+        }
+        Long have = g.memoryFreeMiB() != null ? g.memoryFreeMiB() : g.memoryTotalMiB();
+        return have != null && have >= minMiB;
+    }
+
+    /**
+     * {@code n} GPUs of {@code free} closest to each other: grown greedily from each GPU in turn (adding the
+     * one nearest to those already chosen), keeping the cheapest set. With {@code nvlink}, every chosen pair
+     * must share an NVLink domain; null when no such set of {@code n} exists.
+     */
+    private static Pick pick(Inventory node, List<Inventory.Gpu> free, int n, boolean nvlink) {
+        Map<String, Inventory.Link> links = new HashMap<>();
+        for (Inventory.Link l : node.links()) {
+            links.put(key(l.a(), l.b()), l);
+        }
+        Pick best = null;
+        for (Inventory.Gpu seed : free) {
+            List<Inventory.Gpu> chosen = new ArrayList<>(List.of(seed));
+            int cost = 0;
+            while (chosen.size() < n) {
+                Inventory.Gpu next = null;
+                int nextCost = Integer.MAX_VALUE;
+                for (Inventory.Gpu g : free) {
+                    if (chosen.contains(g) || nvlink && !chosen.stream().allMatch(c -> nvlinked(links, c, g))) {
+                        continue;
+                    }
+                    int c = chosen.stream().mapToInt(x -> distance(links, x, g)).sum();
+                    if (c < nextCost) {   // strict: the lower index wins a tie (free is in index order)
+                        next = g;
+                        nextCost = c;
+                    }
+                }
+                if (next == null) {
+                    break;
+                }
+                chosen.add(next);
+                cost += nextCost;
+            }
+            if (chosen.size() == n && (best == null || cost < best.cost)) {
+                best = new Pick(indexOrder(chosen), cost);
+            }
+        }
+        return best;
+    }
+
+    private static boolean nvlinked(Map<String, Inventory.Link> links, Inventory.Gpu a, Inventory.Gpu b) {
+        Inventory.Link l = links.get(key(a.uuid(), b.uuid()));
+        return l != null && l.nvlink();
+    }
+
+    /** PCIe distance first, NVLink second: two GPUs under one switch with NVLink are the nearest pair. */
+    private static int distance(Map<String, Inventory.Link> links, Inventory.Gpu a, Inventory.Gpu b) {
+        Inventory.Link l = links.get(key(a.uuid(), b.uuid()));
+        if (l == null) {
+            return 2 * PCIE_LEVELS.size() + 1;
+        }
+        int level = l.pcieAncestor() == null ? -1 : PCIE_LEVELS.indexOf(l.pcieAncestor());
+        return 2 * (level < 0 ? PCIE_LEVELS.size() : level) + (l.nvlink() ? 0 : 1);
+    }
+
+    private static String key(String a, String b) {
+        return a.compareTo(b) < 0 ? a + '\n' + b : b + '\n' + a;
+    }
+
+    private static List<Inventory.Gpu> indexOrder(List<Inventory.Gpu> gpus) {
+        return gpus.stream().sorted(Comparator.comparingInt(Inventory.Gpu::index)).toList();
+    }
+
+    private static Part part(Inventory node, Pick pick) {
+        return new Part(node.node(), node.agentUrl(), pick.gpus.stream().map(Inventory.Gpu::uuid).toList());
+    }
+
+    /**
+     * Why nothing fits, for the 409: per node, how many GPUs could be leased and why the others cannot.
+     * E.g. {@code dgx-a: 1 of 4 leasable (2 leased, 1 UNHEALTHY)}.
+     */
+    public static String describe(List<Inventory> nodes, Ask ask) {
+        if (nodes.isEmpty()) {
+            return "no node is registered (agents register by heartbeat: set gpu-agent.coordinator.url on them)";
+        }
+        return nodes.stream().sorted(Comparator.comparing(Inventory::node)).map(n -> {
+            Map<String, Integer> why = new TreeMap<>();
+            int ok = 0;
+            for (Inventory.Gpu g : n.gpus()) {
+                String reason;
+                if (!placeable(g)) {
+                    reason = g.lease() != null ? "leased" : g.cordoned() ? "cordoned"
+                            : !"HEALTHY".equals(g.health()) && !"DEGRADED".equals(g.health()) ? g.health()
+                            : "not leasable";
+                } else if (!enoughMemory(g, ask.minMemoryMiB())) {
+                    reason = "under " + ask.minMemoryMiB() + " MiB free";
+                } else {
+                    ok++;
+                    continue;
+                }
+                why.merge(reason, 1, Integer::sum);
+            }
+            String detail = why.entrySet().stream().map(e -> e.getValue() + " " + e.getKey())
+                    .collect(Collectors.joining(", "));
+            return n.node() + ": " + ok + " of " + n.gpus().size() + " leasable" + (detail.isEmpty() ? "" : " (" + detail + ")");
+        }).collect(Collectors.joining("; "));
+    }
+
+    private record Pick(List<Inventory.Gpu> gpus, int cost) {
+    }
+
+    private record Choice(Candidate candidate, int leftover, int cost) {
+    }
+}

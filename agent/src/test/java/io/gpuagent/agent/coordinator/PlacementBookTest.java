@@ -1,0 +1,69 @@
+package io.gpuagent.agent.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Placements survive a coordinator restart: what was live when it stopped is live again, nothing else. */
+class PlacementBookTest {
+
+    @TempDir
+    Path dir;
+
+    static Placement placement(String id, String job, String... nodes) {
+        List<Placement.Allocation> allocs = java.util.Arrays.stream(nodes).map(n -> new Placement.Allocation(n,
+                "http://" + n + ":9400", "lease-" + id + "-" + n, List.of("GPU-" + n + "-0"),
+                Map.of("CUDA_VISIBLE_DEVICES", "0"), 7)).toList();
+        return new Placement(id, job, allocs, Instant.parse("2026-01-01T01:00:00Z"));
+    }
+
+    @Test
+    void aReopenedBookHasExactlyTheLivePlacementsWithTheirRemainingLeases() throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        Placement a = placement("p-a", "job-a", "n1");
+        Placement b = placement("p-b", "job-b", "n1", "n2");
+        Placement c = placement("p-c", "job-c", "n3");
+        try (PlacementBook book = new PlacementBook(dir, mapper)) {
+            book.add(a);
+            book.add(b);
+            book.add(c);
+            assertTrue(book.end("p-a", "released"));
+            assertFalse(book.end("p-a", "released"), "ending twice is a no-op");
+            book.update(b.withAllocations(List.of(b.allocations().get(1))));   // n1's lease released, n2's not
+        }
+        try (PlacementBook again = new PlacementBook(dir, mapper)) {
+            assertEquals(List.of("p-b", "p-c"), again.all().stream().map(Placement::placementId).toList());
+            assertEquals(List.of(b.allocations().get(1)), again.get("p-b").orElseThrow().allocations());
+            assertEquals(c, again.get("p-c").orElseThrow());
+            assertEquals("p-c", again.ofJob("job-c").orElseThrow().placementId());
+            assertTrue(again.ofJob("job-a").isEmpty());
+        }
+    }
+
+    @Test
+    void theJournalIsCompactedToTheLivePlacements() throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        Path file = dir.resolve(PlacementBook.FILE_NAME);
+        try (PlacementBook book = new PlacementBook(dir, mapper)) {
+            book.add(placement("keep", "job-keep", "n1"));
+            for (int i = 0; i < 300; i++) {
+                book.add(placement("p" + i, "job-" + i, "n2"));
+                book.end("p" + i, "released");
+            }
+            long lines = Files.readAllLines(file).size();
+            assertTrue(lines < 300, "compacted: " + lines + " lines for 1 live placement after 601 changes");
+        }
+        try (PlacementBook again = new PlacementBook(dir, mapper)) {
+            assertEquals(List.of("keep"), again.all().stream().map(Placement::placementId).toList());
+        }
+    }
+}
