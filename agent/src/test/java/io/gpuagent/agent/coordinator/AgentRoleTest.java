@@ -3,6 +3,7 @@ package io.gpuagent.agent.coordinator;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 
+import io.gpuagent.agent.TestToken;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 

@@ -4,47 +4,22 @@ import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.gpuagent.agent.Scenario;
+import io.gpuagent.agent.TestToken;
 import io.gpuagent.agent.recovery.Cordons;
 import io.restassured.specification.RequestSpecification;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /** What the lease tests share: the bearer token and a node with 8 healthy, unleased GPUs. */
 final class LeaseTestSupport {
 
-    /** {@code %test.gpu-agent.auth.token-file} in application.properties. */
-    static final Path TOKEN_FILE = Path.of("target/test-token");
-
     private LeaseTestSupport() {
     }
 
-    /**
-     * The token in the file, written first if there is none. Read every time: another test class of this JVM
-     * may have replaced the file with its own token.
-     */
+    /** The test JVM's bearer token ({@link TestToken}). */
     static String token() {
-        try {
-            if (!Files.exists(TOKEN_FILE)) {
-                Files.createDirectories(TOKEN_FILE.toAbsolutePath().getParent());
-                try {
-                    Files.createFile(TOKEN_FILE, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                    Files.writeString(TOKEN_FILE, "lease-test-" + UUID.randomUUID() + "\n");
-                } catch (FileAlreadyExistsException e) {
-                    // written by another thread meanwhile
-                }
-            }
-            return Files.readString(TOKEN_FILE).strip();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TestToken.get();
     }
 
     static RequestSpecification authed() {
