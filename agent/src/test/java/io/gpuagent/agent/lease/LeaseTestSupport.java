@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /** What the lease tests share: the bearer token and a node with 8 healthy, unleased GPUs. */
-final class LeaseTestSupport {
+public final class LeaseTestSupport {
 
     private LeaseTestSupport() {
     }
@@ -22,12 +22,12 @@ final class LeaseTestSupport {
         return TestToken.get();
     }
 
-    static RequestSpecification authed() {
+    public static RequestSpecification authed() {
         return given().header("Authorization", "Bearer " + token());
     }
 
     /** Eight GPUs, every one HEALTHY (cleared through the API), uncordoned, not leased, and leasable. */
-    static void freshNode(Cordons cordons) {
+    public static void freshNode(Cordons cordons) {
         Scenario.write("gpus = 8\n");
         cordons.all().forEach(c -> cordons.uncordon(c.uuid()));
         releaseAll();
@@ -49,7 +49,7 @@ final class LeaseTestSupport {
         });
     }
 
-    static void releaseAll() {
+    public static void releaseAll() {
         List<String> ids = given().get("/v1/leases").then().statusCode(200).extract().jsonPath().getList("leaseId");
         for (String id : ids) {
             authed().delete("/v1/leases/" + id);
