@@ -103,6 +103,9 @@ public final class RecoveryPolicy {
             d.put(normalise(lost), drainReset);
         }
         d.put(normalise("THERMAL_SLOWDOWN_SUSTAINED"), List.of(POWER_CAP, RESET_CLOCKS));
+        d.put(normalise("MEMORY_TEMP_SUSTAINED"), List.of(POWER_CAP, RESET_CLOCKS));
+        // Near shutdown: take it out of placement and draw less power now; a person checks the cooling.
+        d.put(normalise("THERMAL_NEAR_SHUTDOWN"), List.of(CORDON, POWER_CAP));
         return d;
     }
 

@@ -167,7 +167,7 @@ class EnforceModeTest {
     @Test
     void sustainedHeatLowersThePowerLimitAndItIsRestoredOnceHealthy() {
         long after = lastLineId();
-        Scenario.write("gpus = 8\ngpu.3.temp = 95\n");   // slowdown threshold 89 C, thermal window 1 s in tests
+        Scenario.write("gpus = 8\ngpu.3.temp = 90\n");   // slowdown threshold 89 C (shutdown 92 C), thermal window 1 s in tests
         Scenario.eventually(SOON, () -> given().get("/v1/gpus/3").then().body("readings.power_limit_w", equalTo(560.0f)));
         Scenario.eventually(SOON, () -> assertTrue(steps(lines(3, after), "succeeded").contains("request")));
         List<Map<String, Object>> capped = lines(3, after);
@@ -186,7 +186,7 @@ class EnforceModeTest {
     @Test
     void aPowerLimitNvmlRefusesIsAClearFailure() {
         long after = lastLineId();
-        Scenario.write("gpus = 8\ngpu.2.temp = 95\ngpu.2.error.nvmlDeviceSetPowerManagementLimit_v2 = 4\n");
+        Scenario.write("gpus = 8\ngpu.2.temp = 90\ngpu.2.error.nvmlDeviceSetPowerManagementLimit_v2 = 4\n");
         Scenario.eventually(SOON, () -> assertTrue(steps(lines(2, after), "failed").contains("request")));
         List<Map<String, Object>> audit = lines(2, after);
         assertEquals(List.of("power_cap", "request"), steps(audit, "failed"), audit.toString());
