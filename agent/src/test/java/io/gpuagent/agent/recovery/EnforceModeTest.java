@@ -20,6 +20,7 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -37,12 +38,15 @@ class EnforceModeTest {
 
     public static class EnforceProfile implements QuarkusTestProfile {
         static final String STATE = "target/recovery-state/enforce-" + System.currentTimeMillis();
+        /** Long enough for DrainLeaseTest to look at a waiting drain and release its lease before the deadline. */
+        static final Duration DRAIN_DEADLINE = Duration.ofSeconds(8);
 
         @Override
         public Map<String, String> getConfigOverrides() {
             RecoveryTestSupport.token();   // enforce mode refuses to start without a private token file
             return Map.of("gpu-agent.state-dir", STATE, "gpu-agent.recovery.mode", "enforce",
                     "gpu-agent.recovery.drain-on-deadline", "terminate",
+                    "gpu-agent.recovery.drain-deadline", DRAIN_DEADLINE.toSeconds() + "s",
                     "gpu-agent.recovery.notify-urls", WebhookReceiver.start());
         }
     }

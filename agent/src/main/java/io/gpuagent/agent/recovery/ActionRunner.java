@@ -1,0 +1,153 @@
+package io.gpuagent.agent.recovery;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+
+/**
+ * Runs accepted actions, each on its own thread holding its GPU's lane: the steps in order, each audited
+ * before and after and bounded by {@code action-timeout}; a policy's failed reset escalates to a reboot
+ * request, a verified reset uncordons what recovery cordoned, and the closing line says how it ended.
+ */
+final class ActionRunner {
+
+    private static final Logger LOG = Logger.getLogger(ActionRunner.class);
+
+    private final RecoveryConfig config;
+    private final Cordons cordons;
+    private final NodeBreaker breaker;
+    private final ResetRateLimit rateLimit;
+    private final ActionLog log;
+    private final StepRunner steps;
+    private final ExecutorService plans = Executors.newVirtualThreadPerTaskExecutor();
+    private final ExecutorService stepThreads = Executors.newVirtualThreadPerTaskExecutor();
+
+    ActionRunner(RecoveryConfig config, Cordons cordons, NodeBreaker breaker, ResetRateLimit rateLimit, ActionLog log,
+                 StepRunner steps) {
+        this.config = config;
+        this.cordons = cordons;
+        this.breaker = breaker;
+        this.rateLimit = rateLimit;
+        this.log = log;
+        this.steps = steps;
+    }
+
+    void stop() {
+        plans.shutdownNow();
+        stepThreads.shutdownNow();
+    }
+
+    /** Writes the opening line (durable before this returns), then runs the steps on their own thread. */
+    ActionRecord start(Execution e, GpuLanes.Lane lane) {
+        ActionRecord opened;
+        try {
+            opened = log.append(e.line(Step.REQUEST, Result.STARTED, null, "steps: " + labels(e.steps)
+                    + (e.force ? " (force)" : "")));
+            plans.submit(() -> {
+                try (lane) {
+                    run(e);
+                } catch (RuntimeException x) {
+                    LOG.errorf(x, "action %s on GPU %d failed unexpectedly", e.actionId, e.target.index());
+                }
+            });
+        } catch (RuntimeException x) {
+            lane.close();
+            throw x;
+        }
+        return opened;
+    }
+
+    /** Why a reset of the GPU must not run now (not drained, rate limited), or empty when it may. */
+    Optional<String> resetRefusal(Execution e, Instant now) {
+        if (!e.force) {
+            Busy b = steps.busy(e.target.uuid());
+            if (!b.idle()) {
+                return Optional.of("GPU " + e.target.index() + " is not drained: " + b.describe() + "; drain it first "
+                        + "(POST /v1/gpus/" + e.target.index() + "/drain) or reset anyway with ?force=true");
+            }
+        }
+        return rateLimit.blockedUntil(e.target.uuid(), now).map(t -> "rate limited: at most " + rateLimit.describe()
+                + " resets per GPU (gpu-agent.recovery.reset-limit, reset-window); the next reset of GPU "
+                + e.target.index() + " is allowed at " + t + ". A GPU that needs more resets needs a reboot or an inspection");
+    }
+
+    static String labels(List<Step> steps) {
+        return steps.stream().map(Step::label).collect(Collectors.joining(", "));
+    }
+
+    private void run(Execution e) {
+        long t0 = System.nanoTime();
+        Result overall = Result.SUCCEEDED;
+        String detail = "all steps succeeded";
+        for (Step s : e.steps) {
+            if (e.byPolicy() && breaker.isOpen() && s != Step.CORDON) {
+                overall = Result.SKIPPED;
+                detail = "node breaker opened (" + breaker.openReason() + "); stopped before " + s.label();
+                log.append(e.line(s, Result.SKIPPED, null, detail));
+                break;
+            }
+            StepOutcome o = step(e, s);
+            if (o.result() == Result.SUCCEEDED) {
+                continue;
+            }
+            overall = o.result();
+            detail = s.label() + " " + o.result().label() + ": " + o.detail();
+            if (e.byPolicy() && (s == Step.RESET || s == Step.VERIFY) && o.result() != Result.REJECTED) {
+                StepOutcome reboot = step(e, Step.REQUEST_REBOOT);
+                detail += "; escalated to request_reboot: " + reboot.result().label();
+            }
+            break;
+        }
+        if (overall == Result.SUCCEEDED && e.steps.contains(Step.VERIFY)) {
+            Optional<Cordons.Cordon> c = cordons.of(e.target.uuid());
+            if (c.isPresent() && (e.cordonedHere || Trigger.policyCode(c.get().by()) != null)) {
+                step(e, Step.UNCORDON);
+            }
+        }
+        log.append(e.line(Step.REQUEST, overall, millisSince(t0), detail));
+    }
+
+    /** One step: checks, "started" (durable), the work under the action timeout, the result. */
+    private StepOutcome step(Execution e, Step s) {
+        if (s == Step.RESET) {
+            Optional<String> no = resetRefusal(e, Instant.now());
+            if (no.isPresent()) {
+                StepOutcome o = new StepOutcome(Result.REJECTED, no.get());
+                log.append(e.line(s, o.result(), null, o.detail()));
+                return o;
+            }
+        }
+        log.append(e.line(s, Result.STARTED, null, null));
+        long t0 = System.nanoTime();
+        StepOutcome o;
+        Future<StepOutcome> f = stepThreads.submit(() -> steps.perform(e, s));
+        try {
+            o = f.get(config.actionTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException x) {
+            f.cancel(true);
+            o = new StepOutcome(Result.TIMED_OUT, "still running after gpu-agent.recovery.action-timeout ("
+                    + config.actionTimeout() + "); stopped");
+        } catch (ExecutionException x) {
+            Throwable cause = x.getCause();
+            o = StepOutcome.failed(cause.getClass().getSimpleName() + ": " + cause.getMessage());
+        } catch (InterruptedException x) {
+            f.cancel(true);
+            Thread.currentThread().interrupt();
+            o = StepOutcome.failed("the agent is stopping");
+        }
+        log.append(e.line(s, o.result(), millisSince(t0), o.detail()));
+        return o;
+    }
+
+    static long millisSince(long t0) {
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+}

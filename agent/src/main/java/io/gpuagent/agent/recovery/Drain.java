@@ -1,0 +1,102 @@
+package io.gpuagent.agent.recovery;
+
+import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.lease.GpuLeases;
+import io.gpuagent.exporter.GpuSample;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The drain and terminate steps: run the drain command if one is configured, then wait until the GPU has no
+ * lease and no processes; at {@code drain-deadline} either give up ({@code abort}, the GPU stays cordoned) or
+ * end the GPU's leases and terminate its processes ({@code terminate}).
+ */
+final class Drain {
+
+    private final RecoveryConfig config;
+    private final SamplerService sampler;
+    private final GpuLeases leases;
+    private final Commands commands;
+    private final ProcessSignals signals;
+    private final Optional<CommandTemplate> drainCommand;
+    private final long pollMillis;
+
+    Drain(RecoveryConfig config, SamplerService sampler, GpuLeases leases, Commands commands, ProcessSignals signals,
+          long pollMillis) {
+        this.config = config;
+        this.sampler = sampler;
+        this.leases = leases;
+        this.commands = commands;
+        this.signals = signals;
+        this.pollMillis = pollMillis;
+        this.drainCommand = config.drainCommand().map(c -> CommandTemplate.parse("gpu-agent.recovery.drain-command", c,
+                Set.of("node", "index", "uuid", "pciBusId", "reason")));
+    }
+
+    /** Drains the GPU, which the caller has cordoned; {@code vars} fill in the drain command. */
+    StepOutcome drain(Execution e, Map<String, String> vars) throws Exception {
+        String uuid = e.target.uuid();
+        List<String> notes = new ArrayList<>();
+        if (drainCommand.isPresent()) {
+            Commands.Outcome o = commands.run(drainCommand.get().argv(vars), config.commandTimeout());
+            if (!o.ok()) {
+                return StepOutcome.failed("drain command " + o.describe());
+            }
+            notes.add("drain command " + o.describe());
+        }
+        long start = System.nanoTime();
+        long deadline = start + config.drainDeadline().toNanos();
+        Busy b = busy(uuid);
+        while (!b.idle() && System.nanoTime() < deadline) {
+            Thread.sleep(pollMillis);
+            b = busy(uuid);
+        }
+        if (b.idle()) {
+            notes.add("drained after " + (System.nanoTime() - start) / 1_000_000 + " ms: no lease, no processes");
+            return StepOutcome.ok(String.join("; ", notes));
+        }
+        if (config.drainOnDeadline() == RecoveryConfig.DrainOnDeadline.ABORT) {
+            notes.add("deadline " + config.drainDeadline() + " passed: " + b.describe() + "; the GPU stays cordoned. "
+                    + "End the job, or set gpu-agent.recovery.drain-on-deadline=terminate, then drain again");
+            return StepOutcome.failed(String.join("; ", notes));
+        }
+        int ended = leases.endLeasesOn(uuid, "drain deadline passed: " + e.reason);
+        StepOutcome t = terminate(e);
+        notes.add("deadline " + config.drainDeadline() + " passed: ended " + ended + " lease(s); " + t.detail());
+        Busy after = busy(uuid);
+        boolean leaseGone = after.lease().isEmpty();
+        boolean processesGone = after.pids().stream().noneMatch(Drain::alive);
+        if (leaseGone && processesGone) {
+            return StepOutcome.ok(String.join("; ", notes));
+        }
+        notes.add("still " + after.describe());
+        return StepOutcome.failed(String.join("; ", notes));
+    }
+
+    /** SIGTERM, grace, SIGKILL to the processes NVML reports on the GPU now. */
+    StepOutcome terminate(Execution e) throws InterruptedException {
+        Set<Long> listed = new LinkedHashSet<>(busy(e.target.uuid()).pids());
+        if (listed.isEmpty()) {
+            return StepOutcome.ok("no processes on the GPU");
+        }
+        List<ProcessSignals.Outcome> out = signals.terminate(listed, listed, config.terminateGrace());
+        String what = out.stream().map(ProcessSignals.Outcome::what).collect(Collectors.joining("; "));
+        boolean allGone = out.stream().allMatch(ProcessSignals.Outcome::gone);
+        return allGone ? StepOutcome.ok(what) : StepOutcome.failed(what);
+    }
+
+    Busy busy(String uuid) {
+        List<Long> pids = sampler.latest().gpu(uuid).map(GpuSample::processes).orElse(List.of()).stream()
+                .map(p -> (long) p.pid()).distinct().toList();
+        return new Busy(leases.leaseOn(uuid), pids);
+    }
+
+    private static boolean alive(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+}

@@ -1,0 +1,49 @@
+package io.gpuagent.agent.recovery;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** One action in flight: what was asked, on which GPU, by whom, and the steps it runs. */
+final class Execution {
+    final String actionId = UUID.randomUUID().toString();
+    final String action;
+    final Target target;
+    final String trigger;
+    final String reason;
+    final List<Step> steps;
+    final boolean force;
+    volatile boolean cordonedHere;
+    volatile Instant resetEndedAt;
+
+    Execution(String action, Target target, String trigger, String reason, List<Step> steps, boolean force) {
+        this.action = action;
+        this.target = target;
+        this.trigger = trigger;
+        this.reason = reason;
+        this.steps = withVerify(steps);
+        this.force = force;
+    }
+
+    boolean byPolicy() {
+        return Trigger.policyCode(trigger) != null;
+    }
+
+    /** The audit line of step {@code s} of this action. */
+    ActionRecord line(Step s, Result r, Long durationMs, String detail) {
+        return new ActionRecord(0, null, actionId, action, s.label(), target == null ? null : target.index(),
+                target == null ? null : target.uuid(), trigger, reason, r, durationMs, detail);
+    }
+
+    private static List<Step> withVerify(List<Step> steps) {
+        List<Step> out = new ArrayList<>();
+        for (Step s : steps) {
+            out.add(s);
+            if (s == Step.RESET) {
+                out.add(Step.VERIFY);
+            }
+        }
+        return List.copyOf(out);
+    }
+}

@@ -1,0 +1,272 @@
+package io.gpuagent.agent.recovery;
+
+import io.gpuagent.agent.AgentConfig;
+import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.health.GpuHealth;
+import io.gpuagent.agent.health.HealthModel;
+import io.gpuagent.agent.health.RepairAction;
+import io.gpuagent.agent.lease.GpuLeases;
+import io.gpuagent.exporter.GpuSample;
+import io.gpuagent.exporter.GpuStatus;
+import io.gpuagent.exporter.Snapshot;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What each {@link Step} does to its GPU, and what the steps leave behind for later: cordons, power limits to
+ * restore, GPUs awaiting inspection, a requested reboot. It only does the work; the {@link ActionRunner}
+ * audits each step and bounds it in time, and the rails decide whether it runs at all.
+ */
+final class StepRunner {
+
+    private static final Pattern CAPPED_FROM = Pattern.compile("^power limit (\\d+) mW ->");
+
+    private final RecoveryConfig config;
+    private final HealthModel health;
+    private final SamplerService sampler;
+    private final Cordons cordons;
+    private final Commands commands;
+    private final NvmlWrites nvmlWrites;
+    private final Drain drain;
+    private final String node;
+    private final long pollMillis;
+    private final CommandTemplate resetCommand;
+    private final Optional<CommandTemplate> rebootCommand;
+    private final Map<String, Long> powerCaps = new ConcurrentHashMap<>();   // uuid -> limit before the cap, mW
+    private final Set<String> inspecting = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean rebootRequested = new AtomicBoolean();
+
+    StepRunner(RecoveryConfig config, AgentConfig agent, HealthModel health, SamplerService sampler, Cordons cordons,
+               GpuLeases leases, Commands commands, ProcessSignals signals, NvmlWrites nvmlWrites) {
+        this.config = config;
+        this.health = health;
+        this.sampler = sampler;
+        this.cordons = cordons;
+        this.commands = commands;
+        this.nvmlWrites = nvmlWrites;
+        this.node = agent.hostname().orElseGet(StepRunner::localHostName);
+        // Half the sample interval: a new snapshot is seen soon after it is taken, without spinning.
+        this.pollMillis = Math.clamp(sampler.config().sampleInterval().toMillis() / 2, 50, 1000);
+        if (config.powerCapPercent() < 1 || config.powerCapPercent() > 100) {
+            throw new IllegalArgumentException("gpu-agent.recovery.power-cap-percent must be 1..100, got "
+                    + config.powerCapPercent());
+        }
+        this.resetCommand = CommandTemplate.parse("gpu-agent.recovery.reset-command", config.resetCommand(),
+                Set.of("index", "uuid", "pciBusId"));
+        this.drain = new Drain(config, sampler, leases, commands, signals, pollMillis);
+        this.rebootCommand = config.rebootCommand().map(c -> CommandTemplate.parse("gpu-agent.recovery.reboot-command",
+                c, Set.of("node", "reason")));
+    }
+
+    StepOutcome perform(Execution e, Step s) throws Exception {
+        String uuid = e.target.uuid();
+        return switch (s) {
+            case CORDON -> cordon(e);
+            case UNCORDON -> uncordon(e);
+            case DRAIN -> {
+                cordon(e);
+                yield drain.drain(e, vars(e));
+            }
+            case TERMINATE -> drain.terminate(e);
+            case RESET -> reset(e);
+            case VERIFY -> verify(e);
+            case POWER_CAP -> powerCap(uuid);
+            case POWER_RESTORE -> restorePower(uuid);
+            case RESET_CLOCKS -> StepOutcome.ok(String.join(", ", nvmlWrites.resetClocks(uuid)));
+            case REQUEST_REBOOT -> requestReboot(e);
+            case INSPECT_HARDWARE -> {
+                cordon(e);
+                inspecting.add(uuid);
+                yield StepOutcome.ok("the GPU stays cordoned for hardware inspection (cooling, cabling, RMA); no further "
+                        + "automatic action on it until an operator uncordons it");
+            }
+            case CLEAR -> {
+                GpuHealth g = health.clear(e.target.index(), uuid, e.trigger, e.reason).orElseThrow();
+                yield StepOutcome.ok("health now " + g.state());
+            }
+            case REQUEST -> throw new IllegalArgumentException("not a step");
+        };
+    }
+
+    StepOutcome cordon(Execution e) {
+        if (cordons.cordon(e.target.uuid(), e.trigger, e.reason, Instant.now())) {
+            e.cordonedHere = true;
+            return StepOutcome.ok("cordoned: no new leases on this GPU");
+        }
+        Cordons.Cordon c = cordons.of(e.target.uuid()).orElse(null);
+        return StepOutcome.ok(c == null ? "cordoned" : "already cordoned by " + c.by() + " since " + c.since());
+    }
+
+    StepOutcome uncordon(Execution e) {
+        boolean was = cordons.uncordon(e.target.uuid());
+        if (Trigger.policyCode(e.trigger) == null) {
+            inspecting.remove(e.target.uuid());   // an operator looked at it
+        }
+        return StepOutcome.ok(was ? "uncordoned: the GPU rejoins placement" : "was not cordoned");
+    }
+
+    private StepOutcome reset(Execution e) throws Exception {
+        Commands.Outcome o = commands.run(resetCommand.argv(vars(e)), config.commandTimeout());
+        e.resetEndedAt = Instant.now();
+        if (o.timedOut()) {
+            return new StepOutcome(Result.TIMED_OUT, "reset command " + o.describe());
+        }
+        return o.ok() ? StepOutcome.ok("reset command " + o.describe()) : StepOutcome.failed("reset command " + o.describe());
+    }
+
+    private StepOutcome verify(Execution e) throws InterruptedException {
+        String uuid = e.target.uuid();
+        Instant after = e.resetEndedAt == null ? Instant.now() : e.resetEndedAt;
+        long deadline = System.nanoTime() + config.verifyTimeout().toNanos();
+        GpuSample last = null;
+        while (true) {
+            Snapshot snap = sampler.latest();
+            last = snap.gpu(uuid).orElse(last);
+            if (last != null && last.status() == GpuStatus.OK && last.readAt().isAfter(after)) {
+                break;
+            }
+            if (System.nanoTime() > deadline) {
+                return StepOutcome.failed("the GPU did not read OK within " + config.verifyTimeout() + " after the reset ("
+                        + (last == null ? "not in the driver's list" : "status " + last.status() + ": " + last.statusReason())
+                        + ")");
+            }
+            Thread.sleep(pollMillis);
+        }
+        Optional<GpuHealth> h = health.recovered(uuid, RepairAction.DRAIN_AND_RESET);
+        if (h.isEmpty()) {
+            return StepOutcome.failed("the health model no longer knows this GPU");
+        }
+        if (!h.get().state().serving()) {
+            return StepOutcome.failed("the GPU reads OK but is still " + h.get().state() + ": "
+                    + h.get().reasons().getFirst().message());
+        }
+        return StepOutcome.ok("the GPU reads OK again; health " + h.get().state());
+    }
+
+    private StepOutcome powerCap(String uuid) {
+        long[] limits = nvmlWrites.powerLimits(uuid);   // limit, default, min
+        if (powerCaps.containsKey(uuid)) {
+            return StepOutcome.ok("already capped at " + limits[0] + " mW");
+        }
+        long target = Math.max(limits[2], limits[1] * config.powerCapPercent() / 100);
+        if (limits[0] <= target) {
+            return StepOutcome.ok("the power limit " + limits[0] + " mW is already at or below " + target + " mW ("
+                    + config.powerCapPercent() + "% of the default " + limits[1] + " mW)");
+        }
+        nvmlWrites.setPowerLimit(uuid, target);
+        powerCaps.put(uuid, limits[0]);
+        return StepOutcome.ok("power limit " + limits[0] + " mW -> " + target + " mW (" + config.powerCapPercent()
+                + "% of the default " + limits[1] + " mW); restored when the GPU is HEALTHY again");
+    }
+
+    private StepOutcome restorePower(String uuid) {
+        Long before = powerCaps.get(uuid);
+        if (before == null) {
+            return StepOutcome.ok("no power cap to restore");
+        }
+        nvmlWrites.setPowerLimit(uuid, before);
+        powerCaps.remove(uuid);
+        return StepOutcome.ok("power limit restored to " + before + " mW");
+    }
+
+    private StepOutcome requestReboot(Execution e) throws Exception {
+        rebootRequested.set(true);
+        if (rebootCommand.isEmpty()) {
+            return StepOutcome.ok("gpu_agent_reboot_requested is 1 and an event is recorded; no "
+                    + "gpu-agent.recovery.reboot-command is configured, so the operator or the scheduler reboots " + node);
+        }
+        Commands.Outcome o = commands.run(rebootCommand.get().argv(vars(e)), config.commandTimeout());
+        return o.ok() ? StepOutcome.ok("reboot command " + o.describe()) : StepOutcome.failed("reboot command " + o.describe());
+    }
+
+    // ---- what the steps left behind ----
+
+    Busy busy(String uuid) {
+        return drain.busy(uuid);
+    }
+
+    boolean powerCapped(String uuid) {
+        return powerCaps.containsKey(uuid);
+    }
+
+    Map<String, Long> powerCaps() {
+        return Map.copyOf(powerCaps);
+    }
+
+    boolean awaitsInspection(String uuid) {
+        return inspecting.contains(uuid);
+    }
+
+    Set<String> inspecting() {
+        return Set.copyOf(inspecting);
+    }
+
+    boolean rebootRequested() {
+        return rebootRequested.get();
+    }
+
+    /** Rebuilds cordons, inspections and power caps from one line of the audit log at start. */
+    void restore(ActionRecord r) {
+        if (r.uuid() == null) {
+            return;
+        }
+        Step s = stepOf(r.step());
+        boolean cordoning = (s == Step.DRAIN && r.result() == Result.STARTED)
+                || ((s == Step.CORDON || s == Step.INSPECT_HARDWARE) && r.result() == Result.SUCCEEDED);
+        if (cordoning) {
+            cordons.cordon(r.uuid(), r.trigger(), r.reason(), r.time());
+        }
+        if (s == Step.UNCORDON && r.result() == Result.SUCCEEDED) {
+            cordons.uncordon(r.uuid());
+            inspecting.remove(r.uuid());
+        }
+        if (s == Step.INSPECT_HARDWARE && r.result() == Result.SUCCEEDED) {
+            inspecting.add(r.uuid());
+        }
+        if (s == Step.POWER_CAP && r.result() == Result.SUCCEEDED && r.detail() != null) {
+            Matcher m = CAPPED_FROM.matcher(r.detail());
+            if (m.find()) {
+                powerCaps.put(r.uuid(), Long.parseLong(m.group(1)));
+            }
+        }
+        if (s == Step.POWER_RESTORE && r.result() == Result.SUCCEEDED) {
+            powerCaps.remove(r.uuid());
+        }
+    }
+
+    private static Step stepOf(String label) {
+        for (Step s : Step.values()) {
+            if (s.label().equals(label)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private Map<String, String> vars(Execution e) {
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("index", Integer.toString(e.target.index()));
+        v.put("uuid", e.target.uuid());
+        v.put("pciBusId", e.target.pciBusId());
+        v.put("node", node);
+        v.put("reason", e.reason == null ? "" : e.reason);
+        return v;
+    }
+
+    private static String localHostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
+}
