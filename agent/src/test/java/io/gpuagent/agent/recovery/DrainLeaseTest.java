@@ -22,6 +22,10 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -55,8 +59,11 @@ class DrainLeaseTest {
     void aDrainWaitsWhileTheGpuIsLeasedAndCompletesOnceTheLeaseIsReleased() throws Exception {
         String uuid = uuidOf(0);
         String leaseId = lease("job-drained", uuid);
+        int drainedBefore = slurmDrains(0).size();
         String id = drain(0);
         Scenario.eventually(SOON, () -> assertTrue(steps(actionLines(id), "started").contains("drain")));
+        // The drain-command (the test profile's stub scontrol) drained the Slurm node, naming the GPU.
+        Scenario.eventually(SOON, () -> assertEquals(drainedBefore + 1, slurmDrains(0).size(), slurmDrains(0).toString()));
         Thread.sleep(WAITING.toMillis());
 
         // Waiting: the drain has started and not ended, the lease is intact, and the cordon keeps new leases off.
@@ -157,5 +164,17 @@ class DrainLeaseTest {
     private static Map<String, Object> finished(List<Map<String, Object>> lines, String step) {
         return lines.stream().filter(l -> step.equals(l.get("step")) && !"started".equals(l.get("result"))).findFirst()
                 .orElseThrow(() -> new AssertionError("no finished " + step + " line in " + lines));
+    }
+
+    /** The stub scontrol's recorded {@code update ... State=DRAIN} calls for GPU {@code index} (test profile's drain-command). */
+    static List<String> slurmDrains(int index) {
+        Path calls = Path.of("target/slurm/scontrol.calls");
+        try {
+            return !Files.exists(calls) ? List.of() : Files.readAllLines(calls).stream()
+                    .filter(l -> l.startsWith("update\tNodeName=test-node\tState=DRAIN\tReason=gpu-agent: GPU " + index + " "))
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }
