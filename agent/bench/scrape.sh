@@ -33,7 +33,7 @@ if [ -n "${BENCH_AOT:-}" ]; then
     -jar "$jar" > "$work/train.log" 2>&1 &
   trainer=$!
   for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics" 2>/dev/null && break; sleep 0.1; done
-  for _ in $(seq 1 50); do curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics"; curl -fsS -o /dev/null "http://127.0.0.1:$port/health" || true; done
+  for _ in $(seq 1 50); do curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics"; curl -fsS -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null || true; done
   kill -TERM $trainer; wait $trainer || true
   [ -f "$work/gpu-agent.aot" ] || { echo "bench: AOT training wrote no cache; log:" >&2; cat "$work/train.log" >&2; exit 1; }
   aot_opts="-XX:AOTCache=$work/gpu-agent.aot"
