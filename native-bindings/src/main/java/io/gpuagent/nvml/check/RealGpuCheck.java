@@ -11,6 +11,7 @@ import io.gpuagent.nvml.MemoryErrorType;
 import io.gpuagent.nvml.NvLinkErrorCounter;
 import io.gpuagent.nvml.Nvml;
 import io.gpuagent.nvml.NvmlException;
+import io.gpuagent.nvml.P2pCapability;
 import io.gpuagent.nvml.PcieCounter;
 import io.gpuagent.nvml.RetirementCause;
 import io.gpuagent.nvml.TemperatureThreshold;
@@ -160,7 +161,14 @@ public final class RealGpuCheck {
                     .append(nvml.deviceCount()).append(" GPUs\n\n| binding |");
             gpus.forEach(g -> report.append(" GPU ").append(g.index()).append(" |"));
             report.append("\n|---|").append("---|".repeat(gpus.size())).append('\n');
-            for (Probe probe : PROBES) {
+            List<Probe> probes = new ArrayList<>(PROBES);
+            if (!gpus.isEmpty()) {
+                // Pairwise calls, each GPU against GPU 0 (which answers for itself too: INTERNAL, OK or not).
+                GpuDevice first = gpus.getFirst();
+                probes.add(new Probe("topologyCommonAncestor(GPU 0)", d -> d.topologyCommonAncestor(first)));
+                probes.add(new Probe("p2pStatus(GPU 0, NVLINK)", d -> d.p2pStatus(first, P2pCapability.NVLINK)));
+            }
+            for (Probe probe : probes) {
                 report.append("| ").append(probe.name()).append(" |");
                 for (GpuDevice gpu : gpus) {
                     report.append(' ').append(cell(read(probe, gpu))).append(" |");
