@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.agent.lease.LeaseEvents;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -67,8 +68,11 @@ public class Notifier {
 
     /** On the appending thread, under the event log's lock: only filter and enqueue. */
     private void offer(AgentEvent e) {
+        // Lease events that a job's owner must hear about: its GPU went bad, or recovery ended its lease.
         boolean worth = AgentEvent.ACTION.equals(e.kind()) || (AgentEvent.STATE.equals(e.kind())
-                && ("UNHEALTHY".equals(e.state()) || "LOST".equals(e.state())));
+                && ("UNHEALTHY".equals(e.state()) || "LOST".equals(e.state())))
+                || (LeaseEvents.KIND.equals(e.kind())
+                && (LeaseEvents.LEASED_GPU_UNHEALTHY.equals(e.code()) || LeaseEvents.ENDED.equals(e.code())));
         if (worth) {
             senders.forEach(s -> s.offer(e));
         }

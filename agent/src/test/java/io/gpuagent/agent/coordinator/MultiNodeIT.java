@@ -90,7 +90,9 @@ class MultiNodeIT {
                     "-Dgpu-agent.coordinator.url=http://127.0.0.1:" + coordinatorPort,
                     "-Dgpu-agent.coordinator.heartbeat-interval=300ms",
                     "-Dgpu-agent.coordinator.retry-initial-delay=100ms",
-                    "-Dgpu-agent.sample-interval=200ms", "-Dgpu-agent.gpu-deadline=150ms"));
+                    // Not faster: four JVMs share 2 cores in CI, and a GPU read past its deadline (STALE) or a
+                    // snapshot older than 3 intervals is not leasable, which would fail placements spuriously.
+                    "-Dgpu-agent.sample-interval=500ms", "-Dgpu-agent.gpu-deadline=400ms"));
             processes.add(p);
             agents.put(node, p);
         }

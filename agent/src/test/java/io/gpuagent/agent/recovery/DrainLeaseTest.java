@@ -90,7 +90,11 @@ class DrainLeaseTest {
         String leaseId = lease("job-on-failing-gpu", uuid);
         long after = lastLineId();
         long resets = resetsRun(4);
+        int notified = WebhookReceiver.statuses(LeaseEvents.LEASED_GPU_UNHEALTHY).size();
         RecoveryTestSupport.loseGpu(4);
+        // The job's owner hears of it: the leased-GPU event goes to the webhook (notify-urls in this profile).
+        Scenario.eventually(SOON, () -> assertTrue(WebhookReceiver.statuses(LeaseEvents.LEASED_GPU_UNHEALTHY).size() > notified,
+                "webhook bodies with " + LeaseEvents.LEASED_GPU_UNHEALTHY));
         Scenario.eventually(SOON, () -> assertTrue(steps(lines(4, after), "started").contains("drain"),
                 lines(4, after).toString()));
         Thread.sleep(WAITING.toMillis());
