@@ -1,7 +1,5 @@
 package io.gpuagent.agent.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.recovery.RecoveryEngine;
@@ -10,7 +8,6 @@ import io.gpuagent.agent.recovery.Step;
 import io.gpuagent.agent.recovery.Target;
 import io.gpuagent.exporter.GpuSample;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.SocketAddress;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -36,8 +33,6 @@ import java.time.Instant;
  */
 @Path("/v1/gpus/{id}")
 public class GpuActionsResource {
-
-    static final int MAX_REASON = 500;
 
     private final RecoveryEngine recovery;
     private final SamplerService sampler;
@@ -88,7 +83,7 @@ public class GpuActionsResource {
 
     private Response submit(Step action, String raw, String body, HttpServerRequest request, boolean force) {
         GpuId id = GpuId.parse(raw);
-        String reason = reason(body, action);
+        String reason = OperatorReason.parse(mapper, body, "operator " + action.label() + " via the API", "fan replaced");
         GpuSample gpu = id.find(sampler.latest()).orElseThrow(id::notFound);
         if (!gpu.info().known()) {
             throw new WebApplicationException(Problem.response(409, "Conflict", "GPU " + id
@@ -97,7 +92,7 @@ public class GpuActionsResource {
         Target target = new Target(gpu.index(), gpu.uuid(), gpu.info().pciBusId());
         Submission s;
         try {
-            s = recovery.operator(action, target, remote(request), reason, force);
+            s = recovery.operator(action, target, OperatorReason.remote(request), reason, force);
         } catch (UncheckedIOException e) {
             throw new WebApplicationException(Problem.response(503, "Service Unavailable", e.getMessage()
                     + "; the audit log in gpu-agent.state-dir must be writable (disk full? read-only?)"));
@@ -126,42 +121,5 @@ public class GpuActionsResource {
             return true;
         }
         throw new WebApplicationException(Problem.badRequest("force must be true or false, got '" + value + "'"));
-    }
-
-    private String reason(String body, Step action) {
-        String fallback = "operator " + action.label() + " via the API";
-        if (body == null || body.isBlank()) {
-            return fallback;
-        }
-        JsonNode json;
-        try {
-            json = mapper.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw bad("the body must be empty or a JSON object such as {\"reason\": \"fan replaced\"}: " + e.getOriginalMessage());
-        }
-        if (json == null || !json.isObject()) {
-            throw bad("the body must be empty or a JSON object such as {\"reason\": \"fan replaced\"}");
-        }
-        JsonNode reason = json.get("reason");
-        if (reason == null || reason.isNull()) {
-            return fallback;
-        }
-        if (!reason.isTextual()) {
-            throw bad("\"reason\" must be a string");
-        }
-        String text = reason.asText().strip().replaceAll("\\p{Cntrl}", " ");
-        if (text.isEmpty()) {
-            return fallback;
-        }
-        return text.length() <= MAX_REASON ? text : text.substring(0, MAX_REASON) + "...";
-    }
-
-    static String remote(HttpServerRequest request) {
-        SocketAddress a = request == null ? null : request.remoteAddress();
-        return a == null ? "unknown" : a.hostAddress() != null ? a.hostAddress() : a.toString();
-    }
-
-    private static WebApplicationException bad(String detail) {
-        return new WebApplicationException(Problem.badRequest(detail));
     }
 }

@@ -38,7 +38,7 @@ public class RecoveryResource {
     @TokenAuthRequired
     @Consumes(MediaType.WILDCARD)
     public BreakerReset resetBreaker(@Context HttpServerRequest request) {
-        boolean was = recovery.resetBreaker(GpuActionsResource.remote(request));
+        boolean was = recovery.resetBreaker(OperatorReason.remote(request));
         return new BreakerReset(was, recovery.status());
     }
 }
