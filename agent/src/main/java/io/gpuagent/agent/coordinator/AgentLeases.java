@@ -80,10 +80,10 @@ public class AgentLeases {
         }
         return switch (r.statusCode()) {
             case 201, 200 -> granted(part, r.body(), where);
-            case 409 -> new Refused(part.node() + ": " + detail(r.body()));
+            case 409 -> new Refused(part.node() + ": " + ProblemDetail.of(mapper, r.body(), 500));
             case 401, 403 -> new Failed(where + " refused the coordinator's token (" + r.statusCode() + ": "
-                    + detail(r.body()) + "); give the coordinator and the agents the same gpu-agent.auth.token-file");
-            default -> new Failed(where + " answered " + r.statusCode() + " to POST /v1/leases: " + detail(r.body()));
+                    + ProblemDetail.of(mapper, r.body(), 500) + "); give the coordinator and the agents the same gpu-agent.auth.token-file");
+            default -> new Failed(where + " answered " + r.statusCode() + " to POST /v1/leases: " + ProblemDetail.of(mapper, r.body(), 500));
         };
     }
 
@@ -144,7 +144,7 @@ public class AgentLeases {
             case 204, 200 -> new Released(true);
             case 404 -> new Released(false);
             default -> new NotReleased("the agent at " + agentUrl + " answered " + r.statusCode()
-                    + " to DELETE /v1/leases/" + leaseId + ": " + detail(r.body()));
+                    + " to DELETE /v1/leases/" + leaseId + ": " + ProblemDetail.of(mapper, r.body(), 500));
         };
     }
 
@@ -154,19 +154,6 @@ public class AgentLeases {
                 .header("Authorization", token.header()).header("Accept", "application/json");
     }
 
-    /** The problem's detail, or the body itself when it is not problem+json. */
-    private String detail(String body) {
-        try {
-            JsonNode json = mapper.readTree(body);
-            if (json != null && json.hasNonNull("detail")) {
-                return json.get("detail").asText();
-            }
-        } catch (IOException | RuntimeException e) {
-            // not JSON: the body is the best we have
-        }
-        String b = body == null ? "" : body.strip();
-        return b.isEmpty() ? "(no detail)" : b.length() > 500 ? b.substring(0, 500) + "..." : b;
-    }
 
     private static String text(JsonNode json, String field) {
         JsonNode v = json == null ? null : json.get(field);

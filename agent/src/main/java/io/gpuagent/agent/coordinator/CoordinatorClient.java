@@ -1,7 +1,5 @@
 package io.gpuagent.agent.coordinator;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.SamplerService;
@@ -201,26 +199,14 @@ public class CoordinatorClient {
         }
         return switch (r.statusCode()) {
             case 200, 201, 204 -> null;
-            case 401, 403 -> "the coordinator refused this agent's token (" + r.statusCode() + ": " + detail(r.body())
+            case 401, 403 -> "the coordinator refused this agent's token (" + r.statusCode() + ": " + ProblemDetail.of(mapper, r.body(), 300)
                     + "); give the agents and the coordinator the same gpu-agent.auth.token-file";
-            case 404 -> "the coordinator at " + target + " has no heartbeat endpoint (" + detail(r.body())
+            case 404 -> "the coordinator at " + target + " has no heartbeat endpoint (" + ProblemDetail.of(mapper, r.body(), 300)
                     + "); is it running with gpu-agent.role=coordinator?";
-            default -> "the coordinator answered " + r.statusCode() + ": " + detail(r.body());
+            default -> "the coordinator answered " + r.statusCode() + ": " + ProblemDetail.of(mapper, r.body(), 300);
         };
     }
 
-    private String detail(String body) {
-        try {
-            JsonNode json = mapper.readTree(body);
-            if (json != null && json.hasNonNull("detail")) {
-                return json.get("detail").asText();
-            }
-        } catch (JsonProcessingException | RuntimeException e) {
-            // not problem+json: show the body
-        }
-        String b = body == null ? "" : body.strip();
-        return b.length() > 300 ? b.substring(0, 300) + "..." : b;
-    }
 
     /** What placement depends on; a change sends the inventory before the interval is up. */
     private static List<Object> placementView(Inventory inv) {
