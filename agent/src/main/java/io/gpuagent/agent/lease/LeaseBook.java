@@ -136,15 +136,21 @@ public class LeaseBook implements GpuLeases {
         }
     }
 
+    /** The live lease {@code leaseId} after expiring what is due at {@code now}; 404 when there is none. Under the lock. */
+    private Lease liveLease(String leaseId, Instant now) {
+        expireDue(now);
+        Lease lease = live.get(leaseId);
+        if (lease == null) {
+            throw new LeaseRefused.Unknown(leaseId);
+        }
+        return lease;
+    }
+
     /** Moves the lease's expiry to now + its ttl. */
     public Lease heartbeat(String leaseId) {
         synchronized (lock) {
             Instant now = clock.instant();
-            expireDue(now);
-            Lease lease = live.get(leaseId);
-            if (lease == null) {
-                throw new LeaseRefused.Unknown(leaseId);
-            }
+            Lease lease = liveLease(leaseId, now);
             Lease renewed = lease.withExpiresAt(now.plusSeconds(lease.ttlSeconds()));
             try {
                 journal.append(new LeaseEntry.Heartbeat(leaseId, renewed.expiresAt(), now));
@@ -162,11 +168,7 @@ public class LeaseBook implements GpuLeases {
     public void release(String leaseId) {
         synchronized (lock) {
             Instant now = clock.instant();
-            expireDue(now);
-            Lease lease = live.get(leaseId);
-            if (lease == null) {
-                throw new LeaseRefused.Unknown(leaseId);
-            }
+            Lease lease = liveLease(leaseId, now);
             try {
                 journal.append(new LeaseEntry.Released(leaseId, "released by its holder", now));
             } catch (IOException e) {
