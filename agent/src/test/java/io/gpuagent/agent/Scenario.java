@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The fake NVML driver's scenario file for this test JVM ({@code FAKE_NVML_SCENARIO}, set by surefire) and
@@ -16,7 +18,19 @@ public final class Scenario {
     public static final Path FAKE_LIBRARY = Path.of(System.getProperty("fake.nvml.library",
             "../native-bindings/target/fake-nvml/libnvidia-ml.so.1"));
 
+    /**
+     * The fake fires each {@code event.<n>} once per process and in increasing {@code n}: every test of this
+     * JVM takes its numbers here, so none reuses another's. Starts high and random so that a number from an
+     * earlier test run never matters.
+     */
+    private static final AtomicLong NEXT_EVENT = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 50));
+
     private Scenario() {
+    }
+
+    /** A fresh {@code event.<n>} number for this JVM. */
+    public static long nextEventNumber() {
+        return NEXT_EVENT.getAndIncrement();
     }
 
     /** Replaces the scenario atomically (a reader never sees half a file). */

@@ -7,23 +7,11 @@ import io.gpuagent.agent.TestToken;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 
 /** What the event tests share: the bearer token, fresh fake-driver event numbers, and cleaning up GPUs. */
 final class EventTestSupport {
 
-    /**
-     * The fake fires each {@code event.<n>} once per process: start at a random large number so that no
-     * other test class (in this JVM) uses the same ones.
-     */
-    private static final AtomicLong NEXT_EVENT = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 50));
-
     private EventTestSupport() {
-    }
-
-    static long nextEventNumber() {
-        return NEXT_EVENT.getAndIncrement();
     }
 
     /** The test JVM's bearer token ({@link TestToken}). */
@@ -33,7 +21,7 @@ final class EventTestSupport {
 
     /** Injects XID {@code xid} on {@code gpu} through the fake driver; returns the event number used. */
     static long injectXid(int gpu, int xid) {
-        long n = nextEventNumber();
+        long n = Scenario.nextEventNumber();
         Scenario.write("gpus = 8\nevent." + n + " = " + gpu + " xid " + xid + "\n");
         return n;
     }

@@ -1,7 +1,7 @@
 package io.gpuagent.agent.events;
 
 import static io.gpuagent.agent.events.EventTestSupport.injectXid;
-import static io.gpuagent.agent.events.EventTestSupport.nextEventNumber;
+import static io.gpuagent.agent.Scenario.nextEventNumber;
 import static io.gpuagent.agent.events.EventTestSupport.token;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;

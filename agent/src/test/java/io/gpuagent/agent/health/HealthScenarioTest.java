@@ -20,8 +20,6 @@ import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,8 +35,6 @@ class HealthScenarioTest {
     static final Duration RAISE = Duration.ofSeconds(5);
     static final Duration RECOVER = Duration.ofSeconds(8);
     /** Fresh fake-driver event numbers (the fake fires each once per process); other classes use other ranges. */
-    static final AtomicLong NEXT_EVENT = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 30, 1L << 39));
-
     @Inject
     HealthModel health;
     @Inject
@@ -180,7 +176,7 @@ class HealthScenarioTest {
     void anXidFromTheDriverReachesHealthThroughTheEventThread() {
         Scenario.eventually(Duration.ofSeconds(10), () -> assertTrue(watcher.watching(), "event thread registered"));
         double counted = count(scrape(), 5, 79);
-        long n = NEXT_EVENT.getAndIncrement();
+        long n = Scenario.nextEventNumber();
         Scenario.write("gpus = 8\nevent." + n + " = 5 xid 79\n");
         awaitState(5, HealthState.LOST, "XID_79");
         given().get("/health").then().statusCode(503);

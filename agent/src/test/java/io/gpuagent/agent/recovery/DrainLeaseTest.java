@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.journal.EventLog;
 import io.gpuagent.agent.lease.LeaseEvents;
+import io.gpuagent.agent.lease.LeaseTestSupport;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
@@ -50,8 +51,7 @@ class DrainLeaseTest {
 
     @AfterEach
     void restore() {
-        List<String> ids = given().get("/v1/leases").then().statusCode(200).extract().jsonPath().getList("leaseId");
-        ids.forEach(id -> authed().delete("/v1/leases/" + id));
+        LeaseTestSupport.releaseAll();
         RecoveryTestSupport.restoreAll();
     }
 

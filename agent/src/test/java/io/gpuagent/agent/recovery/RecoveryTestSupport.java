@@ -13,8 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 
 /** What the recovery tests share: the token, fresh fake-driver event numbers, the reset script's log, cleanup. */
 final class RecoveryTestSupport {
@@ -22,8 +20,6 @@ final class RecoveryTestSupport {
     /** Written by src/test/resources/recovery/reset-gpu.sh, one line per run: {@code reset <index> <pid>}. */
     static final Path RESETS_LOG = Path.of("target/recovery/resets.log");
     static final Duration SOON = Duration.ofSeconds(20);
-
-    private static final AtomicLong NEXT_EVENT = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 50));
 
     private RecoveryTestSupport() {
     }
@@ -37,13 +33,9 @@ final class RecoveryTestSupport {
         return given().header("Authorization", "Bearer " + token());
     }
 
-    static long nextEvent() {
-        return NEXT_EVENT.getAndIncrement();
-    }
-
     /** GPU {@code gpu} falls off the bus: XID 79, and every NVML call on it answers GPU_IS_LOST. */
     static void loseGpu(int gpu) {
-        Scenario.write("gpus = 8\nevent." + nextEvent() + " = " + gpu + " xid 79\ngpu." + gpu + ".lost = 1\n");
+        Scenario.write("gpus = 8\nevent." + Scenario.nextEventNumber() + " = " + gpu + " xid 79\ngpu." + gpu + ".lost = 1\n");
     }
 
     /** How often the reset script ran for {@code gpu}. */

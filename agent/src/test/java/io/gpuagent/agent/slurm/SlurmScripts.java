@@ -7,20 +7,20 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the shipped Slurm scripts (agent/slurm/) against the test agent, with a stub {@code scontrol} first on
- * the PATH that records each call (one line per call, arguments separated by a tab) and answers
- * {@code scontrol show node} from a file the test writes.
+ * Runs the shipped Slurm scripts (agent/slurm/) against the test agent, with the stub {@code scontrol}
+ * (src/test/resources/slurm/scontrol) first on the PATH: it records each call (one line per call, arguments
+ * separated by a tab) and answers {@code scontrol show node} from a file the test writes.
  */
 final class SlurmScripts {
 
     static final Path SCRIPTS = Path.of("slurm").toAbsolutePath();
+    static final Path STUB = Path.of("src/test/resources/slurm/scontrol").toAbsolutePath();
 
     final Path dir;
     final Path calls;
@@ -35,16 +35,9 @@ final class SlurmScripts {
         this.calls = dir.resolve("scontrol.calls");
         this.showNode = dir.resolve("scontrol.show");
         try {
+            // The shared stub (also the test profile's drain-command), first on the PATH under its own name.
             Path bin = Files.createDirectories(dir.resolve("bin"));
-            Path stub = bin.resolve("scontrol");
-            Files.writeString(stub, """
-                    #!/bin/sh
-                    # Stub scontrol: record the arguments, answer `show node` from a file.
-                    (first=1; for a in "$@"; do [ $first = 1 ] || printf '\\t'; printf '%%s' "$a"; first=0; done; echo) >> "%s"
-                    [ "$1" = show ] && cat "%s" 2>/dev/null
-                    exit 0
-                    """.formatted(calls, showNode));
-            Files.setPosixFilePermissions(stub, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.createSymbolicLink(bin.resolve("scontrol"), STUB);
             Files.writeString(showNode, "NodeName=node7 State=IDLE\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -59,6 +52,8 @@ final class SlurmScripts {
         pb.environment().put("GPU_AGENT_NODE", "node7");
         pb.environment().put("GPU_AGENT_TOKEN_FILE", TestToken.FILE.toAbsolutePath().toString());
         pb.environment().put("GPU_AGENT_SLURM_STATE", dir.resolve("state").toString());
+        pb.environment().put("SCONTROL_CALLS", calls.toString());
+        pb.environment().put("SCONTROL_SHOW", showNode.toString());
         pb.environment().putAll(env);
         try {
             Path out = Files.createTempFile(dir, "out", ".txt");
