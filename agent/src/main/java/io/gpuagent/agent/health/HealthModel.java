@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -99,11 +100,12 @@ public class HealthModel {
             Optional<HealthEngine.Change> change = engine.onEvent(index, uuid, name, event);
             List<AgentEvent> entries = new ArrayList<>(2);
             int xid = (int) event.eventData();
+            XidClass xidClass = xidClasses.classOf(xid);
             if (event.isXid()) {
                 xids.record(uuid, xid);
                 meters.xid(index, uuid, xid);
                 String message = "XID " + xid + " (" + XidDetector.meaning(xid) + ") on GPU " + index + " (" + uuid
-                        + "), classed " + xidClasses.classOf(xid).name().toLowerCase();
+                        + "), classed " + xidClass.name().toLowerCase();
                 LOG.warn(message);
                 entries.add(AgentEvent.of(index, uuid, AgentEvent.XID, "xid", Integer.toString(xid), message));
             }
@@ -111,7 +113,7 @@ public class HealthModel {
             append(entries);   // the XID and the state change it caused share one fsync
             if (event.isXid()) {
                 sampler.writer().render(sampler.latest());   // re-render DCGM_FI_DEV_XID_ERRORS here, not in a scrape
-                engine.gpu(index, uuid).ifPresent(g -> tell(l -> l.onXid(g, xid, xidClasses.classOf(xid))));
+                engine.gpu(index, uuid).ifPresent(g -> tell(l -> l.onXid(g, xid, xidClass)));
             }
             change.ifPresent(c -> tell(l -> l.onChange(c)));
         }
@@ -189,9 +191,6 @@ public class HealthModel {
     }
 
     private void append(List<AgentEvent> entries) {
-        if (entries.isEmpty()) {
-            return;
-        }
         try {
             events.appendAll(entries);
         } catch (RuntimeException e) {
@@ -201,7 +200,7 @@ public class HealthModel {
         }
     }
 
-    private void tell(java.util.function.Consumer<HealthListener> call) {
+    private void tell(Consumer<HealthListener> call) {
         for (HealthListener l : listeners) {
             try {
                 call.accept(l);
