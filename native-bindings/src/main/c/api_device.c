@@ -361,6 +361,8 @@ API nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(nvmlDevice_t device, unsigned i
     if (!counterValue || link >= G->nvlinks)
         DONE(NVML_ERROR_INVALID_ARGUMENT);
     const fake_link *l = &G->link[link];
+    if ((unsigned int) counter < 32 && (G->nvlink_unsupported >> (unsigned int) counter) & 1u)
+        DONE(NVML_ERROR_NOT_SUPPORTED);
     switch (counter) {
     case 0: *counterValue = l->replay; break;
     case 1: *counterValue = l->recovery; break;
@@ -377,7 +379,7 @@ API nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(nvmlDevice_t device, unsigned i
 API nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t device1, nvmlDevice_t device2,
                                                      nvmlGpuTopologyLevel_t *pathInfo) {
     DEVICE_BEGIN(nvmlDeviceGetTopologyCommonAncestor, device1, 0);
-    int other = fake_slot_of(device2);
+    int other = fake_slot_of(FN_nvmlDeviceGetTopologyCommonAncestor, device2);
     if (!pathInfo || other < 0)
         DONE(NVML_ERROR_INVALID_ARGUMENT);
     if (!fake_slot_present(c_.s, (unsigned int) other) || c_.s->gpu[other].lost)
@@ -426,7 +428,7 @@ static int nvlink_peers(const scenario *s, unsigned int a, unsigned int b) {
 API nvmlReturn_t nvmlDeviceGetP2PStatus(nvmlDevice_t device1, nvmlDevice_t device2, nvmlGpuP2PCapsIndex_t p2pIndex,
                                         nvmlGpuP2PStatus_t *p2pStatus) {
     DEVICE_BEGIN(nvmlDeviceGetP2PStatus, device1, 0);
-    int other = fake_slot_of(device2);
+    int other = fake_slot_of(FN_nvmlDeviceGetP2PStatus, device2);
     if (!p2pStatus || other < 0 || p2pIndex > NVML_P2P_CAPS_INDEX_UNKNOWN)
         DONE(NVML_ERROR_INVALID_ARGUMENT);
     if (!fake_slot_present(c_.s, (unsigned int) other) || c_.s->gpu[other].lost)

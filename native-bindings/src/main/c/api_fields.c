@@ -148,7 +148,9 @@ API nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int valuesCount, 
         nvmlFieldValue_t *f = &values[i];
         unsigned long long v = 0;
         int type = field_type(f->fieldId);
-        nvmlReturn_t rc = field_value(&c_, f->fieldId, f->scopeId, &v);
+        /* An id newer than the driver is unknown to it: INVALID_ARGUMENT in its entry, not NOT_SUPPORTED. */
+        nvmlReturn_t rc = f->fieldId > c_.s->fields_max ? NVML_ERROR_INVALID_ARGUMENT
+                                                        : field_value(&c_, f->fieldId, f->scopeId, &v);
         memset(&f->value, 0, sizeof(f->value));
         f->timestamp = now;
         f->latencyUsec = 0;

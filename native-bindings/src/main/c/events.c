@@ -21,6 +21,7 @@ struct nvmlEventSet_st {
     unsigned int head, count;
     pthread_cond_t cond;
     int waiters, dead;
+    int broken; /* a registration answered UNKNOWN: the set delivers nothing until it is freed and rebuilt */
 };
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -62,11 +63,23 @@ void fake_event_mark_fired(unsigned long long n) {
     g_n_fired++;
 }
 
-static struct nvmlEventSet_st *find_set(nvmlEventSet_t set) {
+/* Caller holds g_mu. Strict: a set that is not live (freed, or never ours) is a use after free. */
+static struct nvmlEventSet_st *find_set(fake_fn fn, nvmlEventSet_t set) {
     for (struct nvmlEventSet_st *s = g_sets; s; s = s->next)
         if (s == set)
             return s;
+    if (fake_strict())
+        fake_strict_abort(fn, "an event set that was freed (nvmlEventSetFree or the last nvmlShutdown)");
     return NULL;
+}
+
+int fake_events_waiting(void) {
+    pthread_mutex_lock(&g_mu);
+    int n = 0;
+    for (struct nvmlEventSet_st *s = g_sets; s; s = s->next)
+        n += s->waiters;
+    pthread_mutex_unlock(&g_mu);
+    return n;
 }
 
 static void destroy(struct nvmlEventSet_st *s) {
@@ -90,14 +103,14 @@ static void kill_set(struct nvmlEventSet_st *s) {
 void fake_events_enqueue(unsigned int slot, unsigned long long type, unsigned long long data) {
     pthread_mutex_lock(&g_mu);
     for (struct nvmlEventSet_st *s = g_sets; s; s = s->next) {
-        if (!(s->mask[slot] & type))
+        if (!(s->mask[slot] & type) || s->broken)
             continue;
         if (s->count == FAKE_EVENT_QUEUE) { /* full: drop the oldest */
             s->head = (s->head + 1) % FAKE_EVENT_QUEUE;
             s->count--;
         }
         nvmlEventData_t *e = &s->queue[(s->head + s->count) % FAKE_EVENT_QUEUE];
-        e->device = &fake_devices[slot];
+        e->device = fake_handle(slot);
         e->eventType = type;
         e->eventData = data;
         e->gpuInstanceId = 0xFFFFFFFFu;
@@ -152,9 +165,21 @@ API nvmlReturn_t nvmlDeviceGetSupportedEventTypes(nvmlDevice_t device, unsigned 
 /* As the header specifies: asking for any type the GPU does not support registers nothing and answers
  * NOT_SUPPORTED, so a caller must register `supported & wanted`. Registrations accumulate. */
 API nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t device, unsigned long long eventTypes, nvmlEventSet_t set) {
-    DEVICE_BEGIN(nvmlDeviceRegisterEvents, device, 0);
+    call_ctx c_;
+    nvmlReturn_t r_ = fake_enter_device(&c_, FN_nvmlDeviceRegisterEvents, device, 0);
+    if (r_ == NVML_ERROR_UNKNOWN) {
+        /* As seen on real drivers: after UNKNOWN the set is in an undefined state and must be rebuilt. */
+        pthread_mutex_lock(&g_mu);
+        struct nvmlEventSet_st *s = find_set(FN_nvmlDeviceRegisterEvents, set);
+        if (s)
+            s->broken = 1;
+        pthread_mutex_unlock(&g_mu);
+    }
+    if (r_ != NVML_SUCCESS)
+        return r_;
+    const gpu_cfg *G = c_.g;
     pthread_mutex_lock(&g_mu);
-    struct nvmlEventSet_st *s = find_set(set);
+    struct nvmlEventSet_st *s = find_set(FN_nvmlDeviceRegisterEvents, set);
     nvmlReturn_t rc = NVML_SUCCESS;
     if (!s)
         rc = NVML_ERROR_INVALID_ARGUMENT;
@@ -182,7 +207,7 @@ API nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, 
         deadline.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&g_mu);
-    struct nvmlEventSet_st *s = find_set(set);
+    struct nvmlEventSet_st *s = find_set(FN_nvmlEventSetWait_v2, set);
     if (!s) {
         pthread_mutex_unlock(&g_mu);
         return NVML_ERROR_INVALID_ARGUMENT;
@@ -214,7 +239,7 @@ API nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set) {
     if (rc != NVML_SUCCESS)
         return rc;
     pthread_mutex_lock(&g_mu);
-    struct nvmlEventSet_st *s = find_set(set);
+    struct nvmlEventSet_st *s = find_set(FN_nvmlEventSetFree, set);
     if (s)
         kill_set(s);
     pthread_mutex_unlock(&g_mu);

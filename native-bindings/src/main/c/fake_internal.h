@@ -126,6 +126,7 @@ typedef struct {
     double gpm[NVML_GPM_METRIC_MAX];
     unsigned char gpm_set[NVML_GPM_METRIC_MAX];
     unsigned int persistence_mode, drain, no_permission, lost;
+    unsigned int nvlink_unsupported; /* bit k: nvmlDeviceGetNvLinkErrorCounter answers NOT_SUPPORTED for counter k */
     unsigned long long supported_events;
     unsigned int n_fields;
     struct {
@@ -146,6 +147,10 @@ typedef struct scenario {
     char driver_version[80], nvml_version[80];
     int cuda_version;
     unsigned int init_error, process_stride;
+    unsigned int strict;         /* misuse a real driver punishes with a crash aborts the process */
+    char holders[256];           /* directory holding <pid> while this process has NVML initialised */
+    unsigned int fields_max;     /* field ids above this answer INVALID_ARGUMENT (newer than the driver) */
+    unsigned int gpm_metric_max; /* most metrics one nvmlGpmMetricsGet may ask for */
     fn_knobs fn;
     short topology[FAKE_MAX_GPUS][FAKE_MAX_GPUS]; /* -1: default */
     fake_event *events;                           /* sorted by n */
@@ -172,7 +177,10 @@ void fake_format_pci(const pci_addr *a, char *busId, size_t n);
 struct nvmlDevice_st {
     unsigned char unused;
 };
-extern struct nvmlDevice_st fake_devices[FAKE_MAX_GPUS];
+/* Two banks: handles of one init generation (first nvmlInit to last nvmlShutdown) point into one bank, the
+ * next generation's into the other, so strict mode can tell a stale handle from a live one. */
+extern struct nvmlDevice_st fake_devices[2][FAKE_MAX_GPUS];
+nvmlDevice_t fake_handle(unsigned int slot);
 extern gpu_live fake_live[FAKE_MAX_GPUS];
 
 typedef struct {
@@ -184,6 +192,9 @@ typedef struct {
 } call_ctx;
 
 int fake_initialized(void);
+int fake_strict(void);
+/* Strict mode: what a real driver would crash on ends the process here, naming the call. */
+__attribute__((noreturn)) void fake_strict_abort(fake_fn fn, const char *what);
 nvmlReturn_t fake_init(fake_fn fn);
 nvmlReturn_t fake_shutdown(void);
 void fake_ensure_loaded(void);
@@ -197,7 +208,7 @@ nvmlReturn_t fake_knobs(call_ctx *c, fake_fn fn, int slot, int check_lost);
 /* enter + handle check + knobs: the prologue of every call that takes an nvmlDevice_t. */
 nvmlReturn_t fake_enter_device(call_ctx *c, fake_fn fn, nvmlDevice_t dev, int write);
 nvmlReturn_t fake_leave(call_ctx *c, nvmlReturn_t rc);
-int fake_slot_of(nvmlDevice_t dev);          /* -1 when not one of ours */
+int fake_slot_of(fake_fn fn, nvmlDevice_t dev); /* -1 when not one of ours; strict: aborts on a stale handle */
 int fake_slot_present(const scenario *s, unsigned int slot);
 int fake_visible_slot(const scenario *s, unsigned int index); /* index -> slot, -1 if none */
 unsigned int fake_visible_count(const scenario *s);
@@ -217,6 +228,7 @@ unsigned long long fake_energy_mj(const call_ctx *c);
 /* events.c */
 void fake_events_enqueue(unsigned int slot, unsigned long long type, unsigned long long data);
 void fake_events_shutdown(void);
+int fake_events_waiting(void); /* threads blocked in nvmlEventSetWait_v2 now */
 int fake_event_fired(unsigned long long n);
 void fake_event_mark_fired(unsigned long long n);
 

@@ -128,7 +128,7 @@ static nvmlReturn_t hand_out(call_ctx *c, fake_fn fn, int slot, nvmlDevice_t *de
         return fake_leave(c, NVML_ERROR_INVALID_ARGUMENT); /* removed while this call slept */
     if (c->g->no_permission)
         return fake_leave(c, NVML_ERROR_NO_PERMISSION);
-    *device = &fake_devices[slot];
+    *device = fake_handle((unsigned int) slot);
     return fake_leave(c, NVML_SUCCESS);
 }
 

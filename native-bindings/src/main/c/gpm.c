@@ -20,10 +20,13 @@ struct nvmlGpmSample_st {
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct nvmlGpmSample_st *g_samples;
 
-static struct nvmlGpmSample_st *find_sample(nvmlGpmSample_t sample) {
+/* Caller holds g_mu. Strict: a sample that is not live (freed, or never ours) is a use after free. */
+static struct nvmlGpmSample_st *find_sample(fake_fn fn, nvmlGpmSample_t sample) {
     for (struct nvmlGpmSample_st *s = g_samples; s; s = s->next)
         if (s == sample)
             return s;
+    if (fake_strict())
+        fake_strict_abort(fn, "a GPM sample that was freed (nvmlGpmSampleFree or the last nvmlShutdown)");
     return NULL;
 }
 
@@ -112,6 +115,8 @@ API nvmlReturn_t nvmlGpmSampleFree(nvmlGpmSample_t gpmSample) {
             rc = NVML_SUCCESS;
             break;
         }
+    if (rc != NVML_SUCCESS && gpmSample && fake_strict())
+        fake_strict_abort(FN_nvmlGpmSampleFree, "a GPM sample freed twice (or freed by the last nvmlShutdown)");
     pthread_mutex_unlock(&g_mu);
     return rc;
 }
@@ -121,7 +126,7 @@ API nvmlReturn_t nvmlGpmSampleGet(nvmlDevice_t device, nvmlGpmSample_t gpmSample
     if (!G->gpm_supported)
         DONE(NVML_ERROR_NOT_SUPPORTED);
     pthread_mutex_lock(&g_mu);
-    struct nvmlGpmSample_st *s = find_sample(gpmSample);
+    struct nvmlGpmSample_st *s = find_sample(FN_nvmlGpmSampleGet, gpmSample);
     if (s) {
         s->taken = 1;
         s->slot = c_.slot;
@@ -135,18 +140,22 @@ API nvmlReturn_t nvmlGpmSampleGet(nvmlDevice_t device, nvmlGpmSample_t gpmSample
 API nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *metricsGet) {
     call_ctx c;
     nvmlReturn_t rc = fake_enter(&c, 0);
+    if (rc == NVML_ERROR_UNINITIALIZED && fake_strict())
+        fake_strict_abort(FN_nvmlGpmMetricsGet, "GPM samples used after the last nvmlShutdown freed them");
     if (rc != NVML_SUCCESS)
         return rc;
     if (!metricsGet)
         return fake_leave(&c, NVML_ERROR_INVALID_ARGUMENT);
     if (metricsGet->version != NVML_GPM_METRICS_GET_VERSION)
         return fake_leave(&c, NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
-    if (metricsGet->numMetrics > NVML_GPM_METRIC_MAX)
+    /* The driver's own NVML_GPM_METRIC_MAX bounds one call (98 up to 12.2, 210 in 12.9, 333 in 13.3). */
+    if (metricsGet->numMetrics > c.s->gpm_metric_max)
         return fake_leave(&c, NVML_ERROR_INVALID_ARGUMENT);
 
     /* The GPU's knobs apply (lost, latency, ...): the samples say which GPU this is about. */
     pthread_mutex_lock(&g_mu);
-    struct nvmlGpmSample_st *s1 = find_sample(metricsGet->sample1), *s2 = find_sample(metricsGet->sample2);
+    struct nvmlGpmSample_st *s1 = find_sample(FN_nvmlGpmMetricsGet, metricsGet->sample1),
+                           *s2 = find_sample(FN_nvmlGpmMetricsGet, metricsGet->sample2);
     int ok = s1 && s2 && s1->taken && s2->taken && s1->slot == s2->slot;
     unsigned int slot = ok ? s2->slot : 0;
     pthread_mutex_unlock(&g_mu);
@@ -157,7 +166,7 @@ API nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *metricsGet) {
         return rc;
 
     pthread_mutex_lock(&g_mu);
-    s2 = find_sample(metricsGet->sample2); /* may have been freed during a latency_ms sleep */
+    s2 = find_sample(FN_nvmlGpmMetricsGet, metricsGet->sample2); /* may have been freed during a latency_ms sleep */
     if (s2) {
         for (unsigned int i = 0; i < metricsGet->numMetrics; i++) {
             nvmlGpmMetric_t *m = &metricsGet->metrics[i];

@@ -19,7 +19,7 @@
 #define MAX_SCENARIO_BYTES (4u << 20)
 #define WATCH_PERIOD_MS 10
 
-struct nvmlDevice_st fake_devices[FAKE_MAX_GPUS];
+struct nvmlDevice_st fake_devices[2][FAKE_MAX_GPUS];
 gpu_live fake_live[FAKE_MAX_GPUS];
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -34,6 +34,9 @@ static size_t g_last_len;
 static pthread_mutex_t g_init_mu = PTHREAD_MUTEX_INITIALIZER;
 static int g_refcount;
 static int g_watcher_started;
+static unsigned int g_generation; /* bumped by every last nvmlShutdown; picks the handle bank */
+static int g_strict;
+static char g_holder_file[300];   /* the holders file this process wrote, removed at the last shutdown */
 
 static void setup(void) {
     /* Writer preference: 16 threads reading in a loop must not starve a reload. */
@@ -182,6 +185,8 @@ static void publish(scenario *s) {
     for (unsigned int slot = 0; slot < FAKE_MAX_GPUS; slot++)
         merge_live(slot, old, s, now);
     g_state = s;
+    const char *strict_env = getenv("FAKE_NVML_STRICT");
+    __atomic_store_n(&g_strict, (int) s->strict || (strict_env && strcmp(strict_env, "1") == 0), __ATOMIC_RELEASE);
     __atomic_store_n(&g_loaded, 1, __ATOMIC_RELEASE);
     for (size_t i = 0; i < s->n_events; i++) {
         const fake_event *ev = &s->events[i];
@@ -297,6 +302,54 @@ int fake_initialized(void) {
     return __atomic_load_n(&g_refcount, __ATOMIC_ACQUIRE) > 0;
 }
 
+int fake_strict(void) {
+    return __atomic_load_n(&g_strict, __ATOMIC_ACQUIRE);
+}
+
+void fake_strict_abort(fake_fn fn, const char *what) {
+    char msg[512];
+    int n = snprintf(msg, sizeof(msg), "fake-nvml: STRICT: %s: %s; a real libnvidia-ml would crash here\n",
+                     fake_fn_names[fn], what);
+    if (n > 0 && write(2, msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1) < 0) {
+        /* nothing more to do: we are about to abort */
+    }
+    abort();
+}
+
+nvmlDevice_t fake_handle(unsigned int slot) {
+    return &fake_devices[__atomic_load_n(&g_generation, __ATOMIC_ACQUIRE) & 1][slot];
+}
+
+/* The holders file stands for the open /dev/nvidia* descriptors a real process keeps while NVML is
+ * initialised: a test reset script refuses while any remain, as the driver does. Caller holds g_init_mu. */
+static void holder_add(const char *dir) {
+    if (!dir || !*dir)
+        dir = getenv("FAKE_NVML_HOLDERS");
+    if (!dir || !*dir)
+        return;
+    mkdir(dir, 0755); /* one level; an existing directory is fine */
+    snprintf(g_holder_file, sizeof(g_holder_file), "%s/%ld", dir, (long) getpid());
+    int fd = open(g_holder_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "fake-nvml: cannot write the holders file %s: %s\n", g_holder_file, strerror(errno));
+        g_holder_file[0] = 0;
+        return;
+    }
+    char line[32];
+    int n = snprintf(line, sizeof(line), "%ld\n", (long) getpid());
+    if (write(fd, line, (size_t) n) < 0) {
+        /* the file's name carries the pid; its content is a courtesy */
+    }
+    close(fd);
+}
+
+static void holder_remove(void) {
+    if (g_holder_file[0]) {
+        unlink(g_holder_file);
+        g_holder_file[0] = 0;
+    }
+}
+
 static void lock_state(call_ctx *c, int write) {
     if (write)
         pthread_rwlock_wrlock(&g_lock);
@@ -331,11 +384,14 @@ nvmlReturn_t fake_init(fake_fn fn) {
     if (rc != NVML_SUCCESS)
         return rc;
     unsigned int init_error = c.s->init_error;
+    char holders[sizeof(c.s->holders)];
+    memcpy(holders, c.s->holders, sizeof(holders));
     fake_leave(&c, NVML_SUCCESS);
     if (init_error)
         return (nvmlReturn_t) init_error;
     pthread_mutex_lock(&g_init_mu);
-    __atomic_add_fetch(&g_refcount, 1, __ATOMIC_ACQ_REL);
+    if (__atomic_add_fetch(&g_refcount, 1, __ATOMIC_ACQ_REL) == 1)
+        holder_add(holders);
     pthread_mutex_unlock(&g_init_mu);
     return NVML_SUCCESS;
 }
@@ -353,8 +409,12 @@ nvmlReturn_t fake_shutdown(void) {
     pthread_mutex_lock(&g_init_mu);
     if (g_refcount > 0 && __atomic_sub_fetch(&g_refcount, 1, __ATOMIC_ACQ_REL) == 0) {
         /* Handles die with the last shutdown, as on the real driver. */
+        if (fake_strict() && fake_events_waiting() > 0)
+            fake_strict_abort(FN_nvmlShutdown, "the last nvmlShutdown while a thread waits in nvmlEventSetWait_v2");
         fake_events_shutdown();
         fake_gpm_shutdown();
+        __atomic_add_fetch(&g_generation, 1, __ATOMIC_ACQ_REL);
+        holder_remove();
     }
     pthread_mutex_unlock(&g_init_mu);
     return NVML_SUCCESS;
@@ -397,8 +457,11 @@ nvmlReturn_t fake_knobs(call_ctx *c, fake_fn fn, int slot, int check_lost) {
         if (!c->s)
             return fake_leave(c, NVML_ERROR_MEMORY);
         if (fn != FN_nvmlInit_v2 && fn != FN_nvmlInitWithFlags && fn != FN_nvmlSystemGetNVMLVersion &&
-            !fake_initialized())
+            !fake_initialized()) {
+            if (fake_strict() && fn != FN_nvmlShutdown)
+                fake_strict_abort(fn, "the last nvmlShutdown ran while this call was in flight");
             return fake_leave(c, NVML_ERROR_UNINITIALIZED);
+        }
         gk = slot >= 0 ? &c->s->gpu[slot].fn : NULL;
     }
     if (slot >= 0) {
@@ -419,9 +482,11 @@ nvmlReturn_t fake_knobs(call_ctx *c, fake_fn fn, int slot, int check_lost) {
 
 nvmlReturn_t fake_enter_device(call_ctx *c, fake_fn fn, nvmlDevice_t dev, int write) {
     nvmlReturn_t rc = fake_enter(c, write);
+    if (rc == NVML_ERROR_UNINITIALIZED && fake_strict())
+        fake_strict_abort(fn, "a device handle used after the last nvmlShutdown");
     if (rc != NVML_SUCCESS)
         return rc;
-    int slot = fake_slot_of(dev);
+    int slot = fake_slot_of(fn, dev);
     if (slot < 0)
         return fake_leave(c, NVML_ERROR_INVALID_ARGUMENT);
     return fake_knobs(c, fn, slot, 1);
@@ -429,11 +494,19 @@ nvmlReturn_t fake_enter_device(call_ctx *c, fake_fn fn, nvmlDevice_t dev, int wr
 
 /* Handles are addresses inside fake_devices; anything else (NULL, stale pointers from another
  * library, garbage) is rejected without being dereferenced. */
-int fake_slot_of(nvmlDevice_t dev) {
+int fake_slot_of(fake_fn fn, nvmlDevice_t dev) {
     uintptr_t base = (uintptr_t) fake_devices, p = (uintptr_t) dev;
-    if (p < base || p >= base + sizeof(fake_devices) || (p - base) % sizeof(fake_devices[0]) != 0)
+    size_t one = sizeof(fake_devices[0][0]);
+    if (p < base || p >= base + sizeof(fake_devices) || (p - base) % one != 0) {
+        if (dev && fake_strict()) /* the real library checks NULL, and dereferences anything else */
+            fake_strict_abort(fn, "not a device handle this library handed out");
         return -1;
-    return (int) ((p - base) / sizeof(fake_devices[0]));
+    }
+    size_t at = (p - base) / one;
+    unsigned int bank = (unsigned int) (at / FAKE_MAX_GPUS);
+    if (bank != (__atomic_load_n(&g_generation, __ATOMIC_ACQUIRE) & 1) && fake_strict())
+        fake_strict_abort(fn, "a device handle from before the last nvmlShutdown (stale after re-init)");
+    return (int) (at % FAKE_MAX_GPUS);
 }
 
 int fake_slot_present(const scenario *s, unsigned int slot) {
@@ -516,6 +589,8 @@ void fake_fill_pci(nvmlPciInfo_t *pci, const pci_addr *a, unsigned int device_id
 nvmlReturn_t fake_global_checks(fake_fn fn) {
     call_ctx c;
     nvmlReturn_t rc = fake_enter(&c, 0);
+    if (rc == NVML_ERROR_UNINITIALIZED && fake_strict() && fn != FN_nvmlEventSetCreate && fn != FN_nvmlGpmSampleAlloc)
+        fake_strict_abort(fn, "an event set or GPM sample used after the last nvmlShutdown freed it");
     if (rc != NVML_SUCCESS)
         return rc;
     rc = fake_knobs(&c, fn, -1, 0);

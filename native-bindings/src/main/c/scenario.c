@@ -365,6 +365,7 @@ static const key_def gpu_keys[] = {
     GK("drain", T_BOOL, drain),
     GK("no_permission", T_BOOL, no_permission),
     GK("lost", T_BOOL, lost),
+    GKM("nvlink_unsupported_counters", T_U32, nvlink_unsupported, 31),
 };
 
 #define SK(k, t, m, mx) {k, t, offsetof(scenario, m), sizeof(((scenario *) 0)->m), mx}
@@ -375,6 +376,10 @@ static const key_def global_keys[] = {
     SK("cuda_version", T_I32, cuda_version, 0),
     SK("init_error", T_U32, init_error, UINT_MAX),
     SK("process_stride", T_U32, process_stride, 32),
+    SK("strict", T_BOOL, strict, 1),
+    SK("holders", T_STR, holders, 0),
+    SK("fields_max", T_U32, fields_max, 1023),
+    SK("gpm_metric_max", T_U32, gpm_metric_max, NVML_GPM_METRIC_MAX),
 };
 
 static int set_value(void *base, const key_def *d, const char *val, err_buf *e) {
@@ -794,6 +799,14 @@ scenario *scenario_parse(const char *path, const char *text, size_t len) {
                 report(&d, lines[i].number, e.msg);
         }
     }
+    /* What the simulated driver knows follows its version, unless the file says (headers: FI_MAX 197 in
+     * 12.2, field 230 from 565, 274 in 12.9, 303 in 13.3; GPM_METRIC_MAX 98 to 12.2, 210 in 12.9, 333 in 13.3). */
+    unsigned long major = strtoul(s->driver_version, NULL, 10);
+    if (!s->fields_max)
+        s->fields_max = major < 555 ? 196 : major < 565 ? 229 : major < 590 ? 273 : 302;
+    if (!s->gpm_metric_max)
+        s->gpm_metric_max = major < 570 ? 98 : major < 590 ? 210 : 333;
+
     /* Events: increasing n; for a repeated n the last line wins. */
     if (n_evs) {
         qsort(evs, n_evs, sizeof(*evs), by_n_then_order);

@@ -57,7 +57,7 @@ final class FfmEventSet implements EventSet {
         }
         String function = "nvmlDeviceRegisterEvents";
         lock.readLock().lock();
-        try {
+        try (var held = nvml.hold(function)) {
             ensureOpen(function);
             int rc = (int) nvml.fn.events.nvmlDeviceRegisterEvents.invokeExact(gpu.handle(), mask, set);
             // NOT_SUPPORTED registers nothing but leaves the set usable (nvml.md §3.18).
@@ -80,7 +80,7 @@ final class FfmEventSet implements EventSet {
         }
         String function = "nvmlEventSetWait_v2";
         lock.readLock().lock();
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = nvml.hold(function); Arena arena = Arena.ofConfined()) {
             ensureOpen(function);
             MemorySegment data = arena.allocate(Layouts.EVENT_DATA);
             int rc = (int) nvml.fn.events.nvmlEventSetWait_v2.invokeExact(set, data, timeoutMs);
@@ -99,12 +99,12 @@ final class FfmEventSet implements EventSet {
     }
 
     private void ensureOpen(String function) {
-        nvml.ensureOpen(function);
         if (closed) {
             throw new NvmlException(Native.UNINITIALIZED, function, "this event set was closed");
         }
     }
 
+    /** Frees the set once; a no-op once NVML is closed, since the last {@code nvmlShutdown} freed it. */
     @Override
     public void close() {
         lock.writeLock().lock();
@@ -113,7 +113,16 @@ final class FfmEventSet implements EventSet {
                 return;
             }
             closed = true;
-            check((int) nvml.fn.events.nvmlEventSetFree.invokeExact(set), "nvmlEventSetFree");
+            if (nvml.closed()) {
+                return;
+            }
+            try (var held = nvml.hold("nvmlEventSetFree")) {
+                check((int) nvml.fn.events.nvmlEventSetFree.invokeExact(set), "nvmlEventSetFree");
+            } catch (NvmlException e) {
+                if (!nvml.closed()) {
+                    throw e;
+                }
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         } finally {

@@ -5,6 +5,7 @@ import static io.gpuagent.nvml.ffm.Native.rethrow;
 
 import io.gpuagent.nvml.GpmSample;
 import io.gpuagent.nvml.GpuDevice;
+import io.gpuagent.nvml.NvmlException;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -21,20 +22,27 @@ final class FfmGpmSample implements GpmSample {
 
     static void take(FfmGpuDevice device, MemorySegment sample) {
         String function = "nvmlGpmSampleGet";
-        device.nvml().ensureOpen(function);
         var h = FfmGpuDevice.gpmHandle(device.nvml().fn.gpm.nvmlGpmSampleGet, function);
-        try {
+        try (var held = device.nvml().hold(function)) {
             check((int) h.invokeExact(device.handle(), sample), function);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
+    /** A no-op once NVML is closed: the last {@code nvmlShutdown} freed every sample. */
     static void free(FfmNvml nvml, MemorySegment sample) {
         String function = "nvmlGpmSampleFree";
+        if (nvml.closed()) {
+            return;
+        }
         var h = FfmGpuDevice.gpmHandle(nvml.fn.gpm.nvmlGpmSampleFree, function);
-        try {
+        try (var held = nvml.hold(function)) {
             check((int) h.invokeExact(sample), function);
+        } catch (NvmlException e) {
+            if (!nvml.closed()) {
+                throw e;
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }

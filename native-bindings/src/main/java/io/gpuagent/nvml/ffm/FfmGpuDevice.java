@@ -43,6 +43,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
@@ -131,8 +132,7 @@ final class FfmGpuDevice implements GpuDevice {
     }
 
     static int indexOf(FfmNvml nvml, MemorySegment handle) {
-        nvml.ensureOpen("nvmlDeviceGetIndex");
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = nvml.hold("nvmlDeviceGetIndex"); Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(JAVA_INT);
             check((int) nvml.fn.identity.nvmlDeviceGetIndex.invokeExact(handle, out), "nvmlDeviceGetIndex");
             return out.get(JAVA_INT, 0);
@@ -145,8 +145,7 @@ final class FfmGpuDevice implements GpuDevice {
 
     /** {@code count} 32-bit outputs side by side in {@code out} (slice i at offset 4i). */
     private int[] ints(String function, int count, Call call) {
-        nvml.ensureOpen(function);
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = nvml.hold(function); Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(JAVA_INT, count);
             check(call.invoke(out), function);
             return out.toArray(JAVA_INT);
@@ -160,8 +159,7 @@ final class FfmGpuDevice implements GpuDevice {
     }
 
     private long ulonglong(String function, Call call) {
-        nvml.ensureOpen(function);
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = nvml.hold(function); Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(JAVA_LONG);
             check(call.invoke(out), function);
             return out.get(JAVA_LONG, 0);
@@ -171,8 +169,7 @@ final class FfmGpuDevice implements GpuDevice {
     }
 
     private String string(String function, int size, MethodHandle h) {
-        nvml.ensureOpen(function);
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = nvml.hold(function); Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(size);
             check((int) h.invokeExact(handle, buffer, size), function);
             return Native.string(buffer);
@@ -183,8 +180,7 @@ final class FfmGpuDevice implements GpuDevice {
 
     /** A struct the driver fills; {@code read} copies it out before the arena closes. */
     private <T> T struct(String function, MemoryLayout layout, Call call, Function<MemorySegment, T> read) {
-        nvml.ensureOpen(function);
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = nvml.hold(function); Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(layout);
             check(call.invoke(out), function);
             return read.apply(out);
@@ -194,11 +190,10 @@ final class FfmGpuDevice implements GpuDevice {
     }
 
     private void action(String function, MethodHandle h) {
-        nvml.ensureOpen(function);
         if (h == null) {
             throw new NvmlException(Native.FUNCTION_NOT_FOUND, function, "not exported by this driver");
         }
-        try {
+        try (var held = nvml.hold(function)) {
             check((int) h.invokeExact(handle), function);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -286,8 +281,7 @@ final class FfmGpuDevice implements GpuDevice {
     public MemoryInfo memoryInfo() {
         MethodHandle v2 = fn.memory.nvmlDeviceGetMemoryInfo_v2;
         if (v2 != null) {
-            nvml.ensureOpen("nvmlDeviceGetMemoryInfo_v2");
-            try (Arena arena = Arena.ofConfined()) {
+            try (var held = nvml.hold("nvmlDeviceGetMemoryInfo_v2"); Arena arena = Arena.ofConfined()) {
                 MemorySegment m = arena.allocate(Layouts.MEMORY_V2);
                 m.set(JAVA_INT, 0, Layouts.MEMORY_V2_VERSION);
                 int rc = (int) v2.invokeExact(handle, m);
@@ -341,8 +335,7 @@ final class FfmGpuDevice implements GpuDevice {
     public int temperature() {
         MethodHandle v = fn.thermal.nvmlDeviceGetTemperatureV;
         if (v != null) {
-            nvml.ensureOpen("nvmlDeviceGetTemperatureV");
-            try (Arena arena = Arena.ofConfined()) {
+            try (var held = nvml.hold("nvmlDeviceGetTemperatureV"); Arena arena = Arena.ofConfined()) {
                 MemorySegment t = arena.allocate(Layouts.TEMPERATURE_V1);
                 t.set(JAVA_INT, 0, Layouts.TEMPERATURE_V1_VERSION);
                 t.set(JAVA_INT, TEMP_SENSOR, TEMPERATURE_GPU);
@@ -514,8 +507,7 @@ final class FfmGpuDevice implements GpuDevice {
         int c = cause.code();
         int capacity = INITIAL_LIST_CAPACITY;
         for (int attempt = 1; ; attempt++) {
-            nvml.ensureOpen(function);
-            try (Arena arena = Arena.ofConfined()) {
+            try (var held = nvml.hold(function); Arena arena = Arena.ofConfined()) {
                 MemorySegment count = arena.allocate(JAVA_INT);
                 count.set(JAVA_INT, 0, capacity);
                 MemorySegment addresses = arena.allocate(JAVA_LONG, capacity);
@@ -560,8 +552,7 @@ final class FfmGpuDevice implements GpuDevice {
     @Override
     public int nvLinkCount() {
         String function = "nvmlDeviceGetNvLinkState";
-        nvml.ensureOpen(function);
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = nvml.hold(function); Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(JAVA_INT);
             for (int link = 0; link < MAX_NVLINKS; link++) {
                 int rc = (int) fn.nvlink.nvmlDeviceGetNvLinkState.invokeExact(handle, link, out);
@@ -615,8 +606,7 @@ final class FfmGpuDevice implements GpuDevice {
     private List<ProcessInfo> processes(String function, MethodHandle h) {
         int capacity = INITIAL_LIST_CAPACITY;
         for (int attempt = 1; ; attempt++) {
-            nvml.ensureOpen(function);
-            try (Arena arena = Arena.ofConfined()) {
+            try (var held = nvml.hold(function); Arena arena = Arena.ofConfined()) {
                 MemorySegment count = arena.allocate(JAVA_INT);
                 count.set(JAVA_INT, 0, capacity);
                 MemorySegment infos = arena.allocate((long) capacity * MAX_PROCESS_STRIDE, 8);
@@ -683,13 +673,12 @@ final class FfmGpuDevice implements GpuDevice {
     @Override
     public List<FieldValue> fieldValues(List<FieldRequest> fields) {
         String function = "nvmlDeviceGetFieldValues";
-        nvml.ensureOpen(function);
         int n = fields.size();
         if (n == 0) {
             return List.of();
         }
         long size = Layouts.FIELD_VALUE.byteSize();
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = nvml.hold(function); Arena arena = Arena.ofConfined()) {
             MemorySegment values = arena.allocate(Layouts.FIELD_VALUE, n);   // zeroed, as NVML asks
             for (int i = 0; i < n; i++) {
                 values.set(JAVA_INT, i * size + FV_FIELD_ID, fields.get(i).fieldId());
@@ -713,7 +702,9 @@ final class FfmGpuDevice implements GpuDevice {
     public RecoveryAction recoveryAction() {
         FieldValue v = fieldValues(List.of(FieldRequest.of(FieldIds.GET_GPU_RECOVERY_ACTION))).getFirst();
         if (!v.ok()) {
-            throw new NvmlException(v.returnCode(), "nvmlDeviceGetFieldValues", "field " + FieldIds.GET_GPU_RECOVERY_ACTION);
+            // INVALID_ARGUMENT in the entry: the driver predates the field (before 565), so it is not supported.
+            int rc = v.returnCode() == Native.INVALID_ARGUMENT ? Native.NOT_SUPPORTED : v.returnCode();
+            throw new NvmlException(rc, "nvmlDeviceGetFieldValues", "field " + FieldIds.GET_GPU_RECOVERY_ACTION);
         }
         return RecoveryAction.of(v.asLong());
     }
@@ -730,12 +721,11 @@ final class FfmGpuDevice implements GpuDevice {
     @Override
     public boolean gpmSupported() {
         String function = "nvmlGpmQueryDeviceSupport";
-        nvml.ensureOpen(function);
         MethodHandle h = fn.gpm.nvmlGpmQueryDeviceSupport;
         if (h == null) {
             return false;
         }
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = nvml.hold(function); Arena arena = Arena.ofConfined()) {
             MemorySegment support = arena.allocate(Layouts.GPM_SUPPORT);
             support.set(JAVA_INT, 0, Layouts.GPM_VERSION);
             int rc = (int) h.invokeExact(handle, support);
@@ -763,9 +753,8 @@ final class FfmGpuDevice implements GpuDevice {
 
     private MemorySegment gpmAlloc() {
         String function = "nvmlGpmSampleAlloc";
-        nvml.ensureOpen(function);
         MethodHandle h = gpmHandle(fn.gpm.nvmlGpmSampleAlloc, function);
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = nvml.hold(function); Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
             check((int) h.invokeExact(out), function);
             return out.get(ADDRESS, 0);
@@ -783,18 +772,28 @@ final class FfmGpuDevice implements GpuDevice {
 
     @Override
     public List<GpmMetricValue> gpmMetrics(GpmSample first, GpmSample second, int... metricIds) {
+        int n = metricIds.length;
+        if (n <= Layouts.GPM_METRICS_PER_CALL) {
+            return gpmMetricsOnce(first, second, metricIds);
+        }
+        // A driver rejects more than its own NVML_GPM_METRIC_MAX per call (98 up to 12.2): ask in chunks.
+        List<GpmMetricValue> values = new ArrayList<>(n);
+        for (int from = 0; from < n; from += Layouts.GPM_METRICS_PER_CALL) {
+            int[] chunk = Arrays.copyOfRange(metricIds, from, Math.min(n, from + Layouts.GPM_METRICS_PER_CALL));
+            values.addAll(gpmMetricsOnce(first, second, chunk));
+        }
+        return List.copyOf(values);
+    }
+
+    private List<GpmMetricValue> gpmMetricsOnce(GpmSample first, GpmSample second, int[] metricIds) {
         String function = "nvmlGpmMetricsGet";
-        nvml.ensureOpen(function);
         MethodHandle h = gpmHandle(fn.gpm.nvmlGpmMetricsGet, function);
         int n = metricIds.length;
-        if (n > Layouts.GPM_METRIC_MAX) {
-            throw new IllegalArgumentException("at most " + Layouts.GPM_METRIC_MAX + " GPM metrics per call, not " + n);
-        }
         if (n == 0) {
             return List.of();
         }
         long stride = Layouts.GPM_METRIC.byteSize();
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = nvml.hold(function); Arena arena = Arena.ofConfined()) {
             MemorySegment get = arena.allocate(Layouts.GPM_METRICS_GET);
             get.set(JAVA_INT, 0, Layouts.GPM_VERSION);
             get.set(JAVA_INT, GPM_NUM_METRICS, n);
@@ -834,8 +833,7 @@ final class FfmGpuDevice implements GpuDevice {
     @Override
     public void setPersistenceMode(boolean enabled) {
         String function = "nvmlDeviceSetPersistenceMode";
-        nvml.ensureOpen(function);
-        try {
+        try (var held = nvml.hold(function)) {
             check((int) fn.control.nvmlDeviceSetPersistenceMode.invokeExact(handle, enabled ? 1 : 0), function);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -851,8 +849,7 @@ final class FfmGpuDevice implements GpuDevice {
         MethodHandle v2 = fn.control.nvmlDeviceSetPowerManagementLimit_v2;
         MethodHandle v1 = fn.control.nvmlDeviceSetPowerManagementLimit;
         if (v2 != null) {
-            nvml.ensureOpen("nvmlDeviceSetPowerManagementLimit_v2");
-            try (Arena arena = Arena.ofConfined()) {
+            try (var held = nvml.hold("nvmlDeviceSetPowerManagementLimit_v2"); Arena arena = Arena.ofConfined()) {
                 MemorySegment value = arena.allocate(Layouts.POWER_VALUE_V2);
                 value.set(JAVA_INT, 0, Layouts.POWER_VALUE_V2_VERSION);
                 value.set(JAVA_BYTE, POWER_SCOPE, POWER_SCOPE_GPU);
@@ -869,8 +866,7 @@ final class FfmGpuDevice implements GpuDevice {
             }
         }
         String function = "nvmlDeviceSetPowerManagementLimit";
-        nvml.ensureOpen(function);
-        try {
+        try (var held = nvml.hold(function)) {
             check((int) v1.invokeExact(handle, mw), function);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -895,8 +891,7 @@ final class FfmGpuDevice implements GpuDevice {
     @Override
     public void clearEccErrorCounts(EccCounterType counter) {
         String function = "nvmlDeviceClearEccErrorCounts";
-        nvml.ensureOpen(function);
-        try {
+        try (var held = nvml.hold(function)) {
             check((int) fn.ecc.nvmlDeviceClearEccErrorCounts.invokeExact(handle, counter.code()), function);
         } catch (Throwable t) {
             throw rethrow(t);

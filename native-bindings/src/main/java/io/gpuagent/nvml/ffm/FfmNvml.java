@@ -18,9 +18,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
-/** {@link Nvml} over one dlopened {@code libnvidia-ml.so.1} (or the fake). */
+/**
+ * {@link Nvml} over one dlopened {@code libnvidia-ml.so.1} (or the fake).
+ *
+ * <p>One lifecycle guard: every call holds {@link #hold} (a shared lock) for its native part, and
+ * {@link #close()} takes it exclusively, so {@code nvmlShutdown} never runs under a call in flight: on the
+ * real library that is a use after free. After close, calls fail with UNINITIALIZED without reaching the
+ * library, and freeing an event set or GPM sample is a no-op (the shutdown freed them). NVML calls are
+ * refused on virtual threads: a native call pins its carrier, and a hung one would stall the JVM's
+ * virtual threads.
+ */
 public final class FfmNvml implements Nvml {
 
     /** {@code nvmlDetachGpuState_t} REMOVE and {@code nvmlPcieLinkState_t} KEEP. */
@@ -29,7 +39,13 @@ public final class FfmNvml implements Nvml {
 
     final Functions fn;
     private final String library;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    /** How long {@link #close()} waits for calls in flight before it leaves NVML initialised. */
+    static final long CLOSE_WAIT_MS = 10_000;
+
+    private final ReentrantReadWriteLock guard = new ReentrantReadWriteLock();
+    private final Held held = new Held();
+    private volatile boolean closed;
+    private boolean shutDown;   // guarded by the write lock
     // Callers compare devices by identity, and events name the firing GPU by its handle address.
     private final ConcurrentMap<Integer, FfmGpuDevice> byIndex = new ConcurrentHashMap<>();
     private final ConcurrentMap<Long, FfmGpuDevice> byAddress = new ConcurrentHashMap<>();
@@ -57,10 +73,33 @@ public final class FfmNvml implements Nvml {
         return new FfmNvml(library, fn);
     }
 
-    /** Throws UNINITIALIZED after {@link #close()}, as the driver would once its last reference is gone. */
-    void ensureOpen(String function) {
-        if (closed.get()) {
+    /**
+     * Holds NVML open for one call: {@code try (var held = nvml.hold(fn)) { ...native call... }}. Throws
+     * UNINITIALIZED after {@link #close()}, as the driver would once its last reference is gone.
+     */
+    Held hold(String function) {
+        if (Thread.currentThread().isVirtual()) {
+            throw new IllegalStateException(function + " called on a virtual thread (" + Thread.currentThread()
+                    + "): NVML calls must run on platform threads, a native call pins its carrier");
+        }
+        guard.readLock().lock();
+        if (closed) {
+            guard.readLock().unlock();
             throw new NvmlException(Native.UNINITIALIZED, function, "this Nvml was closed");
+        }
+        return held;
+    }
+
+    /** Whether {@link #close()} has begun: frees are skipped from then on. */
+    boolean closed() {
+        return closed;
+    }
+
+    /** The shared hold of one call; closing it lets {@link #close()} proceed once no call holds it. */
+    final class Held implements AutoCloseable {
+        @Override
+        public void close() {
+            guard.readLock().unlock();
         }
     }
 
@@ -75,8 +114,7 @@ public final class FfmNvml implements Nvml {
     }
 
     private String systemString(String function, MethodHandle h) {
-        ensureOpen(function);
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = hold(function); Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(Native.SYSTEM_VERSION_SIZE);
             check((int) h.invokeExact(buffer, Native.SYSTEM_VERSION_SIZE), function);
             return Native.string(buffer);
@@ -90,8 +128,7 @@ public final class FfmNvml implements Nvml {
         boolean v2 = fn.system.nvmlSystemGetCudaDriverVersion_v2 != null;
         MethodHandle h = v2 ? fn.system.nvmlSystemGetCudaDriverVersion_v2 : fn.system.nvmlSystemGetCudaDriverVersion;
         String function = v2 ? "nvmlSystemGetCudaDriverVersion_v2" : "nvmlSystemGetCudaDriverVersion";
-        ensureOpen(function);
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = hold(function); Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(JAVA_INT);
             check((int) h.invokeExact(out), function);
             return out.get(JAVA_INT, 0);
@@ -102,8 +139,7 @@ public final class FfmNvml implements Nvml {
 
     @Override
     public int deviceCount() {
-        ensureOpen("nvmlDeviceGetCount_v2");
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = hold("nvmlDeviceGetCount_v2"); Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(JAVA_INT);
             check((int) fn.system.nvmlDeviceGetCount_v2.invokeExact(out), "nvmlDeviceGetCount_v2");
             return out.get(JAVA_INT, 0);
@@ -114,12 +150,11 @@ public final class FfmNvml implements Nvml {
 
     @Override
     public GpuDevice device(int index) {
-        ensureOpen("nvmlDeviceGetHandleByIndex_v2");
         FfmGpuDevice cached = byIndex.get(index);
-        if (cached != null) {
+        if (cached != null && !closed) {
             return cached;
         }
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = hold("nvmlDeviceGetHandleByIndex_v2"); Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
             check((int) fn.system.nvmlDeviceGetHandleByIndex_v2.invokeExact(index, out), "nvmlDeviceGetHandleByIndex_v2");
             return adopt(index, out.get(ADDRESS, 0));
@@ -139,9 +174,8 @@ public final class FfmNvml implements Nvml {
     }
 
     private GpuDevice deviceBy(String function, MethodHandle h, String key) {
-        ensureOpen(function);
         MemorySegment handle;
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = hold(function); Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
             check((int) h.invokeExact(arena.allocateFrom(key), out), function);
             handle = out.get(ADDRESS, 0);
@@ -174,6 +208,11 @@ public final class FfmNvml implements Nvml {
         return byAddress.get(address);
     }
 
+    /**
+     * Every GPU this process can open. A GPU that answers NO_PERMISSION, GPU_IS_LOST, UNKNOWN or
+     * INSUFFICIENT_POWER is left out rather than ending the enumeration: one sick board must not hide the
+     * healthy ones (the sampler reads it by index and reports it). Other failures are the driver's, and throw.
+     */
     @Override
     public List<GpuDevice> devices() {
         int count = deviceCount();
@@ -182,7 +221,7 @@ public final class FfmNvml implements Nvml {
             try {
                 devices.add(device(i));
             } catch (NvmlException e) {
-                if (!e.noPermission()) {
+                if (!skippable(e.result())) {
                     throw e;
                 }
             }
@@ -190,10 +229,14 @@ public final class FfmNvml implements Nvml {
         return List.copyOf(devices);
     }
 
+    private static boolean skippable(NvmlReturn r) {
+        return r == NvmlReturn.NO_PERMISSION || r == NvmlReturn.GPU_IS_LOST || r == NvmlReturn.UNKNOWN
+                || r == NvmlReturn.INSUFFICIENT_POWER;
+    }
+
     @Override
     public EventSet createEventSet() {
-        ensureOpen("nvmlEventSetCreate");
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = hold("nvmlEventSetCreate"); Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
             check((int) fn.events.nvmlEventSetCreate.invokeExact(out), "nvmlEventSetCreate");
             return new FfmEventSet(this, out.get(ADDRESS, 0));
@@ -216,8 +259,7 @@ public final class FfmNvml implements Nvml {
 
     @Override
     public boolean drainState(PciInfo pci) {
-        ensureOpen("nvmlDeviceQueryDrainState");
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = hold("nvmlDeviceQueryDrainState"); Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(JAVA_INT);
             check((int) fn.control.nvmlDeviceQueryDrainState.invokeExact(FfmGpuDevice.pciInfo(arena, pci), out),
                     "nvmlDeviceQueryDrainState");
@@ -229,8 +271,7 @@ public final class FfmNvml implements Nvml {
 
     @Override
     public void modifyDrainState(PciInfo pci, boolean drain) {
-        ensureOpen("nvmlDeviceModifyDrainState");
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = hold("nvmlDeviceModifyDrainState"); Arena arena = Arena.ofConfined()) {
             check((int) fn.control.nvmlDeviceModifyDrainState.invokeExact(FfmGpuDevice.pciInfo(arena, pci), drain ? 1 : 0),
                     "nvmlDeviceModifyDrainState");
         } catch (Throwable t) {
@@ -240,8 +281,7 @@ public final class FfmNvml implements Nvml {
 
     @Override
     public void removeGpu(PciInfo pci) {
-        ensureOpen("nvmlDeviceRemoveGpu_v2");
-        try (Arena arena = Arena.ofConfined()) {
+        try (var held = hold("nvmlDeviceRemoveGpu_v2"); Arena arena = Arena.ofConfined()) {
             check((int) fn.control.nvmlDeviceRemoveGpu_v2.invokeExact(FfmGpuDevice.pciInfo(arena, pci),
                     DETACH_GPU_REMOVE, PCIE_LINK_KEEP), "nvmlDeviceRemoveGpu_v2");
         } catch (Throwable t) {
@@ -252,23 +292,40 @@ public final class FfmNvml implements Nvml {
         byAddress.clear();
     }
 
-    /** {@code nvmlShutdown} once; later calls do nothing. */
+    /**
+     * {@code nvmlShutdown} once, after the calls in flight have returned; later calls do nothing. New calls
+     * fail at once. A call still inside the driver after {@value #CLOSE_WAIT_MS} ms (a hung GPU) keeps NVML
+     * initialised: shutting it down under that call would crash the process, leaving it initialised cannot.
+     */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        int rc;
+        closed = true;
+        boolean exclusive;
         try {
-            rc = (int) fn.system.nvmlShutdown.invokeExact();
+            exclusive = guard.writeLock().tryLock(CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            exclusive = false;
+        }
+        if (!exclusive) {
+            throw new NvmlException(NvmlReturn.IN_USE.code(), "nvmlShutdown", "an NVML call is still in flight after "
+                    + CLOSE_WAIT_MS + " ms; NVML stays initialised rather than freed under it");
+        }
+        try {
+            if (shutDown) {
+                return;
+            }
+            shutDown = true;
+            check((int) fn.system.nvmlShutdown.invokeExact(), "nvmlShutdown");
         } catch (Throwable t) {
             throw rethrow(t);
+        } finally {
+            guard.writeLock().unlock();
         }
-        check(rc, "nvmlShutdown");
     }
 
     @Override
     public String toString() {
-        return "Nvml[" + library + (closed.get() ? ", closed]" : "]");
+        return "Nvml[" + library + (closed ? ", closed]" : "]");
     }
 }

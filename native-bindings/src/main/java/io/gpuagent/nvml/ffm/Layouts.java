@@ -35,6 +35,8 @@ public final class Layouts {
     public static final int GPM_VERSION = 1;
     /** {@code NVML_GPM_METRIC_MAX} of the 13.3 header: older drivers read only {@code numMetrics} entries. */
     public static final int GPM_METRIC_MAX = 333;
+    /** The most metrics one {@code nvmlGpmMetricsGet} may ask for on every driver with GPM (98 up to 12.2). */
+    public static final int GPM_METRICS_PER_CALL = 98;
 
     public static final StructLayout PCI_INFO = structLayout(
             sequenceLayout(16, JAVA_BYTE).withName("busIdLegacy"),

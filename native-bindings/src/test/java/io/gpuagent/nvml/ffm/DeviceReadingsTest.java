@@ -390,9 +390,35 @@ class DeviceReadingsTest {
 
     @Test
     void recoveryActionIsField230() {
-        FakeDriver.scenario(nvml, "gpu.5.recovery_action = 2");
+        FakeDriver.scenario(nvml, "fields_max = 273", "gpu.5.recovery_action = 2");   // a 565+ driver
         assertEquals(RecoveryAction.NODE_REBOOT, nvml.device(5).recoveryAction());
         assertEquals(RecoveryAction.NONE, nvml.device(0).recoveryAction());
+    }
+
+    @Test
+    void aFieldNewerThanTheDriverIsNotSupportedNotAnError() {
+        FakeDriver.scenario(nvml, "fields_max = 196", "gpu.5.recovery_action = 2");   // a 535 driver: no field 230
+        FieldValue v = nvml.device(5).fieldValues(List.of(FieldRequest.of(FieldIds.GET_GPU_RECOVERY_ACTION))).getFirst();
+        assertEquals(NvmlReturn.INVALID_ARGUMENT.code(), v.returnCode());
+        NvmlException e = assertThrows(NvmlException.class, () -> nvml.device(5).recoveryAction());
+        assertTrue(e.notSupported(), e.getMessage());
+    }
+
+    @Test
+    void moreGpmMetricsThanOneCallAllowsAreAskedInChunks() {
+        FakeDriver.scenario(nvml, "gpm_metric_max = 98", "gpu.0.gpm.2 = 40");
+        GpuDevice gpu = nvml.device(0);
+        int[] ids = new int[150];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = i % 2 == 0 ? GpmMetricIds.SM_UTIL : 3 + i;
+        }
+        try (GpmSample first = gpu.gpmSample(); GpmSample second = gpu.gpmSample()) {
+            List<GpmMetricValue> values = gpu.gpmMetrics(first, second, ids);
+            assertEquals(150, values.size());
+            assertEquals(GpmMetricIds.SM_UTIL, values.get(148).metricId());
+            assertTrue(values.get(148).ok());
+            assertEquals(40.0, values.get(148).value(), 1e-9);
+        }
     }
 
     @Test

@@ -142,6 +142,58 @@ class NvmlLifecycleTest {
     }
 
     @Test
+    void devicesLeavesOutASickGpuInsteadOfFailing() {
+        for (int code : new int[] {NvmlReturn.GPU_IS_LOST.code(), NvmlReturn.UNKNOWN.code(),
+                NvmlReturn.INSUFFICIENT_POWER.code()}) {
+            FakeDriver.scenario(nvml, "gpu.3.error.nvmlDeviceGetHandleByIndex_v2 = " + code);
+            try (Nvml own = FakeDriver.open()) {   // a fresh instance: nothing cached
+                List<GpuDevice> devices = own.devices();
+                assertEquals(7, devices.size(), "with GPU 3 answering " + code);
+                assertTrue(devices.stream().noneMatch(d -> d.index() == 3));
+            }
+        }
+    }
+
+    @Test
+    void closeWaitsForCallsInFlight() throws Exception {
+        FakeDriver.scenario(nvml, "gpu.1.latency_ms.nvmlDeviceGetPowerUsage = 400");
+        Nvml own = FakeDriver.open();
+        GpuDevice gpu = own.device(1);
+        java.util.concurrent.CompletableFuture<Long> call = java.util.concurrent.CompletableFuture.supplyAsync(
+                gpu::powerUsageMw, java.util.concurrent.Executors.newSingleThreadExecutor());
+        Thread.sleep(100);   // the call is inside the driver now
+        long t0 = System.nanoTime();
+        own.close();
+        assertTrue(System.nanoTime() - t0 > 150_000_000L, "close returned before the call in flight");
+        assertTrue(call.get() > 0, "the call in flight finished normally");
+        assertEquals(NvmlReturn.UNINITIALIZED, assertThrows(NvmlException.class, gpu::powerUsageMw).result());
+    }
+
+    @Test
+    void freesAfterCloseAreNoOps() {
+        Nvml own = FakeDriver.open();
+        EventSet set = own.createEventSet();
+        var sample = own.device(0).gpmSample();
+        own.close();
+        set.close();      // the last nvmlShutdown freed both: calling the library now would be a use after free
+        sample.close();
+    }
+
+    @Test
+    void nvmlCallsAreRefusedOnVirtualThreads() throws Exception {
+        Throwable[] thrown = new Throwable[1];
+        Thread.ofVirtual().start(() -> {
+            try {
+                nvml.device(0).temperature();
+            } catch (Throwable t) {
+                thrown[0] = t;
+            }
+        }).join();
+        assertTrue(thrown[0] instanceof IllegalStateException, String.valueOf(thrown[0]));
+        assertTrue(thrown[0].getMessage().contains("platform threads"), thrown[0].getMessage());
+    }
+
+    @Test
     void closeIsIdempotentAndLaterCallsAreUninitialized() {
         Nvml own = FakeDriver.open();
         GpuDevice gpu = own.device(0);
