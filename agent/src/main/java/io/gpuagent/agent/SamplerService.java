@@ -3,6 +3,7 @@ package io.gpuagent.agent;
 import io.gpuagent.agent.health.XidLedger;
 import io.gpuagent.agent.lease.HpcJobLabels;
 import io.gpuagent.agent.nvml.NvmlConnector;
+import io.gpuagent.agent.nvml.ShutdownOrder;
 import io.gpuagent.exporter.CountersFile;
 import io.gpuagent.exporter.GpuDecorator;
 import io.gpuagent.exporter.GpuMetricsWriter;
@@ -16,6 +17,7 @@ import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Clock;
@@ -62,12 +64,17 @@ public class SamplerService {
         sampler.start();
     }
 
-    void stop(@Observes ShutdownEvent event) {
+    void stop(@Observes @Priority(ShutdownOrder.SAMPLER) ShutdownEvent event) {
         sampler.close();
     }
 
     public Snapshot latest() {
         return sampler.latest();
+    }
+
+    /** Runs one sweep now on the calling thread (after a sweep in progress) and returns what it published. */
+    public Snapshot sweepNow() {
+        return sampler.sweepNow();
     }
 
     /** Called on the sampler thread after every sweep. */

@@ -13,8 +13,16 @@ import java.util.List;
  * one, which is freed once used, so at most one sample per GPU is held. Percentages become 0..1 ratios.
  * Where GPM reports PCIe bytes too, it supplies {@link Reading#PCIE_TX_BYTES_PER_SEC}/RX and spares the
  * 20 ms {@code nvmlDeviceGetPcieThroughput} calls. Absent on GPUs without GPM (support is static).
+ *
+ * <p>GPM shares the GPU's performance counters with DCGM's profiling module and Nsight; while one of them
+ * holds them the driver answers IN_USE. That is not an error: the GPM readings pause (said once in the log
+ * and as a note in {@code /v1/gpus/{id}}), the counters are asked again every {@value #IN_USE_RETRY} reads,
+ * and the readings resume when they are free.
  */
 final class GpmReader implements GpuReader {
+    private static final System.Logger LOG = System.getLogger(GpmReader.class.getName());
+    static final int IN_USE_RETRY = 30;
+    private static final Object IN_USE = new Object();
     private static final long MIN_INTERVAL_NANOS = 100_000_000L; // GPM's internal refresh
     private static final double MIB = 1024.0 * 1024.0;
     private static final List<Reading> GPM_READINGS = gpmReadings();
@@ -58,10 +66,32 @@ final class GpmReader implements GpuReader {
             ctx.state.releaseNative();
             return;
         }
-        GpmSample current = ctx.call("nvmlGpmSampleGet", ctx.device::gpmSample, fills);
-        if (current == null) {
+        GpuState st = ctx.state;
+        if (st.gpmInUseSince != null && st.reads < st.gpmInUseRetryAt) {
+            ctx.note(inUseNote(st));
             return;
         }
+        Object taken = ctx.call("nvmlGpmSampleGet", () -> sampleUnlessInUse(ctx), fills);
+        if (taken == IN_USE) {
+            if (st.gpmInUseSince == null) {
+                st.gpmInUseSince = java.time.Instant.now();
+                LOG.log(System.Logger.Level.WARNING, "GPU " + st.index + ": GPM counters are in use by another profiler "
+                        + "(DCGM profiling, Nsight); DCGM_FI_PROF_* readings pause and are retried every " + IN_USE_RETRY
+                        + " reads. Stop the other profiler (or DCGM's profiling module) to resume them");
+            }
+            st.gpmInUseRetryAt = st.reads + IN_USE_RETRY;
+            st.releaseNative();   // an interval across the pause would mix two owners' counters
+            ctx.note(inUseNote(st));
+            return;
+        }
+        if (taken == null) {
+            return;
+        }
+        if (st.gpmInUseSince != null) {
+            LOG.log(System.Logger.Level.INFO, "GPU " + st.index + ": GPM counters are free again; DCGM_FI_PROF_* resume");
+            st.gpmInUseSince = null;
+        }
+        GpmSample current = (GpmSample) taken;
         long now = System.nanoTime();
         GpmSample previous = ctx.state.gpmPrevious;
         if (previous == null) {
@@ -78,6 +108,22 @@ final class GpmReader implements GpuReader {
             previous.close();
             keep(ctx, current, now);
         }
+    }
+
+    private static Object sampleUnlessInUse(ReadContext ctx) {
+        try {
+            return ctx.device.gpmSample();
+        } catch (io.gpuagent.nvml.NvmlException e) {
+            if (e.result() == NvmlReturn.IN_USE) {
+                return IN_USE;
+            }
+            throw e;
+        }
+    }
+
+    private static String inUseNote(GpuState st) {
+        return "GPM paused since " + st.gpmInUseSince + ": the counters are in use by another profiler (DCGM "
+                + "profiling, Nsight); DCGM_FI_PROF_* resume when they are free";
     }
 
     private static void keep(ReadContext ctx, GpmSample sample, long nanos) {

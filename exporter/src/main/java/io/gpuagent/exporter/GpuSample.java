@@ -27,9 +27,11 @@ public final class GpuSample {
     private final double[] values;
     private final List<NvLinkInfo> nvLinks;
     private final List<ProcessInfo> processes;
+    private final List<String> notes;
+    private final boolean released;
 
     private GpuSample(GpuInfo info, GpuStatus status, String statusReason, Instant readAt, double[] values,
-                      List<NvLinkInfo> nvLinks, List<ProcessInfo> processes) {
+                      List<NvLinkInfo> nvLinks, List<ProcessInfo> processes, List<String> notes, boolean released) {
         this.info = Objects.requireNonNull(info, "info");
         this.status = Objects.requireNonNull(status, "status");
         this.statusReason = statusReason;
@@ -37,6 +39,8 @@ public final class GpuSample {
         this.values = values;
         this.nvLinks = nvLinks;
         this.processes = processes;
+        this.notes = notes;
+        this.released = released;
     }
 
     public static Builder builder(GpuInfo info) {
@@ -108,6 +112,14 @@ public final class GpuSample {
         return processes;
     }
 
+    /**
+     * What this read left out on purpose and why, for {@code /v1/gpus/{id}} (e.g. GPM paused while another
+     * profiler holds the counters); empty when nothing was.
+     */
+    public List<String> notes() {
+        return notes;
+    }
+
     /** {@link io.gpuagent.nvml.ClockEventReasons} bits. */
     public OptionalLong clockEventReasons() {
         return longValue(Reading.CLOCK_EVENT_REASONS);
@@ -131,7 +143,20 @@ public final class GpuSample {
 
     /** The same values with another status and reason, keeping {@link #readAt()}. */
     public GpuSample withStatus(GpuStatus newStatus, String reason) {
-        return new GpuSample(info, newStatus, reason, readAt, values, nvLinks, processes);
+        return new GpuSample(info, newStatus, reason, readAt, values, nvLinks, processes, notes, false);
+    }
+
+    /**
+     * These readings, STALE because the agent released NVML on purpose (so that a GPU can be reset), not
+     * because a read hangs: health keeps its judgement instead of calling the GPU degraded.
+     */
+    public GpuSample released(String reason) {
+        return new GpuSample(info, GpuStatus.STALE, reason, readAt, values, nvLinks, processes, notes, true);
+    }
+
+    /** Whether this is a {@link #released} sample. */
+    public boolean isReleased() {
+        return released;
     }
 
     /** A copy of the values, indexed by {@link Reading#ordinal()}. */
@@ -164,6 +189,7 @@ public final class GpuSample {
         private final double[] values = new double[Reading.COUNT];
         private List<NvLinkInfo> nvLinks = List.of();
         private List<ProcessInfo> processes = List.of();
+        private List<String> notes = List.of();
 
         private Builder(GpuInfo info) {
             this.info = Objects.requireNonNull(info, "info");
@@ -202,8 +228,13 @@ public final class GpuSample {
             return this;
         }
 
+        public Builder notes(List<String> list) {
+            this.notes = List.copyOf(list);
+            return this;
+        }
+
         public GpuSample build() {
-            return new GpuSample(info, status, reason, readAt, values.clone(), nvLinks, processes);
+            return new GpuSample(info, status, reason, readAt, values.clone(), nvLinks, processes, notes, false);
         }
     }
 }

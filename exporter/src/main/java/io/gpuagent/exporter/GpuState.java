@@ -25,12 +25,18 @@ final class GpuState {
     Instant firstReadStarted;
     List<NvLinkInfo> lastLinks = List.of();
     int nvLinkCount = -1;
-    long nvLinkCountersRetryAt;
+    /** Per {@link io.gpuagent.nvml.NvLinkErrorCounter} kind: the read from which it is asked again. */
+    final long[] nvLinkKindRetryAt = new long[io.gpuagent.nvml.NvLinkErrorCounter.values().length];
     int fanCount = -1;
     Boolean gpmSupported;
     GpmSample gpmPrevious;
     long gpmPreviousNanos;
     long gpmPcieRetryAt;
+    /** While another profiler holds the GPM counters (IN_USE): since when, and the read to ask again. */
+    java.time.Instant gpmInUseSince;
+    long gpmInUseRetryAt;
+    /** The read from which the power-limit calls are tried again after NOT_SUPPORTED (field fallback). */
+    long powerLimitCallRetryAt;
 
     // both
     volatile String currentCall;

@@ -18,6 +18,15 @@ public interface NvmlSource {
         return null;
     }
 
+    /**
+     * Why NVML is released on purpose for a while (the agent lets go of the GPUs so that one can be reset),
+     * or null. While released, {@link #current()} is empty and the sampler serves the last readings marked
+     * {@link GpuStatus#STALE} with this reason, instead of reporting NVML down.
+     */
+    default String releasedReason() {
+        return null;
+    }
+
     /** A source that always hands out {@code nvml} (tests, tools). */
     static NvmlSource of(Nvml nvml) {
         Optional<Nvml> it = Optional.of(nvml);

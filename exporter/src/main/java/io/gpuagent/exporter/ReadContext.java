@@ -31,6 +31,7 @@ final class ReadContext {
     private final boolean[] requested;
     List<NvLinkInfo> nvLinks = List.of();
     List<ProcessInfo> processes = List.of();
+    List<String> notes = List.of();
     /** Whether the last failed {@link #call} failed with NOT_SUPPORTED. */
     boolean lastNotSupported;
 
@@ -78,6 +79,17 @@ final class ReadContext {
         return state.lastValues == null ? Double.NaN : state.lastValues[r.ordinal()];
     }
 
+    /** Whether the reading was asked for at all (whatever its back-off). */
+    boolean requested(Reading r) {
+        return requested[r.ordinal()];
+    }
+
+    void note(String note) {
+        List<String> more = new java.util.ArrayList<>(notes);
+        more.add(note);
+        notes = List.copyOf(more);
+    }
+
     void unsupported(Reading r) {
         state.retryAt[r.ordinal()] = state.reads + settings.notSupportedRetry();
         values[r.ordinal()] = Double.NaN;
@@ -105,6 +117,9 @@ final class ReadContext {
                 }
                 return null;
             }
+            if (state.retired) {
+                return null;   // NVML let go of meanwhile (a reset, shutdown): not the GPU's error
+            }
             meters.nvmlError(e);
             if (e.gpuLost()) {
                 throw new GpuLostException(e.getMessage());
@@ -121,7 +136,8 @@ final class ReadContext {
     }
 
     GpuSample build(GpuInfo info, java.time.Instant readAt) {
-        return GpuSample.builder(info).readAt(readAt).values(values).nvLinks(nvLinks).processes(processes).build();
+        return GpuSample.builder(info).readAt(readAt).values(values).nvLinks(nvLinks).processes(processes).notes(notes)
+                .build();
     }
 
     /** Thrown by {@link #call} when NVML says the GPU is gone; ends the read. */

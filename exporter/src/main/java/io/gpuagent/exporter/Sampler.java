@@ -69,6 +69,7 @@ public final class Sampler implements AutoCloseable {
     private long sweeps;
     private String topologyOf;            // the UUIDs (index order) the current topology was read for
     private Topology topology = Topology.EMPTY;
+    private Snapshot lastGood;            // the last snapshot with NVML up: served stale while NVML is released
     private final TopologyReader topologyReader;
 
     private volatile boolean running;
@@ -132,7 +133,11 @@ public final class Sampler implements AutoCloseable {
         }
     }
 
-    /** Stops the sampler thread and the workers. A worker stuck in a native call is left to return (daemon). */
+    /**
+     * Stops the sampler thread, then waits for the reads in flight (bounded) and frees what they hold, so
+     * that NVML can be shut down after this returns. A worker still stuck in a native call after the wait is
+     * left to return (daemon): NVML's own guard keeps {@code nvmlShutdown} from running under it.
+     */
     @Override
     public void close() {
         Thread t;
@@ -141,21 +146,28 @@ public final class Sampler implements AutoCloseable {
             t = thread;
             thread = null;
         }
+        long wait = Math.max(1000, settings.gpuDeadline().toMillis() * 2);
         if (t != null) {
             t.interrupt();
             try {
-                t.join(Math.max(1000, settings.gpuDeadline().toMillis() * 2));
+                t.join(wait);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
-        workers.shutdownNow();
-        if (sweepLock.tryLock()) {
-            try {
-                retireAll();
-            } finally {
-                sweepLock.unlock();
+        workers.shutdown();   // not shutdownNow: interrupting a thread in a downcall does nothing but confuse it
+        try {
+            if (!workers.awaitTermination(wait, TimeUnit.MILLISECONDS)) {
+                LOG.log(Level.WARNING, "a GPU read is still inside NVML after " + wait + " ms at shutdown; leaving it");
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        sweepLock.lock();
+        try {
+            retireAll();
+        } finally {
+            sweepLock.unlock();
         }
     }
 
@@ -202,12 +214,14 @@ public final class Sampler implements AutoCloseable {
             downReason = "NVML source failed: " + e;
         }
         Snapshot snapshot;
+        String released = current.isEmpty() ? releasedReason() : null;
         if (current.isEmpty()) {
             if (nvml != null) {
                 retireAll();
                 nvml = null;
             }
-            snapshot = new Snapshot(++sequence, takenAt, false, downReason == null ? "NVML is not available" : downReason,
+            snapshot = released != null && lastGood != null ? servedStale(takenAt, released)
+                    : new Snapshot(++sequence, takenAt, false, downReason == null ? "NVML is not available" : downReason,
                     "", 0, List.of());
         } else {
             if (current.get() != nvml) {
@@ -216,6 +230,7 @@ public final class Sampler implements AutoCloseable {
                 driverVersion = null;
             }
             snapshot = sweepGpus(takenAt, started);
+            lastGood = snapshot;
         }
         latest.set(snapshot);
         meters.recordSweep(System.nanoTime() - started);
@@ -227,6 +242,24 @@ public final class Sampler implements AutoCloseable {
             }
         }
         return snapshot;
+    }
+
+    private String releasedReason() {
+        try {
+            return source.releasedReason();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** While NVML is released (a GPU reset): the last good readings, every GPU STALE with the reason. */
+    private Snapshot servedStale(Instant takenAt, String reason) {
+        List<GpuSample> gpus = new ArrayList<>(lastGood.gpus().size());
+        for (GpuSample s : lastGood.gpus()) {
+            gpus.add(s.status() == GpuStatus.LOST ? s : s.released(reason));
+        }
+        return new Snapshot(++sequence, takenAt, true, null, lastGood.driverVersion(), lastGood.deviceCount(), gpus,
+                lastGood.topology());
     }
 
     private Snapshot sweepGpus(Instant takenAt, long started) {

@@ -3,12 +3,14 @@ package io.gpuagent.agent.events;
 import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.nvml.NvmlConnector;
+import io.gpuagent.agent.nvml.ShutdownOrder;
 import io.gpuagent.nvml.EventSet;
 import io.gpuagent.nvml.EventTypes;
 import io.gpuagent.nvml.GpuDevice;
 import io.gpuagent.nvml.GpuEvent;
 import io.gpuagent.nvml.Nvml;
 import io.gpuagent.nvml.NvmlException;
+import io.gpuagent.nvml.NvmlReturn;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -18,7 +20,6 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import jakarta.interceptor.Interceptor;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -73,6 +74,7 @@ public class EventWatcher {
     private volatile Thread thread;
     // written by the event thread only
     private volatile boolean watching;
+    private volatile boolean holdsSet;
     private volatile int watchedGpus;
     private volatile long watchedTypes;
 
@@ -98,8 +100,8 @@ public class EventWatcher {
         start();
     }
 
-    /** Before NvmlConnector's own shutdown observer: the set is freed before NVML shuts down. */
-    void onStop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
+    /** First at shutdown: out of the wait and the set freed before anything else lets go of NVML. */
+    void onStop(@Observes @Priority(ShutdownOrder.EVENTS) ShutdownEvent event) {
         stop();
     }
 
@@ -126,6 +128,11 @@ public class EventWatcher {
                 LOG.warnf("the NVML event thread did not stop within %d ms; leaving it (daemon)", 2L * WAIT_MS + 1_000);
             }
         }
+    }
+
+    /** True while this watcher has an event set (created and not yet freed): it holds NVML open. */
+    public boolean holdsNvml() {
+        return holdsSet;
     }
 
     /** True while the event set is live and at least one GPU is registered on it. */
@@ -177,6 +184,7 @@ public class EventWatcher {
      */
     private boolean watch(Nvml nvml) {
         EventSet set = nvml.createEventSet();
+        holdsSet = true;
         try {
             Map<Integer, Registration> registered = new HashMap<>();
             register(nvml, set, registered);
@@ -201,6 +209,8 @@ public class EventWatcher {
                 set.close();
             } catch (RuntimeException e) {
                 LOG.debugf("freeing the NVML event set failed: %s", e.getMessage());
+            } finally {
+                holdsSet = false;
             }
         }
     }
@@ -240,6 +250,11 @@ public class EventWatcher {
                 registered.put(i, new Registration(device, mask));
                 added.add(Integer.toString(i));
             } catch (NvmlException e) {
+                if (e.result() == NvmlReturn.UNKNOWN) {
+                    // The driver leaves the set in an undefined state: waiting on it may never deliver again.
+                    throw new NvmlException(e.code(), "nvmlDeviceRegisterEvents", "GPU " + i
+                            + " answered UNKNOWN; freeing the event set and building a new one");
+                }
                 LOG.debugf("GPU %d: registering for events failed (%s); trying again later", i, e.getMessage());
             }
         }

@@ -18,7 +18,7 @@ import java.util.Map;
 public record GpuView(int index, String uuid, String name, String pciBusId, String device, String serial,
                       String vbiosVersion, GpuStatus status, String statusReason, Instant readAt, double ageSeconds,
                       HealthState health, Map<String, Double> readings, List<NvLinkInfo> nvLinks,
-                      List<ProcessInfo> processes) {
+                      List<ProcessInfo> processes, List<String> notes) {
 
     static GpuView of(GpuSample gpu, GpuHealth health, Instant now) {
         Map<String, Double> readings = new LinkedHashMap<>();
@@ -30,6 +30,7 @@ public record GpuView(int index, String uuid, String name, String pciBusId, Stri
         double age = Math.max(0, Duration.between(gpu.readAt(), now).toNanos() / 1e9);
         return new GpuView(gpu.index(), gpu.uuid(), gpu.info().name(), gpu.info().pciBusId(), gpu.info().deviceName(),
                 gpu.info().serial(), gpu.info().vbiosVersion(), gpu.status(), gpu.statusReason(), gpu.readAt(), age,
-                health == null ? HealthState.INITIALIZING : health.state(), readings, gpu.nvLinks(), gpu.processes());
+                health == null ? HealthState.INITIALIZING : health.state(), readings, gpu.nvLinks(), gpu.processes(),
+                gpu.notes());
     }
 }

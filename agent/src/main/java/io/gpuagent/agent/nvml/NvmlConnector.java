@@ -7,6 +7,7 @@ import io.gpuagent.nvml.NvmlException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.faulttolerance.api.Guard;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.temporal.ChronoUnit;
@@ -17,6 +18,10 @@ import org.jboss.logging.Logger;
 /**
  * Loads and initialises NVML, and keeps trying in the background while it cannot: the agent starts and
  * answers without a driver, and recovers by itself once one appears (e.g. after the driver is installed).
+ *
+ * <p>It also lets go of NVML on purpose for a GPU reset ({@link #release}, {@link #reacquire}): the driver
+ * refuses a reset while any process holds the GPU, this one included. At shutdown it is the last to stop
+ * ({@link ShutdownOrder#NVML}): the event watcher, the sampler and recovery stop first.
  */
 @ApplicationScoped
 public class NvmlConnector implements NvmlSource {
@@ -27,6 +32,7 @@ public class NvmlConnector implements NvmlSource {
     private final AtomicReference<Nvml> current = new AtomicReference<>();
     private volatile String downReason = "NVML not loaded yet";
     private volatile boolean closed;
+    private volatile String releasedReason;
     private Thread connectThread;
 
     public NvmlConnector(AgentConfig config) {
@@ -34,21 +40,63 @@ public class NvmlConnector implements NvmlSource {
     }
 
     void start(@Observes StartupEvent event) {
-        if (tryOpen()) {
+        if (!tryOpen()) {
+            connectInBackground();
+        }
+    }
+
+    private synchronized void connectInBackground() {
+        if (closed || (connectThread != null && connectThread.isAlive())) {
             return;
         }
         connectThread = Thread.ofPlatform().name("nvml-connect").daemon().start(this::connectLoop);
     }
 
-    void stop(@Observes ShutdownEvent event) {
+    void stop(@Observes @Priority(ShutdownOrder.NVML) ShutdownEvent event) {
         closed = true;
-        if (connectThread != null) {
-            connectThread.interrupt();
+        Thread t;
+        synchronized (this) {
+            t = connectThread;
+        }
+        if (t != null) {
+            t.interrupt();
         }
         Nvml nvml = current.getAndSet(null);
         if (nvml != null) {
-            nvml.close();
+            try {
+                nvml.close();   // waits for calls still in flight (bounded): never nvmlShutdown under one
+            } catch (NvmlException e) {
+                LOG.warnf("NVML was not shut down: %s; the process exits with it initialised", e.getMessage());
+            }
         }
+    }
+
+    /**
+     * Stops handing out NVML, for a GPU reset: {@link #current()} is empty and {@link #releasedReason()} says
+     * why (the sampler serves the last readings as stale meanwhile). Returns the instance, still initialised,
+     * for the caller to close once its users have let go; empty when NVML was not up.
+     */
+    public Optional<Nvml> release(String reason) {
+        releasedReason = reason;
+        return Optional.ofNullable(current.getAndSet(null));
+    }
+
+    /** Initialises NVML again after {@link #release}; on failure keeps trying in the background. */
+    public boolean reacquire() {
+        releasedReason = null;
+        if (closed) {
+            return false;
+        }
+        if (tryOpen()) {
+            return true;
+        }
+        connectInBackground();
+        return false;
+    }
+
+    @Override
+    public String releasedReason() {
+        return current.get() == null ? releasedReason : null;
     }
 
     @Override
@@ -80,7 +128,7 @@ public class NvmlConnector implements NvmlSource {
                 .done()
                 .done()
                 .build();
-        while (!closed && current.get() == null) {
+        while (!closed && current.get() == null && releasedReason == null) {
             try {
                 guard.call(() -> {
                     if (!closed && !tryOpen()) {

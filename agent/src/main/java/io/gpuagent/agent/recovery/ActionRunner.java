@@ -27,8 +27,15 @@ final class ActionRunner {
     private final ResetRateLimit rateLimit;
     private final ActionLog log;
     private final StepRunner steps;
+    /** How long shutdown lets running steps finish (a reset in progress) before interrupting them. */
+    static final long STOP_WAIT_MS = 10_000;
+
+    // Plans only wait and write the audit log: virtual threads. Steps call NVML (power caps, clocks) and a
+    // native call pins a virtual thread's carrier, so a few hung writes on a sick GPU would stall every
+    // virtual thread in the JVM: steps get platform threads, one per running step.
     private final ExecutorService plans = Executors.newVirtualThreadPerTaskExecutor();
-    private final ExecutorService stepThreads = Executors.newVirtualThreadPerTaskExecutor();
+    private final ExecutorService stepThreads = Executors.newThreadPerTaskExecutor(
+            Thread.ofPlatform().name("recovery-step-", 0).daemon(true).factory());
 
     ActionRunner(RecoveryConfig config, Cordons cordons, NodeBreaker breaker, ResetRateLimit rateLimit, ActionLog log,
                  StepRunner steps) {
@@ -40,7 +47,17 @@ final class ActionRunner {
         this.steps = steps;
     }
 
+    /** No new actions; running ones get {@value #STOP_WAIT_MS} ms to finish (a reset should), then are interrupted. */
     void stop() {
+        plans.shutdown();
+        stepThreads.shutdown();
+        try {
+            if (!plans.awaitTermination(STOP_WAIT_MS, TimeUnit.MILLISECONDS)) {
+                LOG.warnf("recovery actions still running after %d ms at shutdown; stopping them", STOP_WAIT_MS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         plans.shutdownNow();
         stepThreads.shutdownNow();
     }

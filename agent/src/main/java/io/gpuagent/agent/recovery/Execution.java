@@ -16,6 +16,8 @@ final class Execution {
     final boolean force;
     volatile boolean cordonedHere;
     volatile Instant resetEndedAt;
+    /** Whether driver events were registered before the reset: verify then waits for them to be again. */
+    volatile boolean watchedEventsBeforeReset;
 
     Execution(String action, Target target, String trigger, String reason, List<Step> steps, boolean force) {
         this.action = action;

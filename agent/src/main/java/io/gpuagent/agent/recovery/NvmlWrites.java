@@ -92,7 +92,9 @@ public class NvmlWrites {
     }
 
     private GpuDevice device(String uuid) {
-        Nvml n = nvml.current().orElseThrow(() -> new Refused("NVML is not loaded; nothing to write to", null));
+        Nvml n = nvml.current().orElseThrow(() -> new Refused(nvml.releasedReason() != null
+                ? nvml.releasedReason() + "; try again once the reset is done"
+                : "NVML is not loaded; nothing to write to", null));
         try {
             return n.deviceByUuid(uuid);
         } catch (NvmlException e) {

@@ -23,7 +23,7 @@ public interface RecoveryConfig {
     Map<String, String> policy();
 
     /** Command that resets one GPU; {@code {index}}, {@code {uuid}}, {@code {pciBusId}} are filled in. Run without a shell. */
-    @WithDefault("nvidia-smi --gpu-reset -i {index}")
+    @WithDefault("nvidia-smi --gpu-reset -i {pciBusId}")
     String resetCommand();
 
     /** Optional command run when a drain starts ({@code {node}}, {@code {index}}, {@code {uuid}}, {@code {reason}}). */

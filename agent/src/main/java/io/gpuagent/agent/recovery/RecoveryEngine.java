@@ -11,9 +11,11 @@ import io.gpuagent.agent.health.detect.XidClass;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
 import io.gpuagent.agent.lease.GpuLeases;
+import io.gpuagent.agent.nvml.ShutdownOrder;
 import io.micrometer.core.instrument.Gauge;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Instant;
@@ -84,7 +86,7 @@ public class RecoveryEngine implements HealthListener {
 
     public RecoveryEngine(RecoveryConfig config, AgentConfig agent, HealthModel health, SamplerService sampler,
                           ActionAudit audit, Cordons cordons, GpuLeases leases, Commands commands, ProcessSignals signals,
-                          NvmlWrites nvmlWrites, EventLog events) {
+                          NvmlWrites nvmlWrites, EventLog events, GpuReset gpuReset) {
         this.config = config;
         this.health = health;
         this.sampler = sampler;
@@ -95,7 +97,8 @@ public class RecoveryEngine implements HealthListener {
         this.escalation = new Escalation(config.resetsBeforeReboot(), config.rebootsBeforeInspection());
         this.rateLimit = new ResetRateLimit(config.resetLimit(), config.resetWindow());
         this.breaker = new NodeBreaker(config.breakerWindow());
-        this.steps = new StepRunner(config, agent, health, sampler, cordons, leases, commands, signals, nvmlWrites);
+        this.steps = new StepRunner(config, agent, health, sampler, cordons, leases, commands, signals, nvmlWrites,
+                gpuReset);
         this.log = new ActionLog(audit, escalation, rateLimit);
         this.runner = new ActionRunner(config, cordons, breaker, rateLimit, log, steps);
         for (ActionRecord r : audit.replayed()) {
@@ -121,7 +124,7 @@ public class RecoveryEngine implements HealthListener {
         health.addListener(this);
     }
 
-    void stop(@Observes ShutdownEvent event) {
+    void stop(@Observes @Priority(ShutdownOrder.RECOVERY) ShutdownEvent event) {
         closed = true;
         dispatcher.interrupt();
         runner.stop();

@@ -37,6 +37,7 @@ final class StepRunner {
     private final Commands commands;
     private final NvmlWrites nvmlWrites;
     private final Drain drain;
+    private final GpuReset gpuReset;
     private final String node;
     private final long pollMillis;
     private final CommandTemplate resetCommand;
@@ -46,13 +47,14 @@ final class StepRunner {
     private final AtomicBoolean rebootRequested = new AtomicBoolean();
 
     StepRunner(RecoveryConfig config, AgentConfig agent, HealthModel health, SamplerService sampler, Cordons cordons,
-               GpuLeases leases, Commands commands, ProcessSignals signals, NvmlWrites nvmlWrites) {
+               GpuLeases leases, Commands commands, ProcessSignals signals, NvmlWrites nvmlWrites, GpuReset gpuReset) {
         this.config = config;
         this.health = health;
         this.sampler = sampler;
         this.cordons = cordons;
         this.commands = commands;
         this.nvmlWrites = nvmlWrites;
+        this.gpuReset = gpuReset;
         this.node = agent.hostname().orElseGet(StepRunner::localHostName);
         // Half the sample interval: a new snapshot is seen soon after it is taken, without spinning.
         this.pollMillis = Math.clamp(sampler.config().sampleInterval().toMillis() / 2, 50, 1000);
@@ -114,13 +116,12 @@ final class StepRunner {
         return StepOutcome.ok(was ? "uncordoned: the GPU rejoins placement" : "was not cordoned");
     }
 
+    /** See {@link GpuReset}: NVML is released around the command, which the driver needs. */
     private StepOutcome reset(Execution e) throws Exception {
-        Commands.Outcome o = commands.run(resetCommand.argv(vars(e)), config.commandTimeout());
+        e.watchedEventsBeforeReset = gpuReset.watchingEvents();
+        StepOutcome o = gpuReset.run(e.target.index(), e.target.uuid(), resetCommand.argv(vars(e)), config.commandTimeout());
         e.resetEndedAt = Instant.now();
-        if (o.timedOut()) {
-            return new StepOutcome(Result.TIMED_OUT, "reset command " + o.describe());
-        }
-        return o.ok() ? StepOutcome.ok("reset command " + o.describe()) : StepOutcome.failed("reset command " + o.describe());
+        return o;
     }
 
     private StepOutcome verify(Execution e) throws InterruptedException {
@@ -138,6 +139,13 @@ final class StepRunner {
                 return StepOutcome.failed("the GPU did not read OK within " + config.verifyTimeout() + " after the reset ("
                         + (last == null ? "not in the driver's list" : "status " + last.status() + ": " + last.statusReason())
                         + ")");
+            }
+            Thread.sleep(pollMillis);
+        }
+        while (e.watchedEventsBeforeReset && !gpuReset.watchingEvents()) {
+            if (System.nanoTime() > deadline) {
+                return StepOutcome.failed("the GPU reads OK but driver events (XIDs) are not registered again within "
+                        + config.verifyTimeout() + " after the reset");
             }
             Thread.sleep(pollMillis);
         }

@@ -32,7 +32,7 @@ public record LostDetector() implements Detector {
     public List<Finding> evaluate(String gpu, GpuSample sample, Instant now) {
         return switch (sample.status()) {
             case OK -> List.of();
-            case STALE -> List.of(Finding.degraded(name(), "READINGS_STALE", "readings are stale: " + sample.statusReason(),
+            case STALE -> sample.isReleased() ? List.of() : List.of(Finding.degraded(name(), "READINGS_STALE", "readings are stale: " + sample.statusReason(),
                     "an NVML call on this GPU is hanging; check dmesg for XIDs and nvidia-smi for this GPU"));
             case LOST -> List.of(lost("GPU_IS_LOST", "GPU is lost: " + sample.statusReason()));
         };
