@@ -71,7 +71,7 @@ class HealthScenarioTest {
     static void awaitRecoveryAfterHysteresis(int index, String scenario) {
         HealthState before = HealthState.valueOf(gpu(index).extract().path("state"));
         Scenario.write(scenario);
-        sleep(600);   // the fake re-reads within 100 ms, the sampler within 200 ms; the hysteresis is 1 s
+        sleep(600);   // the fake re-reads within 10-20 ms, the sampler within 200 ms; the hysteresis is 1 s
         gpu(index).body("state", equalTo(before.name()));
         Scenario.eventually(RECOVER, () -> gpu(index).statusCode(200).body("state", equalTo("HEALTHY"))
                 .body("reasons.size()", equalTo(0)));
