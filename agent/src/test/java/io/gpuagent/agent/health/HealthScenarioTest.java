@@ -25,7 +25,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every detector row of faults.md end to end through the fake NVML driver: the scenario raises the
+ * Every detector row of docs/faults.md end to end through the fake NVML driver: the scenario raises the
  * condition, /health and /health/gpus/{i} show the state and reason, and when the condition goes the GPU
  * recovers after the (test profile's 1 s) hysteresis, or, for sticky reasons, after an operator clear.
  */
