@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scrape benchmarks (architecture.md "Numbers"): latency with 1 connection, throughput with 16
+# Scrape benchmarks (the targets in BENCHMARKS.md): latency with 1 connection, throughput with 16
 # connections against node_exporter's textfile collector serving the same bytes, the agent's CPU cost
 # at rest (sampler, 8 GPUs, 1 s) and its resident memory under load. Runs the packaged agent on the
 # fake driver (8 x H100), all on loopback. Prints Markdown rows for BENCHMARKS.md.

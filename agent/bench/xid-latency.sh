@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# XID-to-/health latency (architecture.md "Numbers": XID event to /health and /v1/events, p99 <= 100 ms).
+# XID-to-/health latency (BENCHMARKS.md: XID event to /health and /v1/events, p99 <= 100 ms).
 # Runs the packaged agent on the fake driver (8 x H100), waits until it watches driver events, then N times:
 # writes `event.<n> = <gpu> xid 79` into the scenario (atomic rename), polls /health until 503 and
 # /v1/events until the XID is listed (one keep-alive connection; 1 ms pause between polls, POLL_PAUSE_US,

@@ -1,6 +1,6 @@
 /*
  * Prints sizeof/alignof/offsetof of every NVML struct the Java bindings lay out, in the format of
- * shared/reference/data/layout_*.txt, as the C compiler computes them against a real nvml.h.
+ * src/test/resources/golden/layout_13.3.txt, as the C compiler computes them against a real nvml.h.
  * The Java side (LayoutCheck) prints the same lines from its MemoryLayouts and compares.
  * Build: cc -std=gnu11 -Wno-deprecated-declarations -I<dir with nvml.h> nvml_layout.c -o nvml_layout
  * Structs newer than the header in hand are skipped by the #ifdefs on their version macros.

@@ -99,7 +99,7 @@ API nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilizat
     if (!utilization)
         DONE(NVML_ERROR_INVALID_ARGUMENT);
     if (G->mig_mode)
-        DONE(NVML_ERROR_NOT_SUPPORTED); /* as on a real GPU in MIG mode (nvml.md section 3.4) */
+        DONE(NVML_ERROR_NOT_SUPPORTED); /* as on a real GPU in MIG mode (docs/nvml.md#memory-and-utilization) */
     utilization->gpu = G->util_gpu;
     utilization->memory = G->util_mem;
     DONE(NVML_SUCCESS);
@@ -266,7 +266,7 @@ API nvmlReturn_t nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, nvmlMemoryErro
     if (!eccCounts || errorType > 1 || counterType > 1)
         DONE(NVML_ERROR_INVALID_ARGUMENT);
     if (!G->ecc_mode)
-        DONE(NVML_ERROR_NOT_SUPPORTED); /* counts need ECC enabled (nvml.md section 3.11) */
+        DONE(NVML_ERROR_NOT_SUPPORTED); /* counts need ECC enabled (docs/nvml.md#ecc-and-memory-repair) */
     /* ECC_SBE_VOL, ECC_DBE_VOL, ECC_SBE_AGG, ECC_DBE_AGG */
     *eccCounts = fake_ecc(&c_, (int) (counterType * 2 + errorType));
     DONE(NVML_SUCCESS);
@@ -327,7 +327,7 @@ API nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned int *co
     if (!corrRows || !uncRows || !isPending || !failureOccurred)
         DONE(NVML_ERROR_INVALID_ARGUMENT);
     if (G->mig_mode)
-        DONE(NVML_ERROR_NOT_SUPPORTED); /* as on a real GPU in MIG mode (nvml.md section 3.12) */
+        DONE(NVML_ERROR_NOT_SUPPORTED); /* as on a real GPU in MIG mode (docs/nvml.md#ecc-and-memory-repair) */
     *corrRows = G->remap_correctable;
     *uncRows = G->remap_uncorrectable;
     *isPending = G->remap_pending;

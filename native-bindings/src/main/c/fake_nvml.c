@@ -1,6 +1,6 @@
 /*
  * Fake NVML: init/shutdown, error strings, system queries and device enumeration.
- * Behaviour copied from the real library where nvml.md section 2.2 observed it (shutdown without init is
+ * Behaviour copied from the real library where docs/nvml.md#loading-and-lifecycle records it (shutdown without init is
  * SUCCESS, nvmlSystemGetNVMLVersion works before init, everything else answers UNINITIALIZED).
  */
 #include <string.h>

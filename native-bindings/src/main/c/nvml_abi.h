@@ -1,6 +1,6 @@
 /*
- * The slice of NVML's ABI the fake driver implements, declared from shared/reference/nvml.md
- * (sections 1 and 3, Appendix C) instead of NVIDIA's header, so the fake builds on machines without one.
+ * The slice of NVML's ABI the fake driver implements, declared from docs/nvml.md and the layouts of
+ * NVIDIA's headers (src/test/resources/golden/layout_13.3.txt) instead of NVIDIA's header, so the fake builds on machines without one.
  * Type and member names match nvml.h, so tools/nvml_layout.c compiles against this file too (through a
  * one-line nvml.h that includes it); every size and offset is pinned below to the values gcc computes
  * from the 13.3 header.

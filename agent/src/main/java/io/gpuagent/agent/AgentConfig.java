@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
-/** Every {@code gpu-agent.*} key. README.md "Configuration" documents them for operators. */
+/** Every {@code gpu-agent.*} key. docs/configuration.md documents them for operators. */
 @ConfigMapping(prefix = "gpu-agent")
 public interface AgentConfig {
 

@@ -85,7 +85,7 @@ class MetricsEndpointTest {
     void rewritingTheScenarioChangesTheScrapeWithinTwoIntervals() {
         Scenario.write(SCENARIO.replace("gpu.5.temp = 45", "gpu.5.temp = 77"));
         long start = System.nanoTime();
-        // Two sample intervals (200 ms each in the test profile) plus the fake's 100 ms re-read.
+        // Two sample intervals (200 ms each in the test profile) plus the fake's re-read (it checks every 10 ms).
         Scenario.eventually(Duration.ofMillis(500), () -> assertTrue(scrape().contains("DCGM_FI_DEV_GPU_TEMP" + GPU5 + " 77\n")));
         assertTrue(System.nanoTime() - start < Duration.ofSeconds(2).toNanos());
     }

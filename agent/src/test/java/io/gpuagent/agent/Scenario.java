@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The fake NVML driver's scenario file for this test JVM ({@code FAKE_NVML_SCENARIO}, set by surefire) and
- * the waiting that goes with changing it: the fake re-reads it within 100 ms, the sampler on its interval.
+ * the waiting that goes with changing it: the fake checks it every 10 ms, the sampler reads on its interval.
  */
 public final class Scenario {
     public static final Path FILE = Path.of(System.getenv().getOrDefault("FAKE_NVML_SCENARIO", "target/test-scenario.conf"));

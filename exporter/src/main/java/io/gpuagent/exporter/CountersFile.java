@@ -33,7 +33,7 @@ import java.util.Set;
  */
 public final class CountersFile {
     private static final System.Logger LOG = System.getLogger(CountersFile.class.getName());
-    /** Bundled: metrics.md's default set. */
+    /** Bundled: the default set of docs/metrics.md. */
     public static final String DEFAULT_RESOURCE = "default-counters.csv";
     /** Bundled: the default set and every opt-in metric. */
     public static final String ALL_RESOURCE = "all-counters.csv";

@@ -21,7 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Every GPU metric the agent can export (metrics.md): dcgm-exporter's names, types and help texts (from its
+ * Every GPU metric the agent can export (docs/metrics.md): dcgm-exporter's names, types and help texts (from its
  * {@code default-counters.csv} and {@code dcp-metrics-included.csv}), each bound to the {@link Reading} it
  * renders. The default set is dcgm-exporter's default counters that NVML can supply; the rest is opt-in
  * through a counters file ({@code all-counters.csv} lists them all). Names resolve through DCGM field ids,
@@ -192,7 +192,7 @@ public final class MetricCatalog {
         return ALL;
     }
 
-    /** metrics.md's default set (what {@code default-counters.csv} selects). */
+    /** docs/metrics.md's default set (what {@code default-counters.csv} selects). */
     public static List<MetricDef> defaultSet() {
         return ALL.stream().filter(MetricDef::defaultSet).toList();
     }

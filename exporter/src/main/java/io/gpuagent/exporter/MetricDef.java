@@ -10,7 +10,7 @@ import java.util.Objects;
  * @param help         the {@code # HELP} text
  * @param unit         for people (README); not part of the name
  * @param source       the reading; null for {@link #isXid() XID} (the agent supplies it) and label fields
- * @param defaultSet   in the default set (metrics.md); otherwise opt-in
+ * @param defaultSet   in the default set (docs/metrics.md); otherwise opt-in
  * @param dcgmFieldId  DCGM's field id (names are looked up by id, so DCGM 4.x aliases resolve too)
  */
 public record MetricDef(String name, MetricType type, String help, String unit, Reading source, boolean defaultSet,

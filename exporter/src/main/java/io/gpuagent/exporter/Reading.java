@@ -162,7 +162,7 @@ public enum Reading {
     }
 
     /**
-     * What the fault detectors of faults.md read: thermal thresholds, clock event reasons, ECC, retired
+     * What the fault detectors of docs/faults.md read: thermal thresholds, clock event reasons, ECC, retired
      * pages, remapped rows, PCIe replay and link, NVLink per link, recovery action, processes and memory
      * (placement). Union it with {@link MetricCatalog#readingsFor} for the sampler's settings.
      */

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The agent's own series come out with exactly the names of metrics.md through Micrometer's Prometheus
+ * The agent's own series come out with exactly the names of docs/metrics.md through Micrometer's Prometheus
  * naming, in both registries: the simpleclient one Quarkus 3.34 uses, and the client_java 1.x one.
  */
 class AgentMetersTest {

@@ -36,7 +36,7 @@ final class FakeDriver {
 
     /**
      * Replaces the scenario atomically (write a temporary file, move it over) and waits until the fake has
-     * had time to see it (it polls every 50 ms).
+     * had time to see it (it checks every 10 ms).
      */
     static void scenario(String text) {
         try {

@@ -99,7 +99,7 @@ class FakeDriverSamplerTest {
 
         // GPU 3 without NVLink, GPU 5 lost: read again, 3 has no NVLink peers, 5 is left out.
         FakeDriver.scenario(baseScenario() + "gpu.3.nvlinks = 0\ngpu.5.lost = 1\n");
-        Thread.sleep(150);   // the fake re-reads its scenario within 100 ms
+        Thread.sleep(150);   // the fake checks its scenario every 10 ms
         Topology again = s.sweepNow().topology();
         assertEquals(21, again.pairs().size(), "7 GPUs");
         Topology.Pair p03 = again.pair(u0, u3).orElseThrow();
@@ -253,7 +253,7 @@ class FakeDriverSamplerTest {
         s.start();
         waitFor(s, snap -> snap.gpu(1).map(g -> g.valueOr(Reading.GPU_TEMP_C, -1) == 41).orElse(false), 10);
         FakeDriver.scenario(baseScenario() + "gpu.1.temp = 77\n");
-        // the fake re-reads within ~100 ms and FakeDriver.scenario waited 300 ms: two intervals more at most
+        // the fake re-reads within 10-20 ms and FakeDriver.scenario waited 300 ms: two intervals more at most
         Instant changed = Instant.now();
         waitFor(s, snap -> snap.gpu(1).map(g -> g.valueOr(Reading.GPU_TEMP_C, -1) == 77).orElse(false), 10);
         assertTrue(Duration.between(changed, Instant.now()).toMillis() < 2000,

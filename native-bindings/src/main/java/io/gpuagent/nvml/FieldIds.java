@@ -2,7 +2,7 @@ package io.gpuagent.nvml;
 
 /**
  * {@code NVML_FI_*} ids the agent uses. All are below 251: ids 251+ were renumbered between 570 and 580
- * drivers (nvml.md §3.17) and are avoided.
+ * drivers (docs/nvml.md#field-values) and are avoided.
  */
 public final class FieldIds {
     public static final int ECC_CURRENT = 1;

@@ -130,7 +130,7 @@ public interface GpuDevice {
     P2pStatus p2pStatus(GpuDevice other, P2pCapability capability);
 
     // processes
-    /** {@code _v3} with a growth loop on INSUFFICIENT_SIZE and the stride probe of nvml.md §3.14. */
+    /** {@code _v3} with a growth loop on INSUFFICIENT_SIZE and the stride probe of docs/nvml.md#process-lists. */
     List<ProcessInfo> computeProcesses();
 
     List<ProcessInfo> graphicsProcesses();

@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /**
  * {@code gpu-agent.coordinator.*}: how agents and the coordinator find and judge each other
- * ({@code gpu-agent.role} is read by {@link NodeRole}). README.md "Coordinator" documents them.
+ * ({@code gpu-agent.role} is read by {@link NodeRole}). docs/configuration.md documents them.
  */
 @ConfigMapping(prefix = "gpu-agent.coordinator")
 public interface CoordinatorConfig {

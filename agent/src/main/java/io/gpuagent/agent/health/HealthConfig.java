@@ -6,7 +6,7 @@ import io.smallrye.config.WithDefault;
 import java.time.Duration;
 import java.util.Map;
 
-/** {@code gpu-agent.health.*}: thresholds of the detectors (faults.md). README.md "Configuration" lists them. */
+/** {@code gpu-agent.health.*}: thresholds of the detectors (docs/faults.md#detectors). docs/configuration.md#health-healthconfig lists them. */
 @ConfigMapping(prefix = "gpu-agent.health")
 public interface HealthConfig {
 
@@ -61,7 +61,7 @@ public interface HealthConfig {
     double nvlinkCrcErrorsPerSecond();
 
     /**
-     * Class of an XID code, overriding faults.md's table: {@code gpu-agent.health.xid-class.13=fatal}.
+     * Class of an XID code, overriding the table in docs/faults.md#xid-classes: {@code gpu-agent.health.xid-class.13=fatal}.
      * Classes: {@code fatal} (UNHEALTHY until cleared), {@code lost} (LOST until cleared), {@code warning}
      * (DEGRADED for the hysteresis window), {@code ignore} (counted and logged only).
      */

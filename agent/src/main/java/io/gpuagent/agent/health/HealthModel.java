@@ -22,7 +22,7 @@ import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
- * Judges every GPU on each snapshot and each driver event (faults.md's detectors, through
+ * Judges every GPU on each snapshot and each driver event (the detectors of docs/faults.md, through
  * {@link HealthEngine}), and the agent itself on each request. Every state change and every XID goes to the
  * event log and the log; the verdicts are exported as {@code gpu_agent_gpu_health},
  * {@code gpu_agent_recovery_action_recommended} and {@code gpu_agent_xid_errors_total}.
@@ -66,7 +66,7 @@ public class HealthModel {
         listeners.add(listener);
     }
 
-    /** The class of {@code xid} under the configured table (faults.md defaults plus overrides). */
+    /** The class of {@code xid} under the configured table (docs/faults.md#xid-classes defaults plus overrides). */
     public XidClass xidClass(int xid) {
         return xidClasses.classOf(xid);
     }

@@ -3,7 +3,7 @@ package io.gpuagent.agent.health;
 import java.util.Locale;
 
 /**
- * What to do about a GPU, mildest first: the actions a reason suggests (faults.md), which the recovery engine
+ * What to do about a GPU, mildest first: the actions a reason suggests (docs/faults.md#repair-advice), which the recovery engine
  * consumes and {@code gpu_agent_recovery_action_recommended{action}} exports. The driver's own hint (field
  * 230, {@link io.gpuagent.nvml.RecoveryAction}) maps onto the same names.
  */

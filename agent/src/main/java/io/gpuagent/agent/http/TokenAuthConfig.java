@@ -4,7 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** {@code gpu-agent.auth.*}: how mutating endpoints are authenticated. README.md "Configuration" documents it. */
+/** {@code gpu-agent.auth.*}: how mutating endpoints are authenticated. docs/configuration.md documents it. */
 @ConfigMapping(prefix = "gpu-agent.auth")
 public interface TokenAuthConfig {
 

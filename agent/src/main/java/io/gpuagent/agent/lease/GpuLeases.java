@@ -5,8 +5,7 @@ import java.util.Optional;
 
 /**
  * What the recovery engine needs from the lease book: whether a GPU is leased, and a way to end that lease
- * when a drain's deadline passes. Implemented by the lease book (issue 6); until a lease book exists,
- * {@link NoLeases} answers "never leased".
+ * when a drain's deadline passes. Implemented by the lease book ({@link LeaseBook}).
  */
 public interface GpuLeases {
 

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Chooses {@code n} GPUs out of the leasable ones. The rule (README "Leases"), deterministic:
+ * Chooses {@code n} GPUs out of the leasable ones. The rule (docs/placement.md), deterministic:
  * <ol>
  *   <li>with {@code sameNvlinkDomain}, only sets whose GPUs are pairwise NVLink-connected;</li>
  *   <li>closest in PCIe: the smallest worst pairwise common ancestor (INTERNAL &lt; SINGLE &lt; MULTIPLE &lt;

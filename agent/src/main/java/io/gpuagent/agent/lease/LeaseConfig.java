@@ -4,7 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.util.Optional;
 
-/** The lease book's and the inventory's keys. README.md "Leases" documents them. */
+/** The lease book's and the inventory's keys. docs/configuration.md documents them. */
 @ConfigMapping(prefix = "gpu-agent")
 public interface LeaseConfig {
 

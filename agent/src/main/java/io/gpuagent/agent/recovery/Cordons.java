@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Which GPUs are out of placement (by UUID). A cordoned GPU is never leased; cordon and uncordon are
- * cheap, idempotent and always allowed (faults.md). The recovery engine owns the changes (and audits and
+ * cheap, idempotent and always allowed (docs/faults.md#rails). The recovery engine owns the changes (and audits and
  * journals them); the lease book and the inventory only read.
  */
 @ApplicationScoped

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * faults.md's escalation, learned from gpud: the same fault on the same GPU after {@code resetsBeforeReboot}
+ * The escalation of docs/faults.md#escalation, learned from gpud: the same fault on the same GPU after {@code resetsBeforeReboot}
  * resets asks for a reboot instead of another reset; after {@code rebootsBeforeInspection} reboot requests,
  * only hardware inspection (the GPU stays cordoned, nothing more is tried). Counted per GPU and reason code
  * from policy-triggered audit lines, rebuilt from the audit log at start so that restarts do not forget.

@@ -6,7 +6,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The node circuit breaker (faults.md): when more than half of the GPUs turned UNHEALTHY or LOST within the
+ * The node circuit breaker (docs/faults.md#rails): when more than half of the GPUs turned UNHEALTHY or LOST within the
  * window, the cause is more likely the driver, the host or the agent than the hardware, so the engine stops
  * acting by itself and alerts. Stays open until an operator closes it ({@code POST /v1/recovery/breaker/reset})
  * or the agent restarts; operator requests through the API still run while it is open.

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** {@code gpu-agent.recovery.*}: the recovery engine. README.md "Recovery" documents every key. */
+/** {@code gpu-agent.recovery.*}: the recovery engine. docs/configuration.md#recovery-recoveryconfig documents every key. */
 @ConfigMapping(prefix = "gpu-agent.recovery")
 public interface RecoveryConfig {
 

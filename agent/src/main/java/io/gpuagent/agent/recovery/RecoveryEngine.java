@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
- * The recovery engine of faults.md. Listens to the health model; when a GPU turns UNHEALTHY or LOST (or a
+ * The recovery engine (docs/recovery.md). Listens to the health model; when a GPU turns UNHEALTHY or LOST (or a
  * fatal XID arrives) it looks up the {@link RecoveryPolicy}, applies {@link Escalation}, and in observe mode
  * records what it would do, in enforce mode does it: one action at a time per GPU ({@link GpuLanes}), run by
  * the {@link ActionRunner} with every step audited ({@link ActionLog}) and done by the {@link StepRunner},

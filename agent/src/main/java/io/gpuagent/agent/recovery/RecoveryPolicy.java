@@ -24,9 +24,9 @@ import java.util.Optional;
 /**
  * Which steps answer which fault. A GPU that turns UNHEALTHY or LOST is looked up by its worst reason first:
  * by the reason's code ({@code XID_79}), else by the mildest of the reason's repair actions that has a plan
- * (what an operator tries first; escalation takes over when it does not help). Defaults from faults.md,
+ * (what an operator tries first; escalation takes over when it does not help). Defaults in docs/faults.md#recovery-policy,
  * with one deliberate difference: a lost GPU (XID 79) gets cordon, drain, reset first, and a reboot is
- * requested only when the reset or its verification fails (faults.md: "drain node, reboot").
+ * requested only when the reset or its verification fails (the XID catalog says "drain node, reboot").
  */
 public final class RecoveryPolicy {
 

@@ -3,7 +3,7 @@ package io.gpuagent.agent.recovery;
 import java.util.Locale;
 
 /**
- * One step of a recovery action, in the words of faults.md. Each is idempotent, bounded in time and audited;
+ * One step of a recovery action, as docs/recovery.md#steps describes it. Each is idempotent, bounded in time and audited;
  * {@link #label()} is its name in the audit log, the API, the policy and {@code gpu_agent_actions_total}.
  */
 public enum Step {

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every detector row of faults.md end to end through the fake NVML driver: the scenario raises the
+ * Every detector row of docs/faults.md end to end through the fake NVML driver: the scenario raises the
  * condition, /health and /health/gpus/{i} show the state and reason, and when the condition goes the GPU
  * recovers after the (test profile's 1 s) hysteresis, or, for sticky reasons, after an operator clear.
  */
@@ -71,7 +71,7 @@ class HealthScenarioTest {
     static void awaitRecoveryAfterHysteresis(int index, String scenario) {
         HealthState before = HealthState.valueOf(gpu(index).extract().path("state"));
         Scenario.write(scenario);
-        sleep(600);   // the fake re-reads within 100 ms, the sampler within 200 ms; the hysteresis is 1 s
+        sleep(600);   // the fake re-reads within 10-20 ms, the sampler within 200 ms; the hysteresis is 1 s
         gpu(index).body("state", equalTo(before.name()));
         Scenario.eventually(RECOVER, () -> gpu(index).statusCode(200).body("state", equalTo("HEALTHY"))
                 .body("reasons.size()", equalTo(0)));

@@ -21,7 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** Which steps answer which fault: faults.md's defaults, the XID 79 choice, and configured overrides. */
+/** Which steps answer which fault: docs/faults.md's defaults, the XID 79 choice, and configured overrides. */
 class RecoveryPolicyTest {
 
     private static final Instant T = Instant.parse("2025-01-01T00:00:00Z");

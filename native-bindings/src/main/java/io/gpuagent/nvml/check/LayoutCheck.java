@@ -11,7 +11,7 @@ import java.util.Set;
 
 /**
  * Compares the bindings' {@link MemoryLayout}s with struct layouts a C compiler computed against a real
- * {@code nvml.h} (tools/nvml_layout.c), in the text format of shared/reference/data/layout_*.txt:
+ * {@code nvml.h} (tools/nvml_layout.c), in the text format of src/test/resources/golden/layout_13.3.txt (docs/nvml.md#struct-layouts):
  * <pre>
  * struct nvmlPciInfo_t sizeof=68 alignof=4
  *    busIdLegacy                  off=0 size=16

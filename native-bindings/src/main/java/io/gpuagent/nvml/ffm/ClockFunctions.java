@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** Clocks, clock event (throttle) reasons and P-state (nvml.md §3.7–§3.9). */
+/** Clocks, clock event (throttle) reasons and P-state (docs/nvml.md#clocks). */
 final class ClockFunctions {
     final MethodHandle nvmlDeviceGetClockInfo;
     final MethodHandle nvmlDeviceGetMaxClockInfo;

@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** State-changing operations, root on a real host (nvml.md §3.7, §3.21, §3.22). */
+/** State-changing operations, root on a real host (docs/nvml.md#control-operations, #drain-removal-and-reset). */
 final class ControlFunctions {
     final MethodHandle nvmlDeviceGetPersistenceMode;
     final MethodHandle nvmlDeviceSetPersistenceMode;

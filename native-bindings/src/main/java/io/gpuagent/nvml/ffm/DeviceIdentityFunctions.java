@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** Identity, inventory and MIG mode of one device (nvml.md §3.2, §3.19). */
+/** Identity, inventory and MIG mode of one device (docs/nvml.md#devices-and-handles, #mig). */
 final class DeviceIdentityFunctions {
     final MethodHandle nvmlDeviceGetIndex;
     final MethodHandle nvmlDeviceGetName;

@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** ECC counters, retired pages and remapped rows (nvml.md §3.11, §3.12). */
+/** ECC counters, retired pages and remapped rows (docs/nvml.md#ecc-and-memory-repair). */
 final class EccFunctions {
     final MethodHandle nvmlDeviceGetEccMode;
     final MethodHandle nvmlDeviceGetTotalEccErrors;

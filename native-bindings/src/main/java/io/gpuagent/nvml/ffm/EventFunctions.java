@@ -7,7 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.invoke.MethodHandle;
 
-/** Event sets (nvml.md §3.18). The wait blocks up to its timeout. */
+/** Event sets (docs/nvml.md#events). The wait blocks up to its timeout. */
 final class EventFunctions {
     final MethodHandle nvmlEventSetCreate;
     final MethodHandle nvmlDeviceGetSupportedEventTypes;

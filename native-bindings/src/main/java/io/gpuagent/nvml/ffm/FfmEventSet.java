@@ -60,7 +60,7 @@ final class FfmEventSet implements EventSet {
         try (var held = nvml.hold(function)) {
             ensureOpen(function);
             int rc = (int) nvml.fn.events.nvmlDeviceRegisterEvents.invokeExact(gpu.handle(), mask, set);
-            // NOT_SUPPORTED registers nothing but leaves the set usable (nvml.md §3.18).
+            // NOT_SUPPORTED registers nothing but leaves the set usable (docs/nvml.md#events).
             if (rc == Native.NOT_SUPPORTED) {
                 return 0;
             }

@@ -56,7 +56,7 @@ final class FfmGpuDevice implements GpuDevice {
     private static final int INITIAL_LIST_CAPACITY = 16;
     /** {@code NVML_NVLINK_MAX_LINKS} of the newest header. */
     private static final int MAX_NVLINKS = 36;
-    /** Fill byte for the process-stride probe (nvml.md §3.14): entries the driver writes never end in it. */
+    /** Fill byte for the process-stride probe (docs/nvml.md#process-lists): entries the driver writes never end in it. */
     private static final byte SENTINEL = (byte) 0xAA;
     private static final int[] PROCESS_STRIDES = {16, 24, 32};
     private static final int MAX_PROCESS_STRIDE = 32;
@@ -598,7 +598,7 @@ final class FfmGpuDevice implements GpuDevice {
     }
 
     /**
-     * The {@code _v3} count protocol with a growth loop, and the stride probe of nvml.md §3.14: drivers
+     * The {@code _v3} count protocol with a growth loop, and the stride probe of docs/nvml.md#process-lists: drivers
      * have written 16-, 24- and 32-byte entries from the same symbol. The buffer is sized for the largest
      * stride (so no driver can overrun it) and filled with a sentinel; the end of what the driver wrote,
      * divided by the count, tells the stride.

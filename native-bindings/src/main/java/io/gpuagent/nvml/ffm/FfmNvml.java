@@ -287,7 +287,7 @@ public final class FfmNvml implements Nvml {
         } catch (Throwable t) {
             throw rethrow(t);
         }
-        // Indices and handles change after a removal (nvml.md §3.22): look them up afresh.
+        // Indices and handles change after a removal (docs/nvml.md#drain-removal-and-reset): look them up afresh.
         byIndex.clear();
         byAddress.clear();
     }

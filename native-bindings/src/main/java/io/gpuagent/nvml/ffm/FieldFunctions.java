@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** Batched field values (nvml.md §3.17). */
+/** Batched field values (docs/nvml.md#field-values). */
 final class FieldFunctions {
     final MethodHandle nvmlDeviceGetFieldValues;
 

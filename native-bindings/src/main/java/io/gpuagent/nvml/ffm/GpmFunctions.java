@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** GPU Performance Monitoring (nvml.md §3.20): a capability of 520+ drivers and Hopper+ GPUs. */
+/** GPU Performance Monitoring (docs/nvml.md#gpm): a capability of 520+ drivers and Hopper+ GPUs. */
 final class GpmFunctions {
     final MethodHandle nvmlGpmQueryDeviceSupport;  // optional: a capability
     final MethodHandle nvmlGpmSampleAlloc;  // optional: a capability

@@ -20,8 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Every NVML struct the bindings pass, named and padded as the C compiler lays it out on x86-64 (nvml.md
- * §3, Appendix C). Padding is explicit: {@code structLayout} rejects a misaligned member, so a forgotten
+ * Every NVML struct the bindings pass, named and padded as the C compiler lays it out on x86-64
+ * (docs/nvml.md#struct-layouts). Padding is explicit: {@code structLayout} rejects a misaligned member, so a forgotten
  * pad fails class initialisation instead of reading the wrong bytes. {@code LayoutCheckTest} compares
  * these with {@code tools/nvml_layout.c}'s output against real headers.
  */

@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** Frame-buffer and BAR1 memory, utilization (nvml.md §3.3, §3.4). */
+/** Frame-buffer and BAR1 memory, utilization (docs/nvml.md#memory-and-utilization). */
 final class MemoryFunctions {
     /** Optional: null on older drivers, which have {@link #nvmlDeviceGetMemoryInfo}. */
     final MethodHandle nvmlDeviceGetMemoryInfo_v2;

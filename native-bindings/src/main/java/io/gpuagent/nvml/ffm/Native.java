@@ -18,7 +18,7 @@ final class Native {
     static final int ARGUMENT_VERSION_MISMATCH = NvmlReturn.ARGUMENT_VERSION_MISMATCH.code();
     static final int UNINITIALIZED = NvmlReturn.UNINITIALIZED.code();
 
-    // NVML's buffer-size constants (nvml.md §3.1, §3.2); the V2 sizes because MIG names and UUIDs are longer.
+    // NVML's buffer-size constants (docs/nvml.md#buffer-sizes); the V2 sizes because MIG names and UUIDs are longer.
     static final int NAME_SIZE = 96;
     static final int UUID_SIZE = 96;
     static final int SERIAL_SIZE = 30;
@@ -36,7 +36,7 @@ final class Native {
 
     /**
      * A newer call answered in a way that means "this driver or device does not do the newer form": try
-     * the older one (nvml.md §2.5, §4.4 item 5).
+     * the older one (docs/nvml.md#versioned-symbols-and-fallbacks).
      */
     static boolean tryOlder(int rc) {
         return rc == ARGUMENT_VERSION_MISMATCH || rc == NOT_SUPPORTED || rc == FUNCTION_NOT_FOUND;

@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** NVLink state, peers and error counters (nvml.md §3.13). */
+/** NVLink state, peers and error counters (docs/nvml.md#nvlink). */
 final class NvLinkFunctions {
     final MethodHandle nvmlDeviceGetNvLinkState;
     final MethodHandle nvmlDeviceGetNvLinkRemotePciInfo_v2;

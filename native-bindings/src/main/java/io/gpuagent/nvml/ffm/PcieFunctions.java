@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** PCIe throughput, replays, link state, topology and peer-to-peer status (nvml.md §3.10). */
+/** PCIe throughput, replays, link state, topology and peer-to-peer status (docs/nvml.md#pcie-and-topology). */
 final class PcieFunctions {
     final MethodHandle nvmlDeviceGetPcieThroughput;
     final MethodHandle nvmlDeviceGetPcieReplayCounter;

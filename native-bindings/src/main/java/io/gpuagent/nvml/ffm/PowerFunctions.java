@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** Power readings, limits and energy (nvml.md §3.6). */
+/** Power readings, limits and energy (docs/nvml.md#power). */
 final class PowerFunctions {
     final MethodHandle nvmlDeviceGetPowerUsage;
     final MethodHandle nvmlDeviceGetPowerManagementLimit;

@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** Running processes (nvml.md §3.14). */
+/** Running processes (docs/nvml.md#process-lists). */
 final class ProcessFunctions {
     final MethodHandle nvmlDeviceGetComputeRunningProcesses_v3;
     final MethodHandle nvmlDeviceGetGraphicsRunningProcesses_v3;

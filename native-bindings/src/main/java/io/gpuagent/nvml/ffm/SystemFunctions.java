@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** Library lifecycle, system queries and device enumeration (nvml.md §2, §3.1, §3.2). */
+/** Library lifecycle, system queries and device enumeration (docs/nvml.md#loading-and-lifecycle, #devices-and-handles). */
 final class SystemFunctions {
     final MethodHandle nvmlInit_v2;
     final MethodHandle nvmlInitWithFlags;

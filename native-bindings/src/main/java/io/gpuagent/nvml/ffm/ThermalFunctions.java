@@ -6,7 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.invoke.MethodHandle;
 
-/** Temperatures and fans (nvml.md §3.5, §3.9). */
+/** Temperatures and fans (docs/nvml.md#thermal-and-fans). */
 final class ThermalFunctions {
     /** Optional: null on older drivers, which have {@link #nvmlDeviceGetTemperature}. */
     final MethodHandle nvmlDeviceGetTemperatureV;

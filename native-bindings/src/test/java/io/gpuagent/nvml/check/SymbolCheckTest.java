@@ -21,7 +21,7 @@ class SymbolCheckTest {
     void everyBoundSymbolIsExportedByTheReal535LibraryOrFallsBack() throws Exception {
         RealNvml.assumePresent();
         Set<String> exported = exports(RealNvml.LIBRARY);
-        // The library we fetched is the one nvml.md's symbol list was taken from.
+        // The library we fetched is the one golden/syms_535.txt was taken from (docs/nvml.md).
         assertEquals(golden535(), exported);
         assertEquals(List.of(), unresolvable(exported));
     }

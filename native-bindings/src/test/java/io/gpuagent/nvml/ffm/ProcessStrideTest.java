@@ -15,7 +15,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The _v3 process calls have written 16-, 24- and 32-byte entries on different drivers (nvml.md §3.14). */
+/** The _v3 process calls have written 16-, 24- and 32-byte entries on different drivers (docs/nvml.md#process-lists). */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ProcessStrideTest {
     private static final long MIB = 1L << 20;

@@ -7,7 +7,7 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * One row of faults.md's detector table: judges a GPU's sample (every sweep) and/or a driver event into
+ * One row of the detector table in docs/faults.md#detectors: judges a GPU's sample (every sweep) and/or a driver event into
  * {@link Finding}s. Plain logic, no CDI: tests build samples and call it with the time they choose.
  *
  * <p>Detectors that need history (rates, windows, links that were up) keep it per GPU under the key they are
@@ -43,7 +43,7 @@ public sealed interface Detector
     default void forget(String gpu) {
     }
 
-    /** Every detector, in faults.md's order, configured from {@code gpu-agent.health.*}. */
+    /** Every detector, in docs/faults.md's order, configured from {@code gpu-agent.health.*}. */
     static List<Detector> all(HealthConfig c) {
         return List.of(
                 XidDetector.withOverrides(c.xidClass()),

@@ -1,6 +1,6 @@
 package io.gpuagent.agent.health.detect;
 
-/** How an XID is judged (faults.md "XID classes"); configurable per code with {@code gpu-agent.health.xid-class.<code>}. */
+/** How an XID is judged (docs/faults.md#xid-classes); configurable per code with {@code gpu-agent.health.xid-class.<code>}. */
 public enum XidClass {
     /** Counted and logged, no effect on health. */
     IGNORE,

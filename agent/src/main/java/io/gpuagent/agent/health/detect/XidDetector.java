@@ -16,14 +16,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * XID critical-error events, judged by faults.md's class table (overridable per code). Fatal and lost XIDs
+ * XID critical-error events, judged by the class table of docs/faults.md#xid-classes (overridable per code). Fatal and lost XIDs
  * are sticky; warnings degrade the GPU for the hysteresis window after the last one. Every XID counts,
  * repeats included: the repeat of an XID whose action says so escalates (48: inspect the hardware; 119/120:
  * reboot).
  */
 public final class XidDetector implements Detector {
 
-    /** What faults.md says about one XID. */
+    /** What docs/faults.md#xid-classes says about one XID. */
     record Entry(String meaning, XidClass xidClass, String action, List<RepairAction> actions,
                  List<RepairAction> ifRepeated) {
     }
@@ -98,7 +98,7 @@ public final class XidDetector implements Detector {
         return "xid";
     }
 
-    /** The class of {@code xid}: the configured override, else faults.md's table, else warning. */
+    /** The class of {@code xid}: the configured override, else the table (docs/faults.md#xid-classes), else warning. */
     public XidClass classOf(int xid) {
         XidClass c = overrides.get(xid);
         return c != null ? c : TABLE.containsKey(xid) ? TABLE.get(xid).xidClass() : XidClass.WARNING;
