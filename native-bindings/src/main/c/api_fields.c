@@ -72,6 +72,9 @@ static nvmlReturn_t field_value(const call_ctx *c, unsigned int id, unsigned int
     const gpu_cfg *g = c->g;
     int kind;
     unsigned int link;
+    for (unsigned int i = 0; i < g->n_unsupported_fields; i++)
+        if (g->unsupported_field[i] == id)
+            return NVML_ERROR_NOT_SUPPORTED;
     for (unsigned int i = 0; i < g->n_fields; i++)
         if (g->field[i].id == id) {
             *v = g->field[i].value;

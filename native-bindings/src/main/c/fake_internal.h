@@ -133,6 +133,8 @@ typedef struct {
         unsigned int id;
         unsigned long long value;
     } field[FAKE_MAX_FIELD_OVERRIDES];
+    unsigned int n_unsupported_fields;
+    unsigned int unsupported_field[FAKE_MAX_FIELD_OVERRIDES]; /* ids answering NOT_SUPPORTED on this GPU */
     fn_knobs fn;
 } gpu_cfg;
 

@@ -516,6 +516,25 @@ static int set_gpu_key(gpu_cfg *g, const char *key, const char *val, err_buf *e)
         g->gpm_set[id] = 1;
         return 0;
     }
+    if (strncmp(key, "unsupported_field.", 18) == 0) {
+        unsigned long long on;
+        if (parse_index(key + 18, strlen(key + 18), &id) || id == 0 || id > UINT_MAX)
+            return fail(e, "expected unsupported_field.<NVML field id>");
+        if (parse_u64(val, &on) || on > 1)
+            return fail(e, "expected 0 or 1, not '%s'", val);
+        for (unsigned int i = 0; i < g->n_unsupported_fields; i++)
+            if (g->unsupported_field[i] == id) {
+                if (!on)
+                    g->unsupported_field[i] = g->unsupported_field[--g->n_unsupported_fields];
+                return 0;
+            }
+        if (!on)
+            return 0;
+        if (g->n_unsupported_fields == FAKE_MAX_FIELD_OVERRIDES)
+            return fail(e, "more than %d unsupported_field.<id> keys on one GPU", FAKE_MAX_FIELD_OVERRIDES);
+        g->unsupported_field[g->n_unsupported_fields++] = (unsigned int) id;
+        return 0;
+    }
     if (strncmp(key, "field.", 6) == 0) {
         unsigned long long v;
         if (parse_index(key + 6, strlen(key + 6), &id) || id == 0 || id > UINT_MAX)

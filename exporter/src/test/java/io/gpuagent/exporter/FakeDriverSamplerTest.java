@@ -207,6 +207,7 @@ class FakeDriverSamplerTest {
                 gpu.4.power_limit_mw = 650000
                 gpu.4.nvlink.3.active = 0
                 gpu.4.nvlink.5.crc_flit = 9
+                driver_version = 565.57.01
                 gpu.4.recovery_action = 1
                 gpu.4.compute_processes = 4242:1024,4343:2048
                 gpu.4.gpm.2 = 80
