@@ -289,12 +289,12 @@ class HealthScenarioTest {
 
     @Test
     void driverRecoveryHint() {
-        Scenario.write("gpus = 8\ngpu.0.recovery_action = 2\n");
+        Scenario.write("gpus = 8\ndriver_version = 565.57.01\ngpu.0.recovery_action = 2\n");
         awaitState(0, HealthState.UNHEALTHY, "DRIVER_NODE_REBOOT");
         assertEquals(1.0, value(scrape(), "gpu_agent_recovery_action_recommended", "gpu=\"0\"", "action=\"reboot\""));
         awaitStickyThenClear(0, "DRIVER_NODE_REBOOT");
 
-        Scenario.write("gpus = 8\ngpu.0.recovery_action = 3\n");
+        Scenario.write("gpus = 8\ndriver_version = 565.57.01\ngpu.0.recovery_action = 3\n");
         awaitState(0, HealthState.DEGRADED, "DRIVER_DRAIN_P2P");
         awaitRecoveryAfterHysteresis(0, "gpus = 8\n");
     }

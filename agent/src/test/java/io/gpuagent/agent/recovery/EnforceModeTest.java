@@ -13,16 +13,21 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.Scenario;
+import io.gpuagent.exporter.GpuStatus;
+import io.gpuagent.exporter.Snapshot;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
+import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -57,11 +62,25 @@ class EnforceModeTest {
         RecoveryTestSupport.restoreAll();
     }
 
+    @Inject
+    SamplerService sampler;
+
+    /** Snapshots published while a test watches; the listener stays registered, so it records only then. */
+    private static final List<Snapshot> SEEN = new CopyOnWriteArrayList<>();
+    private static volatile boolean watching;
+
     @Test
-    void xid79RunsCordonDrainResetVerifyAndTheGpuReturnsHealthy() {
+    void xid79RunsCordonDrainResetVerifyAndTheGpuReturnsHealthy() throws Exception {
         RecoveryTestSupport.awaitEventWatch();
         long after = lastLineId();
         long resets = resetsRun(1);
+        SEEN.clear();
+        sampler.onSnapshot(snap -> {
+            if (watching) {
+                SEEN.add(snap);
+            }
+        });
+        watching = true;
         RecoveryTestSupport.loseGpu(1);
         Scenario.eventually(SOON, () -> given().get("/health/gpus/1").then().body("state", equalTo("LOST")));
         Scenario.eventually(SOON, () -> assertTrue(steps(lines(1, after), "succeeded").contains("request"),
@@ -74,6 +93,19 @@ class EnforceModeTest {
         assertEquals("recover", request.get("action"));
         assertTrue(((String) request.get("trigger")).startsWith("policy:"), request.toString());
         assertEquals(resets + 1, resetsRun(1));
+        // The reset script refuses while any process holds NVML (the fake's holders files): it ran once, by
+        // UUID, and was not refused, so the agent had let go of NVML for it.
+        List<String> log = Files.readAllLines(RecoveryTestSupport.RESETS_LOG);
+        String uuid = (String) audit.getFirst().get("uuid");
+        assertTrue(log.stream().anyMatch(l -> l.startsWith("reset 1 " + uuid + " ")), log.toString());
+        assertTrue(log.stream().noneMatch(l -> l.startsWith("refused 1 ")), log.toString());
+        // Meanwhile the other GPUs were served from the last readings, marked stale; fresh again after.
+        Scenario.eventually(SOON, () -> assertTrue(SEEN.getLast().gpu(0).orElseThrow().status() == GpuStatus.OK
+                && SEEN.getLast().gpu(0).orElseThrow().readAt().isAfter(releasedAt(SEEN))));
+        watching = false;
+        assertTrue(SEEN.stream().anyMatch(snap -> snap.gpu(0).orElseThrow().isReleased()
+                && snap.gpu(0).orElseThrow().statusReason().contains("reset")), "GPU 0 served stale during the reset");
+        given().get("/health/gpus/0").then().statusCode(200).body("state", equalTo("HEALTHY"));
         given().get("/health/gpus/1").then().statusCode(200).body("state", equalTo("HEALTHY"));
         given().get("/v1/recovery").then().body("mode", equalTo("enforce")).body("cordoned.size()", equalTo(0));
         String metrics = RecoveryTestSupport.metrics();
@@ -82,6 +114,11 @@ class EnforceModeTest {
         String actionId = (String) request.get("actionId");
         Scenario.eventually(SOON, () -> assertTrue(WebhookReceiver.statuses(actionId).size() >= 12,
                 "webhook got " + WebhookReceiver.statuses(actionId)));
+    }
+
+    private static java.time.Instant releasedAt(List<Snapshot> seen) {
+        return seen.stream().filter(snap -> snap.gpu(0).orElseThrow().isReleased()).map(Snapshot::takenAt)
+                .reduce((a, b) -> b).orElseThrow(() -> new AssertionError("NVML was never released: " + seen.size()));
     }
 
     @Test

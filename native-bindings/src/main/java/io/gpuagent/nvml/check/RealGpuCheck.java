@@ -1,7 +1,10 @@
 package io.gpuagent.nvml.check;
 
 import io.gpuagent.nvml.ClockType;
+import io.gpuagent.nvml.DeviceHolders;
 import io.gpuagent.nvml.EccCounterType;
+import io.gpuagent.nvml.EventSet;
+import io.gpuagent.nvml.EventTypes;
 import io.gpuagent.nvml.FieldIds;
 import io.gpuagent.nvml.FieldRequest;
 import io.gpuagent.nvml.GpmMetricIds;
@@ -185,7 +188,95 @@ public final class RealGpuCheck {
                 }
             }
         }
+        if (releaseAndReinit(library, report) != 0) {
+            status = 1;
+        }
         return status;
+    }
+
+    /**
+     * Part 4: the agent's reset protocol up to the reset itself. Holds what the agent holds (handles, a GPM
+     * sample, an event registration), lets go of it all and shuts NVML down, checks that this process then
+     * holds no NVIDIA device file (the driver refuses a reset while any process does), lists the other
+     * holders, and initialises again: same GPUs by UUID, events and GPM usable. Never resets a GPU.
+     */
+    static int releaseAndReinit(String library, StringBuilder report) {
+        report.append("\n## 4. Release and re-initialisation (the reset protocol, without a reset)\n\n");
+        DeviceHolders holders = DeviceHolders.system();
+        List<String> problems = new ArrayList<>();
+        List<String> uuids = new ArrayList<>();
+        List<String> before;
+        long t0 = System.nanoTime();
+        try {
+            Nvml nvml = Nvml.open(library);
+            List<GpuDevice> gpus = nvml.devices();
+            EventSet set = nvml.createEventSet();
+            GpmSample sample = null;
+            for (GpuDevice g : gpus) {
+                uuids.add(g.uuid());
+                report.append("- GPU ").append(g.index()).append(' ').append(g.uuid()).append(": persistence mode ")
+                        .append(cell(read(new Probe("persistence", GpuDevice::persistenceMode), g)))
+                        .append(", events registered ").append(cell(read(new Probe("events", d -> set.register(d, EventTypes.XID_CRITICAL_ERROR)), g)))
+                        .append('\n');
+            }
+            if (!gpus.isEmpty()) {
+                try {
+                    sample = gpus.getFirst().gpmSample();
+                } catch (NvmlException e) {
+                    report.append("- GPM sample on GPU 0: ").append(e.result()).append('\n');
+                }
+            }
+            before = holders.ofThisProcess();
+            report.append("- NVIDIA device files this process held while initialised: ").append(before.isEmpty()
+                    ? "none (the fake driver, or no GPU)" : String.join(", ", before)).append('\n');
+            long c0 = System.nanoTime();
+            nvml.close();
+            set.close();          // after the shutdown: must be a no-op, not a call into the library
+            if (sample != null) {
+                sample.close();
+            }
+            report.append("- nvmlShutdown: ").append((System.nanoTime() - c0) / 1_000_000).append(" ms\n");
+        } catch (RuntimeException e) {
+            report.append("- could not hold and release NVML: ").append(e).append('\n');
+            return 1;
+        }
+        List<String> after = holders.ofThisProcess();
+        if (after.isEmpty()) {
+            report.append("- OK: after nvmlShutdown this process holds no NVIDIA device file\n");
+        } else {
+            problems.add("after nvmlShutdown this process still holds " + after + ": a reset would be refused");
+        }
+        List<DeviceHolders.Holder> others = holders.scan();
+        report.append("- other processes holding NVIDIA devices (a reset is refused while any do; as root all are seen): ")
+                .append(DeviceHolders.describe(others)).append('\n');
+        long r0 = System.nanoTime();
+        try (Nvml again = Nvml.open(library)) {
+            report.append("- nvmlInit again: ").append((System.nanoTime() - r0) / 1_000_000).append(" ms\n");
+            List<String> now = new ArrayList<>();
+            for (GpuDevice g : again.devices()) {
+                now.add(g.uuid());
+                if (again.deviceByUuid(g.uuid()).index() != g.index()) {
+                    problems.add("GPU " + g.uuid() + ": the handle by UUID and by index disagree after re-init");
+                }
+            }
+            if (!now.equals(uuids)) {
+                problems.add("the GPUs changed across re-init: " + uuids + " -> " + now);
+            }
+            try (EventSet set = again.createEventSet()) {
+                for (GpuDevice g : again.devices()) {
+                    set.register(g, EventTypes.XID_CRITICAL_ERROR);
+                }
+                set.await(10);
+            }
+        } catch (RuntimeException e) {
+            problems.add("re-initialisation failed: " + e);
+        }
+        report.append("- whole cycle: ").append((System.nanoTime() - t0) / 1_000_000).append(" ms\n");
+        problems.forEach(p -> report.append("- PROBLEM: ").append(p).append('\n'));
+        if (problems.isEmpty()) {
+            report.append("- OK: the same GPUs by index and UUID after re-init; events register and wait\n");
+        }
+        return problems.isEmpty() ? 0 : 1;
     }
 
     private static Object read(Probe probe, GpuDevice gpu) {

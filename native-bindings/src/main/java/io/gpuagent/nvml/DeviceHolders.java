@@ -1,4 +1,4 @@
-package io.gpuagent.agent.recovery;
+package io.gpuagent.nvml;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -16,14 +16,14 @@ import java.util.regex.Pattern;
  * from {@code /proc/<pid>/fd}. The driver refuses a GPU reset while any process holds the GPU: another
  * exporter, DCGM's host engine ({@code nv-hostengine}), {@code nvidia-persistenced}, a job. This says who,
  * so that a refused reset names them. Only processes whose descriptors this user may read are seen (as
- * root: all of them); at most {@value #MAX_REPORTED} are listed.
+ * root: all of them); at most {@value #MAX_REPORTED} are listed. The agent's reset and the real-GPU kit use it.
  */
-final class DeviceHolders {
-    static final int MAX_REPORTED = 16;
+public final class DeviceHolders {
+    public static final int MAX_REPORTED = 16;
     private static final Pattern NVIDIA_DEVICE = Pattern.compile("/dev/nvidia(ctl|\\d+)");
 
     /** One process and the NVIDIA device files it holds. */
-    record Holder(long pid, String command, List<String> devices) {
+    public record Holder(long pid, String command, List<String> devices) {
         @Override
         public String toString() {
             return pid + " (" + command + ": " + String.join(", ", devices) + ")";
@@ -32,16 +32,21 @@ final class DeviceHolders {
 
     private final Path proc;
 
-    DeviceHolders(Path proc) {
+    public DeviceHolders(Path proc) {
         this.proc = proc;
     }
 
-    static DeviceHolders system() {
+    public static DeviceHolders system() {
         return new DeviceHolders(Path.of("/proc"));
     }
 
+    /** The NVIDIA device files this process holds open now. */
+    public List<String> ofThisProcess() {
+        return List.copyOf(devicesOf(proc.resolve(Long.toString(ProcessHandle.current().pid()))));
+    }
+
     /** Every process (this one included) holding an NVIDIA device file, by pid; never throws. */
-    List<Holder> scan() {
+    public List<Holder> scan() {
         Map<Long, Holder> found = new TreeMap<>();
         try (DirectoryStream<Path> pids = Files.newDirectoryStream(proc, p -> p.getFileName().toString().matches("\\d+"))) {
             for (Path pidDir : pids) {
@@ -88,7 +93,7 @@ final class DeviceHolders {
     }
 
     /** "1234 (nv-hostengine: /dev/nvidia0, /dev/nvidiactl), ..." or "none seen". */
-    static String describe(List<Holder> holders) {
+    public static String describe(List<Holder> holders) {
         if (holders.isEmpty()) {
             return "none seen";
         }

@@ -1,0 +1,53 @@
+package io.gpuagent.agent.events;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gpuagent.agent.Scenario;
+import io.gpuagent.agent.TestToken;
+import io.quarkus.test.junit.QuarkusTest;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A registration that answers UNKNOWN (999) leaves the driver's event set in an undefined state: the strict
+ * fake then never delivers on it. The watcher must free that set and build a new one, not keep waiting.
+ */
+@QuarkusTest
+class EventSetRebuildTest {
+    private static final Duration SOON = Duration.ofSeconds(20);
+
+    @AfterEach
+    void restore() {
+        Scenario.write("gpus = 8\n");
+        Scenario.eventually(SOON, () -> {
+            given().header("Authorization", TestToken.header()).post("/v1/gpus/2/health/clear");
+            given().get("/health/gpus/2").then().statusCode(200);
+        });
+    }
+
+    @Test
+    void aRegistrationAnsweringUnknownGetsANewEventSet() {
+        Scenario.eventually(SOON, () -> assertTrue(metrics().contains("gpu_agent_event_watch_gpus 8.0\n")));
+        // A failed wait makes the watcher start over; every registration on the new set answers UNKNOWN.
+        Scenario.write("gpus = 8\nerror.nvmlEventSetWait_v2 = 999\nerror.nvmlDeviceRegisterEvents = 999\n");
+        Scenario.eventually(SOON, () -> assertTrue(metrics().contains("gpu_agent_event_watch_up 0.0\n")));
+        Scenario.write("gpus = 8\n");
+        Scenario.eventually(SOON, () -> assertTrue(metrics().contains("gpu_agent_event_watch_gpus 8.0\n")));
+        double before = xids(metrics());
+        Scenario.write("gpus = 8\nevent." + Scenario.nextEventNumber() + " = 2 xid 31\n");
+        Scenario.eventually(SOON, () -> assertTrue(xids(metrics()) > before,
+                "the XID was never delivered: the watcher waits on the broken set"));
+    }
+
+    private static String metrics() {
+        return given().get("/metrics").then().statusCode(200).extract().asString();
+    }
+
+    private static double xids(String text) {
+        return text.lines().filter(l -> l.startsWith("gpu_agent_xid_errors_total{") && l.contains("gpu=\"2\"")
+                && l.contains("xid=\"31\"")).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+}
