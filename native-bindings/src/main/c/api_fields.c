@@ -152,7 +152,7 @@ API nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int valuesCount, 
         unsigned long long v = 0;
         int type = field_type(f->fieldId);
         /* An id newer than the driver is unknown to it: INVALID_ARGUMENT in its entry, not NOT_SUPPORTED. */
-        nvmlReturn_t rc = f->fieldId > c_.s->fields_max ? NVML_ERROR_INVALID_ARGUMENT
+        nvmlReturn_t rc = f->fieldId > fake_fields_max(c_.s) ? NVML_ERROR_INVALID_ARGUMENT
                                                         : field_value(&c_, f->fieldId, f->scopeId, &v);
         memset(&f->value, 0, sizeof(f->value));
         f->timestamp = now;

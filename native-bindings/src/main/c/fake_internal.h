@@ -172,6 +172,8 @@ typedef struct {
 /* scenario.c */
 scenario *scenario_parse(const char *path, const char *text, size_t len);
 void scenario_free(scenario *s);
+unsigned int fake_fields_max(const scenario *s);
+unsigned int fake_gpm_metric_max(const scenario *s);
 int fake_parse_pci(const char *text, pci_addr *out);
 void fake_format_pci(const pci_addr *a, char *busId, size_t n);
 

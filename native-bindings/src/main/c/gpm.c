@@ -149,7 +149,7 @@ API nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *metricsGet) {
     if (metricsGet->version != NVML_GPM_METRICS_GET_VERSION)
         return fake_leave(&c, NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
     /* The driver's own NVML_GPM_METRIC_MAX bounds one call (98 up to 12.2, 210 in 12.9, 333 in 13.3). */
-    if (metricsGet->numMetrics > c.s->gpm_metric_max)
+    if (metricsGet->numMetrics > fake_gpm_metric_max(c.s))
         return fake_leave(&c, NVML_ERROR_INVALID_ARGUMENT);
 
     /* The GPU's knobs apply (lost, latency, ...): the samples say which GPU this is about. */

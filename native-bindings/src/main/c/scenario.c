@@ -94,9 +94,9 @@ static void gpu_defaults(gpu_cfg *g, unsigned int i) {
 
 static void scenario_defaults(scenario *s) {
     s->gpus = 8;
-    snprintf(s->driver_version, sizeof(s->driver_version), "550.54.15");
-    snprintf(s->nvml_version, sizeof(s->nvml_version), "12.550.54.15");
-    s->cuda_version = 12040;
+    snprintf(s->driver_version, sizeof(s->driver_version), "570.133.20");
+    snprintf(s->nvml_version, sizeof(s->nvml_version), "12.570.133.20");
+    s->cuda_version = 12080;
     s->init_error = 0;
     s->process_stride = 24;
     knobs_unset(&s->fn);
@@ -105,6 +105,22 @@ static void scenario_defaults(scenario *s) {
             s->topology[i][j] = -1;
     for (unsigned int i = 0; i < FAKE_MAX_GPUS; i++)
         gpu_defaults(&s->gpu[i], i);
+}
+
+/* What the simulated driver knows follows its version, unless the file says (headers: FI_MAX 197 in 12.2,
+ * field 230 from 565, 274 in 12.9, 303 in 13.3; GPM_METRIC_MAX 98 to 12.2, 210 in 12.9, 333 in 13.3). */
+unsigned int fake_fields_max(const scenario *s) {
+    unsigned long major = strtoul(s->driver_version, NULL, 10);
+    if (s->fields_max)
+        return s->fields_max;
+    return major < 555 ? 196 : major < 565 ? 229 : major < 590 ? 273 : 302;
+}
+
+unsigned int fake_gpm_metric_max(const scenario *s) {
+    unsigned long major = strtoul(s->driver_version, NULL, 10);
+    if (s->gpm_metric_max)
+        return s->gpm_metric_max;
+    return major < 570 ? 98 : major < 590 ? 210 : 333;
 }
 
 void scenario_free(scenario *s) {
@@ -818,14 +834,6 @@ scenario *scenario_parse(const char *path, const char *text, size_t len) {
                 report(&d, lines[i].number, e.msg);
         }
     }
-    /* What the simulated driver knows follows its version, unless the file says (headers: FI_MAX 197 in
-     * 12.2, field 230 from 565, 274 in 12.9, 303 in 13.3; GPM_METRIC_MAX 98 to 12.2, 210 in 12.9, 333 in 13.3). */
-    unsigned long major = strtoul(s->driver_version, NULL, 10);
-    if (!s->fields_max)
-        s->fields_max = major < 555 ? 196 : major < 565 ? 229 : major < 590 ? 273 : 302;
-    if (!s->gpm_metric_max)
-        s->gpm_metric_max = major < 570 ? 98 : major < 590 ? 210 : 333;
-
     /* Events: increasing n; for a repeated n the last line wins. */
     if (n_evs) {
         qsort(evs, n_evs, sizeof(*evs), by_n_then_order);

@@ -29,7 +29,7 @@ class MetricsEndpointTest {
             """;
 
     static final String GPU5 = "{gpu=\"5\",UUID=\"GPU-8a4e6f10-0005-4c2b-9d3e-5f7a1b2c3d4e\",pci_bus_id=\"00000000:AB:00.0\","
-            + "device=\"nvidia5\",modelName=\"NVIDIA H100 80GB HBM3\",Hostname=\"test-node\",DCGM_FI_DRIVER_VERSION=\"550.54.15\"}";
+            + "device=\"nvidia5\",modelName=\"NVIDIA H100 80GB HBM3\",Hostname=\"test-node\",DCGM_FI_DRIVER_VERSION=\"570.133.20\"}";
 
     @BeforeEach
     void scenario() {
@@ -61,7 +61,7 @@ class MetricsEndpointTest {
             assertEquals(8, series, metric.name() + " series");
         }
         Pattern labels = Pattern.compile("^DCGM_FI_\\w+\\{gpu=\"[0-7]\",UUID=\"GPU-[0-9a-f-]{36}\",pci_bus_id=\"0{8}:[0-9A-F]{2}:00\\.0\","
-                + "device=\"nvidia[0-7]\",modelName=\"NVIDIA H100 80GB HBM3\",Hostname=\"test-node\",DCGM_FI_DRIVER_VERSION=\"550\\.54\\.15\"(,err_code=\"\\d+\")?} \\S+$");
+                + "device=\"nvidia[0-7]\",modelName=\"NVIDIA H100 80GB HBM3\",Hostname=\"test-node\",DCGM_FI_DRIVER_VERSION=\"570\\.133\\.20\"(,err_code=\"\\d+\")?} \\S+$");
         List<String> odd = text.lines().filter(l -> l.startsWith("DCGM_")).filter(l -> !labels.matcher(l).matches()).toList();
         assertEquals(List.of(), odd, "series with other labels");
     }

@@ -41,7 +41,7 @@ class PrometheusScrapeTest {
         Scenario.write(scenario.toString());
         Scenario.eventually(Duration.ofSeconds(5),
                 () -> assertTrue(MetricsEndpointTest.scrape().contains("DCGM_FI_DEV_GPU_TEMP{gpu=\"7\"")
-                        && MetricsEndpointTest.scrape().contains("Hostname=\"test-node\",DCGM_FI_DRIVER_VERSION=\"550.54.15\"} 47\n")));
+                        && MetricsEndpointTest.scrape().contains("Hostname=\"test-node\",DCGM_FI_DRIVER_VERSION=\"570.133.20\"} 47\n")));
 
         Path dir = Files.createTempDirectory(Path.of("target"), "prometheus");
         int port = freePort();

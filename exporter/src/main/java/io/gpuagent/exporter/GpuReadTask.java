@@ -100,7 +100,8 @@ final class GpuReadTask implements Supplier<GpuSample> {
     }
 
     private GpuSample previous(GpuStatus status, String reason) {
-        GpuInfo info = state.info != null ? state.info : GpuInfo.unknown(state.index);
+        GpuInfo info = state.info != null ? state.info
+                : state.knownBefore != null ? state.knownBefore : GpuInfo.unknown(state.index);
         GpuSample.Builder b = GpuSample.builder(info).status(status, reason)
                 .readAt(state.lastReadAt != null ? state.lastReadAt : state.firstReadStarted).nvLinks(state.lastLinks);
         if (state.lastValues != null) {

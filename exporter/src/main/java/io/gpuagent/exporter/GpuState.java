@@ -17,6 +17,8 @@ final class GpuState {
     // worker
     GpuDevice device;
     GpuInfo info;
+    /** The identity this index had before NVML was initialised again; used only while {@link #info} is unread. */
+    GpuInfo knownBefore;
     long reads;
     final long[] retryAt = new long[Reading.COUNT];
     double[] lastValues;

@@ -70,6 +70,7 @@ public final class Sampler implements AutoCloseable {
     private String topologyOf;            // the UUIDs (index order) the current topology was read for
     private Topology topology = Topology.EMPTY;
     private Snapshot lastGood;            // the last snapshot with NVML up: served stale while NVML is released
+    private Snapshot releasedFrom;        // while the first reads after a release run: what to serve meanwhile
     private final TopologyReader topologyReader;
 
     private volatile boolean running;
@@ -220,6 +221,9 @@ public final class Sampler implements AutoCloseable {
                 retireAll();
                 nvml = null;
             }
+            if (released != null && lastGood != null) {
+                releasedFrom = lastGood;
+            }
             snapshot = released != null && lastGood != null ? servedStale(takenAt, released)
                     : new Snapshot(++sequence, takenAt, false, downReason == null ? "NVML is not available" : downReason,
                     "", 0, List.of());
@@ -231,6 +235,9 @@ public final class Sampler implements AutoCloseable {
             }
             snapshot = sweepGpus(takenAt, started);
             lastGood = snapshot;
+            if (releasedFrom != null && snapshot.gpus().stream().noneMatch(GpuSample::isReleased)) {
+                releasedFrom = null;   // every GPU read once since the release
+            }
         }
         latest.set(snapshot);
         meters.recordSweep(System.nanoTime() - started);
@@ -279,7 +286,13 @@ public final class Sampler implements AutoCloseable {
             count = lastDeviceCount;
         }
         while (states.size() < count) {
-            states.add(new GpuState(states.size()));
+            GpuState st = new GpuState(states.size());
+            // After NVML is initialised again (a reset), a GPU that cannot identify itself keeps the identity
+            // it had: a lost GPU must stay the same GPU to health, leases and recovery.
+            if (lastGood != null) {
+                lastGood.gpu(st.index).filter(g -> g.info().known()).ifPresent(g -> st.knownBefore = g.info());
+            }
+            states.add(st);
         }
         for (int i = 0; i < count; i++) {
             submit(states.get(i), started, takenAt);
@@ -363,6 +376,13 @@ public final class Sampler implements AutoCloseable {
             return st.published; // a LOST GPU between probes
         }
         if (!f.isDone()) {
+            if (st.published == null && releasedFrom != null) {
+                // The first read after a release (handles, identity, static readings) is not a hang.
+                Optional<GpuSample> before = releasedFrom.gpu(st.index);
+                if (before.isPresent() && before.get().status() != GpuStatus.LOST) {
+                    return before.get().released("NVML initialised again after a GPU reset; first read in progress");
+                }
+            }
             long ms = (System.nanoTime() - st.inFlightSinceNanos) / 1_000_000;
             String call = st.currentCall;
             String reason = "read still running after " + ms + " ms" + (call != null ? ", in " + call : "");

@@ -58,8 +58,8 @@ class NvmlLifecycleTest {
 
     @Test
     void defaults() {
-        assertEquals("12.550.54.15", nvml.nvmlVersion());
-        assertEquals(12040, nvml.cudaDriverVersion());
+        assertEquals("12.570.133.20", nvml.nvmlVersion());
+        assertEquals(12080, nvml.cudaDriverVersion());
         assertEquals(8, nvml.deviceCount());
     }
 
