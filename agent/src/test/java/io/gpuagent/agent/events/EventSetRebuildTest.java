@@ -30,15 +30,29 @@ class EventSetRebuildTest {
     @Test
     void aRegistrationAnsweringUnknownGetsANewEventSet() {
         Scenario.eventually(SOON, () -> assertTrue(metrics().contains("gpu_agent_event_watch_gpus 8.0\n")));
-        // A failed wait makes the watcher start over; every registration on the new set answers UNKNOWN.
-        Scenario.write("gpus = 8\nerror.nvmlEventSetWait_v2 = 999\nerror.nvmlDeviceRegisterEvents = 999\n");
+        // Failed waits make the watcher start over with new sets; then registrations answer UNKNOWN while waits
+        // work again, so the watcher's newest set is broken: it must not keep waiting on it.
+        Scenario.write("gpus = 8\nerror.nvmlEventSetWait_v2 = 999\n");
         Scenario.eventually(SOON, () -> assertTrue(metrics().contains("gpu_agent_event_watch_up 0.0\n")));
+        pause(1500);
+        Scenario.write("gpus = 8\nerror.nvmlDeviceRegisterEvents = 999\n");
+        pause(3000);
+        assertTrue(metrics().contains("gpu_agent_event_watch_up 0.0\n"), "registrations fail");
         Scenario.write("gpus = 8\n");
         Scenario.eventually(SOON, () -> assertTrue(metrics().contains("gpu_agent_event_watch_gpus 8.0\n")));
         double before = xids(metrics());
         Scenario.write("gpus = 8\nevent." + Scenario.nextEventNumber() + " = 2 xid 31\n");
         Scenario.eventually(SOON, () -> assertTrue(xids(metrics()) > before,
                 "the XID was never delivered: the watcher waits on the broken set"));
+    }
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private static String metrics() {
