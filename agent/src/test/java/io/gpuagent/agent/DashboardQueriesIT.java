@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
  * recording rule in {@code rules/}, run through a real Prometheus that scrapes a real coordinator and a real
  * agent (the packaged jar) on the fake driver, with faults, a cordon and leases injected so that every panel
  * has something to show: each query must parse and return data. A misspelt metric or label fails here.
+ * The same Prometheus loads {@code rules/}; two alerts are checked against the real series as well.
  */
 class DashboardQueriesIT {
 
@@ -146,6 +147,17 @@ class DashboardQueriesIT {
         // Retried until Prometheus has scraped enough for the rate windows; a misspelt query never passes.
         Scenario.eventually(Duration.ofSeconds(60), () -> assertEquals(List.of(), problems(api, dashboards),
                 "queries that failed or returned nothing (Prometheus log: " + dir.resolve("prometheus.log") + ")"));
+
+        // The alert rules read the same real series: the fatal XIDs fire (no for:), the coordinator, which has
+        // no NVML by design, is not taken for a host whose NVML is down.
+        Scenario.eventually(Duration.ofSeconds(10), () -> {
+            TreeSet<String> fatal = new TreeSet<>();
+            get(api + "query?query=" + enc("ALERTS{alertname=\"GpuFatalXid\",alertstate=\"firing\"}")).path("data")
+                    .path("result").forEach(a -> fatal.add(a.path("metric").path("xid").asText()));
+            assertEquals(new TreeSet<>(List.of("48", "79")), fatal, "GpuFatalXid alerts by XID");
+        });
+        assertEquals(0, get(api + "query?query=" + enc("ALERTS{alertname=\"GpuAgentNvmlDown\"}")).path("data").path("result").size(),
+                "GpuAgentNvmlDown for the coordinator");
     }
 
     /** What is wrong with the dashboards and recording rules, one line each; empty when all is well. */
