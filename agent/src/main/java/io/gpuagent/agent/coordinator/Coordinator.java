@@ -6,6 +6,7 @@ import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.http.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.agent.journal.JournalMeters;
 import io.gpuagent.agent.lease.Inventory;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -92,6 +93,7 @@ public class Coordinator {
                     + " cannot be opened (" + e.getMessage() + "); fix the state directory and restart the coordinator";
             LOG.error(bookProblem);
         }
+        JournalMeters.register(meters, PlacementBook.FILE_NAME, () -> book != null && book.usable());
         Gauge.builder("gpu_agent_coordinator_nodes", registry, r -> r.nodes().size())
                 .description("Nodes registered with this coordinator (heartbeating)").register(meters);
         Gauge.builder("gpu_agent_coordinator_live_placements", this, c -> c.book == null ? 0 : c.book.size())

@@ -92,6 +92,10 @@ public final class PlacementBook implements AutoCloseable {
         return new ArrayList<>(live.values());
     }
 
+    boolean usable() {
+        return journal.usable();
+    }
+
     public synchronized int size() {
         return live.size();
     }

@@ -89,6 +89,11 @@ public final class EventLog implements AutoCloseable {
         return appendAll(List.of(Objects.requireNonNull(event, "event"))).getFirst();
     }
 
+    /** False once the file failed (events are refused until the agent restarts) or after close. */
+    public boolean usable() {
+        return journal.usable();
+    }
+
     /**
      * {@link #append} for several events that belong together (an XID and the state change it caused):
      * consecutive ids, one fsync for all of them, visible together. Returns the stored events in order.

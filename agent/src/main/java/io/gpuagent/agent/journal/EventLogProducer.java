@@ -2,6 +2,7 @@ package io.gpuagent.agent.journal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
+import io.gpuagent.agent.SamplerService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
@@ -16,8 +17,10 @@ public class EventLogProducer {
 
     @Produces
     @Singleton
-    EventLog eventLog(AgentConfig config, ObjectMapper mapper) {
-        return new EventLog(config.stateDir(), MEMORY_CAPACITY, mapper);
+    EventLog eventLog(AgentConfig config, ObjectMapper mapper, SamplerService sampler) {
+        EventLog log = new EventLog(config.stateDir(), MEMORY_CAPACITY, mapper);
+        JournalMeters.register(sampler.agentRegistry(), EventLog.FILE_NAME, log::usable);
+        return log;
     }
 
     void close(@Disposes EventLog log) {

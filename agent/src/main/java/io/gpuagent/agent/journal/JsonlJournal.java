@@ -331,6 +331,11 @@ public final class JsonlJournal<T> implements AutoCloseable {
         }
     }
 
+    /** False once a write or fsync failed (records are refused until the file is reopened) or after close. */
+    public boolean usable() {
+        return !closed && failure == null;
+    }
+
     public Path file() {
         return file;
     }

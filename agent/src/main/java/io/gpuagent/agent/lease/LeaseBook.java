@@ -3,6 +3,7 @@ package io.gpuagent.agent.lease;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.journal.JournalMeters;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.recovery.Cordons;
 import io.gpuagent.exporter.Snapshot;
@@ -85,6 +86,7 @@ public class LeaseBook implements GpuLeases {
             throw new UncheckedIOException("cannot open the lease journal in " + agent.stateDir() + " (" + e.getMessage()
                     + "); fix the state directory (gpu-agent.state-dir) and restart the agent", e);
         }
+        JournalMeters.register(sampler.agentRegistry(), LeaseJournal.FILE_NAME, journal::usable);
         LeaseJournal.Restored restored = journal.restored();
         synchronized (lock) {
             live.putAll(restored.leases());

@@ -109,6 +109,10 @@ final class LeaseJournal implements AutoCloseable {
         }
     }
 
+    boolean usable() {
+        return journal.usable();
+    }
+
     long lineCount() {
         return journal.lineCount();
     }

@@ -5,6 +5,7 @@ import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.agent.journal.JournalMeters;
 import io.gpuagent.agent.journal.JsonlJournal;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -65,6 +66,7 @@ public class ActionAudit {
             throw new UncheckedIOException("cannot open the audit log " + stateDir.resolve(FILE_NAME) + " ("
                     + e.getMessage() + "); the agent needs a writable gpu-agent.state-dir", e);
         }
+        JournalMeters.register(registry, FILE_NAME, journal::usable);
         this.replayed = List.copyOf(all);
         for (ActionRecord r : all.subList(Math.max(0, all.size() - MEMORY), all.size())) {
             memory.addLast(r);

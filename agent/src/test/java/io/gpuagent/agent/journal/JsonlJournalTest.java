@@ -196,8 +196,10 @@ class JsonlJournalTest {
     @Test
     void closedJournalRefusesAppends() throws IOException {
         JsonlJournal<Rec> j = open(dir.resolve("log.jsonl"));
+        assertTrue(j.usable(), "gpu_agent_journal_up reads this");
         j.close();
         j.close();
+        assertFalse(j.usable());
         assertThrows(IOException.class, () -> j.append(Rec.of(1)));
     }
 
