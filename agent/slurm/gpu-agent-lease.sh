@@ -12,24 +12,31 @@ PATH=${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 
 settings=${GPU_AGENT_SLURM_ENV:-/etc/gpu-agent/slurm.env}
+known="GPU_AGENT_URL GPU_AGENT_NODE GPU_AGENT_TOKEN_FILE GPU_AGENT_SLURM_STATE GPU_AGENT_LEASE_TTL GPU_AGENT_TIMEOUT GPU_AGENT_RESUME SLURM_CONF"
+from_env=" "
+for key in $known; do
+    eval "[ -z \"\${$key+set}\" ]" || from_env="$from_env$key "
+done
 if [ -e "$settings" ]; then
     [ -r "$settings" ] || { echo "$me: cannot read the settings file $settings; make it readable by root" >&2; exit 2; }
-    while IFS= read -r line || [ -n "$line" ]; do
-        case "$line" in ''|'#'*) continue ;; *=*) ;;
-            *) echo "$me: $settings: ignoring '$line' (not KEY=value)" >&2; continue ;;
-        esac
+    n=0
+    while read -r line || [ -n "$line" ]; do   # (read strips blanks at both ends)
+        n=$((n + 1))
+        case "$line" in ''|'#'*) continue ;; esac
         key=${line%%=*}
         value=${line#*=}
+        # (The line itself is not logged: a misplaced secret would land in slurmd's log.)
+        case "$line" in [A-Za-z_]*=*) ;; *) key="" ;; esac
+        case "$key" in ''|*[!A-Za-z0-9_]*) echo "$me: $settings: ignoring line $n (not KEY=value)" >&2; continue ;; esac
         case "$value" in \"*\") value=${value#\"}; value=${value%\"} ;; \'*\') value=${value#\'}; value=${value%\'} ;; esac
-        case "$key" in
-            GPU_AGENT_URL|GPU_AGENT_NODE|GPU_AGENT_TOKEN_FILE|GPU_AGENT_SLURM_STATE|GPU_AGENT_LEASE_TTL|GPU_AGENT_TIMEOUT|GPU_AGENT_RESUME|SLURM_CONF)
-                # $key is one of the names above, so eval only ever assigns that variable.
-                if eval "[ -z \"\${$key+set}\" ]"; then
-                    eval "$key=\$value"
-                    export "$key"
+        case " $known " in
+            *" $key "*)
+                # $key is one of $known, so eval only ever assigns that variable; the environment's value stays.
+                case "$from_env" in *" $key "*) ;; *) eval "$key=\$value"; export "$key" ;; esac ;;
+            *)
+                if [ "$key" = PATH ]; then PATH=$value:$PATH
+                else echo "$me: $settings: ignoring unknown setting $key (see docs/slurm.md)" >&2
                 fi ;;
-            PATH) PATH=$value:$PATH ;;
-            *) echo "$me: $settings: ignoring unknown setting $key (see docs/slurm.md)" >&2 ;;
         esac
     done < "$settings"
 fi

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.TestToken;
 import io.quarkus.test.junit.QuarkusTest;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -128,5 +129,16 @@ class HealthCheckProgramTest {
         assertEquals(List.of("show", "node", "gpu-node-17"), calls.getFirst());
         assertEquals(List.of("update", "NodeName=gpu-node-17", "State=DRAIN"), calls.get(1).subList(0, 3));
         assertTrue(run.err().contains("ignoring unknown setting GPU_AGENT_COLOUR"), run.err());
+    }
+
+    @Test
+    void everySettingTheShippedExampleNamesIsKnown() throws Exception {
+        String example = Files.readString(SlurmScripts.SCRIPTS.resolve("slurm.env.example"));
+        String uncommented = example.replaceAll("(?m)^#([A-Z_]+=)", "$1");
+        assertTrue(uncommented.lines().filter(l -> l.matches("[A-Z_]+=.*")).count() >= 9, uncommented);
+        SlurmScripts.Run run = slurm.runBare("gpu-agent-healthcheck", uncommented, Map.of("SLURMD_NODENAME", "node7"));
+        assertEquals(0, run.exit(), run.err());
+        assertEquals("", run.err(), "no setting ignored");
+        assertEquals(List.of(List.of("show", "node", "node7")), slurm.takeCalls());
     }
 }

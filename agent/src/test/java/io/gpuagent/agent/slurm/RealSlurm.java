@@ -105,15 +105,13 @@ final class RealSlurm implements AutoCloseable {
                 SlurmdParameters=config_overrides
                 ReturnToService=2
                 KillWait=5
-                GresTypes=gpu
-                HealthCheckProgram=%1$s/bin/gpu-agent-healthcheck
-                HealthCheckInterval=%5$d
-                Prolog=%1$s/bin/gpu-agent-prolog
-                Epilog=%1$s/bin/gpu-agent-epilog
-                NodeName=%6$s NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=8 RealMemory=1000 Gres=gpu:8 State=UNKNOWN
-                PartitionName=gpu Nodes=%6$s Default=YES MaxTime=INFINITE State=UP
-                """.formatted(dir, ctldPort, slurmdPort, mungeDir.resolve("socket"), HEALTH_CHECK_SECONDS, NODE));
-        Files.writeString(dir.resolve("gres.conf"), "NodeName=%s Name=gpu File=%s/dev/nvidia[0-7]\n".formatted(NODE, dir));
+                NodeName=%5$s NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=8 RealMemory=1000 Gres=gpu:8 State=UNKNOWN
+                PartitionName=gpu Nodes=%5$s Default=YES MaxTime=INFINITE State=UP
+                # From agent/slurm/slurm.conf.example (scripts in bin/, a shorter interval):
+                """.formatted(dir, ctldPort, slurmdPort, mungeDir.resolve("socket"), NODE) + shipped(scripts));
+        // agent/slurm/gres.conf.example, for this node and its device nodes.
+        Files.writeString(dir.resolve("gres.conf"), Files.readString(scripts.resolve("gres.conf.example"))
+                .replace("NodeName=gpu[001-016]", "NodeName=" + NODE).replace("File=/dev/", "File=" + dir + "/dev/"));
 
         Path key = mungeDir.resolve("key");
         byte[] bytes = new byte[1024];
@@ -131,6 +129,21 @@ final class RealSlurm implements AutoCloseable {
             String state = nodeState();
             return state.startsWith("IDLE") && !state.contains("NOT_RESPONDING");
         }, "node " + NODE + " IDLE");
+    }
+
+    /** The shipped slurm.conf excerpt's settings for gpu-agent (not its example nodes), pointed at bin/. */
+    private String shipped(Path scripts) throws IOException {
+        StringBuilder out = new StringBuilder();
+        for (String line : Files.readAllLines(scripts.resolve("slurm.conf.example"))) {
+            if (line.matches("(GresTypes|HealthCheck\\w+|Prolog|Epilog)=.*")) {
+                out.append(line.startsWith("HealthCheckInterval=") ? "HealthCheckInterval=" + HEALTH_CHECK_SECONDS
+                        : line.replace("/usr/lib/gpu-agent/slurm/", dir + "/bin/")).append('\n');
+            }
+        }
+        if (out.toString().lines().count() != 6) {
+            throw new AssertionError("slurm.conf.example lost a gpu-agent setting:\n" + out);
+        }
+        return out.toString();
     }
 
     /** Where the agent is and where Slurm is, as an operator writes /etc/gpu-agent/slurm.env. */

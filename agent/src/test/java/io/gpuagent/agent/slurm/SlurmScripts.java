@@ -65,19 +65,19 @@ final class SlurmScripts {
 
     /**
      * Runs {@code script} as slurmd starts its health check: no environment but {@code env} (no PATH), the settings
-     * in the file {@code settings} (GPU_AGENT_SLURM_ENV), which gets the agent's URL, token and this test's PATH.
+     * in a file (GPU_AGENT_SLURM_ENV): {@code settings}, then the agent's URL, token and this test's PATH.
      */
     Run runBare(String script, String settings, Map<String, String> env) {
         Path file = dir.resolve("slurm.env");
         try {
-            Files.writeString(file, """
+            // Ours last: in the file, the last value of a key wins.
+            Files.writeString(file, settings + """
                     # as /etc/gpu-agent/slurm.env
                     GPU_AGENT_URL=http://127.0.0.1:%d
                     GPU_AGENT_TOKEN_FILE="%s"
                     GPU_AGENT_SLURM_STATE='%s'
                     PATH=%s
-                    """.formatted(RestAssured.port, TestToken.FILE.toAbsolutePath(), dir.resolve("state"), dir.resolve("bin"))
-                    + settings);
+                    """.formatted(RestAssured.port, TestToken.FILE.toAbsolutePath(), dir.resolve("state"), dir.resolve("bin")));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
