@@ -23,6 +23,7 @@ import java.util.stream.Stream;
  * <p>slurmd starts those scripts with no settings of ours in their environment, so each is a two-line wrapper
  * that names the settings file ({@code GPU_AGENT_SLURM_ENV}), as a site with the file elsewhere than
  * /etc/gpu-agent/slurm.env would do; the health check's wrapper also notes each run's exit status for the test.
+ * slurmd logs what a failing script printed ({@code error: prolog failed: rc:1 output:...}) in log/slurmd.log.
  */
 final class RealSlurm implements AutoCloseable {
 
@@ -163,9 +164,11 @@ final class RealSlurm implements AutoCloseable {
         Path check = dir.resolve("bin/gpu-agent-healthcheck");
         Files.writeString(check, """
                 #!/bin/sh
-                %s %s 2>>%s
-                echo $? >>%s
-                """.formatted(env, scripts.resolve("gpu-agent-healthcheck"), dir.resolve("log/healthcheck.err"), healthRuns));
+                %s %s
+                rc=$?
+                echo $rc >>%s
+                exit $rc
+                """.formatted(env, scripts.resolve("gpu-agent-healthcheck"), healthRuns));
         for (String s : List.of("gpu-agent-prolog", "gpu-agent-epilog")) {
             Files.writeString(dir.resolve("bin").resolve(s), "#!/bin/sh\n%s exec %s\n".formatted(env, scripts.resolve(s)));
         }

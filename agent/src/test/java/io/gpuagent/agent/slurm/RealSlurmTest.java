@@ -124,6 +124,10 @@ class RealSlurmTest {
         Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(503));
         slurm.awaitHealthCheck(1, Duration.ofSeconds(20));
         assertEquals(operators, slurm.nodeReason(), "an unhealthy node keeps the operator's reason");
+        String log = slurm.slurmdLog();
+        assertTrue(log.contains("health_check failed: rc:1 output:gpu-agent-healthcheck: " + RealSlurm.NODE + " is unhealthy "
+                + "(gpu-agent: GPU 4 (GPU-") && log.contains("but already has a reason someone else set (IDLE+DRAIN: " + operators
+                + "); left as it is"), log);
 
         Scenario.write("gpus = 8\n");
         given().header("Authorization", TestToken.header()).post("/v1/gpus/4/health/clear").then().statusCode(200);
