@@ -110,6 +110,9 @@ class HealthCheckProgramTest {
         slurm.nodeShows("NodeName=node7 State=IDLE+DRAIN\n   Reason=gpu-agent: " + reason + " [root@2026-11-23T10:00:00]\n");
         assertEquals(1, slurm.run("gpu-agent-healthcheck", Map.of()).exit());
         assertEquals(List.of(List.of("show", "node", "node7")), slurm.takeCalls());
+        slurm.nodeShows("NodeName=node7 State=IDLE\n   Reason=gpu-agent: " + reason + " [root@2026-11-23T10:00:00]\n");
+        assertEquals(1, slurm.run("gpu-agent-healthcheck", Map.of()).exit());
+        assertEquals(2, slurm.takeCalls().size(), "our reason on a node no longer drained: drained again");
         slurm.nodeShows("NodeName=node7 State=IDLE+DRAIN\n   Reason=gpu-agent: GPU 2 UNHEALTHY [root@2026-11-23T10:00:00]\n");
         assertEquals(1, slurm.run("gpu-agent-healthcheck", Map.of()).exit());
         List<List<String>> calls = slurm.takeCalls();
