@@ -66,7 +66,7 @@ lease_setup() {
     [ -n "$job" ] || { echo "$me: SLURM_JOB_ID is not set; run me as a Slurm Prolog/Epilog" >&2; exit 2; }
     command -v curl >/dev/null 2>&1 || fail "curl not found; install curl"
     [ -r "$token_file" ] || fail "cannot read the agent's token file $token_file; set GPU_AGENT_TOKEN_FILE in $settings"
-    token=$(tr -d ' \n' < "$token_file")
+    token=$(tr -d ' \t\r\n' < "$token_file")
     # The token goes into a curl config line (below): a quote or backslash would end or bend that line.
     case "$token" in
         '') fail "the token file $token_file is empty" ;;
