@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.TestToken;
 import io.quarkus.test.junit.QuarkusTest;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -52,8 +53,9 @@ class HealthCheckProgramTest {
         SlurmScripts.Run run = slurm.run("gpu-agent-healthcheck", Map.of());
         assertEquals(1, run.exit(), run.err());
         List<List<String>> calls = slurm.takeCalls();
-        assertEquals(1, calls.size(), calls.toString());
-        List<String> drain = calls.getFirst();
+        assertEquals(2, calls.size(), calls.toString());
+        assertEquals(List.of("show", "node", "node7"), calls.getFirst(), "first: is the node drained already, and by whom");
+        List<String> drain = calls.get(1);
         assertEquals(List.of("update", "NodeName=node7", "State=DRAIN"), drain.subList(0, 3));
         String reason = drain.get(3);
         assertTrue(reason.startsWith("Reason=gpu-agent: GPU 4 (GPU-"), reason);
@@ -80,9 +82,66 @@ class HealthCheckProgramTest {
         SlurmScripts.Run run = slurm.run("gpu-agent-healthcheck", Map.of("GPU_AGENT_URL", "http://127.0.0.1:9", "GPU_AGENT_TIMEOUT", "2"));
         assertEquals(1, run.exit(), run.err());
         List<List<String>> calls = slurm.takeCalls();
-        assertEquals(1, calls.size(), calls.toString());
-        assertTrue(calls.getFirst().get(3).startsWith("Reason=gpu-agent: agent not answering at http://127.0.0.1:9"),
+        assertEquals(2, calls.size(), calls.toString());
+        assertTrue(calls.get(1).get(3).startsWith("Reason=gpu-agent: agent not answering at http://127.0.0.1:9"),
                 calls.toString());
-        assertTrue(calls.getFirst().get(3).contains("systemctl status gpu-agent"), calls.toString());
+        assertTrue(calls.get(1).get(3).contains("systemctl status gpu-agent"), calls.toString());
+    }
+
+    @Test
+    void aDrainSomeoneElseSetIsNotRelabelledAndOursIsUpdatedOnlyWhenTheReasonChanges() {
+        Scenario.write("gpus = 8\ngpu.4.lost = 1\n");
+        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(503));
+        for (String theirs : List.of("kernel upgrade [admin@2026-11-23T10:00:00]", "Prolog error [root@2026-11-23T10:00:00]")) {
+            slurm.nodeShows("NodeName=node7 State=IDLE+DRAIN\n   Reason=" + theirs + "\n");
+            SlurmScripts.Run run = slurm.run("gpu-agent-healthcheck", Map.of());
+            assertEquals(1, run.exit(), run.err());
+            assertEquals(List.of(List.of("show", "node", "node7")), slurm.takeCalls(), "only looked: " + theirs);
+            assertTrue(run.err().contains("already has a reason someone else set (IDLE+DRAIN: " + theirs.replaceFirst(" \\[.*", "")),
+                    run.err());
+        }
+        // A node down for another reason (slurmd not responding) is not ours to label either.
+        slurm.nodeShows("NodeName=node7 State=DOWN+NOT_RESPONDING\n   Reason=Not responding [slurm@2026-11-23T10:00:00]\n");
+        assertEquals(1, slurm.run("gpu-agent-healthcheck", Map.of()).exit());
+        assertEquals(List.of(List.of("show", "node", "node7")), slurm.takeCalls());
+
+        // Our own drain, same reason: nothing to do; an older reason of ours: brought up to date.
+        String reason = given().get("/health").then().extract().path("reason");
+        slurm.nodeShows("NodeName=node7 State=IDLE+DRAIN\n   Reason=gpu-agent: " + reason + " [root@2026-11-23T10:00:00]\n");
+        assertEquals(1, slurm.run("gpu-agent-healthcheck", Map.of()).exit());
+        assertEquals(List.of(List.of("show", "node", "node7")), slurm.takeCalls());
+        slurm.nodeShows("NodeName=node7 State=IDLE\n   Reason=gpu-agent: " + reason + " [root@2026-11-23T10:00:00]\n");
+        assertEquals(1, slurm.run("gpu-agent-healthcheck", Map.of()).exit());
+        assertEquals(2, slurm.takeCalls().size(), "our reason on a node no longer drained: drained again");
+        slurm.nodeShows("NodeName=node7 State=IDLE+DRAIN\n   Reason=gpu-agent: GPU 2 UNHEALTHY [root@2026-11-23T10:00:00]\n");
+        assertEquals(1, slurm.run("gpu-agent-healthcheck", Map.of()).exit());
+        List<List<String>> calls = slurm.takeCalls();
+        assertEquals(2, calls.size(), calls.toString());
+        assertEquals("Reason=gpu-agent: " + reason, calls.get(1).get(3));
+    }
+
+    @Test
+    void withNoEnvironmentButTheNodeNameItReadsTheSettingsFile() {
+        Scenario.write("gpus = 8\ngpu.4.lost = 1\n");
+        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(503));
+        // What slurmd passes (SLURMD_NODENAME, no PATH); curl, scontrol and the agent's URL come from the file.
+        SlurmScripts.Run run = slurm.runBare("gpu-agent-healthcheck", "GPU_AGENT_TIMEOUT=3\nGPU_AGENT_COLOUR=blue\n",
+                Map.of("SLURMD_NODENAME", "gpu-node-17"));
+        assertEquals(1, run.exit(), run.err());
+        List<List<String>> calls = slurm.takeCalls();
+        assertEquals(List.of("show", "node", "gpu-node-17"), calls.getFirst());
+        assertEquals(List.of("update", "NodeName=gpu-node-17", "State=DRAIN"), calls.get(1).subList(0, 3));
+        assertTrue(run.err().contains("ignoring unknown setting GPU_AGENT_COLOUR"), run.err());
+    }
+
+    @Test
+    void everySettingTheShippedExampleNamesIsKnown() throws Exception {
+        String example = Files.readString(SlurmScripts.SCRIPTS.resolve("slurm.env.example"));
+        String uncommented = example.replaceAll("(?m)^#([A-Z_]+=)", "$1");
+        assertTrue(uncommented.lines().filter(l -> l.matches("[A-Z_]+=.*")).count() >= 9, uncommented);
+        SlurmScripts.Run run = slurm.runBare("gpu-agent-healthcheck", uncommented, Map.of("SLURMD_NODENAME", "node7"));
+        assertEquals(0, run.exit(), run.err());
+        assertEquals("", run.err(), "no setting ignored");
+        assertEquals(List.of(List.of("show", "node", "node7")), slurm.takeCalls());
     }
 }

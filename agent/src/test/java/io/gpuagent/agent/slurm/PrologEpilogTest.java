@@ -5,14 +5,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gpuagent.agent.TestToken;
 import io.gpuagent.agent.lease.LeaseTestSupport;
 import io.gpuagent.agent.recovery.Cordons;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,7 +79,10 @@ class PrologEpilogTest {
         // Another job cannot get GPU 5 while 4242 holds it: the prolog fails (Slurm drains and requeues).
         SlurmScripts.Run refused = slurm.run("gpu-agent-prolog", job("4243", "5"));
         assertEquals(1, refused.exit(), refused.out());
-        assertTrue(refused.err().contains("lease for job 4243 on GPUs 5 refused (HTTP 409)"), refused.err());
+        // The whole answer, down to which GPU stands in the way and why (not only its first clause).
+        assertTrue(refused.err().contains("lease for job 4243 on GPUs 5 refused (HTTP 409): 1 GPU(s) asked by UUID, "
+                + "not all can be leased: GPU 5 is leased to job slurm-4242 (lease " + leases.getFirst().get("leaseId") + ")"),
+                refused.err());
         assertEquals(List.of(), leasesOf("slurm-4243"));
 
         SlurmScripts.Run epilog = slurm.run("gpu-agent-epilog", job("4242", "2,5"));
@@ -101,6 +115,82 @@ class PrologEpilogTest {
         assertTrue(noToken.err().contains("cannot read the agent's token file"), noToken.err());
         assertEquals(List.of(), leasesOf("slurm-10"));
         assertEquals(List.of(), leasesOf("slurm-11"));
+    }
+
+    @Test
+    void withSlurmsJobEnvironmentOnlyItReadsTheSettingsFile() {
+        // What slurmd passes to a prolog: the job's variables, no PATH, nothing of ours.
+        Map<String, String> env = Map.of("SLURM_JOB_ID", "31", "SLURM_JOB_GPUS", "6", "SLURMD_NODENAME", "node7");
+        SlurmScripts.Run prolog = slurm.runBare("gpu-agent-prolog", "", env);
+        assertEquals(0, prolog.exit(), prolog.err());
+        assertEquals(List.of(uuid(6)), leasesOf("slurm-31").getFirst().get("gpus"));
+        SlurmScripts.Run epilog = slurm.runBare("gpu-agent-epilog", "", env);
+        assertEquals(0, epilog.exit(), epilog.err());
+        assertEquals(List.of(), leasesOf("slurm-31"));
+    }
+
+    /**
+     * Issue 11, finding 1: every local user can read /proc/PID/cmdline, so the token must not be on curl's. A
+     * listener that takes the prolog's requests and holds each one open while we read every process's command
+     * line (curl's included: it waits for our answer), then answers as the agent would.
+     */
+    @Test
+    void theTokenIsSentButNeverOnACommandLine() throws Exception {
+        String token = TestToken.get();
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = listener.getLocalPort();
+            CompletableFuture<SlurmScripts.Run> prolog = CompletableFuture.supplyAsync(() -> slurm.run("gpu-agent-prolog",
+                    Map.of("SLURM_JOB_ID", "55", "SLURM_JOB_GPUS", "1", "GPU_AGENT_URL", "http://127.0.0.1:" + port)));
+            List<String> answers = List.of("{\"index\":1,\"uuid\":\"GPU-held-1\"}", "{\"leaseId\":\"L-held\",\"jobId\":\"slurm-55\"}");
+            List<String> requests = new ArrayList<>();
+            for (String answer : answers) {
+                try (Socket held = listener.accept()) {
+                    held.setSoTimeout(20_000);
+                    String head = readHead(held.getInputStream());
+                    requests.add(head.lines().findFirst().orElse(""));
+                    assertTrue(head.contains("Authorization: Bearer " + token + "\r\n"), "the token did travel: " + head);
+                    List<String> commandLines = commandLines();
+                    assertTrue(commandLines.stream().anyMatch(c -> c.startsWith("curl ") && c.contains(":" + port + "/")),
+                            "curl, waiting for us, is among the processes read: " + commandLines.size());
+                    assertEquals(List.of(), commandLines.stream().filter(c -> c.contains(token)).toList());
+                    String status = answers.indexOf(answer) == 0 ? "200 OK" : "201 Created";
+                    byte[] body = answer.getBytes(StandardCharsets.UTF_8);
+                    held.getOutputStream().write(("HTTP/1.1 " + status + "\r\nContent-Type: application/json\r\nContent-Length: "
+                            + body.length + "\r\nConnection: close\r\n\r\n" + answer).getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            SlurmScripts.Run run = prolog.get(60, TimeUnit.SECONDS);
+            assertEquals(0, run.exit(), run.err());
+            assertEquals(List.of("GET /v1/gpus/1 HTTP/1.1", "POST /v1/leases HTTP/1.1"), requests);
+            assertTrue(run.out().contains("job 55 holds lease L-held"), run.out());
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                break;
+            }
+            head.append((char) c);
+        }
+        return head.toString();
+    }
+
+    /** Every process's command line, arguments joined by spaces. */
+    private static List<String> commandLines() throws IOException {
+        List<String> out = new ArrayList<>();
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("[0-9]+"))) {
+            for (Path p : procs) {
+                try {
+                    out.add(new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ').strip());
+                } catch (IOException gone) {
+                    // the process ended meanwhile
+                }
+            }
+        }
+        return out;
     }
 
     private static String readNote(Path note) {

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the shipped Slurm scripts (agent/slurm/) against the test agent, with the stub {@code scontrol}
- * (src/test/resources/slurm/scontrol) first on the PATH: it records each call (one line per call, arguments
+ * (src/test/resources/slurm/scontrol) first on the PATH (RealSlurmTest runs them under a real slurmd): it records each call (one line per call, arguments
  * separated by a tab) and answers {@code scontrol show node} from a file the test writes.
  */
 final class SlurmScripts {
@@ -35,26 +36,59 @@ final class SlurmScripts {
         this.calls = dir.resolve("scontrol.calls");
         this.showNode = dir.resolve("scontrol.show");
         try {
-            // The shared stub (also the test profile's drain-command), first on the PATH under its own name.
+            // The shared stub (also the test profile's drain-command), first on the PATH under its own name; it
+            // knows this test's files even when the script runs without our environment (runBare).
             Path bin = Files.createDirectories(dir.resolve("bin"));
-            Files.createSymbolicLink(bin.resolve("scontrol"), STUB);
+            Files.writeString(bin.resolve("scontrol"), """
+                    #!/bin/sh
+                    SCONTROL_CALLS=%s SCONTROL_SHOW=%s exec sh %s "$@"
+                    """.formatted(calls, showNode, STUB));
+            Files.setPosixFilePermissions(bin.resolve("scontrol"), PosixFilePermissions.fromString("rwxr-xr-x"));
             Files.writeString(showNode, "NodeName=node7 State=IDLE\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** Runs {@code script} with the agent's URL and token, plus {@code env}. */
+    /** Runs {@code script} with the agent's URL and token, plus {@code env}, as slurmd would on node7. */
     Run run(String script, Map<String, String> env) {
         ProcessBuilder pb = new ProcessBuilder(SCRIPTS.resolve(script).toString());
         pb.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
+        pb.environment().put("GPU_AGENT_SLURM_ENV", dir.resolve("no-such-settings").toString());
         pb.environment().put("GPU_AGENT_URL", "http://127.0.0.1:" + RestAssured.port);
-        pb.environment().put("GPU_AGENT_NODE", "node7");
+        pb.environment().put("SLURMD_NODENAME", "node7");
         pb.environment().put("GPU_AGENT_TOKEN_FILE", TestToken.FILE.toAbsolutePath().toString());
         pb.environment().put("GPU_AGENT_SLURM_STATE", dir.resolve("state").toString());
-        pb.environment().put("SCONTROL_CALLS", calls.toString());
-        pb.environment().put("SCONTROL_SHOW", showNode.toString());
         pb.environment().putAll(env);
+        return start(script, pb);
+    }
+
+    /**
+     * Runs {@code script} as slurmd starts its health check: no environment but {@code env} (no PATH), the settings
+     * in a file (GPU_AGENT_SLURM_ENV): {@code settings}, then the agent's URL, token and this test's PATH.
+     */
+    Run runBare(String script, String settings, Map<String, String> env) {
+        Path file = dir.resolve("slurm.env");
+        try {
+            // Ours last: in the file, the last value of a key wins.
+            Files.writeString(file, settings + """
+                    # as /etc/gpu-agent/slurm.env
+                    GPU_AGENT_URL=http://127.0.0.1:%d
+                    GPU_AGENT_TOKEN_FILE="%s"
+                    GPU_AGENT_SLURM_STATE='%s'
+                    PATH=%s
+                    """.formatted(RestAssured.port, TestToken.FILE.toAbsolutePath(), dir.resolve("state"), dir.resolve("bin")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ProcessBuilder pb = new ProcessBuilder(SCRIPTS.resolve(script).toString());
+        pb.environment().clear();
+        pb.environment().put("GPU_AGENT_SLURM_ENV", file.toString());
+        pb.environment().putAll(env);
+        return start(script, pb);
+    }
+
+    private Run start(String script, ProcessBuilder pb) {
         try {
             Path out = Files.createTempFile(dir, "out", ".txt");
             Path err = Files.createTempFile(dir, "err", ".txt");
