@@ -23,16 +23,18 @@ final class Drain {
     private final GpuLeases leases;
     private final Commands commands;
     private final ProcessSignals signals;
+    private final NvmlWrites nvml;
     private final Optional<CommandTemplate> drainCommand;
     private final long pollMillis;
 
     Drain(RecoveryConfig config, SamplerService sampler, GpuLeases leases, Commands commands, ProcessSignals signals,
-          long pollMillis) {
+          NvmlWrites nvml, long pollMillis) {
         this.config = config;
         this.sampler = sampler;
         this.leases = leases;
         this.commands = commands;
         this.signals = signals;
+        this.nvml = nvml;
         this.pollMillis = pollMillis;
         this.drainCommand = config.drainCommand().map(c -> CommandTemplate.parse("gpu-agent.recovery.drain-command", c,
                 Set.of("node", "index", "uuid", "pciBusId", "reason")));
@@ -78,9 +80,15 @@ final class Drain {
         return StepOutcome.failed(String.join("; ", notes));
     }
 
-    /** SIGTERM, grace, SIGKILL to the processes NVML reports on the GPU now. */
+    /** SIGTERM, grace, SIGKILL to the processes NVML reports on the GPU now (asked again, not the snapshot). */
     StepOutcome terminate(Execution e) throws InterruptedException {
-        Set<Long> listed = new LinkedHashSet<>(busy(e.target.uuid()).pids());
+        Set<Long> listed;
+        try {
+            listed = nvml.processIds(e.target.uuid());
+        } catch (RuntimeException x) {
+            return StepOutcome.failed("cannot list the GPU's processes from NVML now (" + x.getMessage()
+                    + "); nothing signalled: a PID from older readings may belong to another process by now");
+        }
         if (listed.isEmpty()) {
             return StepOutcome.ok("no processes on the GPU");
         }

@@ -7,7 +7,9 @@ import io.gpuagent.nvml.NvmlException;
 import io.gpuagent.nvml.NvmlReturn;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import org.eclipse.microprofile.faulttolerance.Bulkhead;
 import org.eclipse.microprofile.faulttolerance.CircuitBreaker;
 import org.eclipse.microprofile.faulttolerance.Retry;
@@ -57,6 +59,26 @@ public class NvmlWrites {
             device(uuid).setPowerLimitMw(milliwatts);
         } catch (NvmlException e) {
             throw classify(e, "setting the power limit to " + milliwatts + " mW");
+        }
+    }
+
+    /**
+     * The PIDs NVML lists on the GPU now (compute and graphics, each once). Signals go only to these, read
+     * right before: the snapshot's list is stale exactly when a hung GPU triggers a drain, and a PID from it
+     * may belong to another process by then.
+     */
+    @Timeout(10_000)
+    @Retry(maxRetries = 1, delay = 200, abortOn = Refused.class)
+    @Bulkhead(4)
+    public Set<Long> processIds(String uuid) {
+        GpuDevice d = device(uuid);
+        try {
+            Set<Long> pids = new LinkedHashSet<>();
+            d.computeProcesses().forEach(p -> pids.add((long) p.pid()));
+            d.graphicsProcesses().forEach(p -> pids.add((long) p.pid()));
+            return pids;
+        } catch (NvmlException e) {
+            throw classify(e, "listing the GPU's processes");
         }
     }
 

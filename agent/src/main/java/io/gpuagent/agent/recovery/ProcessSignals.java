@@ -1,6 +1,9 @@
 package io.gpuagent.agent.recovery;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -16,7 +19,10 @@ import org.eclipse.microprofile.faulttolerance.Bulkhead;
 /**
  * Terminates the processes on a GPU: SIGTERM, wait the grace period, SIGKILL. Only the PIDs NVML reports on
  * that GPU, and never the agent itself or PID 1 ({@link #refusal}); the caller passes NVML's list as read just
- * before. The PIDs are the host's: run the agent in the host PID namespace, or it cannot see them.
+ * before. A process is taken by its handle at once, and Java's {@link ProcessHandle} remembers its start
+ * time: a PID reused by another process meanwhile is neither waited for nor signalled. NVML's PIDs are the
+ * host's: in a PID namespace of its own the agent would signal unrelated processes, so it refuses to signal
+ * at all ({@link #namespaceRefusal}).
  */
 @ApplicationScoped
 public class ProcessSignals {
@@ -42,10 +48,41 @@ public class ProcessSignals {
         return Optional.empty();
     }
 
+    /**
+     * Why the agent must not signal NVML's PIDs from where it runs, or empty: {@code /proc/self/status}'s
+     * {@code NSpid} lists one PID per namespace level, so more than one means a nested PID namespace.
+     */
+    public static Optional<String> namespaceRefusal(String procSelfStatus) {
+        for (String line : procSelfStatus.split("\n")) {
+            if (line.startsWith("NSpid:")) {
+                String[] ids = line.substring(6).trim().split("\\s+");
+                if (ids.length > 1) {
+                    return Optional.of("the agent runs in a PID namespace of its own (NSpid " + String.join(" ", ids)
+                            + "): NVML's PIDs are the host's and would name other processes here; run the agent in the "
+                            + "host PID namespace (a systemd service is; a container needs --pid=host)");
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> namespaceRefusal() {
+        try {
+            return namespaceRefusal(Files.readString(Path.of("/proc/self/status")));
+        } catch (IOException e) {
+            return Optional.empty();   // no /proc: nothing to compare; NVML's list still bounds what is signalled
+        }
+    }
+
     /** SIGTERM to every PID at once, then SIGKILL to those still running after {@code grace}. */
     @Bulkhead(4)
     public List<Outcome> terminate(Set<Long> pids, Set<Long> listedByNvml, Duration grace) throws InterruptedException {
         List<Outcome> out = new ArrayList<>();
+        Optional<String> elsewhere = namespaceRefusal();
+        if (elsewhere.isPresent()) {
+            pids.forEach(pid -> out.add(new Outcome(pid, false, elsewhere.get())));
+            return out;
+        }
         List<ProcessHandle> signalled = new ArrayList<>();
         for (long pid : pids) {
             Optional<String> no = refusal(pid, listedByNvml);

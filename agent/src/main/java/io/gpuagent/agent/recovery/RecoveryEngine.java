@@ -274,10 +274,25 @@ public class RecoveryEngine implements HealthListener {
         return switch (action) {
             case CORDON, UNCORDON -> {
                 Execution e = new Execution(action.label(), target, trigger, reason, List.of(action), force);
-                long t0 = System.nanoTime();
-                StepOutcome o = action == Step.CORDON ? steps.cordon(e) : steps.uncordon(e);
-                ActionRecord done = log.append(e.line(action, o.result(), ActionRunner.millisSince(t0), o.detail()));
-                yield new Submission.Done(ActionView.of(List.of(done)));
+                // An uncordon while an action holds the GPU (a drain waiting for its lease) would let a new lease
+                // in that the drain then ends: it waits for the lane like any action. A cordon is always safe.
+                Optional<GpuLanes.Lane> lane = action == Step.UNCORDON ? lanes.tryAcquire(target.uuid(), e.actionId)
+                        : Optional.empty();
+                if (action == Step.UNCORDON && lane.isEmpty()) {
+                    String holder = lanes.holder(target.uuid()).orElse("?");
+                    yield refuse(e, 409, "action " + holder + " is in progress on GPU " + target.index()
+                            + "; the GPU stays cordoned until it ends: follow it at /v1/actions/" + holder
+                            + ", then uncordon", null);
+                }
+                try {
+                    long t0 = System.nanoTime();
+                    log.append(e.line(action, Result.STARTED, null, null));   // on disk before the cordon changes
+                    StepOutcome o = action == Step.CORDON ? steps.cordon(e) : steps.uncordon(e);
+                    ActionRecord done = log.append(e.line(action, o.result(), ActionRunner.millisSince(t0), o.detail()));
+                    yield new Submission.Done(ActionView.of(List.of(done)));
+                } finally {
+                    lane.ifPresent(GpuLanes.Lane::close);
+                }
             }
             case DRAIN, RESET -> {
                 List<Step> plan = action == Step.DRAIN ? List.of(Step.CORDON, Step.DRAIN) : List.of(Step.CORDON, Step.RESET);
@@ -308,13 +323,13 @@ public class RecoveryEngine implements HealthListener {
      */
     public Optional<GpuHealth> clear(int index, String uuid, String who, String remote, String why) {
         long t0 = System.nanoTime();
+        Execution e = new Execution(Step.CLEAR.label(), target(index, uuid), Trigger.operator(remote), why,
+                List.of(Step.CLEAR), false);
+        log.append(e.line(Step.CLEAR, Result.STARTED, null, null));   // audited before the state changes
         Optional<GpuHealth> after = health.clear(index, uuid, who, why);
-        after.ifPresent(g -> {
-            Execution e = new Execution(Step.CLEAR.label(), target(g.index(), g.uuid()), Trigger.operator(remote), why,
-                    List.of(Step.CLEAR), false);
-            log.append(e.line(Step.CLEAR, Result.SUCCEEDED, ActionRunner.millisSince(t0), "health now " + g.state()
-                    + (g.reasons().isEmpty() ? "" : ": " + g.reasons().getFirst().message())));
-        });
+        log.append(e.line(Step.CLEAR, after.isPresent() ? Result.SUCCEEDED : Result.FAILED, ActionRunner.millisSince(t0),
+                after.map(g -> "health now " + g.state() + (g.reasons().isEmpty() ? "" : ": "
+                        + g.reasons().getFirst().message())).orElse("the health model does not know this GPU")));
         return after;
     }
 

@@ -64,7 +64,7 @@ final class StepRunner {
         }
         this.resetCommand = CommandTemplate.parse("gpu-agent.recovery.reset-command", config.resetCommand(),
                 Set.of("index", "uuid", "pciBusId"));
-        this.drain = new Drain(config, sampler, leases, commands, signals, pollMillis);
+        this.drain = new Drain(config, sampler, leases, commands, signals, nvmlWrites, pollMillis);
         this.rebootCommand = config.rebootCommand().map(c -> CommandTemplate.parse("gpu-agent.recovery.reboot-command",
                 c, Set.of("node", "reason")));
     }

@@ -73,6 +73,10 @@ class DrainLeaseTest {
         given().get("/v1/leases/" + leaseId).then().statusCode(200);
         given().get("/v1/recovery").then().body("cordoned.uuid", hasItem(uuid));
         grant("job-other", uuid).then().statusCode(409).body("detail", containsString("GPU 0 is cordoned"));
+        // An uncordon now would let the next job in only for the drain to end it: it waits for the drain (409).
+        authed().post("/v1/gpus/0/uncordon").then().statusCode(409).body("detail", containsString(id));
+        given().get("/v1/recovery").then().body("cordoned.uuid", hasItem(uuid));
+        grant("job-other", uuid).then().statusCode(409).body("detail", containsString("GPU 0 is cordoned"));
 
         authed().delete("/v1/leases/" + leaseId).then().statusCode(204);
         assertEquals("succeeded", RecoveryTestSupport.awaitEnd(id));

@@ -195,6 +195,32 @@ class EnforceModeTest {
     }
 
     @Test
+    void aDrainSignalsWhatNvmlListsNowNotWhatAStaleSnapshotSays() throws Exception {
+        Process before = new ProcessBuilder("sleep", "300").start();
+        Process now = new ProcessBuilder("sleep", "300").start();
+        try {
+            Scenario.write("gpus = 8\ngpu.5.compute_processes = " + before.pid() + ":2048\n");
+            Scenario.eventually(SOON, () -> given().get("/v1/gpus/5").then().body("processes.pid", hasItem((int) before.pid())));
+            // The GPU hangs in the process query: the snapshot keeps the old list (STALE) while NVML now lists
+            // another process. Only the process NVML lists at signal time may be terminated.
+            Scenario.write("gpus = 8\ngpu.5.compute_processes = " + now.pid() + ":2048\n"
+                    + "gpu.5.latency_ms.nvmlDeviceGetComputeRunningProcesses_v3 = 2500\n");
+            Scenario.eventually(SOON, () -> given().get("/v1/gpus/5").then().body("status", equalTo("STALE")));
+            Response drain = authed().body("{\"reason\": \"maintenance\"}").post("/v1/gpus/5/drain");
+            drain.then().statusCode(202);
+            String id = drain.jsonPath().getString("actionId");
+            RecoveryTestSupport.awaitEnd(id);
+            assertTrue(now.waitFor(10, TimeUnit.SECONDS), "the process NVML lists now was terminated");
+            assertTrue(before.isAlive(), "a PID from the stale snapshot was not signalled");
+            assertTrue(RecoveryTestSupport.action(id).toString().contains("PID " + now.pid()), RecoveryTestSupport.action(id).toString());
+        } finally {
+            before.destroyForcibly();
+            now.destroyForcibly();
+            Scenario.write("gpus = 8\n");
+        }
+    }
+
+    @Test
     void aWebhookThatFailsTwiceGetsTheNotificationOnTheThirdTry() {
         String marker = "notify-" + System.nanoTime();
         WebhookReceiver.failTwice(marker);

@@ -16,6 +16,14 @@ class ProcessSignalsTest {
     private final ProcessSignals signals = new ProcessSignals();
 
     @Test
+    void inAPidNamespaceOfItsOwnTheAgentSignalsNothing() {
+        assertTrue(ProcessSignals.namespaceRefusal("Name:\tjava\nNSpid:\t4242\n").isEmpty(), "host namespace");
+        String nested = ProcessSignals.namespaceRefusal("Name:\tjava\nNSpid:\t4242\t7\nNSpgid:\t1\n").orElseThrow();
+        assertTrue(nested.contains("--pid=host"), nested);
+        assertTrue(ProcessSignals.namespaceRefusal("Name:\tjava\n").isEmpty(), "kernels before 4.1 have no NSpid");
+    }
+
+    @Test
     void neverInitNeverTheAgentNeverAPidNvmlDoesNotList() throws Exception {
         long self = ProcessHandle.current().pid();
         Process other = new ProcessBuilder("sleep", "300").start();
