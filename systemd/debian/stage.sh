@@ -7,7 +7,8 @@
 set -eu
 root=$1
 out=$2
-version=$3
+# Debian's spelling of a Maven snapshot, as jdeb writes it in the control file: 0.1.0~SNAPSHOT.
+version=$(echo "$3" | sed 's/-SNAPSHOT$/~SNAPSHOT/')
 . "$root/.mvn/find-jdk.sh"
 app="$root/agent/target/quarkus-app"
 [ -f "$app/quarkus-run.jar" ] || { echo "stage.sh: $app/quarkus-run.jar missing: run ./mvnw package" >&2; exit 1; }
@@ -39,7 +40,9 @@ install -m 0644 "$root/systemd/enforce.conf" "$share/systemd/enforce.conf"
 cp -R "$root/rules" "$share/rules"
 cp -R "$root/grafana" "$share/grafana"
 for f in "$root"/agent/slurm/*; do
-  install -m 0755 "$f" "$share/slurm/$(basename "$f")"
+  # gpu-agent-lease.sh is sourced by the prolog and epilog, not run.
+  case "$f" in *.sh) mode=0644 ;; *) mode=0755 ;; esac
+  install -m "$mode" "$f" "$share/slurm/$(basename "$f")"
 done
 install -m 0644 "$root/systemd/debian/lintian-overrides" "$stage/usr/share/lintian/overrides/gpu-agent"
 
@@ -49,8 +52,9 @@ cp "$root/README.md" "$doc/README.md"
 cp "$root/systemd/README.md" "$doc/systemd.md"
 for f in "$root"/docs/*.md; do cp "$f" "$doc/"; done
 sed -e "s/DEBVERSION/$version/" -e "s/DEBDATE/$(date -R -d "@${SOURCE_DATE_EPOCH:-$(date +%s)}")/" \
-  "$root/systemd/debian/changelog" > "$doc/changelog.Debian"
-gzip -9n "$doc"/*.md "$doc/changelog.Debian"
+  "$root/systemd/debian/changelog" > "$doc/changelog"
+# A version without a Debian revision is a native package: its changelog is changelog.gz.
+gzip -9n "$doc"/*.md "$doc/changelog"
 
 # JDK 25 AOT cache (JEP 483/514): one training run of the packaged app, as installed, on the fake driver.
 # Loaded and linked classes are then mapped at start instead of parsed; the launcher uses the file when it

@@ -137,7 +137,9 @@ final class ActionRunner {
                     + config.actionTimeout() + "); stopped");
         } catch (ExecutionException x) {
             Throwable cause = x.getCause();
-            o = StepOutcome.failed(cause.getClass().getSimpleName() + ": " + cause.getMessage());
+            // Not allowed is not broken: rejected with the fix, and escalation does not count it.
+            o = Privilege.deniedBy(cause).map(why -> new StepOutcome(Result.REJECTED, why))
+                    .orElseGet(() -> StepOutcome.failed(cause.getClass().getSimpleName() + ": " + cause.getMessage()));
         } catch (InterruptedException x) {
             f.cancel(true);
             Thread.currentThread().interrupt();

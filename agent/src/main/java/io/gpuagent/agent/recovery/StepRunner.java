@@ -117,10 +117,7 @@ final class StepRunner {
     private StepOutcome reset(Execution e) throws Exception {
         Commands.Outcome o = commands.run(resetCommand.argv(vars(e)), config.commandTimeout());
         e.resetEndedAt = Instant.now();
-        if (o.timedOut()) {
-            return new StepOutcome(Result.TIMED_OUT, "reset command " + o.describe());
-        }
-        return o.ok() ? StepOutcome.ok("reset command " + o.describe()) : StepOutcome.failed("reset command " + o.describe());
+        return StepOutcome.of("reset command", o);
     }
 
     private StepOutcome verify(Execution e) throws InterruptedException {
@@ -185,7 +182,7 @@ final class StepRunner {
                     + "gpu-agent.recovery.reboot-command is configured, so the operator or the scheduler reboots " + node);
         }
         Commands.Outcome o = commands.run(rebootCommand.get().argv(vars(e)), config.commandTimeout());
-        return o.ok() ? StepOutcome.ok("reboot command " + o.describe()) : StepOutcome.failed("reboot command " + o.describe());
+        return StepOutcome.of("reboot command", o);
     }
 
     // ---- what the steps left behind ----

@@ -150,6 +150,8 @@ class RecoveryKillIT {
                 "--enable-native-access=ALL-UNNAMED", "-Dgpu-agent.nvml.library=" + Scenario.FAKE_LIBRARY.toAbsolutePath(),
                 "-Dgpu-agent.state-dir=" + state, "-Dgpu-agent.auth.token-file=" + token,
                 "-Dgpu-agent.recovery.mode=" + mode, "-Dgpu-agent.recovery.reset-command=true",
+                // The fake driver and 'true' need no CAP_SYS_ADMIN: run the same as root or not.
+                "-Dgpu-agent.recovery.privilege-check=false",
                 "-Dgpu-agent.recovery.drain-deadline=1s",
                 "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1", "-jar", jar.toString())
                 .redirectErrorStream(true).redirectOutput(state.resolve("agent-" + name + ".log").toFile()).start();
