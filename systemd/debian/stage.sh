@@ -26,6 +26,10 @@ mkdir -p "$lib/bin" "$doc" "$share/systemd" "$share/slurm" "$stage/etc/gpu-agent
 # modules image stays uncompressed: the .deb is compressed anyway and start-up reads it uncompressed.
 "$JAVA_HOME/bin/jlink" --add-modules "$(cat "$root/systemd/debian/jdk-modules")" \
   --strip-debug --no-header-files --no-man-pages --output "$lib/jdk"
+# Native code stripped as dh_strip does (Temurin ships symbols): smaller, and Debian policy. Before the AOT
+# training, so that the cache is made by exactly the JVM that ships.
+find "$lib/jdk" -type f \( -name '*.so' -o -path '*/bin/*' -o -name jspawnhelper -o -name jexec \) \
+  -exec strip --strip-unneeded --remove-section=.comment --remove-section=.note {} +
 # The JDK's own default CDS archive is left out: the AOT cache below replaces it.
 rm -f "$lib/jdk/lib/server/classes.jsa" "$lib/jdk/lib/server/classes_nocoops.jsa"
 
