@@ -11,7 +11,7 @@ jar="$root/agent/target/quarkus-app/quarkus-run.jar"
 fake="$root/native-bindings/target/fake-nvml/libnvidia-ml.so.1"
 if [ ! -f "$jar" ] || [ ! -f "$fake" ] || [ -n "${REBUILD:-}" ]; then
   echo "demo: building (./mvnw -DskipTests install; the first build downloads dependencies)..."
-  (cd "$root" && ./mvnw -q -B -DskipTests install)
+  (cd "$root" && ./mvnw -q -B -DskipTests -Ddeb.skip=true install)
 fi
 demo="$root/agent/target/demo"
 mkdir -p "$demo/state"
