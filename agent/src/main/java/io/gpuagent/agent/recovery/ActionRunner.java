@@ -9,6 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -29,6 +30,7 @@ final class ActionRunner {
     private final StepRunner steps;
     private final ExecutorService plans = Executors.newVirtualThreadPerTaskExecutor();
     private final ExecutorService stepThreads = Executors.newVirtualThreadPerTaskExecutor();
+    private final AtomicInteger resetsRunning = new AtomicInteger();
 
     ActionRunner(RecoveryConfig config, Cordons cordons, NodeBreaker breaker, ResetRateLimit rateLimit, ActionLog log,
                  StepRunner steps) {
@@ -40,7 +42,25 @@ final class ActionRunner {
         this.steps = steps;
     }
 
+    /**
+     * Stops the actions; a reset command already running is let finish first (up to {@code command-timeout}):
+     * a GPU interrupted half-way through a reset is worse off than either before or after it. The unit's
+     * KillMode=mixed and TimeoutStopSec leave the command running while this waits.
+     */
     void stop() {
+        long deadline = System.nanoTime() + config.commandTimeout().toNanos();
+        if (resetsRunning.get() > 0) {
+            LOG.warnf("stopping: waiting up to %s for %d running GPU reset(s) to finish", config.commandTimeout(),
+                    resetsRunning.get());
+        }
+        while (resetsRunning.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         plans.shutdownNow();
         stepThreads.shutdownNow();
     }
@@ -128,7 +148,17 @@ final class ActionRunner {
         log.append(e.line(s, Result.STARTED, null, null));
         long t0 = System.nanoTime();
         StepOutcome o;
-        Future<StepOutcome> f = stepThreads.submit(() -> steps.perform(e, s));
+        Future<StepOutcome> f = stepThreads.submit(() -> {
+            if (s != Step.RESET) {
+                return steps.perform(e, s);
+            }
+            resetsRunning.incrementAndGet();
+            try {
+                return steps.perform(e, s);
+            } finally {
+                resetsRunning.decrementAndGet();
+            }
+        });
         try {
             o = f.get(config.actionTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException x) {
