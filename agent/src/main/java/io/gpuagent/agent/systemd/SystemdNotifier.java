@@ -45,6 +45,7 @@ public class SystemdNotifier {
     private boolean ready;            // guarded by this
     private String status = "";       // guarded by this
     private boolean failing;          // guarded by this: one warning per run of failed sends
+    private boolean stopped;          // guarded by this
 
     public SystemdNotifier(SamplerService sampler, HealthModel health, RecoveryConfig recovery) {
         this.health = health;
@@ -81,8 +82,9 @@ public class SystemdNotifier {
         started = true;
     }
 
-    void stopping(@Observes ShutdownEvent event) {
-        if (socket != null) {
+    synchronized void stopping(@Observes ShutdownEvent event) {
+        if (socket != null && !stopped) {
+            stopped = true;   // a sweep finishing after this must not touch the closed socket
             send("STOPPING=1\nSTATUS=stopping");
             socket.close();
         }
@@ -95,7 +97,7 @@ public class SystemdNotifier {
 
     /** On the sampler thread, after each published sweep: this call is the proof that sweeps make progress. */
     private synchronized void swept(Snapshot snapshot) {
-        if (snapshot.sequence() == 0) {
+        if (snapshot.sequence() == 0 || stopped) {
             return;
         }
         // Sweeps before start-up finished ran before NVML was even tried: not what /metrics will say.
@@ -110,7 +112,7 @@ public class SystemdNotifier {
 
     /** Sends READY=1 (with the status) once both the first snapshot and the HTTP server are there. */
     private boolean readyIfComplete() {
-        if (ready || !httpUp || !sampled || socket == null) {
+        if (ready || stopped || !httpUp || !sampled || socket == null) {
             return false;
         }
         ready = true;
