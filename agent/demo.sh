@@ -11,7 +11,7 @@ jar="$root/agent/target/quarkus-app/quarkus-run.jar"
 fake="$root/native-bindings/target/fake-nvml/libnvidia-ml.so.1"
 if [ ! -f "$jar" ] || [ ! -f "$fake" ] || [ -n "${REBUILD:-}" ]; then
   echo "demo: building (./mvnw -DskipTests install; the first build downloads dependencies)..."
-  (cd "$root" && ./mvnw -q -B -DskipTests install)
+  (cd "$root" && ./mvnw -q -B -DskipTests -Ddeb.skip=true install)
 fi
 demo="$root/agent/target/demo"
 mkdir -p "$demo/state"
@@ -34,7 +34,7 @@ demo: gpu-agent on the fake NVML driver, 8 x H100
   curl -s localhost:$port/q/health/ready
 demo: scenario file (edit it to change readings or inject faults): $scenario
 MSG
-exec env FAKE_NVML_SCENARIO="$scenario" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
+exec env FAKE_NVML_SCENARIO="$scenario" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+ExitOnOutOfMemoryError \
   -XX:+UseSerialGC -Xmx96m \
   -Dquarkus.http.port="$port" -Dgpu-agent.nvml.library="$fake" -Dgpu-agent.state-dir="$demo/state" \
   -jar "$jar"

@@ -1,16 +1,33 @@
 #!/bin/sh
-# Static checks of the systemd files: systemd-analyze verify on the unit (ExecStart pointed at an
-# existing binary, since /opt/gpu-agent is not installed here) and sh -n on the launcher.
+# Static checks of the systemd files: systemd-analyze verify on the unit and on the unit with the enforce
+# drop-in (ExecStart pointed at an existing binary, since the package is not installed here), the exposure
+# figures of both (the default unit must stay at or below 4.0), and sh -n on the launcher and the
+# maintainer scripts.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 command -v systemd-analyze >/dev/null || { echo "systemd/check.sh: systemd-analyze not found (apt-get install systemd)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-sed 's|^ExecStart=.*|ExecStart=/bin/true|' "$here/gpu-agent.service" > "$tmp/gpu-agent.service"
-out=$(systemd-analyze verify --man=no "$tmp/gpu-agent.service" 2>&1 || true)
-if [ -n "$out" ]; then
-  echo "$out" >&2
-  exit 1
-fi
+mkdir "$tmp/default" "$tmp/enforce"
+sed 's|^ExecStart=.*|ExecStart=/bin/true|' "$here/gpu-agent.service" > "$tmp/default/gpu-agent.service"
+# A drop-in's assignments come after the unit's: appending it gives the same settings.
+cat "$tmp/default/gpu-agent.service" "$here/enforce.conf" > "$tmp/enforce/gpu-agent.service"
+for unit in default enforce; do
+  out=$(systemd-analyze verify --man=no "$tmp/$unit/gpu-agent.service" 2>&1 || true)
+  if [ -n "$out" ]; then
+    echo "$unit: $out" >&2
+    exit 1
+  fi
+  exposure=$(systemd-analyze security --offline=true --no-pager "$tmp/$unit/gpu-agent.service" 2>/dev/null \
+    | sed -n 's/.*Overall exposure level for gpu-agent.service: \([0-9.]*\).*/\1/p')
+  echo "systemd: $unit unit exposure $exposure (systemd-analyze security --offline=true)"
+  if [ "$unit" = default ] && [ "$(echo "$exposure" | awk '{ print ($1 <= 4.0) }')" != 1 ]; then
+    echo "systemd/check.sh: the default unit's exposure $exposure is over 4.0" >&2
+    exit 1
+  fi
+done
 sh -n "$here/gpu-agent"
-echo "systemd: unit and launcher pass"
+for script in postinst prerm postrm; do
+  sh -n "$here/debian/control-files/$script"
+done
+echo "systemd: unit, enforce drop-in, launcher and maintainer scripts pass"

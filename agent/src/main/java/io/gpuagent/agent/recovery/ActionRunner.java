@@ -9,6 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -27,15 +28,13 @@ final class ActionRunner {
     private final ResetRateLimit rateLimit;
     private final ActionLog log;
     private final StepRunner steps;
-    /** How long shutdown lets running steps finish (a reset in progress) before interrupting them. */
-    static final long STOP_WAIT_MS = 10_000;
-
     // Plans only wait and write the audit log: virtual threads. Steps call NVML (power caps, clocks) and a
     // native call pins a virtual thread's carrier, so a few hung writes on a sick GPU would stall every
     // virtual thread in the JVM: steps get platform threads, one per running step.
     private final ExecutorService plans = Executors.newVirtualThreadPerTaskExecutor();
     private final ExecutorService stepThreads = Executors.newThreadPerTaskExecutor(
             Thread.ofPlatform().name("recovery-step-", 0).daemon(true).factory());
+    private final AtomicInteger resetsRunning = new AtomicInteger();
 
     ActionRunner(RecoveryConfig config, Cordons cordons, NodeBreaker breaker, ResetRateLimit rateLimit, ActionLog log,
                  StepRunner steps) {
@@ -47,16 +46,24 @@ final class ActionRunner {
         this.steps = steps;
     }
 
-    /** No new actions; running ones get {@value #STOP_WAIT_MS} ms to finish (a reset should), then are interrupted. */
+    /**
+     * Stops the actions; a reset command already running is let finish first (up to {@code command-timeout}):
+     * a GPU interrupted half-way through a reset is worse off than either before or after it. The unit's
+     * KillMode=mixed and TimeoutStopSec leave the command running while this waits.
+     */
     void stop() {
-        plans.shutdown();
-        stepThreads.shutdown();
-        try {
-            if (!plans.awaitTermination(STOP_WAIT_MS, TimeUnit.MILLISECONDS)) {
-                LOG.warnf("recovery actions still running after %d ms at shutdown; stopping them", STOP_WAIT_MS);
+        long deadline = System.nanoTime() + config.commandTimeout().toNanos();
+        if (resetsRunning.get() > 0) {
+            LOG.warnf("stopping: waiting up to %s for %d running GPU reset(s) to finish", config.commandTimeout(),
+                    resetsRunning.get());
+        }
+        while (resetsRunning.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
         plans.shutdownNow();
         stepThreads.shutdownNow();
@@ -145,7 +152,17 @@ final class ActionRunner {
         log.append(e.line(s, Result.STARTED, null, null));
         long t0 = System.nanoTime();
         StepOutcome o;
-        Future<StepOutcome> f = stepThreads.submit(() -> steps.perform(e, s));
+        Future<StepOutcome> f = stepThreads.submit(() -> {
+            if (s != Step.RESET) {
+                return steps.perform(e, s);
+            }
+            resetsRunning.incrementAndGet();
+            try {
+                return steps.perform(e, s);
+            } finally {
+                resetsRunning.decrementAndGet();
+            }
+        });
         try {
             o = f.get(config.actionTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException x) {
@@ -154,7 +171,9 @@ final class ActionRunner {
                     + config.actionTimeout() + "); stopped");
         } catch (ExecutionException x) {
             Throwable cause = x.getCause();
-            o = StepOutcome.failed(cause.getClass().getSimpleName() + ": " + cause.getMessage());
+            // Not allowed is not broken: rejected with the fix, and escalation does not count it.
+            o = Privilege.deniedBy(cause).map(why -> new StepOutcome(Result.REJECTED, why))
+                    .orElseGet(() -> StepOutcome.failed(cause.getClass().getSimpleName() + ": " + cause.getMessage()));
         } catch (InterruptedException x) {
             f.cancel(true);
             Thread.currentThread().interrupt();

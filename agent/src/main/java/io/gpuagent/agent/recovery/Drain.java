@@ -47,7 +47,7 @@ final class Drain {
         if (drainCommand.isPresent()) {
             Commands.Outcome o = commands.run(drainCommand.get().argv(vars), config.commandTimeout());
             if (!o.ok()) {
-                return StepOutcome.failed("drain command " + o.describe());
+                return StepOutcome.of("drain command", o);
             }
             notes.add("drain command " + o.describe());
         }
@@ -95,6 +95,10 @@ final class Drain {
         List<ProcessSignals.Outcome> out = signals.terminate(listed, listed, config.terminateGrace());
         String what = out.stream().map(ProcessSignals.Outcome::what).collect(Collectors.joining("; "));
         boolean allGone = out.stream().allMatch(ProcessSignals.Outcome::gone);
+        if (!allGone && out.stream().anyMatch(ProcessSignals.Outcome::notPermitted)) {
+            return new StepOutcome(Result.REJECTED, what + "; the agent needs CAP_KILL to signal other users' "
+                    + "processes: " + Privilege.FIX);
+        }
         return allGone ? StepOutcome.ok(what) : StepOutcome.failed(what);
     }
 

@@ -7,11 +7,13 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * Refuses to start in enforce mode without a private token file: an agent that resets GPUs by itself must
- * not also take reset requests from anyone who can read a world-readable token.
+ * Refuses to start in enforce mode without a private token file (an agent that resets GPUs by itself must
+ * not also take reset requests from anyone who can read a world-readable token), or without the privileges
+ * and commands its policy will need ({@link PrivilegeCheck}).
  */
 @ApplicationScoped
 public class EnforceModeGuard {
@@ -28,6 +30,13 @@ public class EnforceModeGuard {
         problem(config.mode(), auth).ifPresent(p -> {
             throw new IllegalStateException(p);
         });
+        if (config.mode() == RecoveryMode.ENFORCE && config.privilegeCheck()) {
+            List<String> missing = PrivilegeCheck.missing(config, Privilege.effectiveCapabilities(), PrivilegeCheck::onPath);
+            if (!missing.isEmpty()) {
+                throw new IllegalStateException("refusing to start with gpu-agent.recovery.mode=enforce: "
+                        + String.join("; and ", missing));
+            }
+        }
     }
 
     /** Why the agent must not start, or empty when it may. */

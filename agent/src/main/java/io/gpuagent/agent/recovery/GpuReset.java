@@ -63,14 +63,11 @@ public class GpuReset {
             if (notReleased.isPresent()) {
                 return StepOutcome.failed(notReleased.get());
             }
-            Commands.Outcome o = commands.run(argv, timeout);
-            if (o.timedOut()) {
-                return new StepOutcome(Result.TIMED_OUT, "reset command " + o.describe());
+            StepOutcome o = StepOutcome.of("NVML released; reset command", commands.run(argv, timeout));
+            if (o.result() != Result.FAILED) {
+                return o;
             }
-            if (o.ok()) {
-                return StepOutcome.ok("NVML released, reset command " + o.describe());
-            }
-            return StepOutcome.failed("reset command " + o.describe() + "; processes holding NVIDIA devices: "
+            return StepOutcome.failed(o.detail() + "; processes holding NVIDIA devices: "
                     + DeviceHolders.describe(holders.scan()) + " (the driver refuses a reset while any process has "
                     + "the GPU open: stop DCGM's nv-hostengine, other exporters and jobs on it)");
         } finally {

@@ -24,8 +24,15 @@ import org.eclipse.microprofile.faulttolerance.Timeout;
 public class NvmlWrites {
 
     /** NVML refused for good; the message says why and what to do. */
-    public static final class Refused extends RuntimeException {
+    public static class Refused extends RuntimeException {
         public Refused(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** NVML said NO_PERMISSION: the agent lacks {@link Privilege#CAP_SYS_ADMIN}; the step is rejected, not failed. */
+    public static final class NoPermission extends Refused {
+        public NoPermission(String message, Throwable cause) {
             super(message, cause);
         }
     }
@@ -127,8 +134,8 @@ public class NvmlWrites {
     private static RuntimeException classify(NvmlException e, String what) {
         NvmlReturn r = e.result();
         if (e.noPermission()) {
-            return new Refused(what + ": NVML says NO_PERMISSION; run the agent as root (or grant it "
-                    + "CAP_SYS_ADMIN) for power and clock control", e);
+            return new NoPermission(what + ": NVML says NO_PERMISSION; the agent needs CAP_SYS_ADMIN for power and "
+                    + "clock control: " + Privilege.FIX, e);
         }
         if (e.notSupported()) {
             return new Refused(what + ": NOT_SUPPORTED on this GPU", e);

@@ -31,7 +31,10 @@ public class ProcessSignals {
     static final Duration KILL_WAIT = Duration.ofSeconds(5);
 
     /** What happened to one PID. */
-    public record Outcome(long pid, boolean gone, String what) {
+    public record Outcome(long pid, boolean gone, String what, boolean notPermitted) {
+        Outcome(long pid, boolean gone, String what) {
+            this(pid, gone, what, false);
+        }
     }
 
     /** Why {@code pid} must not be signalled, or empty when it may be. */
@@ -95,7 +98,10 @@ public class ProcessSignals {
                 out.add(new Outcome(pid, true, "PID " + pid + " had already exited"));
                 continue;
             }
-            h.get().destroy();   // SIGTERM
+            if (!h.get().destroy() && h.get().isAlive()) {   // SIGTERM; false: kill(2) said EPERM
+                out.add(new Outcome(pid, false, "PID " + pid + " may not be signalled by the agent (EPERM)", true));
+                continue;
+            }
             signalled.add(h.get());
         }
         long deadline = System.nanoTime() + grace.toNanos();

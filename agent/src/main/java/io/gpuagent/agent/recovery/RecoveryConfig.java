@@ -83,6 +83,14 @@ public interface RecoveryConfig {
     @WithDefault("80")
     int powerCapPercent();
 
+    /**
+     * Enforce mode checks at start that the agent holds the privileges its policy needs (CAP_SYS_ADMIN for
+     * reset and NVML writes, CAP_KILL for terminate) and that its commands exist. Off only where a stand-in
+     * driver and commands need no privilege (the tests' fake NVML).
+     */
+    @WithDefault("true")
+    boolean privilegeCheck();
+
     /** Webhooks that receive every action step and every change to UNHEALTHY or LOST (JSON POST). */
     Optional<List<URI>> notifyUrls();
 

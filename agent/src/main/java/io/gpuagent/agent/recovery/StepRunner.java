@@ -193,7 +193,7 @@ final class StepRunner {
                     + "gpu-agent.recovery.reboot-command is configured, so the operator or the scheduler reboots " + node);
         }
         Commands.Outcome o = commands.run(rebootCommand.get().argv(vars(e)), config.commandTimeout());
-        return o.ok() ? StepOutcome.ok("reboot command " + o.describe()) : StepOutcome.failed("reboot command " + o.describe());
+        return StepOutcome.of("reboot command", o);
     }
 
     // ---- what the steps left behind ----

@@ -251,13 +251,15 @@ class EnforceModeTest {
     }
 
     @Test
-    void aPowerLimitNvmlRefusesIsAClearFailure() {
+    void aPowerLimitNvmlRefusesForLackOfPrivilegeIsRejectedWithTheFix() {
         long after = lastLineId();
         Scenario.write("gpus = 8\ngpu.2.temp = 90\ngpu.2.error.nvmlDeviceSetPowerManagementLimit_v2 = 4\n");
-        Scenario.eventually(SOON, () -> assertTrue(steps(lines(2, after), "failed").contains("request")));
+        Scenario.eventually(SOON, () -> assertTrue(steps(lines(2, after), "rejected").contains("request")));
         List<Map<String, Object>> audit = lines(2, after);
-        assertEquals(List.of("power_cap", "request"), steps(audit, "failed"), audit.toString());
-        assertTrue(audit.toString().contains("NO_PERMISSION; run the agent as root"), audit.toString());
+        // NO_PERMISSION: nothing changed on the GPU, so rejected (not failed), naming the drop-in that grants it.
+        assertEquals(List.of("power_cap", "request"), steps(audit, "rejected"), audit.toString());
+        assertTrue(audit.toString().contains("NO_PERMISSION; the agent needs CAP_SYS_ADMIN")
+                && audit.toString().contains("enforce.conf"), audit.toString());
         given().get("/v1/gpus/2").then().body("readings.power_limit_w", equalTo(700.0f));
     }
 }

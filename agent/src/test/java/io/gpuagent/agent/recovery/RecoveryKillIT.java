@@ -138,6 +138,37 @@ class RecoveryKillIT {
         return jar;
     }
 
+    @Test
+    void aResetRunningAtSigtermFinishesBeforeTheAgentExits() throws Exception {
+        Path jar = jar();
+        Scenario.write("gpus = 8\n");
+        Path state = Files.createTempDirectory(Path.of("target"), "it-reset-stop").toAbsolutePath();
+        Path token = token(state, "rw-------");
+        Path done = state.resolve("reset-done");
+        int port = freePort();
+        Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-Dgpu-agent.nvml.library=" + Scenario.FAKE_LIBRARY.toAbsolutePath(),
+                "-Dgpu-agent.state-dir=" + state, "-Dgpu-agent.auth.token-file=" + token,
+                "-Dgpu-agent.recovery.mode=enforce", "-Dgpu-agent.recovery.privilege-check=false",
+                // A reset that takes 3 s and leaves a mark only if it is not killed half-way.
+                "-Dgpu-agent.recovery.reset-command=sh -c 'sleep 3; echo {index} > " + done + "'",
+                "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1", "-jar", jar.toString())
+                .redirectErrorStream(true).redirectOutput(state.resolve("agent.log").toFile()).start();
+        try {
+            Scenario.eventually(START, () -> assertEquals(200, send(port, "GET", "/v1/recovery", null).statusCode()));
+            assertEquals(202, send(port, "POST", "/v1/gpus/3/reset?force=true", TOKEN).statusCode());
+            Thread.sleep(1000);   // the reset command is running
+            agent.destroy();      // SIGTERM, as systemctl stop (KillMode=mixed: to the agent only)
+            assertTrue(agent.waitFor(30, TimeUnit.SECONDS), "the agent did not stop");
+        } finally {
+            agent.destroyForcibly().waitFor();
+        }
+        String log = Files.readString(state.resolve("agent.log"));
+        assertTrue(Files.isRegularFile(done), "the reset was cut short by the stop; log:\n" + log);
+        assertEquals("3", Files.readString(done).strip());
+        assertTrue(log.contains("waiting up to"), log);
+    }
+
     private static Path token(Path dir, String mode) throws IOException {
         Path file = dir.resolve("token");
         Files.writeString(file, TOKEN + "\n");
@@ -150,6 +181,8 @@ class RecoveryKillIT {
                 "--enable-native-access=ALL-UNNAMED", "-Dgpu-agent.nvml.library=" + Scenario.FAKE_LIBRARY.toAbsolutePath(),
                 "-Dgpu-agent.state-dir=" + state, "-Dgpu-agent.auth.token-file=" + token,
                 "-Dgpu-agent.recovery.mode=" + mode, "-Dgpu-agent.recovery.reset-command=true",
+                // The fake driver and 'true' need no CAP_SYS_ADMIN: run the same as root or not.
+                "-Dgpu-agent.recovery.privilege-check=false",
                 "-Dgpu-agent.recovery.drain-deadline=1s",
                 "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1", "-jar", jar.toString())
                 .redirectErrorStream(true).redirectOutput(state.resolve("agent-" + name + ".log").toFile()).start();

@@ -1,0 +1,185 @@
+package io.gpuagent.agent.systemd;
+
+import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.health.GpuHealth;
+import io.gpuagent.agent.health.HealthModel;
+import io.gpuagent.agent.health.HealthState;
+import io.gpuagent.agent.recovery.RecoveryConfig;
+import io.gpuagent.exporter.Snapshot;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.Startup;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.vertx.http.HttpServerStart;
+import io.quarkus.vertx.http.HttpsServerStart;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.ObservesAsync;
+import jakarta.interceptor.Interceptor;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * Tells systemd (Type=notify) how the agent is: {@code READY=1} once the first snapshot is published and the
+ * HTTP server listens (so {@code systemctl start} returns when /metrics is complete), {@code WATCHDOG=1}
+ * after every published sweep (a wedged sampler stops them and systemd restarts the agent after
+ * {@code WatchdogSec}), {@code STATUS=} a one-line summary when it changes, {@code STOPPING=1} at shutdown.
+ * Without {@code $NOTIFY_SOCKET} (not started by systemd, or Type=simple) it does nothing.
+ */
+@Startup
+@ApplicationScoped
+public class SystemdNotifier {
+
+    private static final Logger LOG = Logger.getLogger(SystemdNotifier.class);
+
+    private final HealthModel health;
+    private final RecoveryConfig recovery;
+    private final NotifySocket socket;
+    private boolean httpUp;           // guarded by this
+    private boolean started;          // guarded by this
+    private boolean sampled;          // guarded by this
+    private boolean ready;            // guarded by this
+    private String status = "";       // guarded by this
+    private boolean failing;          // guarded by this: one warning per run of failed sends
+    private boolean stopped;          // guarded by this
+
+    public SystemdNotifier(SamplerService sampler, HealthModel health, RecoveryConfig recovery) {
+        this.health = health;
+        this.recovery = recovery;
+        this.socket = open(System.getenv("NOTIFY_SOCKET"));
+        if (socket == null) {
+            return;
+        }
+        watchdogInterval().ifPresent(w -> {
+            if (sampler.config().sampleInterval().compareTo(w.dividedBy(2)) > 0) {
+                LOG.warnf("gpu-agent.sample-interval %s is more than half of WatchdogSec (%s): systemd may restart a "
+                        + "healthy agent; raise WatchdogSec= in the unit or shorten the interval",
+                        sampler.config().sampleInterval(), w);
+            }
+        });
+        sampler.onSnapshot(this::swept);
+        Snapshot latest = sampler.latest();
+        if (latest.sequence() > 0) {
+            swept(latest);   // the first sweep finished before this listener was added
+        }
+    }
+
+    // Quarkus fires these asynchronously once the server accepts connections.
+    void httpStarted(@ObservesAsync HttpServerStart event) {
+        listening();
+    }
+
+    void httpsStarted(@ObservesAsync HttpsServerStart event) {
+        listening();
+    }
+
+    /** After the other start-up observers (NvmlConnector's first attempt to load NVML among them). */
+    synchronized void started(@Observes @Priority(Interceptor.Priority.LIBRARY_AFTER + 1000) StartupEvent event) {
+        started = true;
+    }
+
+    synchronized void stopping(@Observes ShutdownEvent event) {
+        if (socket != null && !stopped) {
+            stopped = true;   // a sweep finishing after this must not touch the closed socket
+            send("STOPPING=1\nSTATUS=stopping");
+            socket.close();
+        }
+    }
+
+    private synchronized void listening() {
+        httpUp = true;
+        readyIfComplete();
+    }
+
+    /** On the sampler thread, after each published sweep: this call is the proof that sweeps make progress. */
+    private synchronized void swept(Snapshot snapshot) {
+        if (snapshot.sequence() == 0 || stopped) {
+            return;
+        }
+        // Sweeps before start-up finished ran before NVML was even tried: not what /metrics will say.
+        sampled |= started;
+        String now = summary(snapshot);
+        boolean changed = !now.equals(status);
+        status = now;
+        if (!readyIfComplete()) {
+            send(changed ? "WATCHDOG=1\nSTATUS=" + status : "WATCHDOG=1");
+        }
+    }
+
+    /** Sends READY=1 (with the status) once both the first snapshot and the HTTP server are there. */
+    private boolean readyIfComplete() {
+        if (ready || stopped || !httpUp || !sampled || socket == null) {
+            return false;
+        }
+        ready = true;
+        send("READY=1\nWATCHDOG=1\nSTATUS=" + status);
+        LOG.infof("told systemd READY=1 (%s)", status);
+        return true;
+    }
+
+    /** "8 GPUs, 1 unhealthy, observe mode": what systemctl status shows. */
+    String summary(Snapshot snapshot) {
+        String mode = recovery.mode().name().toLowerCase(Locale.ROOT) + " mode";
+        if (!snapshot.nvmlUp()) {
+            return "NVML unavailable (" + snapshot.nvmlDownReason() + "), " + mode;
+        }
+        List<GpuHealth> gpus = health.gpus();
+        long unhealthy = gpus.stream().filter(g -> g.state() == HealthState.UNHEALTHY).count();
+        long lost = gpus.stream().filter(g -> g.state() == HealthState.LOST).count();
+        long degraded = gpus.stream().filter(g -> g.state() == HealthState.DEGRADED).count();
+        StringBuilder s = new StringBuilder().append(snapshot.gpus().size()).append(snapshot.gpus().size() == 1 ? " GPU" : " GPUs");
+        if (unhealthy > 0) {
+            s.append(", ").append(unhealthy).append(" unhealthy");
+        }
+        if (lost > 0) {
+            s.append(", ").append(lost).append(" lost");
+        }
+        if (degraded > 0) {
+            s.append(", ").append(degraded).append(" degraded");
+        }
+        if (unhealthy + lost + degraded == 0) {
+            s.append(", all healthy");
+        }
+        return s.append(", ").append(mode).toString();
+    }
+
+    private void send(String message) {
+        try {
+            socket.send(message);
+            failing = false;
+        } catch (IOException e) {
+            if (!failing) {
+                LOG.warnf("could not notify systemd: %s; systemd may time the start out or restart the agent "
+                        + "(check the unit's NotifyAccess= and that nothing else owns the socket)", e.getMessage());
+            }
+            failing = true;
+        }
+    }
+
+    private static NotifySocket open(String path) {
+        if (path == null || path.isEmpty()) {
+            return null;
+        }
+        try {
+            return new NotifySocket(path);
+        } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+            LOG.warnf("NOTIFY_SOCKET is set but unusable (%s): systemd will not see the agent ready; run the unit "
+                    + "with Type=simple or fix the socket", e.getMessage());
+            return null;
+        }
+    }
+
+    /** systemd's WatchdogSec=, passed as {@code $WATCHDOG_USEC} when the unit sets one. */
+    private static Optional<Duration> watchdogInterval() {
+        try {
+            String usec = System.getenv("WATCHDOG_USEC");
+            return usec == null ? Optional.empty() : Optional.of(Duration.ofNanos(Long.parseLong(usec) * 1000));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+}

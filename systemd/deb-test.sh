@@ -1,0 +1,158 @@
+#!/bin/sh
+# Installs the .deb on this machine and checks it as an operator would; CI (.ci/run) runs it as root on
+# Debian 12, usually without systemd as PID 1, so the service is started by hand as its own user.
+#   systemd/deb-test.sh [agent/target/gpu-agent_<version>_amd64.deb]
+# lintian (no errors); dpkg -i (user, directories, unit enabled); the installed launcher on the fake NVML
+# driver answers /health and /metrics and says READY=1 on a notify socket; an upgrade keeps the state and
+# the operator's conffile edits; dpkg -r keeps state and configuration; dpkg -P leaves nothing but the user.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+deb=${1:-$(ls -t "$root"/agent/target/gpu-agent_*_amd64.deb 2>/dev/null | head -1)}
+[ -n "$deb" ] && [ -f "$deb" ] || { echo "deb-test: no .deb; build it with ./mvnw package" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "deb-test: installs a package: run as root (or in a throw-away container)" >&2; exit 1; }
+fail() { echo "deb-test: FAIL: $*" >&2; exit 1; }
+step() { echo "deb-test: $*"; }
+
+if ! command -v lintian >/dev/null; then
+  for try in 1 2 3 4 5; do
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lintian >/dev/null && break
+    echo "deb-test: apt-get busy or failed (try $try); retrying" >&2
+    sleep 10
+  done
+fi
+work=$(mktemp -d)
+chmod 755 "$work"
+agent_pid=""
+cleanup() {
+  [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null || true
+  [ -n "${listener_pid:-}" ] && kill "$listener_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step "$(basename "$deb"): $(du -m "$deb" | cut -f1) MB; lintian"
+lintian --fail-on error "$deb" || fail "lintian reports errors"
+
+dpkg -P gpu-agent >/dev/null 2>&1 || true
+step "dpkg -i"
+dpkg -i "$deb"
+dpkg -L gpu-agent > "$work/files"
+getent passwd gpu-agent >/dev/null || fail "no gpu-agent user"
+[ "$(stat -c %U:%a /var/lib/gpu-agent)" = "gpu-agent:750" ] || fail "/var/lib/gpu-agent is $(stat -c %U:%a /var/lib/gpu-agent)"
+[ "$(stat -c %U:%G:%a /etc/gpu-agent)" = "root:gpu-agent:750" ] || fail "/etc/gpu-agent is $(stat -c %U:%G:%a /etc/gpu-agent)"
+[ -L /etc/systemd/system/multi-user.target.wants/gpu-agent.service ] || fail "gpu-agent.service is not enabled"
+[ -s /usr/lib/gpu-agent/app/gpu-agent.aot ] || fail "no AOT cache in the package"
+[ -x /usr/lib/gpu-agent/jdk/bin/java ] || fail "no Java runtime in the package"
+
+# The fake driver and its scenario where the service's user can read them.
+cp "$root/native-bindings/target/fake-nvml/libnvidia-ml.so.1" "$work/"
+printf 'gpus = 8\ngpu.*.temp = 52\n' > "$work/scenario.conf"
+chmod 644 "$work/libnvidia-ml.so.1" "$work/scenario.conf"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 19499)
+
+# Runs the installed launcher as the unit does (its user, its environment file) on the fake driver.
+start_agent() {
+  (
+    set -a
+    . /etc/gpu-agent/environment
+    set +a
+    export GPU_AGENT_NVML_LIBRARY="$work/libnvidia-ml.so.1" FAKE_NVML_SCENARIO="$work/scenario.conf" \
+      QUARKUS_HTTP_PORT="$port" QUARKUS_HTTP_HOST=127.0.0.1 JAVA_OPTS="$JAVA_OPTS ${1:-}"
+    [ -n "${NOTIFY_SOCKET:-}" ] && export NOTIFY_SOCKET
+    exec setpriv --reuid=gpu-agent --regid=gpu-agent --init-groups /usr/lib/gpu-agent/bin/gpu-agent
+  ) > "$work/agent.log" 2>&1 &
+  agent_pid=$!
+}
+# Seconds until /metrics serves all 8 GPUs, or failure.
+wait_metrics() {
+  t0=$(date +%s.%N)
+  for _ in $(seq 1 240); do
+    n=$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | grep -c '^DCGM_FI_DEV_GPU_TEMP{.* 52$' || true)
+    if [ "$n" = 8 ]; then
+      awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }' 
+      return 0
+    fi
+    kill -0 "$agent_pid" 2>/dev/null || { cat "$work/agent.log" >&2; fail "the installed agent exited"; }
+    sleep 0.25
+  done
+  cat "$work/agent.log" >&2
+  fail "no complete /metrics within 60 s"
+}
+stop_agent() {
+  kill -TERM "$agent_pid"
+  wait "$agent_pid" || true
+  agent_pid=""
+}
+
+listener_pid=""
+if command -v python3 >/dev/null; then
+  # systemd's side of Type=notify: a unix datagram socket that records what the agent says.
+  NOTIFY_SOCKET="$work/notify"
+  python3 - "$NOTIFY_SOCKET" "$work/notify.log" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+with open(sys.argv[2], "a", buffering=1) as log:
+    while True:
+        log.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+PY
+  listener_pid=$!
+  sleep 0.5
+fi
+
+step "installed launcher on the fake driver, as user gpu-agent"
+start_agent
+secs=$(wait_metrics)
+curl -fsS "http://127.0.0.1:$port/health" > "$work/health" || fail "/health does not answer 200: $(cat "$work/health")"
+if [ -n "$listener_pid" ]; then
+  grep -q '^READY=1 .*STATUS=8 GPUs' "$work/notify.log" || fail "no READY=1 with STATUS on the notify socket: $(cat "$work/notify.log")"
+  step "notify socket: $(grep '^READY=1' "$work/notify.log" | head -1)"
+fi
+stop_agent
+step "/metrics complete ${secs}s after the launcher started (with the AOT cache)"
+start_agent "-XX:AOTMode=off"
+nocache=$(wait_metrics)
+stop_agent
+step "/metrics complete ${nocache}s after the launcher started (AOT cache off)"
+ls /var/lib/gpu-agent/*.jsonl >/dev/null 2>&1 || fail "the agent wrote no state to /var/lib/gpu-agent"
+
+step "upgrade to a newer version keeps state and conffile edits"
+echo "marker" > /var/lib/gpu-agent/deb-test-marker
+echo "# edited by deb-test" >> /etc/gpu-agent/agent.properties
+dpkg-deb -R "$deb" "$work/newer"
+version=$(sed -n 's/^Version: //p' "$work/newer/DEBIAN/control")
+sed -i "s/^Version: .*/Version: $version+1/" "$work/newer/DEBIAN/control"
+dpkg-deb --root-owner-group -Zgzip -b "$work/newer" "$work/newer.deb" >/dev/null
+rm -rf "$work/newer"
+dpkg -i "$work/newer.deb"
+[ "$(dpkg-query -W -f '${Version}' gpu-agent)" = "$version+1" ] || fail "upgrade did not install $version+1"
+[ -f /var/lib/gpu-agent/deb-test-marker ] || fail "upgrade lost /var/lib/gpu-agent"
+grep -q "edited by deb-test" /etc/gpu-agent/agent.properties || fail "upgrade lost the conffile edit"
+
+step "dpkg -r keeps state and configuration"
+dpkg -r gpu-agent
+[ ! -e /usr/lib/gpu-agent ] || fail "/usr/lib/gpu-agent left after dpkg -r"
+[ -f /var/lib/gpu-agent/deb-test-marker ] || fail "dpkg -r deleted the state directory"
+[ -f /etc/gpu-agent/agent.properties ] || fail "dpkg -r deleted the conffiles"
+
+step "dpkg -P leaves nothing behind but the system user"
+dpkg -P gpu-agent
+left=""
+while read -r f; do
+  # Every file goes, and every directory of ours; directories other packages share (/usr/lib, ...) stay.
+  [ -e "$f" ] || [ -L "$f" ] || continue
+  if [ ! -d "$f" ]; then
+    left="$left $f"
+  else
+    case "$f" in */gpu-agent|*/gpu-agent/*) left="$left $f" ;; esac
+  fi
+done < "$work/files"
+for f in /var/lib/gpu-agent /etc/gpu-agent /etc/systemd/system/multi-user.target.wants/gpu-agent.service \
+         /var/lib/systemd/deb-systemd-helper-enabled/gpu-agent.service.dsh-also \
+         /var/lib/systemd/deb-systemd-helper-masked/gpu-agent.service; do
+  [ -e "$f" ] || [ -L "$f" ] && left="$left $f"
+done
+[ -z "$left" ] || fail "left after purge:$left"
+dpkg -s gpu-agent >/dev/null 2>&1 && fail "dpkg still knows gpu-agent after purge"
+step "PASS (the system user gpu-agent stays, as Debian practice keeps system users)"
