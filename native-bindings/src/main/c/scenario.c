@@ -93,6 +93,7 @@ static void gpu_defaults(gpu_cfg *g, unsigned int i) {
 }
 
 static void scenario_defaults(scenario *s) {
+    memset(s, 0, sizeof(*s)); /* every key not set below is 0 / empty (strict, holders, fields_max, ...) */
     s->gpus = 8;
     snprintf(s->driver_version, sizeof(s->driver_version), "570.133.20");
     snprintf(s->nvml_version, sizeof(s->nvml_version), "12.570.133.20");
