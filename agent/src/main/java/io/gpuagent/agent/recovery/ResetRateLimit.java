@@ -11,13 +11,17 @@ import java.util.Optional;
 /**
  * At most {@code limit} resets per GPU within a sliding {@code window} (default one per hour): a GPU that
  * needs more is not fixed by resetting it. Counts every reset that started, rebuilt from the audit log at
- * start, so a restart does not reset the budget.
+ * start, so a restart does not reset the budget; a reset the system refused for lack of privilege changed
+ * nothing and gives its place back ({@link #forget}).
  */
 final class ResetRateLimit {
 
     private final int limit;
     private final Duration window;
-    private final Map<String, Deque<Instant>> starts = new HashMap<>();   // guarded by this
+    private record Start(String actionId, Instant at) {
+    }
+
+    private final Map<String, Deque<Start>> starts = new HashMap<>();   // guarded by this
 
     ResetRateLimit(int limit, Duration window) {
         if (limit < 1 || window.isNegative() || window.isZero()) {
@@ -30,18 +34,30 @@ final class ResetRateLimit {
 
     /** When the next reset of {@code uuid} is allowed, or empty when it is allowed now. */
     synchronized Optional<Instant> blockedUntil(String uuid, Instant now) {
-        Deque<Instant> d = starts.get(uuid);
+        Deque<Start> d = starts.get(uuid);
         if (d == null) {
             return Optional.empty();
         }
-        while (!d.isEmpty() && !d.peekFirst().plus(window).isAfter(now)) {
+        while (!d.isEmpty() && !d.peekFirst().at().plus(window).isAfter(now)) {
             d.removeFirst();
         }
-        return d.size() < limit ? Optional.empty() : Optional.of(d.peekFirst().plus(window));
+        return d.size() < limit ? Optional.empty() : Optional.of(d.peekFirst().at().plus(window));
     }
 
     synchronized void record(String uuid, Instant at) {
-        starts.computeIfAbsent(uuid, k -> new ArrayDeque<>()).addLast(at);
+        record(uuid, null, at);
+    }
+
+    synchronized void record(String uuid, String actionId, Instant at) {
+        starts.computeIfAbsent(uuid, k -> new ArrayDeque<>()).addLast(new Start(actionId, at));
+    }
+
+    /** The reset of {@code actionId} did not happen (refused for lack of privilege): it does not count. */
+    synchronized void forget(String uuid, String actionId) {
+        Deque<Start> d = starts.get(uuid);
+        if (d != null && actionId != null) {
+            d.removeIf(s -> actionId.equals(s.actionId()));
+        }
     }
 
     String describe() {

@@ -91,6 +91,17 @@ class RailsTest {
     }
 
     @Test
+    void aResetRefusedForLackOfPrivilegeGivesItsPlaceBack() {
+        ResetRateLimit limit = new ResetRateLimit(1, Duration.ofHours(1));
+        limit.record("GPU-1", "a-1", T);
+        assertTrue(limit.blockedUntil("GPU-1", T.plusSeconds(1)).isPresent());
+        limit.forget("GPU-1", "a-other");
+        assertTrue(limit.blockedUntil("GPU-1", T.plusSeconds(1)).isPresent(), "another action's refusal changes nothing");
+        limit.forget("GPU-1", "a-1");
+        assertTrue(limit.blockedUntil("GPU-1", T.plusSeconds(1)).isEmpty(), "the refused reset does not count");
+    }
+
+    @Test
     void theBreakerOpensWhenMoreThanHalfTheGpusFailWithinTheWindow() {
         NodeBreaker b = new NodeBreaker(Duration.ofMinutes(5));
         for (int i = 0; i < 4; i++) {
