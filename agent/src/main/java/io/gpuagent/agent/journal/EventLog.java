@@ -152,6 +152,47 @@ public final class EventLog implements AutoCloseable {
         return select(e -> e.id() > afterId && matches(e, gpu, uuid), limit);
     }
 
+    /**
+     * One page of a reader that walks the log with a cursor (the event stream): the matching events after
+     * {@code afterId}, oldest first, at most {@code limit}, and {@code scannedTo}, the id up to which every
+     * published event was looked at. A reader resumes after {@code scannedTo}, so a filter that matches
+     * nothing still moves it forward. {@code oldestId} tells a reader whether it fell out of the history.
+     */
+    public synchronized Page page(long afterId, Integer gpu, String uuid, int limit) {
+        checkLimit(limit);
+        List<AgentEvent> out = new ArrayList<>();
+        long scannedTo = afterId;
+        // A reader at the live edge is a few events behind: walk from the newest end, not over the whole history.
+        Iterator<AgentEvent> it = memory.isEmpty() || memory.peekLast().id() - afterId < memory.size() / 2
+                ? tail(afterId) : memory.iterator();
+        while (it.hasNext() && out.size() < limit) {
+            AgentEvent e = it.next();
+            if (e.id() <= afterId) {
+                continue;
+            }
+            scannedTo = e.id();
+            if (matches(e, gpu, uuid)) {
+                out.add(e);
+            }
+        }
+        return new Page(List.copyOf(out), scannedTo, memory.isEmpty() ? lastId + 1 : memory.peekFirst().id());
+    }
+
+    /** What {@link #page} found. */
+    public record Page(List<AgentEvent> events, long scannedTo, long oldestId) { }
+
+    private Iterator<AgentEvent> tail(long afterId) {
+        ArrayDeque<AgentEvent> newer = new ArrayDeque<>();
+        for (Iterator<AgentEvent> it = memory.descendingIterator(); it.hasNext(); ) {
+            AgentEvent e = it.next();
+            if (e.id() <= afterId) {
+                break;
+            }
+            newer.addFirst(e);
+        }
+        return newer.iterator();
+    }
+
     /** Events with time strictly after {@code after} (all when null), otherwise as {@link #since(long, Integer, String, int)}. */
     public synchronized List<AgentEvent> since(Instant after, Integer gpu, String uuid, int limit) {
         return select(e -> (after == null || (e.time() != null && e.time().isAfter(after))) && matches(e, gpu, uuid), limit);
