@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -29,7 +30,7 @@ import java.util.function.Predicate;
  * executor, a non-blocking write) and return. They must not call back into this log. A listener that
  * throws is unsubscribed.
  */
-public final class EventLog implements AutoCloseable {
+public final class EventLog implements AutoCloseable, JournalWatch.Watched {
 
     public static final String FILE_NAME = "events.jsonl";
 
@@ -58,6 +59,11 @@ public final class EventLog implements AutoCloseable {
      * {@code compactAtLines} lines.
      */
     public EventLog(Path stateDir, int memoryCapacity, long compactAtLines, ObjectMapper mapper) {
+        this(stateDir, memoryCapacity, compactAtLines, mapper, JsonlJournal.Disk.REAL);
+    }
+
+    /** On a given {@link JsonlJournal.Disk}: tests make it fail and heal. */
+    EventLog(Path stateDir, int memoryCapacity, long compactAtLines, ObjectMapper mapper, JsonlJournal.Disk disk) {
         if (memoryCapacity < 1 || compactAtLines <= memoryCapacity) {
             throw new IllegalArgumentException("need memoryCapacity >= 1 and compactAtLines > memoryCapacity, got "
                     + memoryCapacity + " and " + compactAtLines);
@@ -70,7 +76,7 @@ public final class EventLog implements AutoCloseable {
             this.journal = JsonlJournal.open(stateDir.resolve(FILE_NAME), AgentEvent.class, mapper, e -> {
                 remember(e);
                 lastId = Math.max(lastId, e.id());
-            });
+            }, disk);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the event log in " + stateDir + ": " + e.getMessage(), e);
         }
@@ -249,6 +255,18 @@ public final class EventLog implements AutoCloseable {
     public synchronized void unsubscribe(Subscription subscription) {
         subscription.active = false;
         subscribers.remove(subscription);
+    }
+
+    @Override
+    public Optional<String> failure() {
+        return journal.failure();
+    }
+
+    /** Rewrites the file to the events served (memory): those pending when it failed were never acknowledged. */
+    @Override
+    public synchronized void reopen() throws IOException {
+        journal.reopen(new ArrayList<>(memory));
+        nextCompactAt = compactAtLines;
     }
 
     @Override

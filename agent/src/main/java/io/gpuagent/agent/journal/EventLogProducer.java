@@ -16,8 +16,10 @@ public class EventLogProducer {
 
     @Produces
     @Singleton
-    EventLog eventLog(AgentConfig config, ObjectMapper mapper) {
-        return new EventLog(config.stateDir(), MEMORY_CAPACITY, mapper);
+    EventLog eventLog(AgentConfig config, ObjectMapper mapper, JournalWatch watch) {
+        EventLog log = new EventLog(config.stateDir(), MEMORY_CAPACITY, mapper);
+        watch.register("events", log);
+        return log;
     }
 
     void close(@Disposes EventLog log) {

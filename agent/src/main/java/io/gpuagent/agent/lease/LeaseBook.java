@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.health.HealthModel;
+import io.gpuagent.agent.journal.JournalWatch;
 import io.gpuagent.agent.recovery.Cordons;
 import io.gpuagent.exporter.Snapshot;
 import io.quarkus.runtime.Startup;
@@ -69,7 +70,8 @@ public class LeaseBook implements GpuLeases {
     }
 
     public LeaseBook(AgentConfig agent, LeaseConfig config, ObjectMapper mapper, SamplerService sampler,
-                     HealthModel health, Cordons cordons, HpcJobLabels labels, LeaseEvents events) {
+                     HealthModel health, Cordons cordons, HpcJobLabels labels, LeaseEvents events,
+                     JournalWatch watch) {
         this.sampler = sampler;
         this.health = health;
         this.cordons = cordons;
@@ -95,6 +97,20 @@ public class LeaseBook implements GpuLeases {
             publish();
             maybeCompact();
         }
+        watch.register("leases", new JournalWatch.Watched() {
+            @Override
+            public Optional<String> failure() {
+                return journal.failure();
+            }
+
+            @Override
+            public void reopen() throws IOException {
+                synchronized (lock) {   // live leases are exactly the acknowledged grants
+                    journal.reopen(live.values(), fencingToken);
+                    nextCompactAt = compactAtLines;
+                }
+            }
+        });
     }
 
     /**
@@ -440,7 +456,7 @@ public class LeaseBook implements GpuLeases {
     private LeaseRefused.NotRecorded notRecorded(String what, IOException e) {
         LOG.errorf("lease %s not recorded: the journal %s failed (%s)", what, journal.file(), e.getMessage());
         return new LeaseRefused.NotRecorded("the " + what + " could not be recorded durably in " + journal.file() + " ("
-                + e.getMessage() + "), so it was not done; check the state directory's disk and restart the agent", e);
+                + e.getMessage() + "), so it was not done; check the state directory's disk (the agent reopens the journal once it takes writes again; see /health)", e);
     }
 
     @PreDestroy

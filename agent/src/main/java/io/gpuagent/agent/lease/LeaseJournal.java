@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import org.jboss.logging.Logger;
 
@@ -123,6 +124,18 @@ final class LeaseJournal implements AutoCloseable {
         keep.add(new LeaseEntry.FencingFloor(fencingToken));
         live.forEach(l -> keep.add(new LeaseEntry.Granted(l)));
         journal.compact(keep);
+    }
+
+    /** After a failure: reopens the file and rewrites it as {@link #compact} does. */
+    void reopen(Collection<Lease> live, long fencingToken) throws IOException {
+        List<LeaseEntry> keep = new ArrayList<>(live.size() + 1);
+        keep.add(new LeaseEntry.FencingFloor(fencingToken));
+        live.forEach(l -> keep.add(new LeaseEntry.Granted(l)));
+        journal.reopen(keep);
+    }
+
+    Optional<String> failure() {
+        return journal.failure();
     }
 
     @Override

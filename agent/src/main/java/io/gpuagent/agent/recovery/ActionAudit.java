@@ -5,6 +5,7 @@ import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.agent.journal.JournalWatch;
 import io.gpuagent.agent.journal.JsonlJournal;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 import org.jboss.logging.Logger;
@@ -36,7 +38,7 @@ import org.jboss.logging.Logger;
  * and counts in {@code gpu_agent_actions_total{action,result}}.
  */
 @ApplicationScoped
-public class ActionAudit {
+public class ActionAudit implements JournalWatch.Watched {
 
     public static final String FILE_NAME = "actions.jsonl";
     static final int MEMORY = 10_000;
@@ -58,8 +60,9 @@ public class ActionAudit {
 
     @Inject
     public ActionAudit(AgentConfig config, RecoveryConfig recovery, ObjectMapper mapper, EventLog events,
-                       SamplerService sampler) {
+                       SamplerService sampler, JournalWatch watch) {
         this(config.stateDir(), mapper, events, sampler.agentRegistry(), MEMORY, recovery.resetWindow());
+        watch.register("actions", this);
     }
 
     ActionAudit(Path stateDir, ObjectMapper mapper, EventLog events, MeterRegistry registry) {
@@ -154,6 +157,20 @@ public class ActionAudit {
             LOG.errorf("audit line %d is durable but could not be added to the event log: %s", stored.id(), e.getMessage());
         }
         return stored;
+    }
+
+    @Override
+    public Optional<String> failure() {
+        return journal.failure();
+    }
+
+    /** Rewrites the file to the acknowledged lines: the newest ones and what the rails need. */
+    @Override
+    public synchronized void reopen() throws IOException {
+        TreeMap<Long, ActionRecord> keep = new TreeMap<>();
+        retention.lines(Instant.now()).forEach(r -> keep.put(r.id(), r));
+        memory.forEach(r -> keep.put(r.id(), r));
+        journal.reopen(List.copyOf(keep.values()));
     }
 
     /** The newest {@code limit} lines that match, oldest first. */
