@@ -59,11 +59,12 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
      * {@code compactAtLines} lines.
      */
     public EventLog(Path stateDir, int memoryCapacity, long compactAtLines, ObjectMapper mapper) {
-        this(stateDir, memoryCapacity, compactAtLines, mapper, JsonlJournal.Disk.REAL);
+        this(stateDir, memoryCapacity, compactAtLines, mapper, JsonlJournal.Disk.REAL, JsonlJournal.OnCorruption.REFUSE);
     }
 
-    /** On a given {@link JsonlJournal.Disk}: tests make it fail and heal. */
-    EventLog(Path stateDir, int memoryCapacity, long compactAtLines, ObjectMapper mapper, JsonlJournal.Disk disk) {
+    /** On a given {@link JsonlJournal.Disk} (tests make it fail and heal), damaged lines handled as told. */
+    EventLog(Path stateDir, int memoryCapacity, long compactAtLines, ObjectMapper mapper, JsonlJournal.Disk disk,
+             JsonlJournal.OnCorruption onCorruption) {
         if (memoryCapacity < 1 || compactAtLines <= memoryCapacity) {
             throw new IllegalArgumentException("need memoryCapacity >= 1 and compactAtLines > memoryCapacity, got "
                     + memoryCapacity + " and " + compactAtLines);
@@ -76,9 +77,9 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
             this.journal = JsonlJournal.open(stateDir.resolve(FILE_NAME), AgentEvent.class, mapper, e -> {
                 remember(e);
                 lastId = Math.max(lastId, e.id());
-            }, disk);
+            }, disk, onCorruption);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot open the event log in " + stateDir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot open the event log: " + e.getMessage(), e);
         }
         synchronized (this) {
             maybeCompact();

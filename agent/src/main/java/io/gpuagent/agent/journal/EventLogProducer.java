@@ -16,8 +16,9 @@ public class EventLogProducer {
 
     @Produces
     @Singleton
-    EventLog eventLog(AgentConfig config, ObjectMapper mapper, JournalWatch watch) {
-        EventLog log = new EventLog(config.stateDir(), MEMORY_CAPACITY, mapper);
+    EventLog eventLog(AgentConfig config, JournalConfig journal, ObjectMapper mapper, JournalWatch watch) {
+        EventLog log = new EventLog(config.stateDir(), MEMORY_CAPACITY, 4L * MEMORY_CAPACITY, mapper,
+                JsonlJournal.Disk.REAL, journal.onCorruption());
         watch.register("events", log);
         return log;
     }

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.channels.ClosedByInterruptException;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -31,14 +32,18 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.zip.CRC32C;
 
 /**
  * An append-only JSON Lines file: one JSON object per line, each line durable (fsync) before
  * {@link #append} returns, so a caller may acknowledge a record as soon as append returns.
  *
- * <p>Crash recovery on {@link #open}: a last line without its '\n' was never acknowledged (the newline is
- * written in the same write as the record, before the fsync), so it is cut off; a malformed line in the
- * middle is skipped with a warning and the lines after it are kept.
+ * <p>Each line carries a CRC32C of its JSON as a last field, {@code "crc":"<8 hex digits>"} (lines written
+ * before there was one are read without a check). Crash recovery on {@link #open}: a last line without its
+ * '\n' was never acknowledged (the newline is written in the same write as the record, before the fsync), so
+ * it is cut off. A complete line that does not parse or fails its CRC is damage a crash does not cause: by
+ * default ({@link OnCorruption#REFUSE}) open fails naming the file and the line, since dropping a line can
+ * change state silently (a lost release revives a lease); {@link OnCorruption#SKIP} logs and skips it.
  *
  * <p>A failed write or fsync stops the journal: it accepts no records (rather than acknowledge ones that
  * may not be on disk) until its owner calls {@link #reopen} with what it acknowledged ({@link JournalWatch}
@@ -55,6 +60,11 @@ public final class JsonlJournal<T> implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(JsonlJournal.class.getName());
     private static final int CHUNK = 64 * 1024;
+    private static final byte[] CRC_FIELD = ",\"crc\":\"".getBytes(StandardCharsets.US_ASCII);
+    private static final int CRC_SUFFIX = CRC_FIELD.length + 8 + 2;
+
+    /** What open does with a damaged complete line: {@code gpu-agent.journal.on-corruption}. */
+    public enum OnCorruption { REFUSE, SKIP }
 
     /** How a journal makes its file durable; a seam so that tests can make the disk fail and heal. */
     @FunctionalInterface
@@ -69,6 +79,7 @@ public final class JsonlJournal<T> implements AutoCloseable {
     private final ObjectWriter writer;
     private final ObjectReader reader;
     private final Disk disk;
+    private final OnCorruption onCorruption;
 
     // Lock order: syncLock before writeLock. Writers hold writeLock only; the fsync runs under syncLock
     // alone so that writers can add lines while it runs (those lines ride on the next fsync).
@@ -85,9 +96,10 @@ public final class JsonlJournal<T> implements AutoCloseable {
     private volatile IOException failure;
     private volatile boolean closed;
 
-    private JsonlJournal(Path file, Class<T> type, ObjectMapper mapper, Disk disk) {
+    private JsonlJournal(Path file, Class<T> type, ObjectMapper mapper, Disk disk, OnCorruption onCorruption) {
         this.file = file.toAbsolutePath();
         this.disk = disk;
+        this.onCorruption = onCorruption;
         this.tmp = this.file.resolveSibling(this.file.getFileName() + ".tmp");
         // A private copy: the time module and settings below must not leak into the caller's mapper.
         ObjectMapper m = mapper.copy().registerModule(new JavaTimeModule())
@@ -116,7 +128,13 @@ public final class JsonlJournal<T> implements AutoCloseable {
     /** {@link #open(Path, Class, ObjectMapper, Consumer)} on a given {@link Disk}. */
     public static <T> JsonlJournal<T> open(Path file, Class<T> type, ObjectMapper mapper,
                                            Consumer<? super T> replay, Disk disk) throws IOException {
-        JsonlJournal<T> journal = new JsonlJournal<>(file, type, mapper, disk);
+        return open(file, type, mapper, replay, disk, OnCorruption.REFUSE);
+    }
+
+    /** {@link #open(Path, Class, ObjectMapper, Consumer)} on a given {@link Disk}, damaged lines handled as told. */
+    public static <T> JsonlJournal<T> open(Path file, Class<T> type, ObjectMapper mapper, Consumer<? super T> replay,
+                                           Disk disk, OnCorruption onCorruption) throws IOException {
+        JsonlJournal<T> journal = new JsonlJournal<>(file, type, mapper, disk, onCorruption);
         try {
             synchronized (journal.writeLock) {
                 journal.openFile();
@@ -203,21 +221,70 @@ public final class JsonlJournal<T> implements AutoCloseable {
         return offset - partial.size();
     }
 
-    private void parse(byte[] buf, int off, int len, long lineNo, Consumer<? super T> sink) {
+    private void parse(byte[] buf, int off, int len, long lineNo, Consumer<? super T> sink) throws IOException {
         if (blank(buf, off, len)) {
             return;
         }
         T record;
         try {
-            record = reader.readValue(buf, off, len);
+            byte[] json = checked(buf, off, len);
+            record = json == null ? reader.readValue(buf, off, len) : reader.readValue(json);
         } catch (IOException | RuntimeException e) {
             String why = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
-            LOG.log(System.Logger.Level.WARNING, file + ": line " + lineNo + " is malformed and was skipped: " + why);
+            if (onCorruption == OnCorruption.REFUSE) {
+                throw new IOException(file + ": line " + lineNo + " is damaged (" + why + "); refusing to start, "
+                        + "since dropping a line can change state silently (a lost release revives a lease). Keep a "
+                        + "copy of the file, then inspect or repair that line, or set gpu-agent.journal.on-corruption=skip "
+                        + "to start without it");
+            }
+            LOG.log(System.Logger.Level.WARNING, file + ": line " + lineNo + " is damaged and was skipped "
+                    + "(gpu-agent.journal.on-corruption=skip): " + why);
             return;
         }
         if (record != null) {
             sink.accept(record);
         }
+    }
+
+    /**
+     * The line's JSON without its CRC field once the CRC matches; null for a line written without one (older
+     * versions). Throws on a mismatch.
+     */
+    private static byte[] checked(byte[] buf, int off, int len) throws IOException {
+        int body = len - CRC_SUFFIX;   // ,"crc":"xxxxxxxx"}
+        if (body < 1 || buf[off + len - 1] != '}' || buf[off + len - 2] != '"'
+                || !Arrays.equals(buf, off + body, off + body + CRC_FIELD.length, CRC_FIELD, 0, CRC_FIELD.length)) {
+            return null;
+        }
+        byte[] json = new byte[body + 1];
+        System.arraycopy(buf, off, json, 0, body);
+        json[body] = '}';
+        String stored = new String(buf, off + body + CRC_FIELD.length, 8, StandardCharsets.US_ASCII);
+        String actual = crc(json);
+        if (!stored.equals(actual)) {
+            throw new IOException("CRC32C " + stored + " recorded, " + actual + " computed");
+        }
+        return json;
+    }
+
+    /** {@code json} (an object) with its CRC field appended, and the newline. */
+    private static byte[] line(byte[] json) {
+        if (json.length < 3 || json[json.length - 1] != '}') {
+            byte[] plain = Arrays.copyOf(json, json.length + 1);   // nothing to sign: an empty object
+            plain[json.length] = '\n';
+            return plain;
+        }
+        byte[] tail = (crc(json) + "\"}\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] line = Arrays.copyOf(json, json.length - 1 + CRC_FIELD.length + tail.length);
+        System.arraycopy(CRC_FIELD, 0, line, json.length - 1, CRC_FIELD.length);
+        System.arraycopy(tail, 0, line, json.length - 1 + CRC_FIELD.length, tail.length);
+        return line;
+    }
+
+    private static String crc(byte[] json) {
+        CRC32C crc = new CRC32C();
+        crc.update(json);
+        return String.format("%08x", crc.getValue());
     }
 
     /** Serialises, writes and fsyncs one record; when this returns the record survives a crash. */
@@ -231,9 +298,7 @@ public final class JsonlJournal<T> implements AutoCloseable {
      * that lock across the fsync. A record is not durable until {@code sync(ticket)} returns.
      */
     public long write(T record) throws IOException {
-        byte[] json = writer.writeValueAsBytes(record);
-        byte[] line = Arrays.copyOf(json, json.length + 1);
-        line[json.length] = '\n';
+        byte[] line = line(writer.writeValueAsBytes(record));
         synchronized (writeLock) {
             ensureUsable();
             try {
@@ -363,10 +428,9 @@ public final class JsonlJournal<T> implements AutoCloseable {
         try (FileOutputStream fos = new FileOutputStream(tmp.toFile());
              OutputStream out = new BufferedOutputStream(fos, CHUNK)) {
             for (T record : keep) {
-                byte[] json = writer.writeValueAsBytes(record);
-                out.write(json);
-                out.write('\n');
-                bytes += json.length + 1;
+                byte[] line = line(writer.writeValueAsBytes(record));
+                out.write(line);
+                bytes += line.length;
             }
             out.flush();
             disk.fsync(fos.getFD());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.health.HealthModel;
+import io.gpuagent.agent.journal.JournalConfig;
 import io.gpuagent.agent.journal.JournalWatch;
 import io.gpuagent.agent.recovery.Cordons;
 import io.gpuagent.exporter.Snapshot;
@@ -71,7 +72,7 @@ public class LeaseBook implements GpuLeases {
 
     public LeaseBook(AgentConfig agent, LeaseConfig config, ObjectMapper mapper, SamplerService sampler,
                      HealthModel health, Cordons cordons, HpcJobLabels labels, LeaseEvents events,
-                     JournalWatch watch) {
+                     JournalWatch watch, JournalConfig journalConfig) {
         this.sampler = sampler;
         this.health = health;
         this.cordons = cordons;
@@ -82,7 +83,7 @@ public class LeaseBook implements GpuLeases {
         this.nextCompactAt = compactAtLines;
         this.staleAfter = agent.sampleInterval().multipliedBy(STALE_INTERVALS);
         try {
-            this.journal = LeaseJournal.open(agent.stateDir(), mapper);
+            this.journal = LeaseJournal.open(agent.stateDir(), mapper, journalConfig.onCorruption());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the lease journal in " + agent.stateDir() + " (" + e.getMessage()
                     + "); fix the state directory (gpu-agent.state-dir) and restart the agent", e);

@@ -36,9 +36,14 @@ final class LeaseJournal implements AutoCloseable {
     }
 
     static LeaseJournal open(Path stateDir, ObjectMapper mapper) throws IOException {
+        return open(stateDir, mapper, JsonlJournal.OnCorruption.REFUSE);
+    }
+
+    static LeaseJournal open(Path stateDir, ObjectMapper mapper, JsonlJournal.OnCorruption onCorruption)
+            throws IOException {
         List<LeaseEntry> entries = new ArrayList<>();
         JsonlJournal<LeaseEntry> journal = JsonlJournal.open(stateDir.resolve(FILE_NAME), LeaseEntry.class, mapper,
-                entries::add);
+                entries::add, JsonlJournal.Disk.REAL, onCorruption);
         return new LeaseJournal(journal, replay(entries));
     }
 

@@ -5,6 +5,7 @@ import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.agent.journal.JournalConfig;
 import io.gpuagent.agent.journal.JournalWatch;
 import io.gpuagent.agent.journal.JsonlJournal;
 import io.micrometer.core.instrument.Counter;
@@ -60,17 +61,18 @@ public class ActionAudit implements JournalWatch.Watched {
 
     @Inject
     public ActionAudit(AgentConfig config, RecoveryConfig recovery, ObjectMapper mapper, EventLog events,
-                       SamplerService sampler, JournalWatch watch) {
-        this(config.stateDir(), mapper, events, sampler.agentRegistry(), MEMORY, recovery.resetWindow());
+                       SamplerService sampler, JournalWatch watch, JournalConfig journal) {
+        this(config.stateDir(), mapper, events, sampler.agentRegistry(), MEMORY, recovery.resetWindow(),
+                journal.onCorruption());
         watch.register("actions", this);
     }
 
     ActionAudit(Path stateDir, ObjectMapper mapper, EventLog events, MeterRegistry registry) {
-        this(stateDir, mapper, events, registry, MEMORY, Duration.ofHours(1));
+        this(stateDir, mapper, events, registry, MEMORY, Duration.ofHours(1), JsonlJournal.OnCorruption.REFUSE);
     }
 
     ActionAudit(Path stateDir, ObjectMapper mapper, EventLog events, MeterRegistry registry, int memory,
-                Duration resetWindow) {
+                Duration resetWindow, JsonlJournal.OnCorruption onCorruption) {
         this.events = events;
         this.registry = registry;
         this.capacity = memory;
@@ -84,7 +86,7 @@ public class ActionAudit implements JournalWatch.Watched {
                     lastId = Math.max(lastId, r.id());
                     lines++;
                 }
-            });
+            }, JsonlJournal.Disk.REAL, onCorruption);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the audit log " + stateDir.resolve(FILE_NAME) + " ("
                     + e.getMessage() + "); the agent needs a writable gpu-agent.state-dir", e);

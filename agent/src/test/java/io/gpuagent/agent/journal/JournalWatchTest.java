@@ -40,7 +40,7 @@ class JournalWatchTest {
         MeterRegistry registry = new SimpleMeterRegistry();
         JournalWatch watch = new JournalWatch(registry, Duration.ofMillis(50), Duration.ofMillis(200));
         List<Long> acknowledged = new ArrayList<>();
-        try (EventLog log = new EventLog(dir, 100, 400, new ObjectMapper(), disk)) {
+        try (EventLog log = new EventLog(dir, 100, 400, new ObjectMapper(), disk, JsonlJournal.OnCorruption.REFUSE)) {
             watch.register("events", log);
             acknowledged.add(log.append(event("before")).id());
             assertEquals(1.0, up(registry));

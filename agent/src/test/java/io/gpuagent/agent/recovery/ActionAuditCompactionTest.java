@@ -1,11 +1,14 @@
 package io.gpuagent.agent.recovery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.agent.journal.JsonlJournal;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,8 +63,31 @@ class ActionAuditCompactionTest {
         }
     }
 
+    /** Issue 11 finding 10: a damaged cordon line in the middle stops the start instead of uncordoning silently. */
+    @Test
+    void aDamagedLineInTheMiddleStopsTheStart() throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        try (EventLog events = new EventLog(dir, 100, mapper)) {
+            ActionAudit audit = audit(events);
+            audit.append(line("GPU-1", "operator:test", Step.REQUEST, Result.STARTED, null));
+            audit.append(line("GPU-1", "operator:test", Step.CORDON, Result.SUCCEEDED, null));
+            audit.append(line("GPU-1", "operator:test", Step.REQUEST, Result.SUCCEEDED, null));
+            audit.close(null);
+        }
+        Path file = dir.resolve(ActionAudit.FILE_NAME);
+        List<String> lines = Files.readAllLines(file);
+        lines.set(1, lines.get(1).replace("GPU-1", "GPU-7"));
+        Files.write(file, lines);
+        try (EventLog events = new EventLog(dir, 100, mapper)) {
+            UncheckedIOException refused = assertThrows(UncheckedIOException.class, () -> audit(events));
+            assertTrue(refused.getMessage().contains(file.toAbsolutePath() + ": line 2 is damaged"), refused.getMessage());
+            assertTrue(refused.getMessage().contains("gpu-agent.journal.on-corruption"), refused.getMessage());
+        }
+    }
+
     private ActionAudit audit(EventLog events) {
-        return new ActionAudit(dir, new ObjectMapper(), events, new SimpleMeterRegistry(), MEMORY, Duration.ofHours(1));
+        return new ActionAudit(dir, new ObjectMapper(), events, new SimpleMeterRegistry(), MEMORY, Duration.ofHours(1),
+                JsonlJournal.OnCorruption.REFUSE);
     }
 
     private static ActionRecord line(String uuid, String trigger, Step step, Result result, String detail) {
