@@ -34,7 +34,7 @@ demo: gpu-agent on the fake NVML driver, 8 x H100
   curl -s localhost:$port/q/health/ready
 demo: scenario file (edit it to change readings or inject faults): $scenario
 MSG
-exec env FAKE_NVML_SCENARIO="$scenario" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+ExitOnOutOfMemoryError \
-  -XX:+UseSerialGC -Xmx96m \
+exec env FAKE_NVML_SCENARIO="$scenario" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
+  -XX:+UseSerialGC -Xmx96m -XX:+ExitOnOutOfMemoryError \
   -Dquarkus.http.port="$port" -Dgpu-agent.nvml.library="$fake" -Dgpu-agent.state-dir="$demo/state" \
   -jar "$jar"

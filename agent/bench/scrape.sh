@@ -28,7 +28,7 @@ trap cleanup EXIT
 aot_opts=""
 if [ -n "${BENCH_AOT:-}" ]; then
   FAKE_NVML_SCENARIO="$work/scenario.conf" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
-    -XX:+UseSerialGC -Xmx96m -XX:AOTCacheOutput="$work/gpu-agent.aot" -Dquarkus.http.port=$port \
+    -XX:+UseSerialGC -Xmx96m -XX:+ExitOnOutOfMemoryError -XX:AOTCacheOutput="$work/gpu-agent.aot" -Dquarkus.http.port=$port \
     -Dquarkus.http.host=127.0.0.1 -Dgpu-agent.nvml.library="$fake" -Dgpu-agent.state-dir="$work/train-state" \
     -jar "$jar" > "$work/train.log" 2>&1 &
   trainer=$!
@@ -40,7 +40,7 @@ if [ -n "${BENCH_AOT:-}" ]; then
 fi
 t_start=$(date +%s%N)
 FAKE_NVML_SCENARIO="$work/scenario.conf" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
-  -XX:+UseSerialGC -Xmx96m $aot_opts -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
+  -XX:+UseSerialGC -Xmx96m -XX:+ExitOnOutOfMemoryError $aot_opts -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
   -Dgpu-agent.nvml.library="$fake" -Dgpu-agent.state-dir="$work/state" -jar "$jar" > "$work/agent.log" 2>&1 &
 agent=$!
 pids+=($agent)

@@ -30,7 +30,7 @@ trap cleanup EXIT
 (umask 077 && head -c 24 /dev/urandom | base64 > "$work/token")
 printf 'gpus = 8\n' > "$work/scenario.conf"
 FAKE_NVML_SCENARIO="$work/scenario.conf" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
-  -XX:+UseSerialGC -Xmx96m ${AGENT_JAVA_OPTS:-} -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
+  -XX:+UseSerialGC -Xmx96m -XX:+ExitOnOutOfMemoryError ${AGENT_JAVA_OPTS:-} -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
   -Dgpu-agent.nvml.library="$fake" -Dgpu-agent.state-dir="$work/state" \
   -Dgpu-agent.auth.token-file="$work/token" -jar "$jar" > "$work/agent.log" 2>&1 &
 pids+=($!)
@@ -159,7 +159,7 @@ public class XidLatency {
     }
 }
 JAVA
-out=$("$JAVA_HOME/bin/java" -DpollPauseMicros="${POLL_PAUSE_US:-1000}" "$work/XidLatency.java" "$port" "$work/scenario.conf" "$work/token" "$runs")
+out=$("$JAVA_HOME/bin/java" -XX:+ExitOnOutOfMemoryError -DpollPauseMicros="${POLL_PAUSE_US:-1000}" "$work/XidLatency.java" "$port" "$work/scenario.conf" "$work/token" "$runs")
 read -r _ t50 t99 tmax tavg <<< "$(echo "$out" | awk '/^total/')"
 read -r _ p50 p99 pmax pavg <<< "$(echo "$out" | awk '/^pickup/')"
 read -r _ a50 a99 amax aavg <<< "$(echo "$out" | awk '/^agent/')"

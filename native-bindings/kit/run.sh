@@ -38,5 +38,5 @@ else
 fi
 
 # shellcheck disable=SC2086
-"$here/runtime/bin/java" --enable-native-access=ALL-UNNAMED -cp "$here/lib/native-bindings.jar" \
+"$here/runtime/bin/java" -XX:+ExitOnOutOfMemoryError --enable-native-access=ALL-UNNAMED -cp "$here/lib/native-bindings.jar" \
   io.gpuagent.nvml.check.RealGpuCheck $args

@@ -2,10 +2,12 @@ package io.gpuagent.agent.events;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.http.EventsResource;
 import io.gpuagent.agent.http.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
+import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
@@ -16,8 +18,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
@@ -34,9 +34,13 @@ import org.jboss.logging.Logger;
  * an {@code event: missed} (no id) says so before the replay. {@code ?gpu=<index|uuid>} keeps one GPU's
  * events. A comment is sent every 15 s so that proxies keep the connection open.
  *
- * <p>A plain Vert.x route: the log's listener runs on the appending thread under the log's lock and only
- * queues the event; the connection's event loop writes it. A client too slow to keep up (more than
- * {@value #MAX_QUEUED} events behind) is disconnected and resumes with its Last-Event-ID.
+ * <p>A plain Vert.x route. A connection holds no queue of events: it keeps a cursor into the log and, on its
+ * event loop, writes the next page of events after the cursor while its write buffer has room; the log's
+ * listener only wakes it. So a client costs a connection and a bounded write buffer whatever it asks for.
+ * Bounds ({@link EventsConfig}): at most {@code max-subscribers} clients (one more gets 503 with a
+ * problem+json reason); a client more than {@code max-behind} new events behind, or whose buffer stayed full
+ * for two keep-alive periods, or that fell out of the history, is cut off with a comment saying why, and
+ * resumes with its Last-Event-ID.
  */
 @ApplicationScoped
 public class EventStreamRoute {
@@ -45,15 +49,28 @@ public class EventStreamRoute {
 
     static final String PATH = "/v1/events/stream";
     static final long KEEP_ALIVE_MS = 15_000;
-    /** More than the log keeps in memory, so a full replay fits. */
-    static final int MAX_QUEUED = 20_000;
+    /** Events read from the log per step; the write buffer's high-water mark is what bounds a client. */
+    static final int PAGE = 100;
+    /** How long a cut-off client gets to read the reason before its connection is closed under it. */
+    static final long CUT_OFF_GRACE_MS = 5_000;
 
     private final EventLog log;
     private final ObjectMapper mapper;
+    private final EventsConfig config;
+    private final AtomicInteger clients = new AtomicInteger();
 
-    public EventStreamRoute(EventLog log, ObjectMapper mapper) {
+    public EventStreamRoute(EventLog log, ObjectMapper mapper, EventsConfig config, SamplerService sampler) {
         this.log = log;
         this.mapper = mapper;
+        this.config = config;
+        Gauge.builder("gpu_agent.event_stream.clients", clients, AtomicInteger::get)
+                .description("Event stream (SSE) clients connected now; at most gpu-agent.events.max-subscribers.")
+                .register(sampler.agentRegistry());
+    }
+
+    /** Clients connected now. */
+    public int clients() {
+        return clients.get();
     }
 
     void register(@Observes Router router) {
@@ -95,6 +112,16 @@ public class EventStreamRoute {
             return;
         }
 
+        if (clients.incrementAndGet() > config.maxSubscribers()) {
+            clients.decrementAndGet();
+            LOG.warnf("event stream client refused: %d clients already (gpu-agent.events.max-subscribers); raise it "
+                    + "if this many readers are expected", config.maxSubscribers());
+            rc.response().putHeader("Retry-After", "10");
+            problem(rc, Problem.response(503, "Service Unavailable", "this agent serves at most "
+                    + config.maxSubscribers() + " event stream clients (gpu-agent.events.max-subscribers) and has "
+                    + "that many; retry later, or page GET /v1/events?since=<id>"));
+            return;
+        }
         HttpServerResponse response = rc.response();
         response.setChunked(true)
                 .putHeader("Content-Type", "text/event-stream; charset=utf-8")
@@ -108,12 +135,13 @@ public class EventStreamRoute {
         }
         response.write(hello.toString());
 
-        Connection c = new Connection(rc.vertx(), Vertx.currentContext(), response, query);
+        Connection c = new Connection(rc, query, after);
         response.closeHandler(v -> c.close());
         response.exceptionHandler(t -> c.close());
         response.drainHandler(v -> c.drain());
         try {
-            c.subscription = log.subscribe(after, c::offer);
+            // No replay through the listener: the connection pages from its cursor itself; the listener wakes it.
+            c.subscription = log.subscribe(Long.MAX_VALUE, e -> c.wake());
         } catch (IllegalStateException e) {   // the log closed: the agent is stopping
             c.close();
             response.end();
@@ -127,6 +155,7 @@ public class EventStreamRoute {
         if (c.closed.get()) {
             rc.vertx().cancelTimer(c.keepAlive);
         }
+        c.drain();
     }
 
     private static String first(RoutingContext rc, String name) {
@@ -148,43 +177,33 @@ public class EventStreamRoute {
         }
     }
 
-    /** One client: events queued by the log's listener (any thread), written on the connection's context. */
+    /** One client: a cursor into the log, advanced on the connection's context only. */
     private final class Connection {
-        private final Vertx vertx;
+        private final RoutingContext rc;
         private final Context context;
         private final HttpServerResponse response;
         private final EventsResource.Query filter;
-        private final Queue<AgentEvent> queue = new ConcurrentLinkedQueue<>();
-        private final AtomicInteger queued = new AtomicInteger();
+        private final long startId;   // the newest event when it connected: what came later is "new"
         private final AtomicBoolean drainScheduled = new AtomicBoolean();
         private final AtomicBoolean closed = new AtomicBoolean();
-        private volatile boolean overflow;
+        private long cursor;          // on the context: every event up to here was written or filtered out
+        private boolean stalled;      // on the context: the write buffer was full at the last keep-alive
         private volatile EventLog.Subscription subscription;
         private volatile long keepAlive = -1;
 
-        Connection(Vertx vertx, Context context, HttpServerResponse response, EventsResource.Query filter) {
-            this.vertx = vertx;
-            this.context = context;
-            this.response = response;
+        Connection(RoutingContext rc, EventsResource.Query filter, long after) {
+            this.rc = rc;
+            this.context = Vertx.currentContext();
+            this.response = rc.response();
             this.filter = filter;
+            // A client older than the history was told so (event: missed): it goes on from the oldest kept.
+            this.cursor = Math.max(after, log.oldestId() - 1);
+            this.startId = Math.max(after, log.lastId());
         }
 
-        /** The log's listener: never blocks. */
-        void offer(AgentEvent e) {
-            if (closed.get() || overflow) {
-                return;
-            }
-            Integer gpu = filter.gpuIndex();
-            String uuid = filter.gpuUuid();
-            if ((gpu != null && !gpu.equals(e.gpu())) || (uuid != null && !uuid.equals(e.uuid()))) {
-                return;
-            }
-            if (queued.incrementAndGet() > MAX_QUEUED) {
-                overflow = true;
-            } else {
-                queue.add(e);
-            }
-            if (drainScheduled.compareAndSet(false, true)) {
+        /** The log's listener (appending thread, log lock held): never blocks, never reads the log. */
+        void wake() {
+            if (!closed.get() && drainScheduled.compareAndSet(false, true)) {
                 context.runOnContext(v -> drain());
             }
         }
@@ -192,31 +211,56 @@ public class EventStreamRoute {
         /** On the connection's context. */
         void drain() {
             drainScheduled.set(false);
-            if (closed.get()) {
-                return;
-            }
-            if (overflow) {
-                LOG.warnf("an event stream client fell %d events behind; disconnecting it (it resumes with Last-Event-ID)",
-                        MAX_QUEUED);
-                response.end(": too far behind; reconnect with Last-Event-ID to resume\n\n");
-                close();
-                return;
-            }
-            while (!response.writeQueueFull()) {
-                AgentEvent e = queue.poll();
-                if (e == null) {
+            while (!closed.get()) {
+                if (response.writeQueueFull()) {
+                    // Only a client that is not taking what it was sent is "behind": a burst alone cuts no one off.
+                    long behind = log.lastId() - Math.max(cursor, startId);
+                    if (behind > config.maxBehind()) {
+                        cutOff(behind + " new events behind (gpu-agent.events.max-behind is " + config.maxBehind() + ")");
+                    }
+                    return;   // drainHandler calls drain() again once the buffer empties
+                }
+                EventLog.Page page = log.page(cursor, filter.gpuIndex(), filter.gpuUuid(), PAGE);
+                if (cursor + 1 < page.oldestId()) {
+                    cutOff("events after " + cursor + " are no longer kept");
                     return;
                 }
-                queued.decrementAndGet();
-                response.write(frame(e));
+                if (page.scannedTo() == cursor) {
+                    return;   // caught up; the listener wakes us for the next event
+                }
+                for (AgentEvent e : page.events()) {
+                    response.write(frame(e));
+                }
+                cursor = page.scannedTo();
             }
-            // The write queue is full: drainHandler calls drain() again once it empties.
         }
 
         void keepAlive() {
-            if (!closed.get() && !response.writeQueueFull()) {
-                response.write(": keep-alive\n\n");
+            if (closed.get()) {
+                return;
             }
+            if (!response.writeQueueFull()) {
+                stalled = false;
+                response.write(": keep-alive\n\n");
+            } else if (stalled) {
+                cutOff("not reading: its buffer stayed full for " + 2 * KEEP_ALIVE_MS / 1000 + " s");
+            } else {
+                stalled = true;
+            }
+        }
+
+        /** The reason goes after what is buffered; a client that never reads loses its connection anyway. */
+        void cutOff(String why) {
+            LOG.warnf("event stream client %s cut off: %s; it resumes from event %d with Last-Event-ID",
+                    rc.request().remoteAddress(), why, cursor);
+            close();
+            var connection = rc.request().connection();
+            long timer = rc.vertx().setTimer(CUT_OFF_GRACE_MS, t -> connection.close());
+            response.end(": cut off: " + why + "; reconnect with Last-Event-ID: " + cursor + " to resume\n\n")
+                    .onComplete(ar -> {
+                        rc.vertx().cancelTimer(timer);
+                        connection.close();
+                    });
         }
 
         String frame(AgentEvent e) {
@@ -228,15 +272,15 @@ public class EventStreamRoute {
             if (!closed.compareAndSet(false, true)) {
                 return;
             }
+            clients.decrementAndGet();
             EventLog.Subscription s = subscription;
             if (s != null) {
                 s.close();
             }
             long timer = keepAlive;
             if (timer >= 0) {
-                vertx.cancelTimer(timer);
+                rc.vertx().cancelTimer(timer);
             }
-            queue.clear();
         }
     }
 }

@@ -40,6 +40,13 @@ public interface HealthConfig {
     @WithDefault("5m")
     Duration rateWindow();
 
+    /**
+     * Repeats of a warning-class XID on one GPU within this window are summed up in one event instead of one
+     * event each (the first is recorded at once; gpu_agent_xid_errors_total counts every one).
+     */
+    @WithDefault("60s")
+    Duration xidRepeatWindow();
+
     /** DEGRADED above this many corrected (single-bit) ECC errors per hour. */
     @WithDefault("100")
     double eccCorrectedPerHour();

@@ -43,6 +43,7 @@ public class HealthModel {
     private final HealthEngine engine;
     private final XidDetector xidClasses;
     private final HealthMeters meters;
+    private final XidCoalescer repeats;   // guarded by lock
     private final Object lock = new Object();   // one judgement at a time, and its events in that order
     private volatile int mostGpusSeen;
     private final List<HealthListener> listeners = new CopyOnWriteArrayList<>();
@@ -55,6 +56,7 @@ public class HealthModel {
         this.engine = new HealthEngine(config, clock);
         this.xidClasses = XidDetector.withOverrides(config.xidClass());
         this.meters = new HealthMeters(sampler.agentRegistry(), uuid -> engine.gpu(-1, uuid).orElse(null));
+        this.repeats = new XidCoalescer(config.xidRepeatWindow());
         LOG.infof("health: hysteresis %s, thermal margin %d C / window %s, clocks window %s, rate window %s",
                 config.hysteresis(), config.thermalMargin(), config.thermalWindow(), config.clocksWindow(),
                 config.rateWindow());
@@ -77,7 +79,13 @@ public class HealthModel {
             mostGpusSeen = Math.max(mostGpusSeen, snapshot.deviceCount());
             meters.sync(engine.gpus(), result.vanished());
             result.vanished().forEach(xids::forget);
-            append(result.changes().stream().map(HealthModel::log).toList());   // one fsync for the sweep
+            result.vanished().forEach(repeats::forget);
+            List<AgentEvent> entries = new ArrayList<>(repeats.due(clock.instant()));
+            entries.forEach(e -> LOG.warn(e.message()));
+            result.changes().forEach(c -> entries.add(log(c)));
+            if (!entries.isEmpty()) {
+                append(entries);   // one fsync for the sweep
+            }
             result.changes().forEach(c -> tell(l -> l.onChange(c)));
         }
     }
@@ -101,18 +109,27 @@ public class HealthModel {
             List<AgentEvent> entries = new ArrayList<>(2);
             int xid = (int) event.eventData();
             XidClass xidClass = xidClasses.classOf(xid);
+            // A repeat of a warning XID only counts: its window's summary event carries it (XidCoalescer).
+            boolean recorded = !event.isXid() || xidClass != XidClass.WARNING
+                    || repeats.admit(index, uuid, xid, xidClass, clock.instant());
             if (event.isXid()) {
                 xids.record(uuid, xid);
                 meters.xid(index, uuid, xid);
+            }
+            if (event.isXid() && recorded) {
                 String message = "XID " + xid + " (" + XidDetector.meaning(xid) + ") on GPU " + index + " (" + uuid
                         + "), classed " + xidClass.name().toLowerCase();
                 LOG.warn(message);
                 entries.add(AgentEvent.of(index, uuid, AgentEvent.XID, "xid", Integer.toString(xid), message));
             }
             change.ifPresent(c -> entries.add(log(c)));
-            append(entries);   // the XID and the state change it caused share one fsync
+            if (!entries.isEmpty()) {
+                append(entries);   // the XID and the state change it caused share one fsync
+            }
             if (event.isXid()) {
-                sampler.writer().render(sampler.latest());   // re-render DCGM_FI_DEV_XID_ERRORS here, not in a scrape
+                if (recorded) {   // a repeat leaves DCGM_FI_DEV_XID_ERRORS (the last code) as it was
+                    sampler.writer().render(sampler.latest());   // re-render it here, not in a scrape
+                }
                 engine.gpu(index, uuid).ifPresent(g -> tell(l -> l.onXid(g, xid, xidClass)));
             }
             change.ifPresent(c -> tell(l -> l.onChange(c)));
@@ -138,6 +155,7 @@ public class HealthModel {
 
     private Optional<GpuHealth> clearAs(String detector, int index, String uuid, String message) {
         synchronized (lock) {
+            engine.gpu(index, uuid).ifPresent(g -> repeats.forget(g.uuid()));   // after a clear the next XID shows at once
             Optional<HealthEngine.Change> change = engine.clear(index, uuid, detector, message);
             change.ifPresent(this::record);
             return change.map(HealthEngine.Change::gpu);

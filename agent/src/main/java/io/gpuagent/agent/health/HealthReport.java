@@ -22,6 +22,21 @@ public record HealthReport(boolean healthy, String status, String reason, Instan
     public record Sampling(long sequence, Instant takenAt, double ageSeconds) {
     }
 
+    /** This report with the agent's own problems {@code more} added (a failed journal): unhealthy, 503. */
+    public HealthReport withProblems(List<Problem> more) {
+        if (more.isEmpty()) {
+            return this;
+        }
+        List<Problem> all = new ArrayList<>(problems);
+        all.addAll(more);
+        List<String> why = new ArrayList<>();
+        more.forEach(p -> why.add(p.component() + ": " + p.message()));
+        if (reason != null) {
+            why.add(reason);
+        }
+        return new HealthReport(false, "unhealthy", String.join("; ", why), time, nvml, sampling, List.copyOf(all), gpus);
+    }
+
     static HealthReport of(Instant now, Snapshot snapshot, String library, List<Problem> problems, List<GpuHealth> gpus) {
         List<String> why = new ArrayList<>();
         problems.forEach(p -> why.add(p.component() + ": " + p.message()));

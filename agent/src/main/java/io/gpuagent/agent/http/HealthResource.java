@@ -3,12 +3,15 @@ package io.gpuagent.agent.http;
 import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.health.HealthReport;
+import io.gpuagent.agent.journal.JournalWatch;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@code /health}: 200 when every GPU is HEALTHY or DEGRADED and the agent works, 503 otherwise, with the
@@ -19,14 +22,19 @@ import jakarta.ws.rs.core.Response;
 public class HealthResource {
 
     private final HealthModel health;
+    private final JournalWatch journals;
 
-    public HealthResource(HealthModel health) {
+    public HealthResource(HealthModel health, JournalWatch journals) {
         this.health = health;
+        this.journals = journals;
     }
 
     @GET
     public Response node() {
-        HealthReport report = health.report();
+        // A journal that takes no records means no lease, action or event can be recorded: the node is not fit.
+        List<HealthReport.Problem> failed = new ArrayList<>();
+        journals.failures().forEach((name, why) -> failed.add(new HealthReport.Problem("journal " + name, why)));
+        HealthReport report = health.report().withProblems(failed);
         return Response.status(report.healthy() ? 200 : 503).entity(report).build();
     }
 

@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -29,7 +30,7 @@ import java.util.function.Predicate;
  * executor, a non-blocking write) and return. They must not call back into this log. A listener that
  * throws is unsubscribed.
  */
-public final class EventLog implements AutoCloseable {
+public final class EventLog implements AutoCloseable, JournalWatch.Watched {
 
     public static final String FILE_NAME = "events.jsonl";
 
@@ -58,6 +59,12 @@ public final class EventLog implements AutoCloseable {
      * {@code compactAtLines} lines.
      */
     public EventLog(Path stateDir, int memoryCapacity, long compactAtLines, ObjectMapper mapper) {
+        this(stateDir, memoryCapacity, compactAtLines, mapper, JsonlJournal.Disk.REAL, JsonlJournal.OnCorruption.REFUSE);
+    }
+
+    /** On a given {@link JsonlJournal.Disk} (tests make it fail and heal), damaged lines handled as told. */
+    EventLog(Path stateDir, int memoryCapacity, long compactAtLines, ObjectMapper mapper, JsonlJournal.Disk disk,
+             JsonlJournal.OnCorruption onCorruption) {
         if (memoryCapacity < 1 || compactAtLines <= memoryCapacity) {
             throw new IllegalArgumentException("need memoryCapacity >= 1 and compactAtLines > memoryCapacity, got "
                     + memoryCapacity + " and " + compactAtLines);
@@ -70,9 +77,9 @@ public final class EventLog implements AutoCloseable {
             this.journal = JsonlJournal.open(stateDir.resolve(FILE_NAME), AgentEvent.class, mapper, e -> {
                 remember(e);
                 lastId = Math.max(lastId, e.id());
-            });
+            }, disk, onCorruption);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot open the event log in " + stateDir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot open the event log: " + e.getMessage(), e);
         }
         synchronized (this) {
             maybeCompact();
@@ -157,6 +164,47 @@ public final class EventLog implements AutoCloseable {
         return select(e -> e.id() > afterId && matches(e, gpu, uuid), limit);
     }
 
+    /**
+     * One page of a reader that walks the log with a cursor (the event stream): the matching events after
+     * {@code afterId}, oldest first, at most {@code limit}, and {@code scannedTo}, the id up to which every
+     * published event was looked at. A reader resumes after {@code scannedTo}, so a filter that matches
+     * nothing still moves it forward. {@code oldestId} tells a reader whether it fell out of the history.
+     */
+    public synchronized Page page(long afterId, Integer gpu, String uuid, int limit) {
+        checkLimit(limit);
+        List<AgentEvent> out = new ArrayList<>();
+        long scannedTo = afterId;
+        // A reader at the live edge is a few events behind: walk from the newest end, not over the whole history.
+        Iterator<AgentEvent> it = memory.isEmpty() || memory.peekLast().id() - afterId < memory.size() / 2
+                ? tail(afterId) : memory.iterator();
+        while (it.hasNext() && out.size() < limit) {
+            AgentEvent e = it.next();
+            if (e.id() <= afterId) {
+                continue;
+            }
+            scannedTo = e.id();
+            if (matches(e, gpu, uuid)) {
+                out.add(e);
+            }
+        }
+        return new Page(List.copyOf(out), scannedTo, memory.isEmpty() ? lastId + 1 : memory.peekFirst().id());
+    }
+
+    /** What {@link #page} found. */
+    public record Page(List<AgentEvent> events, long scannedTo, long oldestId) { }
+
+    private Iterator<AgentEvent> tail(long afterId) {
+        ArrayDeque<AgentEvent> newer = new ArrayDeque<>();
+        for (Iterator<AgentEvent> it = memory.descendingIterator(); it.hasNext(); ) {
+            AgentEvent e = it.next();
+            if (e.id() <= afterId) {
+                break;
+            }
+            newer.addFirst(e);
+        }
+        return newer.iterator();
+    }
+
     /** Events with time strictly after {@code after} (all when null), otherwise as {@link #since(long, Integer, String, int)}. */
     public synchronized List<AgentEvent> since(Instant after, Integer gpu, String uuid, int limit) {
         return select(e -> (after == null || (e.time() != null && e.time().isAfter(after))) && matches(e, gpu, uuid), limit);
@@ -213,6 +261,18 @@ public final class EventLog implements AutoCloseable {
     public synchronized void unsubscribe(Subscription subscription) {
         subscription.active = false;
         subscribers.remove(subscription);
+    }
+
+    @Override
+    public Optional<String> failure() {
+        return journal.failure();
+    }
+
+    /** Rewrites the file to the events served (memory): those pending when it failed were never acknowledged. */
+    @Override
+    public synchronized void reopen() throws IOException {
+        journal.reopen(new ArrayList<>(memory));
+        nextCompactAt = compactAtLines;
     }
 
     @Override

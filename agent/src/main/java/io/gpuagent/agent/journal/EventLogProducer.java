@@ -17,9 +17,10 @@ public class EventLogProducer {
 
     @Produces
     @Singleton
-    EventLog eventLog(AgentConfig config, ObjectMapper mapper, SamplerService sampler) {
-        EventLog log = new EventLog(config.stateDir(), MEMORY_CAPACITY, mapper);
-        JournalMeters.register(sampler.agentRegistry(), EventLog.FILE_NAME, log::usable);
+    EventLog eventLog(AgentConfig config, JournalConfig journal, ObjectMapper mapper, JournalWatch watch) {
+        EventLog log = new EventLog(config.stateDir(), MEMORY_CAPACITY, 4L * MEMORY_CAPACITY, mapper,
+                JsonlJournal.Disk.REAL, journal.onCorruption());
+        watch.register(EventLog.FILE_NAME, log);
         return log;
     }
 

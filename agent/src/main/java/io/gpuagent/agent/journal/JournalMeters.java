@@ -5,9 +5,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.function.BooleanSupplier;
 
 /**
- * {@code gpu_agent_journal_up{journal}}: 1 while a state file ({@code events.jsonl}, {@code actions.jsonl},
- * {@code leases.jsonl}, the coordinator's placements) accepts records, 0 once a write or fsync failed. A failed
- * journal stays failed until the agent restarts: what it should record (events, actions, leases) is refused.
+ * {@code gpu_agent_journal_up{journal="placements.jsonl"}} on the coordinator: 1 while its placement journal
+ * accepts records, 0 once a write or fsync failed (it stays failed until a restart). The agent's own state
+ * files (events, actions, leases) report through {@link JournalWatch}, which also reopens them, under the
+ * same metric with their file names.
  */
 public final class JournalMeters {
 

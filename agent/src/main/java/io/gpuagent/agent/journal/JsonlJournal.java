@@ -10,11 +10,13 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.channels.ClosedByInterruptException;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -28,15 +30,24 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.zip.CRC32C;
 
 /**
  * An append-only JSON Lines file: one JSON object per line, each line durable (fsync) before
  * {@link #append} returns, so a caller may acknowledge a record as soon as append returns.
  *
- * <p>Crash recovery on {@link #open}: a last line without its '\n' was never acknowledged (the newline is
- * written in the same write as the record, before the fsync), so it is cut off; a malformed line in the
- * middle is skipped with a warning and the lines after it are kept.
+ * <p>Each line carries a CRC32C of its JSON as a last field, {@code "crc":"<8 hex digits>"} (lines written
+ * before there was one are read without a check). Crash recovery on {@link #open}: a last line without its
+ * '\n' was never acknowledged (the newline is written in the same write as the record, before the fsync), so
+ * it is cut off. A complete line that does not parse or fails its CRC is damage a crash does not cause: by
+ * default ({@link OnCorruption#REFUSE}) open fails naming the file and the line, since dropping a line can
+ * change state silently (a lost release revives a lease); {@link OnCorruption#SKIP} logs and skips it.
+ *
+ * <p>A failed write or fsync stops the journal: it accepts no records (rather than acknowledge ones that
+ * may not be on disk) until its owner calls {@link #reopen} with what it acknowledged ({@link JournalWatch}
+ * retries that with backoff and reports {@link #failure()} in /health).
  *
  * <p>Thread-safe. Appends are serialised in one order in the file; concurrent appenders share an fsync
  * (group commit). One process may have the file open at a time (an OS file lock enforces it).
@@ -49,11 +60,26 @@ public final class JsonlJournal<T> implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(JsonlJournal.class.getName());
     private static final int CHUNK = 64 * 1024;
+    private static final byte[] CRC_FIELD = ",\"crc\":\"".getBytes(StandardCharsets.US_ASCII);
+    private static final int CRC_SUFFIX = CRC_FIELD.length + 8 + 2;
+
+    /** What open does with a damaged complete line: {@code gpu-agent.journal.on-corruption}. */
+    public enum OnCorruption { REFUSE, SKIP }
+
+    /** How a journal makes its file durable; a seam so that tests can make the disk fail and heal. */
+    @FunctionalInterface
+    public interface Disk {
+        void fsync(FileDescriptor fd) throws IOException;
+
+        Disk REAL = FileDescriptor::sync;
+    }
 
     private final Path file;
     private final Path tmp;
     private final ObjectWriter writer;
     private final ObjectReader reader;
+    private final Disk disk;
+    private final OnCorruption onCorruption;
 
     // Lock order: syncLock before writeLock. Writers hold writeLock only; the fsync runs under syncLock
     // alone so that writers can add lines while it runs (those lines ride on the next fsync).
@@ -65,11 +91,15 @@ public final class JsonlJournal<T> implements AutoCloseable {
     private long lines;             // guarded by writeLock: lines in the file, malformed ones included
     private long written;           // guarded by writeLock: tickets handed out by write()
     private long synced;            // guarded by syncLock: every ticket <= synced is durable
+    private long lostFrom = 1;      // guarded by syncLock: tickets in [lostFrom, lostTo] died with a failed fsync
+    private long lostTo;            // guarded by syncLock
     private volatile IOException failure;
     private volatile boolean closed;
 
-    private JsonlJournal(Path file, Class<T> type, ObjectMapper mapper) {
+    private JsonlJournal(Path file, Class<T> type, ObjectMapper mapper, Disk disk, OnCorruption onCorruption) {
         this.file = file.toAbsolutePath();
+        this.disk = disk;
+        this.onCorruption = onCorruption;
         this.tmp = this.file.resolveSibling(this.file.getFileName() + ".tmp");
         // A private copy: the time module and settings below must not leak into the caller's mapper.
         ObjectMapper m = mapper.copy().registerModule(new JavaTimeModule())
@@ -92,7 +122,19 @@ public final class JsonlJournal<T> implements AutoCloseable {
      */
     public static <T> JsonlJournal<T> open(Path file, Class<T> type, ObjectMapper mapper,
                                            Consumer<? super T> replay) throws IOException {
-        JsonlJournal<T> journal = new JsonlJournal<>(file, type, mapper);
+        return open(file, type, mapper, replay, Disk.REAL);
+    }
+
+    /** {@link #open(Path, Class, ObjectMapper, Consumer)} on a given {@link Disk}. */
+    public static <T> JsonlJournal<T> open(Path file, Class<T> type, ObjectMapper mapper,
+                                           Consumer<? super T> replay, Disk disk) throws IOException {
+        return open(file, type, mapper, replay, disk, OnCorruption.REFUSE);
+    }
+
+    /** {@link #open(Path, Class, ObjectMapper, Consumer)} on a given {@link Disk}, damaged lines handled as told. */
+    public static <T> JsonlJournal<T> open(Path file, Class<T> type, ObjectMapper mapper, Consumer<? super T> replay,
+                                           Disk disk, OnCorruption onCorruption) throws IOException {
+        JsonlJournal<T> journal = new JsonlJournal<>(file, type, mapper, disk, onCorruption);
         try {
             synchronized (journal.writeLock) {
                 journal.openFile();
@@ -137,7 +179,7 @@ public final class JsonlJournal<T> implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, file + ": torn last line at byte offset " + end + " ("
                     + (length - end) + " bytes without a newline, never acknowledged) truncated");
             raf.setLength(end);
-            raf.getFD().sync();
+            disk.fsync(raf.getFD());
         }
         size = end;
     }
@@ -179,21 +221,70 @@ public final class JsonlJournal<T> implements AutoCloseable {
         return offset - partial.size();
     }
 
-    private void parse(byte[] buf, int off, int len, long lineNo, Consumer<? super T> sink) {
+    private void parse(byte[] buf, int off, int len, long lineNo, Consumer<? super T> sink) throws IOException {
         if (blank(buf, off, len)) {
             return;
         }
         T record;
         try {
-            record = reader.readValue(buf, off, len);
+            byte[] json = checked(buf, off, len);
+            record = json == null ? reader.readValue(buf, off, len) : reader.readValue(json);
         } catch (IOException | RuntimeException e) {
             String why = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
-            LOG.log(System.Logger.Level.WARNING, file + ": line " + lineNo + " is malformed and was skipped: " + why);
+            if (onCorruption == OnCorruption.REFUSE) {
+                throw new IOException(file + ": line " + lineNo + " is damaged (" + why + "); refusing to start, "
+                        + "since dropping a line can change state silently (a lost release revives a lease). Keep a "
+                        + "copy of the file, then inspect or repair that line, or set gpu-agent.journal.on-corruption=skip "
+                        + "to start without it");
+            }
+            LOG.log(System.Logger.Level.WARNING, file + ": line " + lineNo + " is damaged and was skipped "
+                    + "(gpu-agent.journal.on-corruption=skip): " + why);
             return;
         }
         if (record != null) {
             sink.accept(record);
         }
+    }
+
+    /**
+     * The line's JSON without its CRC field once the CRC matches; null for a line written without one (older
+     * versions). Throws on a mismatch.
+     */
+    private static byte[] checked(byte[] buf, int off, int len) throws IOException {
+        int body = len - CRC_SUFFIX;   // ,"crc":"xxxxxxxx"}
+        if (body < 1 || buf[off + len - 1] != '}' || buf[off + len - 2] != '"'
+                || !Arrays.equals(buf, off + body, off + body + CRC_FIELD.length, CRC_FIELD, 0, CRC_FIELD.length)) {
+            return null;
+        }
+        byte[] json = new byte[body + 1];
+        System.arraycopy(buf, off, json, 0, body);
+        json[body] = '}';
+        String stored = new String(buf, off + body + CRC_FIELD.length, 8, StandardCharsets.US_ASCII);
+        String actual = crc(json);
+        if (!stored.equals(actual)) {
+            throw new IOException("CRC32C " + stored + " recorded, " + actual + " computed");
+        }
+        return json;
+    }
+
+    /** {@code json} (an object) with its CRC field appended, and the newline. */
+    private static byte[] line(byte[] json) {
+        if (json.length < 3 || json[json.length - 1] != '}') {
+            byte[] plain = Arrays.copyOf(json, json.length + 1);   // nothing to sign: an empty object
+            plain[json.length] = '\n';
+            return plain;
+        }
+        byte[] tail = (crc(json) + "\"}\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] line = Arrays.copyOf(json, json.length - 1 + CRC_FIELD.length + tail.length);
+        System.arraycopy(CRC_FIELD, 0, line, json.length - 1, CRC_FIELD.length);
+        System.arraycopy(tail, 0, line, json.length - 1 + CRC_FIELD.length, tail.length);
+        return line;
+    }
+
+    private static String crc(byte[] json) {
+        CRC32C crc = new CRC32C();
+        crc.update(json);
+        return String.format("%08x", crc.getValue());
     }
 
     /** Serialises, writes and fsyncs one record; when this returns the record survives a crash. */
@@ -207,22 +298,21 @@ public final class JsonlJournal<T> implements AutoCloseable {
      * that lock across the fsync. A record is not durable until {@code sync(ticket)} returns.
      */
     public long write(T record) throws IOException {
-        byte[] json = writer.writeValueAsBytes(record);
-        byte[] line = Arrays.copyOf(json, json.length + 1);
-        line[json.length] = '\n';
+        byte[] line = line(writer.writeValueAsBytes(record));
         synchronized (writeLock) {
             ensureUsable();
             try {
                 raf.seek(size);
                 raf.write(line);
             } catch (IOException e) {
-                // A half-written line would glue itself to the next record; take it back.
+                // A half-written line would glue itself to the next record; take it back. Either way the disk
+                // refused a write (full, read-only, gone): the journal stops until reopen() finds it writable.
                 try {
                     raf.setLength(size);
                 } catch (IOException again) {
                     e.addSuppressed(again);
-                    failure = e;
                 }
+                failure = e;
                 throw e;
             }
             size += line.length;
@@ -234,6 +324,9 @@ public final class JsonlJournal<T> implements AutoCloseable {
     /** Returns once every record written up to {@code ticket} is on disk; one fsync may serve many callers. */
     public void sync(long ticket) throws IOException {
         synchronized (syncLock) {
+            if (ticket >= lostFrom && ticket <= lostTo) {
+                throw new IOException(file + ": the record was written before an fsync failed; it is not durable");
+            }
             if (synced >= ticket) {
                 return;
             }
@@ -245,7 +338,7 @@ public final class JsonlJournal<T> implements AutoCloseable {
                 f = raf;
             }
             try {
-                f.getFD().sync();
+                disk.fsync(f.getFD());
             } catch (IOException e) {
                 // After a failed fsync the kernel may have dropped the dirty pages: nothing written since the
                 // last good fsync can be trusted, so stop accepting records rather than acknowledge them.
@@ -276,45 +369,95 @@ public final class JsonlJournal<T> implements AutoCloseable {
         synchronized (syncLock) {
             synchronized (writeLock) {
                 ensureUsable();
-                long bytes = 0;
-                Files.deleteIfExists(tmp);
-                createFile(tmp);
-                try (FileOutputStream fos = new FileOutputStream(tmp.toFile());
-                     OutputStream out = new BufferedOutputStream(fos, CHUNK)) {
-                    for (T record : keep) {
-                        byte[] json = writer.writeValueAsBytes(record);
-                        out.write(json);
-                        out.write('\n');
-                        bytes += json.length + 1;
-                    }
-                    out.flush();
-                    fos.getFD().sync();
-                } catch (IOException | RuntimeException e) {
-                    try {
-                        Files.deleteIfExists(tmp);
-                    } catch (IOException again) {
-                        e.addSuppressed(again);
-                    }
-                    throw e;
+                rewrite(keep);
+            }
+        }
+    }
+
+    /**
+     * After a failure ({@link #failure()}): opens the file again and rewrites it to {@code keep}, what the
+     * owner acknowledged, since lines written around a failed fsync may or may not be on disk. Records
+     * written but not yet synced when it failed stay failed ({@link #sync} throws for them). No-op when the
+     * journal has not failed; throws, and stays failed, while the disk still fails.
+     */
+    public void reopen(List<? extends T> keep) throws IOException {
+        synchronized (syncLock) {
+            synchronized (writeLock) {
+                if (closed) {
+                    throw new IOException(file + " is closed");
                 }
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                // The old inode is unlinked now: from here a failure leaves us unsure where the next record
-                // would land on disk, so it disables the journal instead of risking a lost acknowledgement.
+                if (failure == null) {
+                    return;
+                }
+                if (lostTo < written) {
+                    lostFrom = synced + 1;
+                    lostTo = written;
+                }
                 try {
-                    RandomAccessFile fresh = new RandomAccessFile(file.toFile(), "rw");
-                    lockOrFail(fresh);
-                    raf.close();
-                    raf = fresh;
-                    fsyncDirectory(file.getParent());
+                    if (raf != null) {
+                        raf.close();
+                    }
+                } catch (IOException e) {
+                    // the old descriptor is abandoned either way
+                }
+                raf = null;
+                try {
+                    raf = new RandomAccessFile(file.toFile(), "rw");
+                    lockOrFail(raf);
+                    rewrite(keep);
                 } catch (IOException e) {
                     failure = e;
                     throw e;
                 }
-                size = bytes;
-                lines = keep.size();
-                synced = written;   // everything written so far is either in the new file or deliberately gone
+                failure = null;
             }
         }
+    }
+
+    /** The failure that stops this journal accepting records, or empty while it works. */
+    public Optional<String> failure() {
+        IOException f = failure;
+        return f == null ? Optional.empty() : Optional.of(String.valueOf(f.getMessage()));
+    }
+
+    /** Caller holds syncLock and writeLock. */
+    private void rewrite(List<? extends T> keep) throws IOException {
+        long bytes = 0;
+        Files.deleteIfExists(tmp);
+        createFile(tmp);
+        try (FileOutputStream fos = new FileOutputStream(tmp.toFile());
+             OutputStream out = new BufferedOutputStream(fos, CHUNK)) {
+            for (T record : keep) {
+                byte[] line = line(writer.writeValueAsBytes(record));
+                out.write(line);
+                bytes += line.length;
+            }
+            out.flush();
+            disk.fsync(fos.getFD());
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        // The old inode is unlinked now: from here a failure leaves us unsure where the next record
+        // would land on disk, so it disables the journal instead of risking a lost acknowledgement.
+        try {
+            RandomAccessFile fresh = new RandomAccessFile(file.toFile(), "rw");
+            lockOrFail(fresh);
+            raf.close();
+            raf = fresh;
+            fsyncDirectory(file.getParent());
+        } catch (IOException e) {
+            failure = e;
+            throw e;
+        }
+        size = bytes;
+        lines = keep.size();
+        synced = written;   // everything written so far is either in the new file or deliberately gone
     }
 
     /** Bytes in the file (complete lines). */

@@ -3,8 +3,9 @@ package io.gpuagent.agent.lease;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.SamplerService;
-import io.gpuagent.agent.journal.JournalMeters;
 import io.gpuagent.agent.health.HealthModel;
+import io.gpuagent.agent.journal.JournalConfig;
+import io.gpuagent.agent.journal.JournalWatch;
 import io.gpuagent.agent.recovery.Cordons;
 import io.gpuagent.exporter.Snapshot;
 import io.quarkus.runtime.Startup;
@@ -70,7 +71,8 @@ public class LeaseBook implements GpuLeases {
     }
 
     public LeaseBook(AgentConfig agent, LeaseConfig config, ObjectMapper mapper, SamplerService sampler,
-                     HealthModel health, Cordons cordons, HpcJobLabels labels, LeaseEvents events) {
+                     HealthModel health, Cordons cordons, HpcJobLabels labels, LeaseEvents events,
+                     JournalWatch watch, JournalConfig journalConfig) {
         this.sampler = sampler;
         this.health = health;
         this.cordons = cordons;
@@ -81,12 +83,11 @@ public class LeaseBook implements GpuLeases {
         this.nextCompactAt = compactAtLines;
         this.staleAfter = agent.sampleInterval().multipliedBy(STALE_INTERVALS);
         try {
-            this.journal = LeaseJournal.open(agent.stateDir(), mapper);
+            this.journal = LeaseJournal.open(agent.stateDir(), mapper, journalConfig.onCorruption());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the lease journal in " + agent.stateDir() + " (" + e.getMessage()
                     + "); fix the state directory (gpu-agent.state-dir) and restart the agent", e);
         }
-        JournalMeters.register(sampler.agentRegistry(), LeaseJournal.FILE_NAME, journal::usable);
         LeaseJournal.Restored restored = journal.restored();
         synchronized (lock) {
             live.putAll(restored.leases());
@@ -97,6 +98,20 @@ public class LeaseBook implements GpuLeases {
             publish();
             maybeCompact();
         }
+        watch.register(LeaseJournal.FILE_NAME, new JournalWatch.Watched() {
+            @Override
+            public Optional<String> failure() {
+                return journal.failure();
+            }
+
+            @Override
+            public void reopen() throws IOException {
+                synchronized (lock) {   // live leases are exactly the acknowledged grants
+                    journal.reopen(live.values(), fencingToken);
+                    nextCompactAt = compactAtLines;
+                }
+            }
+        });
     }
 
     /**
@@ -442,7 +457,7 @@ public class LeaseBook implements GpuLeases {
     private LeaseRefused.NotRecorded notRecorded(String what, IOException e) {
         LOG.errorf("lease %s not recorded: the journal %s failed (%s)", what, journal.file(), e.getMessage());
         return new LeaseRefused.NotRecorded("the " + what + " could not be recorded durably in " + journal.file() + " ("
-                + e.getMessage() + "), so it was not done; check the state directory's disk and restart the agent", e);
+                + e.getMessage() + "), so it was not done; check the state directory's disk (the agent reopens the journal once it takes writes again; see /health)", e);
     }
 
     @PreDestroy

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import org.jboss.logging.Logger;
 
@@ -35,9 +36,14 @@ final class LeaseJournal implements AutoCloseable {
     }
 
     static LeaseJournal open(Path stateDir, ObjectMapper mapper) throws IOException {
+        return open(stateDir, mapper, JsonlJournal.OnCorruption.REFUSE);
+    }
+
+    static LeaseJournal open(Path stateDir, ObjectMapper mapper, JsonlJournal.OnCorruption onCorruption)
+            throws IOException {
         List<LeaseEntry> entries = new ArrayList<>();
         JsonlJournal<LeaseEntry> journal = JsonlJournal.open(stateDir.resolve(FILE_NAME), LeaseEntry.class, mapper,
-                entries::add);
+                entries::add, JsonlJournal.Disk.REAL, onCorruption);
         return new LeaseJournal(journal, replay(entries));
     }
 
@@ -127,6 +133,18 @@ final class LeaseJournal implements AutoCloseable {
         keep.add(new LeaseEntry.FencingFloor(fencingToken));
         live.forEach(l -> keep.add(new LeaseEntry.Granted(l)));
         journal.compact(keep);
+    }
+
+    /** After a failure: reopens the file and rewrites it as {@link #compact} does. */
+    void reopen(Collection<Lease> live, long fencingToken) throws IOException {
+        List<LeaseEntry> keep = new ArrayList<>(live.size() + 1);
+        keep.add(new LeaseEntry.FencingFloor(fencingToken));
+        live.forEach(l -> keep.add(new LeaseEntry.Granted(l)));
+        journal.reopen(keep);
+    }
+
+    Optional<String> failure() {
+        return journal.failure();
     }
 
     @Override

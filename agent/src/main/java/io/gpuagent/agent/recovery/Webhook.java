@@ -1,6 +1,6 @@
 package io.gpuagent.agent.recovery;
 
-import io.smallrye.faulttolerance.api.ExponentialBackoff;
+import io.smallrye.faulttolerance.api.Guard;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.net.URI;
@@ -9,15 +9,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import org.eclipse.microprofile.faulttolerance.Bulkhead;
-import org.eclipse.microprofile.faulttolerance.CircuitBreaker;
-import org.eclipse.microprofile.faulttolerance.Retry;
-import org.eclipse.microprofile.faulttolerance.Timeout;
+import java.time.temporal.ChronoUnit;
 
 /**
- * One webhook delivery: a JSON POST that must answer 2xx. Retried with exponential backoff (0.5 s doubling up
- * to 30 s, for at most 2 minutes), each attempt bounded to 10 s, behind a circuit breaker (a receiver that
- * keeps failing is left alone for a minute) and a bulkhead. Only {@link Notifier}'s own threads call it, so
+ * One webhook delivery: a JSON POST that must answer 2xx, each attempt bounded to 10 s. {@link #guard} is the
+ * policy around it, one per receiver (so one dead receiver's retries and open breaker touch no other): retried
+ * with exponential backoff (0.5 s doubling up to 30 s, for at most 2 minutes), behind a circuit breaker (a
+ * receiver that keeps failing is left alone for a minute). Only {@link Notifier}'s own threads call it, so
  * none of this ever delays a recovery step.
  */
 @ApplicationScoped
@@ -32,11 +30,25 @@ public class Webhook {
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    @Retry(maxRetries = 8, delay = 500, jitter = 100, maxDuration = 120_000)
-    @ExponentialBackoff(factor = 2, maxDelay = 30_000)
-    @Timeout(10_000)
-    @CircuitBreaker(requestVolumeThreshold = 20, failureRatio = 1.0, delay = 60_000)
-    @Bulkhead(4)
+    /** The retry and breaker of one receiver; {@code description} names it in SmallRye's own messages. */
+    static Guard guard(String description) {
+        return guard(description, 8, Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofMinutes(2),
+                20, Duration.ofMinutes(1));
+    }
+
+    static Guard guard(String description, int retries, Duration firstDelay, Duration maxDelay, Duration maxDuration,
+                       int breakerVolume, Duration breakerDelay) {
+        return Guard.create().withDescription(description)
+                .withRetry().maxRetries(retries).delay(firstDelay.toMillis(), ChronoUnit.MILLIS)
+                .jitter(Math.min(100, firstDelay.toMillis() / 2), ChronoUnit.MILLIS)
+                .maxDuration(maxDuration.toMillis(), ChronoUnit.MILLIS)
+                .withExponentialBackoff().factor(2).maxDelay(maxDelay.toMillis(), ChronoUnit.MILLIS).done()
+                .abortOn(InterruptedException.class).done()
+                .withCircuitBreaker().requestVolumeThreshold(breakerVolume).failureRatio(1.0)
+                .delay(breakerDelay.toMillis(), ChronoUnit.MILLIS).done()
+                .build();
+    }
+
     public int post(URI url, String json) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json")

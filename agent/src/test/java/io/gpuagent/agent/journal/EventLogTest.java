@@ -260,7 +260,33 @@ class EventLogTest {
             log.append(xid(3, 79).withTime(Instant.parse("2025-06-01T12:00:00.5Z")));
         }
         String line = Files.readAllLines(dir.resolve(EventLog.FILE_NAME)).getFirst();
-        assertEquals("{\"id\":1,\"time\":\"2025-06-01T12:00:00.500Z\",\"gpu\":3,\"uuid\":\"GPU-3\",\"kind\":\"xid\","
-                + "\"detector\":\"xid\",\"code\":\"79\",\"message\":\"XID 79\"}", line);
+        String json = "{\"id\":1,\"time\":\"2025-06-01T12:00:00.500Z\",\"gpu\":3,\"uuid\":\"GPU-3\",\"kind\":\"xid\","
+                + "\"detector\":\"xid\",\"code\":\"79\",\"message\":\"XID 79\"}";
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(json.substring(0, json.length() - 1) + ",\"crc\":\"" + String.format("%08x", crc.getValue()) + "\"}",
+                line, "the JSON, then a CRC32C of it as the last field");
+    }
+
+    /** Issue 11 finding 10: a damaged event in the middle of events.jsonl stops the start, unless told to skip. */
+    @Test
+    void aDamagedMiddleLineStopsTheStartUnlessToldToSkip() throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        try (EventLog log = new EventLog(dir, 100, mapper)) {
+            for (int i = 1; i <= 3; i++) {
+                log.append(AgentEvent.of(0, "GPU-0", AgentEvent.XID, "xid", "79", "event " + i));
+            }
+        }
+        Path file = dir.resolve(EventLog.FILE_NAME);
+        List<String> lines = Files.readAllLines(file);
+        lines.set(1, lines.get(1).replace("event 2", "event 9"));
+        Files.write(file, lines);
+        java.io.UncheckedIOException refused = assertThrows(java.io.UncheckedIOException.class,
+                () -> new EventLog(dir, 100, mapper));
+        assertTrue(refused.getMessage().contains(file.toAbsolutePath() + ": line 2 is damaged"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("gpu-agent.journal.on-corruption=skip"), refused.getMessage());
+        try (EventLog log = new EventLog(dir, 100, 400, mapper, JsonlJournal.Disk.REAL, JsonlJournal.OnCorruption.SKIP)) {
+            assertEquals(List.of("event 1", "event 3"), log.latest(null, null, 10).stream().map(AgentEvent::message).toList());
+        }
     }
 }

@@ -130,19 +130,63 @@ class JsonlJournalTest {
         assertEquals(List.of(Rec.of(1)), reopen(file));
     }
 
+    private JsonlJournal<Rec> skipping(Path file, List<Rec> out) throws IOException {
+        return JsonlJournal.open(file, Rec.class, mapper, out::add, JsonlJournal.Disk.REAL, JsonlJournal.OnCorruption.SKIP);
+    }
+
+    /** Issue 11 finding 10: a damaged line in the middle stops the start, naming the file, the line and the way out. */
     @Test
-    void malformedMiddleLineIsSkippedAndTheRestKept() throws IOException {
+    void malformedMiddleLineRefusesToOpenUnlessToldToSkip() throws IOException {
         Path file = dir.resolve("log.jsonl");
         try (JsonlJournal<Rec> j = open(file)) {
             j.append(Rec.of(1));
         }
         Files.writeString(file, "{\"thread\":0,\"seq\":2,garbage\n\n" + "\0\0\0\n", StandardOpenOption.APPEND);
-        try (JsonlJournal<Rec> j = open(file)) {
+        IOException refused = assertThrows(IOException.class, () -> open(file));
+        assertTrue(refused.getMessage().contains(file.toAbsolutePath() + ": line 2 is damaged"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("gpu-agent.journal.on-corruption=skip"), refused.getMessage());
+
+        List<Rec> replayed = new ArrayList<>();
+        try (JsonlJournal<Rec> j = skipping(file, replayed)) {
             j.append(Rec.of(3));
             j.append(Rec.of(4));
             assertEquals(6, j.lineCount(), "malformed and blank lines still count toward the size bound");
         }
-        assertEquals(List.of(Rec.of(1), Rec.of(3), Rec.of(4)), reopen(file));
+        assertEquals(List.of(Rec.of(1)), replayed);
+        List<Rec> again = new ArrayList<>();
+        skipping(file, again).close();
+        assertEquals(List.of(Rec.of(1), Rec.of(3), Rec.of(4)), again);
+    }
+
+    /** A line that still parses but whose bytes changed (a flipped digit) fails its CRC. */
+    @Test
+    void aLineWhoseBytesChangedFailsItsCrc() throws IOException {
+        Path file = dir.resolve("log.jsonl");
+        try (JsonlJournal<Rec> j = open(file)) {
+            for (int i = 1; i <= 3; i++) {
+                j.append(Rec.of(i));
+            }
+        }
+        List<String> lines = Files.readAllLines(file);
+        assertTrue(lines.get(1).matches(".*,\"crc\":\"[0-9a-f]{8}\"}"), lines.get(1));
+        lines.set(1, lines.get(1).replace("\"seq\":2", "\"seq\":7"));
+        Files.write(file, lines);
+        IOException refused = assertThrows(IOException.class, () -> open(file));
+        assertTrue(refused.getMessage().contains("line 2 is damaged (CRC32C"), refused.getMessage());
+        List<Rec> replayed = new ArrayList<>();
+        skipping(file, replayed).close();
+        assertEquals(List.of(Rec.of(1), Rec.of(3)), replayed);
+    }
+
+    /** Files written by the previous version have no CRC: they are read as they are (upgrade). */
+    @Test
+    void linesWithoutACrcFromTheOlderVersionAreRead() throws IOException {
+        Path file = dir.resolve("log.jsonl");
+        Files.writeString(file, "{\"thread\":0,\"seq\":1,\"text\":\"record 1\",\"at\":\"2025-01-02T03:04:05.123456789Z\"}\n");
+        try (JsonlJournal<Rec> j = open(file)) {
+            j.append(Rec.of(2));
+        }
+        assertEquals(List.of(1, 2), reopen(file).stream().map(Rec::seq).toList());
     }
 
     @Test

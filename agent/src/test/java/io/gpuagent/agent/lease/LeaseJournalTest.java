@@ -108,4 +108,26 @@ class LeaseJournalTest {
             assertEquals(List.of("a"), List.copyOf(j.restored().leases().keySet()));
         }
     }
+
+    /** Issue 11 finding 10: a damaged RELEASE in the middle used to be skipped silently and revive the lease. */
+    @Test
+    void aDamagedReleaseStopsTheStartUnlessToldToSkip() throws Exception {
+        try (LeaseJournal j = LeaseJournal.open(dir, MAPPER)) {
+            j.append(new LeaseEntry.Granted(lease("a", 1, "GPU-0")));
+            j.append(new LeaseEntry.Released("a", "released by its holder", T.plusSeconds(5)));
+            j.append(new LeaseEntry.Granted(lease("b", 2, "GPU-1")));
+        }
+        Path file = dir.resolve(LeaseJournal.FILE_NAME);
+        List<String> lines = Files.readAllLines(file);
+        lines.set(1, lines.get(1).replace("released by its holder", "released by its hold3r"));
+        Files.write(file, lines);
+
+        java.io.IOException refused = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> LeaseJournal.open(dir, MAPPER));
+        assertTrue(refused.getMessage().contains(file.toAbsolutePath() + ": line 2 is damaged"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("gpu-agent.journal.on-corruption"), refused.getMessage());
+        try (LeaseJournal j = LeaseJournal.open(dir, MAPPER, io.gpuagent.agent.journal.JsonlJournal.OnCorruption.SKIP)) {
+            assertEquals(List.of("a", "b"), List.copyOf(j.restored().leases().keySet()), "skip: told to, and it shows");
+        }
+    }
 }
