@@ -58,7 +58,7 @@ class JournalHealthTest {
         diskBack.set(true);
         Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
         assertUp(NAME, 1);
-        assertUp("events", 1);
+        assertUp(EventLog.FILE_NAME, 1);
     }
 
     private static void assertUp(String journal, int value) {

@@ -18,7 +18,8 @@ class JournalUpMetricTest {
                         "gpu_agent_journal_up{journal=\"actions.jsonl\",} 1.0",
                         "gpu_agent_journal_up{journal=\"events.jsonl\",} 1.0",
                         "gpu_agent_journal_up{journal=\"leases.jsonl\",} 1.0"),
-                metrics.lines().filter(l -> l.startsWith("gpu_agent_journal_up{")).sorted().toList(),
+                metrics.lines().filter(l -> l.startsWith("gpu_agent_journal_up{journal=\"") && l.contains(".jsonl\""))
+                        .sorted().toList(),
                 "no placements.jsonl: that is the coordinator's");
     }
 }
