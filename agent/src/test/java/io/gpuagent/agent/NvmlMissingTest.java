@@ -53,7 +53,11 @@ class NvmlMissingTest {
         given().get("/q/health/live").then().statusCode(200);
 
         Files.createDirectories(LIBRARY.getParent());
-        Files.copy(Scenario.FAKE_LIBRARY, LIBRARY, StandardCopyOption.REPLACE_EXISTING);
+        // Installed as a package manager does: written aside, then renamed into place. The agent's connect thread
+        // may dlopen the path at any moment, and mapping a half-written library is a SIGBUS.
+        Path aside = LIBRARY.resolveSibling(LIBRARY.getFileName() + ".part");
+        Files.copy(Scenario.FAKE_LIBRARY, aside, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(aside, LIBRARY, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         // Retry backoff in the test profile: 100 ms doubling up to 400 ms.
         Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200)
                 .body("nvml.up", equalTo(true)).body("gpus.size()", equalTo(8)));
