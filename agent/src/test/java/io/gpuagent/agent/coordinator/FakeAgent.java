@@ -46,11 +46,16 @@ final class FakeAgent implements AutoCloseable {
     final List<Integer> scripted = Collections.synchronizedList(new ArrayList<>());
     final List<JsonNode> leaseRequests = new CopyOnWriteArrayList<>();
     final List<String> deletes = new CopyOnWriteArrayList<>();
+    /** Variables the lease answers add to {@code env}, as a hostile or buggy agent might. */
+    final Map<String, String> extraEnv = Collections.synchronizedMap(new LinkedHashMap<>());
+    /** The agentUrl the heartbeats claim; null: this server's own. */
+    volatile String claimedUrl;
 
     private final String node;
     private final int gpus;
     private final HttpServer server;
     private final Supplier<String> token;
+    private final Supplier<String> leaseToken;
     private final URI heartbeat;
     private final HttpClient http = HttpClient.newHttpClient();
     private final ScheduledExecutorService beat = Executors.newSingleThreadScheduledExecutor();
@@ -63,10 +68,17 @@ final class FakeAgent implements AutoCloseable {
     }
 
     FakeAgent(String node, int gpus, URI heartbeat, Supplier<String> token) throws IOException {
+        this(node, gpus, heartbeat, token, token);
+    }
+
+    /** {@code token}: what its heartbeats send; {@code leaseToken}: what its lease API accepts. */
+    FakeAgent(String node, int gpus, URI heartbeat, Supplier<String> token, Supplier<String> leaseToken)
+            throws IOException {
         this.node = node;
         this.gpus = gpus;
         this.heartbeat = heartbeat;
         this.token = token;
+        this.leaseToken = leaseToken;
         this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/v1/leases", this::leases);
         server.start();
@@ -144,12 +156,12 @@ final class FakeAgent implements AutoCloseable {
                 links.add(new Inventory.Link(uuid(i), uuid(j), true, 18, "NODE"));
             }
         }
-        return new Inventory(node, url(), Instant.now(), broken.isEmpty(), list, links);
+        return new Inventory(node, claimedUrl != null ? claimedUrl : url(), Instant.now(), broken.isEmpty(), list, links);
     }
 
     private void leases(HttpExchange ex) throws IOException {
         try (ex) {
-            if (!("Bearer " + token.get()).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            if (!("Bearer " + leaseToken.get()).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
                 answer(ex, 403, problem(403, "wrong token"));
                 return;
             }
@@ -203,6 +215,7 @@ final class FakeAgent implements AutoCloseable {
         indices.forEach(body.putArray("indices")::add);
         body.putObject("env").put("CUDA_VISIBLE_DEVICES", indices.stream().map(String::valueOf)
                 .collect(Collectors.joining(","))).put("NVIDIA_VISIBLE_DEVICES", String.join(",", uuids));
+        extraEnv.forEach(((ObjectNode) body.get("env"))::put);
         body.put("expiresAt", lease.expiresAt().toString()).put("fencingToken", fencing);
         ex.getResponseHeaders().add("Location", "/v1/leases/" + lease.leaseId());
         answer(ex, 201, JSON.writeValueAsString(body));
