@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gpuagent.agent.http.AccessRole;
+import io.gpuagent.agent.http.OutgoingTls;
 import io.gpuagent.agent.http.TokenAuth;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -62,11 +63,11 @@ public class AgentLeases {
     private final Duration timeout;
     private final HttpClient http;
 
-    public AgentLeases(TokenAuth token, ObjectMapper mapper, CoordinatorConfig config) {
+    public AgentLeases(TokenAuth token, ObjectMapper mapper, CoordinatorConfig config, OutgoingTls tls) {
         this.token = token;
         this.mapper = mapper;
         this.timeout = config.requestTimeout();
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        this.http = tls.client(timeout);
     }
 
     /** Asks the agent for a lease on exactly these GPUs. */

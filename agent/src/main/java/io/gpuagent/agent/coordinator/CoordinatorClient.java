@@ -5,6 +5,7 @@ import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.health.HealthEngine;
 import io.gpuagent.agent.http.AccessRole;
+import io.gpuagent.agent.http.OutgoingTls;
 import io.gpuagent.agent.http.TokenAuth;
 import io.gpuagent.agent.health.HealthListener;
 import io.gpuagent.agent.health.HealthModel;
@@ -51,6 +52,7 @@ public class CoordinatorClient {
     private final ObjectMapper mapper;
     private final SamplerService sampler;
     private final Duration poll;
+    private final OutgoingTls tls;
     private final Semaphore wake = new Semaphore(0);
     private final AtomicBoolean registered = new AtomicBoolean();
     private volatile boolean running;
@@ -59,7 +61,8 @@ public class CoordinatorClient {
     private Counter failed;
 
     public CoordinatorClient(CoordinatorConfig config, NodeRole role, Instance<InventorySource> inventory, HealthModel health,
-                             TokenAuth token, ObjectMapper mapper, SamplerService sampler, AgentConfig agent) {
+                             TokenAuth token, ObjectMapper mapper, SamplerService sampler, AgentConfig agent,
+                             OutgoingTls tls) {
         this.config = config;
         this.role = role;
         this.inventory = inventory;
@@ -68,6 +71,7 @@ public class CoordinatorClient {
         this.mapper = mapper;
         this.sampler = sampler;
         this.poll = agent.sampleInterval();
+        this.tls = tls;
     }
 
     void start(@Observes StartupEvent event) {
@@ -121,7 +125,7 @@ public class CoordinatorClient {
     private void run(URI target) {
         Duration interval = config.heartbeatInterval();
         Duration timeout = config.requestTimeout();
-        HttpClient http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        HttpClient http = tls.client(timeout);
         Duration backoff = config.retryInitialDelay();
         List<Object> lastSent = null;
         long lastOk = 0;

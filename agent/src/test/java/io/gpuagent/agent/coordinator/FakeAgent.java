@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import io.gpuagent.agent.lease.GpuLeases;
 import io.gpuagent.agent.lease.Inventory;
 import java.io.IOException;
@@ -30,6 +32,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
 
 /**
  * An agent's lease API per docs/placement-protocol.md on a JDK HTTP server, for the coordinator's endpoint
@@ -57,7 +60,8 @@ final class FakeAgent implements AutoCloseable {
     private final Supplier<String> token;
     private final Supplier<String> leaseToken;
     private final URI heartbeat;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http;
+    private final boolean https;
     private final ScheduledExecutorService beat = Executors.newSingleThreadScheduledExecutor();
     private final Map<String, Lease> leases = new LinkedHashMap<>();   // guarded by this
     private final Set<Integer> broken = Collections.synchronizedSet(new java.util.HashSet<>());
@@ -68,18 +72,35 @@ final class FakeAgent implements AutoCloseable {
     }
 
     FakeAgent(String node, int gpus, URI heartbeat, Supplier<String> token) throws IOException {
-        this(node, gpus, heartbeat, token, token);
+        this(node, gpus, heartbeat, token, token, null);
+    }
+
+    FakeAgent(String node, int gpus, URI heartbeat, Supplier<String> token, Supplier<String> leaseToken)
+            throws IOException {
+        this(node, gpus, heartbeat, token, leaseToken, null);
     }
 
     /** {@code token}: what its heartbeats send; {@code leaseToken}: what its lease API accepts. */
-    FakeAgent(String node, int gpus, URI heartbeat, Supplier<String> token, Supplier<String> leaseToken)
-            throws IOException {
+    /**
+     * {@code tls}: when not null, its lease API is HTTPS with this context's key, and its heartbeats trust
+     * this context's trust store.
+     */
+    FakeAgent(String node, int gpus, URI heartbeat, Supplier<String> token, Supplier<String> leaseToken,
+              SSLContext tls) throws IOException {
         this.node = node;
+        this.https = tls != null;
+        this.http = tls == null ? HttpClient.newHttpClient() : HttpClient.newBuilder().sslContext(tls).build();
         this.gpus = gpus;
         this.heartbeat = heartbeat;
         this.token = token;
         this.leaseToken = leaseToken;
-        this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        if (tls == null) {
+            this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } else {
+            HttpsServer s = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            s.setHttpsConfigurator(new HttpsConfigurator(tls));
+            this.server = s;
+        }
         server.createContext("/v1/leases", this::leases);
         server.start();
     }
@@ -128,7 +149,7 @@ final class FakeAgent implements AutoCloseable {
     }
 
     String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return (https ? "https" : "http") + "://127.0.0.1:" + server.getAddress().getPort();
     }
 
     String uuid(int i) {
