@@ -132,7 +132,7 @@ public class TokenAuth {
         String need = needed.stream().map(AccessRole::label).collect(Collectors.joining(" or "));
         String presented = bearer(authorization);
         List<TokenFile> files = new ArrayList<>();
-        needed.forEach(r -> accepted(r).ifPresent(files::add));
+        needed.forEach(r -> accepted(r).filter(f -> !files.contains(f)).ifPresent(files::add));
         if (files.isEmpty()) {
             return Optional.of(Problem.response(403, "Forbidden", "this endpoint needs the " + need + " credential "
                     + "and none is configured: write a token to a file readable only by the agent (mode 0600), set "
@@ -170,7 +170,7 @@ public class TokenAuth {
                     + "credential (gpu-agent.auth.reader-token-file) or any other role's "
                     + "(gpu-agent.auth.readers-require-token=true)"));
         }
-        if (roleOf(presented).isPresent() || (nodeDir.isEmpty() ? false : nodeMatches(presented))) {
+        if (roleOf(presented).isPresent() || nodeMatches(presented)) {
             return Optional.empty();
         }
         if (own.get(AccessRole.READER) instanceof TokenFile f && f.read() instanceof TokenFile.Unusable(String p)) {
@@ -259,6 +259,7 @@ public class TokenAuth {
         return Optional.empty();
     }
 
+    /** A node credential the coordinator has seen (a node may read with its own token). */
     private boolean nodeMatches(String presented) {
         return nodes.values().stream().anyMatch(f -> f.matches(presented));
     }
