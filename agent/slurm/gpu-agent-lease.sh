@@ -59,13 +59,18 @@ json_field() {
 
 # lease_setup: what the prolog and epilog need besides the above.
 lease_setup() {
-    token_file=${GPU_AGENT_TOKEN_FILE:-/etc/gpu-agent/token}
+    # The scheduler credential (docs/security.md); the old single token where no scheduler file exists yet.
+    token_file=${GPU_AGENT_TOKEN_FILE:-}
+    if [ -z "$token_file" ]; then
+        token_file=/etc/gpu-agent/scheduler-token
+        [ -e "$token_file" ] || token_file=/etc/gpu-agent/token
+    fi
     state_dir=${GPU_AGENT_SLURM_STATE:-/run/gpu-agent/slurm}
     timeout=${GPU_AGENT_TIMEOUT:-10}
     job=${SLURM_JOB_ID:-}
     [ -n "$job" ] || { echo "$me: SLURM_JOB_ID is not set; run me as a Slurm Prolog/Epilog" >&2; exit 2; }
     command -v curl >/dev/null 2>&1 || fail "curl not found; install curl"
-    [ -r "$token_file" ] || fail "cannot read the agent's token file $token_file; set GPU_AGENT_TOKEN_FILE in $settings"
+    [ -r "$token_file" ] || fail "cannot read the scheduler credential $token_file; set GPU_AGENT_TOKEN_FILE in $settings"
     token=$(tr -d ' \t\r\n' < "$token_file")
     # The token goes into a curl config line (below): a quote or backslash would end or bend that line.
     case "$token" in

@@ -3,6 +3,9 @@ package io.gpuagent.agent.coordinator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gpuagent.agent.http.AccessRole;
+import io.gpuagent.agent.http.OutgoingTls;
+import io.gpuagent.agent.http.TokenAuth;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.net.URI;
@@ -17,11 +20,16 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.jboss.logging.Logger;
 
 /**
  * The coordinator's calls to an agent's lease API ({@code POST /v1/leases} with {@code uuids},
- * {@code DELETE /v1/leases/{id}}), with the bearer token from {@code gpu-agent.auth.token-file}. Every outcome
- * is a value, never an exception: the caller decides whether to try the next candidate.
+ * {@code DELETE /v1/leases/{id}}), with the coordinator credential ({@code gpu-agent.auth.coordinator-token-file}).
+ * Every outcome is a value, never an exception: the caller decides whether to try the next candidate. The
+ * {@code env} handed to jobs is built here from an allow-list, never passed through: an agent (or whatever
+ * answers at its URL) must not be able to set {@code LD_PRELOAD} in a job.
  */
 @ApplicationScoped
 public class AgentLeases {
@@ -42,18 +50,24 @@ public class AgentLeases {
     public record Failed(String detail) implements Take {
     }
 
-    private static final java.util.regex.Pattern LEASE_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._~:@-]{1,200}");
+    private static final Logger LOG = Logger.getLogger(AgentLeases.class);
+    private static final Pattern LEASE_ID = Pattern.compile("[A-Za-z0-9._~:@-]{1,200}");
+    /** The only variables a lease answer may set for a job. */
+    public static final Set<String> ENV_ALLOWED = Set.of("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES",
+            "CUDA_DEVICE_ORDER");
+    /** Device lists (indexes, UUIDs, MIG ids, "all", "none") and PCI_BUS_ID: no spaces, quotes or shell syntax. */
+    private static final Pattern ENV_VALUE = Pattern.compile("[A-Za-z0-9,._:/-]{0,4096}");
 
-    private final BearerToken token;
+    private final TokenAuth token;
     private final ObjectMapper mapper;
     private final Duration timeout;
     private final HttpClient http;
 
-    public AgentLeases(BearerToken token, ObjectMapper mapper, CoordinatorConfig config) {
+    public AgentLeases(TokenAuth token, ObjectMapper mapper, CoordinatorConfig config, OutgoingTls tls) {
         this.token = token;
         this.mapper = mapper;
         this.timeout = config.requestTimeout();
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        this.http = tls.client(timeout);
     }
 
     /** Asks the agent for a lease on exactly these GPUs. */
@@ -70,7 +84,7 @@ public class AgentLeases {
                             .header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofString(mapper.writeValueAsString(body))).build(),
                     HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        } catch (BearerToken.TokenUnavailable e) {
+        } catch (TokenAuth.TokenUnavailable e) {
             return new Failed("the coordinator cannot call agents: " + e.getMessage());
         } catch (IOException e) {
             return new Failed("cannot reach " + where + ": " + e + "; is the agent running and its agentUrl right?");
@@ -82,7 +96,8 @@ public class AgentLeases {
             case 201, 200 -> granted(part, r.body(), where);
             case 409 -> new Refused(part.node() + ": " + ProblemDetail.of(mapper, r.body(), 500));
             case 401, 403 -> new Failed(where + " refused the coordinator's token (" + r.statusCode() + ": "
-                    + ProblemDetail.of(mapper, r.body(), 500) + "); give the coordinator and the agents the same gpu-agent.auth.token-file");
+                    + ProblemDetail.of(mapper, r.body(), 500) + "); give the agent the coordinator's credential "
+                    + "(the same gpu-agent.auth.coordinator-token-file on both)");
             default -> new Failed(where + " answered " + r.statusCode() + " to POST /v1/leases: " + ProblemDetail.of(mapper, r.body(), 500));
         };
     }
@@ -102,8 +117,7 @@ public class AgentLeases {
                 release(part.agentUrl(), leaseId);
                 return wrong;
             }
-            Map<String, String> env = json.hasNonNull("env") ? mapper.convertValue(json.get("env"),
-                    mapper.getTypeFactory().constructMapType(LinkedHashMap.class, String.class, String.class)) : Map.of();
+            Map<String, String> env = env(json.get("env"), where, leaseId);
             Instant expiresAt = Instant.parse(text(json, "expiresAt"));
             long fencing = json.path("fencingToken").asLong();
             return new Granted(new Placement.Allocation(part.node(), part.agentUrl(), leaseId, part.uuids(), env, fencing),
@@ -132,7 +146,7 @@ public class AgentLeases {
         try {
             r = http.send(request(agentUrl, "/v1/leases/" + leaseId).DELETE().build(),
                     HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        } catch (BearerToken.TokenUnavailable e) {
+        } catch (TokenAuth.TokenUnavailable e) {
             return new NotReleased("the coordinator cannot call agents: " + e.getMessage());
         } catch (IOException e) {
             return new NotReleased("cannot reach the agent at " + agentUrl + ": " + e);
@@ -148,10 +162,33 @@ public class AgentLeases {
         };
     }
 
-    private HttpRequest.Builder request(String agentUrl, String path) throws BearerToken.TokenUnavailable {
+    /** The allowed variables of a lease answer's {@code env}, with safe values; anything else is dropped and logged. */
+    static Map<String, String> env(JsonNode env, String where, String leaseId) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (env == null || !env.isObject()) {
+            return out;
+        }
+        List<String> dropped = new java.util.ArrayList<>();
+        env.fields().forEachRemaining(e -> {
+            String value = e.getValue().isTextual() ? e.getValue().asText() : null;
+            if (ENV_ALLOWED.contains(e.getKey()) && value != null && ENV_VALUE.matcher(value).matches()) {
+                out.put(e.getKey(), value);
+            } else {
+                dropped.add(e.getKey().length() > 64 ? e.getKey().substring(0, 64) + "..." : e.getKey());
+            }
+        });
+        if (!dropped.isEmpty()) {
+            LOG.warnf("%s answered lease %s with env variables that are not allowed or have unsafe values; dropped %s "
+                    + "(allowed: %s). Check that agent: a genuine agent sends only these", where, leaseId, dropped,
+                    ENV_ALLOWED.stream().sorted().toList());
+        }
+        return out;
+    }
+
+    private HttpRequest.Builder request(String agentUrl, String path) throws TokenAuth.TokenUnavailable {
         String base = agentUrl.endsWith("/") ? agentUrl.substring(0, agentUrl.length() - 1) : agentUrl;
         return HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
-                .header("Authorization", token.header()).header("Accept", "application/json");
+                .header("Authorization", token.outgoing(AccessRole.COORDINATOR)).header("Accept", "application/json");
     }
 
 

@@ -133,13 +133,24 @@ public class Coordinator {
         return role.coordinator();
     }
 
-    /** An agent's heartbeat; returns the interval the coordinator expects. */
+    /**
+     * An agent's heartbeat; returns the interval the coordinator expects. A heartbeat that would move a
+     * registered name to another agentUrl is refused (409): the coordinator sends the coordinator credential to
+     * that URL and hands its answer to jobs, so only an operator may move a name ({@link #forget}).
+     */
     public Duration heartbeat(Inventory inv) {
         NodeRegistry.validate(inv);
-        registry.node(inv.node()).filter(n -> !n.agentUrl().equals(inv.agentUrl())).ifPresent(n -> LOG.warnf(
-                "node %s now heartbeats from %s, before from %s: two agents with the same gpu-agent.hostname? "
-                        + "Give each its own name; placements go to the latest", inv.node(), inv.agentUrl(), n.agentUrl()));
-        if (registry.heartbeat(inv)) {
+        boolean fresh;
+        try {
+            fresh = registry.heartbeat(inv);
+        } catch (NodeRegistry.Moved m) {
+            LOG.warnf("refused a heartbeat as node %s from %s: the node is registered from %s. If it really moved, "
+                    + "an operator must POST /v1/nodes/%s/forget on the coordinator; otherwise two agents share "
+                    + "gpu-agent.hostname", inv.node(), inv.agentUrl(), m.boundUrl(), inv.node());
+            throw problem(409, "Conflict", m.getMessage() + "; a heartbeat cannot move a node name to another "
+                    + "agentUrl. If the node moved, an operator must POST /v1/nodes/" + inv.node() + "/forget first");
+        }
+        if (fresh) {
             int leasable = (int) inv.gpus().stream().filter(Placer::placeable).count();
             String message = "node " + inv.node() + " registered (" + inv.agentUrl() + ", " + inv.gpus().size()
                     + " GPUs, " + leasable + " leasable)";
@@ -147,6 +158,18 @@ public class Coordinator {
             record(AgentEvent.of(null, null, NODE_EVENT, DETECTOR, "NODE_REGISTERED", message));
         }
         return config.heartbeatInterval();
+    }
+
+    /** An operator forgets a node, so that it may register again from another agentUrl; false when unknown. */
+    public boolean forget(String node) {
+        if (!registry.forget(node)) {
+            return false;
+        }
+        String message = "node " + node + " forgotten by an operator; its next heartbeat registers it again, from "
+                + "whatever agentUrl it sends";
+        LOG.info(message);
+        record(AgentEvent.of(null, null, NODE_EVENT, DETECTOR, "NODE_FORGOTTEN", message));
+        return true;
     }
 
     public List<NodeRegistry.Node> nodes() {

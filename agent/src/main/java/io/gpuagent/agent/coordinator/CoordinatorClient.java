@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.health.HealthEngine;
+import io.gpuagent.agent.http.AccessRole;
+import io.gpuagent.agent.http.OutgoingTls;
+import io.gpuagent.agent.http.TokenAuth;
 import io.gpuagent.agent.health.HealthListener;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.lease.Inventory;
@@ -45,10 +48,11 @@ public class CoordinatorClient {
     private final NodeRole role;
     private final Instance<InventorySource> inventory;
     private final HealthModel health;
-    private final BearerToken token;
+    private final TokenAuth token;
     private final ObjectMapper mapper;
     private final SamplerService sampler;
     private final Duration poll;
+    private final OutgoingTls tls;
     private final Semaphore wake = new Semaphore(0);
     private final AtomicBoolean registered = new AtomicBoolean();
     private volatile boolean running;
@@ -57,7 +61,8 @@ public class CoordinatorClient {
     private Counter failed;
 
     public CoordinatorClient(CoordinatorConfig config, NodeRole role, Instance<InventorySource> inventory, HealthModel health,
-                             BearerToken token, ObjectMapper mapper, SamplerService sampler, AgentConfig agent) {
+                             TokenAuth token, ObjectMapper mapper, SamplerService sampler, AgentConfig agent,
+                             OutgoingTls tls) {
         this.config = config;
         this.role = role;
         this.inventory = inventory;
@@ -66,6 +71,7 @@ public class CoordinatorClient {
         this.mapper = mapper;
         this.sampler = sampler;
         this.poll = agent.sampleInterval();
+        this.tls = tls;
     }
 
     void start(@Observes StartupEvent event) {
@@ -119,7 +125,7 @@ public class CoordinatorClient {
     private void run(URI target) {
         Duration interval = config.heartbeatInterval();
         Duration timeout = config.requestTimeout();
-        HttpClient http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        HttpClient http = tls.client(timeout);
         Duration backoff = config.retryInitialDelay();
         List<Object> lastSent = null;
         long lastOk = 0;
@@ -189,10 +195,10 @@ public class CoordinatorClient {
         HttpResponse<String> r;
         try {
             r = http.send(HttpRequest.newBuilder(target).timeout(timeout)
-                    .header("Authorization", token.header()).header("Content-Type", "application/json")
+                    .header("Authorization", token.outgoing(AccessRole.NODE)).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(mapper.writeValueAsString(inv))).build(),
                     HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-        } catch (BearerToken.TokenUnavailable e) {
+        } catch (TokenAuth.TokenUnavailable e) {
             return e.getMessage();
         } catch (IOException e) {
             return "cannot reach " + target + " (" + e + "); check gpu-agent.coordinator.url and that the coordinator runs";
@@ -200,7 +206,10 @@ public class CoordinatorClient {
         return switch (r.statusCode()) {
             case 200, 201, 204 -> null;
             case 401, 403 -> "the coordinator refused this agent's token (" + r.statusCode() + ": " + ProblemDetail.of(mapper, r.body(), 300)
-                    + "); give the agents and the coordinator the same gpu-agent.auth.token-file";
+                    + "); put this node's credential (gpu-agent.auth.node-token-file) in the coordinator's "
+                    + "gpu-agent.auth.node-token-dir under the node's name (docs/security.md)";
+            case 409 -> "the coordinator refused this heartbeat (" + ProblemDetail.of(mapper, r.body(), 300)
+                    + "); if this node's address really changed, an operator must forget the node at the coordinator";
             case 404 -> "the coordinator at " + target + " has no heartbeat endpoint (" + ProblemDetail.of(mapper, r.body(), 300)
                     + "); is it running with gpu-agent.role=coordinator?";
             default -> "the coordinator answered " + r.statusCode() + ": " + ProblemDetail.of(mapper, r.body(), 300);

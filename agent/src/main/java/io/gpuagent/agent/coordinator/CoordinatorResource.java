@@ -4,11 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.http.Problem;
+import io.gpuagent.agent.http.AccessRole;
+import io.gpuagent.agent.http.TokenAuth;
 import io.gpuagent.agent.http.TokenAuthRequired;
 import io.gpuagent.agent.lease.Inventory;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -42,17 +45,25 @@ public class CoordinatorResource {
 
     private final Coordinator coordinator;
     private final ObjectMapper mapper;
+    private final TokenAuth auth;
 
-    public CoordinatorResource(Coordinator coordinator, ObjectMapper mapper) {
+    public CoordinatorResource(Coordinator coordinator, ObjectMapper mapper, TokenAuth auth) {
         this.coordinator = coordinator;
         this.mapper = mapper;
+        this.auth = auth;
     }
 
+    /**
+     * A node's heartbeat. The node credential is bound to the node's name, which is in the body, so this checks
+     * it itself: 401 without a token before reading the body, 403 unless the token is this node's own.
+     */
     @POST
     @Path("/nodes/heartbeat")
-    @TokenAuthRequired
     @Consumes(MediaType.WILDCARD)
-    public HeartbeatAck heartbeat(String body) {
+    public HeartbeatAck heartbeat(@HeaderParam("Authorization") String authorization, String body) {
+        auth.checkNode(authorization, null).filter(r -> r.getStatus() == 401).ifPresent(r -> {
+            throw new WebApplicationException(r);
+        });
         String expected = "the body must be the agent's inventory as JSON (GET /v1/inventory on the agent)";
         Inventory inv;
         try {
@@ -69,8 +80,26 @@ public class CoordinatorResource {
         } catch (JsonProcessingException e) {
             throw bad(expected + ": " + e.getOriginalMessage());
         }
+        auth.checkNode(authorization, inv == null ? null : inv.node()).ifPresent(r -> {
+            throw new WebApplicationException(r);
+        });
         return new HeartbeatAck(inv == null ? null : inv.node(),
                 coordinator.heartbeat(inv).toMillis() / 1000.0);
+    }
+
+    /**
+     * Forgets a node, so that its name may register again from another {@code agentUrl} (a heartbeat cannot
+     * move a name by itself). Operator only.
+     */
+    @POST
+    @Path("/nodes/{name}/forget")
+    @TokenAuthRequired(AccessRole.OPERATOR)
+    @Consumes(MediaType.WILDCARD)
+    public Response forget(@PathParam("name") String name) {
+        if (!coordinator.forget(name)) {
+            throw new WebApplicationException(Problem.notFound("node " + name + " is not known to this coordinator"));
+        }
+        return Response.noContent().build();
     }
 
     @GET
@@ -81,7 +110,7 @@ public class CoordinatorResource {
 
     @POST
     @Path("/placements")
-    @TokenAuthRequired
+    @TokenAuthRequired(AccessRole.SCHEDULER)
     @Consumes(MediaType.WILDCARD)
     public Response place(String body) {
         JsonNode json;
@@ -155,7 +184,7 @@ public class CoordinatorResource {
 
     @DELETE
     @Path("/placements/{id}")
-    @TokenAuthRequired
+    @TokenAuthRequired(AccessRole.SCHEDULER)
     public Response release(@PathParam("id") String id) {
         coordinator.release(id);
         return Response.noContent().build();

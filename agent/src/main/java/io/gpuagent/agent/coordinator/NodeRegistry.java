@@ -37,6 +37,11 @@ public final class NodeRegistry {
 
     // guarded by this
     private final Map<String, Node> nodes = new HashMap<>();
+    /**
+     * node -> the agentUrl it first registered from. Kept when the node is dropped, so a silent node's name
+     * cannot be taken over from elsewhere; only {@link #forget} (an operator) frees it.
+     */
+    private final Map<String, String> boundUrl = new HashMap<>();
     /** node -> uuid -> since when this coordinator holds it (a lease in flight or granted, not yet heartbeated). */
     private final Map<String, Map<String, Instant>> held = new HashMap<>();
 
@@ -85,9 +90,31 @@ public final class NodeRegistry {
         }
     }
 
-    /** Records a heartbeat; true when the node was not registered (first heartbeat, or back after a drop). */
+    /** A heartbeat that would move a node name to another agentUrl: refused until an operator forgets it. */
+    public static final class Moved extends RuntimeException {
+        private final String boundUrl;
+
+        Moved(String node, String boundUrl, String newUrl) {
+            super("node " + node + " is registered from " + boundUrl + ", not " + newUrl);
+            this.boundUrl = boundUrl;
+        }
+
+        public String boundUrl() {
+            return boundUrl;
+        }
+    }
+
+    /**
+     * Records a heartbeat; true when the node was not registered (first heartbeat, or back after a drop).
+     *
+     * @throws Moved when the node is bound to another agentUrl
+     */
     public synchronized boolean heartbeat(Inventory inv) {
         validate(inv);
+        String bound = boundUrl.putIfAbsent(inv.node(), inv.agentUrl());
+        if (bound != null && !bound.equals(inv.agentUrl())) {
+            throw new Moved(inv.node(), bound, inv.agentUrl());
+        }
         Instant now = clock.instant();
         Node before = nodes.put(inv.node(), new Node(inv.node(), inv.agentUrl(), now, inv));
         Map<String, Instant> mine = held.get(inv.node());
@@ -100,6 +127,17 @@ public final class NodeRegistry {
             });
         }
         return before == null;
+    }
+
+    /**
+     * Forgets a node and the agentUrl it is bound to (an operator's decision, e.g. the host got a new address);
+     * false when the name is unknown. The GPUs this coordinator held there are released from its view.
+     */
+    public synchronized boolean forget(String node) {
+        boolean known = boundUrl.remove(node) != null;
+        known |= nodes.remove(node) != null;
+        held.remove(node);
+        return known;
     }
 
     /** Registered nodes, by name. */

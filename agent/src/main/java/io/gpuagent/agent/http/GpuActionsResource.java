@@ -46,7 +46,7 @@ public class GpuActionsResource {
 
     @POST
     @Path("/cordon")
-    @TokenAuthRequired
+    @TokenAuthRequired(AccessRole.OPERATOR)
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     public Response cordon(@PathParam("id") String id, String body, @Context HttpServerRequest request) {
@@ -55,7 +55,7 @@ public class GpuActionsResource {
 
     @POST
     @Path("/uncordon")
-    @TokenAuthRequired
+    @TokenAuthRequired(AccessRole.OPERATOR)
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     public Response uncordon(@PathParam("id") String id, String body, @Context HttpServerRequest request) {
@@ -64,7 +64,7 @@ public class GpuActionsResource {
 
     @POST
     @Path("/drain")
-    @TokenAuthRequired
+    @TokenAuthRequired(AccessRole.OPERATOR)
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     public Response drain(@PathParam("id") String id, String body, @Context HttpServerRequest request) {
@@ -73,7 +73,7 @@ public class GpuActionsResource {
 
     @POST
     @Path("/reset")
-    @TokenAuthRequired
+    @TokenAuthRequired(AccessRole.OPERATOR)
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     public Response reset(@PathParam("id") String id, @QueryParam("force") String force, String body,

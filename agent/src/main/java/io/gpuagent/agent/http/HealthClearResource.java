@@ -34,7 +34,7 @@ public class HealthClearResource {
     }
 
     @POST
-    @TokenAuthRequired
+    @TokenAuthRequired(AccessRole.OPERATOR)
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     public GpuHealth clear(@PathParam("id") String raw, String body, @Context HttpServerRequest request) {

@@ -61,7 +61,7 @@ public class LeasesResource {
     }
 
     @POST
-    @TokenAuthRequired
+    @TokenAuthRequired({AccessRole.SCHEDULER, AccessRole.COORDINATOR})
     @Consumes(MediaType.WILDCARD)
     public Response grant(String body) {
         LeaseRequest request;
@@ -78,7 +78,7 @@ public class LeasesResource {
 
     @POST
     @Path("/{id}/heartbeat")
-    @TokenAuthRequired
+    @TokenAuthRequired({AccessRole.SCHEDULER, AccessRole.COORDINATOR})
     @Consumes(MediaType.WILDCARD)
     public Lease heartbeat(@PathParam("id") String id) {
         return book.heartbeat(id);
@@ -86,7 +86,7 @@ public class LeasesResource {
 
     @DELETE
     @Path("/{id}")
-    @TokenAuthRequired
+    @TokenAuthRequired({AccessRole.SCHEDULER, AccessRole.COORDINATOR})
     public Response release(@PathParam("id") String id) {
         book.release(id);
         return Response.noContent().build();

@@ -35,7 +35,7 @@ public class RecoveryResource {
 
     @POST
     @Path("/breaker/reset")
-    @TokenAuthRequired
+    @TokenAuthRequired(AccessRole.OPERATOR)
     @Consumes(MediaType.WILDCARD)
     public BreakerReset resetBreaker(@Context HttpServerRequest request) {
         boolean was = recovery.resetBreaker(OperatorReason.remote(request));

@@ -5,116 +5,282 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
 import java.util.EnumSet;
-import java.util.Objects;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
- * Bearer-token authentication for mutating endpoints. The token lives in {@code gpu-agent.auth.token-file}
- * (mode 0600) and is read again whenever the file changes (its time, size or inode), so rotating it needs
- * no restart. Tokens are compared in constant time (SHA-256 of both, then {@link MessageDigest#isEqual}).
+ * Bearer-token authentication by role ({@link AccessRole}, docs/security.md). Each role's token is in its own
+ * file ({@link TokenFile}: mode 0600 checked on every use, re-read when it changes, compared in constant time).
  *
  * <ul>
- *   <li>no token file configured: 403, saying how to configure one;</li>
- *   <li>no {@code Authorization} header, or a scheme other than {@code Bearer}: 401 with
- *       {@code WWW-Authenticate: Bearer};</li>
- *   <li>a wrong token, or a token file that cannot be read or is empty: 403.</li>
+ *   <li>no {@code Authorization: Bearer} header: 401 with {@code WWW-Authenticate: Bearer};</li>
+ *   <li>a token of another role, an unknown token, or no usable credential for the role: 403 naming the role
+ *       the endpoint needs and the setting that holds it.</li>
  * </ul>
+ * The old {@code gpu-agent.auth.token-file} grants every role in {@link #LEGACY} whose own credential is not
+ * configured (a node credential under any name), so single-token deployments keep working until they split it.
  */
 @ApplicationScoped
 public class TokenAuth {
 
     private static final Logger LOG = Logger.getLogger(TokenAuth.class);
     static final String CHALLENGE = "Bearer realm=\"gpu-agent\"";
-    private static final Set<PosixFilePermission> GROUP_OR_OTHERS = EnumSet.of(PosixFilePermission.GROUP_READ,
-            PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE);
+    /** What the old single token grants when a role has no credential of its own. */
+    public static final Set<AccessRole> LEGACY = EnumSet.of(AccessRole.OPERATOR, AccessRole.SCHEDULER,
+            AccessRole.COORDINATOR, AccessRole.NODE);
+    /** A node name that can be a file name in the node-token directory: no path separators, no leading dot. */
+    static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,252}");
 
-    private final Optional<Path> file;
-    private Token token;   // guarded by this
+    private final Optional<TokenFile> legacy;
+    private final Map<AccessRole, TokenFile> own = new EnumMap<>(AccessRole.class);
+    private final Optional<TokenFile> nodeOut;
+    private final Optional<Path> nodeDir;
+    private final boolean readersRequireToken;
+    /** Node credentials seen at the coordinator, by node; only names whose file existed, so it stays bounded. */
+    private final Map<String, TokenFile> nodes = new ConcurrentHashMap<>();
 
     public TokenAuth(TokenAuthConfig config) {
-        this.file = config.tokenFile();
+        this.legacy = config.tokenFile().map(p -> new TokenFile(p, "gpu-agent.auth.token-file"));
+        config.operatorTokenFile().ifPresent(p -> own.put(AccessRole.OPERATOR, file(p, AccessRole.OPERATOR)));
+        config.schedulerTokenFile().ifPresent(p -> own.put(AccessRole.SCHEDULER, file(p, AccessRole.SCHEDULER)));
+        config.coordinatorTokenFile().ifPresent(p -> own.put(AccessRole.COORDINATOR, file(p, AccessRole.COORDINATOR)));
+        config.readerTokenFile().ifPresent(p -> own.put(AccessRole.READER, file(p, AccessRole.READER)));
+        this.nodeOut = config.nodeTokenFile().map(p -> new TokenFile(p, "gpu-agent.auth.node-token-file"));
+        this.nodeDir = config.nodeTokenDir();
+        this.readersRequireToken = config.readersRequireToken();
+    }
+
+    private static TokenFile file(Path p, AccessRole role) {
+        return new TokenFile(p, role.configKey());
     }
 
     void logConfiguration(@Observes StartupEvent event) {
-        if (file.isEmpty()) {
-            LOG.info("mutating endpoints are disabled: set gpu-agent.auth.token-file to a file (mode 0600) holding a token");
-            return;
+        if (legacy.isEmpty() && own.isEmpty() && nodeDir.isEmpty() && nodeOut.isEmpty()) {
+            LOG.info("mutating endpoints are disabled: no credential is configured; see docs/security.md "
+                    + "(gpu-agent.auth.operator-token-file, scheduler-token-file, coordinator-token-file)");
         }
-        Token t = current();
-        if (t.problem() != null) {
-            LOG.warnf("mutating endpoints will answer 403 until this is fixed: %s", t.problem());
-        } else {
-            LOG.infof("mutating endpoints require the bearer token in %s", file.get());
-        }
-        permissionProblem().ifPresent(LOG::warn);
-    }
-
-    /** The configured token file, if any. */
-    public Optional<Path> tokenFile() {
-        return file;
-    }
-
-    /**
-     * What is wrong with the token file's permissions (readable or writable by group or others), for the
-     * startup check; empty when it is fine, absent, or the file system has no POSIX permissions.
-     */
-    public Optional<String> permissionProblem() {
-        if (file.isEmpty()) {
-            return Optional.empty();
-        }
-        Path p = file.get();
-        try {
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p);
-            if (perms.stream().anyMatch(GROUP_OR_OTHERS::contains)) {
-                return Optional.of("the token file " + p + " is accessible to group or others ("
-                        + PosixFilePermissions.toString(perms) + "); run: chmod 600 " + p);
+        if (legacy.isPresent()) {
+            Set<AccessRole> granted = legacyRoles();
+            if (!granted.isEmpty()) {
+                LOG.warnf("gpu-agent.auth.token-file is one token for the roles %s: whoever holds it can also do "
+                        + "what the others may. Split it (docs/security.md): give each role its own file with %s",
+                        granted.stream().map(AccessRole::label).toList(),
+                        granted.stream().map(AccessRole::configKey).collect(Collectors.joining(", ")));
             }
-        } catch (UnsupportedOperationException | IOException e) {
-            return Optional.empty();
+            legacy.get().read();   // logs a problem (missing, permissions) now rather than at the first request
         }
-        return Optional.empty();
+        own.values().forEach(TokenFile::read);
+        nodeOut.ifPresent(TokenFile::read);
+        if (readersRequireToken) {
+            LOG.info("reads need a credential (gpu-agent.auth.readers-require-token=true); "
+                    + "/health and /q/health/* stay open for probes");
+        }
+    }
+
+    /** The roles the old token grants here: those without a credential of their own. */
+    private Set<AccessRole> legacyRoles() {
+        Set<AccessRole> roles = EnumSet.noneOf(AccessRole.class);
+        for (AccessRole r : LEGACY) {
+            boolean hasOwn = r == AccessRole.NODE ? nodeDir.isPresent() : own.containsKey(r);
+            if (!hasOwn) {
+                roles.add(r);
+            }
+        }
+        return roles;
+    }
+
+    /** The file that holds the credential accepted for {@code role}, if any (its own, else the old token). */
+    private Optional<TokenFile> accepted(AccessRole role) {
+        TokenFile f = own.get(role);
+        if (f != null) {
+            return Optional.of(f);
+        }
+        return legacyRoles().contains(role) ? legacy : Optional.empty();
+    }
+
+    /** The operator credential's file (its own, else the old token), for the enforce-mode start check. */
+    public Optional<Path> tokenFile() {
+        return accepted(AccessRole.OPERATOR).map(TokenFile::path);
+    }
+
+    /** What is wrong with the operator credential file now, or empty (also when none is configured). */
+    public Optional<String> permissionProblem() {
+        return accepted(AccessRole.OPERATOR).map(TokenFile::read)
+                .flatMap(s -> s instanceof TokenFile.Unusable(String p) ? Optional.of(p) : Optional.empty());
+    }
+
+    public boolean readersRequireToken() {
+        return readersRequireToken;
     }
 
     /**
-     * Checks an {@code Authorization} header value (null when absent). Empty when the request may go on,
-     * otherwise the problem+json response to answer with.
+     * Checks an {@code Authorization} header value (null when absent) for an endpoint any of {@code needed}
+     * may call. Empty when the request may go on, otherwise the problem+json response to answer with.
      */
-    public Optional<Response> check(String authorization) {
-        if (file.isEmpty()) {
-            return Optional.of(Problem.response(403, "Forbidden", "mutating endpoints are disabled because no token "
-                    + "is configured: write a token to a file readable only by the agent (chmod 600), set "
-                    + "gpu-agent.auth.token-file to its path, and send it as 'Authorization: Bearer <token>'"));
+    public Optional<Response> check(String authorization, Collection<AccessRole> needed) {
+        String need = needed.stream().map(AccessRole::label).collect(Collectors.joining(" or "));
+        String presented = bearer(authorization);
+        List<TokenFile> files = new ArrayList<>();
+        needed.forEach(r -> accepted(r).filter(f -> !files.contains(f)).ifPresent(files::add));
+        if (files.isEmpty()) {
+            return Optional.of(Problem.response(403, "Forbidden", "this endpoint needs the " + need + " credential "
+                    + "and none is configured: write a token to a file readable only by the agent (mode 0600), set "
+                    + needed.stream().map(AccessRole::configKey).collect(Collectors.joining(" or "))
+                    + " to its path, and send it as 'Authorization: Bearer <token>' (docs/security.md)"));
+        }
+        if (presented == null) {
+            return Optional.of(unauthorized("this endpoint needs 'Authorization: Bearer <token>' with the " + need
+                    + " credential (" + files.stream().map(f -> f.path().toString()).distinct()
+                    .collect(Collectors.joining(" or ")) + ")"));
+        }
+        List<String> problems = new ArrayList<>();
+        for (TokenFile f : files) {
+            TokenFile.State s = f.read();
+            if (s instanceof TokenFile.Unusable(String p)) {
+                problems.add(p);
+            } else if (f.matches(presented)) {
+                return Optional.empty();
+            }
+        }
+        if (!problems.isEmpty()) {
+            return Optional.of(Problem.response(403, "Forbidden", String.join("; ", problems)));
+        }
+        return Optional.of(forbidden(need, presented));
+    }
+
+    /** Like {@link #check(String, Collection)} for reads: open unless readers must present a credential. */
+    public Optional<Response> checkRead(String authorization) {
+        if (!readersRequireToken) {
+            return Optional.empty();
         }
         String presented = bearer(authorization);
         if (presented == null) {
-            Response r = Problem.response(401, "Unauthorized", "this endpoint changes state and needs "
-                    + "'Authorization: Bearer <token>', with the token from the file named by gpu-agent.auth.token-file");
-            return Optional.of(Response.fromResponse(r).header(HttpHeaders.WWW_AUTHENTICATE, CHALLENGE).build());
+            return Optional.of(unauthorized("reads need 'Authorization: Bearer <token>' with the reader "
+                    + "credential (gpu-agent.auth.reader-token-file) or any other role's "
+                    + "(gpu-agent.auth.readers-require-token=true)"));
         }
-        Token t = current();
-        if (t.problem() != null) {
-            return Optional.of(Problem.response(403, "Forbidden", t.problem()));
+        if (roleOf(presented).isPresent() || nodeMatches(presented)) {
+            return Optional.empty();
         }
-        if (!MessageDigest.isEqual(sha256(presented.getBytes(StandardCharsets.UTF_8)), t.digest())) {
-            LOG.warn("rejected a request with a wrong bearer token");
-            return Optional.of(Problem.response(403, "Forbidden",
-                    "the bearer token is not the one in the agent's token file (gpu-agent.auth.token-file)"));
+        if (own.get(AccessRole.READER) instanceof TokenFile f && f.read() instanceof TokenFile.Unusable(String p)) {
+            return Optional.of(Problem.response(403, "Forbidden", p));
+        }
+        return Optional.of(Problem.response(403, "Forbidden", "the bearer token is none of this agent's "
+                + "credentials; reads need the reader credential (gpu-agent.auth.reader-token-file)"));
+    }
+
+    /**
+     * The heartbeat of node {@code node}: the token must be that node's own credential
+     * ({@code <node-token-dir>/<node>}), or the old single token when no node directory is configured.
+     */
+    public Optional<Response> checkNode(String authorization, String node) {
+        String presented = bearer(authorization);
+        if (presented == null) {
+            return Optional.of(unauthorized("heartbeats need 'Authorization: Bearer <token>' with the node's own "
+                    + "credential (gpu-agent.auth.node-token-file on the agent)"));
+        }
+        if (nodeDir.isEmpty()) {
+            return check(authorization, List.of(AccessRole.NODE));
+        }
+        if (node == null || !NODE_NAME.matcher(node).matches()) {
+            return Optional.of(Problem.response(403, "Forbidden", "node name " + quote(node) + " cannot have a "
+                    + "credential file (letters, digits, . _ -, not starting with a dot)"));
+        }
+        Path path = nodeDir.get().resolve(node);
+        TokenFile f = nodes.get(node);
+        if (f == null) {
+            if (!java.nio.file.Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                LOG.warnf("refused a heartbeat as node %s: there is no %s; create it with that node's token, "
+                        + "mode 0600 (docs/security.md)", node, path);
+                return Optional.of(Problem.response(403, "Forbidden", "the coordinator has no credential for node "
+                        + node + "; an operator must create " + path + " (mode 0600) with the token in that node's "
+                        + "gpu-agent.auth.node-token-file"));
+            }
+            f = nodes.computeIfAbsent(node, n -> new TokenFile(path, "gpu-agent.auth.node-token-dir"));
+        }
+        TokenFile.State s = f.read();
+        if (s instanceof TokenFile.Unusable(String p)) {
+            return Optional.of(Problem.response(403, "Forbidden", p));
+        }
+        if (f.matches(presented)) {
+            return Optional.empty();
+        }
+        LOG.warnf("refused a heartbeat as node %s: the token is not that node's credential (%s)", node, path);
+        return Optional.of(Problem.response(403, "Forbidden", "the bearer token is not node " + node
+                + "'s credential (" + path + " at the coordinator); a node may only heartbeat under its own name"));
+    }
+
+    /**
+     * The {@code Authorization} header this process sends as {@code role} (NODE: its heartbeats; COORDINATOR:
+     * its calls to agents): the role's own file, else the old token.
+     */
+    public String outgoing(AccessRole role) throws TokenUnavailable {
+        Optional<TokenFile> f = role == AccessRole.NODE ? nodeOut.or(() -> legacy) : Optional.ofNullable(own.get(role))
+                .or(() -> legacy);
+        String key = role == AccessRole.NODE ? "gpu-agent.auth.node-token-file" : role.configKey();
+        if (f.isEmpty()) {
+            throw new TokenUnavailable("no " + key + " is configured; write this " + role.label() + " credential to "
+                    + "a file (mode 0600) and set " + key + " to it (docs/security.md)");
+        }
+        return switch (f.get().read()) {
+            case TokenFile.Usable u -> "Bearer " + u.token();
+            case TokenFile.Unusable u -> throw new TokenUnavailable(u.problem());
+        };
+    }
+
+    /** No token to send; the message says how to fix it. */
+    public static final class TokenUnavailable extends Exception {
+        public TokenUnavailable(String message) {
+            super(message);
+        }
+    }
+
+    /** The role (other than NODE) a token is the credential of, for messages; empty when it is none. */
+    private Optional<String> roleOf(String presented) {
+        for (Map.Entry<AccessRole, TokenFile> e : own.entrySet()) {
+            if (e.getValue().matches(presented)) {
+                return Optional.of(e.getKey().label());
+            }
+        }
+        if (legacy.isPresent() && legacy.get().matches(presented)) {
+            return Optional.of("gpu-agent.auth.token-file");
         }
         return Optional.empty();
+    }
+
+    /** A node credential the coordinator has seen (a node may read with its own token). */
+    private boolean nodeMatches(String presented) {
+        return nodes.values().stream().anyMatch(f -> f.matches(presented));
+    }
+
+    private Response forbidden(String need, String presented) {
+        Optional<String> other = roleOf(presented);
+        String detail = other.map(r -> "this endpoint needs the " + need + " credential; this token is the " + r
+                        + " credential, which may not do this (docs/security.md)")
+                .orElse("the bearer token is not the " + need + " credential of this agent");
+        LOG.warnf("refused a request that needs the %s credential: %s", need,
+                other.map(r -> "it presented the " + r + " credential").orElse("it presented an unknown token"));
+        return Problem.response(403, "Forbidden", detail);
+    }
+
+    private static Response unauthorized(String detail) {
+        Response r = Problem.response(401, "Unauthorized", detail);
+        return Response.fromResponse(r).header(HttpHeaders.WWW_AUTHENTICATE, CHALLENGE).build();
+    }
+
+    private static String quote(String s) {
+        return s == null ? "null" : "\"" + (s.length() > 60 ? s.substring(0, 60) + "..." : s) + "\"";
     }
 
     /** The token after {@code Bearer }, or null when the header is absent, another scheme, or empty. */
@@ -128,65 +294,5 @@ public class TokenAuth {
         }
         String token = h.substring(7).strip();
         return token.isEmpty() ? null : token;
-    }
-
-    /** The token as of now: read again when the file's time, size or identity changed. */
-    private synchronized Token current() {
-        Path p = file.orElseThrow();
-        BasicFileAttributes attrs;
-        try {
-            attrs = Files.readAttributes(p, BasicFileAttributes.class);
-        } catch (NoSuchFileException e) {
-            return remember(Token.failed("the token file " + p + " (gpu-agent.auth.token-file) does not exist; "
-                    + "create it with a token, mode 0600"));
-        } catch (IOException e) {
-            return remember(Token.failed("the token file " + p + " cannot be read (" + e + "); "
-                    + "make it readable by the agent's user only (chmod 600)"));
-        }
-        Token t = token;
-        if (t != null && t.problem() == null && t.matches(attrs)) {
-            return t;
-        }
-        try {
-            String text = Files.readString(p, StandardCharsets.UTF_8).strip();
-            if (text.isEmpty()) {
-                return remember(Token.failed("the token file " + p + " is empty; write a token into it"));
-            }
-            return remember(new Token(attrs.lastModifiedTime(), attrs.size(), attrs.fileKey(),
-                    sha256(text.getBytes(StandardCharsets.UTF_8)), null));
-        } catch (IOException | RuntimeException e) {
-            return remember(Token.failed("the token file " + p + " cannot be read (" + e
-                    + "); make it readable by the agent's user only (chmod 600)"));
-        }
-    }
-
-    private Token remember(Token t) {
-        Token old = token;
-        if (t.problem() != null && (old == null || !t.problem().equals(old.problem()))) {
-            LOG.warn(t.problem());
-        } else if (t.problem() == null && old != null && old.digest() != null) {
-            LOG.infof("the token file %s changed; using the new token", file.orElseThrow());
-        }
-        token = t;
-        return t;
-    }
-
-    private static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK lacks SHA-256", e);
-        }
-    }
-
-    private record Token(FileTime modified, long size, Object fileKey, byte[] digest, String problem) {
-        static Token failed(String problem) {
-            return new Token(null, -1, null, null, problem);
-        }
-
-        boolean matches(BasicFileAttributes attrs) {
-            return attrs.lastModifiedTime().equals(modified) && attrs.size() == size
-                    && Objects.equals(attrs.fileKey(), fileKey);
-        }
     }
 }

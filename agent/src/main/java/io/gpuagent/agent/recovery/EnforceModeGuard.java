@@ -46,12 +46,13 @@ public class EnforceModeGuard {
         }
         String refuse = "refusing to start with gpu-agent.recovery.mode=enforce: ";
         if (auth.tokenFile().isEmpty()) {
-            return Optional.of(refuse + "gpu-agent.auth.token-file is not set; write a token to a file only the agent's "
-                    + "user can read (chmod 600) and set the key to its path, or use mode=observe");
+            return Optional.of(refuse + "no operator credential is set (gpu-agent.auth.operator-token-file, or the old "
+                    + "gpu-agent.auth.token-file); write a token to a file only the agent's user can read (chmod 600) "
+                    + "and set the key to its path, or use mode=observe");
         }
         Path file = auth.tokenFile().get();
         if (!Files.isRegularFile(file)) {
-            return Optional.of(refuse + "the token file " + file + " (gpu-agent.auth.token-file) does not exist; "
+            return Optional.of(refuse + "the operator token file " + file + " does not exist; "
                     + "create it with a token, mode 0600");
         }
         return auth.permissionProblem().map(p -> refuse + p);

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import io.gpuagent.agent.lease.GpuLeases;
 import io.gpuagent.agent.lease.Inventory;
 import java.io.IOException;
@@ -30,6 +32,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
 
 /**
  * An agent's lease API per docs/placement-protocol.md on a JDK HTTP server, for the coordinator's endpoint
@@ -46,13 +49,19 @@ final class FakeAgent implements AutoCloseable {
     final List<Integer> scripted = Collections.synchronizedList(new ArrayList<>());
     final List<JsonNode> leaseRequests = new CopyOnWriteArrayList<>();
     final List<String> deletes = new CopyOnWriteArrayList<>();
+    /** Variables the lease answers add to {@code env}, as a hostile or buggy agent might. */
+    final Map<String, String> extraEnv = Collections.synchronizedMap(new LinkedHashMap<>());
+    /** The agentUrl the heartbeats claim; null: this server's own. */
+    volatile String claimedUrl;
 
     private final String node;
     private final int gpus;
     private final HttpServer server;
     private final Supplier<String> token;
+    private final Supplier<String> leaseToken;
     private final URI heartbeat;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http;
+    private final boolean https;
     private final ScheduledExecutorService beat = Executors.newSingleThreadScheduledExecutor();
     private final Map<String, Lease> leases = new LinkedHashMap<>();   // guarded by this
     private final Set<Integer> broken = Collections.synchronizedSet(new java.util.HashSet<>());
@@ -63,11 +72,35 @@ final class FakeAgent implements AutoCloseable {
     }
 
     FakeAgent(String node, int gpus, URI heartbeat, Supplier<String> token) throws IOException {
+        this(node, gpus, heartbeat, token, token, null);
+    }
+
+    FakeAgent(String node, int gpus, URI heartbeat, Supplier<String> token, Supplier<String> leaseToken)
+            throws IOException {
+        this(node, gpus, heartbeat, token, leaseToken, null);
+    }
+
+    /** {@code token}: what its heartbeats send; {@code leaseToken}: what its lease API accepts. */
+    /**
+     * {@code tls}: when not null, its lease API is HTTPS with this context's key, and its heartbeats trust
+     * this context's trust store.
+     */
+    FakeAgent(String node, int gpus, URI heartbeat, Supplier<String> token, Supplier<String> leaseToken,
+              SSLContext tls) throws IOException {
         this.node = node;
+        this.https = tls != null;
+        this.http = tls == null ? HttpClient.newHttpClient() : HttpClient.newBuilder().sslContext(tls).build();
         this.gpus = gpus;
         this.heartbeat = heartbeat;
         this.token = token;
-        this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        this.leaseToken = leaseToken;
+        if (tls == null) {
+            this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } else {
+            HttpsServer s = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            s.setHttpsConfigurator(new HttpsConfigurator(tls));
+            this.server = s;
+        }
         server.createContext("/v1/leases", this::leases);
         server.start();
     }
@@ -116,7 +149,7 @@ final class FakeAgent implements AutoCloseable {
     }
 
     String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort();
+        return (https ? "https" : "http") + "://127.0.0.1:" + server.getAddress().getPort();
     }
 
     String uuid(int i) {
@@ -144,12 +177,12 @@ final class FakeAgent implements AutoCloseable {
                 links.add(new Inventory.Link(uuid(i), uuid(j), true, 18, "NODE"));
             }
         }
-        return new Inventory(node, url(), Instant.now(), broken.isEmpty(), list, links);
+        return new Inventory(node, claimedUrl != null ? claimedUrl : url(), Instant.now(), broken.isEmpty(), list, links);
     }
 
     private void leases(HttpExchange ex) throws IOException {
         try (ex) {
-            if (!("Bearer " + token.get()).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            if (!("Bearer " + leaseToken.get()).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
                 answer(ex, 403, problem(403, "wrong token"));
                 return;
             }
@@ -203,6 +236,7 @@ final class FakeAgent implements AutoCloseable {
         indices.forEach(body.putArray("indices")::add);
         body.putObject("env").put("CUDA_VISIBLE_DEVICES", indices.stream().map(String::valueOf)
                 .collect(Collectors.joining(","))).put("NVIDIA_VISIBLE_DEVICES", String.join(",", uuids));
+        extraEnv.forEach(((ObjectNode) body.get("env"))::put);
         body.put("expiresAt", lease.expiresAt().toString()).put("fencingToken", fencing);
         ex.getResponseHeaders().add("Location", "/v1/leases/" + lease.leaseId());
         answer(ex, 201, JSON.writeValueAsString(body));

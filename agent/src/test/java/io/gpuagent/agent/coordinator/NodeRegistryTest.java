@@ -131,4 +131,21 @@ class NodeRegistryTest {
                         g.memoryTotalMiB(), g.memoryFreeMiB(), new GpuLeases.Held("l-" + index, "j", now), false)).toList();
         return new Inventory(inv.node(), inv.agentUrl(), now, inv.healthy(), gpus, inv.links());
     }
+
+    @Test
+    void aNodeNameStaysBoundToItsUrlAcrossADropUntilItIsForgotten() {
+        Inventory a = PlacerTest.freeNode("a", 1);
+        registry.heartbeat(a);
+        Inventory elsewhere = new Inventory("a", "http://10.0.0.99:9400", a.takenAt(), a.healthy(), a.gpus(), a.links());
+        assertThrows(NodeRegistry.Moved.class, () -> registry.heartbeat(elsewhere));
+        assertEquals(a.agentUrl(), registry.node("a").orElseThrow().agentUrl());
+        now = now.plusSeconds(60);
+        assertEquals(1, registry.dropSilent().size());
+        assertThrows(NodeRegistry.Moved.class, () -> registry.heartbeat(elsewhere),
+                "a silent node's name cannot be taken over from elsewhere");
+        assertTrue(registry.forget("a"));
+        assertFalse(registry.forget("a"));
+        assertTrue(registry.heartbeat(elsewhere));
+        assertEquals("http://10.0.0.99:9400", registry.node("a").orElseThrow().agentUrl());
+    }
 }

@@ -3,7 +3,7 @@ package io.gpuagent.agent.recovery;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.agent.http.TokenAuth;
-import io.gpuagent.agent.http.TokenAuthConfig;
+import io.gpuagent.agent.http.AuthSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -20,7 +20,7 @@ class EnforceModeGuardTest {
     @Test
     void enforceNeedsAPrivateTokenFile() throws Exception {
         Path file = dir.resolve("token");
-        assertTrue(problem(RecoveryMode.ENFORCE, null).orElseThrow().contains("gpu-agent.auth.token-file is not set"));
+        assertTrue(problem(RecoveryMode.ENFORCE, null).orElseThrow().contains("no operator credential is set"));
         assertTrue(problem(RecoveryMode.ENFORCE, file).orElseThrow().contains("does not exist"));
         Files.writeString(file, "t");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
@@ -37,7 +37,6 @@ class EnforceModeGuardTest {
     }
 
     private static Optional<String> problem(RecoveryMode mode, Path file) {
-        TokenAuthConfig config = () -> Optional.ofNullable(file);
-        return EnforceModeGuard.problem(mode, new TokenAuth(config));
+        return EnforceModeGuard.problem(mode, new TokenAuth(AuthSettings.legacy(file)));
     }
 }

@@ -112,7 +112,7 @@ class PrologEpilogTest {
         SlurmScripts.Run noToken = slurm.run("gpu-agent-prolog", Map.of("SLURM_JOB_ID", "11", "SLURM_JOB_GPUS", "1",
                 "GPU_AGENT_TOKEN_FILE", dir.resolve("missing").toString()));
         assertEquals(1, noToken.exit());
-        assertTrue(noToken.err().contains("cannot read the agent's token file"), noToken.err());
+        assertTrue(noToken.err().contains("cannot read the scheduler credential"), noToken.err());
         assertEquals(List.of(), leasesOf("slurm-10"));
         assertEquals(List.of(), leasesOf("slurm-11"));
     }
