@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
@@ -25,9 +26,21 @@ public class HostConfigSource implements ConfigSourceProvider {
 
     @Override
     public Iterable<ConfigSource> getConfigSources(ClassLoader forClassLoader) {
-        Path file = Path.of(System.getenv().getOrDefault("GPU_AGENT_CONFIG", DEFAULT_FILE));
-        if (!Files.isReadable(file)) {
+        return sources(Path.of(System.getenv().getOrDefault("GPU_AGENT_CONFIG", DEFAULT_FILE)));
+    }
+
+    /**
+     * No file: no source. A file that is there but cannot be read (permissions, a dangling link) stops the
+     * start: running on the defaults while the operator's settings (enforce mode, credentials) are ignored
+     * would be worse than not running.
+     */
+    static List<ConfigSource> sources(Path file) {
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             return List.of();
+        }
+        if (!Files.isReadable(file) || !Files.isRegularFile(file)) {
+            throw new IllegalStateException(file + " exists but the agent cannot read it as a file; make it readable "
+                    + "by the agent's user (e.g. chmod 0640 and group gpu-agent), point it at a real file, or remove it");
         }
         Properties properties = new Properties();
         try (InputStream in = Files.newInputStream(file)) {

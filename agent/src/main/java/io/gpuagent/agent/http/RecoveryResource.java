@@ -1,5 +1,6 @@
 package io.gpuagent.agent.http;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.recovery.RecoveryEngine;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Consumes;
@@ -23,9 +24,11 @@ public class RecoveryResource {
     }
 
     private final RecoveryEngine recovery;
+    private final ObjectMapper mapper;
 
-    public RecoveryResource(RecoveryEngine recovery) {
+    public RecoveryResource(RecoveryEngine recovery, ObjectMapper mapper) {
         this.recovery = recovery;
+        this.mapper = mapper;
     }
 
     @GET
@@ -37,7 +40,9 @@ public class RecoveryResource {
     @Path("/breaker/reset")
     @TokenAuthRequired(AccessRole.OPERATOR)
     @Consumes(MediaType.WILDCARD)
-    public BreakerReset resetBreaker(@Context HttpServerRequest request) {
+    public BreakerReset resetBreaker(String body, @Context HttpServerRequest request) {
+        // Validated like every operator body: empty, or {"reason": "..."}; anything else is a 400, not ignored.
+        OperatorReason.parse(mapper, body, "operator closed the node breaker", "driver reloaded");
         boolean was = recovery.resetBreaker(OperatorReason.remote(request));
         return new BreakerReset(was, recovery.status());
     }

@@ -205,6 +205,14 @@ class RecoveryApiTest {
         given().queryParam("gpu", "x").get("/v1/actions").then().statusCode(400);
         given().get("/v1/actions/no-such-action").then().statusCode(404).contentType(Problem.MEDIA_TYPE);
         given().get("/v1/recovery").then().statusCode(200).body("policy.xid_79", equalTo(List.of("cordon", "drain", "reset")));
+        // Issue 11: a matrix parameter must not quietly act on GPU 0; a malformed breaker body is not ignored.
+        long after = lastLineId();
+        authed().urlEncodingEnabled(false).post("/v1/gpus/0;1/drain").then().statusCode(400).contentType(Problem.MEDIA_TYPE);
+        authed().urlEncodingEnabled(false).post("/v1/gpus/0;gpu=1/cordon").then().statusCode(400);
+        authed().body("{\"reason\": 7}").post("/v1/recovery/breaker/reset").then().statusCode(400).contentType(Problem.MEDIA_TYPE);
+        authed().body("not json").post("/v1/recovery/breaker/reset").then().statusCode(400);
+        assertEquals(List.of(), lines(0, after), "nothing acted on GPU 0");
+        authed().body("{\"reason\": \"driver reloaded\"}").post("/v1/recovery/breaker/reset").then().statusCode(200);
     }
 
     private static String metrics() {
