@@ -114,9 +114,14 @@ class MultiNodeIT {
                 release(live.removeFirst(), taken);
             }
             List<Integer> freeBefore = new ArrayList<>();
+            Map<String, Integer> expected = new HashMap<>();
             for (String node : scenarios.keySet()) {
                 freeBefore.add(GPUS - taken.getOrDefault(node, Set.of()).size());
+                expected.put(node, GPUS - taken.getOrDefault(node, Set.of()).size());
             }
+            // The coordinator learns of released leases from the agents' heartbeats (within a sample interval):
+            // place once it sees what the test released, so the choice can be judged against the true free set.
+            Scenario.eventually(Duration.ofSeconds(15), () -> assertEquals(expected, leasablePerNode()));
             HttpResponse<String> r = place("job-" + j, want);
             assertEquals(201, r.statusCode(), "job " + j + " (" + want + " GPUs): " + r.body());
             JsonNode p = JSON.readTree(r.body());
