@@ -83,15 +83,14 @@ public class NvmlConnector implements NvmlSource {
 
     /** Initialises NVML again after {@link #release}; on failure keeps trying in the background. */
     public boolean reacquire() {
+        // Opened before the reason is cleared: in between, the sampler would see NVML neither up nor released
+        // and publish an empty "NVML is not available" snapshot (/health 503, gpu_agent_nvml_up 0) for a sweep.
+        boolean open = !closed && tryOpen();
         releasedReason = null;
-        if (closed) {
-            return false;
+        if (!open && !closed) {
+            connectInBackground();
         }
-        if (tryOpen()) {
-            return true;
-        }
-        connectInBackground();
-        return false;
+        return open;
     }
 
     @Override

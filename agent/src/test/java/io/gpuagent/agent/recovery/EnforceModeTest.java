@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.Scenario;
+import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.GpuStatus;
 import io.gpuagent.exporter.Snapshot;
 import io.quarkus.test.junit.QuarkusTest;
@@ -100,9 +101,11 @@ class EnforceModeTest {
         assertTrue(log.stream().anyMatch(l -> l.startsWith("reset 1 " + uuid + " ")), log.toString());
         assertTrue(log.stream().noneMatch(l -> l.startsWith("refused 1 ")), log.toString());
         // Meanwhile the other GPUs were served from the last readings, marked stale; fresh again after.
-        Scenario.eventually(SOON, () -> assertTrue(SEEN.getLast().gpu(0).orElseThrow().status() == GpuStatus.OK
-                && SEEN.getLast().gpu(0).orElseThrow().readAt().isAfter(releasedAt(SEEN))));
+        Scenario.eventually(SOON, () -> assertTrue(SEEN.getLast().gpu(0).map(g -> g.status() == GpuStatus.OK
+                && g.readAt().isAfter(releasedAt(SEEN))).orElse(false)));
         watching = false;
+        assertTrue(SEEN.stream().allMatch(snap -> snap.nvmlUp() && snap.gpu(0).isPresent()),
+                "NVML never looked down and GPU 0 never vanished while it was released and initialised again");
         assertTrue(SEEN.stream().anyMatch(snap -> snap.gpu(0).orElseThrow().isReleased()
                 && snap.gpu(0).orElseThrow().statusReason().contains("reset")), "GPU 0 served stale during the reset");
         given().get("/health/gpus/0").then().statusCode(200).body("state", equalTo("HEALTHY"));
@@ -117,7 +120,7 @@ class EnforceModeTest {
     }
 
     private static java.time.Instant releasedAt(List<Snapshot> seen) {
-        return seen.stream().filter(snap -> snap.gpu(0).orElseThrow().isReleased()).map(Snapshot::takenAt)
+        return seen.stream().filter(snap -> snap.gpu(0).map(GpuSample::isReleased).orElse(false)).map(Snapshot::takenAt)
                 .reduce((a, b) -> b).orElseThrow(() -> new AssertionError("NVML was never released: " + seen.size()));
     }
 
