@@ -38,7 +38,7 @@ public class HostConfigSource implements ConfigSourceProvider {
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             return List.of();
         }
-        if (!Files.isReadable(file) || !Files.isRegularFile(file)) {
+        if (!Files.isReadable(file) || Files.isDirectory(file)) {   // /dev/null is fine: no settings
             throw new IllegalStateException(file + " exists but the agent cannot read it as a file; make it readable "
                     + "by the agent's user (e.g. chmod 0640 and group gpu-agent), point it at a real file, or remove it");
         }

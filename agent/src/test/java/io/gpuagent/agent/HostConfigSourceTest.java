@@ -31,5 +31,6 @@ class HostConfigSourceTest {
         assertTrue(e.getMessage().contains("cannot read"), e.getMessage());
         Path directory = Files.createDirectory(dir.resolve("as-a-directory"));
         assertThrows(IllegalStateException.class, () -> HostConfigSource.sources(directory));
+        assertEquals(1, HostConfigSource.sources(Path.of("/dev/null")).size(), "GPU_AGENT_CONFIG=/dev/null: no settings");
     }
 }
