@@ -37,8 +37,10 @@ class ShutdownUnderLoadIT {
                 gpu.*.latency_ms.nvmlGpmSampleGet = 40
                 """);
         Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "shutdown-it");
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
         for (int run = 1; run <= RUNS; run++) {
+            // A client per run: a pooled keep-alive connection to an earlier run's (killed) agent on a reused
+            // port must never be what a request waits on.
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
             Path state = Files.createDirectories(dir.resolve("run-" + run));
             Path log = state.resolve("agent.log");
             int port = PrometheusScrapeTest.freePort();
@@ -72,7 +74,8 @@ class ShutdownUnderLoadIT {
 
     private static String body(HttpClient http, int port, String path) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                            .timeout(Duration.ofSeconds(5)).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
         } catch (Exception e) {
             throw new AssertionError("agent not answering yet: " + e, e);
