@@ -1,6 +1,5 @@
 package io.gpuagent.agent.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.vertx.ext.web.RoutingContext;
@@ -33,13 +32,7 @@ public class MatrixParameters {
             rc.next();
             return;
         }
-        Problem p = (Problem) Problem.badRequest("the path has a ';' (matrix parameters are not supported): name one "
-                + "GPU by its index or UUID, e.g. /v1/gpus/0/drain").getEntity();
-        var response = rc.response().setStatusCode(400).putHeader("Content-Type", Problem.MEDIA_TYPE);
-        try {
-            response.end(mapper.writeValueAsString(p));
-        } catch (JsonProcessingException e) {
-            response.end();
-        }
+        Problem.end(rc, mapper, Problem.badRequest("the path has a ';' (matrix parameters are not supported): name one "
+                + "GPU by its index or UUID, e.g. /v1/gpus/0/drain"));
     }
 }

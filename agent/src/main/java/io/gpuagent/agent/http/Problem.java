@@ -22,4 +22,18 @@ public record Problem(String type, String title, int status, String detail, Stri
     public static Response notFound(String detail) {
         return response(404, "Not Found", detail);
     }
+
+    /** Ends a Vert.x request with {@code r} (a problem response), for filters that answer before JAX-RS runs. */
+    static void end(io.vertx.ext.web.RoutingContext rc, com.fasterxml.jackson.databind.ObjectMapper mapper, Response r) {
+        var response = rc.response().setStatusCode(r.getStatus()).putHeader("Content-Type", MEDIA_TYPE);
+        String challenge = r.getHeaderString("WWW-Authenticate");
+        if (challenge != null) {
+            response.putHeader("WWW-Authenticate", challenge);
+        }
+        try {
+            response.end(mapper.writeValueAsString(r.getEntity()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            response.end();
+        }
+    }
 }

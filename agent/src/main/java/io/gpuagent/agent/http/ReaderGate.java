@@ -1,6 +1,5 @@
 package io.gpuagent.agent.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.vertx.core.http.HttpMethod;
@@ -45,18 +44,7 @@ public class ReaderGate {
             rc.next();
             return;
         }
-        Response r = refused.get();
-        Problem p = (Problem) r.getEntity();
-        var response = rc.response().setStatusCode(r.getStatus()).putHeader("Content-Type", Problem.MEDIA_TYPE);
-        String challenge = r.getHeaderString("WWW-Authenticate");
-        if (challenge != null) {
-            response.putHeader("WWW-Authenticate", challenge);
-        }
-        try {
-            response.end(mapper.writeValueAsString(p));
-        } catch (JsonProcessingException e) {
-            response.end();
-        }
+        Problem.end(rc, mapper, refused.get());
     }
 
     static boolean open(String path) {
