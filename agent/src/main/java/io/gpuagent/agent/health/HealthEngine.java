@@ -1,7 +1,18 @@
 package io.gpuagent.agent.health;
 
+import io.gpuagent.agent.health.detect.ClocksDetector;
 import io.gpuagent.agent.health.detect.Detector;
+import io.gpuagent.agent.health.detect.DriverDetector;
+import io.gpuagent.agent.health.detect.EccDetector;
 import io.gpuagent.agent.health.detect.Finding;
+import io.gpuagent.agent.health.detect.HealthState;
+import io.gpuagent.agent.health.detect.LostDetector;
+import io.gpuagent.agent.health.detect.NvLinkDetector;
+import io.gpuagent.agent.health.detect.PcieDetector;
+import io.gpuagent.agent.health.detect.RemapDetector;
+import io.gpuagent.agent.health.detect.RetiredPagesDetector;
+import io.gpuagent.agent.health.detect.ThermalDetector;
+import io.gpuagent.agent.health.detect.XidDetector;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.GpuStatus;
 import io.gpuagent.exporter.Snapshot;
@@ -51,7 +62,25 @@ public final class HealthEngine {
     private volatile List<GpuHealth> gpus = List.of();
 
     public HealthEngine(HealthConfig config, Clock clock) {
-        this(Detector.all(config), config.hysteresis(), clock);
+        this(detectors(config), config.hysteresis(), clock);
+    }
+
+    /**
+     * Every detector, in docs/faults.md's order, configured from {@code gpu-agent.health.*}. Built here rather
+     * than in {@code detect}, so the detectors stay plain logic that knows nothing of the configuration.
+     */
+    static List<Detector> detectors(HealthConfig c) {
+        return List.of(
+                XidDetector.withOverrides(c.xidClass()),
+                new EccDetector(c.rateWindow(), c.eccCorrectedPerHour()),
+                new RemapDetector(),
+                new RetiredPagesDetector(c.retiredPagesLimit()),
+                new ThermalDetector(c.thermalMargin(), c.shutdownMargin(), c.thermalWindow()),
+                new ClocksDetector(c.clocksWindow()),
+                new PcieDetector(c.rateWindow(), c.pcieReplaysPerMinute()),
+                new NvLinkDetector(c.rateWindow(), c.nvlinkErrorsPerMinute(), c.nvlinkCrcErrorsPerSecond()),
+                new LostDetector(),
+                new DriverDetector());
     }
 
     HealthEngine(List<Detector> detectors, Duration hysteresis, Clock clock) {

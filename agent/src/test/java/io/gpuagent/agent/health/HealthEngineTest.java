@@ -1,5 +1,7 @@
 package io.gpuagent.agent.health;
 
+import io.gpuagent.agent.health.detect.HealthState;
+import io.gpuagent.agent.health.detect.RepairAction;
 import static io.gpuagent.agent.health.Samples.healthy;
 import static io.gpuagent.agent.health.Samples.snapshot;
 import static io.gpuagent.agent.health.Samples.uuid;
@@ -33,7 +35,7 @@ class HealthEngineTest {
     static final Duration HYSTERESIS = Duration.ofSeconds(60);
 
     final Samples.TestClock clock = new Samples.TestClock();
-    final HealthEngine engine = new HealthEngine(Detector.all(config(Map.of())), HYSTERESIS, clock);
+    final HealthEngine engine = new HealthEngine(HealthEngine.detectors(config(Map.of())), HYSTERESIS, clock);
 
     /** The real config mapping (defaults from the annotations, Quarkus' "30s" durations) plus {@code overrides}. */
     static HealthConfig config(Map<String, String> overrides) {
