@@ -88,12 +88,12 @@ public class CoordinatorClient {
             return;
         }
         URI target = heartbeatUri(config.url().get());
-        ok = Counter.builder("gpu_agent_coordinator_heartbeats_total").tag("result", "ok")
-                .description("Heartbeats sent to the coordinator, by result").register(agentRegistry.registry());
-        failed = Counter.builder("gpu_agent_coordinator_heartbeats_total").tag("result", "failed")
-                .description("Heartbeats sent to the coordinator, by result").register(agentRegistry.registry());
-        Gauge.builder("gpu_agent_coordinator_registered", registered, r -> r.get() ? 1 : 0)
-                .description("1 while the last heartbeat to the coordinator succeeded").register(agentRegistry.registry());
+        ok = Counter.builder("gpu_agent.coordinator.heartbeats").tag("result", "ok")
+                .description("Heartbeats sent to the coordinator, by result.").register(agentRegistry.registry());
+        failed = Counter.builder("gpu_agent.coordinator.heartbeats").tag("result", "failed")
+                .description("Heartbeats sent to the coordinator, by result.").register(agentRegistry.registry());
+        Gauge.builder("gpu_agent.coordinator.registered", registered, r -> r.get() ? 1 : 0)
+                .description("1 while the last heartbeat to the coordinator succeeded.").register(agentRegistry.registry());
         health.addListener(new HealthListener() {
             @Override
             public void onChange(HealthEngine.Change change) {

@@ -51,7 +51,7 @@ public final class HealthEngine {
     }
 
     /** What a snapshot did: state changes, and the UUIDs of GPUs that are gone from the driver's list. */
-    public record Result(List<Change> changes, List<String> vanished) {
+    public record Judgement(List<Change> changes, List<String> vanished) {
     }
 
     private final List<Detector> detectors;
@@ -104,11 +104,11 @@ public final class HealthEngine {
     }
 
     /** Judges every GPU of {@code snapshot}. While NVML is down no GPU is judged (and none forgotten). */
-    public synchronized Result onSnapshot(Snapshot snapshot) {
+    public synchronized Judgement onSnapshot(Snapshot snapshot) {
         Instant now = clock.instant();
         if (!snapshot.nvmlUp()) {
             gpus = List.of();
-            return new Result(List.of(), List.of());
+            return new Judgement(List.of(), List.of());
         }
         List<Change> changes = new ArrayList<>(0);
         Set<String> seen = new HashSet<>();
@@ -142,7 +142,7 @@ public final class HealthEngine {
             return true;
         });
         publish();
-        return new Result(changes, vanished);
+        return new Judgement(changes, vanished);
     }
 
     /** Judges one driver event on GPU {@code index}/{@code uuid} (a GPU not seen in a snapshot yet is added). */

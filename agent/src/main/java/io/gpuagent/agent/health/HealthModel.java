@@ -80,18 +80,18 @@ public class HealthModel {
 
     void judge(Snapshot snapshot) {
         synchronized (lock) {
-            HealthEngine.Result result = engine.onSnapshot(snapshot);
+            HealthEngine.Judgement judgement = engine.onSnapshot(snapshot);
             mostGpusSeen = Math.max(mostGpusSeen, snapshot.deviceCount());
-            meters.sync(engine.gpus(), result.vanished());
-            result.vanished().forEach(xids::forget);
-            result.vanished().forEach(repeats::forget);
+            meters.sync(engine.gpus(), judgement.vanished());
+            judgement.vanished().forEach(xids::forget);
+            judgement.vanished().forEach(repeats::forget);
             List<AgentEvent> entries = new ArrayList<>(repeats.due(clock.instant()));
             entries.forEach(e -> LOG.warn(e.message()));
-            result.changes().forEach(c -> entries.add(log(c)));
+            judgement.changes().forEach(c -> entries.add(log(c)));
             if (!entries.isEmpty()) {
                 append(entries);   // one fsync for the sweep
             }
-            result.changes().forEach(c -> tell(l -> l.onChange(c)));
+            judgement.changes().forEach(c -> tell(l -> l.onChange(c)));
         }
     }
 

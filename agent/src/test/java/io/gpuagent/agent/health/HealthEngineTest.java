@@ -45,7 +45,7 @@ class HealthEngineTest {
         return config.getConfigMapping(HealthConfig.class);
     }
 
-    HealthEngine.Result judge(GpuSample... gpus) {
+    HealthEngine.Judgement judge(GpuSample... gpus) {
         return engine.onSnapshot(snapshot(gpus));
     }
 
@@ -77,7 +77,7 @@ class HealthEngineTest {
 
     @Test
     void firstJudgementLeavesInitializing() {
-        HealthEngine.Result r = judge(healthy(0).build(), healthy(1).build());
+        HealthEngine.Judgement r = judge(healthy(0).build(), healthy(1).build());
         assertEquals(2, r.changes().size());
         assertEquals(HealthState.INITIALIZING, r.changes().getFirst().previous());
         assertEquals(HealthState.HEALTHY, gpu(0).state());
@@ -115,7 +115,7 @@ class HealthEngineTest {
                                                            String detector, String code, HealthState state) {
         judge(healthy(0).build(), healthy(1).build());
         clock.advance(Duration.ofSeconds(1));
-        HealthEngine.Result r = judge(condition.apply(healthy(0)).build(), healthy(1).build());
+        HealthEngine.Judgement r = judge(condition.apply(healthy(0)).build(), healthy(1).build());
         assertEquals(state, gpu(0).state(), what);
         Reason reason = gpu(0).reasons().getFirst();
         assertEquals(detector + "/" + code, reason.detector() + "/" + reason.code());
@@ -250,7 +250,7 @@ class HealthEngineTest {
     @Test
     void aVanishedGpuIsForgottenAndNvmlDownJudgesNothing() {
         judge(healthy(0).build(), healthy(1).build());
-        HealthEngine.Result r = judge(healthy(0).build());
+        HealthEngine.Judgement r = judge(healthy(0).build());
         assertEquals(List.of(uuid(1)), r.vanished());
         assertEquals(1, engine.gpus().size());
         r = engine.onSnapshot(new Snapshot(2, Samples.T0, false, "NVML not found", "", 0, List.of()));
