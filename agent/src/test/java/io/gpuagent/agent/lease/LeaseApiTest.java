@@ -14,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
-import io.gpuagent.agent.recovery.Cordons;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.TestToken;
-import io.gpuagent.agent.recovery.Cordons;
 import io.restassured.specification.RequestSpecification;
 import java.time.Duration;
 import java.util.List;

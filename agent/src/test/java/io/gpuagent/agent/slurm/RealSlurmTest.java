@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.TestToken;
+import io.gpuagent.agent.lease.Cordons;
 import io.gpuagent.agent.lease.LeaseTestSupport;
-import io.gpuagent.agent.recovery.Cordons;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import jakarta.inject.Inject;
