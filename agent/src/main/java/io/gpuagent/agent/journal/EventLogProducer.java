@@ -3,10 +3,14 @@ package io.gpuagent.agent.journal;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.health.HealthConfig;
+import io.gpuagent.agent.health.detect.XidClass;
+import io.gpuagent.agent.health.detect.XidDetector;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import java.util.function.Predicate;
 
 /** The one {@link EventLog} of this agent, in {@code gpu-agent.state-dir/events.jsonl}. */
 @ApplicationScoped
@@ -17,11 +21,26 @@ public class EventLogProducer {
 
     @Produces
     @Singleton
-    EventLog eventLog(AgentConfig config, JournalConfig journal, ObjectMapper mapper, JournalWatch watch) {
+    EventLog eventLog(AgentConfig config, JournalConfig journal, HealthConfig health, ObjectMapper mapper,
+                      JournalWatch watch) {
         EventLog log = new EventLog(config.stateDir(), MEMORY_CAPACITY, 4L * MEMORY_CAPACITY, mapper,
-                JsonlJournal.Disk.REAL, journal.onCorruption());
+                JsonlJournal.Disk.REAL, journal.onCorruption(), fatal(XidDetector.withOverrides(health.xidClass())));
         watch.register(EventLog.FILE_NAME, log);
         return log;
+    }
+
+    /** What /health names until it is cleared: a state change to UNHEALTHY or LOST, an XID classed fatal or lost. */
+    static Predicate<AgentEvent> fatal(XidDetector xids) {
+        return e -> EventLog.fatalStateChange(e) || (AgentEvent.XID.equals(e.kind()) && fatalXid(xids, e.code()));
+    }
+
+    private static boolean fatalXid(XidDetector xids, String code) {
+        try {
+            XidClass c = xids.classOf(Integer.parseInt(code));
+            return c == XidClass.FATAL || c == XidClass.LOST;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     void close(@Disposes EventLog log) {
