@@ -61,7 +61,7 @@ public class Commands {
         } catch (IOException | InterruptedException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
-            throw new IllegalStateException(e);   // start throws nothing else
+            throw new IllegalStateException(e);   // execute throws nothing else
         }
     }
 
