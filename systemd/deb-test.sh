@@ -5,6 +5,8 @@
 # lintian (no errors); dpkg -i (user, directories, unit enabled); the installed launcher on the fake NVML
 # driver answers /health and /metrics and says READY=1 on a notify socket; an upgrade keeps the state and
 # the operator's conffile edits; dpkg -r keeps state and configuration; dpkg -P leaves nothing but the user.
+# Credentials: one token file per role the shipped config names (0600, user gpu-agent), accepted by the
+# installed agent for its role only, kept across upgrades, made for a role named later, gone on purge.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 deb=${1:-$(ls -t "$root"/agent/target/gpu-agent_*_amd64.deb 2>/dev/null | head -1)}
@@ -44,6 +46,20 @@ getent passwd gpu-agent >/dev/null || fail "no gpu-agent user"
 [ -s /usr/lib/gpu-agent/app/gpu-agent.aot ] || fail "no AOT cache in the package"
 [ -x /usr/lib/gpu-agent/jdk/bin/java ] || fail "no Java runtime in the package"
 
+# A token file as the package must make it: the agent's user only, mode 0600, a 32-byte random token.
+check_token() {
+  grep -q "^gpu-agent.auth.$1-token-file=/etc/gpu-agent/$1-token\$" /etc/gpu-agent/agent.properties \
+    || fail "agent.properties does not name /etc/gpu-agent/$1-token"
+  [ "$(stat -c %U:%G:%a "/etc/gpu-agent/$1-token" 2>/dev/null)" = "gpu-agent:gpu-agent:600" ] \
+    || fail "/etc/gpu-agent/$1-token is $(stat -c %U:%G:%a "/etc/gpu-agent/$1-token" 2>/dev/null || echo missing), not gpu-agent:gpu-agent:600"
+  [ "$(tr -d ' \t\r\n' < "/etc/gpu-agent/$1-token" | wc -c)" -ge 43 ] || fail "/etc/gpu-agent/$1-token holds no 32-byte token"
+}
+step "credentials: operator and scheduler token files"
+check_token operator
+check_token scheduler
+[ "$(cat /etc/gpu-agent/operator-token)" != "$(cat /etc/gpu-agent/scheduler-token)" ] || fail "two roles got the same token"
+( umask 077; cd /etc/gpu-agent && md5sum operator-token scheduler-token > "$work/tokens" )
+
 # The fake driver and its scenario where the service's user can read them.
 cp "$root/native-bindings/target/fake-nvml/libnvidia-ml.so.1" "$work/"
 printf 'gpus = 8\ngpu.*.temp = 52\n' > "$work/scenario.conf"
@@ -78,6 +94,16 @@ wait_metrics() {
   cat "$work/agent.log" >&2
   fail "no complete /metrics within 60 s"
 }
+# POSTs to the agent with the token in file $1 (none when empty); prints the HTTP status. The token goes to curl
+# on standard input (printf is a shell builtin), never on a command line.
+post() {
+  if [ -n "$1" ]; then
+    printf 'Authorization: Bearer %s\n' "$(tr -d ' \t\r\n' < "$1")" \
+      | curl -sS -o /dev/null -w '%{http_code}' -H @- -X POST "http://127.0.0.1:$port$2"
+  else
+    curl -sS -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port$2"
+  fi
+}
 stop_agent() {
   kill -TERM "$agent_pid"
   wait "$agent_pid" || true
@@ -109,6 +135,11 @@ if [ -n "$listener_pid" ]; then
   grep -q '^READY=1 .*STATUS=8 GPUs' "$work/notify.log" || fail "no READY=1 with STATUS on the notify socket: $(cat "$work/notify.log")"
   step "notify socket: $(grep '^READY=1' "$work/notify.log" | head -1)"
 fi
+step "the agent takes the operator token for a cordon, and nothing else"
+[ "$(post "" /v1/gpus/0/cordon)" = 401 ] || fail "a cordon without a token was not 401"
+[ "$(post /etc/gpu-agent/scheduler-token /v1/gpus/0/cordon)" = 403 ] || fail "a cordon with the scheduler token was not 403"
+[ "$(post /etc/gpu-agent/operator-token /v1/gpus/0/cordon)" = 200 ] || fail "a cordon with the operator token was not 200"
+[ "$(post /etc/gpu-agent/operator-token /v1/gpus/0/uncordon)" = 200 ] || fail "an uncordon with the operator token was not 200"
 stop_agent
 step "/metrics complete ${secs}s after the launcher started (with the AOT cache)"
 start_agent "-XX:AOTMode=off"
@@ -120,6 +151,7 @@ ls /var/lib/gpu-agent/*.jsonl >/dev/null 2>&1 || fail "the agent wrote no state 
 step "upgrade to a newer version keeps state and conffile edits"
 echo "marker" > /var/lib/gpu-agent/deb-test-marker
 echo "# edited by deb-test" >> /etc/gpu-agent/agent.properties
+echo "gpu-agent.auth.coordinator-token-file=/etc/gpu-agent/coordinator-token" >> /etc/gpu-agent/agent.properties
 dpkg-deb -R "$deb" "$work/newer"
 version=$(sed -n 's/^Version: //p' "$work/newer/DEBIAN/control")
 sed -i "s/^Version: .*/Version: $version+1/" "$work/newer/DEBIAN/control"
@@ -129,6 +161,8 @@ dpkg -i "$work/newer.deb"
 [ "$(dpkg-query -W -f '${Version}' gpu-agent)" = "$version+1" ] || fail "upgrade did not install $version+1"
 [ -f /var/lib/gpu-agent/deb-test-marker ] || fail "upgrade lost /var/lib/gpu-agent"
 grep -q "edited by deb-test" /etc/gpu-agent/agent.properties || fail "upgrade lost the conffile edit"
+( cd /etc/gpu-agent && md5sum -c --quiet "$work/tokens" ) || fail "the upgrade changed a token"
+check_token coordinator
 
 step "dpkg -r keeps state and configuration"
 dpkg -r gpu-agent

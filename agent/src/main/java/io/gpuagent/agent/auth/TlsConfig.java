@@ -18,4 +18,20 @@ public interface TlsConfig {
      * (a private CA that signed the agents' and the coordinator's certificates). Absent: the JVM's.
      */
     Optional<List<Path>> trustCertificates();
+
+    /**
+     * Agent: PEM CA certificates (or the coordinator's own certificate) whose client certificates are accepted
+     * as the coordinator's credential on HTTPS, instead of its bearer token ({@link ClientCertificateAuth}).
+     * Needs {@code quarkus.http.ssl.client-auth=request} and the same file in Quarkus' trust store.
+     */
+    Optional<List<Path>> coordinatorClientCa();
+
+    /**
+     * A PEM certificate (chain, own certificate first) this process presents when an HTTPS server it calls
+     * asks for one: the coordinator's client certificate for agents with {@link #coordinatorClientCa()}.
+     */
+    Optional<Path> clientCertificate();
+
+    /** The unencrypted PKCS#8 PEM private key of {@link #clientCertificate()}; a file only the agent can read. */
+    Optional<Path> clientKey();
 }

@@ -6,7 +6,9 @@ import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.agent.journal.JournalConfig;
 import io.gpuagent.agent.journal.JournalMeters;
+import io.gpuagent.agent.journal.JsonlJournal;
 import io.gpuagent.agent.lease.Inventory;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -61,6 +63,7 @@ public class Coordinator {
     /** Jobs whose placement is being made right now: a second request for the same job gets 409. */
     private final Set<String> placing = ConcurrentHashMap.newKeySet();
 
+    private final JsonlJournal.OnCorruption onCorruption;
     private volatile PlacementBook book;
     private volatile String bookProblem = "the coordinator is starting";
     private ScheduledExecutorService sweeper;
@@ -70,8 +73,9 @@ public class Coordinator {
     private Counter dropped;
 
     public Coordinator(CoordinatorConfig config, NodeRole role, AgentLeases leases, EventLog events,
-                       AgentRegistry agentRegistry, AgentConfig agent, ObjectMapper mapper) {
+                       AgentRegistry agentRegistry, AgentConfig agent, ObjectMapper mapper, JournalConfig journal) {
         this.config = config;
+        this.onCorruption = journal.onCorruption();
         this.role = role;
         this.leases = leases;
         this.events = events;
@@ -86,8 +90,11 @@ public class Coordinator {
             return;
         }
         try {
-            book = new PlacementBook(stateDir, mapper);
+            book = new PlacementBook(stateDir, mapper, onCorruption);
             bookProblem = null;
+        } catch (JsonlJournal.Damaged e) {
+            // As every journal: a dropped line can change state silently (a lost "ended" keeps leases held).
+            throw new IllegalStateException("the coordinator refuses to start: " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             bookProblem = "the placement journal " + stateDir.resolve(PlacementBook.FILE_NAME)
                     + " cannot be opened (" + e.getMessage() + "); fix the state directory and restart the coordinator";

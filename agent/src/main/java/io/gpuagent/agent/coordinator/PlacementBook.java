@@ -34,7 +34,13 @@ public final class PlacementBook implements AutoCloseable {
     private final Map<String, Placement> live = new LinkedHashMap<>();   // guarded by this
 
     public PlacementBook(Path stateDir, ObjectMapper mapper) throws IOException {
-        this.journal = JsonlJournal.open(stateDir.resolve(FILE_NAME), Entry.class, mapper, this::replay);
+        this(stateDir, mapper, JsonlJournal.OnCorruption.REFUSE);
+    }
+
+    /** A damaged line in the middle of the file is refused ({@link JsonlJournal.Damaged}) or skipped, as told. */
+    public PlacementBook(Path stateDir, ObjectMapper mapper, JsonlJournal.OnCorruption onCorruption) throws IOException {
+        this.journal = JsonlJournal.open(stateDir.resolve(FILE_NAME), Entry.class, mapper, this::replay,
+                JsonlJournal.Disk.REAL, onCorruption);
     }
 
     private void replay(Entry e) {

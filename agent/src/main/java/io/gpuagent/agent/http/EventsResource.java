@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  *   <li>{@code limit}: 1..10000, default 1000.</li>
  * </ul>
  * Malformed parameters answer 400 with a problem+json body. Only the newest 10,000 events are kept for
- * queries; {@code oldestId} says where the kept history starts.
+ * queries, and the newest 64 fatal events older than those; {@code oldestId} says where the complete history starts.
  */
 @Path("/v1/events")
 @Produces(MediaType.APPLICATION_JSON)

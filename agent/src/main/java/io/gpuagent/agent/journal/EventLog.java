@@ -16,10 +16,15 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 /**
  * The event history: every event is written durably to {@code <stateDir>/events.jsonl} and the newest
- * {@code memoryCapacity} are kept in memory for queries and for subscribers (the SSE stream).
+ * {@code memoryCapacity} are kept in memory for queries and for subscribers (the SSE stream). Fatal events
+ * (see {@link #fatalStateChange}; the agent adds XIDs classed fatal or lost) that fall out of that window are
+ * kept apart, the newest {@link #FATAL_KEPT} of them, so that a burst of other events cannot evict the event
+ * that /health still names. Queries see them in id order before the window; {@link #oldestId()} still says
+ * where the complete history starts.
  *
  * <p>Guarantees: ids increase by one per event and continue after a restart; {@link #append} returns only
  * after the event is fsynced; queries and subscribers only ever see durable events; a subscriber gets every
@@ -34,15 +39,20 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
 
     public static final String FILE_NAME = "events.jsonl";
 
+    /** Fatal events kept once they fall out of the newest {@code memoryCapacity}. */
+    public static final int FATAL_KEPT = 64;
+
     private static final System.Logger LOG = System.getLogger(EventLog.class.getName());
 
     private final JsonlJournal<AgentEvent> journal;
     private final int capacity;
     private final long compactAtLines;
     private final List<Subscription> subscribers = new CopyOnWriteArrayList<>();
+    private final Predicate<AgentEvent> fatal;
 
     // guarded by this
     private final ArrayDeque<AgentEvent> memory;
+    private final ArrayDeque<AgentEvent> kept = new ArrayDeque<>();   // fatal, older than memory, id order
     private final ArrayDeque<AgentEvent> pending = new ArrayDeque<>();   // written, fsync not confirmed yet
     private long lastId;
     private long publishedId;   // lastId minus the events still pending: what readers can see
@@ -66,6 +76,13 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
     /** On a given {@link JsonlJournal.Disk} (tests make it fail and heal), damaged lines handled as told. */
     EventLog(Path stateDir, int memoryCapacity, long compactAtLines, ObjectMapper mapper, JsonlJournal.Disk disk,
              JsonlJournal.OnCorruption onCorruption) {
+        this(stateDir, memoryCapacity, compactAtLines, mapper, disk, onCorruption, EventLog::fatalStateChange);
+    }
+
+    /** {@code fatal} says which events are kept when they fall out of the newest {@code memoryCapacity}. */
+    public EventLog(Path stateDir, int memoryCapacity, long compactAtLines, ObjectMapper mapper, JsonlJournal.Disk disk,
+                    JsonlJournal.OnCorruption onCorruption, Predicate<AgentEvent> fatal) {
+        this.fatal = Objects.requireNonNull(fatal, "fatal");
         if (memoryCapacity < 1 || compactAtLines <= memoryCapacity) {
             throw new IllegalArgumentException("need memoryCapacity >= 1 and compactAtLines > memoryCapacity, got "
                     + memoryCapacity + " and " + compactAtLines);
@@ -178,7 +195,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
         long scannedTo = afterId;
         // A reader at the live edge is a few events behind: walk from the newest end, not over the whole history.
         Iterator<AgentEvent> it = memory.isEmpty() || memory.peekLast().id() - afterId < memory.size() / 2
-                ? tail(afterId) : memory.iterator();
+                ? tail(afterId) : history().iterator();
         while (it.hasNext() && out.size() < limit) {
             AgentEvent e = it.next();
             if (e.id() <= afterId) {
@@ -216,10 +233,12 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
     public synchronized List<AgentEvent> latest(Integer gpu, String uuid, int limit) {
         checkLimit(limit);
         ArrayList<AgentEvent> out = new ArrayList<>();
-        for (Iterator<AgentEvent> it = memory.descendingIterator(); it.hasNext() && out.size() < limit; ) {
-            AgentEvent e = it.next();
-            if (matches(e, gpu, uuid)) {
-                out.add(e);
+        for (ArrayDeque<AgentEvent> part : List.of(memory, kept)) {   // newest first: memory, then the older kept
+            for (Iterator<AgentEvent> it = part.descendingIterator(); it.hasNext() && out.size() < limit; ) {
+                AgentEvent e = it.next();
+                if (matches(e, gpu, uuid)) {
+                    out.add(e);
+                }
             }
         }
         Collections.reverse(out);
@@ -251,7 +270,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
             throw new IllegalStateException("event log is closed");
         }
         Subscription s = new Subscription(listener);
-        for (AgentEvent e : memory) {
+        for (AgentEvent e : history()) {
             if (e.id() > afterId && !s.deliver(e)) {
                 return s;
             }
@@ -271,10 +290,10 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
         return journal.failure();
     }
 
-    /** Rewrites the file to the events served (memory): those pending when it failed were never acknowledged. */
+    /** Rewrites the file to the events served (memory and kept fatal ones): those pending when it failed were never acknowledged. */
     @Override
     public synchronized void reopen() throws IOException {
-        journal.reopen(new ArrayList<>(memory));
+        journal.reopen(historyCopy());
         nextCompactAt = compactAtLines;
     }
 
@@ -333,9 +352,35 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
 
     private void remember(AgentEvent e) {
         if (memory.size() == capacity) {
-            memory.removeFirst();
+            AgentEvent evicted = memory.removeFirst();
+            if (fatal.test(evicted)) {
+                if (kept.size() == FATAL_KEPT) {
+                    kept.removeFirst();
+                }
+                kept.addLast(evicted);
+            }
         }
         memory.addLast(e);
+    }
+
+    /** Every event held, in id order: the kept fatal ones (all older than memory), then memory. Caller holds the lock. */
+    private Iterable<AgentEvent> history() {
+        return () -> Stream.concat(kept.stream(), memory.stream()).iterator();
+    }
+
+    /** {@link #history()} as a list of its own, for the journal to write. */
+    private List<AgentEvent> historyCopy() {
+        List<AgentEvent> all = new ArrayList<>(kept.size() + memory.size() + pending.size());
+        history().forEach(all::add);
+        return all;
+    }
+
+    /**
+     * A GPU (or the node) turned UNHEALTHY or LOST: what /health names until it is cleared. Fatal whatever the
+     * agent's configuration; the agent adds XIDs classed fatal or lost ({@code EventLogProducer}).
+     */
+    public static boolean fatalStateChange(AgentEvent e) {
+        return AgentEvent.STATE.equals(e.kind()) && ("UNHEALTHY".equals(e.state()) || "LOST".equals(e.state()));
     }
 
     private void maybeCompact() {
@@ -344,8 +389,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
         }
         // Events still waiting for their fsync are in the file and their appenders will acknowledge them:
         // they must survive the compaction (the new file is fsynced, which makes them durable).
-        List<AgentEvent> keep = new ArrayList<>(memory.size() + pending.size());
-        keep.addAll(memory);
+        List<AgentEvent> keep = historyCopy();
         keep.addAll(pending);
         try {
             journal.compact(keep);
@@ -360,7 +404,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
     private List<AgentEvent> select(Predicate<AgentEvent> filter, int limit) {
         checkLimit(limit);
         List<AgentEvent> out = new ArrayList<>();
-        for (AgentEvent e : memory) {
+        for (AgentEvent e : history()) {
             if (filter.test(e)) {
                 out.add(e);
                 if (out.size() == limit) {

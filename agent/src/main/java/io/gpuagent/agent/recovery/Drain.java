@@ -45,7 +45,7 @@ final class Drain {
         String uuid = e.target.uuid();
         List<String> notes = new ArrayList<>();
         if (drainCommand.isPresent()) {
-            Commands.Outcome o = commands.run(drainCommand.get().argv(vars), config.commandTimeout());
+            Commands.Outcome o = commands.run(drainCommand.get().key(), drainCommand.get().argv(vars), config.commandTimeout());
             if (!o.ok()) {
                 return StepOutcome.of("drain command", o);
             }

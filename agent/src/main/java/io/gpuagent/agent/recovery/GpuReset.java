@@ -56,14 +56,14 @@ public class GpuReset {
     }
 
     /** Releases NVML, runs {@code argv}, initialises NVML again. The outcome names other holders on failure. */
-    StepOutcome run(int index, String uuid, List<String> argv, Duration timeout) throws IOException, InterruptedException {
+    StepOutcome run(int index, String uuid, String key, List<String> argv, Duration timeout) throws IOException, InterruptedException {
         oneAtATime.lockInterruptibly();
         try {
             Optional<String> notReleased = release("NVML released while GPU " + index + " (" + uuid + ") is reset");
             if (notReleased.isPresent()) {
                 return StepOutcome.failed(notReleased.get());
             }
-            StepOutcome o = StepOutcome.of("NVML released; reset command", commands.run(argv, timeout));
+            StepOutcome o = StepOutcome.of("NVML released; reset command", commands.run(key, argv, timeout));
             if (o.result() != Result.FAILED) {
                 return o;
             }

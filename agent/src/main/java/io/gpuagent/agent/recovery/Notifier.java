@@ -118,6 +118,11 @@ public class Notifier {
         return why.toString();
     }
 
+    /** The index of a receiver's label ({@code 0:hooks.slack.com}). */
+    private static String index(String label) {
+        return label.substring(0, label.indexOf(':'));
+    }
+
     /** One receiver: its own queue, thread and guard (retry and breaker), so a dead one delays no other. */
     private final class Sender implements Runnable {
         final URI url;
@@ -125,6 +130,8 @@ public class Notifier {
         final Guard guard;
         final BlockingQueue<AgentEvent> queue = new ArrayBlockingQueue<>(QUEUE);
         Thread thread;
+        /** The refusal status last logged; 0 after a delivery. A receiver that refuses everything is logged once. */
+        int refusalLogged;
 
         Sender(URI url, String label, Guard guard) {
             this.url = url;
@@ -160,9 +167,13 @@ public class Notifier {
                     String json = mapper.writeValueAsString(e);
                     guard.call(() -> webhook.post(url, json), Integer.class);
                     counter(label, "delivered").increment();
+                    refusalLogged = 0;
                     LOG.debugf("event %d delivered to webhook %s", e.id(), label);
                 } catch (InterruptedException x) {
                     return;
+                } catch (Webhook.Refused x) {
+                    counter(label, "failed").increment();
+                    refused(e, x);
                 } catch (JsonProcessingException x) {
                     LOG.errorf("event %d could not be written as JSON for webhook %s: %s", e.id(), label, x.getMessage());
                 } catch (Exception x) {
@@ -171,6 +182,21 @@ public class Notifier {
                             + "history (GET /v1/events?since=%d); check that receiver", e.id(), label, cause(x), e.id() - 1);
                 }
             }
+        }
+
+        /** Logged once per status until a delivery succeeds: every later event would be refused the same way. */
+        private void refused(AgentEvent e, Webhook.Refused x) {
+            if (refusalLogged == x.status()) {
+                LOG.debugf("event %d refused by webhook %s (%d), not retried", (Object) e.id(), label, x.status());
+                return;
+            }
+            refusalLogged = x.status();
+            LOG.errorf("webhook %s refused event %d with %d (%s): the request itself is wrong, so it is not retried, "
+                    + "and later refusals are only counted in gpu_agent_notifications_total{url=\"%s\",result=\"failed\"}. "
+                    + "Fix entry %s of gpu-agent.recovery.notify-urls (404 or 410: the webhook was deleted or its URL "
+                    + "mistyped; 401 or 403: its secret is wrong or revoked; 400: the receiver expects another payload), "
+                    + "then restart the agent. The events stay in the history (GET /v1/events)",
+                    label, e.id(), x.status(), x.getMessage(), label, index(label));
         }
     }
 }

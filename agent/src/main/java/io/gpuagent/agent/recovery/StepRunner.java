@@ -120,7 +120,8 @@ final class StepRunner {
     /** See {@link GpuReset}: NVML is released around the command, which the driver needs. */
     private StepOutcome reset(Execution e) throws Exception {
         e.watchedEventsBeforeReset = gpuReset.watchingEvents();
-        StepOutcome o = gpuReset.run(e.target.index(), e.target.uuid(), resetCommand.argv(vars(e)), config.commandTimeout());
+        StepOutcome o = gpuReset.run(e.target.index(), e.target.uuid(), resetCommand.key(), resetCommand.argv(vars(e)),
+                config.commandTimeout());
         e.resetEndedAt = Instant.now();
         return o;
     }
@@ -193,7 +194,7 @@ final class StepRunner {
             return StepOutcome.ok("gpu_agent_reboot_requested is 1 and an event is recorded; no "
                     + "gpu-agent.recovery.reboot-command is configured, so the operator or the scheduler reboots " + node);
         }
-        Commands.Outcome o = commands.run(rebootCommand.get().argv(vars(e)), config.commandTimeout());
+        Commands.Outcome o = commands.run(rebootCommand.get().key(), rebootCommand.get().argv(vars(e)), config.commandTimeout());
         return StepOutcome.of("reboot command", o);
     }
 

@@ -10,22 +10,44 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 
 /**
  * One webhook delivery: a JSON POST that must answer 2xx, each attempt bounded to 10 s. {@link #guard} is the
  * policy around it, one per receiver (so one dead receiver's retries and open breaker touch no other): retried
  * with exponential backoff (0.5 s doubling up to 30 s, for at most 2 minutes), behind a circuit breaker (a
- * receiver that keeps failing is left alone for a minute). Only {@link Notifier}'s own threads call it, so
- * none of this ever delays a recovery step.
+ * receiver that keeps failing is left alone for a minute). A 4xx other than 408 and 429 is {@link Refused}
+ * and never retried: the request itself is wrong (a mistyped or deleted webhook, a revoked secret), and the
+ * same request will be refused again. Only {@link Notifier}'s own threads call it, so none of this ever
+ * delays a recovery step.
  */
 @ApplicationScoped
 public class Webhook {
 
     /** The receiver answered, but not 2xx. */
-    public static final class Rejected extends IOException {
-        public Rejected(String message) {
+    public static class Rejected extends IOException {
+        private final int status;
+
+        public Rejected(int status, String message) {
             super(message);
+            this.status = status;
         }
+
+        public int status() {
+            return status;
+        }
+    }
+
+    /** A 4xx other than 408 (request timeout) and 429 (too many requests): retrying the same request cannot help. */
+    public static final class Refused extends Rejected {
+        public Refused(int status, String message) {
+            super(status, message);
+        }
+    }
+
+    /** Whether an answer with this status says the request is wrong, not that the receiver is busy or down. */
+    static boolean refusal(int status) {
+        return status >= 400 && status < 500 && status != 408 && status != 429;
     }
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -43,8 +65,9 @@ public class Webhook {
                 .jitter(Math.min(100, firstDelay.toMillis() / 2), ChronoUnit.MILLIS)
                 .maxDuration(maxDuration.toMillis(), ChronoUnit.MILLIS)
                 .withExponentialBackoff().factor(2).maxDelay(maxDelay.toMillis(), ChronoUnit.MILLIS).done()
-                .abortOn(InterruptedException.class).done()
-                .withCircuitBreaker().requestVolumeThreshold(breakerVolume).failureRatio(1.0)
+                .abortOn(List.of(InterruptedException.class, Refused.class)).done()
+                // A refusal is a configuration mistake, answered at once: the receiver is up, so no reason to open.
+                .withCircuitBreaker().requestVolumeThreshold(breakerVolume).failureRatio(1.0).skipOn(Refused.class)
                 .delay(breakerDelay.toMillis(), ChronoUnit.MILLIS).done()
                 .build();
     }
@@ -56,8 +79,9 @@ public class Webhook {
         HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() / 100 != 2) {
             String body = r.body() == null ? "" : r.body().strip();
-            throw new Rejected("the receiver answered " + r.statusCode()
-                    + (body.isEmpty() ? "" : ": " + body.substring(0, Math.min(200, body.length()))));
+            String message = "the receiver answered " + r.statusCode()
+                    + (body.isEmpty() ? "" : ": " + body.substring(0, Math.min(200, body.length())));
+            throw refusal(r.statusCode()) ? new Refused(r.statusCode(), message) : new Rejected(r.statusCode(), message);
         }
         return r.statusCode();
     }

@@ -2,14 +2,21 @@ package io.gpuagent.agent.coordinator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.journal.JsonlJournal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,5 +72,53 @@ class PlacementBookTest {
         try (PlacementBook again = new PlacementBook(dir, mapper)) {
             assertEquals(List.of("keep"), again.all().stream().map(Placement::placementId).toList());
         }
+    }
+
+    /** Issue 11 finding 10 for the coordinator: gpu-agent.journal.on-corruption applies to placements.jsonl too. */
+    @Test
+    void aDamagedLineInTheMiddleRefusesTheBookUnlessToldToSkipIt() throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        try (PlacementBook book = new PlacementBook(dir, mapper)) {
+            book.add(placement("p-a", "job-a", "n1"));
+            book.add(placement("p-b", "job-b", "n2"));
+            book.add(placement("p-c", "job-c", "n3"));
+        }
+        Path file = dir.resolve(PlacementBook.FILE_NAME);
+        List<String> lines = Files.readAllLines(file);
+        lines.set(1, lines.get(1).replace("job-b", "job-x"));   // the CRC no longer matches
+        Files.write(file, lines);
+
+        JsonlJournal.Damaged refused = assertThrows(JsonlJournal.Damaged.class,
+                () -> new PlacementBook(dir, mapper, JsonlJournal.OnCorruption.REFUSE));
+        assertTrue(refused.getMessage().contains(file.toAbsolutePath() + ": line 2 is damaged"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("gpu-agent.journal.on-corruption=skip"), refused.getMessage());
+        assertEquals(lines, Files.readAllLines(file), "a refused file is left as it is");
+
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+                    warnings.add(String.valueOf(r.getMessage()));
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger log = Logger.getLogger(JsonlJournal.class.getName());
+        log.addHandler(handler);
+        try (PlacementBook book = new PlacementBook(dir, mapper, JsonlJournal.OnCorruption.SKIP)) {
+            assertEquals(List.of("p-a", "p-c"), book.all().stream().map(Placement::placementId).toList());
+        } finally {
+            log.removeHandler(handler);
+        }
+        assertTrue(warnings.stream().anyMatch(w -> w.contains(file.toAbsolutePath() + ": line 2 is damaged and was skipped")),
+                warnings.toString());
     }
 }

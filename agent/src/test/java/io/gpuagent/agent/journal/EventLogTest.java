@@ -289,4 +289,54 @@ class EventLogTest {
             assertEquals(List.of("event 1", "event 3"), log.latest(null, null, 10).stream().map(AgentEvent::message).toList());
         }
     }
+
+    /**
+     * Issue 11: a burst of other events cannot evict a fatal event (what /health names) from the history:
+     * it stays listed, in id order before the window, once, also for paging with since, subscribers, after a
+     * compaction and a restart; at most FATAL_KEPT of them.
+     */
+    @Test
+    void aFatalEventOutlivesTheWindowOfOtherEvents() throws IOException {
+        int capacity = 5;
+        long fatalId;
+        try (EventLog log = new EventLog(dir, capacity, 4L * capacity, mapper)) {
+            fatalId = log.append(AgentEvent.stateChange(2, "GPU-2", "xid", "79", "UNHEALTHY", "HEALTHY", "fell off")).id();
+            for (int i = 0; i < 5 * capacity; i++) {
+                log.append(AgentEvent.of(2, "GPU-2", AgentEvent.NVML, "nvml", "N", "other " + i));
+            }
+            assertTrue(log.oldestId() > fatalId, "the fatal event is out of the window");
+            assertKept(log, fatalId, capacity);
+            List<Long> delivered = new ArrayList<>();
+            log.subscribe(0, e -> delivered.add(e.id())).close();
+            assertEquals(fatalId, delivered.getFirst());
+            assertEquals(capacity + 1, delivered.size(), delivered.toString());
+        }
+        assertTrue(fileContents().size() < 5 * capacity, "the file was compacted");
+        try (EventLog again = new EventLog(dir, capacity, 4L * capacity, mapper)) {
+            assertKept(again, fatalId, capacity);   // the compaction kept the fatal line
+        }
+        try (EventLog log = new EventLog(dir, capacity, 4L * capacity, mapper)) {
+            for (int i = 0; i < EventLog.FATAL_KEPT + 10; i++) {
+                log.append(AgentEvent.stateChange(3, "GPU-3", "ecc", "E", "LOST", "HEALTHY", "fatal " + i));
+                log.append(AgentEvent.stateChange(3, "GPU-3", "ecc", "E", "HEALTHY", "LOST", "cleared " + i));
+            }
+            List<AgentEvent> all = log.since(0, null, null, 10_000);
+            assertEquals(EventLog.FATAL_KEPT + capacity, all.size(), "bounded: the newest FATAL_KEPT fatal ones, then the window");
+            assertTrue(all.stream().noneMatch(e -> e.id() == fatalId), "the oldest fatal event made room");
+        }
+    }
+
+    private static void assertKept(EventLog log, long fatalId, int capacity) {
+        List<AgentEvent> first = log.since(0, 2, null, 3);
+        assertEquals(fatalId, first.getFirst().id(), "since=0 starts with the fatal event");
+        assertEquals(3, first.size());
+        assertTrue(first.get(1).id() >= log.oldestId() && first.get(1).id() < first.get(2).id(), "then the window, in id order");
+        List<AgentEvent> next = log.since(fatalId, 2, null, 100);
+        assertEquals(capacity, next.size(), "paging on from it: the window, nothing twice");
+        assertTrue(next.stream().noneMatch(e -> e.id() == fatalId));
+        List<AgentEvent> latest = log.latest(2, null, 100);
+        assertEquals(fatalId, latest.getFirst().id(), "latest lists it too, oldest first");
+        assertEquals(capacity + 1, latest.size());
+        assertEquals(List.of(fatalId), log.latest(2, null, capacity + 1).stream().limit(1).map(AgentEvent::id).toList());
+    }
 }

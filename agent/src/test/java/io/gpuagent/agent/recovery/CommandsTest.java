@@ -38,18 +38,17 @@ class CommandsTest {
 
     @Test
     void exitCodesOutputAndTimeouts() throws Exception {
-        Commands commands = new Commands();
-        Commands.Outcome ok = commands.run(List.of("sh", "-c", "echo reset done"), Duration.ofSeconds(10));
+        Commands.Outcome ok = Commands.execute(List.of("sh", "-c", "echo reset done"), Duration.ofSeconds(10));
         assertTrue(ok.ok());
         assertEquals("reset done\n", ok.output());
-        Commands.Outcome failed = commands.run(List.of("sh", "-c", "echo in use >&2; exit 3"), Duration.ofSeconds(10));
+        Commands.Outcome failed = Commands.execute(List.of("sh", "-c", "echo in use >&2; exit 3"), Duration.ofSeconds(10));
         assertFalse(failed.ok());
         assertEquals(3, failed.exitCode());
         assertTrue(failed.describe().contains("exit 3") && failed.describe().contains("in use"), failed.describe());
-        Commands.Outcome hung = commands.run(List.of("sh", "-c", "sleep 30 & wait"), Duration.ofMillis(300));
+        Commands.Outcome hung = Commands.execute(List.of("sh", "-c", "sleep 30 & wait"), Duration.ofMillis(300));
         assertTrue(hung.timedOut());
         assertTrue(hung.millis() < 10_000, "killed at the timeout, not when it ended: " + hung.millis());
-        Commands.Outcome chatty = commands.run(List.of("sh", "-c", "yes x | head -c 100000"), Duration.ofSeconds(10));
+        Commands.Outcome chatty = Commands.execute(List.of("sh", "-c", "yes x | head -c 100000"), Duration.ofSeconds(10));
         assertTrue(chatty.output().length() <= Commands.OUTPUT_LIMIT + 3 && chatty.output().startsWith("..."));
     }
 }

@@ -60,14 +60,13 @@ class PrivilegeTest {
 
     @Test
     void aCommandRefusedForLackOfPrivilegeIsRejectedWithTheFix() throws Exception {
-        Commands commands = new Commands();
-        Commands.Outcome denied = commands.run(List.of("sh", "-c",
+        Commands.Outcome denied = Commands.execute(List.of("sh", "-c",
                 "echo 'Unable to reset this GPU: Insufficient Permissions' >&2; exit 4"), Duration.ofSeconds(10));
         StepOutcome o = StepOutcome.of("reset command", denied);
         assertEquals(Result.REJECTED, o.result(), o.detail());
         assertTrue(o.detail().contains("enforce.conf") && o.detail().contains("Insufficient Permissions"), o.detail());
 
-        Commands.Outcome broken = commands.run(List.of("sh", "-c", "echo 'GPU is busy' >&2; exit 3"), Duration.ofSeconds(10));
+        Commands.Outcome broken = Commands.execute(List.of("sh", "-c", "echo 'GPU is busy' >&2; exit 3"), Duration.ofSeconds(10));
         assertEquals(Result.FAILED, StepOutcome.of("reset command", broken).result());
         assertEquals(Result.REJECTED, StepOutcome.of("reboot command", new Commands.Outcome(126, false, "", 1)).result());
     }
