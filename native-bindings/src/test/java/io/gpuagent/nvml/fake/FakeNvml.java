@@ -44,6 +44,7 @@ public final class FakeNvml {
      */
     private static final AtomicLong NEXT_EVENT = new AtomicLong(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 50));
     private static final AtomicLong GENERATION = new AtomicLong();
+    private static Nvml shared;
 
     private FakeNvml() {
     }
@@ -51,6 +52,20 @@ public final class FakeNvml {
     /** NVML over the fake, as the bindings open the real driver. */
     public static Nvml open() {
         return Nvml.open(LIBRARY.toString());
+    }
+
+    /**
+     * NVML over the fake, opened once for this JVM and never closed: a sampler's hung call may still be
+     * inside the driver when a test ends, and closing under it is the use after free strict mode aborts on.
+     */
+    public static synchronized Nvml shared() {
+        if (shared == null) {
+            if (!Files.exists(SCENARIO_FILE)) {
+                write(Scenario.defaults());
+            }
+            shared = open();
+        }
+        return shared;
     }
 
     /** Opens {@code library} once the scenario just written (e.g. clearing {@code init_error}) lets init succeed. */
