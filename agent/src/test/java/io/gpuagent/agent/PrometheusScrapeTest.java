@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Promtool;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
@@ -38,8 +40,8 @@ class PrometheusScrapeTest {
         for (int gpu = 0; gpu < 8; gpu++) {
             scenario.append("gpu.").append(gpu).append(".temp = ").append(40 + gpu).append('\n');
         }
-        Scenario.write(scenario.toString());
-        Scenario.eventually(Duration.ofSeconds(5),
+        FakeNvml.write(scenario.toString());
+        FakeNvml.eventually(Duration.ofSeconds(5),
                 () -> assertTrue(MetricsEndpointTest.scrape().contains("DCGM_FI_DEV_GPU_TEMP{gpu=\"7\"")
                         && MetricsEndpointTest.scrape().contains("Hostname=\"test-node\",DCGM_FI_DRIVER_VERSION=\"570.133.20\"} 47\n")));
 
@@ -61,7 +63,7 @@ class PrometheusScrapeTest {
             HttpClient http = HttpClient.newHttpClient();
             URI query = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query=DCGM_FI_DEV_GPU_TEMP");
             Map<String, Double> byGpu = new TreeMap<>();
-            Scenario.eventually(Duration.ofSeconds(30), () -> {
+            FakeNvml.eventually(Duration.ofSeconds(30), () -> {
                 byGpu.clear();
                 JsonNode result = get(http, query).path("data").path("result");
                 result.forEach(r -> byGpu.put(r.path("metric").path("gpu").asText(), r.path("value").path(1).asDouble()));

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Promtool;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -86,7 +88,7 @@ class PrometheusTlsScrapeTest {
             HttpClient http = HttpClient.newHttpClient();
             URI up = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query=up%7Bjob%3D%22gpu-agent%22%7D");
             URI temp = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query=DCGM_FI_DEV_GPU_TEMP");
-            Scenario.eventually(Duration.ofSeconds(30), () -> {
+            FakeNvml.eventually(Duration.ofSeconds(30), () -> {
                 JsonNode result = get(http, up).path("data").path("result");
                 assertEquals("1", result.path(0).path("value").path(1).asText(), "up: " + result);
                 assertTrue(get(http, temp).path("data").path("result").size() > 0, "no GPU series scraped yet");

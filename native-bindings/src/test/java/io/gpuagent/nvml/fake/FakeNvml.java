@@ -9,11 +9,14 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -179,10 +182,16 @@ public final class FakeNvml {
     }
 
     /**
-     * The build in this test-jar. Loaded from the jar, it is copied out once per JVM (dlopen needs a file);
-     * from the reactor's test-classes it is used where it is.
+     * The build in this test-jar: used where it is in the reactor's test classes, copied out of the jar
+     * (dlopen needs a file) to a path named by its content, so every class loader of a JVM (Quarkus tests
+     * load the kit again) finds the same file. {@code -Dfake.nvml.library} overrides the current build, for a
+     * module whose application is configured with a path: one JVM must load one copy of the fake.
      */
     private static Path library(String build) {
+        String override = System.getProperty("fake.nvml.library");
+        if (override != null && !override.isBlank() && build.equals("fake-nvml")) {
+            return Path.of(override).toAbsolutePath();
+        }
         String resource = build + "/libnvidia-ml.so.1";
         URL url = FakeNvml.class.getResource(resource);
         if (url == null) {
@@ -193,19 +202,22 @@ public final class FakeNvml {
             if (url.getProtocol().equals("file")) {
                 return Path.of(url.toURI());
             }
-            Path dir = Files.createTempDirectory("fake-nvml-kit");
-            Path lib = Files.createDirectories(dir.resolve(build)).resolve("libnvidia-ml.so.1");
+            byte[] bytes;
             try (InputStream in = url.openStream()) {
-                Files.copy(in, lib);
+                bytes = in.readAllBytes();
             }
-            // deleted in the reverse order of registration: the file, then its folders
-            dir.toFile().deleteOnExit();
-            lib.getParent().toFile().deleteOnExit();
-            lib.toFile().deleteOnExit();
+            String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes), 0, 8);
+            Path lib = Path.of(System.getProperty("java.io.tmpdir"), "fake-nvml-kit-" + digest, build, "libnvidia-ml.so.1");
+            if (!Files.isRegularFile(lib) || Files.size(lib) != bytes.length) {
+                Files.createDirectories(lib.getParent());
+                Path tmp = Files.createTempFile(lib.getParent(), "lib", ".tmp");
+                Files.write(tmp, bytes);
+                Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
             return lib;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (URISyntaxException e) {
+        } catch (URISyntaxException | NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
