@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.nvml.fake.FakeNvml;
-import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -22,8 +21,7 @@ class FaultBehaviourTest {
 
     @AfterEach
     void healthyAgain() {
-        FakeNvml.write(Machines.dgxH100());
-        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
+        HealthyNode.restore("/health", Duration.ofSeconds(10));
     }
 
     @Test

@@ -19,8 +19,7 @@ class NvLinkMetricTest {
     /** The link back up, and GPU 6 healthy again (the hysteresis of the test profile), for the next test. */
     @AfterEach
     void restore() {
-        FakeNvml.write(Machines.dgxH100());
-        FakeNvml.eventually(Duration.ofSeconds(20), () -> given().get("/health/gpus/6").then().statusCode(200));
+        HealthyNode.restore("/health/gpus/6", Duration.ofSeconds(20));
     }
 
     @Test

@@ -67,23 +67,16 @@ class PrometheusTlsScrapeTest {
         assertEquals("https", metrics.getProtocol());
         Path dir = Files.createTempDirectory(Path.of("target"), "prometheus-tls");
         int port = PrometheusScrapeTest.freePort();
-        Files.writeString(dir.resolve("prometheus.yml"), """
-                global:
-                  scrape_interval: 1s
-                scrape_configs:
-                  - job_name: gpu-agent
-                    scheme: https
-                    metrics_path: /metrics
-                    tls_config:
-                      ca_file: %s
-                    authorization:
-                      credentials_file: %s
-                    static_configs:
-                      - targets: ['localhost:%d']
+        Process server = PrometheusScrapeTest.startPrometheus(prometheus, dir, port, """
+                scheme: https
+                metrics_path: /metrics
+                tls_config:
+                  ca_file: %s
+                authorization:
+                  credentials_file: %s
+                static_configs:
+                  - targets: ['localhost:%d']
                 """.formatted(DIR.resolve("ca.pem"), DIR.resolve("reader-token"), metrics.getPort()));
-        Process server = new ProcessBuilder(prometheus.toString(), "--config.file=" + dir.resolve("prometheus.yml"),
-                "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + port)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
         try {
             HttpClient http = HttpClient.newHttpClient();
             URI up = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query=up%7Bjob%3D%22gpu-agent%22%7D");

@@ -62,6 +62,12 @@ class HealthScenarioTest {
         return given().get("/health/gpus/" + index).then();
     }
 
+    /** Sets {@code key} on GPU {@code index} of a DGX H100, then {@link #awaitState}. */
+    static void raise(int index, String key, Object value, HealthState state, String code) {
+        FakeNvml.write(Machines.dgxH100().gpu(index, key, value));
+        awaitState(index, state, code);
+    }
+
     /** Waits until GPU {@code index} is in {@code state} with a reason {@code code}; checks the status code. */
     static void awaitState(int index, HealthState state, String code) {
         FakeNvml.eventually(RAISE, () -> gpu(index).statusCode(state.serving() ? 200 : 503)
@@ -69,9 +75,9 @@ class HealthScenarioTest {
     }
 
     /** The condition is gone: the GPU stays as it is for the hysteresis window, then is HEALTHY again. */
-    static void awaitRecoveryAfterHysteresis(int index, String scenario) {
+    static void awaitRecoveryAfterHysteresis(int index) {
         HealthState before = HealthState.valueOf(gpu(index).extract().path("state"));
-        FakeNvml.write(scenario);
+        FakeNvml.write(Machines.dgxH100());
         // Time passing inside the window: the sampler sees the change within an interval (200 ms) and the
         // hysteresis is 1 s, counted from the change or, for an XID, from the event.
         sleep(600);
@@ -171,7 +177,7 @@ class HealthScenarioTest {
         health.onEvent(xid(3, 13));
         gpu(3).statusCode(200).body("state", equalTo("DEGRADED")).body("reasons[0].code", equalTo("XID_13"))
                 .body("actions", hasItem("CHECK_APPLICATION"));
-        awaitRecoveryAfterHysteresis(3, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(3);
     }
 
     /** Depends on {@link EventWatcher} (the event thread): the XID travels through the fake driver's event set. */
@@ -190,87 +196,73 @@ class HealthScenarioTest {
 
     @Test
     void ecc() {
-        FakeNvml.write("gpus = 8\ngpu.1.ecc_dbe_volatile = 3\n");
-        awaitState(1, HealthState.UNHEALTHY, "ECC_UNCORRECTED");
+        raise(1, "ecc_dbe_volatile", 3, HealthState.UNHEALTHY, "ECC_UNCORRECTED");
         gpu(1).body("reasons[0].message", containsString("volatile count 3"));
         awaitStickyThenClear(1, "ECC_UNCORRECTED");
 
-        FakeNvml.write("gpus = 8\ngpu.1.ecc_sbe_volatile = 1000\n");
-        awaitState(1, HealthState.DEGRADED, "ECC_CORRECTED_RATE");
-        awaitRecoveryAfterHysteresis(1, "gpus = 8\n");
+        raise(1, "ecc_sbe_volatile", 1000, HealthState.DEGRADED, "ECC_CORRECTED_RATE");
+        awaitRecoveryAfterHysteresis(1);
     }
 
     @Test
     void remap() {
-        FakeNvml.write("gpus = 8\ngpu.2.remap_pending = 1\n");
-        awaitState(2, HealthState.UNHEALTHY, "ROW_REMAP_PENDING");
+        raise(2, "remap_pending", 1, HealthState.UNHEALTHY, "ROW_REMAP_PENDING");
         assertEquals(HealthState.UNHEALTHY, health.clear(2, null, "test", "too early").orElseThrow().state(),
                 "a clear does not hide a remap that is still pending");
         awaitStickyThenClear(2, "ROW_REMAP_PENDING");
 
-        FakeNvml.write("gpus = 8\ngpu.2.remap_failure = 1\n");
-        awaitState(2, HealthState.UNHEALTHY, "ROW_REMAP_FAILURE");
+        raise(2, "remap_failure", 1, HealthState.UNHEALTHY, "ROW_REMAP_FAILURE");
         gpu(2).body("actions", hasItem("INSPECT_HARDWARE"));
         awaitStickyThenClear(2, "ROW_REMAP_FAILURE");
     }
 
     @Test
     void retiredPages() {
-        FakeNvml.write("gpus = 8\ngpu.3.retired_pending = 1\n");
-        awaitState(3, HealthState.DEGRADED, "RETIRED_PAGES_PENDING");
+        raise(3, "retired_pending", 1, HealthState.DEGRADED, "RETIRED_PAGES_PENDING");
         FakeNvml.write("gpus = 8\ngpu.3.retired_pending = 1\ngpu.3.retired_sbe = 8\ngpu.3.retired_dbe = 3\n");
         awaitState(3, HealthState.UNHEALTHY, "RETIRED_PAGES_LIMIT");
         gpu(3).body("reasons[0].message", containsString("11 pages retired"));
-        awaitRecoveryAfterHysteresis(3, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(3);
     }
 
     @Test
     void thermal() {
-        FakeNvml.write("gpus = 8\ngpu.4.temp = 86\n");
-        awaitState(4, HealthState.DEGRADED, "THERMAL_NEAR_SLOWDOWN");
-        FakeNvml.write("gpus = 8\ngpu.4.temp = 90\n");
-        awaitState(4, HealthState.UNHEALTHY, "THERMAL_SLOWDOWN_SUSTAINED");
+        raise(4, "temp", 86, HealthState.DEGRADED, "THERMAL_NEAR_SLOWDOWN");
+        raise(4, "temp", 90, HealthState.UNHEALTHY, "THERMAL_SLOWDOWN_SUSTAINED");
         gpu(4).body("reasons[0].message", containsString("at or above the slowdown threshold (89 C)"));
-        awaitRecoveryAfterHysteresis(4, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(4);
 
-        FakeNvml.write("gpus = 8\ngpu.4.temp = 91\n");   // the fake's shutdown threshold is 92 C
-        awaitState(4, HealthState.UNHEALTHY, "THERMAL_NEAR_SHUTDOWN");
-        awaitRecoveryAfterHysteresis(4, "gpus = 8\n");
+        raise(4, "temp", 91, HealthState.UNHEALTHY, "THERMAL_NEAR_SHUTDOWN");   // the fake's shutdown threshold is 92 C
+        awaitRecoveryAfterHysteresis(4);
 
-        FakeNvml.write("gpus = 8\ngpu.4.mem_temp = 96\n");   // memory's maximum operating temperature is 95 C
-        awaitState(4, HealthState.DEGRADED, "MEMORY_TEMP_HIGH");
+        raise(4, "mem_temp", 96, HealthState.DEGRADED, "MEMORY_TEMP_HIGH");   // memory's maximum operating temperature is 95 C
         awaitState(4, HealthState.UNHEALTHY, "MEMORY_TEMP_SUSTAINED");
         gpu(4).body("reasons[0].message", containsString("memory at 96 C"));
-        awaitRecoveryAfterHysteresis(4, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(4);
     }
 
     @Test
     void clocks() {
-        FakeNvml.write("gpus = 8\ngpu.5.clock_event_reasons = 0x88\n");
-        awaitState(5, HealthState.DEGRADED, "CLOCKS_THROTTLED");
+        raise(5, "clock_event_reasons", "0x88", HealthState.DEGRADED, "CLOCKS_THROTTLED");
         gpu(5).body("reasons[0].message", containsString("hw_slowdown, hw_power_brake_slowdown"));
-        awaitRecoveryAfterHysteresis(5, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(5);
     }
 
     @Test
     void pcie() {
-        FakeNvml.write("gpus = 8\ngpu.6.pcie_replay = 500\n");
-        awaitState(6, HealthState.DEGRADED, "PCIE_REPLAY_RATE");
-        awaitRecoveryAfterHysteresis(6, "gpus = 8\n");
-        FakeNvml.write("gpus = 8\ngpu.6.pcie_width = 8\n");
-        awaitState(6, HealthState.DEGRADED, "PCIE_LINK_DEGRADED");
+        raise(6, "pcie_replay", 500, HealthState.DEGRADED, "PCIE_REPLAY_RATE");
+        awaitRecoveryAfterHysteresis(6);
+        raise(6, "pcie_width", 8, HealthState.DEGRADED, "PCIE_LINK_DEGRADED");
         gpu(6).body("reasons[0].message", equalTo("PCIe link runs at gen 5 x8, capable of gen 5 x16"));
-        awaitRecoveryAfterHysteresis(6, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(6);
     }
 
     @Test
     void nvlink() {
-        FakeNvml.write("gpus = 8\ngpu.7.nvlink.2.active = 0\n");
-        awaitState(7, HealthState.UNHEALTHY, "NVLINK_DOWN");
-        awaitRecoveryAfterHysteresis(7, "gpus = 8\n");
-        FakeNvml.write("gpus = 8\ngpu.7.nvlink.0.replay = 40\n");
-        awaitState(7, HealthState.DEGRADED, "NVLINK_ERROR_RATE");
-        awaitRecoveryAfterHysteresis(7, "gpus = 8\n");
+        raise(7, "nvlink.2.active", 0, HealthState.UNHEALTHY, "NVLINK_DOWN");
+        awaitRecoveryAfterHysteresis(7);
+        raise(7, "nvlink.0.replay", 40, HealthState.DEGRADED, "NVLINK_ERROR_RATE");
+        awaitRecoveryAfterHysteresis(7);
     }
 
     @Test
@@ -287,7 +279,7 @@ class HealthScenarioTest {
                 assertTrue(text.contains("DCGM_FI_DEV_GPU_TEMP{gpu=\"" + other + "\""), "GPU " + other + " temperature");
             }
         }
-        awaitRecoveryAfterHysteresis(4, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(4);
     }
 
     @Test
@@ -299,6 +291,6 @@ class HealthScenarioTest {
 
         FakeNvml.write("gpus = 8\ndriver_version = 565.57.01\ngpu.0.recovery_action = 3\n");
         awaitState(0, HealthState.DEGRADED, "DRIVER_DRAIN_P2P");
-        awaitRecoveryAfterHysteresis(0, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(0);
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.agent.TestToken;
+import io.gpuagent.agent.HealthyNode;
 import io.gpuagent.nvml.fake.FakeNvml;
 import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
@@ -29,14 +30,12 @@ class HealthCheckProgramTest {
     @BeforeEach
     void healthyNode() {
         slurm = new SlurmScripts(dir);
-        FakeNvml.write(Machines.dgxH100());
-        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
+        HealthyNode.restore("/health", Duration.ofSeconds(10));
     }
 
     @AfterEach
     void recover() {
-        FakeNvml.write(Machines.dgxH100());
-        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health/gpus/4").then().statusCode(200));
+        HealthyNode.restore("/health/gpus/4", Duration.ofSeconds(10));
     }
 
     @Test
