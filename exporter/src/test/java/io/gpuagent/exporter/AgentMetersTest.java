@@ -2,6 +2,7 @@ package io.gpuagent.exporter;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gpuagent.nvml.Nvml;
 import io.gpuagent.nvml.NvmlReturn;
 import io.gpuagent.nvml.fake.FakeNvml;
 import io.gpuagent.nvml.fake.Scenario;
@@ -36,11 +37,12 @@ class AgentMetersTest {
     }
 
     private static void check(MeterRegistry registry, Supplier<String> scrape) {
+        Nvml nvml = FakeNvml.shared();   // first: the fake watches its scenario only while NVML is open
         FakeNvml.apply(Scenario.gpus(2).gpu(0, "uuid", UUID0).gpu(1, "uuid", UUID1)
                 .error(1, "nvmlDeviceGetPowerUsage", NvmlReturn.UNKNOWN.code())
                 .unsupported(1, "nvmlDeviceGetTemperatureV").unsupported(1, "nvmlDeviceGetTemperature"));
         SamplerSettings settings = new SamplerSettings(Duration.ofSeconds(1), Duration.ofMillis(500), Set.of(), "n");
-        try (Sampler sampler = new Sampler(NvmlSource.of(FakeNvml.shared()), settings, registry, Clock.systemUTC())) {
+        try (Sampler sampler = new Sampler(NvmlSource.of(nvml), settings, registry, Clock.systemUTC())) {
             sampler.sweepNow();
             String text = scrape.get();
             has(text, "^gpu_agent_nvml_up(\\{\\})? 1(\\.0)?$");

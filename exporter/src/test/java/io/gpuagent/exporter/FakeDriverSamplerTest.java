@@ -22,10 +22,17 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** End to end through the real FFM bindings against the C fake driver, values driven by its scenario file. */
 class FakeDriverSamplerTest {
+    /** Before any scenario is applied: the fake watches its scenario file only while NVML is open. */
+    @BeforeAll
+    static void openTheFake() {
+        FakeNvml.shared();
+    }
+
     static final String UUID0 = "GPU-11111111-2222-3333-4444-555555555555";
 
     /** 8 GPUs, every default-set value set and distinct per GPU. */

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,12 @@ import org.junit.jupiter.api.Test;
  * and NVML released on purpose for a GPU reset. Against the C fake through the real bindings.
  */
 class SamplerNvmlUseTest {
+    /** Before any scenario is applied: the fake watches its scenario file only while NVML is open. */
+    @BeforeAll
+    static void openTheFake() {
+        FakeNvml.shared();
+    }
+
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private Sampler sampler;

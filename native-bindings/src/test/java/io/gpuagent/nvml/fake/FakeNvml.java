@@ -132,7 +132,8 @@ public final class FakeNvml {
 
     /** Waits until the fake has applied the scenario that carried {@code marker}. */
     public static void awaitApplied(String marker) {
-        await(() -> marker.equals(applied()), "the fake to apply " + SCENARIO_FILE + " (marker " + marker + ")");
+        await(() -> marker.equals(applied()), "the fake to apply " + SCENARIO_FILE + " (marker " + marker
+                + "); it watches the file only while NVML is open in this JVM");
     }
 
     private static String applied() {
