@@ -1,5 +1,6 @@
 package io.gpuagent.agent;
 
+import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.Snapshot;
 import io.micrometer.core.instrument.Gauge;

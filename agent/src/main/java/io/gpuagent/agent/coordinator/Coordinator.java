@@ -2,8 +2,8 @@ package io.gpuagent.agent.coordinator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
-import io.gpuagent.agent.SamplerService;
-import io.gpuagent.agent.http.Problem;
+import io.gpuagent.agent.AgentRegistry;
+import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
 import io.gpuagent.agent.journal.JournalMeters;
@@ -69,13 +69,13 @@ public class Coordinator {
     private Counter refused;
     private Counter dropped;
 
-    public Coordinator(CoordinatorConfig config, NodeRole role, AgentLeases leases, EventLog events, SamplerService sampler,
-                       AgentConfig agent, ObjectMapper mapper) {
+    public Coordinator(CoordinatorConfig config, NodeRole role, AgentLeases leases, EventLog events,
+                       AgentRegistry agentRegistry, AgentConfig agent, ObjectMapper mapper) {
         this.config = config;
         this.role = role;
         this.leases = leases;
         this.events = events;
-        this.meters = sampler.agentRegistry();
+        this.meters = agentRegistry.registry();
         this.stateDir = agent.stateDir();
         this.mapper = mapper;
         this.registry = new NodeRegistry(Clock.systemUTC(), config.nodeTimeout());

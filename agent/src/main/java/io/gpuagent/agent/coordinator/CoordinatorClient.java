@@ -2,11 +2,11 @@ package io.gpuagent.agent.coordinator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
-import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.AgentRegistry;
+import io.gpuagent.agent.auth.AccessRole;
+import io.gpuagent.agent.auth.OutgoingTls;
+import io.gpuagent.agent.auth.TokenAuth;
 import io.gpuagent.agent.health.HealthEngine;
-import io.gpuagent.agent.http.AccessRole;
-import io.gpuagent.agent.http.OutgoingTls;
-import io.gpuagent.agent.http.TokenAuth;
 import io.gpuagent.agent.health.HealthListener;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.lease.Inventory;
@@ -50,7 +50,7 @@ public class CoordinatorClient {
     private final HealthModel health;
     private final TokenAuth token;
     private final ObjectMapper mapper;
-    private final SamplerService sampler;
+    private final AgentRegistry agentRegistry;
     private final Duration poll;
     private final OutgoingTls tls;
     private final Semaphore wake = new Semaphore(0);
@@ -61,7 +61,7 @@ public class CoordinatorClient {
     private Counter failed;
 
     public CoordinatorClient(CoordinatorConfig config, NodeRole role, Instance<InventorySource> inventory, HealthModel health,
-                             TokenAuth token, ObjectMapper mapper, SamplerService sampler, AgentConfig agent,
+                             TokenAuth token, ObjectMapper mapper, AgentRegistry agentRegistry, AgentConfig agent,
                              OutgoingTls tls) {
         this.config = config;
         this.role = role;
@@ -69,7 +69,7 @@ public class CoordinatorClient {
         this.health = health;
         this.token = token;
         this.mapper = mapper;
-        this.sampler = sampler;
+        this.agentRegistry = agentRegistry;
         this.poll = agent.sampleInterval();
         this.tls = tls;
     }
@@ -88,12 +88,12 @@ public class CoordinatorClient {
             return;
         }
         URI target = heartbeatUri(config.url().get());
-        ok = Counter.builder("gpu_agent_coordinator_heartbeats_total").tag("result", "ok")
-                .description("Heartbeats sent to the coordinator, by result").register(sampler.agentRegistry());
-        failed = Counter.builder("gpu_agent_coordinator_heartbeats_total").tag("result", "failed")
-                .description("Heartbeats sent to the coordinator, by result").register(sampler.agentRegistry());
-        Gauge.builder("gpu_agent_coordinator_registered", registered, r -> r.get() ? 1 : 0)
-                .description("1 while the last heartbeat to the coordinator succeeded").register(sampler.agentRegistry());
+        ok = Counter.builder("gpu_agent.coordinator.heartbeats").tag("result", "ok")
+                .description("Heartbeats sent to the coordinator, by result.").register(agentRegistry.registry());
+        failed = Counter.builder("gpu_agent.coordinator.heartbeats").tag("result", "failed")
+                .description("Heartbeats sent to the coordinator, by result.").register(agentRegistry.registry());
+        Gauge.builder("gpu_agent.coordinator.registered", registered, r -> r.get() ? 1 : 0)
+                .description("1 while the last heartbeat to the coordinator succeeded.").register(agentRegistry.registry());
         health.addListener(new HealthListener() {
             @Override
             public void onChange(HealthEngine.Change change) {

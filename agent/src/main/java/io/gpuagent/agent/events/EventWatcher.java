@@ -1,6 +1,6 @@
 package io.gpuagent.agent.events;
 
-import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.nvml.NvmlConnector;
 import io.gpuagent.agent.nvml.ShutdownOrder;
@@ -79,8 +79,8 @@ public class EventWatcher {
     private volatile long watchedTypes;
 
     @Inject
-    public EventWatcher(NvmlConnector connector, HealthModel health, SamplerService sampler) {
-        this(connector::current, health::onEvent, sampler.agentRegistry(), REGISTER_RETRY_MS);
+    public EventWatcher(NvmlConnector connector, HealthModel health, AgentRegistry agentRegistry) {
+        this(connector::current, health::onEvent, agentRegistry.registry(), REGISTER_RETRY_MS);
     }
 
     /** The seam for tests: where NVML comes from, where events go, and how often to retry registrations. */

@@ -1,5 +1,7 @@
 package io.gpuagent.agent.health;
 
+import io.gpuagent.agent.health.detect.HealthState;
+import io.gpuagent.agent.health.detect.RepairAction;
 import java.time.Instant;
 import java.util.List;
 

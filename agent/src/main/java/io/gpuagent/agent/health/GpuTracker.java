@@ -1,6 +1,8 @@
 package io.gpuagent.agent.health;
 
 import io.gpuagent.agent.health.detect.Finding;
+import io.gpuagent.agent.health.detect.HealthState;
+import io.gpuagent.agent.health.detect.RepairAction;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

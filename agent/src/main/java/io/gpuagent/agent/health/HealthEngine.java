@@ -1,7 +1,18 @@
 package io.gpuagent.agent.health;
 
+import io.gpuagent.agent.health.detect.ClocksDetector;
 import io.gpuagent.agent.health.detect.Detector;
+import io.gpuagent.agent.health.detect.DriverDetector;
+import io.gpuagent.agent.health.detect.EccDetector;
 import io.gpuagent.agent.health.detect.Finding;
+import io.gpuagent.agent.health.detect.HealthState;
+import io.gpuagent.agent.health.detect.LostDetector;
+import io.gpuagent.agent.health.detect.NvLinkDetector;
+import io.gpuagent.agent.health.detect.PcieDetector;
+import io.gpuagent.agent.health.detect.RemapDetector;
+import io.gpuagent.agent.health.detect.RetiredPagesDetector;
+import io.gpuagent.agent.health.detect.ThermalDetector;
+import io.gpuagent.agent.health.detect.XidDetector;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.GpuStatus;
 import io.gpuagent.exporter.Snapshot;
@@ -40,7 +51,7 @@ public final class HealthEngine {
     }
 
     /** What a snapshot did: state changes, and the UUIDs of GPUs that are gone from the driver's list. */
-    public record Result(List<Change> changes, List<String> vanished) {
+    public record Judgement(List<Change> changes, List<String> vanished) {
     }
 
     private final List<Detector> detectors;
@@ -51,7 +62,25 @@ public final class HealthEngine {
     private volatile List<GpuHealth> gpus = List.of();
 
     public HealthEngine(HealthConfig config, Clock clock) {
-        this(Detector.all(config), config.hysteresis(), clock);
+        this(detectors(config), config.hysteresis(), clock);
+    }
+
+    /**
+     * Every detector, in docs/faults.md's order, configured from {@code gpu-agent.health.*}. Built here rather
+     * than in {@code detect}, so the detectors stay plain logic that knows nothing of the configuration.
+     */
+    static List<Detector> detectors(HealthConfig c) {
+        return List.of(
+                XidDetector.withOverrides(c.xidClass()),
+                new EccDetector(c.rateWindow(), c.eccCorrectedPerHour()),
+                new RemapDetector(),
+                new RetiredPagesDetector(c.retiredPagesLimit()),
+                new ThermalDetector(c.thermalMargin(), c.shutdownMargin(), c.thermalWindow()),
+                new ClocksDetector(c.clocksWindow()),
+                new PcieDetector(c.rateWindow(), c.pcieReplaysPerMinute()),
+                new NvLinkDetector(c.rateWindow(), c.nvlinkErrorsPerMinute(), c.nvlinkCrcErrorsPerSecond()),
+                new LostDetector(),
+                new DriverDetector());
     }
 
     HealthEngine(List<Detector> detectors, Duration hysteresis, Clock clock) {
@@ -75,11 +104,11 @@ public final class HealthEngine {
     }
 
     /** Judges every GPU of {@code snapshot}. While NVML is down no GPU is judged (and none forgotten). */
-    public synchronized Result onSnapshot(Snapshot snapshot) {
+    public synchronized Judgement onSnapshot(Snapshot snapshot) {
         Instant now = clock.instant();
         if (!snapshot.nvmlUp()) {
             gpus = List.of();
-            return new Result(List.of(), List.of());
+            return new Judgement(List.of(), List.of());
         }
         List<Change> changes = new ArrayList<>(0);
         Set<String> seen = new HashSet<>();
@@ -113,7 +142,7 @@ public final class HealthEngine {
             return true;
         });
         publish();
-        return new Result(changes, vanished);
+        return new Judgement(changes, vanished);
     }
 
     /** Judges one driver event on GPU {@code index}/{@code uuid} (a GPU not seen in a snapshot yet is added). */

@@ -1,5 +1,7 @@
 package io.gpuagent.agent.health;
 
+import io.gpuagent.agent.health.detect.HealthState;
+import io.gpuagent.agent.health.detect.RepairAction;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;

@@ -1,10 +1,14 @@
 package io.gpuagent.agent.health;
 
-import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.AgentRegistry;
+import io.gpuagent.agent.health.detect.HealthState;
+import io.gpuagent.agent.health.detect.RepairAction;
 import io.gpuagent.agent.health.detect.XidClass;
 import io.gpuagent.agent.health.detect.XidDetector;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.agent.sampler.SamplerService;
+import io.gpuagent.agent.sampler.XidLedger;
 import io.gpuagent.exporter.Snapshot;
 import io.gpuagent.nvml.EventTypes;
 import io.gpuagent.nvml.GpuEvent;
@@ -48,14 +52,15 @@ public class HealthModel {
     private volatile int mostGpusSeen;
     private final List<HealthListener> listeners = new CopyOnWriteArrayList<>();
 
-    public HealthModel(SamplerService sampler, HealthConfig config, EventLog events, XidLedger xids) {
+    public HealthModel(SamplerService sampler, AgentRegistry agentRegistry, HealthConfig config, EventLog events,
+                       XidLedger xids) {
         this.sampler = sampler;
         this.events = events;
         this.xids = xids;
         this.clock = Clock.systemUTC();
         this.engine = new HealthEngine(config, clock);
         this.xidClasses = XidDetector.withOverrides(config.xidClass());
-        this.meters = new HealthMeters(sampler.agentRegistry(), uuid -> engine.gpu(-1, uuid).orElse(null));
+        this.meters = new HealthMeters(agentRegistry.registry(), uuid -> engine.gpu(-1, uuid).orElse(null));
         this.repeats = new XidCoalescer(config.xidRepeatWindow());
         LOG.infof("health: hysteresis %s, thermal margin %d C / window %s, clocks window %s, rate window %s",
                 config.hysteresis(), config.thermalMargin(), config.thermalWindow(), config.clocksWindow(),
@@ -75,18 +80,18 @@ public class HealthModel {
 
     void judge(Snapshot snapshot) {
         synchronized (lock) {
-            HealthEngine.Result result = engine.onSnapshot(snapshot);
+            HealthEngine.Judgement judgement = engine.onSnapshot(snapshot);
             mostGpusSeen = Math.max(mostGpusSeen, snapshot.deviceCount());
-            meters.sync(engine.gpus(), result.vanished());
-            result.vanished().forEach(xids::forget);
-            result.vanished().forEach(repeats::forget);
+            meters.sync(engine.gpus(), judgement.vanished());
+            judgement.vanished().forEach(xids::forget);
+            judgement.vanished().forEach(repeats::forget);
             List<AgentEvent> entries = new ArrayList<>(repeats.due(clock.instant()));
             entries.forEach(e -> LOG.warn(e.message()));
-            result.changes().forEach(c -> entries.add(log(c)));
+            judgement.changes().forEach(c -> entries.add(log(c)));
             if (!entries.isEmpty()) {
                 append(entries);   // one fsync for the sweep
             }
-            result.changes().forEach(c -> tell(l -> l.onChange(c)));
+            judgement.changes().forEach(c -> tell(l -> l.onChange(c)));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.gpuagent.agent.health;
 
+import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.exporter.Snapshot;
 import java.time.Instant;
 import java.util.ArrayList;

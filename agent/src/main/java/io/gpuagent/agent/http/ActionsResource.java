@@ -1,5 +1,6 @@
 package io.gpuagent.agent.http;
 
+import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.recovery.ActionAudit;
 import io.gpuagent.agent.recovery.ActionRecord;
 import io.gpuagent.agent.recovery.ActionView;

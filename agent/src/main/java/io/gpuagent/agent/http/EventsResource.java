@@ -1,5 +1,6 @@
 package io.gpuagent.agent.http;
 
+import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
 import jakarta.ws.rs.GET;
@@ -19,7 +20,7 @@ import java.util.regex.Pattern;
 /**
  * {@code GET /v1/events?since=<id|time>&gpu=<index|uuid>&limit=<n>}: the event history (XIDs, health state
  * changes, actions), oldest first, newest last. The live stream is {@code GET /v1/events/stream}
- * ({@link io.gpuagent.agent.events.EventStreamRoute}).
+ * ({@link io.gpuagent.agent.http.EventStreamRoute}).
  *
  * <ul>
  *   <li>without {@code since}: the newest {@code limit} events;</li>

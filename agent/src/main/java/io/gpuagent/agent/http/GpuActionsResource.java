@@ -1,11 +1,13 @@
 package io.gpuagent.agent.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.gpuagent.agent.SamplerService;
-import io.gpuagent.agent.recovery.RecoveryEngine;
+import io.gpuagent.agent.auth.AccessRole;
+import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.recovery.RecoveryEngine.Submission;
+import io.gpuagent.agent.recovery.RecoveryEngine;
 import io.gpuagent.agent.recovery.Step;
 import io.gpuagent.agent.recovery.Target;
+import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.exporter.GpuSample;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Consumes;

@@ -1,5 +1,6 @@
 package io.gpuagent.agent.http;
 
+import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.Snapshot;
 import jakarta.ws.rs.WebApplicationException;

@@ -1,8 +1,8 @@
 package io.gpuagent.agent.http;
 
-import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthModel;
+import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.Snapshot;
 import jakarta.ws.rs.GET;

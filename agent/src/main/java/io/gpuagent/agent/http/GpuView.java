@@ -1,7 +1,7 @@
 package io.gpuagent.agent.http;
 
 import io.gpuagent.agent.health.GpuHealth;
-import io.gpuagent.agent.health.HealthState;
+import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.GpuStatus;
 import io.gpuagent.exporter.NvLinkInfo;

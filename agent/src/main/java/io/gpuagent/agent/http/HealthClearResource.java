@@ -1,6 +1,7 @@
 package io.gpuagent.agent.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.auth.AccessRole;
 import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.recovery.RecoveryEngine;

@@ -3,6 +3,7 @@ package io.gpuagent.agent.http;
 import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.health.HealthReport;
+import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.journal.JournalWatch;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.type.LogicalType;
+import io.gpuagent.agent.auth.AccessRole;
+import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.lease.Lease;
 import io.gpuagent.agent.lease.LeaseBook;
 import io.gpuagent.agent.lease.LeaseRefused;

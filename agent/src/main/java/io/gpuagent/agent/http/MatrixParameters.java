@@ -1,6 +1,7 @@
 package io.gpuagent.agent.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.http.problem.Problem;
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,6 +1,7 @@
 package io.gpuagent.agent.http;
 
-import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.AgentRegistry;
+import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.exporter.Snapshot;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
@@ -19,9 +20,11 @@ public class MetricsRoute {
     static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
     private final SamplerService sampler;
+    private final AgentRegistry agentRegistry;
 
-    public MetricsRoute(SamplerService sampler) {
+    public MetricsRoute(SamplerService sampler, AgentRegistry agentRegistry) {
         this.sampler = sampler;
+        this.agentRegistry = agentRegistry;
     }
 
     void register(@Observes Router router) {
@@ -31,7 +34,7 @@ public class MetricsRoute {
     private void scrape(RoutingContext rc) {
         Snapshot snapshot = sampler.latest();
         byte[] gpus = sampler.writer().render(snapshot);
-        String own = sampler.agentRegistry().scrape();
+        String own = agentRegistry.registry().scrape();
         Buffer body = Buffer.buffer(gpus.length + own.length() + 64).appendBytes(gpus).appendString(own);
         rc.response().putHeader("Content-Type", CONTENT_TYPE).end(body);
     }

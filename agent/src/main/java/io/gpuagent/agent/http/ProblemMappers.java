@@ -1,5 +1,6 @@
 package io.gpuagent.agent.http;
 
+import io.gpuagent.agent.http.problem.Problem;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;

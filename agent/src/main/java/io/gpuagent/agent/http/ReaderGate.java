@@ -1,6 +1,8 @@
 package io.gpuagent.agent.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.auth.TokenAuth;
+import io.gpuagent.agent.http.problem.Problem;
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;

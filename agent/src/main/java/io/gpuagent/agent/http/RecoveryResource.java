@@ -1,6 +1,7 @@
 package io.gpuagent.agent.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.auth.AccessRole;
 import io.gpuagent.agent.recovery.RecoveryEngine;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Consumes;

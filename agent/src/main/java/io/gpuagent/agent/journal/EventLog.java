@@ -45,6 +45,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
     private final ArrayDeque<AgentEvent> memory;
     private final ArrayDeque<AgentEvent> pending = new ArrayDeque<>();   // written, fsync not confirmed yet
     private long lastId;
+    private long publishedId;   // lastId minus the events still pending: what readers can see
     private long nextCompactAt;
     private boolean closed;
 
@@ -77,6 +78,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
             this.journal = JsonlJournal.open(stateDir.resolve(FILE_NAME), AgentEvent.class, mapper, e -> {
                 remember(e);
                 lastId = Math.max(lastId, e.id());
+                publishedId = lastId;
             }, disk, onCorruption);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the event log: " + e.getMessage(), e);
@@ -187,7 +189,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
                 out.add(e);
             }
         }
-        return new Page(List.copyOf(out), scannedTo, memory.isEmpty() ? lastId + 1 : memory.peekFirst().id());
+        return new Page(List.copyOf(out), scannedTo, oldestId());
     }
 
     /** What {@link #page} found. */
@@ -230,11 +232,12 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
     }
 
     /**
-     * The id of the oldest event still in memory (lastId() + 1 when memory is empty). A client resuming
-     * after {@code afterId} missed events when {@code afterId + 1 < oldestId()}.
+     * The id of the oldest event still in memory (one past the newest published event when memory is empty).
+     * A client resuming after {@code afterId} missed events when {@code afterId + 1 < oldestId()}.
      */
     public synchronized long oldestId() {
-        return memory.isEmpty() ? lastId + 1 : memory.peekFirst().id();
+        // Not lastId + 1: with events in flight that would tell a reader at the live edge it fell out of the history.
+        return memory.isEmpty() ? publishedId + 1 : memory.peekFirst().id();
     }
 
     /**
@@ -320,6 +323,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
 
     private void publish(AgentEvent e) {
         remember(e);
+        publishedId = e.id();
         for (Subscription s : subscribers) {
             if (s.active) {
                 s.deliver(e);

@@ -2,7 +2,7 @@ package io.gpuagent.agent.journal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
-import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.sampler.SamplerService;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;

@@ -1,6 +1,6 @@
 package io.gpuagent.agent.journal;
 
-import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.AgentRegistry;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -49,8 +49,8 @@ public class JournalWatch {
             Thread.ofPlatform().daemon().name("journal-watch").factory());
 
     @Inject
-    public JournalWatch(SamplerService sampler) {
-        this(sampler.agentRegistry(), Duration.ofSeconds(1), Duration.ofSeconds(60));
+    public JournalWatch(AgentRegistry agentRegistry) {
+        this(agentRegistry.registry(), Duration.ofSeconds(1), Duration.ofSeconds(60));
     }
 
     public JournalWatch(MeterRegistry registry, Duration initialDelay, Duration maxDelay) {

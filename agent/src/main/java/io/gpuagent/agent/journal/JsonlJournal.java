@@ -8,40 +8,24 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
-import java.io.BufferedOutputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.FileDescriptor;
-import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.RandomAccessFile;
-import java.nio.channels.ClosedByInterruptException;
-import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
-import java.util.zip.CRC32C;
 
 /**
  * An append-only JSON Lines file: one JSON object per line, each line durable (fsync) before
  * {@link #append} returns, so a caller may acknowledge a record as soon as append returns.
  *
- * <p>Each line carries a CRC32C of its JSON as a last field, {@code "crc":"<8 hex digits>"} (lines written
- * before there was one are read without a check). Crash recovery on {@link #open}: a last line without its
- * '\n' was never acknowledged (the newline is written in the same write as the record, before the fsync), so
- * it is cut off. A complete line that does not parse or fails its CRC is damage a crash does not cause: by
+ * <p>Each line carries a CRC32C of its JSON ({@link JournalLine}: the line format, its codec and reader).
+ * Crash recovery on {@link #open}: a last line without its '\n' was never acknowledged (the newline is
+ * written in the same write as the record, before the fsync), so it is cut off. A complete line that does not parse or fails its CRC is damage a crash does not cause: by
  * default ({@link OnCorruption#REFUSE}) open fails naming the file and the line, since dropping a line can
  * change state silently (a lost release revives a lease); {@link OnCorruption#SKIP} logs and skips it.
  *
@@ -59,9 +43,6 @@ import java.util.zip.CRC32C;
 public final class JsonlJournal<T> implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(JsonlJournal.class.getName());
-    private static final int CHUNK = 64 * 1024;
-    private static final byte[] CRC_FIELD = ",\"crc\":\"".getBytes(StandardCharsets.US_ASCII);
-    private static final int CRC_SUFFIX = CRC_FIELD.length + 8 + 2;
 
     /** What open does with a damaged complete line: {@code gpu-agent.journal.on-corruption}. */
     public enum OnCorruption { REFUSE, SKIP }
@@ -149,31 +130,21 @@ public final class JsonlJournal<T> implements AutoCloseable {
 
     private void openFile() throws IOException {
         Path dir = file.getParent();
-        List<Path> created = new ArrayList<>();
-        for (Path p = dir; p != null && !Files.exists(p); p = p.getParent()) {
-            created.add(p);
-        }
-        if (posix(dir)) {
-            Files.createDirectories(dir, perms("rwxr-x---"));
-        } else {
-            Files.createDirectories(dir);
-        }
-        // A new directory's own entry must be durable too, or the first acknowledged record can vanish with it.
-        for (Path p : created) {
-            fsyncDirectory(p.getParent());
-        }
-        if (createFile(file)) {
-            fsyncDirectory(dir);
+        JournalFiles.createDirectories(dir);
+        if (JournalFiles.createFile(file)) {
+            JournalFiles.fsyncDirectory(dir);
         }
         raf = new RandomAccessFile(file.toFile(), "rw");
-        lockOrFail(raf);
+        JournalFiles.lockOrFail(raf, file);
         // Only once we hold the lock (the tmp may belong to a live owner): a crash during compaction can leave
         // the new file behind; the old one is still the real one.
         Files.deleteIfExists(tmp);
     }
 
     private void recover(Consumer<? super T> replay) throws IOException {
-        long end = scan(replay, true);
+        JournalLine.Scan scan = JournalLine.scan(raf, (buf, off, len, lineNo) -> parse(buf, off, len, lineNo, replay));
+        lines = scan.lines();   // malformed ones included
+        long end = scan.end();
         long length = raf.length();
         if (end < length) {
             LOG.log(System.Logger.Level.WARNING, file + ": torn last line at byte offset " + end + " ("
@@ -184,50 +155,13 @@ public final class JsonlJournal<T> implements AutoCloseable {
         size = end;
     }
 
-    /**
-     * Parses every complete line from the start of the file, counts lines and returns the offset just past
-     * the last '\n'. Caller holds writeLock.
-     */
-    private long scan(Consumer<? super T> sink, boolean count) throws IOException {
-        raf.seek(0);
-        byte[] buf = new byte[CHUNK];
-        ByteArrayOutputStream partial = new ByteArrayOutputStream();
-        long offset = 0;
-        long lineNo = 0;
-        int n;
-        while ((n = raf.read(buf)) > 0) {
-            int start = 0;
-            for (int i = 0; i < n; i++) {
-                if (buf[i] != '\n') {
-                    continue;
-                }
-                lineNo++;
-                if (partial.size() == 0) {
-                    parse(buf, start, i - start, lineNo, sink);
-                } else {
-                    partial.write(buf, start, i - start);
-                    byte[] line = partial.toByteArray();
-                    partial.reset();
-                    parse(line, 0, line.length, lineNo, sink);
-                }
-                start = i + 1;
-            }
-            partial.write(buf, start, n - start);
-            offset += n;
-        }
-        if (count) {
-            lines = lineNo;
-        }
-        return offset - partial.size();
-    }
-
     private void parse(byte[] buf, int off, int len, long lineNo, Consumer<? super T> sink) throws IOException {
-        if (blank(buf, off, len)) {
+        if (JournalLine.blank(buf, off, len)) {
             return;
         }
         T record;
         try {
-            byte[] json = checked(buf, off, len);
+            byte[] json = JournalLine.checked(buf, off, len);
             record = json == null ? reader.readValue(buf, off, len) : reader.readValue(json);
         } catch (IOException | RuntimeException e) {
             String why = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
@@ -246,47 +180,6 @@ public final class JsonlJournal<T> implements AutoCloseable {
         }
     }
 
-    /**
-     * The line's JSON without its CRC field once the CRC matches; null for a line written without one (older
-     * versions). Throws on a mismatch.
-     */
-    private static byte[] checked(byte[] buf, int off, int len) throws IOException {
-        int body = len - CRC_SUFFIX;   // ,"crc":"xxxxxxxx"}
-        if (body < 1 || buf[off + len - 1] != '}' || buf[off + len - 2] != '"'
-                || !Arrays.equals(buf, off + body, off + body + CRC_FIELD.length, CRC_FIELD, 0, CRC_FIELD.length)) {
-            return null;
-        }
-        byte[] json = new byte[body + 1];
-        System.arraycopy(buf, off, json, 0, body);
-        json[body] = '}';
-        String stored = new String(buf, off + body + CRC_FIELD.length, 8, StandardCharsets.US_ASCII);
-        String actual = crc(json);
-        if (!stored.equals(actual)) {
-            throw new IOException("CRC32C " + stored + " recorded, " + actual + " computed");
-        }
-        return json;
-    }
-
-    /** {@code json} (an object) with its CRC field appended, and the newline. */
-    private static byte[] line(byte[] json) {
-        if (json.length < 3 || json[json.length - 1] != '}') {
-            byte[] plain = Arrays.copyOf(json, json.length + 1);   // nothing to sign: an empty object
-            plain[json.length] = '\n';
-            return plain;
-        }
-        byte[] tail = (crc(json) + "\"}\n").getBytes(StandardCharsets.US_ASCII);
-        byte[] line = Arrays.copyOf(json, json.length - 1 + CRC_FIELD.length + tail.length);
-        System.arraycopy(CRC_FIELD, 0, line, json.length - 1, CRC_FIELD.length);
-        System.arraycopy(tail, 0, line, json.length - 1 + CRC_FIELD.length, tail.length);
-        return line;
-    }
-
-    private static String crc(byte[] json) {
-        CRC32C crc = new CRC32C();
-        crc.update(json);
-        return String.format("%08x", crc.getValue());
-    }
-
     /** Serialises, writes and fsyncs one record; when this returns the record survives a crash. */
     public void append(T record) throws IOException {
         sync(write(record));
@@ -298,7 +191,7 @@ public final class JsonlJournal<T> implements AutoCloseable {
      * that lock across the fsync. A record is not durable until {@code sync(ticket)} returns.
      */
     public long write(T record) throws IOException {
-        byte[] line = line(writer.writeValueAsBytes(record));
+        byte[] line = JournalLine.encode(writer.writeValueAsBytes(record));
         synchronized (writeLock) {
             ensureUsable();
             try {
@@ -354,7 +247,7 @@ public final class JsonlJournal<T> implements AutoCloseable {
         List<T> records = new ArrayList<>();
         synchronized (writeLock) {
             ensureUsable();
-            scan(records::add, false);
+            JournalLine.scan(raf, (buf, off, len, lineNo) -> parse(buf, off, len, lineNo, records::add));
         }
         return records;
     }
@@ -403,7 +296,7 @@ public final class JsonlJournal<T> implements AutoCloseable {
                 raf = null;
                 try {
                     raf = new RandomAccessFile(file.toFile(), "rw");
-                    lockOrFail(raf);
+                    JournalFiles.lockOrFail(raf, file);
                     rewrite(keep);
                 } catch (IOException e) {
                     failure = e;
@@ -422,35 +315,23 @@ public final class JsonlJournal<T> implements AutoCloseable {
 
     /** Caller holds syncLock and writeLock. */
     private void rewrite(List<? extends T> keep) throws IOException {
-        long bytes = 0;
-        Files.deleteIfExists(tmp);
-        createFile(tmp);
-        try (FileOutputStream fos = new FileOutputStream(tmp.toFile());
-             OutputStream out = new BufferedOutputStream(fos, CHUNK)) {
+        long bytes = JournalFiles.replace(file, tmp, disk, out -> {
+            long n = 0;
             for (T record : keep) {
-                byte[] line = line(writer.writeValueAsBytes(record));
+                byte[] line = JournalLine.encode(writer.writeValueAsBytes(record));
                 out.write(line);
-                bytes += line.length;
+                n += line.length;
             }
-            out.flush();
-            disk.fsync(fos.getFD());
-        } catch (IOException | RuntimeException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException again) {
-                e.addSuppressed(again);
-            }
-            throw e;
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return n;
+        });
         // The old inode is unlinked now: from here a failure leaves us unsure where the next record
         // would land on disk, so it disables the journal instead of risking a lost acknowledgement.
         try {
             RandomAccessFile fresh = new RandomAccessFile(file.toFile(), "rw");
-            lockOrFail(fresh);
+            JournalFiles.lockOrFail(fresh, file);
             raf.close();
             raf = fresh;
-            fsyncDirectory(file.getParent());
+            JournalFiles.fsyncDirectory(file.getParent());
         } catch (IOException e) {
             failure = e;
             throw e;
@@ -509,75 +390,5 @@ public final class JsonlJournal<T> implements AutoCloseable {
             throw new IOException(file + " failed earlier (" + f.getMessage()
                     + ") and accepts no records until it is reopened", f);
         }
-    }
-
-    /** The OS lock lives as long as the file stays open; closing the file releases it. */
-    private void lockOrFail(RandomAccessFile f) throws IOException {
-        FileLock lock;
-        try {
-            lock = f.getChannel().tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
-        }
-        if (lock == null) {
-            f.close();
-            throw new IOException(file + " is already open by another journal (this or another process)");
-        }
-    }
-
-    /** Creates an empty file with mode 0640 where POSIX; false if it already existed. */
-    private static boolean createFile(Path path) throws IOException {
-        try {
-            if (posix(path.getParent())) {
-                Files.createFile(path, perms("rw-r-----"));
-            } else {
-                Files.createFile(path);
-            }
-            return true;
-        } catch (FileAlreadyExistsException e) {
-            return false;
-        }
-    }
-
-    /** Makes a create or rename in {@code dir} durable. Directories cannot be fsynced on Windows: skipped. */
-    static void fsyncDirectory(Path dir) throws IOException {
-        if (!posix(dir)) {
-            return;
-        }
-        // FileChannel is interruptible; a pending interrupt must not fail the fsync, so retry with it cleared
-        // and restore it afterwards.
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-                    ch.force(true);
-                    return;
-                } catch (ClosedByInterruptException e) {
-                    interrupted |= Thread.interrupted();
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private static boolean posix(Path path) {
-        return path.getFileSystem().supportedFileAttributeViews().contains("posix");
-    }
-
-    private static FileAttribute<?> perms(String rwx) {
-        return PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(rwx));
-    }
-
-    private static boolean blank(byte[] buf, int off, int len) {
-        for (int i = off; i < off + len; i++) {
-            byte b = buf[i];
-            if (b != ' ' && b != '\t' && b != '\r') {
-                return false;
-            }
-        }
-        return true;
     }
 }

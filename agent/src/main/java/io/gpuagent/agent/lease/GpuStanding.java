@@ -1,9 +1,8 @@
 package io.gpuagent.agent.lease;
 
 import io.gpuagent.agent.health.GpuHealth;
-import io.gpuagent.agent.health.HealthState;
 import io.gpuagent.agent.health.Reason;
-import io.gpuagent.agent.recovery.Cordons;
+import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.GpuStatus;
 import io.gpuagent.exporter.Reading;

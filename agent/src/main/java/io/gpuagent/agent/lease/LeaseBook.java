@@ -2,11 +2,12 @@ package io.gpuagent.agent.lease;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
-import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.journal.JournalConfig;
 import io.gpuagent.agent.journal.JournalWatch;
-import io.gpuagent.agent.recovery.Cordons;
+import io.gpuagent.agent.sampler.HpcJobLabels;
+import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.exporter.Snapshot;
 import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
@@ -71,14 +72,14 @@ public class LeaseBook implements GpuLeases {
     }
 
     public LeaseBook(AgentConfig agent, LeaseConfig config, ObjectMapper mapper, SamplerService sampler,
-                     HealthModel health, Cordons cordons, HpcJobLabels labels, LeaseEvents events,
+                     AgentRegistry agentRegistry, HealthModel health, Cordons cordons, HpcJobLabels labels, LeaseEvents events,
                      JournalWatch watch, JournalConfig journalConfig) {
         this.sampler = sampler;
         this.health = health;
         this.cordons = cordons;
         this.labels = labels;
         this.events = events;
-        this.meters = new LeaseMeters(sampler.agentRegistry());
+        this.meters = new LeaseMeters(agentRegistry.registry());
         this.compactAtLines = config.leases().compactAtLines();
         this.nextCompactAt = compactAtLines;
         this.staleAfter = agent.sampleInterval().multipliedBy(STALE_INTERVALS);

@@ -4,7 +4,7 @@ import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthEngine;
 import io.gpuagent.agent.health.HealthListener;
 import io.gpuagent.agent.health.HealthModel;
-import io.gpuagent.agent.health.HealthState;
+import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,7 +1,7 @@
 package io.gpuagent.agent.lease;
 
-import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.health.HealthModel;
+import io.gpuagent.agent.sampler.SamplerService;
 import io.quarkus.runtime.LaunchMode;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;

@@ -2,7 +2,7 @@ package io.gpuagent.agent.recovery;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
-import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
 import io.gpuagent.agent.journal.JournalConfig;
@@ -61,8 +61,8 @@ public class ActionAudit implements JournalWatch.Watched {
 
     @Inject
     public ActionAudit(AgentConfig config, RecoveryConfig recovery, ObjectMapper mapper, EventLog events,
-                       SamplerService sampler, JournalWatch watch, JournalConfig journal) {
-        this(config.stateDir(), mapper, events, sampler.agentRegistry(), MEMORY, recovery.resetWindow(),
+                       AgentRegistry agentRegistry, JournalWatch watch, JournalConfig journal) {
+        this(config.stateDir(), mapper, events, agentRegistry.registry(), MEMORY, recovery.resetWindow(),
                 journal.onCorruption());
         watch.register(FILE_NAME, this);
     }

@@ -1,5 +1,6 @@
 package io.gpuagent.agent.recovery;
 
+import io.gpuagent.agent.lease.Cordons;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;

@@ -1,7 +1,9 @@
 package io.gpuagent.agent.recovery;
 
+import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.GpuGauges;
-import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.lease.Cordons;
+import io.gpuagent.agent.sampler.SamplerService;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -16,8 +18,8 @@ public class CordonMeters {
 
     static final String CORDONED = "gpu_agent.gpu.cordoned";
 
-    public CordonMeters(SamplerService sampler, Cordons cordons) {
-        sampler.onSnapshot(new GpuGauges(sampler.agentRegistry(), CORDONED,
+    public CordonMeters(SamplerService sampler, AgentRegistry agentRegistry, Cordons cordons) {
+        sampler.onSnapshot(new GpuGauges(agentRegistry.registry(), CORDONED,
                 "1 while the GPU is cordoned (out of placement: never leased), 0 otherwise.",
                 g -> true, uuid -> cordons.isCordoned(uuid) ? 1 : 0));
     }

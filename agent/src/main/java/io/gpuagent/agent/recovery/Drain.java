@@ -1,7 +1,7 @@
 package io.gpuagent.agent.recovery;
 
-import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.lease.GpuLeases;
+import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.exporter.GpuSample;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

@@ -1,6 +1,6 @@
 package io.gpuagent.agent.recovery;
 
-import io.gpuagent.agent.http.TokenAuth;
+import io.gpuagent.agent.auth.TokenAuth;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,8 +1,8 @@
 package io.gpuagent.agent.recovery;
 
-import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.events.EventWatcher;
 import io.gpuagent.agent.nvml.NvmlConnector;
+import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.nvml.DeviceHolders;
 import io.gpuagent.nvml.Nvml;
 import io.gpuagent.nvml.NvmlException;

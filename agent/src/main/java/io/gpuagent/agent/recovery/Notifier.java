@@ -2,7 +2,7 @@ package io.gpuagent.agent.recovery;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
 import io.gpuagent.agent.lease.LeaseEvents;
@@ -10,9 +10,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
+import io.smallrye.faulttolerance.api.Guard;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import io.smallrye.faulttolerance.api.Guard;
 import jakarta.inject.Inject;
 import java.net.URI;
 import java.util.ArrayList;
@@ -45,8 +45,8 @@ public class Notifier {
     private EventLog.Subscription subscription;
 
     @Inject
-    public Notifier(RecoveryConfig config, EventLog events, Webhook webhook, ObjectMapper mapper, SamplerService sampler) {
-        this(config.notifyUrls().orElse(List.of()), events, webhook, mapper, sampler.agentRegistry(), Webhook::guard);
+    public Notifier(RecoveryConfig config, EventLog events, Webhook webhook, ObjectMapper mapper, AgentRegistry agentRegistry) {
+        this(config.notifyUrls().orElse(List.of()), events, webhook, mapper, agentRegistry.registry(), Webhook::guard);
     }
 
     Notifier(List<URI> urls, EventLog events, Webhook webhook, ObjectMapper mapper, MeterRegistry registry,

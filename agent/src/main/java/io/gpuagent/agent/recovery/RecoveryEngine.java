@@ -1,17 +1,19 @@
 package io.gpuagent.agent.recovery;
 
 import io.gpuagent.agent.AgentConfig;
-import io.gpuagent.agent.SamplerService;
+import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthEngine;
 import io.gpuagent.agent.health.HealthListener;
 import io.gpuagent.agent.health.HealthModel;
-import io.gpuagent.agent.health.HealthState;
+import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.agent.health.detect.XidClass;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.agent.lease.Cordons;
 import io.gpuagent.agent.lease.GpuLeases;
 import io.gpuagent.agent.nvml.ShutdownOrder;
+import io.gpuagent.agent.sampler.SamplerService;
 import io.micrometer.core.instrument.Gauge;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
@@ -85,8 +87,8 @@ public class RecoveryEngine implements HealthListener {
     private volatile boolean closed;
 
     public RecoveryEngine(RecoveryConfig config, AgentConfig agent, HealthModel health, SamplerService sampler,
-                          ActionAudit audit, Cordons cordons, GpuLeases leases, Commands commands, ProcessSignals signals,
-                          NvmlWrites nvmlWrites, EventLog events, GpuReset gpuReset) {
+                          AgentRegistry agentRegistry, ActionAudit audit, Cordons cordons, GpuLeases leases,
+                          Commands commands, ProcessSignals signals, NvmlWrites nvmlWrites, EventLog events, GpuReset gpuReset) {
         this.config = config;
         this.health = health;
         this.sampler = sampler;
@@ -108,10 +110,10 @@ public class RecoveryEngine implements HealthListener {
         Gauge.builder(BREAKER_OPEN, breaker, b -> b.isOpen() ? 1 : 0)
                 .description("1 while the node circuit breaker stops automatic recovery (more than half the GPUs "
                         + "failed within the window); POST /v1/recovery/breaker/reset closes it.")
-                .strongReference(true).register(sampler.agentRegistry());
+                .strongReference(true).register(agentRegistry.registry());
         Gauge.builder(REBOOT_REQUESTED, steps, s -> s.rebootRequested() ? 1 : 0)
                 .description("1 once recovery asked for a node reboot (see /v1/actions); 0 after the agent restarts.")
-                .strongReference(true).register(sampler.agentRegistry());
+                .strongReference(true).register(agentRegistry.registry());
         LOG.infof("recovery: mode %s, reset command '%s', resets %s per GPU, drain deadline %s (%s), breaker window %s, "
                         + "cordoned from the audit log: %d", config.mode().name().toLowerCase(), config.resetCommand(),
                 rateLimit.describe(), config.drainDeadline(), config.drainOnDeadline().name().toLowerCase(),

@@ -9,9 +9,9 @@ import static io.gpuagent.agent.recovery.Step.RESET;
 import static io.gpuagent.agent.recovery.Step.RESET_CLOCKS;
 
 import io.gpuagent.agent.health.GpuHealth;
-import io.gpuagent.agent.health.HealthState;
 import io.gpuagent.agent.health.Reason;
-import io.gpuagent.agent.health.RepairAction;
+import io.gpuagent.agent.health.detect.HealthState;
+import io.gpuagent.agent.health.detect.RepairAction;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;

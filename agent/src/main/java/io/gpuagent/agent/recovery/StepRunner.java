@@ -1,11 +1,12 @@
 package io.gpuagent.agent.recovery;
 
 import io.gpuagent.agent.AgentConfig;
-import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthModel;
-import io.gpuagent.agent.health.RepairAction;
+import io.gpuagent.agent.health.detect.RepairAction;
+import io.gpuagent.agent.lease.Cordons;
 import io.gpuagent.agent.lease.GpuLeases;
+import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.GpuStatus;
 import io.gpuagent.exporter.Snapshot;

@@ -1,18 +1,18 @@
 package io.gpuagent.agent.systemd;
 
-import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthModel;
-import io.gpuagent.agent.health.HealthState;
+import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.agent.recovery.RecoveryConfig;
+import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.exporter.Snapshot;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.vertx.http.HttpServerStart;
 import io.quarkus.vertx.http.HttpsServerStart;
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.ObservesAsync;
 import jakarta.interceptor.Interceptor;

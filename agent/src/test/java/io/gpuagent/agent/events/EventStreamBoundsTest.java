@@ -1,5 +1,6 @@
 package io.gpuagent.agent.events;
 
+import io.gpuagent.agent.http.EventStreamRoute;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -206,7 +206,8 @@ class EventsApiTest {
                     + " = 7 xid 13\n");
             FakeNvml.eventually(FAST, () -> assertEquals(1, xids(before, 7, "13").size()));
             SseClient.Frame f = gpu7.nextEvent(FAST);
-            assertNotNull(f);
+            assertNotNull(f, () -> "no event within " + FAST + "; the stream sent: " + gpu7.transcript()
+                    + "; the log has: " + given().queryParam("since", before).get("/v1/events").asString());
             assertTrue(f.data().contains("\"gpu\":7"), f.data());
             assertEquals(1, xids(before, 6, "13").size());
         }
@@ -214,7 +215,8 @@ class EventsApiTest {
         long oldest = given().get("/v1/events").then().extract().jsonPath().getLong("oldestId");
         try (SseClient all = SseClient.open(URI.create(stream + "?since=0"), null)) {
             SseClient.Frame first = all.nextEvent(FAST);
-            assertNotNull(first);
+            assertNotNull(first, () -> "no event within " + FAST + " (oldest kept: " + oldest + "); the stream sent: "
+                    + all.transcript());
             if (oldest > 1) {
                 assertEquals("missed", first.event());
                 assertNull(first.id(), "the notice carries no id, so it does not move Last-Event-ID");

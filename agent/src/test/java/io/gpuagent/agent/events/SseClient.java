@@ -9,6 +9,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +30,7 @@ final class SseClient implements AutoCloseable {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final BlockingQueue<Frame> frames = new LinkedBlockingQueue<>();
+    private final List<String> transcript = new ArrayList<>();   // guarded by itself; for failure messages
     private final HttpResponse<java.io.InputStream> response;
     private final Thread reader;
 
@@ -75,6 +78,7 @@ final class SseClient implements AutoCloseable {
             String event = null;
             StringBuilder data = null;
             for (String line; (line = in.readLine()) != null; ) {
+                record(line);
                 if (line.isEmpty()) {
                     if (data != null || event != null || id != null) {
                         frames.add(new Frame(id, event, data == null ? null : data.toString(), null));
@@ -94,8 +98,24 @@ final class SseClient implements AutoCloseable {
                     data = data == null ? new StringBuilder(d) : data.append('\n').append(d);
                 }
             }
+            record("<end of stream>");
         } catch (IOException e) {
-            // closed
+            record("<" + e + ">");
+        }
+    }
+
+    private void record(String line) {
+        synchronized (transcript) {
+            if (transcript.size() < 200) {
+                transcript.add(line.length() > 300 ? line.substring(0, 300) + "..." : line);
+            }
+        }
+    }
+
+    /** What the server sent so far (the first 200 lines, each cut at 300 characters), and the HTTP version: for a failure message. */
+    String transcript() {
+        synchronized (transcript) {
+            return response.version() + " " + response.statusCode() + " " + String.join("\\n", transcript);
         }
     }
 

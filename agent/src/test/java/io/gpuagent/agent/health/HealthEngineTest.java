@@ -1,5 +1,7 @@
 package io.gpuagent.agent.health;
 
+import io.gpuagent.agent.health.detect.HealthState;
+import io.gpuagent.agent.health.detect.RepairAction;
 import static io.gpuagent.agent.health.Samples.healthy;
 import static io.gpuagent.agent.health.Samples.snapshot;
 import static io.gpuagent.agent.health.Samples.uuid;
@@ -33,7 +35,7 @@ class HealthEngineTest {
     static final Duration HYSTERESIS = Duration.ofSeconds(60);
 
     final Samples.TestClock clock = new Samples.TestClock();
-    final HealthEngine engine = new HealthEngine(Detector.all(config(Map.of())), HYSTERESIS, clock);
+    final HealthEngine engine = new HealthEngine(HealthEngine.detectors(config(Map.of())), HYSTERESIS, clock);
 
     /** The real config mapping (defaults from the annotations, Quarkus' "30s" durations) plus {@code overrides}. */
     static HealthConfig config(Map<String, String> overrides) {
@@ -43,7 +45,7 @@ class HealthEngineTest {
         return config.getConfigMapping(HealthConfig.class);
     }
 
-    HealthEngine.Result judge(GpuSample... gpus) {
+    HealthEngine.Judgement judge(GpuSample... gpus) {
         return engine.onSnapshot(snapshot(gpus));
     }
 
@@ -75,7 +77,7 @@ class HealthEngineTest {
 
     @Test
     void firstJudgementLeavesInitializing() {
-        HealthEngine.Result r = judge(healthy(0).build(), healthy(1).build());
+        HealthEngine.Judgement r = judge(healthy(0).build(), healthy(1).build());
         assertEquals(2, r.changes().size());
         assertEquals(HealthState.INITIALIZING, r.changes().getFirst().previous());
         assertEquals(HealthState.HEALTHY, gpu(0).state());
@@ -113,7 +115,7 @@ class HealthEngineTest {
                                                            String detector, String code, HealthState state) {
         judge(healthy(0).build(), healthy(1).build());
         clock.advance(Duration.ofSeconds(1));
-        HealthEngine.Result r = judge(condition.apply(healthy(0)).build(), healthy(1).build());
+        HealthEngine.Judgement r = judge(condition.apply(healthy(0)).build(), healthy(1).build());
         assertEquals(state, gpu(0).state(), what);
         Reason reason = gpu(0).reasons().getFirst();
         assertEquals(detector + "/" + code, reason.detector() + "/" + reason.code());
@@ -248,7 +250,7 @@ class HealthEngineTest {
     @Test
     void aVanishedGpuIsForgottenAndNvmlDownJudgesNothing() {
         judge(healthy(0).build(), healthy(1).build());
-        HealthEngine.Result r = judge(healthy(0).build());
+        HealthEngine.Judgement r = judge(healthy(0).build());
         assertEquals(List.of(uuid(1)), r.vanished());
         assertEquals(1, engine.gpus().size());
         r = engine.onSnapshot(new Snapshot(2, Samples.T0, false, "NVML not found", "", 0, List.of()));

@@ -1,5 +1,6 @@
 package io.gpuagent.agent.health;
 
+import io.gpuagent.agent.health.detect.HealthState;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;

@@ -1,5 +1,6 @@
 package io.gpuagent.agent.http;
 
+import io.gpuagent.agent.http.problem.Problem;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.not;

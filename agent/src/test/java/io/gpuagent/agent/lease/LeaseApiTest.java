@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
-import io.gpuagent.agent.recovery.Cordons;
 import io.gpuagent.nvml.fake.FakeNvml;
 import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;

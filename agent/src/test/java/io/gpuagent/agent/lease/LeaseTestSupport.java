@@ -4,7 +4,6 @@ import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.gpuagent.agent.TestToken;
-import io.gpuagent.agent.recovery.Cordons;
 import io.gpuagent.nvml.fake.FakeNvml;
 import io.gpuagent.nvml.fake.Machines;
 import io.restassured.specification.RequestSpecification;

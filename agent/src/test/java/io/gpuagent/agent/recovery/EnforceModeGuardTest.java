@@ -2,8 +2,8 @@ package io.gpuagent.agent.recovery;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.http.TokenAuth;
-import io.gpuagent.agent.http.AuthSettings;
+import io.gpuagent.agent.auth.AuthSettings;
+import io.gpuagent.agent.auth.TokenAuth;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

@@ -12,9 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.agent.health.GpuHealth;
-import io.gpuagent.agent.health.HealthState;
 import io.gpuagent.agent.health.Reason;
-import io.gpuagent.agent.health.RepairAction;
+import io.gpuagent.agent.health.detect.HealthState;
+import io.gpuagent.agent.health.detect.RepairAction;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

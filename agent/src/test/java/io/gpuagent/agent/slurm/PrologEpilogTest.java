@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.agent.TestToken;
+import io.gpuagent.agent.lease.Cordons;
 import io.gpuagent.agent.lease.LeaseTestSupport;
-import io.gpuagent.agent.recovery.Cordons;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.agent.TestToken;
+import io.gpuagent.agent.lease.Cordons;
 import io.gpuagent.agent.lease.LeaseTestSupport;
-import io.gpuagent.agent.recovery.Cordons;
 import io.gpuagent.nvml.fake.FakeNvml;
 import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;

@@ -22,7 +22,7 @@ final class FfmGpmSample implements GpmSample {
 
     static void take(FfmGpuDevice device, MemorySegment sample) {
         String function = "nvmlGpmSampleGet";
-        var h = FfmGpuDevice.gpmHandle(device.nvml().fn.gpm.nvmlGpmSampleGet, function);
+        var h = FfmGpm.handle(device.nvml().fn.gpm.nvmlGpmSampleGet, function);
         try (var held = device.nvml().hold(function)) {
             check((int) h.invokeExact(device.handle(), sample), function);
         } catch (Throwable t) {
@@ -36,7 +36,7 @@ final class FfmGpmSample implements GpmSample {
         if (nvml.closed()) {
             return;
         }
-        var h = FfmGpuDevice.gpmHandle(nvml.fn.gpm.nvmlGpmSampleFree, function);
+        var h = FfmGpm.handle(nvml.fn.gpm.nvmlGpmSampleFree, function);
         try (var held = nvml.hold(function)) {
             check((int) h.invokeExact(sample), function);
         } catch (NvmlException e) {

@@ -261,7 +261,7 @@ public final class FfmNvml implements Nvml {
     public boolean drainState(PciInfo pci) {
         try (var held = hold("nvmlDeviceQueryDrainState"); Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(JAVA_INT);
-            check((int) fn.control.nvmlDeviceQueryDrainState.invokeExact(FfmGpuDevice.pciInfo(arena, pci), out),
+            check((int) fn.control.nvmlDeviceQueryDrainState.invokeExact(Structs.pciInfo(arena, pci), out),
                     "nvmlDeviceQueryDrainState");
             return out.get(JAVA_INT, 0) != 0;
         } catch (Throwable t) {
@@ -272,7 +272,7 @@ public final class FfmNvml implements Nvml {
     @Override
     public void modifyDrainState(PciInfo pci, boolean drain) {
         try (var held = hold("nvmlDeviceModifyDrainState"); Arena arena = Arena.ofConfined()) {
-            check((int) fn.control.nvmlDeviceModifyDrainState.invokeExact(FfmGpuDevice.pciInfo(arena, pci), drain ? 1 : 0),
+            check((int) fn.control.nvmlDeviceModifyDrainState.invokeExact(Structs.pciInfo(arena, pci), drain ? 1 : 0),
                     "nvmlDeviceModifyDrainState");
         } catch (Throwable t) {
             throw rethrow(t);
@@ -282,7 +282,7 @@ public final class FfmNvml implements Nvml {
     @Override
     public void removeGpu(PciInfo pci) {
         try (var held = hold("nvmlDeviceRemoveGpu_v2"); Arena arena = Arena.ofConfined()) {
-            check((int) fn.control.nvmlDeviceRemoveGpu_v2.invokeExact(FfmGpuDevice.pciInfo(arena, pci),
+            check((int) fn.control.nvmlDeviceRemoveGpu_v2.invokeExact(Structs.pciInfo(arena, pci),
                     DETACH_GPU_REMOVE, PCIE_LINK_KEEP), "nvmlDeviceRemoveGpu_v2");
         } catch (Throwable t) {
             throw rethrow(t);

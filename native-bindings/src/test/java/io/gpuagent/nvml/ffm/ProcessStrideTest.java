@@ -72,8 +72,8 @@ class ProcessStrideTest {
                         }
                         e.set(ValueLayout.JAVA_BYTE, stride - 1, (byte) 0xAA);
                     }
-                    assertEquals(stride, FfmGpuDevice.processStride(buffer, n), "stride " + stride + ", " + n + " entries");
-                    ProcessInfo last = FfmGpuDevice.parseProcesses(buffer, n).get(n - 1);
+                    assertEquals(stride, ProcessList.stride(buffer, n), "stride " + stride + ", " + n + " entries");
+                    ProcessInfo last = ProcessList.parse(buffer, n).get(n - 1);
                     assertEquals(500 + n - 1, last.pid());
                     assertEquals(stride >= 24 ? 1 : -1, last.gpuInstanceId());
                 }
@@ -89,7 +89,7 @@ class ProcessStrideTest {
             buffer.asSlice(0, 16 * 24L).fill((byte) 0);   // zeroed capacity x 24 bytes, then wrote 2 entries
             buffer.set(ValueLayout.JAVA_INT, 0, 1);
             buffer.set(ValueLayout.JAVA_INT, 24, 2);
-            assertEquals(24, FfmGpuDevice.processStride(buffer, 2));
+            assertEquals(24, ProcessList.stride(buffer, 2));
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.gpuagent.agent.health.detect;
 
-import io.gpuagent.agent.health.HealthConfig;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.nvml.GpuEvent;
 import java.time.Instant;
@@ -41,20 +40,5 @@ public sealed interface Detector
 
     /** Drops the history of a GPU that vanished. */
     default void forget(String gpu) {
-    }
-
-    /** Every detector, in docs/faults.md's order, configured from {@code gpu-agent.health.*}. */
-    static List<Detector> all(HealthConfig c) {
-        return List.of(
-                XidDetector.withOverrides(c.xidClass()),
-                new EccDetector(c.rateWindow(), c.eccCorrectedPerHour()),
-                new RemapDetector(),
-                new RetiredPagesDetector(c.retiredPagesLimit()),
-                new ThermalDetector(c.thermalMargin(), c.shutdownMargin(), c.thermalWindow()),
-                new ClocksDetector(c.clocksWindow()),
-                new PcieDetector(c.rateWindow(), c.pcieReplaysPerMinute()),
-                new NvLinkDetector(c.rateWindow(), c.nvlinkErrorsPerMinute(), c.nvlinkCrcErrorsPerSecond()),
-                new LostDetector(),
-                new DriverDetector());
     }
 }

@@ -1,6 +1,5 @@
 package io.gpuagent.agent.health.detect;
 
-import io.gpuagent.agent.health.RepairAction;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.nvml.EventTypes;
 import io.gpuagent.nvml.GpuEvent;

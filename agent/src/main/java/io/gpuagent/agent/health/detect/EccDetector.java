@@ -1,7 +1,7 @@
 package io.gpuagent.agent.health.detect;
 
-import static io.gpuagent.agent.health.RepairAction.CHECK_APPLICATION;
-import static io.gpuagent.agent.health.RepairAction.DRAIN_AND_RESET;
+import static io.gpuagent.agent.health.detect.RepairAction.CHECK_APPLICATION;
+import static io.gpuagent.agent.health.detect.RepairAction.DRAIN_AND_RESET;
 
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.Reading;

@@ -1,7 +1,5 @@
 package io.gpuagent.agent.health.detect;
 
-import io.gpuagent.agent.health.HealthState;
-import io.gpuagent.agent.health.RepairAction;
 import java.util.List;
 
 /**

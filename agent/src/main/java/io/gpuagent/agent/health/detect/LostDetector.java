@@ -1,8 +1,7 @@
 package io.gpuagent.agent.health.detect;
 
-import static io.gpuagent.agent.health.RepairAction.REBOOT;
+import static io.gpuagent.agent.health.detect.RepairAction.REBOOT;
 
-import io.gpuagent.agent.health.HealthState;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.nvml.EventTypes;
 import io.gpuagent.nvml.GpuEvent;

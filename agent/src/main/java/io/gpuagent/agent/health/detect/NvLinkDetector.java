@@ -1,6 +1,6 @@
 package io.gpuagent.agent.health.detect;
 
-import static io.gpuagent.agent.health.RepairAction.DRAIN_AND_RESET;
+import static io.gpuagent.agent.health.detect.RepairAction.DRAIN_AND_RESET;
 
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.NvLinkInfo;

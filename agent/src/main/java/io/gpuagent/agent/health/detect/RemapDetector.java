@@ -1,7 +1,7 @@
 package io.gpuagent.agent.health.detect;
 
-import static io.gpuagent.agent.health.RepairAction.DRAIN_AND_RESET;
-import static io.gpuagent.agent.health.RepairAction.INSPECT_HARDWARE;
+import static io.gpuagent.agent.health.detect.RepairAction.DRAIN_AND_RESET;
+import static io.gpuagent.agent.health.detect.RepairAction.INSPECT_HARDWARE;
 
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.Reading;

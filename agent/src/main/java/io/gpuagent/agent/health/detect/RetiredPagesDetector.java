@@ -1,7 +1,7 @@
 package io.gpuagent.agent.health.detect;
 
-import static io.gpuagent.agent.health.RepairAction.INSPECT_HARDWARE;
-import static io.gpuagent.agent.health.RepairAction.RESET_GPU;
+import static io.gpuagent.agent.health.detect.RepairAction.INSPECT_HARDWARE;
+import static io.gpuagent.agent.health.detect.RepairAction.RESET_GPU;
 
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.Reading;

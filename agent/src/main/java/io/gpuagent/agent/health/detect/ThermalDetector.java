@@ -1,6 +1,6 @@
 package io.gpuagent.agent.health.detect;
 
-import static io.gpuagent.agent.health.RepairAction.INSPECT_HARDWARE;
+import static io.gpuagent.agent.health.detect.RepairAction.INSPECT_HARDWARE;
 
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.Reading;

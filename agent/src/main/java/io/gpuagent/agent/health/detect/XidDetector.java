@@ -1,13 +1,11 @@
 package io.gpuagent.agent.health.detect;
 
-import static io.gpuagent.agent.health.RepairAction.CHECK_APPLICATION;
-import static io.gpuagent.agent.health.RepairAction.DRAIN_AND_RESET;
-import static io.gpuagent.agent.health.RepairAction.INSPECT_HARDWARE;
-import static io.gpuagent.agent.health.RepairAction.REBOOT;
-import static io.gpuagent.agent.health.RepairAction.RESET_GPU;
+import static io.gpuagent.agent.health.detect.RepairAction.CHECK_APPLICATION;
+import static io.gpuagent.agent.health.detect.RepairAction.DRAIN_AND_RESET;
+import static io.gpuagent.agent.health.detect.RepairAction.INSPECT_HARDWARE;
+import static io.gpuagent.agent.health.detect.RepairAction.REBOOT;
+import static io.gpuagent.agent.health.detect.RepairAction.RESET_GPU;
 
-import io.gpuagent.agent.health.HealthState;
-import io.gpuagent.agent.health.RepairAction;
 import io.gpuagent.nvml.GpuEvent;
 import java.time.Instant;
 import java.util.ArrayList;

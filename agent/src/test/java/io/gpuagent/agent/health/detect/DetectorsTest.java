@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.health.HealthState;
-import io.gpuagent.agent.health.RepairAction;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.GpuStatus;
 import io.gpuagent.exporter.NvLinkInfo;

@@ -1,4 +1,4 @@
-package io.gpuagent.agent.health;
+package io.gpuagent.agent.health.detect;
 
 import java.util.Locale;
 

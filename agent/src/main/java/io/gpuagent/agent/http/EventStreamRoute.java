@@ -1,10 +1,10 @@
-package io.gpuagent.agent.events;
+package io.gpuagent.agent.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.gpuagent.agent.SamplerService;
-import io.gpuagent.agent.http.EventsResource;
-import io.gpuagent.agent.http.Problem;
+import io.gpuagent.agent.AgentRegistry;
+import io.gpuagent.agent.events.EventsConfig;
+import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
 import io.micrometer.core.instrument.Gauge;
@@ -59,13 +59,13 @@ public class EventStreamRoute {
     private final EventsConfig config;
     private final AtomicInteger clients = new AtomicInteger();
 
-    public EventStreamRoute(EventLog log, ObjectMapper mapper, EventsConfig config, SamplerService sampler) {
+    public EventStreamRoute(EventLog log, ObjectMapper mapper, EventsConfig config, AgentRegistry agentRegistry) {
         this.log = log;
         this.mapper = mapper;
         this.config = config;
         Gauge.builder("gpu_agent.event_stream.clients", clients, AtomicInteger::get)
                 .description("Event stream (SSE) clients connected now; at most gpu-agent.events.max-subscribers.")
-                .register(sampler.agentRegistry());
+                .register(agentRegistry.registry());
     }
 
     /** Clients connected now. */

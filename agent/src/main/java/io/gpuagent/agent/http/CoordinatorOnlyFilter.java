@@ -1,6 +1,7 @@
-package io.gpuagent.agent.coordinator;
+package io.gpuagent.agent.http;
 
-import io.gpuagent.agent.http.Problem;
+import io.gpuagent.agent.coordinator.Coordinator;
+import io.gpuagent.agent.http.problem.Problem;
 import jakarta.annotation.Priority;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;

@@ -1,4 +1,4 @@
-package io.gpuagent.agent.coordinator;
+package io.gpuagent.agent.http;
 
 import jakarta.ws.rs.NameBinding;
 import java.lang.annotation.ElementType;

@@ -1,4 +1,4 @@
-package io.gpuagent.agent.http;
+package io.gpuagent.agent.auth;
 
 /**
  * Who may call what (docs/security.md). Each role has its own credential, a bearer token in a file of its

@@ -1,4 +1,4 @@
-package io.gpuagent.agent.recovery;
+package io.gpuagent.agent.lease;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;

@@ -1,5 +1,6 @@
-package io.gpuagent.agent.http;
+package io.gpuagent.agent.auth;
 
+import io.gpuagent.agent.http.problem.Problem;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;

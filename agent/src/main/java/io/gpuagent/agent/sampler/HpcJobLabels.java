@@ -1,4 +1,4 @@
-package io.gpuagent.agent.lease;
+package io.gpuagent.agent.sampler;
 
 import io.gpuagent.exporter.GpuDecorator;
 import io.gpuagent.exporter.GpuInfo;
@@ -20,7 +20,7 @@ public class HpcJobLabels implements GpuDecorator {
     private volatile Map<String, String> jobByGpu = Map.of();
 
     /** Replaces the map (GPU UUID to job id); a change re-renders the GPU family. */
-    void publish(Map<String, String> jobs) {
+    public void publish(Map<String, String> jobs) {
         if (!jobs.equals(jobByGpu)) {
             jobByGpu = Map.copyOf(jobs);
             version.incrementAndGet();   // after the write: a render that saw the old version renders again

@@ -1,4 +1,4 @@
-package io.gpuagent.agent.health;
+package io.gpuagent.agent.sampler;
 
 import io.gpuagent.exporter.GpuDecorator;
 import io.gpuagent.exporter.GpuInfo;

@@ -1,4 +1,4 @@
-package io.gpuagent.agent.health;
+package io.gpuagent.agent.health.detect;
 
 /** A GPU's health, worst last: a GPU's state is the worst of its detectors' verdicts. */
 public enum HealthState {

@@ -1,5 +1,7 @@
-package io.gpuagent.agent;
+package io.gpuagent.agent.sampler;
 
+import io.gpuagent.agent.AgentRegistry;
+import io.gpuagent.agent.GpuGauges;
 import io.gpuagent.exporter.Reading;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,8 +17,8 @@ public class NvLinkMeters {
 
     static final String LINKS_ACTIVE = "gpu_agent.nvlink.links.active";
 
-    public NvLinkMeters(SamplerService sampler) {
-        sampler.onSnapshot(new GpuGauges(sampler.agentRegistry(), LINKS_ACTIVE,
+    public NvLinkMeters(SamplerService sampler, AgentRegistry agentRegistry) {
+        sampler.onSnapshot(new GpuGauges(agentRegistry.registry(), LINKS_ACTIVE,
                 "NVLink links up on this GPU (nvmlDeviceGetNvLinkState); fewer than before means a link went down.",
                 g -> g.has(Reading.NVLINK_LINKS),
                 uuid -> sampler.latest().gpu(uuid).map(g -> g.raw(Reading.NVLINK_LINKS)).orElse(Double.NaN)));

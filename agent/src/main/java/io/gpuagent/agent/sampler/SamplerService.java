@@ -1,7 +1,7 @@
-package io.gpuagent.agent;
+package io.gpuagent.agent.sampler;
 
-import io.gpuagent.agent.health.XidLedger;
-import io.gpuagent.agent.lease.HpcJobLabels;
+import io.gpuagent.agent.AgentConfig;
+import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.nvml.NvmlConnector;
 import io.gpuagent.agent.nvml.ShutdownOrder;
 import io.gpuagent.exporter.CountersFile;
@@ -13,8 +13,6 @@ import io.gpuagent.exporter.Reading;
 import io.gpuagent.exporter.Sampler;
 import io.gpuagent.exporter.SamplerSettings;
 import io.gpuagent.exporter.Snapshot;
-import io.micrometer.prometheus.PrometheusConfig;
-import io.micrometer.prometheus.PrometheusMeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.Priority;
@@ -28,7 +26,7 @@ import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
- * Owns the sampler thread and the agent's own metric registry. Everything that wants readings (scrapes,
+ * Owns the sampler thread and the GPU family's writer. Everything that wants readings (scrapes,
  * health, the API) asks {@link #latest()}; nothing on a request path calls NVML.
  */
 @Startup
@@ -37,7 +35,6 @@ public class SamplerService {
 
     private static final Logger LOG = Logger.getLogger(SamplerService.class);
 
-    private final PrometheusMeterRegistry agentRegistry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Sampler sampler;
     private final GpuMetricsWriter writer;
     private final AgentConfig config;
@@ -46,7 +43,8 @@ public class SamplerService {
      * {@code xids} decorates the GPU family with the last XID per GPU (the health model records them),
      * {@code jobs} with {@code hpc_job} on leased GPUs (the lease book publishes them).
      */
-    public SamplerService(AgentConfig config, NvmlConnector nvml, XidLedger xids, HpcJobLabels jobs) {
+    public SamplerService(AgentConfig config, NvmlConnector nvml, AgentRegistry agentRegistry, XidLedger xids,
+                          HpcJobLabels jobs) {
         this.config = config;
         CountersFile counters = config.countersFile().map(CountersFile::parse).orElseGet(CountersFile::defaults);
         List<MetricDef> metrics = counters.metrics();
@@ -54,7 +52,7 @@ public class SamplerService {
         readings.addAll(Reading.health());
         SamplerSettings settings = new SamplerSettings(config.sampleInterval(), config.gpuDeadline(), readings,
                 config.hostname().orElse(null));
-        this.sampler = new Sampler(nvml, settings, agentRegistry, Clock.systemUTC());
+        this.sampler = new Sampler(nvml, settings, agentRegistry.registry(), Clock.systemUTC());
         this.writer = new GpuMetricsWriter(metrics, config.hostnameLabel(), settings.hostname(),
                 GpuDecorator.combine(xids, jobs));
         LOG.infof("sampling %d GPU metrics every %s (gpu deadline %s)", metrics.size(), config.sampleInterval(),
@@ -80,10 +78,6 @@ public class SamplerService {
     /** Called on the sampler thread after every sweep. */
     public void onSnapshot(Consumer<Snapshot> listener) {
         sampler.onSnapshot(listener);
-    }
-
-    public PrometheusMeterRegistry agentRegistry() {
-        return agentRegistry;
     }
 
     public GpuMetricsWriter writer() {

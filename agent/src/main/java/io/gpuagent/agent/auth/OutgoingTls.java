@@ -1,4 +1,4 @@
-package io.gpuagent.agent.http;
+package io.gpuagent.agent.auth;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;

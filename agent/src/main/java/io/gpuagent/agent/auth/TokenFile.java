@@ -1,4 +1,4 @@
-package io.gpuagent.agent.http;
+package io.gpuagent.agent.auth;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.gpuagent.agent.http;
+package io.gpuagent.agent.auth;
 
 import java.nio.file.Path;
 import java.util.Optional;

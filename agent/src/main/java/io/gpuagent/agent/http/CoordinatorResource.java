@@ -1,12 +1,15 @@
-package io.gpuagent.agent.coordinator;
+package io.gpuagent.agent.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.gpuagent.agent.http.Problem;
-import io.gpuagent.agent.http.AccessRole;
-import io.gpuagent.agent.http.TokenAuth;
-import io.gpuagent.agent.http.TokenAuthRequired;
+import io.gpuagent.agent.auth.AccessRole;
+import io.gpuagent.agent.auth.TokenAuth;
+import io.gpuagent.agent.coordinator.Coordinator;
+import io.gpuagent.agent.coordinator.NodeRegistry;
+import io.gpuagent.agent.coordinator.Placement;
+import io.gpuagent.agent.coordinator.Placer;
+import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.lease.Inventory;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;

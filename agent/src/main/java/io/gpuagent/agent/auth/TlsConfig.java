@@ -1,4 +1,4 @@
-package io.gpuagent.agent.http;
+package io.gpuagent.agent.auth;
 
 import io.smallrye.config.ConfigMapping;
 import java.nio.file.Path;

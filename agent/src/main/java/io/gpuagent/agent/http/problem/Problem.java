@@ -1,4 +1,4 @@
-package io.gpuagent.agent.http;
+package io.gpuagent.agent.http.problem;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import jakarta.ws.rs.core.MediaType;
@@ -24,7 +24,7 @@ public record Problem(String type, String title, int status, String detail, Stri
     }
 
     /** Ends a Vert.x request with {@code r} (a problem response), for filters that answer before JAX-RS runs. */
-    static void end(io.vertx.ext.web.RoutingContext rc, com.fasterxml.jackson.databind.ObjectMapper mapper, Response r) {
+    public static void end(io.vertx.ext.web.RoutingContext rc, com.fasterxml.jackson.databind.ObjectMapper mapper, Response r) {
         var response = rc.response().setStatusCode(r.getStatus()).putHeader("Content-Type", MEDIA_TYPE);
         String challenge = r.getHeaderString("WWW-Authenticate");
         if (challenge != null) {
