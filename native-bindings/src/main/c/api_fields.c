@@ -74,7 +74,7 @@ static nvmlReturn_t field_value(const call_ctx *c, unsigned int id, unsigned int
     unsigned int link;
     for (unsigned int i = 0; i < g->n_unsupported_fields; i++)
         if (g->unsupported_field[i] == id)
-            return NVML_ERROR_NOT_SUPPORTED;
+            return (nvmlReturn_t) g->field_error_code[i];
     for (unsigned int i = 0; i < g->n_fields; i++)
         if (g->field[i].id == id) {
             *v = g->field[i].value;

@@ -135,6 +135,7 @@ typedef struct {
     } field[FAKE_MAX_FIELD_OVERRIDES];
     unsigned int n_unsupported_fields;
     unsigned int unsupported_field[FAKE_MAX_FIELD_OVERRIDES]; /* ids answering NOT_SUPPORTED on this GPU */
+    unsigned int field_error_code[FAKE_MAX_FIELD_OVERRIDES];  /* what each of those ids answers (NOT_SUPPORTED unless field_error.<id>) */
     fn_knobs fn;
 } gpu_cfg;
 
@@ -151,6 +152,7 @@ typedef struct scenario {
     unsigned int init_error, process_stride;
     unsigned int strict;         /* misuse a real driver punishes with a crash aborts the process */
     char holders[256];           /* directory holding <pid> while this process has NVML initialised */
+    char marker[80];             /* written to <scenario>.applied once this scenario is in force */
     unsigned int fields_max;     /* field ids above this answer INVALID_ARGUMENT (newer than the driver) */
     unsigned int gpm_metric_max; /* most metrics one nvmlGpmMetricsGet may ask for */
     fn_knobs fn;

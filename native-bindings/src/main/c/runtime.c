@@ -199,6 +199,29 @@ static void publish(scenario *s) {
     scenario_free(old);
 }
 
+/* A test that rewrites the scenario needs to know when the fake answers from it: the scenario's `marker`
+ * goes to <scenario>.applied (atomically) after the new state is published. Nothing NVML answers changes. */
+static void write_applied(const char *path, const char *marker) {
+    if (!path || !*marker)
+        return;
+    char file[4200], tmp[4300];
+    int n = snprintf(file, sizeof(file), "%s.applied", path);
+    if (n < 0 || (size_t) n >= sizeof(file))
+        return;
+    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", file, (long) getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "fake-nvml: cannot write %s: %s\n", tmp, strerror(errno));
+        return;
+    }
+    int ok = fprintf(f, "%s\n", marker) > 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, file) != 0) {
+        fprintf(stderr, "fake-nvml: cannot write %s: %s\n", file, strerror(errno));
+        unlink(tmp);
+    }
+}
+
 static int same_text(const char *path, const char *text, size_t len) {
     if (!g_loaded)
         return 0;
@@ -252,7 +275,10 @@ static void check_reload(int settle) {
     }
     scenario *s = scenario_parse(path, text, len);
     if (s) {
+        char marker[sizeof(s->marker)];
+        memcpy(marker, s->marker, sizeof(marker));
         publish(s);
+        write_applied(path, marker);
         free(g_last_text);
         free(g_last_path);
         g_last_text = text;

@@ -395,6 +395,7 @@ static const key_def global_keys[] = {
     SK("process_stride", T_U32, process_stride, 32),
     SK("strict", T_BOOL, strict, 1),
     SK("holders", T_STR, holders, 0),
+    SK("marker", T_STR, marker, 0),
     SK("fields_max", T_U32, fields_max, 1023),
     SK("gpm_metric_max", T_U32, gpm_metric_max, NVML_GPM_METRIC_MAX),
 };
@@ -533,23 +534,34 @@ static int set_gpu_key(gpu_cfg *g, const char *key, const char *val, err_buf *e)
         g->gpm_set[id] = 1;
         return 0;
     }
-    if (strncmp(key, "unsupported_field.", 18) == 0) {
-        unsigned long long on;
-        if (parse_index(key + 18, strlen(key + 18), &id) || id == 0 || id > UINT_MAX)
-            return fail(e, "expected unsupported_field.<NVML field id>");
-        if (parse_u64(val, &on) || on > 1)
-            return fail(e, "expected 0 or 1, not '%s'", val);
+    if (strncmp(key, "unsupported_field.", 18) == 0 || strncmp(key, "field_error.", 12) == 0) {
+        /* unsupported_field.<id> = 1 is field_error.<id> = 3 (NOT_SUPPORTED); 0 clears either. */
+        int unsupported = key[0] == 'u';
+        const char *idtext = key + (unsupported ? 18 : 12);
+        unsigned long long code;
+        if (parse_index(idtext, strlen(idtext), &id) || id == 0 || id > UINT_MAX)
+            return fail(e, unsupported ? "expected unsupported_field.<NVML field id>" : "expected field_error.<NVML field id>");
+        if (unsupported ? parse_u64(val, &code) || code > 1 : parse_u64(val, &code) || code > 999)
+            return fail(e, unsupported ? "expected 0 or 1, not '%s'" : "expected an nvmlReturn_t code 0..999, not '%s'", val);
+        if (unsupported && code)
+            code = NVML_ERROR_NOT_SUPPORTED;
         for (unsigned int i = 0; i < g->n_unsupported_fields; i++)
             if (g->unsupported_field[i] == id) {
-                if (!on)
-                    g->unsupported_field[i] = g->unsupported_field[--g->n_unsupported_fields];
+                if (!code) {
+                    g->n_unsupported_fields--;
+                    g->unsupported_field[i] = g->unsupported_field[g->n_unsupported_fields];
+                    g->field_error_code[i] = g->field_error_code[g->n_unsupported_fields];
+                } else {
+                    g->field_error_code[i] = (unsigned int) code;
+                }
                 return 0;
             }
-        if (!on)
+        if (!code)
             return 0;
         if (g->n_unsupported_fields == FAKE_MAX_FIELD_OVERRIDES)
-            return fail(e, "more than %d unsupported_field.<id> keys on one GPU", FAKE_MAX_FIELD_OVERRIDES);
-        g->unsupported_field[g->n_unsupported_fields++] = (unsigned int) id;
+            return fail(e, "more than %d unsupported_field.<id> / field_error.<id> keys on one GPU", FAKE_MAX_FIELD_OVERRIDES);
+        g->unsupported_field[g->n_unsupported_fields] = (unsigned int) id;
+        g->field_error_code[g->n_unsupported_fields++] = (unsigned int) code;
         return 0;
     }
     if (strncmp(key, "field.", 6) == 0) {

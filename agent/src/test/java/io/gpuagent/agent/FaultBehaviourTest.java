@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gpuagent.nvml.fake.FakeNvml;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -20,14 +21,13 @@ class FaultBehaviourTest {
 
     @AfterEach
     void healthyAgain() {
-        Scenario.write("gpus = 8\n");
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
+        HealthyNode.restore("/health", Duration.ofSeconds(10));
     }
 
     @Test
     void aLostGpuFailsHealthAndDropsItsSeriesWhileTheOthersKeepReporting() {
-        Scenario.write("gpus = 8\ngpu.3.lost = 1\ngpu.*.temp = 50\n");
-        Scenario.eventually(Duration.ofSeconds(5), () -> given().get("/health").then().statusCode(503)
+        FakeNvml.write("gpus = 8\ngpu.3.lost = 1\ngpu.*.temp = 50\n");
+        FakeNvml.eventually(Duration.ofSeconds(5), () -> given().get("/health").then().statusCode(503)
                 .body("healthy", equalTo(false))
                 .body("gpus[3].state", equalTo("LOST"))
                 .body("reason", containsString("GPU 3"))
@@ -45,9 +45,9 @@ class FaultBehaviourTest {
 
     @Test
     void aHungNvmlCallDelaysThatGpuNotTheScrape() {
-        Scenario.write("gpus = 8\ngpu.2.latency_ms.nvmlDeviceGetTemperatureV = 3000\n");
+        FakeNvml.write("gpus = 8\ngpu.2.latency_ms.nvmlDeviceGetTemperatureV = 3000\n");
         // The sampler keeps publishing: GPU 2 goes stale, the others stay fresh.
-        Scenario.eventually(Duration.ofSeconds(5), () -> given().get("/v1/gpus/2").then().statusCode(200)
+        FakeNvml.eventually(Duration.ofSeconds(5), () -> given().get("/v1/gpus/2").then().statusCode(200)
                 .body("status", equalTo("STALE")));
         given().get("/v1/gpus/1").then().body("status", equalTo("OK"));
         long worst = 0;
@@ -59,7 +59,7 @@ class FaultBehaviourTest {
         }
         // Generous: a scrape that waited for NVML would take 3 s.
         assertTrue(worst < Duration.ofSeconds(1).toNanos(), "slowest scrape " + worst / 1_000_000 + " ms");
-        Scenario.eventually(Duration.ofSeconds(3), () -> assertTrue(snapshotAge(MetricsEndpointTest.scrape()) > 0.5,
+        FakeNvml.eventually(Duration.ofSeconds(3), () -> assertTrue(snapshotAge(MetricsEndpointTest.scrape()) > 0.5,
                 "gpu_agent_snapshot_age_seconds shows the stale reading"));
         given().get("/health").then().statusCode(200).body("gpus[2].state", equalTo("DEGRADED"));
     }

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gpuagent.exporter.MetricCatalog;
 import io.gpuagent.exporter.MetricDef;
 import io.gpuagent.exporter.MetricType;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Promtool.Lint;
+import io.gpuagent.nvml.fake.Promtool;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.List;
@@ -33,8 +36,8 @@ class MetricsEndpointTest {
 
     @BeforeEach
     void scenario() {
-        Scenario.write(SCENARIO);
-        Scenario.eventually(Duration.ofSeconds(5), () -> assertTrue(scrape().contains("DCGM_FI_DEV_GPU_TEMP" + GPU5 + " 45\n")));
+        FakeNvml.write(SCENARIO);
+        FakeNvml.eventually(Duration.ofSeconds(5), () -> assertTrue(scrape().contains("DCGM_FI_DEV_GPU_TEMP" + GPU5 + " 45\n")));
     }
 
     static String scrape() {
@@ -45,7 +48,7 @@ class MetricsEndpointTest {
     @Test
     void everyDefaultMetricIsThereForEightGpusWithDcgmLabels() {
         // GPM ratios need two samples of a GPU: a GPU an earlier test made lost is back one sweep later.
-        Scenario.eventually(Duration.ofSeconds(5), MetricsEndpointTest::everyDefaultMetricForEightGpus);
+        FakeNvml.eventually(Duration.ofSeconds(5), MetricsEndpointTest::everyDefaultMetricForEightGpus);
     }
 
     private static void everyDefaultMetricForEightGpus() {
@@ -83,15 +86,15 @@ class MetricsEndpointTest {
 
     @Test
     void rewritingTheScenarioChangesTheScrapeWithinTwoIntervals() {
-        Scenario.write(SCENARIO.replace("gpu.5.temp = 45", "gpu.5.temp = 77"));
+        FakeNvml.write(SCENARIO.replace("gpu.5.temp = 45", "gpu.5.temp = 77"));
         long start = System.nanoTime();
         // Two sample intervals (200 ms each in the test profile) plus the fake's re-read (it checks every 10 ms).
-        Scenario.eventually(Duration.ofMillis(500), () -> assertTrue(scrape().contains("DCGM_FI_DEV_GPU_TEMP" + GPU5 + " 77\n")));
+        FakeNvml.eventually(Duration.ofMillis(500), () -> assertTrue(scrape().contains("DCGM_FI_DEV_GPU_TEMP" + GPU5 + " 77\n")));
         assertTrue(System.nanoTime() - start < Duration.ofSeconds(2).toNanos());
     }
 
     @Test
     void promtoolAcceptsTheScrape() throws Exception {
-        Promtool.checkMetrics(scrape());
+        Promtool.checkMetrics(scrape(), Lint.DCGM_NAMES);
     }
 }

@@ -3,6 +3,8 @@ package io.gpuagent.agent;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.List;
@@ -17,16 +19,15 @@ class NvLinkMetricTest {
     /** The link back up, and GPU 6 healthy again (the hysteresis of the test profile), for the next test. */
     @AfterEach
     void restore() {
-        Scenario.write("gpus = 8\n");
-        Scenario.eventually(Duration.ofSeconds(20), () -> given().get("/health/gpus/6").then().statusCode(200));
+        HealthyNode.restore("/health/gpus/6", Duration.ofSeconds(20));
     }
 
     @Test
     void activeLinksPerGpuDropWhenALinkGoesDown() {
-        Scenario.write("gpus = 8\n");
-        Scenario.eventually(Duration.ofSeconds(10), () -> assertEquals(expected(-1), lines()));
-        Scenario.write("gpus = 8\ngpu.6.nvlink.3.active = 0\n");
-        Scenario.eventually(Duration.ofSeconds(10), () -> assertEquals(expected(6), lines()));
+        FakeNvml.write(Machines.dgxH100());
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> assertEquals(expected(-1), lines()));
+        FakeNvml.write("gpus = 8\ngpu.6.nvlink.3.active = 0\n");
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> assertEquals(expected(6), lines()));
     }
 
     /** The fake's 8 GPUs with 18 links each, GPU {@code down} with one link down (-1: none). */

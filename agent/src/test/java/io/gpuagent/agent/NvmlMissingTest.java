@@ -5,6 +5,8 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -40,7 +42,7 @@ class NvmlMissingTest {
 
     @Test
     void startsWithoutNvmlReportsWhyAndRecoversWhenTheLibraryAppears() throws IOException {
-        Scenario.write("gpus = 8\n");
+        FakeNvml.write(Machines.dgxH100());
         given().get("/health").then().statusCode(503)
                 .body("healthy", equalTo(false))
                 .body("nvml.up", equalTo(false))
@@ -56,10 +58,10 @@ class NvmlMissingTest {
         // Installed as a package manager does: written aside, then renamed into place. The agent's connect thread
         // may dlopen the path at any moment, and mapping a half-written library is a SIGBUS.
         Path aside = LIBRARY.resolveSibling(LIBRARY.getFileName() + ".part");
-        Files.copy(Scenario.FAKE_LIBRARY, aside, StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(FakeNvml.LIBRARY, aside, StandardCopyOption.REPLACE_EXISTING);
         Files.move(aside, LIBRARY, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         // Retry backoff in the test profile: 100 ms doubling up to 400 ms.
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200)
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200)
                 .body("nvml.up", equalTo(true)).body("gpus.size()", equalTo(8)));
         assertTrue(MetricsEndpointTest.scrape().contains("gpu_agent_nvml_up 1.0"));
     }

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
+import io.gpuagent.nvml.fake.Promtool;
+import io.gpuagent.nvml.fake.Scenario;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
@@ -34,34 +38,27 @@ class PrometheusScrapeTest {
     @Test
     void aRealPrometheusScrapesEightGpuTemperatures() throws Exception {
         Path prometheus = Promtool.require("prometheus");
-        StringBuilder scenario = new StringBuilder("gpus = 8\n");
+        Scenario scenario = Machines.dgxH100();
         for (int gpu = 0; gpu < 8; gpu++) {
-            scenario.append("gpu.").append(gpu).append(".temp = ").append(40 + gpu).append('\n');
+            scenario.temp(gpu, 40 + gpu);
         }
-        Scenario.write(scenario.toString());
-        Scenario.eventually(Duration.ofSeconds(5),
+        FakeNvml.write(scenario);
+        FakeNvml.eventually(Duration.ofSeconds(5),
                 () -> assertTrue(MetricsEndpointTest.scrape().contains("DCGM_FI_DEV_GPU_TEMP{gpu=\"7\"")
                         && MetricsEndpointTest.scrape().contains("Hostname=\"test-node\",DCGM_FI_DRIVER_VERSION=\"570.133.20\"} 47\n")));
 
         Path dir = Files.createTempDirectory(Path.of("target"), "prometheus");
         int port = freePort();
-        Files.writeString(dir.resolve("prometheus.yml"), """
-                global:
-                  scrape_interval: 1s
-                scrape_configs:
-                  - job_name: gpu-agent
-                    metrics_path: /metrics
-                    static_configs:
-                      - targets: ['%s:%d']
+        Process server = startPrometheus(prometheus, dir, port, """
+                metrics_path: /metrics
+                static_configs:
+                  - targets: ['%s:%d']
                 """.formatted(metrics.getHost(), metrics.getPort()));
-        Process server = new ProcessBuilder(prometheus.toString(), "--config.file=" + dir.resolve("prometheus.yml"),
-                "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + port)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
         try {
             HttpClient http = HttpClient.newHttpClient();
             URI query = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query=DCGM_FI_DEV_GPU_TEMP");
             Map<String, Double> byGpu = new TreeMap<>();
-            Scenario.eventually(Duration.ofSeconds(30), () -> {
+            FakeNvml.eventually(Duration.ofSeconds(30), () -> {
                 byGpu.clear();
                 JsonNode result = get(http, query).path("data").path("result");
                 result.forEach(r -> byGpu.put(r.path("metric").path("gpu").asText(), r.path("value").path(1).asDouble()));
@@ -91,6 +88,20 @@ class PrometheusScrapeTest {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Prometheus on {@code port}, scraping the agent every second as the job {@code gpu-agent} configured by {@code job}. */
+    static Process startPrometheus(Path prometheus, Path dir, int port, String job) throws IOException {
+        String indented = job.lines().map(l -> "    " + l).collect(java.util.stream.Collectors.joining("\n"));
+        Files.writeString(dir.resolve("prometheus.yml"), """
+                global:
+                  scrape_interval: 1s
+                scrape_configs:
+                  - job_name: gpu-agent
+                """ + indented + "\n");
+        return new ProcessBuilder(prometheus.toString(), "--config.file=" + dir.resolve("prometheus.yml"),
+                "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + port)
+                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
     }
 
     static int freePort() throws IOException {

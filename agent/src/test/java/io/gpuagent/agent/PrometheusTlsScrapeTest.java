@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Promtool;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -65,28 +67,21 @@ class PrometheusTlsScrapeTest {
         assertEquals("https", metrics.getProtocol());
         Path dir = Files.createTempDirectory(Path.of("target"), "prometheus-tls");
         int port = PrometheusScrapeTest.freePort();
-        Files.writeString(dir.resolve("prometheus.yml"), """
-                global:
-                  scrape_interval: 1s
-                scrape_configs:
-                  - job_name: gpu-agent
-                    scheme: https
-                    metrics_path: /metrics
-                    tls_config:
-                      ca_file: %s
-                    authorization:
-                      credentials_file: %s
-                    static_configs:
-                      - targets: ['localhost:%d']
+        Process server = PrometheusScrapeTest.startPrometheus(prometheus, dir, port, """
+                scheme: https
+                metrics_path: /metrics
+                tls_config:
+                  ca_file: %s
+                authorization:
+                  credentials_file: %s
+                static_configs:
+                  - targets: ['localhost:%d']
                 """.formatted(DIR.resolve("ca.pem"), DIR.resolve("reader-token"), metrics.getPort()));
-        Process server = new ProcessBuilder(prometheus.toString(), "--config.file=" + dir.resolve("prometheus.yml"),
-                "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + port)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
         try {
             HttpClient http = HttpClient.newHttpClient();
             URI up = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query=up%7Bjob%3D%22gpu-agent%22%7D");
             URI temp = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query=DCGM_FI_DEV_GPU_TEMP");
-            Scenario.eventually(Duration.ofSeconds(30), () -> {
+            FakeNvml.eventually(Duration.ofSeconds(30), () -> {
                 JsonNode result = get(http, up).path("data").path("result");
                 assertEquals("1", result.path(0).path("value").path(1).asText(), "up: " + result);
                 assertTrue(get(http, temp).path("data").path("result").size() > 0, "no GPU series scraped yet");

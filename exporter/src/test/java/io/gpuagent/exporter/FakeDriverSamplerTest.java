@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
+import io.gpuagent.nvml.fake.Promtool;
+import io.gpuagent.nvml.fake.Promtool.Lint;
+import io.gpuagent.nvml.fake.Scenario;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -17,43 +22,34 @@ import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** End to end through the real FFM bindings against the C fake driver, values driven by its scenario file. */
 class FakeDriverSamplerTest {
+    /** Before any scenario is applied: the fake watches its scenario file only while NVML is open. */
+    @BeforeAll
+    static void openTheFake() {
+        FakeNvml.shared();
+    }
+
     static final String UUID0 = "GPU-11111111-2222-3333-4444-555555555555";
 
     /** 8 GPUs, every default-set value set and distinct per GPU. */
-    static String baseScenario() {
-        StringBuilder sb = new StringBuilder("""
-                gpus = 8
-                driver_version = 550.54.15
-                gpu.*.clock_sm = 1980
-                gpu.*.clock_mem = 2619
-                gpu.*.util_mem = 5
-                gpu.*.util_enc = 1
-                gpu.*.util_dec = 2
-                gpu.*.nvlink_tx_kib = 100
-                gpu.*.nvlink_rx_kib = 200
-                gpu.*.pcie_tx_kbps = 1024
-                gpu.*.pcie_rx_kbps = 2048
-                gpu.*.gpm.1 = 50
-                gpu.*.gpm.5 = 25
-                gpu.*.gpm.10 = 12.5
-                gpu.0.uuid = %s
-                gpu.0.pci_bus_id = 00000000:18:00.0
-                """.formatted(UUID0));
+    static Scenario baseScenario() {
+        Scenario s = Machines.dgxH100().driverVersion("550.54.15")
+                .all("clock_sm", 1980).all("clock_mem", 2619)
+                .all("util_mem", 5).all("util_enc", 1).all("util_dec", 2)
+                .all("nvlink_tx_kib", 100).all("nvlink_rx_kib", 200)
+                .all("pcie_tx_kbps", 1024).all("pcie_rx_kbps", 2048)
+                .all("gpm.1", 50).all("gpm.5", 25).all("gpm.10", 12.5)
+                .gpu(0, "uuid", UUID0).gpu(0, "pci_bus_id", "00000000:18:00.0");
         for (int i = 0; i < 8; i++) {
-            sb.append("gpu.").append(i).append(".temp = ").append(40 + i).append('\n');
-            sb.append("gpu.").append(i).append(".mem_temp = ").append(30 + i).append('\n');
-            sb.append("gpu.").append(i).append(".util_gpu = ").append(10 + i).append('\n');
-            sb.append("gpu.").append(i).append(".memory_used_mib = ").append(1024 * (i + 1)).append('\n');
-            sb.append("gpu.").append(i).append(".power_mw = ").append(100000 + 500 * i).append('\n');
-            sb.append("gpu.").append(i).append(".pcie_replay = ").append(i).append('\n');
-            sb.append("gpu.").append(i).append(".remap_correctable = ").append(i).append('\n');
-            sb.append("gpu.").append(i).append(".remap_uncorrectable = ").append(i % 2).append('\n');
+            s.temp(i, 40 + i).gpu(i, "mem_temp", 30 + i).gpu(i, "util_gpu", 10 + i)
+                    .gpu(i, "memory_used_mib", 1024 * (i + 1)).gpu(i, "power_mw", 100000 + 500 * i)
+                    .gpu(i, "pcie_replay", i).gpu(i, "remap_correctable", i).gpu(i, "remap_uncorrectable", i % 2);
         }
-        return sb.toString();
+        return s;
     }
 
     private Sampler sampler;
@@ -61,7 +57,7 @@ class FakeDriverSamplerTest {
 
     private Sampler sampler(Duration interval, Duration deadline) {
         SamplerSettings s = new SamplerSettings(interval, deadline, Set.of(), "testhost");
-        sampler = new Sampler(NvmlSource.of(FakeDriver.nvml()), s, registry, Clock.systemUTC());
+        sampler = new Sampler(NvmlSource.of(FakeNvml.shared()), s, registry, Clock.systemUTC());
         return sampler;
     }
 
@@ -70,7 +66,7 @@ class FakeDriverSamplerTest {
         if (sampler != null) {
             sampler.close();
         }
-        FakeDriver.scenario(baseScenario());
+        FakeNvml.apply(baseScenario());
     }
 
     /** Two sweeps 150 ms apart: the second has GPM metrics (they need two samples). */
@@ -82,7 +78,7 @@ class FakeDriverSamplerTest {
 
     @Test
     void topologyIsReadOncePerSetOfGpusAndFollowsTheDriver() throws Exception {
-        FakeDriver.scenario(baseScenario() + "topology.0.1 = 10\n");
+        FakeNvml.apply(baseScenario().line("topology.0.1 = 10"));
         Sampler s = sampler(Duration.ofSeconds(1), Duration.ofMillis(800));
         Snapshot snap = s.sweepNow();
         Topology t = snap.topology();
@@ -98,8 +94,7 @@ class FakeDriverSamplerTest {
         assertSame(t, s.sweepNow().topology(), "not read again while the GPUs stay");
 
         // GPU 3 without NVLink, GPU 5 lost: read again, 3 has no NVLink peers, 5 is left out.
-        FakeDriver.scenario(baseScenario() + "gpu.3.nvlinks = 0\ngpu.5.lost = 1\n");
-        Thread.sleep(150);   // the fake checks its scenario every 10 ms
+        FakeNvml.apply(baseScenario().gpu(3, "nvlinks", 0).lost(5));
         Topology again = s.sweepNow().topology();
         assertEquals(21, again.pairs().size(), "7 GPUs");
         Topology.Pair p03 = again.pair(u0, u3).orElseThrow();
@@ -110,8 +105,7 @@ class FakeDriverSamplerTest {
 
     @Test
     void everyDefaultMetricForEightGpusWithExactNamesLabelsAndValues() throws Exception {
-        FakeDriver.scenario(baseScenario());
-        FakeDriver.nvml();
+        FakeNvml.apply(baseScenario());
         Snapshot snap = twoSweeps(sampler(Duration.ofSeconds(1), Duration.ofMillis(800)));
         assertEquals(8, snap.gpus().size());
         String text = new GpuMetricsWriter(MetricCatalog.defaultSet(), "Hostname", "testhost", GpuDecorator.NONE)
@@ -179,7 +173,7 @@ class FakeDriverSamplerTest {
         assertEquals(18, g5.nvLinks().size(), "DGX H100: 18 links");
         assertTrue(g5.nvLinks().stream().allMatch(NvLinkInfo::active));
 
-        PromtoolCheck.assertValid(text, true);
+        Promtool.checkMetrics(text, Lint.DCGM_NAMES);
     }
 
     private static String energyMasked(String line) {
@@ -191,7 +185,7 @@ class FakeDriverSamplerTest {
 
     @Test
     void theOptInSetRendersFromTheDriversValues() throws Exception {
-        FakeDriver.scenario(baseScenario() + """
+        FakeNvml.apply(baseScenario().line("""
                 gpu.4.ecc_sbe_volatile = 7
                 gpu.4.ecc_dbe_volatile = 2
                 gpu.4.ecc_sbe_aggregate = 70
@@ -211,7 +205,7 @@ class FakeDriverSamplerTest {
                 gpu.4.recovery_action = 1
                 gpu.4.compute_processes = 4242:1024,4343:2048
                 gpu.4.gpm.2 = 80
-                """);
+                """));
         Snapshot snap = twoSweeps(sampler(Duration.ofSeconds(1), Duration.ofMillis(800)));
         GpuSample g = snap.gpu(4).orElseThrow();
         assertEquals(7, g.valueOr(Reading.ECC_SBE_VOLATILE, -1));
@@ -244,17 +238,17 @@ class FakeDriverSamplerTest {
         assertTrue(Pattern.compile("^DCGM_FI_DEV_ECC_DBE_VOL_TOTAL\\{gpu=\"4\",.*,DCGM_FI_DEV_SERIAL=\"[^\"]*\","
                 + "DCGM_FI_DEV_VBIOS_VERSION=\"96.00.99.00.01\"\\} 2$", Pattern.MULTILINE).matcher(text).find(), text);
         assertTrue(text.contains(",hostname=\"testhost\","));
-        PromtoolCheck.assertValid(text, true);
+        Promtool.checkMetrics(text, Lint.DCGM_NAMES);
     }
 
     @Test
     void rewritingTheScenarioShowsWithinTwoIntervals() throws Exception {
-        FakeDriver.scenario(baseScenario());
+        FakeNvml.apply(baseScenario());
         Sampler s = sampler(Duration.ofMillis(200), Duration.ofMillis(150));
         s.start();
         waitFor(s, snap -> snap.gpu(1).map(g -> g.valueOr(Reading.GPU_TEMP_C, -1) == 41).orElse(false), 10);
-        FakeDriver.scenario(baseScenario() + "gpu.1.temp = 77\n");
-        // the fake re-reads within 10-20 ms and FakeDriver.scenario waited 300 ms: two intervals more at most
+        FakeNvml.apply(baseScenario().temp(1, 77));
+        // the fake answers 77 once apply returns: two intervals more at most
         Instant changed = Instant.now();
         waitFor(s, snap -> snap.gpu(1).map(g -> g.valueOr(Reading.GPU_TEMP_C, -1) == 77).orElse(false), 10);
         assertTrue(Duration.between(changed, Instant.now()).toMillis() < 2000,
@@ -263,10 +257,10 @@ class FakeDriverSamplerTest {
 
     @Test
     void aLostGpuDisappearsWhileTheOthersKeepReporting() throws Exception {
-        FakeDriver.scenario(baseScenario());
+        FakeNvml.apply(baseScenario());
         Sampler s = sampler(Duration.ofSeconds(1), Duration.ofMillis(800));
         s.sweepNow();
-        FakeDriver.scenario(baseScenario() + "gpu.3.lost = 1\n");
+        FakeNvml.apply(baseScenario().lost(3));
         Snapshot snap = s.sweepNow();
         assertEquals(GpuStatus.LOST, snap.gpu(3).orElseThrow().status());
         for (int i = 0; i < 8; i++) {
@@ -287,12 +281,12 @@ class FakeDriverSamplerTest {
 
     @Test
     void aHungCallMakesThatGpuStaleNotTheScrape() throws Exception {
-        FakeDriver.scenario(baseScenario());
+        FakeNvml.apply(baseScenario());
         Sampler s = sampler(Duration.ofMillis(200), Duration.ofMillis(100));
         s.start();
         waitFor(s, snap -> snap.gpus().size() == 8 && snap.gpus(GpuStatus.OK).size() == 8, 10);
-        FakeDriver.scenario(baseScenario() + "gpu.2.latency_ms.nvmlDeviceGetTemperature = 3000\n"
-                + "gpu.2.latency_ms.nvmlDeviceGetTemperatureV = 3000\n");
+        FakeNvml.apply(baseScenario().latency(2, "nvmlDeviceGetTemperature", 3000)
+                .latency(2, "nvmlDeviceGetTemperatureV", 3000));
         Snapshot stale = waitFor(s, snap -> snap.gpu(2).map(g -> g.status() == GpuStatus.STALE).orElse(false)
                 && snap.age(Instant.now()).toMillis() >= 1000, 10);
         for (int i = 0; i < 8; i++) {
@@ -310,14 +304,13 @@ class FakeDriverSamplerTest {
             s.latest();
         }
         assertTrue(System.nanoTime() - t0 < 50_000_000L, "latest() does not wait for NVML");
-        FakeDriver.scenario(baseScenario());
+        FakeNvml.apply(baseScenario());
         waitFor(s, snap -> snap.gpus(GpuStatus.OK).size() == 8, 15);
     }
 
     @Test
     void notSupportedReadingsAreAbsent() throws Exception {
-        FakeDriver.scenario(baseScenario() + "gpu.1.unsupported.nvmlDeviceGetClockInfo = 1\n"
-                + "gpu.1.gpm_supported = 0\n");
+        FakeNvml.apply(baseScenario().unsupported(1, "nvmlDeviceGetClockInfo").gpu(1, "gpm_supported", 0));
         Snapshot snap = twoSweeps(sampler(Duration.ofSeconds(1), Duration.ofMillis(800)));
         GpuSample g1 = snap.gpu(1).orElseThrow();
         assertEquals(GpuStatus.OK, g1.status());
@@ -337,13 +330,13 @@ class FakeDriverSamplerTest {
 
     @Test
     void agentSeriesPassPromtool() throws Exception {
-        FakeDriver.scenario(baseScenario());
+        FakeNvml.apply(baseScenario());
         var prom = new io.micrometer.prometheus.PrometheusMeterRegistry(io.micrometer.prometheus.PrometheusConfig.DEFAULT);
-        try (Sampler s = new Sampler(NvmlSource.of(FakeDriver.nvml()),
+        try (Sampler s = new Sampler(NvmlSource.of(FakeNvml.shared()),
                 new SamplerSettings(Duration.ofSeconds(1), Duration.ofMillis(800), Set.of(), "testhost"), prom,
                 Clock.systemUTC())) {
             s.sweepNow();
-            PromtoolCheck.assertValid(prom.scrape(), false);
+            Promtool.checkMetrics(prom.scrape(), Lint.NONE);
         }
     }
 

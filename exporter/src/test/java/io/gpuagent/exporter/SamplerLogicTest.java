@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.nvml.Nvml;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Scenario;
 import io.gpuagent.nvml.NvmlReturn;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -17,18 +19,45 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The sampler's rules (deadlines, stale, lost, NOT_SUPPORTED, errors) against a Java fake of {@link Nvml}. */
+/**
+ * The sampler's rules (deadlines, stale, lost, NOT_SUPPORTED, errors) against the C fake driver through the
+ * real bindings. A hang is the fake's {@code latency_ms}; "not called" shows as a reading that stays absent or
+ * stale after the driver would answer it.
+ */
 class SamplerLogicTest {
-    private final JavaFakeNvml nvml = new JavaFakeNvml(4);
+    /** Four H100s, each with plausible values distinct per GPU. */
+    private static Scenario fourGpus() {
+        return gpus(4);
+    }
+
+    private static Scenario gpus(int count) {
+        Scenario s = Scenario.gpus(count).driverVersion("550.54.15").all("memory_used_mib", 1024).all("nvlinks", 2)
+                .all("nvlink_tx_kib", 100).all("nvlink_rx_kib", 200).all("gpm_supported", 0);
+        for (int i = 0; i < count; i++) {
+            s.temp(i, 40 + i).gpu(i, "mem_temp", 30 + i).gpu(i, "power_mw", 100_000 + i);
+        }
+        return s;
+    }
+
+    private final Nvml nvml = FakeNvml.shared();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private Sampler sampler;
+
+    /** Longer than any deadline here, short enough that the hung call is back before the test ends. */
+    private static final long HANG_MS = 1500;
 
     private Sampler sampler(Duration interval, Duration deadline) {
         SamplerSettings s = new SamplerSettings(interval, deadline, Set.of(), "node1", 60, 300, 3);
         sampler = new Sampler(NvmlSource.of(nvml), s, registry, Clock.systemUTC());
         return sampler;
+    }
+
+    @BeforeEach
+    void scenario() {
+        FakeNvml.apply(fourGpus());
     }
 
     @AfterEach
@@ -73,31 +102,30 @@ class SamplerLogicTest {
 
     @Test
     void notSupportedIsAbsentNotCountedAndNotAskedAgain() {
-        nvml.gpus.get(1).fail("clockMhz", NvmlReturn.NOT_SUPPORTED);
-        nvml.gpus.get(1).fieldErrors.put(82, NvmlReturn.NOT_SUPPORTED.code());
+        FakeNvml.apply(fourGpus().unsupported(1, "nvmlDeviceGetClockInfo").unsupportedField(1, 82));
         Sampler s = sampler(Duration.ofSeconds(1), Duration.ofMillis(500));
         s.sweepNow();
-        int callsAfterFirst = nvml.gpus.get(1).calls("clockMhz");
+        FakeNvml.apply(fourGpus().unsupportedField(1, 82));   // the driver would answer the clocks now
         Snapshot snap = s.sweepNow();
         GpuSample g1 = snap.gpu(1).orElseThrow();
         assertFalse(g1.has(Reading.SM_CLOCK_MHZ));
         assertFalse(g1.has(Reading.MEMORY_TEMP_C));
         assertEquals(GpuStatus.OK, g1.status());
         assertTrue(snap.gpu(0).orElseThrow().has(Reading.SM_CLOCK_MHZ));
-        assertEquals(callsAfterFirst, nvml.gpus.get(1).calls("clockMhz"), "NOT_SUPPORTED is remembered");
+        assertFalse(g1.has(Reading.SM_CLOCK_MHZ), "NOT_SUPPORTED is remembered: not asked again");
         assertTrue(registry.find(AgentMeters.NVML_ERRORS).counters().isEmpty(), "NOT_SUPPORTED is not an error");
     }
 
     @Test
     void failedCallsAreCountedByFunctionAndCode() {
-        nvml.gpus.get(3).fail("powerUsageMw", NvmlReturn.UNKNOWN);
-        nvml.gpus.get(3).fieldErrors.put(83, NvmlReturn.TIMEOUT.code());
+        FakeNvml.apply(fourGpus().error(3, "nvmlDeviceGetPowerUsage", NvmlReturn.UNKNOWN.code())
+                .fieldError(3, 83, NvmlReturn.TIMEOUT.code()));
         Sampler s = sampler(Duration.ofSeconds(1), Duration.ofMillis(500));
         s.sweepNow();
         Snapshot snap = s.sweepNow();
         assertFalse(snap.gpu(3).orElseThrow().has(Reading.POWER_USAGE_W));
         assertFalse(snap.gpu(3).orElseThrow().has(Reading.TOTAL_ENERGY_MJ));
-        Counter c = registry.find(AgentMeters.NVML_ERRORS).tag("function", "nvmlPowerUsageMw").tag("code", "UNKNOWN").counter();
+        Counter c = registry.find(AgentMeters.NVML_ERRORS).tag("function", "nvmlDeviceGetPowerUsage").tag("code", "UNKNOWN").counter();
         assertNotNull(c);
         assertEquals(2, c.count());
         assertEquals(2, registry.find(AgentMeters.NVML_ERRORS).tag("function", "nvmlDeviceGetFieldValues")
@@ -108,72 +136,61 @@ class SamplerLogicTest {
     void hungGpuIsStaleWithItsOldValuesAndIsNotResubmitted() throws Exception {
         Sampler s = sampler(Duration.ofSeconds(1), Duration.ofMillis(200));
         GpuSample before = s.sweepNow().gpu(2).orElseThrow();
-        CountDownLatch release = nvml.gpus.get(2).block("temperature");
-        try {
-            long t0 = System.nanoTime();
-            Snapshot snap = s.sweepNow();
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            assertTrue(ms < 5_000, "the sweep waited " + ms + " ms");
-            GpuSample g2 = snap.gpu(2).orElseThrow();
-            assertEquals(GpuStatus.STALE, g2.status());
-            assertEquals(before.readAt(), g2.readAt(), "old readAt kept");
-            assertEquals(42, g2.valueOr(Reading.GPU_TEMP_C, -1), "old values kept");
-            assertTrue(g2.statusReason().contains("nvmlDeviceGetTemperatureV"), g2.statusReason());
-            for (int i : new int[] {0, 1, 3}) {
-                assertEquals(GpuStatus.OK, snap.gpu(i).orElseThrow().status());
-                assertTrue(snap.gpu(i).orElseThrow().readAt().isAfter(before.readAt()));
-            }
-            int tempCalls = nvml.gpus.get(2).calls("temperature");
-            Snapshot again = s.sweepNow();
-            assertEquals(GpuStatus.STALE, again.gpu(2).orElseThrow().status());
-            assertEquals(tempCalls, nvml.gpus.get(2).calls("temperature"), "not resubmitted while in flight");
-            long lt0 = System.nanoTime();
-            s.latest();
-            assertTrue(System.nanoTime() - lt0 < 50_000_000L);
-        } finally {
-            release.countDown();
+        FakeNvml.apply(fourGpus().latency(2, "nvmlDeviceGetTemperatureV", HANG_MS));
+        long t0 = System.nanoTime();
+        Snapshot snap = s.sweepNow();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < 5_000, "the sweep waited " + ms + " ms");
+        GpuSample g2 = snap.gpu(2).orElseThrow();
+        assertEquals(GpuStatus.STALE, g2.status());
+        assertEquals(before.readAt(), g2.readAt(), "old readAt kept");
+        assertEquals(42, g2.valueOr(Reading.GPU_TEMP_C, -1), "old values kept");
+        assertTrue(g2.statusReason().contains("nvmlDeviceGetTemperatureV"), g2.statusReason());
+        for (int i : new int[] {0, 1, 3}) {
+            assertEquals(GpuStatus.OK, snap.gpu(i).orElseThrow().status());
+            assertTrue(snap.gpu(i).orElseThrow().readAt().isAfter(before.readAt()));
         }
-        nvml.gpus.get(2).blockedMethod = null;
-        Thread.sleep(50);
-        Snapshot recovered = s.sweepNow();
-        assertEquals(GpuStatus.OK, recovered.gpu(2).orElseThrow().status());
-        assertNull(recovered.gpu(2).orElseThrow().statusReason());
+        FakeNvml.apply(fourGpus());   // a new call would answer at once
+        Snapshot again = s.sweepNow();
+        assertEquals(GpuStatus.STALE, again.gpu(2).orElseThrow().status(), "not resubmitted while in flight");
+        long lt0 = System.nanoTime();
+        s.latest();
+        assertTrue(System.nanoTime() - lt0 < 50_000_000L);
+        Snapshot[] recovered = new Snapshot[1];
+        FakeNvml.await(() -> (recovered[0] = s.sweepNow()).gpu(2).orElseThrow().status() == GpuStatus.OK,
+                "GPU 2 to be read again once its hung call returned");
+        assertEquals(GpuStatus.OK, recovered[0].gpu(2).orElseThrow().status());
+        assertNull(recovered[0].gpu(2).orElseThrow().statusReason());
     }
 
     @Test
     void aFirstReadThatHangsShowsAsAnUnknownStaleGpuWhoseAgeGrows() throws Exception {
-        CountDownLatch release = nvml.gpus.get(1).block("uuid");
-        try {
-            Sampler s = sampler(Duration.ofSeconds(1), Duration.ofMillis(50));
-            s.sweepNow();
-            Thread.sleep(300);
-            Snapshot snap = s.sweepNow();
-            GpuSample g1 = snap.gpu(1).orElseThrow();
-            assertEquals(GpuStatus.STALE, g1.status());
-            assertFalse(g1.info().known());
-            assertTrue(g1.statusReason().contains("nvmlDeviceGetUUID"), g1.statusReason());
-            assertTrue(snap.age(java.time.Instant.now()).toMillis() >= 300, "the hung GPU ages the snapshot");
-            GpuMetricsWriter w = new GpuMetricsWriter(MetricCatalog.defaultSet(), "Hostname", "n", GpuDecorator.NONE);
-            assertFalse(w.renderText(snap).contains("gpu=\"1\""));
-        } finally {
-            release.countDown();
-        }
+        FakeNvml.apply(fourGpus().latency(1, "nvmlDeviceGetUUID", HANG_MS));
+        Sampler s = sampler(Duration.ofSeconds(1), Duration.ofMillis(50));
+        s.sweepNow();
+        Thread.sleep(300);
+        Snapshot snap = s.sweepNow();
+        GpuSample g1 = snap.gpu(1).orElseThrow();
+        assertEquals(GpuStatus.STALE, g1.status());
+        assertFalse(g1.info().known());
+        assertTrue(g1.statusReason().contains("nvmlDeviceGetUUID"), g1.statusReason());
+        assertTrue(snap.age(java.time.Instant.now()).toMillis() >= 300, "the hung GPU ages the snapshot");
+        GpuMetricsWriter w = new GpuMetricsWriter(MetricCatalog.defaultSet(), "Hostname", "n", GpuDecorator.NONE);
+        assertFalse(w.renderText(snap).contains("gpu=\"1\""));
     }
 
     @Test
     void lostGpuIsLostOthersKeepReportingAndItIsProbedRarely() {
         Sampler s = sampler(Duration.ofSeconds(1), Duration.ofMillis(500));
         s.sweepNow();
-        nvml.gpus.get(3).lost = true;
+        FakeNvml.apply(fourGpus().lost(3));
         Snapshot snap = s.sweepNow();
         assertEquals(GpuStatus.LOST, snap.gpu(3).orElseThrow().status());
         assertTrue(snap.gpu(3).orElseThrow().statusReason().contains("GPU_IS_LOST"));
         assertEquals(GpuStatus.OK, snap.gpu(0).orElseThrow().status());
-        int probes = nvml.gpus.get(3).calls("fieldValues");
-        s.sweepNow();
-        s.sweepNow();
-        assertEquals(probes, nvml.gpus.get(3).calls("fieldValues"), "not polled between probes");
-        nvml.gpus.get(3).lost = false;
+        FakeNvml.apply(fourGpus());   // the driver answers again: a poll would see it
+        assertEquals(GpuStatus.LOST, s.sweepNow().gpu(3).orElseThrow().status(), "not polled between probes");
+        assertEquals(GpuStatus.LOST, s.sweepNow().gpu(3).orElseThrow().status(), "not polled between probes");
         s.sweepNow();
         Snapshot back = s.sweepNow();
         assertEquals(GpuStatus.OK, back.gpu(3).orElseThrow().status(), "probed again after lostRetry sweeps");
@@ -183,7 +200,7 @@ class SamplerLogicTest {
     void aGpuTheDriverStopsReportingIsLost() {
         Sampler s = sampler(Duration.ofSeconds(1), Duration.ofMillis(500));
         s.sweepNow();
-        nvml.count = 3;
+        FakeNvml.apply(gpus(3));
         Snapshot snap = s.sweepNow();
         assertEquals(3, snap.deviceCount());
         assertEquals(GpuStatus.LOST, snap.gpu(3).orElseThrow().status());
@@ -217,14 +234,19 @@ class SamplerLogicTest {
 
     @Test
     void onlyRequestedReadingsAreRead() {
+        // Calls it must not make fail loudly (they would count as errors).
+        FakeNvml.apply(fourGpus().error(0, "nvmlDeviceGetFieldValues", NvmlReturn.UNKNOWN.code())
+                .error(0, "nvmlDeviceGetClockInfo", NvmlReturn.UNKNOWN.code()));
         SamplerSettings settings = new SamplerSettings(Duration.ofSeconds(1), Duration.ofMillis(500),
                 Set.of(Reading.GPU_TEMP_C), "node1");
         sampler = new Sampler(NvmlSource.of(nvml), settings, registry, Clock.systemUTC());
         GpuSample g = sampler.sweepNow().gpu(0).orElseThrow();
         assertTrue(g.has(Reading.GPU_TEMP_C));
         assertFalse(g.has(Reading.SM_CLOCK_MHZ));
-        assertEquals(0, nvml.gpus.get(0).calls("fieldValues"));
-        assertEquals(0, nvml.gpus.get(0).calls("clockMhz"));
+        assertTrue(registry.find(AgentMeters.NVML_ERRORS).tag("function", "nvmlDeviceGetFieldValues").counters().isEmpty(),
+                "field values not read");
+        assertTrue(registry.find(AgentMeters.NVML_ERRORS).tag("function", "nvmlDeviceGetClockInfo").counters().isEmpty(),
+                "clocks not read");
     }
 
     @Test

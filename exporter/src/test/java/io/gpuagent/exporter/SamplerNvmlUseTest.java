@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.nvml.Nvml;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Scenario;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +22,12 @@ import org.junit.jupiter.api.Test;
  * and NVML released on purpose for a GPU reset. Against the C fake through the real bindings.
  */
 class SamplerNvmlUseTest {
+    /** Before any scenario is applied: the fake watches its scenario file only while NVML is open. */
+    @BeforeAll
+    static void openTheFake() {
+        FakeNvml.shared();
+    }
+
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private Sampler sampler;
@@ -34,19 +43,19 @@ class SamplerNvmlUseTest {
         if (sampler != null) {
             sampler.close();
         }
-        FakeDriver.scenario(FakeDriverSamplerTest.baseScenario());
+        FakeNvml.apply(FakeDriverSamplerTest.baseScenario());
     }
 
     @Test
     void oneUnsupportedNvLinkCounterKindStopsOnlyThatKindOnEveryLink() {
         // bit 1: DL_RECOVERY answers NOT_SUPPORTED; the other kinds must still be read on links 1..17.
-        FakeDriver.scenario(FakeDriverSamplerTest.baseScenario() + """
+        FakeNvml.apply(FakeDriverSamplerTest.baseScenario().line("""
                 gpu.0.nvlink_unsupported_counters = 2
                 gpu.0.nvlink.4.crc_flit = 5
                 gpu.0.nvlink.4.replay = 3
                 gpu.0.nvlink.9.crc_data = 2
-                """);
-        Snapshot snap = sampler(NvmlSource.of(FakeDriver.nvml())).sweepNow();
+                """));
+        Snapshot snap = sampler(NvmlSource.of(FakeNvml.shared())).sweepNow();
         GpuSample g = snap.gpu(0).orElseThrow();
         assertEquals(18, g.nvLinks().size());
         assertEquals(5, g.nvLinks().get(4).crcFlit());
@@ -59,17 +68,13 @@ class SamplerNvmlUseTest {
 
     @Test
     void withoutNvLinkTotalsTheLinkCountersAreNotReadEverySweep() {
-        String noTotals = FakeDriverSamplerTest.baseScenario() + """
-                gpu.0.unsupported_field.38 = 1
-                gpu.0.unsupported_field.45 = 1
-                gpu.0.unsupported_field.52 = 1
-                gpu.0.unsupported_field.59 = 1
-                """;
-        FakeDriver.scenario(noTotals + "gpu.0.nvlink.2.crc_flit = 1\n");
-        Sampler s = sampler(NvmlSource.of(FakeDriver.nvml()));
+        Scenario noTotals = FakeDriverSamplerTest.baseScenario().unsupportedField(0, 38).unsupportedField(0, 45)
+                .unsupportedField(0, 52).unsupportedField(0, 59);
+        FakeNvml.apply(noTotals.and().gpu(0, "nvlink.2.crc_flit", 1));
+        Sampler s = sampler(NvmlSource.of(FakeNvml.shared()));
         assertEquals(1, s.sweepNow().gpu(0).orElseThrow().nvLinks().get(2).crcFlit());
         assertFalse(s.latest().gpu(0).orElseThrow().has(Reading.NVLINK_CRC_FLIT_ERRORS));
-        FakeDriver.scenario(noTotals + "gpu.0.nvlink.2.crc_flit = 7\n");
+        FakeNvml.apply(noTotals.and().gpu(0, "nvlink.2.crc_flit", 7));
         for (int read = 1; read < NvLinkReader.EVERY_WITHOUT_TOTALS; read++) {
             assertEquals(1, s.sweepNow().gpu(0).orElseThrow().nvLinks().get(2).crcFlit(),
                     "read " + read + ": 72 calls per sweep when no total is known");
@@ -79,8 +84,8 @@ class SamplerNvmlUseTest {
 
     @Test
     void gpmHeldByAnotherProfilerPausesWithoutErrorsAndResumes() throws Exception {
-        FakeDriver.scenario(FakeDriverSamplerTest.baseScenario() + "gpu.0.error.nvmlGpmSampleGet = 19\n");
-        Sampler s = sampler(NvmlSource.of(FakeDriver.nvml()));
+        FakeNvml.apply(FakeDriverSamplerTest.baseScenario().error(0, "nvmlGpmSampleGet", 19));
+        Sampler s = sampler(NvmlSource.of(FakeNvml.shared()));
         s.sweepNow();
         Thread.sleep(150);
         GpuSample paused = s.sweepNow().gpu(0).orElseThrow();
@@ -89,7 +94,7 @@ class SamplerNvmlUseTest {
         assertTrue(s.latest().gpu(1).orElseThrow().has(Reading.SM_ACTIVE), "other GPUs unaffected");
         assertTrue(registry.find(AgentMeters.NVML_ERRORS).tag("code", "IN_USE").counters().isEmpty(), "not an error");
 
-        FakeDriver.scenario(FakeDriverSamplerTest.baseScenario());
+        FakeNvml.apply(FakeDriverSamplerTest.baseScenario());
         GpuSample resumed = null;
         for (int i = 0; i <= GpmReader.IN_USE_RETRY + 2 && (resumed == null || !resumed.has(Reading.SM_ACTIVE)); i++) {
             Thread.sleep(110);   // GPM needs 100 ms between samples
@@ -101,12 +106,12 @@ class SamplerNvmlUseTest {
 
     @Test
     void powerLimitsComeFromCallsWhereTheFieldsAreUnsupported() {
-        FakeDriver.scenario(FakeDriverSamplerTest.baseScenario() + """
+        FakeNvml.apply(FakeDriverSamplerTest.baseScenario().line("""
                 gpu.0.unsupported_field.189 = 1
                 gpu.0.unsupported_field.190 = 1
                 gpu.0.power_limit_mw = 650000
-                """);
-        Sampler s = sampler(NvmlSource.of(FakeDriver.nvml()));
+                """));
+        Sampler s = sampler(NvmlSource.of(FakeNvml.shared()));
         for (int i = 0; i < 3; i++) {
             GpuSample g = s.sweepNow().gpu(0).orElseThrow();
             assertEquals(650, g.valueOr(Reading.POWER_LIMIT_W, -1), "sweep " + i);
@@ -116,8 +121,8 @@ class SamplerNvmlUseTest {
 
     @Test
     void whileNvmlIsReleasedTheLastReadingsAreServedStaleThenFreshAfter() {
-        FakeDriver.scenario(FakeDriverSamplerTest.baseScenario());
-        Nvml[] current = {FakeDriver.nvml()};
+        FakeNvml.apply(FakeDriverSamplerTest.baseScenario());
+        Nvml[] current = {FakeNvml.shared()};
         String[] released = {null};
         NvmlSource source = new NvmlSource() {
             @Override
@@ -146,7 +151,7 @@ class SamplerNvmlUseTest {
             assertEquals(40 + g.index(), g.valueOr(Reading.GPU_TEMP_C, -1), "values kept");
         }
 
-        try (Nvml again = Nvml.open(System.getProperty("fake.nvml.library"))) {
+        try (Nvml again = FakeNvml.open()) {
             current[0] = again;
             released[0] = null;
             Snapshot after = s.sweepNow();

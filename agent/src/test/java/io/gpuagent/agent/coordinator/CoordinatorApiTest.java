@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.TestToken;
+import io.gpuagent.nvml.fake.FakeNvml;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -209,9 +209,9 @@ class CoordinatorApiTest {
         FakeAgent a = agent("quiet", 2);
         given().get("/v1/nodes").then().body("node", org.hamcrest.Matchers.hasItem(a.node()));
         a.silence();
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/v1/nodes").then()
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/v1/nodes").then()
                 .body("node", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem(a.node()))));
-        Scenario.eventually(Duration.ofSeconds(5), () -> {
+        FakeNvml.eventually(Duration.ofSeconds(5), () -> {
             String events = given().get("/v1/events?limit=10000").then().statusCode(200).extract().asString();
             assertTrue(events.contains("node " + a.node() + " dropped"), events);
         });
@@ -227,7 +227,7 @@ class CoordinatorApiTest {
         assertEquals(201, r.statusCode(), r.asString());
         String id = r.jsonPath().getString("placementId");
         a.endLease(r.jsonPath().getString("allocations[0].leaseId"));   // e.g. the job's epilog released it there
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/v1/placements/" + id).then().statusCode(404));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/v1/placements/" + id).then().statusCode(404));
         String events = given().get("/v1/events?limit=10000").then().extract().asString();
         assertTrue(events.contains("placement " + id + " of job job-short ended"), events);
         assertEquals(List.of(), a.deletes, "nothing to release: the coordinator only forgets it");

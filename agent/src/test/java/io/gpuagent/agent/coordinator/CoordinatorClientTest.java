@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.TestToken;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -56,7 +57,7 @@ class CoordinatorClientTest {
     public static class WithCoordinator implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            Scenario.write("gpus = 8\n");
+            FakeNvml.write(Machines.dgxH100());
             TestToken.get();
             return Map.of("gpu-agent.coordinator.url", "http://127.0.0.1:" + start() + "/",
                     // Far longer than the test waits: a heartbeat that comes sooner was sent because of a change.
@@ -102,8 +103,8 @@ class CoordinatorClientTest {
 
     @Test
     void registersWithBackoffThenSendsAtOnceWhenAGpuTurnsBad() {
-        Scenario.write("gpus = 8\n");
-        Scenario.eventually(Duration.ofSeconds(20), () -> assertTrue(beats().stream().anyMatch(b -> b.answered() == 200
+        FakeNvml.write(Machines.dgxH100());
+        FakeNvml.eventually(Duration.ofSeconds(20), () -> assertTrue(beats().stream().anyMatch(b -> b.answered() == 200
                 && b.body().get("gpus").size() == 8), "no accepted heartbeat with 8 GPUs yet: " + beats().size()));
         List<Beat> first = beats();
         assertTrue(first.size() > FAILURES, "retried after " + FAILURES + " failures: " + first.size());
@@ -126,17 +127,17 @@ class CoordinatorClientTest {
                 && l.endsWith(" " + FAILURES + ".0")), metrics);
 
         // Once every GPU is judged HEALTHY a change-triggered heartbeat says so; then GPU 2 is lost.
-        Scenario.eventually(Duration.ofSeconds(10), () -> assertTrue(last().body().findValues("health").stream()
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> assertTrue(last().body().findValues("health").stream()
                 .allMatch(h -> h.asText().equals("HEALTHY")), last().body().toString()));
         int before = beats().size();
-        Scenario.write("gpus = 8\ngpu.2.lost = 1\n");
-        Scenario.eventually(Duration.ofSeconds(5), () -> {
+        FakeNvml.write(Machines.dgxH100().lost(2));
+        FakeNvml.eventually(Duration.ofSeconds(5), () -> {
             JsonNode gpu2 = last().body().get("gpus").get(2);
             assertEquals("LOST", gpu2.get("health").asText(), gpu2.toString());
             assertEquals(false, gpu2.get("leasable").asBoolean());
         });
         assertTrue(beats().size() > before);
-        Scenario.write("gpus = 8\n");
+        FakeNvml.write(Machines.dgxH100());
     }
 
     private List<Beat> beats() {

@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gpuagent.agent.health.Samples;
 import io.gpuagent.agent.lease.GpuLeases;
 import io.gpuagent.agent.lease.Inventory;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,23 +17,7 @@ import org.junit.jupiter.api.Test;
 /** The node list's bookkeeping between heartbeats: held GPUs, releases, silent nodes. */
 class NodeRegistryTest {
 
-    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    };
+    private final Samples.TestClock clock = new Samples.TestClock();
     private final NodeRegistry registry = new NodeRegistry(clock, Duration.ofSeconds(15));
 
     @Test
@@ -62,10 +44,10 @@ class NodeRegistryTest {
         Inventory a = PlacerTest.freeNode("a", 1);
         registry.heartbeat(a);
         registry.granted("a", List.of(PlacerTest.uuid("a", 0)));
-        now = now.plusSeconds(10);
+        clock.advance(Duration.ofSeconds(10));
         registry.heartbeat(a);
         assertEquals(0, leasable());
-        now = now.plusSeconds(10);
+        clock.advance(Duration.ofSeconds(10));
         registry.heartbeat(a);
         assertEquals(1, leasable());
     }
@@ -80,7 +62,7 @@ class NodeRegistryTest {
 
         Inventory sick = PlacerTest.node("b", List.of(
                 new Inventory.Gpu(0, PlacerTest.uuid("b", 0), "H100", null, "UNHEALTHY", List.of("xid 79"), false, 1L, 1L,
-                        new GpuLeases.Held("l", "j", now), false)), (i, j) -> "NODE", (i, j) -> true);
+                        new GpuLeases.Held("l", "j", clock.instant()), false)), (i, j) -> "NODE", (i, j) -> true);
         registry.heartbeat(sick);
         registry.released("b", List.of(PlacerTest.uuid("b", 0)));
         assertTrue(registry.placeable(Map.of()).stream().filter(n -> n.node().equals("b")).findFirst().orElseThrow()
@@ -98,9 +80,9 @@ class NodeRegistryTest {
     @Test
     void silentNodesAreDroppedAndComeBackWithTheirNextHeartbeat() {
         registry.heartbeat(PlacerTest.freeNode("a", 1));
-        now = now.plusSeconds(10);
+        clock.advance(Duration.ofSeconds(10));
         registry.heartbeat(PlacerTest.freeNode("b", 1));
-        now = now.plusSeconds(6);
+        clock.advance(Duration.ofSeconds(6));
         List<NodeRegistry.Dropped> dropped = registry.dropSilent();
         assertEquals(List.of("a"), dropped.stream().map(NodeRegistry.Dropped::node).toList());
         assertEquals(Duration.ofSeconds(16), dropped.getFirst().silent());
@@ -111,9 +93,9 @@ class NodeRegistryTest {
     @Test
     void anInventoryThatCannotBePlacedOnIsRefusedWithTheReason() {
         Inventory ok = PlacerTest.freeNode("a", 1);
-        Inventory noUrl = new Inventory("a", null, now, true, ok.gpus(), ok.links());
-        Inventory badUrl = new Inventory("a", "dgx-a:9400", now, true, ok.gpus(), ok.links());
-        Inventory twice = new Inventory("a", ok.agentUrl(), now, true, List.of(ok.gpus().get(0), ok.gpus().get(0)), List.of());
+        Inventory noUrl = new Inventory("a", null, clock.instant(), true, ok.gpus(), ok.links());
+        Inventory badUrl = new Inventory("a", "dgx-a:9400", clock.instant(), true, ok.gpus(), ok.links());
+        Inventory twice = new Inventory("a", ok.agentUrl(), clock.instant(), true, List.of(ok.gpus().get(0), ok.gpus().get(0)), List.of());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> registry.heartbeat(noUrl)).getMessage().contains("agentUrl"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> registry.heartbeat(badUrl)).getMessage().contains("agentUrl"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> registry.heartbeat(twice)).getMessage().contains("twice"));
@@ -128,8 +110,8 @@ class NodeRegistryTest {
     private Inventory withLease(Inventory inv, int index) {
         List<Inventory.Gpu> gpus = inv.gpus().stream().map(g -> g.index() != index ? g
                 : new Inventory.Gpu(g.index(), g.uuid(), g.name(), g.pciBusId(), g.health(), g.reasons(), g.cordoned(),
-                        g.memoryTotalMiB(), g.memoryFreeMiB(), new GpuLeases.Held("l-" + index, "j", now), false)).toList();
-        return new Inventory(inv.node(), inv.agentUrl(), now, inv.healthy(), gpus, inv.links());
+                        g.memoryTotalMiB(), g.memoryFreeMiB(), new GpuLeases.Held("l-" + index, "j", clock.instant()), false)).toList();
+        return new Inventory(inv.node(), inv.agentUrl(), clock.instant(), inv.healthy(), gpus, inv.links());
     }
 
     @Test
@@ -139,7 +121,7 @@ class NodeRegistryTest {
         Inventory elsewhere = new Inventory("a", "http://10.0.0.99:9400", a.takenAt(), a.healthy(), a.gpus(), a.links());
         assertThrows(NodeRegistry.Moved.class, () -> registry.heartbeat(elsewhere));
         assertEquals(a.agentUrl(), registry.node("a").orElseThrow().agentUrl());
-        now = now.plusSeconds(60);
+        clock.advance(Duration.ofSeconds(60));
         assertEquals(1, registry.dropSilent().size());
         assertThrows(NodeRegistry.Moved.class, () -> registry.heartbeat(elsewhere),
                 "a silent node's name cannot be taken over from elsewhere");

@@ -3,8 +3,9 @@ package io.gpuagent.agent.events;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.TestToken;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -20,8 +21,8 @@ class EventSetRebuildTest {
 
     @AfterEach
     void restore() {
-        Scenario.write("gpus = 8\n");
-        Scenario.eventually(SOON, () -> {
+        FakeNvml.write(Machines.dgxH100());
+        FakeNvml.eventually(SOON, () -> {
             given().header("Authorization", TestToken.header()).post("/v1/gpus/2/health/clear");
             given().get("/health/gpus/2").then().statusCode(200);
         });
@@ -29,20 +30,21 @@ class EventSetRebuildTest {
 
     @Test
     void aRegistrationAnsweringUnknownGetsANewEventSet() {
-        Scenario.eventually(SOON, () -> assertTrue(metrics().contains("gpu_agent_event_watch_gpus 8.0\n")));
+        FakeNvml.write(Machines.dgxH100());   // whatever an earlier run left in the file
+        FakeNvml.eventually(SOON, () -> assertTrue(metrics().contains("gpu_agent_event_watch_gpus 8.0\n")));
         // Failed waits make the watcher start over with new sets; then registrations answer UNKNOWN while waits
         // work again, so the watcher's newest set is broken: it must not keep waiting on it.
-        Scenario.write("gpus = 8\nerror.nvmlEventSetWait_v2 = 999\n");
-        Scenario.eventually(SOON, () -> assertTrue(metrics().contains("gpu_agent_event_watch_up 0.0\n")));
+        FakeNvml.write("gpus = 8\nerror.nvmlEventSetWait_v2 = 999\n");
+        FakeNvml.eventually(SOON, () -> assertTrue(metrics().contains("gpu_agent_event_watch_up 0.0\n")));
         pause(1500);
-        Scenario.write("gpus = 8\nerror.nvmlDeviceRegisterEvents = 999\n");
+        FakeNvml.write("gpus = 8\nerror.nvmlDeviceRegisterEvents = 999\n");
         pause(3000);
         assertTrue(metrics().contains("gpu_agent_event_watch_up 0.0\n"), "registrations fail");
-        Scenario.write("gpus = 8\n");
-        Scenario.eventually(SOON, () -> assertTrue(metrics().contains("gpu_agent_event_watch_gpus 8.0\n")));
+        FakeNvml.write(Machines.dgxH100());
+        FakeNvml.eventually(SOON, () -> assertTrue(metrics().contains("gpu_agent_event_watch_gpus 8.0\n")));
         double before = xids(metrics());
-        Scenario.write("gpus = 8\nevent." + Scenario.nextEventNumber() + " = 2 xid 31\n");
-        Scenario.eventually(SOON, () -> assertTrue(xids(metrics()) > before,
+        FakeNvml.write("gpus = 8\nevent." + FakeNvml.nextEventNumber() + " = 2 xid 31\n");
+        FakeNvml.eventually(SOON, () -> assertTrue(xids(metrics()) > before,
                 "the XID was never delivered: the watcher waits on the broken set"));
     }
 

@@ -5,9 +5,9 @@ import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.nvml.fake.FakeNvml;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -61,7 +61,7 @@ class EventStreamBoundsTest {
         for (Socket s : readers) {
             s.close();
         }
-        Scenario.eventually(Duration.ofSeconds(10), () -> assertEquals(0, route.clients()));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> assertEquals(0, route.clients()));
     }
 
     @Test
@@ -71,7 +71,7 @@ class EventStreamBoundsTest {
         for (int i = 0; i < max; i++) {
             readers.add(slowReader());
         }
-        Scenario.eventually(Duration.ofSeconds(10), () -> assertEquals(max, route.clients()));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> assertEquals(max, route.clients()));
 
         HttpResponse<String> refused = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(stream).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
@@ -89,7 +89,7 @@ class EventStreamBoundsTest {
             log.appendAll(events);
             assertHealthFast();
         }
-        Scenario.eventually(Duration.ofSeconds(10), () -> assertEquals(0, route.clients(), "every slow reader cut off"));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> assertEquals(0, route.clients(), "every slow reader cut off"));
 
         String tail = readToEnd(readers.getFirst());
         assertTrue(tail.contains(": cut off: ") && tail.contains("gpu-agent.events.max-behind"),

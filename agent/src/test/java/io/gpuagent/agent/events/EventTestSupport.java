@@ -2,8 +2,9 @@ package io.gpuagent.agent.events;
 
 import static io.restassured.RestAssured.given;
 
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.TestToken;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -21,14 +22,14 @@ final class EventTestSupport {
 
     /** Injects XID {@code xid} on {@code gpu} through the fake driver; returns the event number used. */
     static long injectXid(int gpu, int xid) {
-        long n = Scenario.nextEventNumber();
-        Scenario.write("gpus = 8\nevent." + n + " = " + gpu + " xid " + xid + "\n");
+        long n = FakeNvml.nextEventNumber();
+        FakeNvml.write("gpus = 8\nevent." + n + " = " + gpu + " xid " + xid + "\n");
         return n;
     }
 
     /** Clears every GPU through the API and waits until /health is 200 again. */
     static void clearAllAndWaitHealthy() {
-        Scenario.write("gpus = 8\n");
+        FakeNvml.write(Machines.dgxH100());
         String t = token();
         List<Map<String, Object>> gpus = given().get("/health").then().extract().jsonPath().getList("gpus");
         for (Map<String, Object> gpu : gpus) {
@@ -36,6 +37,6 @@ final class EventTestSupport {
                 given().header("Authorization", "Bearer " + t).post("/v1/gpus/" + gpu.get("index") + "/health/clear");
             }
         }
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
     }
 }

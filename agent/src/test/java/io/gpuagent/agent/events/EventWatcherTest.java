@@ -4,34 +4,36 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
-import io.gpuagent.nvml.EventSet;
 import io.gpuagent.nvml.EventTypes;
-import io.gpuagent.nvml.GpuDevice;
 import io.gpuagent.nvml.GpuEvent;
 import io.gpuagent.nvml.Nvml;
-import io.gpuagent.nvml.NvmlException;
 import io.gpuagent.nvml.NvmlReturn;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Scenario;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The event thread's lifecycle against a small Java fake of {@link Nvml} (the fake C driver covers the FFM
- * path in {@link EventsApiTest}): what it registers, GPUs that come later, failed waits, a new NVML, stop.
+ * The event thread's lifecycle on the fake driver through the real bindings: what it registers, GPUs that
+ * come later, failed waits, a new NVML, stop. Tagged {@code own-fake}: its own surefire execution runs it in a
+ * JVM with its own scenario file, so the events it injects never reach the Quarkus application the other
+ * tests share.
+ * What a GPU is registered for shows in which injected events arrive (the fake fires them in order and
+ * queues only what a set registered); a freed set shows as {@link EventWatcher#holdsNvml()} false, and
+ * strict mode aborts the JVM if NVML were shut down under a set still in use.
  */
+@Tag("own-fake")
 class EventWatcherTest {
 
     static final Duration SOON = Duration.ofSeconds(5);
@@ -41,79 +43,93 @@ class EventWatcherTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final EventWatcher watcher = new EventWatcher(() -> Optional.ofNullable(nvml.get()), delivered::add,
             registry, 50);
+    private final List<Nvml> opened = new ArrayList<>();
 
     @AfterEach
     void stop() {
         watcher.stop();
+        for (Nvml n : opened) {
+            n.close();
+        }
+    }
+
+    /** NVML over the fake, answering from {@code scenario} (read at init); closed after the watcher stopped. */
+    private Nvml open(Scenario scenario) {
+        FakeNvml.write(scenario);
+        Nvml n = FakeNvml.open();
+        opened.add(n);
+        return n;
+    }
+
+    private static String event(int gpu, String type, long data) {
+        return "event." + FakeNvml.nextEventNumber() + " = " + gpu + " " + type + " " + data;
+    }
+
+    private static GpuEvent xid(Nvml nvml, int gpu, long code) {
+        return new GpuEvent(nvml.device(gpu), EventTypes.XID_CRITICAL_ERROR, code, -1, -1);
     }
 
     @Test
     void registersWhatEachGpuSupportsAndDeliversEventsAtOnce() throws Exception {
-        FakeNvml fake = new FakeNvml(3);
-        fake.supported.put(1, EventTypes.XID_CRITICAL_ERROR | 0x10000L);   // an unknown bit is not wanted
+        // GPU 1 supports XIDs and an unknown bit, which is not wanted.
+        Scenario three = Scenario.gpus(3).gpu(1, "supported_events", "0x" + Long.toHexString(EventTypes.XID_CRITICAL_ERROR | 0x10000L));
+        Nvml fake = open(three);
         nvml.set(fake);
         watcher.start();
-        Scenario.eventually(SOON, () -> assertEquals(3, watcher.watchedGpus()));
+        FakeNvml.eventually(SOON, () -> assertEquals(3, watcher.watchedGpus()));
         assertTrue(watcher.watching());
         assertEquals(1.0, registry.get("gpu_agent.event.watch.up").gauge().value());
-        FakeSet set = fake.sets.getFirst();
-        assertEquals(0xc19fL, set.masks.get(0));
-        assertEquals(EventTypes.XID_CRITICAL_ERROR, set.masks.get(1));
+        assertEquals(0xc19fL, watcher.watchedTypes(), "wanted & supported: the defaults, and not GPU 1's unknown bit");
 
-        GpuEvent xid = new GpuEvent(fake.device(2), EventTypes.XID_CRITICAL_ERROR, 79, -1, -1);
+        // A P-state change on GPU 1 (not registered there) fires first; the XID on GPU 2 is what arrives.
         long t0 = System.nanoTime();
-        set.queue.add(xid);
-        assertEquals(xid, delivered.poll(5, TimeUnit.SECONDS));
+        FakeNvml.write(three.and().line(event(1, "pstate", 0)).line(event(2, "xid", 79)));
+        assertEquals(xid(fake, 2, 79), delivered.poll(5, TimeUnit.SECONDS));
         assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(250), "delivered at once, not after a wait");
     }
 
     @Test
-    void gpusThatAreLostUnsupportedOrNewAreRegisteredWhenTheyCanBe() {
-        FakeNvml fake = new FakeNvml(2);
-        fake.lost.add(1);
-        fake.supported.put(0, 0L);   // supports none of the types
+    void gpusThatAreLostUnsupportedOrNewAreRegisteredWhenTheyCanBe() throws Exception {
+        Scenario two = Scenario.gpus(2).gpu(0, "supported_events", 0);   // GPU 0 supports none of the types
+        Nvml fake = open(two.and().lost(1));
         nvml.set(fake);
         watcher.start();
-        Scenario.eventually(SOON, () -> assertFalse(fake.sets.isEmpty()));
-        FakeSet set = fake.sets.getFirst();
-        // Nothing registrable yet: not watching, and it keeps trying.
-        Scenario.eventually(SOON, () -> assertTrue(set.attempts.size() >= 4, set.attempts.toString()));
+        FakeNvml.eventually(SOON, () -> assertTrue(watcher.holdsNvml(), "the set is created"));
+        // Nothing registrable yet: not watching, and it keeps trying (it registers once GPU 1 is back).
         assertFalse(watcher.watching());
         assertEquals(0, registry.get("gpu_agent.event.watch.up").gauge().value());
 
-        fake.lost.clear();
-        Scenario.eventually(SOON, () -> assertEquals(1, watcher.watchedGpus()));
+        FakeNvml.apply(two);
+        FakeNvml.eventually(SOON, () -> assertEquals(1, watcher.watchedGpus()));
         assertTrue(watcher.watching());
-        fake.supported.put(0, EventTypes.XID_CRITICAL_ERROR);
-        fake.count = 3;   // a GPU appears
-        Scenario.eventually(SOON, () -> assertEquals(3, watcher.watchedGpus()));
-        assertEquals(1, fake.sets.size(), "the same set throughout");
-        assertEquals(EventTypes.XID_CRITICAL_ERROR, set.masks.get(0));
+        Scenario three = Scenario.gpus(3).gpu(0, "supported_events", EventTypes.XID_CRITICAL_ERROR);   // and a GPU appears
+        FakeNvml.apply(three);
+        FakeNvml.eventually(SOON, () -> assertEquals(3, watcher.watchedGpus()));
+        // GPU 0 is registered for XIDs only: its P-state change is not delivered, its XID is.
+        FakeNvml.write(three.and().line(event(0, "pstate", 0)).line(event(0, "xid", 31)));
+        assertEquals(xid(fake, 0, 31), delivered.poll(5, TimeUnit.SECONDS));
     }
 
     @Test
     void aFailedWaitOrANewNvmlStartsOverWithANewSet() throws Exception {
-        FakeNvml first = new FakeNvml(1);
+        Scenario one = Scenario.gpus(1);
+        Nvml first = open(one);
         nvml.set(first);
         watcher.start();
-        Scenario.eventually(SOON, () -> assertTrue(watcher.watching()));
-        FakeSet one = first.sets.getFirst();
-        one.failNextWait = true;
-        Scenario.eventually(SOON, () -> assertEquals(2, first.sets.size()));
-        assertTrue(one.closed, "the failed set is freed");
-        Scenario.eventually(SOON, () -> assertTrue(watcher.watching()));
-        FakeSet two = first.sets.get(1);
-        GpuEvent e = new GpuEvent(first.device(0), EventTypes.XID_CRITICAL_ERROR, 48, -1, -1);
-        two.queue.add(e);
-        assertEquals(e, delivered.poll(5, TimeUnit.SECONDS));
+        FakeNvml.eventually(SOON, () -> assertTrue(watcher.watching()));
+        FakeNvml.apply(one.and().line("error.nvmlEventSetWait_v2 = " + NvmlReturn.UNKNOWN.code()));
+        FakeNvml.eventually(SOON, () -> assertFalse(watcher.holdsNvml(), "the failed set is freed"));
+        FakeNvml.apply(one);
+        FakeNvml.eventually(SOON, () -> assertTrue(watcher.watching()));
+        FakeNvml.write(one.and().line(event(0, "xid", 48)));
+        assertEquals(xid(first, 0, 48), delivered.poll(5, TimeUnit.SECONDS));
 
-        FakeNvml second = new FakeNvml(2);
+        Nvml second = open(Scenario.gpus(2));
         nvml.set(second);   // e.g. the driver was reloaded
-        Scenario.eventually(SOON, () -> assertEquals(2, watcher.watchedGpus()));
-        assertTrue(two.closed);
+        FakeNvml.eventually(SOON, () -> assertEquals(2, watcher.watchedGpus()));
         nvml.set(null);     // NVML gone
-        Scenario.eventually(SOON, () -> assertFalse(watcher.watching()));
-        Scenario.eventually(SOON, () -> assertTrue(second.sets.getFirst().closed));
+        FakeNvml.eventually(SOON, () -> assertFalse(watcher.watching()));
+        FakeNvml.eventually(SOON, () -> assertFalse(watcher.holdsNvml(), "the set is freed"));
     }
 
     @Test
@@ -126,15 +142,13 @@ class EventWatcherTest {
             }
         }, new SimpleMeterRegistry(), 50);
         try {
-            FakeNvml fake = new FakeNvml(1);
-            nvml.set(fake);
+            Scenario one = Scenario.gpus(1);
+            nvml.set(open(one));
             w.start();
-            Scenario.eventually(SOON, () -> assertTrue(w.watching()));
-            FakeSet set = fake.sets.getFirst();
-            set.queue.add(new GpuEvent(fake.device(0), EventTypes.XID_CRITICAL_ERROR, 1, -1, -1));
-            set.queue.add(new GpuEvent(fake.device(0), EventTypes.XID_CRITICAL_ERROR, 2, -1, -1));
-            Scenario.eventually(SOON, () -> assertEquals(2, got.size()));
-            assertEquals(1, fake.sets.size(), "no restart for a sink failure");
+            FakeNvml.eventually(SOON, () -> assertTrue(w.watching()));
+            FakeNvml.write(one.and().line(event(0, "xid", 1)).line(event(0, "xid", 2)));
+            FakeNvml.eventually(SOON, () -> assertEquals(2, got.size()));
+            assertTrue(w.watching(), "no restart for a sink failure");
         } finally {
             w.stop();
         }
@@ -142,159 +156,14 @@ class EventWatcherTest {
 
     @Test
     void stopReturnsWithinOneWaitAndFreesTheSet() {
-        FakeNvml fake = new FakeNvml(1);
-        nvml.set(fake);
+        nvml.set(open(Scenario.gpus(1)));
         watcher.start();
-        Scenario.eventually(SOON, () -> assertTrue(watcher.watching()));
+        FakeNvml.eventually(SOON, () -> assertTrue(watcher.watching()));
         long t0 = System.nanoTime();
         watcher.stop();
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         assertTrue(ms < 1_500, "stop took " + ms + " ms");
-        assertTrue(fake.sets.getFirst().closed);
+        assertFalse(watcher.holdsNvml(), "the set is freed");
         assertFalse(watcher.watching());
-    }
-
-    /** Just enough of Nvml: devices by index, supported types, lost GPUs, and event sets. */
-    static final class FakeNvml implements Nvml {
-        volatile int count;
-        final Map<Integer, Long> supported = new ConcurrentHashMap<>();
-        final List<Integer> lost = new CopyOnWriteArrayList<>();
-        final List<FakeSet> sets = new CopyOnWriteArrayList<>();
-        private final Map<Integer, GpuDevice> devices = new ConcurrentHashMap<>();
-
-        FakeNvml(int count) {
-            this.count = count;
-        }
-
-        @Override
-        public int deviceCount() {
-            return count;
-        }
-
-        @Override
-        public GpuDevice device(int index) {
-            return devices.computeIfAbsent(index, i -> (GpuDevice) Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {GpuDevice.class}, (proxy, method, args) -> switch (method.getName()) {
-                        case "index" -> i;
-                        case "uuid" -> "GPU-fake-" + i;
-                        case "supportedEventTypes" -> {
-                            if (lost.contains(i)) {
-                                throw new NvmlException(NvmlReturn.GPU_IS_LOST.code(), "nvmlDeviceGetSupportedEventTypes");
-                            }
-                            yield supported.getOrDefault(i, 0xc19fL);
-                        }
-                        case "hashCode" -> System.identityHashCode(proxy);
-                        case "equals" -> proxy == args[0];
-                        case "toString" -> "GPU " + i;
-                        default -> throw new UnsupportedOperationException(method.getName());
-                    }));
-        }
-
-        @Override
-        public List<GpuDevice> devices() {
-            List<GpuDevice> all = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                all.add(device(i));
-            }
-            return all;
-        }
-
-        @Override
-        public EventSet createEventSet() {
-            FakeSet s = new FakeSet();
-            sets.add(s);
-            return s;
-        }
-
-        @Override
-        public String driverVersion() {
-            return "fake";
-        }
-
-        @Override
-        public String nvmlVersion() {
-            return "fake";
-        }
-
-        @Override
-        public int cudaDriverVersion() {
-            return 0;
-        }
-
-        @Override
-        public GpuDevice deviceByUuid(String uuid) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public GpuDevice deviceByPciBusId(String pciBusId) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public String errorString(int code) {
-            return NvmlReturn.of(code).name();
-        }
-
-        @Override
-        public boolean drainState(io.gpuagent.nvml.PciInfo pci) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void modifyDrainState(io.gpuagent.nvml.PciInfo pci, boolean drain) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void removeGpu(io.gpuagent.nvml.PciInfo pci) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
-    /** Registers like FfmEventSet ({@code wanted & supported}); waits on a queue. */
-    static final class FakeSet implements EventSet {
-        final BlockingQueue<GpuEvent> queue = new LinkedBlockingQueue<>();
-        final Map<Integer, Long> masks = new ConcurrentHashMap<>();
-        final List<Integer> attempts = new CopyOnWriteArrayList<>();
-        volatile boolean failNextWait;
-        volatile boolean closed;
-
-        @Override
-        public long register(GpuDevice device, long wanted) {
-            attempts.add(device.index());
-            long mask = wanted & device.supportedEventTypes();
-            if (mask != 0) {
-                masks.merge(device.index(), mask, (a, b) -> a | b);
-            }
-            return mask;
-        }
-
-        @Override
-        public Optional<GpuEvent> await(int timeoutMs) {
-            if (closed) {
-                throw new NvmlException(NvmlReturn.UNINITIALIZED.code(), "nvmlEventSetWait_v2", "closed");
-            }
-            if (failNextWait) {
-                failNextWait = false;
-                throw new NvmlException(NvmlReturn.UNKNOWN.code(), "nvmlEventSetWait_v2");
-            }
-            try {
-                GpuEvent e = queue.poll(timeoutMs, TimeUnit.MILLISECONDS);
-                return Optional.ofNullable(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return Optional.empty();
-            }
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
     }
 }

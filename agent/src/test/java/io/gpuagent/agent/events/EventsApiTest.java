@@ -1,7 +1,7 @@
 package io.gpuagent.agent.events;
 
 import static io.gpuagent.agent.events.EventTestSupport.injectXid;
-import static io.gpuagent.agent.Scenario.nextEventNumber;
+import static io.gpuagent.nvml.fake.FakeNvml.nextEventNumber;
 import static io.gpuagent.agent.events.EventTestSupport.token;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
+import io.gpuagent.nvml.fake.FakeNvml;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -52,7 +52,7 @@ class EventsApiTest {
     void watching() {
         token();
         // Events fired before the GPUs are registered are dropped, as on the real driver.
-        Scenario.eventually(Duration.ofSeconds(10), () -> {
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> {
             assertTrue(watcher.watching(), "event thread registered");
             assertEquals(8, watcher.watchedGpus());
         });
@@ -75,7 +75,7 @@ class EventsApiTest {
             assertTrue(hello.isComment(), hello.toString());
 
             injectXid(3, 79);
-            Scenario.eventually(FAST, () -> given().get("/health").then().statusCode(503)
+            FakeNvml.eventually(FAST, () -> given().get("/health").then().statusCode(503)
                     .body("healthy", equalTo(false))
                     .body("reason", containsString("GPU 3"))
                     .body("gpus[3].state", not(equalTo("HEALTHY")))
@@ -131,15 +131,15 @@ class EventsApiTest {
     @Test
     void twoIdenticalXidsAreTwoEvents() {
         long before = lastId();
-        Scenario.write("gpus = 8\nevent." + nextEventNumber() + " = 6 xid 79\nevent." + nextEventNumber() + " = 6 xid 79\n");
-        Scenario.eventually(FAST, () -> assertEquals(2, xids(before, 6, "79").size()));
+        FakeNvml.write("gpus = 8\nevent." + nextEventNumber() + " = 6 xid 79\nevent." + nextEventNumber() + " = 6 xid 79\n");
+        FakeNvml.eventually(FAST, () -> assertEquals(2, xids(before, 6, "79").size()));
         given().get("/health").then().statusCode(503).body("reason", containsString("GPU 6"));
     }
 
     @Test
     void clearNeedsTheTokenAndRecoversTheGpu() {
         injectXid(4, 79);
-        Scenario.eventually(FAST, () -> given().get("/health/gpus/4").then().statusCode(503));
+        FakeNvml.eventually(FAST, () -> given().get("/health/gpus/4").then().statusCode(503));
 
         given().post("/v1/gpus/4/health/clear").then().statusCode(401)
                 .contentType("application/problem+json")
@@ -162,7 +162,7 @@ class EventsApiTest {
                 .body("{\"reason\": \"GPU reseated by hand\"}")
                 .post("/v1/gpus/4/health/clear").then().statusCode(200)
                 .body("index", equalTo(4)).body("state", equalTo("HEALTHY"));
-        Scenario.eventually(FAST, () -> given().get("/health").then().statusCode(200));
+        FakeNvml.eventually(FAST, () -> given().get("/health").then().statusCode(200));
         // By UUID, with no body at all.
         String uuid = given().get("/health/gpus/4").then().extract().path("uuid");
         given().header("Authorization", "Bearer " + token()).post("/v1/gpus/" + uuid + "/health/clear").then()
@@ -202,9 +202,9 @@ class EventsApiTest {
         long before = lastId();
         try (SseClient gpu7 = SseClient.open(URI.create(stream + "?gpu=7"), null)) {
             assertEquals(200, gpu7.status());
-            Scenario.write("gpus = 8\nevent." + nextEventNumber() + " = 6 xid 13\nevent." + nextEventNumber()
+            FakeNvml.write("gpus = 8\nevent." + nextEventNumber() + " = 6 xid 13\nevent." + nextEventNumber()
                     + " = 7 xid 13\n");
-            Scenario.eventually(FAST, () -> assertEquals(1, xids(before, 7, "13").size()));
+            FakeNvml.eventually(FAST, () -> assertEquals(1, xids(before, 7, "13").size()));
             SseClient.Frame f = gpu7.nextEvent(FAST);
             assertNotNull(f, () -> "no event within " + FAST + "; the stream sent: " + gpu7.transcript()
                     + "; the log has: " + given().queryParam("since", before).get("/v1/events").asString());
@@ -250,7 +250,7 @@ class EventsApiTest {
     private static long injectXidAndWait(int gpu, int xid, long after) {
         injectXid(gpu, xid);
         long[] id = new long[1];
-        Scenario.eventually(FAST, () -> {
+        FakeNvml.eventually(FAST, () -> {
             List<Map<String, Object>> found = xids(after, gpu, Integer.toString(xid));
             assertEquals(1, found.size());
             id[0] = ((Number) found.getFirst().get("id")).longValue();

@@ -4,7 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
+import io.gpuagent.nvml.fake.FakeNvml;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.List;
@@ -44,13 +44,13 @@ class XidBurstTest {
         double counted = xidCounter(31);
         StringBuilder scenario = new StringBuilder("gpus = 8\n");
         for (int i = 0; i < BURST; i++) {
-            scenario.append("event.").append(Scenario.nextEventNumber()).append(" = ").append(GPU).append(" xid 31\n");
+            scenario.append("event.").append(FakeNvml.nextEventNumber()).append(" = ").append(GPU).append(" xid 31\n");
         }
-        scenario.append("event.").append(Scenario.nextEventNumber()).append(" = ").append(GPU).append(" xid 79\n");
-        Scenario.write(scenario.toString());
+        scenario.append("event.").append(FakeNvml.nextEventNumber()).append(" = ").append(GPU).append(" xid 79\n");
+        FakeNvml.write(scenario.toString());
 
-        Scenario.eventually(SLOW, () -> assertEquals(counted + BURST, xidCounter(31), "every XID counted"));
-        Scenario.eventually(SLOW, () -> {
+        FakeNvml.eventually(SLOW, () -> assertEquals(counted + BURST, xidCounter(31), "every XID counted"));
+        FakeNvml.eventually(SLOW, () -> {
             List<Map<String, Object>> xid31 = xids(before, "31");
             int summed = xid31.stream().mapToInt(e -> {
                 Matcher m = COUNT.matcher(String.valueOf(e.get("message")));

@@ -8,13 +8,14 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.events.EventWatcher;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
 import io.gpuagent.agent.nvml.NvmlConnector;
 import io.gpuagent.nvml.EventTypes;
 import io.gpuagent.nvml.GpuEvent;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.ValidatableResponse;
 import jakarta.inject.Inject;
@@ -48,8 +49,8 @@ class HealthScenarioTest {
     @BeforeEach
     @AfterEach
     void everyGpuHealthy() {
-        Scenario.write("gpus = 8\n");
-        Scenario.eventually(Duration.ofSeconds(15), () -> {
+        FakeNvml.write(Machines.dgxH100());
+        FakeNvml.eventually(Duration.ofSeconds(15), () -> {
             // Sticky reasons from the previous test need a clear once their condition has gone.
             health.gpus().stream().filter(g -> g.state() != HealthState.HEALTHY)
                     .forEach(g -> health.clear(g.index(), g.uuid(), "test", "between tests"));
@@ -62,26 +63,34 @@ class HealthScenarioTest {
         return given().get("/health/gpus/" + index).then();
     }
 
+    /** Sets {@code key} on GPU {@code index} of a DGX H100, then {@link #awaitState}. */
+    static void raise(int index, String key, Object value, HealthState state, String code) {
+        FakeNvml.write(Machines.dgxH100().gpu(index, key, value));
+        awaitState(index, state, code);
+    }
+
     /** Waits until GPU {@code index} is in {@code state} with a reason {@code code}; checks the status code. */
     static void awaitState(int index, HealthState state, String code) {
-        Scenario.eventually(RAISE, () -> gpu(index).statusCode(state.serving() ? 200 : 503)
+        FakeNvml.eventually(RAISE, () -> gpu(index).statusCode(state.serving() ? 200 : 503)
                 .body("state", equalTo(state.name())).body("reasons.code", hasItem(code)));
     }
 
     /** The condition is gone: the GPU stays as it is for the hysteresis window, then is HEALTHY again. */
-    static void awaitRecoveryAfterHysteresis(int index, String scenario) {
+    static void awaitRecoveryAfterHysteresis(int index) {
         HealthState before = HealthState.valueOf(gpu(index).extract().path("state"));
-        Scenario.write(scenario);
-        sleep(600);   // the fake re-reads within 10-20 ms, the sampler within 200 ms; the hysteresis is 1 s
+        FakeNvml.write(Machines.dgxH100());
+        // Time passing inside the window: the sampler sees the change within an interval (200 ms) and the
+        // hysteresis is 1 s, counted from the change or, for an XID, from the event.
+        sleep(600);
         gpu(index).body("state", equalTo(before.name()));
-        Scenario.eventually(RECOVER, () -> gpu(index).statusCode(200).body("state", equalTo("HEALTHY"))
+        FakeNvml.eventually(RECOVER, () -> gpu(index).statusCode(200).body("state", equalTo("HEALTHY"))
                 .body("reasons.size()", equalTo(0)));
     }
 
     /** A sticky reason outlasts its condition by far more than the hysteresis; an operator clear removes it. */
     void awaitStickyThenClear(int index, String code) {
-        Scenario.write("gpus = 8\n");
-        sleep(2_500);
+        FakeNvml.apply(Machines.dgxH100());
+        sleep(2_500);   // time passing, far past the hysteresis: the sticky reason stays
         gpu(index).statusCode(503).body("state", equalTo("UNHEALTHY")).body("reasons.code", hasItem(code))
                 .body("reasons.find { it.code == '" + code + "' }.sticky", equalTo(true));
         GpuHealth cleared = health.clear(index, null, "test", "repaired").orElseThrow();
@@ -169,111 +178,97 @@ class HealthScenarioTest {
         health.onEvent(xid(3, 13));
         gpu(3).statusCode(200).body("state", equalTo("DEGRADED")).body("reasons[0].code", equalTo("XID_13"))
                 .body("actions", hasItem("CHECK_APPLICATION"));
-        awaitRecoveryAfterHysteresis(3, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(3);
     }
 
     /** Depends on {@link EventWatcher} (the event thread): the XID travels through the fake driver's event set. */
     @Test
     void anXidFromTheDriverReachesHealthThroughTheEventThread() {
-        Scenario.eventually(Duration.ofSeconds(10), () -> assertTrue(watcher.watching(), "event thread registered"));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> assertTrue(watcher.watching(), "event thread registered"));
         double counted = count(scrape(), 5, 79);
-        long n = Scenario.nextEventNumber();
-        Scenario.write("gpus = 8\nevent." + n + " = 5 xid 79\n");
+        long n = FakeNvml.nextEventNumber();
+        FakeNvml.write("gpus = 8\nevent." + n + " = 5 xid 79\n");
         awaitState(5, HealthState.LOST, "XID_79");
         given().get("/health").then().statusCode(503);
-        Scenario.eventually(RAISE, () -> assertEquals(counted + 1, count(scrape(), 5, 79)));
+        FakeNvml.eventually(RAISE, () -> assertEquals(counted + 1, count(scrape(), 5, 79)));
         health.clear(5, null, "test", "rebooted");
         gpu(5).statusCode(200).body("state", equalTo("HEALTHY"));
     }
 
     @Test
     void ecc() {
-        Scenario.write("gpus = 8\ngpu.1.ecc_dbe_volatile = 3\n");
-        awaitState(1, HealthState.UNHEALTHY, "ECC_UNCORRECTED");
+        raise(1, "ecc_dbe_volatile", 3, HealthState.UNHEALTHY, "ECC_UNCORRECTED");
         gpu(1).body("reasons[0].message", containsString("volatile count 3"));
         awaitStickyThenClear(1, "ECC_UNCORRECTED");
 
-        Scenario.write("gpus = 8\ngpu.1.ecc_sbe_volatile = 1000\n");
-        awaitState(1, HealthState.DEGRADED, "ECC_CORRECTED_RATE");
-        awaitRecoveryAfterHysteresis(1, "gpus = 8\n");
+        raise(1, "ecc_sbe_volatile", 1000, HealthState.DEGRADED, "ECC_CORRECTED_RATE");
+        awaitRecoveryAfterHysteresis(1);
     }
 
     @Test
     void remap() {
-        Scenario.write("gpus = 8\ngpu.2.remap_pending = 1\n");
-        awaitState(2, HealthState.UNHEALTHY, "ROW_REMAP_PENDING");
+        raise(2, "remap_pending", 1, HealthState.UNHEALTHY, "ROW_REMAP_PENDING");
         assertEquals(HealthState.UNHEALTHY, health.clear(2, null, "test", "too early").orElseThrow().state(),
                 "a clear does not hide a remap that is still pending");
         awaitStickyThenClear(2, "ROW_REMAP_PENDING");
 
-        Scenario.write("gpus = 8\ngpu.2.remap_failure = 1\n");
-        awaitState(2, HealthState.UNHEALTHY, "ROW_REMAP_FAILURE");
+        raise(2, "remap_failure", 1, HealthState.UNHEALTHY, "ROW_REMAP_FAILURE");
         gpu(2).body("actions", hasItem("INSPECT_HARDWARE"));
         awaitStickyThenClear(2, "ROW_REMAP_FAILURE");
     }
 
     @Test
     void retiredPages() {
-        Scenario.write("gpus = 8\ngpu.3.retired_pending = 1\n");
-        awaitState(3, HealthState.DEGRADED, "RETIRED_PAGES_PENDING");
-        Scenario.write("gpus = 8\ngpu.3.retired_pending = 1\ngpu.3.retired_sbe = 8\ngpu.3.retired_dbe = 3\n");
+        raise(3, "retired_pending", 1, HealthState.DEGRADED, "RETIRED_PAGES_PENDING");
+        FakeNvml.write("gpus = 8\ngpu.3.retired_pending = 1\ngpu.3.retired_sbe = 8\ngpu.3.retired_dbe = 3\n");
         awaitState(3, HealthState.UNHEALTHY, "RETIRED_PAGES_LIMIT");
         gpu(3).body("reasons[0].message", containsString("11 pages retired"));
-        awaitRecoveryAfterHysteresis(3, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(3);
     }
 
     @Test
     void thermal() {
-        Scenario.write("gpus = 8\ngpu.4.temp = 86\n");
-        awaitState(4, HealthState.DEGRADED, "THERMAL_NEAR_SLOWDOWN");
-        Scenario.write("gpus = 8\ngpu.4.temp = 90\n");
-        awaitState(4, HealthState.UNHEALTHY, "THERMAL_SLOWDOWN_SUSTAINED");
+        raise(4, "temp", 86, HealthState.DEGRADED, "THERMAL_NEAR_SLOWDOWN");
+        raise(4, "temp", 90, HealthState.UNHEALTHY, "THERMAL_SLOWDOWN_SUSTAINED");
         gpu(4).body("reasons[0].message", containsString("at or above the slowdown threshold (89 C)"));
-        awaitRecoveryAfterHysteresis(4, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(4);
 
-        Scenario.write("gpus = 8\ngpu.4.temp = 91\n");   // the fake's shutdown threshold is 92 C
-        awaitState(4, HealthState.UNHEALTHY, "THERMAL_NEAR_SHUTDOWN");
-        awaitRecoveryAfterHysteresis(4, "gpus = 8\n");
+        raise(4, "temp", 91, HealthState.UNHEALTHY, "THERMAL_NEAR_SHUTDOWN");   // the fake's shutdown threshold is 92 C
+        awaitRecoveryAfterHysteresis(4);
 
-        Scenario.write("gpus = 8\ngpu.4.mem_temp = 96\n");   // memory's maximum operating temperature is 95 C
-        awaitState(4, HealthState.DEGRADED, "MEMORY_TEMP_HIGH");
+        raise(4, "mem_temp", 96, HealthState.DEGRADED, "MEMORY_TEMP_HIGH");   // memory's maximum operating temperature is 95 C
         awaitState(4, HealthState.UNHEALTHY, "MEMORY_TEMP_SUSTAINED");
         gpu(4).body("reasons[0].message", containsString("memory at 96 C"));
-        awaitRecoveryAfterHysteresis(4, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(4);
     }
 
     @Test
     void clocks() {
-        Scenario.write("gpus = 8\ngpu.5.clock_event_reasons = 0x88\n");
-        awaitState(5, HealthState.DEGRADED, "CLOCKS_THROTTLED");
+        raise(5, "clock_event_reasons", "0x88", HealthState.DEGRADED, "CLOCKS_THROTTLED");
         gpu(5).body("reasons[0].message", containsString("hw_slowdown, hw_power_brake_slowdown"));
-        awaitRecoveryAfterHysteresis(5, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(5);
     }
 
     @Test
     void pcie() {
-        Scenario.write("gpus = 8\ngpu.6.pcie_replay = 500\n");
-        awaitState(6, HealthState.DEGRADED, "PCIE_REPLAY_RATE");
-        awaitRecoveryAfterHysteresis(6, "gpus = 8\n");
-        Scenario.write("gpus = 8\ngpu.6.pcie_width = 8\n");
-        awaitState(6, HealthState.DEGRADED, "PCIE_LINK_DEGRADED");
+        raise(6, "pcie_replay", 500, HealthState.DEGRADED, "PCIE_REPLAY_RATE");
+        awaitRecoveryAfterHysteresis(6);
+        raise(6, "pcie_width", 8, HealthState.DEGRADED, "PCIE_LINK_DEGRADED");
         gpu(6).body("reasons[0].message", equalTo("PCIe link runs at gen 5 x8, capable of gen 5 x16"));
-        awaitRecoveryAfterHysteresis(6, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(6);
     }
 
     @Test
     void nvlink() {
-        Scenario.write("gpus = 8\ngpu.7.nvlink.2.active = 0\n");
-        awaitState(7, HealthState.UNHEALTHY, "NVLINK_DOWN");
-        awaitRecoveryAfterHysteresis(7, "gpus = 8\n");
-        Scenario.write("gpus = 8\ngpu.7.nvlink.0.replay = 40\n");
-        awaitState(7, HealthState.DEGRADED, "NVLINK_ERROR_RATE");
-        awaitRecoveryAfterHysteresis(7, "gpus = 8\n");
+        raise(7, "nvlink.2.active", 0, HealthState.UNHEALTHY, "NVLINK_DOWN");
+        awaitRecoveryAfterHysteresis(7);
+        raise(7, "nvlink.0.replay", 40, HealthState.DEGRADED, "NVLINK_ERROR_RATE");
+        awaitRecoveryAfterHysteresis(7);
     }
 
     @Test
     void aLostGpuIsLostAndNeverStopsTheOthersMetrics() {
-        Scenario.write("gpus = 8\ngpu.4.lost = 1\n");
+        FakeNvml.write(Machines.dgxH100().lost(4));
         awaitState(4, HealthState.LOST, "GPU_IS_LOST");
         given().get("/health").then().statusCode(503).body("reason", containsString("GPU 4"));
         String text = scrape();
@@ -285,18 +280,18 @@ class HealthScenarioTest {
                 assertTrue(text.contains("DCGM_FI_DEV_GPU_TEMP{gpu=\"" + other + "\""), "GPU " + other + " temperature");
             }
         }
-        awaitRecoveryAfterHysteresis(4, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(4);
     }
 
     @Test
     void driverRecoveryHint() {
-        Scenario.write("gpus = 8\ndriver_version = 565.57.01\ngpu.0.recovery_action = 2\n");
+        FakeNvml.write("gpus = 8\ndriver_version = 565.57.01\ngpu.0.recovery_action = 2\n");
         awaitState(0, HealthState.UNHEALTHY, "DRIVER_NODE_REBOOT");
         assertEquals(1.0, value(scrape(), "gpu_agent_recovery_action_recommended", "gpu=\"0\"", "action=\"reboot\""));
         awaitStickyThenClear(0, "DRIVER_NODE_REBOOT");
 
-        Scenario.write("gpus = 8\ndriver_version = 565.57.01\ngpu.0.recovery_action = 3\n");
+        FakeNvml.write("gpus = 8\ndriver_version = 565.57.01\ngpu.0.recovery_action = 3\n");
         awaitState(0, HealthState.DEGRADED, "DRIVER_DRAIN_P2P");
-        awaitRecoveryAfterHysteresis(0, "gpus = 8\n");
+        awaitRecoveryAfterHysteresis(0);
     }
 }

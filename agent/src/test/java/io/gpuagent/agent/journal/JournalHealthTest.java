@@ -5,7 +5,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
+import io.gpuagent.nvml.fake.FakeNvml;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
@@ -56,7 +56,7 @@ class JournalHealthTest {
         assertUp(NAME, 0);
 
         diskBack.set(true);
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
         assertUp(NAME, 1);
         assertUp(EventLog.FILE_NAME, 1);
     }

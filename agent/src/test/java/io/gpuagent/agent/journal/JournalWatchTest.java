@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.gpuagent.agent.Scenario;
+import io.gpuagent.nvml.fake.FakeNvml;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -54,7 +54,7 @@ class JournalWatchTest {
             assertEquals(0.0, up(registry));
 
             broken.set(false);
-            Scenario.eventually(Duration.ofSeconds(5), () -> assertTrue(watch.failures().isEmpty()));
+            FakeNvml.eventually(Duration.ofSeconds(5), () -> assertTrue(watch.failures().isEmpty()));
             assertEquals(1.0, up(registry));
             acknowledged.add(log.append(event("after")).id());
         } finally {

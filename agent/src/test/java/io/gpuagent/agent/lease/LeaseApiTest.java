@@ -11,9 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
@@ -50,7 +51,7 @@ class LeaseApiTest {
     void cleanUp() {
         LeaseTestSupport.releaseAll();
         cordons.all().forEach(c -> cordons.uncordon(c.uuid()));
-        Scenario.write("gpus = 8\n");
+        FakeNvml.write(Machines.dgxH100());
     }
 
     @Test
@@ -102,8 +103,8 @@ class LeaseApiTest {
 
     @Test
     void unhealthyAndLostGpusAreNeverLeased() {
-        Scenario.write("gpus = 8\ngpu.2.lost = 1\n");
-        Scenario.eventually(FAST, () -> assertEquals(false, inventoryGpu(uuidOf(2)).get("leasable")));
+        FakeNvml.write(Machines.dgxH100().lost(2));
+        FakeNvml.eventually(FAST, () -> assertEquals(false, inventoryGpu(uuidOf(2)).get("leasable")));
         grant("{\"jobId\":\"lost\",\"uuids\":[\"" + uuidOf(2) + "\"]}", 409).body("detail", containsString("GPU 2 is"));
         grant("{\"jobId\":\"all\",\"gpus\":8}", 409).body("detail", containsString("GPU 2 is"));
     }
@@ -169,13 +170,13 @@ class LeaseApiTest {
         JsonPath lease = grant("{\"jobId\":\"short\",\"gpus\":1,\"ttlSeconds\":1}", 201).extract().jsonPath();
         String id = lease.getString("leaseId");
         String uuid = lease.getString("gpus[0]");
-        Scenario.eventually(FAST, () -> {
+        FakeNvml.eventually(FAST, () -> {
             given().get("/v1/leases/" + id).then().statusCode(404);
             assertEquals(true, inventoryGpu(uuid).get("leasable"));
             assertTrue(leases.leaseOn(uuid).isEmpty());
         });
         authed().post("/v1/leases/" + id + "/heartbeat").then().statusCode(404);
-        Scenario.eventually(FAST, () -> assertTrue(events.since(before, null, null, 1000).stream()
+        FakeNvml.eventually(FAST, () -> assertTrue(events.since(before, null, null, 1000).stream()
                 .anyMatch(e -> LeaseEvents.EXPIRED.equals(e.code()) && e.message().contains(id)), "expiry event"));
     }
 
@@ -184,8 +185,8 @@ class LeaseApiTest {
         long before = events.lastId();
         String uuid = uuidOf(6);
         String id = grant("{\"jobId\":\"victim\",\"uuids\":[\"" + uuid + "\"]}", 201).extract().path("leaseId");
-        Scenario.write("gpus = 8\ngpu.6.lost = 1\n");
-        Scenario.eventually(FAST, () -> {
+        FakeNvml.write(Machines.dgxH100().lost(6));
+        FakeNvml.eventually(FAST, () -> {
             AgentEvent e = events.since(before, 6, uuid, 1000).stream()
                     .filter(x -> LeaseEvents.LEASED_GPU_UNHEALTHY.equals(x.code())).findFirst().orElseThrow();
             assertEquals(LeaseEvents.KIND, e.kind());
@@ -235,9 +236,9 @@ class LeaseApiTest {
             apart.append("gpu.3.nvlink.").append(l).append(".remote_pci_bus_id = 00000000:0F:00.0\n");
         }
         String gpu3 = uuidOf(3);
-        Scenario.write(apart + "gpu.3.lost = 1\n");
-        Scenario.eventually(FAST, () -> assertEquals("LOST", inventoryGpu(gpu3).get("health")));
-        Scenario.write(apart.toString());
+        FakeNvml.write(apart + "gpu.3.lost = 1\n");
+        FakeNvml.eventually(FAST, () -> assertEquals("LOST", inventoryGpu(gpu3).get("health")));
+        FakeNvml.write(apart.toString());
         LeaseTestSupport.eventuallyAllLeasable(Duration.ofSeconds(15));
         assertEquals(false, link(given().get("/v1/inventory").then().extract().jsonPath(), uuidOf(0), gpu3).get("nvlink"));
         grant("{\"jobId\":\"nv-named\",\"uuids\":[\"" + uuidOf(0) + "\",\"" + uuidOf(3) + "\"],\"sameNvlinkDomain\":true}", 409)
@@ -262,7 +263,7 @@ class LeaseApiTest {
     @Test
     void leasedGpusCarryHpcJobOnTheirSeriesUntilReleased() {
         JsonPath lease = grant("{\"jobId\":\"slurm:4242\",\"uuids\":[\"" + uuidOf(2) + "\"]}", 201).extract().jsonPath();
-        Scenario.eventually(FAST, () -> {
+        FakeNvml.eventually(FAST, () -> {
             String metrics = given().get("/metrics").then().statusCode(200).extract().asString();
             List<String> gpuTemp = metrics.lines().filter(l -> l.startsWith("DCGM_FI_DEV_GPU_TEMP{")).toList();
             assertEquals(8, gpuTemp.size(), metrics);
@@ -277,7 +278,7 @@ class LeaseApiTest {
                     metrics);
         });
         authed().delete("/v1/leases/" + lease.getString("leaseId")).then().statusCode(204);
-        Scenario.eventually(FAST, () -> {
+        FakeNvml.eventually(FAST, () -> {
             String metrics = given().get("/metrics").then().extract().asString();
             assertFalse(metrics.contains("hpc_job"), "no job label once released");
             assertFalse(metrics.contains("gpu_agent_gpu_leased{"), metrics);

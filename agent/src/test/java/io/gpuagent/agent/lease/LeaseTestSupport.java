@@ -3,8 +3,9 @@ package io.gpuagent.agent.lease;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.TestToken;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
 import io.restassured.specification.RequestSpecification;
 import java.time.Duration;
 import java.util.List;
@@ -27,7 +28,7 @@ public final class LeaseTestSupport {
 
     /** Eight GPUs, every one HEALTHY (cleared through the API), uncordoned, not leased, and leasable. */
     public static void freshNode(Cordons cordons) {
-        Scenario.write("gpus = 8\n");
+        FakeNvml.write(Machines.dgxH100());
         cordons.all().forEach(c -> cordons.uncordon(c.uuid()));
         releaseAll();
         eventuallyAllLeasable(Duration.ofSeconds(15));
@@ -35,7 +36,7 @@ public final class LeaseTestSupport {
 
     /** Waits until all 8 GPUs are leasable, clearing the health of any that is not HEALTHY meanwhile. */
     static void eventuallyAllLeasable(Duration timeout) {
-        Scenario.eventually(timeout, () -> {
+        FakeNvml.eventually(timeout, () -> {
             List<Map<String, Object>> gpus = given().get("/v1/inventory").then().statusCode(200).extract().jsonPath()
                     .getList("gpus");
             for (Map<String, Object> g : gpus) {

@@ -6,7 +6,8 @@ import static io.gpuagent.agent.recovery.RecoveryTestSupport.metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -24,8 +25,8 @@ class CordonedMetricTest {
 
     @Test
     void oneGaugePerGpuThatIsOneOnlyWhileTheGpuIsCordoned() {
-        Scenario.write("gpus = 8\n");
-        Scenario.eventually(SOON, () -> assertEquals(expected(-1), cordonedLines()));
+        FakeNvml.write(Machines.dgxH100());
+        FakeNvml.eventually(SOON, () -> assertEquals(expected(-1), cordonedLines()));
         assertTrue(metrics().contains("# TYPE gpu_agent_gpu_cordoned gauge\n"), "a gauge");
 
         String uuid = authed().body("{\"reason\": \"metric test\"}").post("/v1/gpus/3/cordon").then().statusCode(200)

@@ -14,10 +14,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.journal.EventLog;
 import io.gpuagent.agent.lease.LeaseEvents;
 import io.gpuagent.agent.lease.LeaseTestSupport;
+import io.gpuagent.nvml.fake.FakeNvml;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
@@ -61,9 +61,9 @@ class DrainLeaseTest {
         String leaseId = lease("job-drained", uuid);
         int drainedBefore = slurmDrains(0).size();
         String id = drain(0);
-        Scenario.eventually(SOON, () -> assertTrue(steps(actionLines(id), "started").contains("drain")));
+        FakeNvml.eventually(SOON, () -> assertTrue(steps(actionLines(id), "started").contains("drain")));
         // The drain-command (the test profile's stub scontrol) drained the Slurm node, naming the GPU.
-        Scenario.eventually(SOON, () -> assertEquals(drainedBefore + 1, slurmDrains(0).size(), slurmDrains(0).toString()));
+        FakeNvml.eventually(SOON, () -> assertEquals(drainedBefore + 1, slurmDrains(0).size(), slurmDrains(0).toString()));
         Thread.sleep(WAITING.toMillis());
 
         // Waiting: the drain has started and not ended, the lease is intact, and the cordon keeps new leases off.
@@ -97,9 +97,9 @@ class DrainLeaseTest {
         int notified = WebhookReceiver.statuses(LeaseEvents.LEASED_GPU_UNHEALTHY).size();
         RecoveryTestSupport.loseGpu(4);
         // The job's owner hears of it: the leased-GPU event goes to the webhook (notify-urls in this profile).
-        Scenario.eventually(SOON, () -> assertTrue(WebhookReceiver.statuses(LeaseEvents.LEASED_GPU_UNHEALTHY).size() > notified,
+        FakeNvml.eventually(SOON, () -> assertTrue(WebhookReceiver.statuses(LeaseEvents.LEASED_GPU_UNHEALTHY).size() > notified,
                 "webhook bodies with " + LeaseEvents.LEASED_GPU_UNHEALTHY));
-        Scenario.eventually(SOON, () -> assertTrue(steps(lines(4, after), "started").contains("drain"),
+        FakeNvml.eventually(SOON, () -> assertTrue(steps(lines(4, after), "started").contains("drain"),
                 lines(4, after).toString()));
         Thread.sleep(WAITING.toMillis());
 
@@ -111,7 +111,7 @@ class DrainLeaseTest {
         given().get("/v1/leases/" + leaseId).then().statusCode(200);
 
         authed().delete("/v1/leases/" + leaseId).then().statusCode(204);
-        Scenario.eventually(SOON, () -> assertTrue(steps(lines(4, after), "succeeded").contains("request"),
+        FakeNvml.eventually(SOON, () -> assertTrue(steps(lines(4, after), "succeeded").contains("request"),
                 lines(4, after).toString()));
         List<Map<String, Object>> audit = lines(4, after);
         assertEquals(List.of("cordon", "drain", "reset", "verify", "uncordon", "request"), steps(audit, "succeeded"),
@@ -127,7 +127,7 @@ class DrainLeaseTest {
         String uuid = uuidOf(5);
         String leaseId = lease("job-overstaying", uuid);
         String id = drain(5);
-        Scenario.eventually(SOON, () -> assertTrue(steps(actionLines(id), "started").contains("drain")));
+        FakeNvml.eventually(SOON, () -> assertTrue(steps(actionLines(id), "started").contains("drain")));
         given().get("/v1/leases/" + leaseId).then().statusCode(200);
 
         assertEquals("succeeded", RecoveryTestSupport.awaitEnd(id));
@@ -151,7 +151,7 @@ class DrainLeaseTest {
     /** Leases the GPU to {@code job}, waiting until it is leasable (the previous test may just have cleared it). */
     private static String lease(String job, String uuid) {
         String[] id = new String[1];
-        Scenario.eventually(SOON, () -> id[0] = grant(job, uuid).then().statusCode(201).extract().path("leaseId"));
+        FakeNvml.eventually(SOON, () -> id[0] = grant(job, uuid).then().statusCode(201).extract().path("leaseId"));
         return id[0];
     }
 

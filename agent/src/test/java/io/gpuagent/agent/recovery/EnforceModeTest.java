@@ -13,11 +13,12 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.GpuStatus;
 import io.gpuagent.exporter.Snapshot;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -83,8 +84,8 @@ class EnforceModeTest {
         });
         watching = true;
         RecoveryTestSupport.loseGpu(1);
-        Scenario.eventually(SOON, () -> given().get("/health/gpus/1").then().body("state", equalTo("LOST")));
-        Scenario.eventually(SOON, () -> assertTrue(steps(lines(1, after), "succeeded").contains("request"),
+        FakeNvml.eventually(SOON, () -> given().get("/health/gpus/1").then().body("state", equalTo("LOST")));
+        FakeNvml.eventually(SOON, () -> assertTrue(steps(lines(1, after), "succeeded").contains("request"),
                 lines(1, after).toString()));
         List<Map<String, Object>> audit = lines(1, after);
         assertEquals(List.of("cordon", "drain", "reset", "verify", "uncordon", "request"), steps(audit, "succeeded"),
@@ -101,7 +102,7 @@ class EnforceModeTest {
         assertTrue(log.stream().anyMatch(l -> l.startsWith("reset 1 " + uuid + " ")), log.toString());
         assertTrue(log.stream().noneMatch(l -> l.startsWith("refused 1 ")), log.toString());
         // Meanwhile the other GPUs were served from the last readings, marked stale; fresh again after.
-        Scenario.eventually(SOON, () -> assertTrue(SEEN.getLast().gpu(0).map(g -> g.status() == GpuStatus.OK
+        FakeNvml.eventually(SOON, () -> assertTrue(SEEN.getLast().gpu(0).map(g -> g.status() == GpuStatus.OK
                 && g.readAt().isAfter(releasedAt(SEEN))).orElse(false)));
         watching = false;
         assertTrue(SEEN.stream().allMatch(snap -> snap.nvmlUp() && snap.gpu(0).isPresent()),
@@ -115,7 +116,7 @@ class EnforceModeTest {
         assertTrue(metrics.contains("gpu_agent_actions_total{action=\"reset\",result=\"succeeded\""), metrics);
         // Every step also went to the webhook.
         String actionId = (String) request.get("actionId");
-        Scenario.eventually(SOON, () -> assertTrue(WebhookReceiver.statuses(actionId).size() >= 12,
+        FakeNvml.eventually(SOON, () -> assertTrue(WebhookReceiver.statuses(actionId).size() >= 12,
                 "webhook got " + WebhookReceiver.statuses(actionId)));
     }
 
@@ -131,7 +132,7 @@ class EnforceModeTest {
         Files.writeString(Path.of("target/recovery/fail-reset-6"), "");
         long after = lastLineId();
         RecoveryTestSupport.loseGpu(6);
-        Scenario.eventually(SOON, () -> assertTrue(steps(lines(6, after), "failed").contains("request"),
+        FakeNvml.eventually(SOON, () -> assertTrue(steps(lines(6, after), "failed").contains("request"),
                 lines(6, after).toString()));
         List<Map<String, Object>> audit = lines(6, after);
         assertEquals(List.of("reset", "request"), steps(audit, "failed"), audit.toString());
@@ -152,10 +153,10 @@ class EnforceModeTest {
             resets[gpu] = resetsRun(gpu);
             scenario.append("gpu.").append(gpu).append(".lost = 1\n");
         }
-        Scenario.write(scenario.toString());
-        Scenario.eventually(SOON, () -> assertTrue(RecoveryTestSupport.metrics()
+        FakeNvml.write(scenario.toString());
+        FakeNvml.eventually(SOON, () -> assertTrue(RecoveryTestSupport.metrics()
                 .contains("gpu_agent_recovery_breaker_open 1.0"), "breaker still closed"));
-        Scenario.eventually(SOON, () -> {
+        FakeNvml.eventually(SOON, () -> {
             for (int gpu : failing) {
                 assertEquals(List.of("request"), steps(lines(gpu, after), "skipped"), "GPU " + gpu);
             }
@@ -175,15 +176,15 @@ class EnforceModeTest {
         authed().post("/v1/recovery/breaker/reset").then().statusCode(200).body("wasOpen", equalTo(true))
                 .body("status.breakerOpen", equalTo(false));
         assertTrue(RecoveryTestSupport.metrics().contains("gpu_agent_recovery_breaker_open 0.0"));
-        Scenario.write("gpus = 8\n");
+        FakeNvml.write(Machines.dgxH100());
     }
 
     @Test
     void aDrainTerminatesTheGpusProcessesAtItsDeadline() throws Exception {
         Process job = new ProcessBuilder("sleep", "300").start();
         try {
-            Scenario.write("gpus = 8\ngpu.7.compute_processes = " + job.pid() + ":2048\n");
-            Scenario.eventually(SOON, () -> given().get("/v1/gpus/7").then().body("processes.pid", hasItem((int) job.pid())));
+            FakeNvml.write("gpus = 8\ngpu.7.compute_processes = " + job.pid() + ":2048\n");
+            FakeNvml.eventually(SOON, () -> given().get("/v1/gpus/7").then().body("processes.pid", hasItem((int) job.pid())));
             Response drain = authed().body("{\"reason\": \"maintenance\"}").post("/v1/gpus/7/drain");
             drain.then().statusCode(202);
             String id = drain.jsonPath().getString("actionId");
@@ -202,13 +203,13 @@ class EnforceModeTest {
         Process before = new ProcessBuilder("sleep", "300").start();
         Process now = new ProcessBuilder("sleep", "300").start();
         try {
-            Scenario.write("gpus = 8\ngpu.5.compute_processes = " + before.pid() + ":2048\n");
-            Scenario.eventually(SOON, () -> given().get("/v1/gpus/5").then().body("processes.pid", hasItem((int) before.pid())));
+            FakeNvml.write("gpus = 8\ngpu.5.compute_processes = " + before.pid() + ":2048\n");
+            FakeNvml.eventually(SOON, () -> given().get("/v1/gpus/5").then().body("processes.pid", hasItem((int) before.pid())));
             // The GPU hangs in the process query: the snapshot keeps the old list (STALE) while NVML now lists
             // another process. Only the process NVML lists at signal time may be terminated.
-            Scenario.write("gpus = 8\ngpu.5.compute_processes = " + now.pid() + ":2048\n"
+            FakeNvml.write("gpus = 8\ngpu.5.compute_processes = " + now.pid() + ":2048\n"
                     + "gpu.5.latency_ms.nvmlDeviceGetComputeRunningProcesses_v3 = 2500\n");
-            Scenario.eventually(SOON, () -> given().get("/v1/gpus/5").then().body("status", equalTo("STALE")));
+            FakeNvml.eventually(SOON, () -> given().get("/v1/gpus/5").then().body("status", equalTo("STALE")));
             Response drain = authed().body("{\"reason\": \"maintenance\"}").post("/v1/gpus/5/drain");
             drain.then().statusCode(202);
             String id = drain.jsonPath().getString("actionId");
@@ -219,7 +220,7 @@ class EnforceModeTest {
         } finally {
             before.destroyForcibly();
             now.destroyForcibly();
-            Scenario.write("gpus = 8\n");
+            FakeNvml.write(Machines.dgxH100());
         }
     }
 
@@ -231,7 +232,7 @@ class EnforceModeTest {
         // Retried with backoff (0.5 s, then 1 s) by SmallRye Fault Tolerance; never in the way of the cordon.
         // Two audit lines carry the marker (the cordon is audited before it acts, then its result): the first two
         // deliveries fail, the retry and the second line get through.
-        Scenario.eventually(SOON, () -> assertEquals(List.of(503, 503, 204, 204), WebhookReceiver.statuses(marker)));
+        FakeNvml.eventually(SOON, () -> assertEquals(List.of(503, 503, 204, 204), WebhookReceiver.statuses(marker)));
         String metrics = RecoveryTestSupport.metrics();
         assertTrue(metrics.contains("gpu_agent_notifications_total{result=\"delivered\""), metrics);
     }
@@ -239,9 +240,9 @@ class EnforceModeTest {
     @Test
     void sustainedHeatLowersThePowerLimitAndItIsRestoredOnceHealthy() {
         long after = lastLineId();
-        Scenario.write("gpus = 8\ngpu.3.temp = 90\n");   // slowdown threshold 89 C (shutdown 92 C), thermal window 1 s in tests
-        Scenario.eventually(SOON, () -> given().get("/v1/gpus/3").then().body("readings.power_limit_w", equalTo(560.0f)));
-        Scenario.eventually(SOON, () -> assertTrue(steps(lines(3, after), "succeeded").contains("request")));
+        FakeNvml.write("gpus = 8\ngpu.3.temp = 90\n");   // slowdown threshold 89 C (shutdown 92 C), thermal window 1 s in tests
+        FakeNvml.eventually(SOON, () -> given().get("/v1/gpus/3").then().body("readings.power_limit_w", equalTo(560.0f)));
+        FakeNvml.eventually(SOON, () -> assertTrue(steps(lines(3, after), "succeeded").contains("request")));
         List<Map<String, Object>> capped = lines(3, after);
         assertEquals(List.of("power_cap", "reset_clocks", "request"), steps(capped, "succeeded"), capped.toString());
         assertTrue(capped.toString().contains("power limit 700000 mW -> 560000 mW (80% of the default 700000 mW)"),
@@ -249,17 +250,17 @@ class EnforceModeTest {
         given().get("/v1/recovery").then().body("powerCapped.size()", equalTo(1));
 
         long cooled = lastLineId();
-        Scenario.write("gpus = 8\ngpu.3.temp = 40\n");
-        Scenario.eventually(SOON, () -> given().get("/v1/gpus/3").then().body("readings.power_limit_w", equalTo(700.0f)));
-        Scenario.eventually(SOON, () -> assertEquals(List.of("power_restore", "request"), steps(lines(3, cooled), "succeeded")));
+        FakeNvml.write("gpus = 8\ngpu.3.temp = 40\n");
+        FakeNvml.eventually(SOON, () -> given().get("/v1/gpus/3").then().body("readings.power_limit_w", equalTo(700.0f)));
+        FakeNvml.eventually(SOON, () -> assertEquals(List.of("power_restore", "request"), steps(lines(3, cooled), "succeeded")));
         given().get("/v1/recovery").then().body("powerCapped.size()", equalTo(0));
     }
 
     @Test
     void aPowerLimitNvmlRefusesForLackOfPrivilegeIsRejectedWithTheFix() {
         long after = lastLineId();
-        Scenario.write("gpus = 8\ngpu.2.temp = 90\ngpu.2.error.nvmlDeviceSetPowerManagementLimit_v2 = 4\n");
-        Scenario.eventually(SOON, () -> assertTrue(steps(lines(2, after), "rejected").contains("request")));
+        FakeNvml.write("gpus = 8\ngpu.2.temp = 90\ngpu.2.error.nvmlDeviceSetPowerManagementLimit_v2 = 4\n");
+        FakeNvml.eventually(SOON, () -> assertTrue(steps(lines(2, after), "rejected").contains("request")));
         List<Map<String, Object>> audit = lines(2, after);
         // NO_PERMISSION: nothing changed on the GPU, so rejected (not failed), naming the drop-in that grants it.
         assertEquals(List.of("power_cap", "request"), steps(audit, "rejected"), audit.toString());

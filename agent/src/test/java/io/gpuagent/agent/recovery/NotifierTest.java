@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.nvml.fake.FakeNvml;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
@@ -76,7 +76,7 @@ class NotifierTest {
             for (int i = 0; i < EVENTS; i++) {
                 events.append(AgentEvent.of(1, "GPU-1", AgentEvent.ACTION, "recovery", "cordon:succeeded", "event " + i));
             }
-            Scenario.eventually(Duration.ofSeconds(10), () -> assertEquals(EVENTS, live.get(), "the live receiver got every event"));
+            FakeNvml.eventually(Duration.ofSeconds(10), () -> assertEquals(EVENTS, live.get(), "the live receiver got every event"));
             assertTrue(dead.get() > 0, "the dead receiver was tried");
 
             Set<String> labels = registry.getMeters().stream().map(Meter::getId)

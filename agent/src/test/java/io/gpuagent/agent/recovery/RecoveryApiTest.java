@@ -14,8 +14,8 @@ import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.http.problem.Problem;
+import io.gpuagent.nvml.fake.FakeNvml;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -60,7 +60,7 @@ class RecoveryApiTest {
         long after = lastLineId();
         long resets = resetsRun(5);
         RecoveryTestSupport.loseGpu(5);
-        Scenario.eventually(SOON, () -> assertEquals(List.of("cordon", "drain", "reset", "verify"),
+        FakeNvml.eventually(SOON, () -> assertEquals(List.of("cordon", "drain", "reset", "verify"),
                 steps(lines(5, after), "recommended")));
         Map<String, Object> reset = lines(5, after).stream().filter(l -> "reset".equals(l.get("step"))).findFirst().orElseThrow();
         assertTrue(((String) reset.get("trigger")).startsWith("policy:"), reset.toString());
@@ -171,8 +171,8 @@ class RecoveryApiTest {
 
     @Test
     void aResetOfABusyGpuIsRefusedUnlessForced() {
-        Scenario.write("gpus = 8\ngpu.4.compute_processes = 4242:1024\n");
-        Scenario.eventually(SOON, () -> given().get("/v1/gpus/4").then().body("processes.pid", hasItem(4242)));
+        FakeNvml.write("gpus = 8\ngpu.4.compute_processes = 4242:1024\n");
+        FakeNvml.eventually(SOON, () -> given().get("/v1/gpus/4").then().body("processes.pid", hasItem(4242)));
         long resets = resetsRun(4);
         authed().post("/v1/gpus/4/reset").then().statusCode(409).contentType(Problem.MEDIA_TYPE)
                 .body("detail", containsString("not drained")).body("detail", containsString("4242"))

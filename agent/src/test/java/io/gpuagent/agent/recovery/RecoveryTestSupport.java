@@ -3,8 +3,9 @@ package io.gpuagent.agent.recovery;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.TestToken;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
 import io.restassured.specification.RequestSpecification;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,7 +36,7 @@ final class RecoveryTestSupport {
 
     /** GPU {@code gpu} falls off the bus: XID 79, and every NVML call on it answers GPU_IS_LOST. */
     static void loseGpu(int gpu) {
-        Scenario.write("gpus = 8\nevent." + Scenario.nextEventNumber() + " = " + gpu + " xid 79\ngpu." + gpu + ".lost = 1\n");
+        FakeNvml.write("gpus = 8\nevent." + FakeNvml.nextEventNumber() + " = " + gpu + " xid 79\ngpu." + gpu + ".lost = 1\n");
     }
 
     /** How often the reset script ran for {@code gpu}. */
@@ -71,7 +72,7 @@ final class RecoveryTestSupport {
     /** Waits until the action's status is one that ends it, and returns that status. */
     static String awaitEnd(String actionId) {
         String[] status = new String[1];
-        Scenario.eventually(SOON, () -> {
+        FakeNvml.eventually(SOON, () -> {
             status[0] = (String) action(actionId).get("status");
             assertTrue(!"running".equals(status[0]), actionId + " still running");
         });
@@ -80,7 +81,7 @@ final class RecoveryTestSupport {
 
     /** Events fired before the agent registers for them are dropped (as on the real driver): wait for it. */
     static void awaitEventWatch() {
-        Scenario.eventually(SOON, () -> assertTrue(given().get("/metrics").asString()
+        FakeNvml.eventually(SOON, () -> assertTrue(given().get("/metrics").asString()
                 .contains("gpu_agent_event_watch_gpus 8.0\n"), "not watching all 8 GPUs yet"));
     }
 
@@ -90,12 +91,12 @@ final class RecoveryTestSupport {
 
     /** Every GPU readable, uncordoned and cleared again, and /health 200. */
     static void restoreAll() {
-        Scenario.write("gpus = 8\n");
+        FakeNvml.write(Machines.dgxH100());
         authed().post("/v1/recovery/breaker/reset").then().statusCode(200);
         for (int gpu = 0; gpu < 8; gpu++) {
             authed().post("/v1/gpus/" + gpu + "/uncordon");
         }
-        Scenario.eventually(SOON, () -> {
+        FakeNvml.eventually(SOON, () -> {
             List<Map<String, Object>> gpus = given().get("/health").then().extract().jsonPath().getList("gpus");
             for (Map<String, Object> g : gpus) {
                 if (!"HEALTHY".equals(g.get("state"))) {

@@ -4,8 +4,10 @@ import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.TestToken;
+import io.gpuagent.agent.HealthyNode;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,14 +30,12 @@ class HealthCheckProgramTest {
     @BeforeEach
     void healthyNode() {
         slurm = new SlurmScripts(dir);
-        Scenario.write("gpus = 8\n");
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
+        HealthyNode.restore("/health", Duration.ofSeconds(10));
     }
 
     @AfterEach
     void recover() {
-        Scenario.write("gpus = 8\n");
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health/gpus/4").then().statusCode(200));
+        HealthyNode.restore("/health/gpus/4", Duration.ofSeconds(10));
     }
 
     @Test
@@ -47,8 +47,8 @@ class HealthCheckProgramTest {
 
     @Test
     void aLostGpuDrainsTheNodeWithTheAgentsReasonAndHealthResumesOnlyOurOwnDrain() {
-        Scenario.write("gpus = 8\ngpu.4.lost = 1\n");
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(503));
+        FakeNvml.write(Machines.dgxH100().lost(4));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(503));
 
         SlurmScripts.Run run = slurm.run("gpu-agent-healthcheck", Map.of());
         assertEquals(1, run.exit(), run.err());
@@ -63,9 +63,9 @@ class HealthCheckProgramTest {
         assertTrue(reason.length() <= "Reason=".length() + 250, "kept short for sinfo: " + reason.length());
 
         // Healthy again: a drain by someone else stays ...
-        Scenario.write("gpus = 8\n");
+        FakeNvml.write(Machines.dgxH100());
         given().header("Authorization", TestToken.header()).post("/v1/gpus/4/health/clear").then().statusCode(200);
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
         slurm.nodeShows("NodeName=node7 State=IDLE+DRAIN\n   Reason=kernel upgrade [admin@2026-11-23T10:00:00]\n");
         assertEquals(0, slurm.run("gpu-agent-healthcheck", Map.of()).exit());
         assertEquals(List.of(List.of("show", "node", "node7")), slurm.takeCalls());
@@ -90,8 +90,8 @@ class HealthCheckProgramTest {
 
     @Test
     void aDrainSomeoneElseSetIsNotRelabelledAndOursIsUpdatedOnlyWhenTheReasonChanges() {
-        Scenario.write("gpus = 8\ngpu.4.lost = 1\n");
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(503));
+        FakeNvml.write(Machines.dgxH100().lost(4));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(503));
         for (String theirs : List.of("kernel upgrade [admin@2026-11-23T10:00:00]", "Prolog error [root@2026-11-23T10:00:00]")) {
             slurm.nodeShows("NodeName=node7 State=IDLE+DRAIN\n   Reason=" + theirs + "\n");
             SlurmScripts.Run run = slurm.run("gpu-agent-healthcheck", Map.of());
@@ -122,8 +122,8 @@ class HealthCheckProgramTest {
 
     @Test
     void withNoEnvironmentButTheNodeNameItReadsTheSettingsFile() {
-        Scenario.write("gpus = 8\ngpu.4.lost = 1\n");
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(503));
+        FakeNvml.write(Machines.dgxH100().lost(4));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(503));
         // What slurmd passes (SLURMD_NODENAME, no PATH); curl, scontrol and the agent's URL come from the file.
         SlurmScripts.Run run = slurm.runBare("gpu-agent-healthcheck", "GPU_AGENT_TIMEOUT=3\nGPU_AGENT_COLOUR=blue\n",
                 Map.of("SLURMD_NODENAME", "gpu-node-17"));

@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
 import io.gpuagent.agent.TestToken;
 import io.gpuagent.agent.lease.Cordons;
 import io.gpuagent.agent.lease.LeaseTestSupport;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import jakarta.inject.Inject;
@@ -46,7 +47,7 @@ class RealSlurmTest {
         slurm.settings(RestAssured.port, TestToken.FILE);
         TestToken.get();
         LeaseTestSupport.freshNode(cordons);
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
         slurm.cancelAll();
         slurm.resume();
         slurm.waitFor(Duration.ofSeconds(30), () -> slurm.nodeState().equals("IDLE"), "node IDLE");
@@ -78,7 +79,7 @@ class RealSlurmTest {
         String two = slurm.client("/usr/bin/sbatch", "--parsable", "--gres=gpu:2", "-o", "/dev/null", "--wrap", "sleep 300").strip();
         Set<Integer> all = new HashSet<>();
         for (String job : List.of(three, two)) {
-            Scenario.eventually(Duration.ofSeconds(30), () -> assertEquals(1, leasesOf("slurm-" + job).size(),
+            FakeNvml.eventually(Duration.ofSeconds(30), () -> assertEquals(1, leasesOf("slurm-" + job).size(),
                     "job " + job + " holds one lease; slurmd log:\n" + slurm.slurmdLog()));
             List<Integer> gave = slurm.jobGpus(job);
             assertEquals(gave, leasesOf("slurm-" + job).getFirst().get("indices"), "job " + job + ": the GPUs Slurm gave it");
@@ -87,10 +88,10 @@ class RealSlurmTest {
         assertEquals(5, all.size(), "two jobs, five different GPUs: " + all);
 
         slurm.client("/usr/bin/scancel", three);
-        Scenario.eventually(Duration.ofSeconds(30), () -> assertEquals(List.of(), leasesOf("slurm-" + three)));
+        FakeNvml.eventually(Duration.ofSeconds(30), () -> assertEquals(List.of(), leasesOf("slurm-" + three)));
         assertEquals(1, leasesOf("slurm-" + two).size(), "the other job keeps its lease");
         slurm.client("/usr/bin/scancel", two);
-        Scenario.eventually(Duration.ofSeconds(30), () -> assertEquals(List.of(), leasesOf("slurm-" + two)));
+        FakeNvml.eventually(Duration.ofSeconds(30), () -> assertEquals(List.of(), leasesOf("slurm-" + two)));
         // Prolog and epilog succeeded, so Slurm drained nothing: the node goes back to IDLE once the epilogs are done.
         slurm.waitFor(Duration.ofSeconds(20), () -> slurm.nodeState().equals("IDLE"), "node IDLE (is " + slurm.nodeState() + ")");
         assertEquals("", slurm.nodeReason());
@@ -98,14 +99,14 @@ class RealSlurmTest {
 
     @Test
     void aLostGpuDrainsTheNodeWithinSecondsAndItsRecoveryResumesIt() {
-        Scenario.write("gpus = 8\ngpu.4.lost = 1\n");
+        FakeNvml.write(Machines.dgxH100().lost(4));
         long lost = System.nanoTime();
         slurm.waitFor(Duration.ofSeconds(20), () -> slurm.nodeState().contains("DRAIN"), "the node drained");
         long drainedMs = (System.nanoTime() - lost) / 1_000_000;
         String reason = slurm.nodeReason();
         assertTrue(reason.startsWith("gpu-agent: GPU 4 (GPU-") && reason.contains("LOST"), reason);
 
-        Scenario.write("gpus = 8\n");
+        FakeNvml.write(Machines.dgxH100());
         given().header("Authorization", TestToken.header()).post("/v1/gpus/4/health/clear").then().statusCode(200);
         long back = System.nanoTime();
         slurm.waitFor(Duration.ofSeconds(20), () -> !slurm.nodeState().contains("DRAIN"), "the node resumed");
@@ -120,8 +121,8 @@ class RealSlurmTest {
         String operators = "kernel upgrade, ticket 4711";
         slurm.client("/usr/bin/scontrol", "update", "NodeName=" + RealSlurm.NODE, "State=DRAIN", "Reason=" + operators);
 
-        Scenario.write("gpus = 8\ngpu.4.lost = 1\n");
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(503));
+        FakeNvml.write(Machines.dgxH100().lost(4));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(503));
         slurm.awaitHealthCheck(1, Duration.ofSeconds(20));
         assertEquals(operators, slurm.nodeReason(), "an unhealthy node keeps the operator's reason");
         String log = slurm.slurmdLog();
@@ -129,9 +130,9 @@ class RealSlurmTest {
                 + "(gpu-agent: GPU 4 (GPU-") && log.contains("but already has a reason someone else set (IDLE+DRAIN: " + operators
                 + "); left as it is"), log);
 
-        Scenario.write("gpus = 8\n");
+        FakeNvml.write(Machines.dgxH100());
         given().header("Authorization", TestToken.header()).post("/v1/gpus/4/health/clear").then().statusCode(200);
-        Scenario.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(200));
         slurm.awaitHealthCheck(0, Duration.ofSeconds(20));
         assertTrue(slurm.nodeState().contains("DRAIN"), "healthy again, the operator's drain stays: " + slurm.nodeState());
         assertEquals(operators, slurm.nodeReason());

@@ -3,6 +3,7 @@ package io.gpuagent.nvml.ffm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gpuagent.nvml.fake.FakeNvml;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +51,7 @@ class BadScenarioTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         ProcessBuilder builder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", classpath,
-                ScenarioProbe.class.getName(), FakeDriver.LIBRARY);
+                ScenarioProbe.class.getName(), FakeNvml.LIBRARY.toString());
         builder.environment().put("FAKE_NVML_SCENARIO", scenario.toString());
         Path out = Files.createTempFile("probe", ".out");
         Path err = Files.createTempFile("probe", ".err");

@@ -8,6 +8,7 @@ import io.gpuagent.nvml.FieldIds;
 import io.gpuagent.nvml.FieldRequest;
 import io.gpuagent.nvml.GpuDevice;
 import io.gpuagent.nvml.Nvml;
+import io.gpuagent.nvml.fake.FakeNvml;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,14 +25,14 @@ class ConcurrencyTest {
 
     @Test
     void sixteenThreadsHammeringReadsGetConsistentAnswers() throws Exception {
-        FakeDriver.write();
-        try (Nvml nvml = FakeDriver.open()) {
+        FakeNvml.write();
+        try (Nvml nvml = FakeNvml.open()) {
             String[] lines = IntStream.range(0, 8).boxed().flatMap(i -> List.of(
                     "gpu." + i + ".temp = " + (40 + i),
                     "gpu." + i + ".memory_used_mib = " + (1000 * i),
                     "gpu." + i + ".compute_processes = " + (100 + i) + ":" + (i + 1) + "," + (200 + i) + ":1",
                     "gpu." + i + ".mem_temp = " + (30 + i)).stream()).toArray(String[]::new);
-            FakeDriver.scenario(nvml, lines);
+            FakeNvml.apply(lines);
             List<GpuDevice> gpus = nvml.devices();
             Map<Integer, String> uuids = gpus.stream().collect(Collectors.toMap(GpuDevice::index, GpuDevice::uuid));
             Map<String, Throwable> failures = new ConcurrentHashMap<>();
@@ -63,7 +64,7 @@ class ConcurrencyTest {
             }
             assertEquals(Map.of(), failures);
             assertTrue(calls.get() > THREADS * 6L, "calls made: " + calls.get());
-            FakeDriver.reset(nvml);
+            FakeNvml.reset();
         }
     }
 

@@ -26,6 +26,7 @@ import io.gpuagent.nvml.MemoryInfo;
 import io.gpuagent.nvml.MigMode;
 import io.gpuagent.nvml.NvLinkErrorCounter;
 import io.gpuagent.nvml.Nvml;
+import io.gpuagent.nvml.fake.OpenFakeNvml;
 import io.gpuagent.nvml.NvmlException;
 import io.gpuagent.nvml.NvmlReturn;
 import io.gpuagent.nvml.PciInfo;
@@ -40,6 +41,7 @@ import io.gpuagent.nvml.RemappedRows;
 import io.gpuagent.nvml.RetirementCause;
 import io.gpuagent.nvml.TemperatureThreshold;
 import io.gpuagent.nvml.Utilization;
+import io.gpuagent.nvml.fake.FakeNvml;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -47,6 +49,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
 
 /** Every GpuDevice reading against the fake, with values set through the scenario file. */
@@ -54,29 +57,14 @@ import org.junit.jupiter.api.TestInstance;
 class DeviceReadingsTest {
     private static final long MIB = 1L << 20;
 
-    private Nvml nvml;
+    @RegisterExtension
+    static final OpenFakeNvml FAKE = new OpenFakeNvml();
 
-    @BeforeAll
-    void open() {
-        FakeDriver.write();
-        nvml = FakeDriver.open();
-    }
-
-    @AfterAll
-    void close() {
-        FakeDriver.reset(nvml);
-        nvml.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        FakeDriver.reset(nvml);
-    }
+    private final Nvml nvml = FAKE.nvml();
 
     @Test
     void identityComesFromTheScenario() {
-        FakeDriver.scenario(nvml,
-                "gpu.1.name = NVIDIA A100-SXM4-80GB",
+        FakeNvml.apply("gpu.1.name = NVIDIA A100-SXM4-80GB",
                 "gpu.1.uuid = GPU-11111111-2222-3333-4444-555555555555",
                 "gpu.1.serial = 1324567890123",
                 "gpu.1.minor = 7",
@@ -127,8 +115,7 @@ class DeviceReadingsTest {
 
     @Test
     void memoryAndUtilization() {
-        FakeDriver.scenario(nvml,
-                "gpu.2.memory_total_mib = 81920",
+        FakeNvml.apply("gpu.2.memory_total_mib = 81920",
                 "gpu.2.memory_used_mib = 1024",
                 "gpu.2.memory_reserved_mib = 512",
                 "gpu.2.bar1_total_mib = 65536",
@@ -147,8 +134,7 @@ class DeviceReadingsTest {
 
     @Test
     void temperaturesAndFans() {
-        FakeDriver.scenario(nvml,
-                "gpu.*.temp = 45",
+        FakeNvml.apply("gpu.*.temp = 45",
                 "gpu.3.temp = 71",
                 "gpu.3.temp_shutdown = 90",
                 "gpu.3.temp_slowdown = 85",
@@ -173,8 +159,7 @@ class DeviceReadingsTest {
 
     @Test
     void power() {
-        FakeDriver.scenario(nvml,
-                "gpu.4.power_mw = 123456",
+        FakeNvml.apply("gpu.4.power_mw = 123456",
                 "gpu.4.power_limit_mw = 400000",
                 "gpu.4.power_default_limit_mw = 350000",
                 "gpu.4.power_enforced_limit_mw = 380000",
@@ -194,14 +179,13 @@ class DeviceReadingsTest {
 
     @Test
     void unsignedPowerAboveIntMaxIsNotNegative() {
-        FakeDriver.scenario(nvml, "gpu.4.power_mw = 3000000000");
+        FakeNvml.apply("gpu.4.power_mw = 3000000000");
         assertEquals(3_000_000_000L, nvml.device(4).powerUsageMw());
     }
 
     @Test
     void clocks() {
-        FakeDriver.scenario(nvml,
-                "gpu.5.clock_graphics = 1410",
+        FakeNvml.apply("gpu.5.clock_graphics = 1410",
                 "gpu.5.clock_sm = 1400",
                 "gpu.5.clock_mem = 1593",
                 "gpu.5.clock_video = 1275",
@@ -229,8 +213,7 @@ class DeviceReadingsTest {
 
     @Test
     void pcieAndTopology() {
-        FakeDriver.scenario(nvml,
-                "gpu.6.pcie_tx_kbps = 1111",
+        FakeNvml.apply("gpu.6.pcie_tx_kbps = 1111",
                 "gpu.6.pcie_rx_kbps = 2222",
                 "gpu.6.pcie_replay = 3",
                 "gpu.6.pcie_gen = 4",
@@ -257,8 +240,7 @@ class DeviceReadingsTest {
     void nvlinkPeerToPeer() {
         // Default: every GPU's 18 links end at the same four NVSwitches, so every pair is NVLink-connected.
         assertEquals(P2pStatus.OK, nvml.device(0).p2pStatus(nvml.device(7), P2pCapability.NVLINK));
-        FakeDriver.scenario(nvml,
-                "gpu.3.nvlinks = 0",
+        FakeNvml.apply("gpu.3.nvlinks = 0",
                 "gpu.4.nvlinks = 1",
                 "gpu.4.nvlink.0.remote_pci_bus_id = 00000000:AB:00.0",   // GPU 5's bus: a direct link
                 "gpu.5.nvlinks = 0",
@@ -275,8 +257,7 @@ class DeviceReadingsTest {
 
     @Test
     void eccAndMemoryHealth() {
-        FakeDriver.scenario(nvml,
-                "gpu.1.ecc_mode = 1",
+        FakeNvml.apply("gpu.1.ecc_mode = 1",
                 "gpu.1.ecc_pending = 0",
                 "gpu.1.ecc_sbe_volatile = 11",
                 "gpu.1.ecc_dbe_volatile = 2",
@@ -309,8 +290,7 @@ class DeviceReadingsTest {
 
     @Test
     void nvLink() {
-        FakeDriver.scenario(nvml,
-                "gpu.2.nvlinks = 12",
+        FakeNvml.apply("gpu.2.nvlinks = 12",
                 "gpu.2.nvlink.3.active = 0",
                 "gpu.2.nvlink.2.remote_pci_bus_id = 00000000:07:00.0",
                 "gpu.2.nvlink.1.crc_flit = 9",
@@ -337,8 +317,7 @@ class DeviceReadingsTest {
 
     @Test
     void processes() {
-        FakeDriver.scenario(nvml,
-                "gpu.3.compute_processes = 4242:1024,4343:2048",
+        FakeNvml.apply("gpu.3.compute_processes = 4242:1024,4343:2048",
                 "gpu.3.graphics_processes = 5151:512");
         GpuDevice gpu = nvml.device(3);
         assertEquals(List.of(new ProcessInfo(4242, 1024 * MIB, -1, -1), new ProcessInfo(4343, 2048 * MIB, -1, -1)),
@@ -349,8 +328,7 @@ class DeviceReadingsTest {
 
     @Test
     void fieldValuesAreReadPerEntry() {
-        FakeDriver.scenario(nvml,
-                "gpu.4.mem_temp = 41",
+        FakeNvml.apply("gpu.4.mem_temp = 41",
                 "gpu.4.ecc_dbe_volatile = 3",
                 "gpu.4.pcie_replay = 17",
                 "gpu.4.remap_correctable = 2",
@@ -390,14 +368,14 @@ class DeviceReadingsTest {
 
     @Test
     void recoveryActionIsField230() {
-        FakeDriver.scenario(nvml, "fields_max = 273", "gpu.5.recovery_action = 2");   // a 565+ driver
+        FakeNvml.apply("fields_max = 273", "gpu.5.recovery_action = 2");   // a 565+ driver
         assertEquals(RecoveryAction.NODE_REBOOT, nvml.device(5).recoveryAction());
         assertEquals(RecoveryAction.NONE, nvml.device(0).recoveryAction());
     }
 
     @Test
     void aFieldNewerThanTheDriverIsNotSupportedNotAnError() {
-        FakeDriver.scenario(nvml, "fields_max = 196", "gpu.5.recovery_action = 2");   // a 535 driver: no field 230
+        FakeNvml.apply("fields_max = 196", "gpu.5.recovery_action = 2");   // a 535 driver: no field 230
         FieldValue v = nvml.device(5).fieldValues(List.of(FieldRequest.of(FieldIds.GET_GPU_RECOVERY_ACTION))).getFirst();
         assertEquals(NvmlReturn.INVALID_ARGUMENT.code(), v.returnCode());
         NvmlException e = assertThrows(NvmlException.class, () -> nvml.device(5).recoveryAction());
@@ -406,7 +384,7 @@ class DeviceReadingsTest {
 
     @Test
     void moreGpmMetricsThanOneCallAllowsAreAskedInChunks() {
-        FakeDriver.scenario(nvml, "gpm_metric_max = 98", "gpu.0.gpm.2 = 40");
+        FakeNvml.apply("gpm_metric_max = 98", "gpu.0.gpm.2 = 40");
         GpuDevice gpu = nvml.device(0);
         int[] ids = new int[150];
         for (int i = 0; i < ids.length; i++) {
@@ -423,14 +401,14 @@ class DeviceReadingsTest {
 
     @Test
     void migMode() {
-        FakeDriver.scenario(nvml, "gpu.6.mig_mode = 1", "gpu.6.mig_pending = 0", "gpu.7.mig_pending = 1");
+        FakeNvml.apply("gpu.6.mig_mode = 1", "gpu.6.mig_pending = 0", "gpu.7.mig_pending = 1");
         assertEquals(new MigMode(true, false), nvml.device(6).migMode());
         assertEquals(new MigMode(false, true), nvml.device(7).migMode());
     }
 
     @Test
     void gpmMetricsBetweenTwoSamples() {
-        FakeDriver.scenario(nvml, "gpu.1.gpm.2 = 42.5", "gpu.1.gpm.10 = 7.25", "gpu.2.gpm_supported = 0");
+        FakeNvml.apply("gpu.1.gpm.2 = 42.5", "gpu.1.gpm.10 = 7.25", "gpu.2.gpm_supported = 0");
         GpuDevice gpu = nvml.device(1);
         assertTrue(gpu.gpmSupported());
         assertFalse(nvml.device(2).gpmSupported());
@@ -453,7 +431,7 @@ class DeviceReadingsTest {
     @Test
     void supportedEventTypes() {
         assertEquals(0xc19fL, nvml.device(0).supportedEventTypes());
-        FakeDriver.scenario(nvml, "gpu.0.supported_events = 0x8");
+        FakeNvml.apply("gpu.0.supported_events = 0x8");
         assertEquals(0x8L, nvml.device(0).supportedEventTypes());
     }
 
@@ -481,8 +459,7 @@ class DeviceReadingsTest {
 
     @Test
     void eachControlCallReportsItsOwnFailure() {
-        FakeDriver.scenario(nvml,
-                "gpu.7.error.nvmlDeviceResetApplicationsClocks = 4",
+        FakeNvml.apply("gpu.7.error.nvmlDeviceResetApplicationsClocks = 4",
                 "gpu.7.error.nvmlDeviceResetGpuLockedClocks = 4",
                 "gpu.7.error.nvmlDeviceResetMemoryLockedClocks = 4",
                 "gpu.7.error.nvmlDeviceSetPersistenceMode = 4",
@@ -503,7 +480,7 @@ class DeviceReadingsTest {
 
     @Test
     void setPowerLimitFallsBackToV1WhenV2IsUnsupported() {
-        FakeDriver.scenario(nvml, "gpu.7.unsupported.nvmlDeviceSetPowerManagementLimit_v2 = 1");
+        FakeNvml.apply("gpu.7.unsupported.nvmlDeviceSetPowerManagementLimit_v2 = 1");
         GpuDevice gpu = nvml.device(7);
         long limit = gpu.powerLimitMw();
         try {
@@ -512,14 +489,14 @@ class DeviceReadingsTest {
         } finally {
             gpu.setPowerLimitMw(limit);
         }
-        FakeDriver.scenario(nvml, "gpu.7.error.nvmlDeviceSetPowerManagementLimit_v2 = 4");
+        FakeNvml.apply("gpu.7.error.nvmlDeviceSetPowerManagementLimit_v2 = 4");
         NvmlException e = assertThrows(NvmlException.class, () -> gpu.setPowerLimitMw(250_000));
         assertEquals("nvmlDeviceSetPowerManagementLimit_v2", e.function(), "NO_PERMISSION is final, not a reason to try v1");
     }
 
     @Test
     void clearingEccCountersZeroesTheChosenKind() {
-        FakeDriver.scenario(nvml, "gpu.7.ecc_sbe_volatile = 5", "gpu.7.ecc_sbe_aggregate = 9");
+        FakeNvml.apply("gpu.7.ecc_sbe_volatile = 5", "gpu.7.ecc_sbe_aggregate = 9");
         GpuDevice gpu = nvml.device(7);
         gpu.clearEccErrorCounts(EccCounterType.VOLATILE);
         assertEquals(0, gpu.eccErrors(MemoryErrorType.CORRECTED, EccCounterType.VOLATILE));

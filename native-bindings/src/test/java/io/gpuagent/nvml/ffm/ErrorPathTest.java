@@ -9,9 +9,11 @@ import io.gpuagent.nvml.ClockType;
 import io.gpuagent.nvml.GpuDevice;
 import io.gpuagent.nvml.MemoryInfo;
 import io.gpuagent.nvml.Nvml;
+import io.gpuagent.nvml.fake.OpenFakeNvml;
 import io.gpuagent.nvml.NvmlException;
 import io.gpuagent.nvml.NvmlReturn;
 import io.gpuagent.nvml.ProcessInfo;
+import io.gpuagent.nvml.fake.FakeNvml;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
 
 /** What each failure the fake can inject looks like through the bindings. */
@@ -29,28 +32,14 @@ import org.junit.jupiter.api.TestInstance;
 class ErrorPathTest {
     private static final long MIB = 1L << 20;
 
-    private Nvml nvml;
+    @RegisterExtension
+    static final OpenFakeNvml FAKE = new OpenFakeNvml();
 
-    @BeforeAll
-    void open() {
-        FakeDriver.write();
-        nvml = FakeDriver.open();
-    }
-
-    @AfterAll
-    void close() {
-        FakeDriver.reset(nvml);
-        nvml.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        FakeDriver.reset(nvml);
-    }
+    private final Nvml nvml = FAKE.nvml();
 
     @Test
     void notSupportedIsACapabilityOnThatGpuOnly() {
-        FakeDriver.scenario(nvml, "gpu.1.unsupported.nvmlDeviceGetPowerUsage = 1",
+        FakeNvml.apply("gpu.1.unsupported.nvmlDeviceGetPowerUsage = 1",
                 "gpu.1.unsupported.nvmlDeviceGetEccMode = 1");
         NvmlException e = assertThrows(NvmlException.class, () -> nvml.device(1).powerUsageMw());
         assertTrue(e.notSupported());
@@ -62,9 +51,9 @@ class ErrorPathTest {
 
     @Test
     void temperatureIsAbsentOnlyWhenBothForNamesAreUnsupported() {
-        FakeDriver.scenario(nvml, "gpu.1.unsupported.nvmlDeviceGetTemperatureV = 1", "gpu.1.temp = 50");
+        FakeNvml.apply("gpu.1.unsupported.nvmlDeviceGetTemperatureV = 1", "gpu.1.temp = 50");
         assertEquals(50, nvml.device(1).temperature(), "falls back to nvmlDeviceGetTemperature");
-        FakeDriver.scenario(nvml, "gpu.1.unsupported.nvmlDeviceGetTemperatureV = 1",
+        FakeNvml.apply("gpu.1.unsupported.nvmlDeviceGetTemperatureV = 1",
                 "gpu.1.unsupported.nvmlDeviceGetTemperature = 1");
         NvmlException e = assertThrows(NvmlException.class, () -> nvml.device(1).temperature());
         assertTrue(e.notSupported());
@@ -73,7 +62,7 @@ class ErrorPathTest {
 
     @Test
     void aLostGpuFailsEveryCallWithGpuIsLost() {
-        FakeDriver.scenario(nvml, "gpu.4.lost = 1");
+        FakeNvml.apply("gpu.4.lost = 1");
         GpuDevice gpu = nvml.device(4);
         for (Runnable call : List.<Runnable>of(gpu::temperature, gpu::memoryInfo, gpu::uuid, gpu::computeProcesses,
                 gpu::nvLinkCount, gpu::supportedEventTypes, () -> gpu.clockMhz(ClockType.SM))) {
@@ -82,36 +71,36 @@ class ErrorPathTest {
             assertTrue(e.gpuLost());
         }
         assertEquals(32, nvml.device(3).temperature(), "the other GPUs keep working");
-        FakeDriver.reset(nvml);
+        FakeNvml.reset();
         assertEquals(32, gpu.temperature(), "the same handle answers again once the GPU is back");
     }
 
     @Test
     void gpusThatDisappearAreLostThroughTheirOldHandles() {
         GpuDevice gpu = nvml.device(6);
-        FakeDriver.scenario(nvml, "gpus = 4");
+        FakeNvml.apply("gpus = 4");
         assertEquals(4, nvml.deviceCount());
         assertEquals(4, nvml.devices().size());
         assertTrue(assertThrows(NvmlException.class, gpu::uuid).gpuLost());
-        FakeDriver.reset(nvml);
+        FakeNvml.reset();
         assertEquals(8, nvml.devices().size());
     }
 
     @Test
     void memoryV2VersionMismatchFallsBackToV1() {
-        FakeDriver.scenario(nvml, "error.nvmlDeviceGetMemoryInfo_v2 = 25", "gpu.2.memory_total_mib = 1000",
+        FakeNvml.apply("error.nvmlDeviceGetMemoryInfo_v2 = 25", "gpu.2.memory_total_mib = 1000",
                 "gpu.2.memory_used_mib = 100", "gpu.2.memory_reserved_mib = 10");
         // v1 has no reserved field: its used includes what the driver reserves.
         assertEquals(new MemoryInfo(1000 * MIB, 0, 890 * MIB, 110 * MIB, false), nvml.device(2).memoryInfo());
-        FakeDriver.scenario(nvml, "gpu.2.unsupported.nvmlDeviceGetMemoryInfo_v2 = 1", "gpu.2.memory_total_mib = 1000");
+        FakeNvml.apply("gpu.2.unsupported.nvmlDeviceGetMemoryInfo_v2 = 1", "gpu.2.memory_total_mib = 1000");
         assertFalse(nvml.device(2).memoryInfo().versioned(), "NOT_SUPPORTED on v2 falls back too");
-        FakeDriver.scenario(nvml, "gpu.2.memory_total_mib = 1000");
+        FakeNvml.apply("gpu.2.memory_total_mib = 1000");
         assertTrue(nvml.device(2).memoryInfo().versioned());
     }
 
     @Test
     void otherMemoryV2ErrorsDoNotFallBack() {
-        FakeDriver.scenario(nvml, "gpu.2.error.nvmlDeviceGetMemoryInfo_v2 = 15");
+        FakeNvml.apply("gpu.2.error.nvmlDeviceGetMemoryInfo_v2 = 15");
         NvmlException e = assertThrows(NvmlException.class, () -> nvml.device(2).memoryInfo());
         assertEquals("nvmlDeviceGetMemoryInfo_v2", e.function());
         assertTrue(e.gpuLost());
@@ -119,7 +108,7 @@ class ErrorPathTest {
 
     @Test
     void anUnknownReturnCodeIsKept() {
-        FakeDriver.scenario(nvml, "error.nvmlDeviceGetPowerUsage = 77");
+        FakeNvml.apply("error.nvmlDeviceGetPowerUsage = 77");
         NvmlException e = assertThrows(NvmlException.class, () -> nvml.device(0).powerUsageMw());
         assertEquals(77, e.code());
         assertEquals(NvmlReturn.UNRECOGNIZED, e.result());
@@ -130,7 +119,7 @@ class ErrorPathTest {
 
     @Test
     void aSystemCallErrorIsReportedWithItsName() {
-        FakeDriver.scenario(nvml, "error.nvmlDeviceGetCount_v2 = 999");
+        FakeNvml.apply("error.nvmlDeviceGetCount_v2 = 999");
         NvmlException e = assertThrows(NvmlException.class, nvml::deviceCount);
         assertEquals(NvmlReturn.UNKNOWN, e.result());
         assertEquals("nvmlDeviceGetCount_v2", e.function());
@@ -139,7 +128,7 @@ class ErrorPathTest {
     @Test
     void aProcessListLongerThanTheFirstBufferIsReadWhole() {
         String pids = IntStream.range(0, 100).mapToObj(i -> (1000 + i) + ":" + (i + 1)).collect(Collectors.joining(","));
-        FakeDriver.scenario(nvml, "gpu.5.compute_processes = " + pids);
+        FakeNvml.apply("gpu.5.compute_processes = " + pids);
         List<ProcessInfo> processes = nvml.device(5).computeProcesses();
         assertEquals(100, processes.size());
         for (int i = 0; i < 100; i++) {
@@ -154,11 +143,11 @@ class ErrorPathTest {
         String small = IntStream.range(0, 20).mapToObj(i -> (2000 + i) + ":1").collect(Collectors.joining(","));
         String large = IntStream.range(0, 60).mapToObj(i -> (2000 + i) + ":1").collect(Collectors.joining(","));
         String latency = "gpu.6.latency_ms.nvmlDeviceGetComputeRunningProcesses_v3 = 30";
-        FakeDriver.scenario(nvml, latency, "gpu.6.compute_processes = " + small);
+        FakeNvml.apply(latency, "gpu.6.compute_processes = " + small);
         AtomicBoolean stop = new AtomicBoolean();
         Thread flipper = Thread.ofPlatform().start(() -> {
             for (int i = 0; !stop.get(); i++) {
-                FakeDriver.write(latency, "gpu.6.compute_processes = " + (i % 2 == 0 ? large : small));
+                FakeNvml.write(latency, "gpu.6.compute_processes = " + (i % 2 == 0 ? large : small));
                 try {
                     Thread.sleep(40);
                 } catch (InterruptedException e) {

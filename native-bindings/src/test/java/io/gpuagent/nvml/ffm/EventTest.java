@@ -9,8 +9,10 @@ import io.gpuagent.nvml.EventSet;
 import io.gpuagent.nvml.EventTypes;
 import io.gpuagent.nvml.GpuEvent;
 import io.gpuagent.nvml.Nvml;
+import io.gpuagent.nvml.fake.OpenFakeNvml;
 import io.gpuagent.nvml.NvmlException;
 import io.gpuagent.nvml.NvmlReturn;
+import io.gpuagent.nvml.fake.FakeNvml;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -20,6 +22,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
 
 /** Driver events through nvmlEventSetWait_v2, injected with the scenario's event.<n> lines. */
@@ -27,30 +30,16 @@ import org.junit.jupiter.api.TestInstance;
 class EventTest {
     private static final int WAIT_MS = 5_000;
 
-    private Nvml nvml;
+    @RegisterExtension
+    static final OpenFakeNvml FAKE = new OpenFakeNvml();
 
-    @BeforeAll
-    void open() {
-        FakeDriver.write();
-        nvml = FakeDriver.open();
-    }
-
-    @AfterAll
-    void close() {
-        FakeDriver.reset(nvml);
-        nvml.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        FakeDriver.reset(nvml);
-    }
+    private final Nvml nvml = FAKE.nvml();
 
     @Test
     void anXidIsDeliveredWithItsGpu() {
         try (EventSet set = nvml.createEventSet()) {
             assertEquals(EventTypes.XID_CRITICAL_ERROR, set.register(nvml.device(3), EventTypes.XID_CRITICAL_ERROR));
-            FakeDriver.scenario(nvml, "event." + FakeDriver.nextEvent() + " = 3 xid 79");
+            FakeNvml.apply("event." + FakeNvml.nextEventNumber() + " = 3 xid 79");
             GpuEvent event = set.await(WAIT_MS).orElseThrow();
             assertSame(nvml.device(3), event.device(), "the handle maps back to our GpuDevice");
             assertTrue(event.isXid());
@@ -67,10 +56,10 @@ class EventTest {
             int[] xids = {31, 43, 48, 63, 74, 79, 94, 95};
             String[] lines = new String[xids.length + 1];
             for (int i = 0; i < xids.length; i++) {
-                lines[i] = "event." + FakeDriver.nextEvent() + " = 0 xid " + xids[i];
+                lines[i] = "event." + FakeNvml.nextEventNumber() + " = 0 xid " + xids[i];
             }
-            lines[xids.length] = "event." + FakeDriver.nextEvent() + " = 0 double_bit_ecc_error";
-            FakeDriver.scenario(nvml, lines);
+            lines[xids.length] = "event." + FakeNvml.nextEventNumber() + " = 0 double_bit_ecc_error";
+            FakeNvml.apply(lines);
             List<Long> seen = new ArrayList<>();
             for (int i = 0; i < xids.length; i++) {
                 GpuEvent event = set.await(WAIT_MS).orElseThrow();
@@ -87,10 +76,9 @@ class EventTest {
     void onlyRegisteredTypesAndGpusAreDelivered() {
         try (EventSet set = nvml.createEventSet()) {
             assertEquals(EventTypes.XID_CRITICAL_ERROR, set.register(nvml.device(1), EventTypes.XID_CRITICAL_ERROR));
-            FakeDriver.scenario(nvml,
-                    "event." + FakeDriver.nextEvent() + " = 2 xid 48",      // a GPU we did not register
-                    "event." + FakeDriver.nextEvent() + " = 1 pstate",      // a type we did not register
-                    "event." + FakeDriver.nextEvent() + " = 1 xid 63");
+            FakeNvml.apply("event." + FakeNvml.nextEventNumber() + " = 2 xid 48",      // a GPU we did not register
+                    "event." + FakeNvml.nextEventNumber() + " = 1 pstate",      // a type we did not register
+                    "event." + FakeNvml.nextEventNumber() + " = 1 xid 63");
             GpuEvent event = set.await(WAIT_MS).orElseThrow();
             assertSame(nvml.device(1), event.device());
             assertEquals(63, event.eventData());
@@ -101,7 +89,7 @@ class EventTest {
     @Test
     void eventsBeforeRegistrationAreNotRecorded() {
         try (EventSet set = nvml.createEventSet()) {
-            FakeDriver.scenario(nvml, "event." + FakeDriver.nextEvent() + " = 4 xid 13");
+            FakeNvml.apply("event." + FakeNvml.nextEventNumber() + " = 4 xid 13");
             set.register(nvml.device(4), EventTypes.XID_CRITICAL_ERROR);
             assertEquals(Optional.empty(), set.await(100));
         }
@@ -127,7 +115,7 @@ class EventTest {
             CompletableFuture<Optional<GpuEvent>> waiting = new CompletableFuture<>();
             Thread.ofPlatform().start(() -> waiting.complete(set.await(WAIT_MS)));
             Thread.sleep(100);
-            FakeDriver.write("event." + FakeDriver.nextEvent() + " = 5 xid 119");
+            FakeNvml.write("event." + FakeNvml.nextEventNumber() + " = 5 xid 119");
             GpuEvent event = waiting.get(WAIT_MS * 2L, TimeUnit.MILLISECONDS).orElseThrow();
             assertEquals(119, event.eventData());
             assertSame(nvml.device(5), event.device());
@@ -136,7 +124,7 @@ class EventTest {
 
     @Test
     void registeringUnsupportedTypesRegistersTheSupportedOnes() {
-        FakeDriver.scenario(nvml, "gpu.2.supported_events = 0x8", "gpu.3.supported_events = 0");
+        FakeNvml.apply("gpu.2.supported_events = 0x8", "gpu.3.supported_events = 0");
         try (EventSet set = nvml.createEventSet()) {
             assertEquals(EventTypes.XID_CRITICAL_ERROR,
                     set.register(nvml.device(2), EventTypes.XID_CRITICAL_ERROR | EventTypes.GPU_RECOVERY_ACTION));

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.nvml.Nvml;
 import io.gpuagent.nvml.NvmlException;
+import io.gpuagent.nvml.fake.FakeNvml;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -18,23 +19,23 @@ class FallbackTest {
 
     @Test
     void the535DriverFallsBackToNvmlDeviceGetTemperature() {
-        FakeDriver.write("gpu.*.temp = 44");
-        try (Nvml nvml = FakeDriver.openWhenReady(FakeDriver.LIBRARY_535)) {
-            FakeDriver.scenario(nvml, "gpu.*.temp = 44", "gpu.1.temp = 61");
+        FakeNvml.write("gpu.*.temp = 44");
+        try (Nvml nvml = FakeNvml.openWhenReady(FakeNvml.LIBRARY_535)) {
+            FakeNvml.apply("gpu.*.temp = 44", "gpu.1.temp = 61");
             assertEquals(44, nvml.device(0).temperature());
             assertEquals(61, nvml.device(1).temperature());
-            FakeDriver.scenario(nvml, "gpu.1.unsupported.nvmlDeviceGetTemperature = 1");
+            FakeNvml.apply("gpu.1.unsupported.nvmlDeviceGetTemperature = 1");
             NvmlException e = assertThrows(NvmlException.class, () -> nvml.device(1).temperature());
             assertEquals("nvmlDeviceGetTemperature", e.function());
             assertTrue(e.notSupported());
-            FakeDriver.reset(nvml);
+            FakeNvml.reset();
         }
     }
 
     @Test
     void theTablesBindWhatEachBuildExports() {
-        Functions current = new Functions(NvmlLibrary.open(FakeDriver.LIBRARY));
-        Functions old = new Functions(NvmlLibrary.open(FakeDriver.LIBRARY_535));
+        Functions current = new Functions(NvmlLibrary.open(FakeNvml.LIBRARY.toString()));
+        Functions old = new Functions(NvmlLibrary.open(FakeNvml.LIBRARY_535.toString()));
         assertNotNull(current.thermal.nvmlDeviceGetTemperatureV);
         assertNull(old.thermal.nvmlDeviceGetTemperatureV);
         assertNotNull(old.thermal.nvmlDeviceGetTemperature);

@@ -10,44 +10,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gpuagent.nvml.EventSet;
 import io.gpuagent.nvml.GpuDevice;
 import io.gpuagent.nvml.Nvml;
+import io.gpuagent.nvml.fake.OpenFakeNvml;
 import io.gpuagent.nvml.NvmlException;
 import io.gpuagent.nvml.NvmlReturn;
 import io.gpuagent.nvml.PciInfo;
+import io.gpuagent.nvml.fake.FakeNvml;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
 
 /** Nvml-level calls, opening and closing, and the errors of each. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NvmlLifecycleTest {
 
-    private Nvml nvml;
+    @RegisterExtension
+    static final OpenFakeNvml FAKE = new OpenFakeNvml();
 
-    @BeforeAll
-    void open() {
-        FakeDriver.write();
-        nvml = FakeDriver.open();
-    }
-
-    @AfterAll
-    void close() {
-        FakeDriver.reset(nvml);
-        nvml.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        FakeDriver.reset(nvml);
-    }
+    private Nvml nvml = FAKE.nvml();
 
     @Test
     void systemReadings() {
-        assertTrue(nvml.driverVersion().startsWith("scenario-"), "the test marker is the driver version");
-        FakeDriver.scenario(nvml, "driver_version = 535.261.03", "nvml_version = 12.535.261.03", "cuda_version = 12020",
+        assertEquals("570.133.20", nvml.driverVersion(), "the fake's default");
+        FakeNvml.apply("driver_version = 535.261.03", "nvml_version = 12.535.261.03", "cuda_version = 12020",
                 "gpus = 4");
         assertEquals("535.261.03", nvml.driverVersion());
         assertEquals("12.535.261.03", nvml.nvmlVersion());
@@ -72,9 +61,9 @@ class NvmlLifecycleTest {
 
     @Test
     void devicesSkipsGpusThisProcessMayNotOpen() {
-        FakeDriver.scenario(nvml, "gpu.2.no_permission = 1", "gpu.5.no_permission = 1");
+        FakeNvml.apply("gpu.2.no_permission = 1", "gpu.5.no_permission = 1");
         // A fresh Nvml: the shared one may already hold handles to GPUs 2 and 5.
-        try (Nvml fresh = FakeDriver.open()) {
+        try (Nvml fresh = FakeNvml.open()) {
             assertEquals(8, fresh.deviceCount(), "the count includes GPUs we may not open");
             List<GpuDevice> devices = fresh.devices();
             assertEquals(List.of(0, 1, 3, 4, 6, 7), devices.stream().map(GpuDevice::index).toList());
@@ -95,7 +84,7 @@ class NvmlLifecycleTest {
 
     @Test
     void aDeviceFoundByUuidFirstIsCachedUnderItsIndex() {
-        try (Nvml fresh = FakeDriver.open()) {
+        try (Nvml fresh = FakeNvml.open()) {
             String uuid = nvml.device(6).uuid();
             GpuDevice byUuid = fresh.deviceByUuid(uuid);
             assertEquals(6, byUuid.index());
@@ -111,7 +100,7 @@ class NvmlLifecycleTest {
         NvmlException inUse = assertThrows(NvmlException.class, () -> nvml.modifyDrainState(pci, true));
         assertEquals(NvmlReturn.IN_USE, inUse.result());
         assertEquals("nvmlDeviceModifyDrainState", inUse.function());
-        FakeDriver.scenario(nvml, "gpu.6.persistence_mode = 0");
+        FakeNvml.apply("gpu.6.persistence_mode = 0");
         try {
             nvml.modifyDrainState(pci, true);
             assertTrue(nvml.drainState(pci));
@@ -125,7 +114,7 @@ class NvmlLifecycleTest {
     @Test
     void aRemovedGpuIsGoneAndItsHandleLost() {
         GpuDevice gpu = nvml.device(7);
-        FakeDriver.scenario(nvml, "gpu.7.persistence_mode = 0");
+        FakeNvml.apply("gpu.7.persistence_mode = 0");
         nvml.removeGpu(gpu.pciInfo());
         try {
             assertEquals(7, nvml.deviceCount());
@@ -134,8 +123,8 @@ class NvmlLifecycleTest {
             assertEquals(7, nvml.devices().size());
         } finally {
             // The fake brings removed GPUs back when the GPU count changes.
-            FakeDriver.scenario(nvml, "gpus = 9");
-            FakeDriver.reset(nvml);
+            FakeNvml.apply("gpus = 9");
+            FakeNvml.reset();
         }
         assertEquals(8, nvml.deviceCount());
         assertEquals(gpu.uuid(), nvml.device(7).uuid());
@@ -145,8 +134,8 @@ class NvmlLifecycleTest {
     void devicesLeavesOutASickGpuInsteadOfFailing() {
         for (int code : new int[] {NvmlReturn.GPU_IS_LOST.code(), NvmlReturn.UNKNOWN.code(),
                 NvmlReturn.INSUFFICIENT_POWER.code()}) {
-            FakeDriver.scenario(nvml, "gpu.3.error.nvmlDeviceGetHandleByIndex_v2 = " + code);
-            try (Nvml own = FakeDriver.open()) {   // a fresh instance: nothing cached
+            FakeNvml.apply("gpu.3.error.nvmlDeviceGetHandleByIndex_v2 = " + code);
+            try (Nvml own = FakeNvml.open()) {   // a fresh instance: nothing cached
                 List<GpuDevice> devices = own.devices();
                 assertEquals(7, devices.size(), "with GPU 3 answering " + code);
                 assertTrue(devices.stream().noneMatch(d -> d.index() == 3));
@@ -156,8 +145,8 @@ class NvmlLifecycleTest {
 
     @Test
     void closeWaitsForCallsInFlight() throws Exception {
-        FakeDriver.scenario(nvml, "gpu.1.latency_ms.nvmlDeviceGetPowerUsage = 400");
-        Nvml own = FakeDriver.open();
+        FakeNvml.apply("gpu.1.latency_ms.nvmlDeviceGetPowerUsage = 400");
+        Nvml own = FakeNvml.open();
         GpuDevice gpu = own.device(1);
         java.util.concurrent.CompletableFuture<Long> call = java.util.concurrent.CompletableFuture.supplyAsync(
                 gpu::powerUsageMw, java.util.concurrent.Executors.newSingleThreadExecutor());
@@ -171,7 +160,7 @@ class NvmlLifecycleTest {
 
     @Test
     void freesAfterCloseAreNoOps() {
-        Nvml own = FakeDriver.open();
+        Nvml own = FakeNvml.open();
         EventSet set = own.createEventSet();
         var sample = own.device(0).gpmSample();
         own.close();
@@ -195,7 +184,7 @@ class NvmlLifecycleTest {
 
     @Test
     void closeIsIdempotentAndLaterCallsAreUninitialized() {
-        Nvml own = FakeDriver.open();
+        Nvml own = FakeNvml.open();
         GpuDevice gpu = own.device(0);
         EventSet set = own.createEventSet();
         set.close();
@@ -213,14 +202,14 @@ class NvmlLifecycleTest {
     @Test
     void theDriverItselfIsUninitializedOnceTheLastReferenceIsGone() throws Throwable {
         // Call a raw handle after shutdown: the library, not our closed flag, must answer UNINITIALIZED.
-        Functions fn = new Functions(NvmlLibrary.open(FakeDriver.LIBRARY));
+        Functions fn = new Functions(NvmlLibrary.open(FakeNvml.LIBRARY.toString()));
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             var count = arena.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
             nvml.close();
             try {
                 assertEquals(NvmlReturn.UNINITIALIZED.code(), (int) fn.system.nvmlDeviceGetCount_v2.invokeExact(count));
             } finally {
-                nvml = FakeDriver.open();
+                nvml = FAKE.reopen();
             }
         }
     }
@@ -240,17 +229,17 @@ class NvmlLifecycleTest {
 
     @Test
     void aFailedInitIsTypedAndLeavesNothingOpen() {
-        FakeDriver.scenario(nvml, "init_error = 9");
-        NvmlException e = assertThrows(NvmlException.class, FakeDriver::open);
+        FakeNvml.apply("init_error = 9");
+        NvmlException e = assertThrows(NvmlException.class, FakeNvml::open);
         assertEquals(NvmlReturn.DRIVER_NOT_LOADED, e.result());
         assertEquals("nvmlInit_v2", e.function());
         assertTrue(e.driverMissing());
-        FakeDriver.scenario(nvml, "init_error = 18");
-        NvmlException mismatch = assertThrows(NvmlException.class, FakeDriver::open);
+        FakeNvml.apply("init_error = 18");
+        NvmlException mismatch = assertThrows(NvmlException.class, FakeNvml::open);
         assertEquals(NvmlReturn.LIB_RM_VERSION_MISMATCH, mismatch.result());
         assertTrue(mismatch.gpuLost());
-        FakeDriver.reset(nvml);
-        try (Nvml again = FakeDriver.open()) {
+        FakeNvml.reset();
+        try (Nvml again = FakeNvml.open()) {
             assertEquals(8, again.deviceCount());
         }
     }

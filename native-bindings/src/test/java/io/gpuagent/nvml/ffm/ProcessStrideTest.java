@@ -3,7 +3,9 @@ package io.gpuagent.nvml.ffm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.gpuagent.nvml.Nvml;
+import io.gpuagent.nvml.fake.OpenFakeNvml;
 import io.gpuagent.nvml.ProcessInfo;
+import io.gpuagent.nvml.fake.FakeNvml;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -11,6 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -20,24 +23,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ProcessStrideTest {
     private static final long MIB = 1L << 20;
 
-    private Nvml nvml;
+    @RegisterExtension
+    static final OpenFakeNvml FAKE = new OpenFakeNvml();
 
-    @BeforeAll
-    void open() {
-        FakeDriver.write();
-        nvml = FakeDriver.open();
-    }
-
-    @AfterAll
-    void close() {
-        FakeDriver.reset(nvml);
-        nvml.close();
-    }
+    private final Nvml nvml = FAKE.nvml();
 
     @ParameterizedTest
     @ValueSource(ints = {16, 24, 32})
     void everyStrideTheDriverWritesIsParsed(int stride) {
-        FakeDriver.scenario(nvml, "process_stride = " + stride, "gpu.2.compute_processes = 4242:1024,4343:2048,4444:1",
+        FakeNvml.apply("process_stride = " + stride, "gpu.2.compute_processes = 4242:1024,4343:2048,4444:1",
                 "gpu.2.graphics_processes = 77:3");
         assertEquals(List.of(new ProcessInfo(4242, 1024 * MIB, -1, -1), new ProcessInfo(4343, 2048 * MIB, -1, -1),
                 new ProcessInfo(4444, MIB, -1, -1)), nvml.device(2).computeProcesses());
@@ -51,7 +45,7 @@ class ProcessStrideTest {
         for (int i = 0; i < 50; i++) {
             list.append(i == 0 ? "" : ",").append(100 + i).append(':').append(i);
         }
-        FakeDriver.scenario(nvml, "process_stride = " + stride, "gpu.3.compute_processes = " + list);
+        FakeNvml.apply("process_stride = " + stride, "gpu.3.compute_processes = " + list);
         List<ProcessInfo> processes = nvml.device(3).computeProcesses();
         assertEquals(50, processes.size());
         for (int i = 0; i < 50; i++) {

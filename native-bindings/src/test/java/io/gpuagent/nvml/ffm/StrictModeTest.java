@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gpuagent.nvml.fake.FakeNvml;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +54,7 @@ class StrictModeTest {
         // A process that dies with NVML initialised leaves its file behind, like a stuck holder.
         Process held = start(scenario, "hold", "");
         Path mine = holders.resolve(Long.toString(held.pid()));
-        FakeDriver.await(() -> Files.exists(mine), "the holder file " + mine);
+        FakeNvml.await(() -> Files.exists(mine), "the holder file " + mine);
         held.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         assertEquals(List.of(mine), list(holders));
     }
@@ -84,7 +85,7 @@ class StrictModeTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-XX:-CreateCoredumpOnCrash",
                 "-XX:ErrorFile=" + Path.of("target").toAbsolutePath() + "/hs_err_strict_%p.log",
-                "-cp", System.getProperty("java.class.path"), StrictChild.class.getName(), name, FakeDriver.LIBRARY)
+                "-cp", System.getProperty("java.class.path"), StrictChild.class.getName(), name, FakeNvml.LIBRARY.toString())
                 .redirectErrorStream(true);
         pb.environment().put("FAKE_NVML_SCENARIO", scenario.toString());
         pb.environment().remove("FAKE_NVML_STRICT");
