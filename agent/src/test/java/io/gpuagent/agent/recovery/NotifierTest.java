@@ -139,7 +139,7 @@ class NotifierTest {
             for (int i = 0; i < EVENTS; i++) {
                 events.append(AgentEvent.of(1, "GPU-1", AgentEvent.ACTION, "recovery", "cordon:succeeded", "event " + i));
             }
-            Scenario.eventually(Duration.ofSeconds(20), () -> {
+            FakeNvml.eventually(Duration.ofSeconds(20), () -> {
                 assertEquals(EVENTS, count(registry, "0:127.0.0.1", "failed"), "404: every event failed");
                 assertEquals(EVENTS, count(registry, "1:127.0.0.1", "failed"), "403: every event failed");
                 for (String retried : List.of("2:127.0.0.1", "3:127.0.0.1", "4:127.0.0.1")) {
