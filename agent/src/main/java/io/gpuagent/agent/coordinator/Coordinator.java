@@ -3,11 +3,11 @@ package io.gpuagent.agent.coordinator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.SamplerService;
-import io.gpuagent.agent.http.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
 import io.gpuagent.agent.journal.JournalMeters;
 import io.gpuagent.agent.lease.Inventory;
+import io.gpuagent.agent.refusal.Refusal;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,7 +15,6 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.ws.rs.WebApplicationException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -139,7 +138,9 @@ public class Coordinator {
      * that URL and hands its answer to jobs, so only an operator may move a name ({@link #forget}).
      */
     public Duration heartbeat(Inventory inv) {
-        NodeRegistry.validate(inv);
+        NodeRegistry.problem(inv).ifPresent(p -> {
+            throw new Refusal.Invalid(p);
+        });
         boolean fresh;
         try {
             fresh = registry.heartbeat(inv);
@@ -147,7 +148,7 @@ public class Coordinator {
             LOG.warnf("refused a heartbeat as node %s from %s: the node is registered from %s. If it really moved, "
                     + "an operator must POST /v1/nodes/%s/forget on the coordinator; otherwise two agents share "
                     + "gpu-agent.hostname", inv.node(), inv.agentUrl(), m.boundUrl(), inv.node());
-            throw problem(409, "Conflict", m.getMessage() + "; a heartbeat cannot move a node name to another "
+            throw new Refusal.Conflict(m.getMessage() + "; a heartbeat cannot move a node name to another "
                     + "agentUrl. If the node moved, an operator must POST /v1/nodes/" + inv.node() + "/forget first");
         }
         if (fresh) {
@@ -177,15 +178,20 @@ public class Coordinator {
         return registry.nodes();
     }
 
-    /** Places a job or throws the problem (409 nothing fits or the job is already placed, 503 no journal). */
+    /**
+     * Places a job.
+     *
+     * @throws Refusal.Conflict    nothing fits now, or the job is already placed (or being placed)
+     * @throws Refusal.NotRecorded the placement journal is not open or could not record it
+     */
     public Placement place(String jobId, Placer.Ask ask, Integer ttlSeconds) {
         PlacementBook b = book();
         if (!placing.add(jobId)) {
-            throw problem(409, "Conflict", "job " + jobId + " is being placed by another request right now");
+            throw new Refusal.Conflict("job " + jobId + " is being placed by another request right now");
         }
         try {
             b.ofJob(jobId).ifPresent(p -> {
-                throw problem(409, "Conflict", "job " + jobId + " already has placement " + p.placementId()
+                throw new Refusal.Conflict("job " + jobId + " already has placement " + p.placementId()
                         + "; release it first (DELETE /v1/placements/" + p.placementId() + ")");
             });
             nodes();   // drop silent nodes before choosing
@@ -206,7 +212,7 @@ public class Coordinator {
                 List<Placer.Candidate> cs = Placer.candidates(view, ask);
                 if (cs.isEmpty()) {
                     noFit.increment();
-                    throw problem(409, "Conflict", "nothing fits " + ask.gpus() + " GPU(s)"
+                    throw new Refusal.Conflict("nothing fits " + ask.gpus() + " GPU(s)"
                             + (ask.sameNvlinkDomain() ? " in one NVLink domain" : "")
                             + (ask.minMemoryMiB() != null ? " with " + ask.minMemoryMiB() + " MiB free" : "")
                             + " now (the coordinator does not queue; ask again later): " + Placer.describe(view, ask)
@@ -254,7 +260,7 @@ public class Coordinator {
                 } catch (IOException | RuntimeException e) {
                     releaseAll(got, "the placement could not be journaled");
                     registry.unhold(c);
-                    throw problem(503, "Service Unavailable", "the placement could not be recorded in "
+                    throw new Refusal.NotRecorded("the placement could not be recorded in "
                             + PlacementBook.FILE_NAME + " (" + e.getMessage() + "), so its leases were released; "
                             + "fix the coordinator's state directory (disk full? read-only?) and ask again");
                 }
@@ -283,10 +289,16 @@ public class Coordinator {
         }
     }
 
-    /** Releases every lease of the placement; throws 404 when unknown, 502 when an agent could not be asked. */
+    /**
+     * Releases every lease of the placement.
+     *
+     * @throws Refusal.Unknown     no such live placement
+     * @throws Refusal.PeerFailed  an agent could not be asked or did not release; the placement keeps those leases
+     * @throws Refusal.NotRecorded the journal could not record the release
+     */
     public void release(String placementId) {
         PlacementBook b = book();
-        Placement p = b.get(placementId).orElseThrow(() -> problem(404, "Not Found", "no placement " + placementId
+        Placement p = b.get(placementId).orElseThrow(() -> new Refusal.Unknown("no placement " + placementId
                 + " (already released, or never made here); GET /v1/placements lists the live ones"));
         List<Placement.Allocation> left = new ArrayList<>();
         List<String> why = new ArrayList<>();
@@ -311,11 +323,11 @@ public class Coordinator {
             }
             b.update(p.withAllocations(left));
         } catch (IOException e) {
-            throw problem(503, "Service Unavailable", "the leases were released on the agents but "
+            throw new Refusal.NotRecorded("the leases were released on the agents but "
                     + PlacementBook.FILE_NAME + " could not record it (" + e.getMessage() + "); fix the coordinator's "
                     + "state directory; DELETE again is safe");
         }
-        throw problem(502, "Bad Gateway", "could not release " + left.size() + " of " + p.allocations().size()
+        throw new Refusal.PeerFailed("could not release " + left.size() + " of " + p.allocations().size()
                 + " lease(s): " + String.join("; ", why) + ". The placement keeps them: DELETE again once the agent "
                 + "answers; an unreleased lease ends by itself when its ttl passes without a heartbeat");
     }
@@ -325,7 +337,7 @@ public class Coordinator {
     }
 
     public Placement placement(String id) {
-        return book().get(id).orElseThrow(() -> problem(404, "Not Found", "no placement " + id));
+        return book().get(id).orElseThrow(() -> new Refusal.Unknown("no placement " + id));
     }
 
     /** Drops silent nodes and forgets placements whose leases the agents no longer hold after they expired. */
@@ -379,12 +391,8 @@ public class Coordinator {
     private PlacementBook book() {
         PlacementBook b = book;
         if (b == null) {
-            throw problem(503, "Service Unavailable", bookProblem);
+            throw new Refusal.NotRecorded(bookProblem);
         }
         return b;
-    }
-
-    static WebApplicationException problem(int status, String title, String detail) {
-        return new WebApplicationException(detail, Problem.response(status, title, detail));
     }
 }

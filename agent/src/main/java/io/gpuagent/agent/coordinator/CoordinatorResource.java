@@ -3,11 +3,11 @@ package io.gpuagent.agent.coordinator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.gpuagent.agent.http.Problem;
 import io.gpuagent.agent.http.AccessRole;
 import io.gpuagent.agent.http.TokenAuth;
 import io.gpuagent.agent.http.TokenAuthRequired;
 import io.gpuagent.agent.lease.Inventory;
+import io.gpuagent.agent.refusal.Refusal;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -97,7 +97,7 @@ public class CoordinatorResource {
     @Consumes(MediaType.WILDCARD)
     public Response forget(@PathParam("name") String name) {
         if (!coordinator.forget(name)) {
-            throw new WebApplicationException(Problem.notFound("node " + name + " is not known to this coordinator"));
+            throw new Refusal.Unknown("node " + name + " is not known to this coordinator");
         }
         return Response.noContent().build();
     }
@@ -200,7 +200,7 @@ public class CoordinatorResource {
         }
     }
 
-    private static WebApplicationException bad(String detail) {
-        return new WebApplicationException(detail, Problem.badRequest(detail));
+    private static Refusal.Invalid bad(String detail) {
+        return new Refusal.Invalid(detail);
     }
 }

@@ -7,6 +7,7 @@ import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.journal.JournalConfig;
 import io.gpuagent.agent.journal.JournalWatch;
 import io.gpuagent.agent.recovery.Cordons;
+import io.gpuagent.agent.refusal.Refusal;
 import io.gpuagent.exporter.Snapshot;
 import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
@@ -117,9 +118,9 @@ public class LeaseBook implements GpuLeases {
     /**
      * Grants a lease or says why not.
      *
-     * @throws IllegalArgumentException        the request names GPUs this node does not have, or more than it has (400)
-     * @throws LeaseRefused.Unsatisfiable      not now: the detail says which GPUs stand in the way and why (409)
-     * @throws LeaseRefused.NotRecorded        the journal failed; nothing was granted (503)
+     * @throws Refusal.Invalid     the request names GPUs this node does not have, or more than it has
+     * @throws Refusal.Conflict    not now: the detail says which GPUs stand in the way and why
+     * @throws Refusal.NotRecorded the journal failed; nothing was granted
      */
     public Lease grant(LeaseRequest request) {
         synchronized (lock) {
@@ -143,10 +144,10 @@ public class LeaseBook implements GpuLeases {
                 LOG.info(message);
                 events.post(LeaseEvents.GRANTED, message);
                 return lease;
-            } catch (LeaseRefused.Unsatisfiable e) {
+            } catch (Refusal.Conflict e) {
                 meters.request("refused");
                 throw e;
-            } catch (IllegalArgumentException e) {
+            } catch (Refusal.Invalid e) {
                 meters.request("invalid");
                 throw e;
             }
@@ -158,9 +159,15 @@ public class LeaseBook implements GpuLeases {
         expireDue(now);
         Lease lease = live.get(leaseId);
         if (lease == null) {
-            throw new LeaseRefused.Unknown(leaseId);
+            throw unknown(leaseId);
         }
         return lease;
+    }
+
+    /** The refusal for a lease id that names no live lease. */
+    public static Refusal.Unknown unknown(String leaseId) {
+        return new Refusal.Unknown("no live lease " + leaseId + " on this node (never granted, released, or expired); "
+                + "GET /v1/leases lists the live ones");
     }
 
     /** Moves the lease's expiry to now + its ttl. */
@@ -311,7 +318,7 @@ public class LeaseBook implements GpuLeases {
     private Lease decide(LeaseRequest request, Instant now) {
         Lease held = live.values().stream().filter(l -> l.jobId().equals(request.jobId())).findFirst().orElse(null);
         if (held != null) {
-            throw new LeaseRefused.Unsatisfiable("job " + request.jobId() + " already holds lease " + held.leaseId()
+            throw new Refusal.Conflict("job " + request.jobId() + " already holds lease " + held.leaseId()
                     + " (GPUs " + held.indices() + ", until " + held.expiresAt() + "); heartbeat or release it "
                     + "instead of asking again");
         }
@@ -334,7 +341,7 @@ public class LeaseBook implements GpuLeases {
         node.gpus().forEach(g -> byUuid.put(g.uuid(), g));
         List<String> unknown = request.uuids().stream().filter(u -> !byUuid.containsKey(u)).toList();
         if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("\"uuids\": " + unknown + (unknown.size() == 1 ? " is" : " are")
+            throw new Refusal.Invalid("\"uuids\": " + unknown + (unknown.size() == 1 ? " is" : " are")
                     + " not a GPU of this node; GET /v1/inventory lists them");
         }
         List<GpuStanding> chosen = request.uuids().stream().map(byUuid::get)
@@ -354,7 +361,7 @@ public class LeaseBook implements GpuLeases {
             }
         }
         if (!why.isEmpty()) {
-            throw new LeaseRefused.Unsatisfiable(chosen.size() + " GPU(s) asked by UUID, not all can be leased: "
+            throw new Refusal.Conflict(chosen.size() + " GPU(s) asked by UUID, not all can be leased: "
                     + String.join(", ", why));
         }
         return chosen;
@@ -364,7 +371,7 @@ public class LeaseBook implements GpuLeases {
     private List<GpuStanding> counted(LeaseRequest request, Standings node) {
         int n = request.gpus();
         if (n > node.gpus().size()) {
-            throw new IllegalArgumentException("\"gpus\": " + n + " asked, this node has " + node.gpus().size()
+            throw new Refusal.Invalid("\"gpus\": " + n + " asked, this node has " + node.gpus().size()
                     + " GPU(s)");
         }
         List<GpuStanding> free = new ArrayList<>();
@@ -384,7 +391,7 @@ public class LeaseBook implements GpuLeases {
             if (free.size() >= n) {
                 detail += " but no " + n + " of them are pairwise NVLink-connected";
             }
-            throw new LeaseRefused.Unsatisfiable(detail + (why.isEmpty() ? "" : ": " + String.join(", ", why)));
+            throw new Refusal.Conflict(detail + (why.isEmpty() ? "" : ": " + String.join(", ", why)));
         }
         return pick.get().stream().map(i -> free.stream().filter(g -> g.index() == i).findFirst().orElseThrow()).toList();
     }
@@ -454,9 +461,9 @@ public class LeaseBook implements GpuLeases {
         }
     }
 
-    private LeaseRefused.NotRecorded notRecorded(String what, IOException e) {
+    private Refusal.NotRecorded notRecorded(String what, IOException e) {
         LOG.errorf("lease %s not recorded: the journal %s failed (%s)", what, journal.file(), e.getMessage());
-        return new LeaseRefused.NotRecorded("the " + what + " could not be recorded durably in " + journal.file() + " ("
+        return new Refusal.NotRecorded("the " + what + " could not be recorded durably in " + journal.file() + " ("
                 + e.getMessage() + "), so it was not done; check the state directory's disk (the agent reopens the journal once it takes writes again; see /health)", e);
     }
 

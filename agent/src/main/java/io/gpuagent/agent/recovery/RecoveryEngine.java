@@ -12,12 +12,14 @@ import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
 import io.gpuagent.agent.lease.GpuLeases;
 import io.gpuagent.agent.nvml.ShutdownOrder;
+import io.gpuagent.agent.refusal.Refusal;
 import io.micrometer.core.instrument.Gauge;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -46,7 +48,7 @@ public class RecoveryEngine implements HealthListener {
     static final String BREAKER_OPEN = "gpu_agent.recovery.breaker.open";
     static final String REBOOT_REQUESTED = "gpu_agent.reboot.requested";
 
-    /** What an operator request came to. */
+    /** What an operator request came to when it was not refused. */
     public sealed interface Submission {
         /** Done already (cordon, uncordon, clear): 200. */
         record Done(ActionView action) implements Submission {
@@ -54,10 +56,6 @@ public class RecoveryEngine implements HealthListener {
 
         /** Accepted and running (drain, reset): 202; follow {@code action.statusUrl()}. */
         record Accepted(ActionView action) implements Submission {
-        }
-
-        /** Refused before anything changed; audited. {@code retryAfter} is set for the rate limit. */
-        record Refused(int status, String detail, ActionRecord line, Instant retryAfter) implements Submission {
         }
     }
 
@@ -268,9 +266,21 @@ public class RecoveryEngine implements HealthListener {
      * An operator request from the API: {@code cordon}, {@code uncordon} (done at once), {@code drain} or
      * {@code reset} (accepted, then run; a reset needs the GPU drained unless {@code force}). Acts in both
      * modes and while the node breaker is open: observe mode only stops the agent from acting by itself.
+     *
+     * @throws Refusal.Conflict    another action holds the GPU, or it is not drained for a reset (audited)
+     * @throws Refusal.RateLimited the reset rate limit stands in the way (audited)
+     * @throws Refusal.NotRecorded the audit log cannot be written, so nothing was done
      */
     public Submission operator(Step action, Target target, String who, String reason, boolean force) {
-        String trigger = Trigger.operator(who);
+        try {
+            return submit(action, target, Trigger.operator(who), reason, force);
+        } catch (UncheckedIOException e) {
+            throw new Refusal.NotRecorded(e.getMessage()
+                    + "; the audit log in gpu-agent.state-dir must be writable (disk full? read-only?)", e);
+        }
+    }
+
+    private Submission submit(Step action, Target target, String trigger, String reason, boolean force) {
         return switch (action) {
             case CORDON, UNCORDON -> {
                 Execution e = new Execution(action.label(), target, trigger, reason, List.of(action), force);
@@ -280,7 +290,7 @@ public class RecoveryEngine implements HealthListener {
                         : Optional.empty();
                 if (action == Step.UNCORDON && lane.isEmpty()) {
                     String holder = lanes.holder(target.uuid()).orElse("?");
-                    yield refuse(e, 409, "action " + holder + " is in progress on GPU " + target.index()
+                    throw refuse(e, "action " + holder + " is in progress on GPU " + target.index()
                             + "; the GPU stays cordoned until it ends: follow it at /v1/actions/" + holder
                             + ", then uncordon", null);
                 }
@@ -300,7 +310,7 @@ public class RecoveryEngine implements HealthListener {
                 Optional<GpuLanes.Lane> lane = lanes.tryAcquire(target.uuid(), e.actionId);
                 if (lane.isEmpty()) {
                     String holder = lanes.holder(target.uuid()).orElse("?");
-                    yield refuse(e, 409, "action " + holder + " is in progress on GPU " + target.index()
+                    throw refuse(e, "action " + holder + " is in progress on GPU " + target.index()
                             + "; one action at a time per GPU: follow it at /v1/actions/" + holder, null);
                 }
                 if (action == Step.RESET) {
@@ -308,7 +318,7 @@ public class RecoveryEngine implements HealthListener {
                     if (no.isPresent()) {
                         lane.get().close();
                         Optional<Instant> until = rateLimit.blockedUntil(target.uuid(), Instant.now());
-                        yield refuse(e, until.isPresent() ? 429 : 409, no.get(), until.orElse(null));
+                        throw refuse(e, no.get(), until.orElse(null));
                     }
                 }
                 yield new Submission.Accepted(ActionView.of(List.of(runner.start(e, lane.get()))));
@@ -370,9 +380,11 @@ public class RecoveryEngine implements HealthListener {
         return config.mode();
     }
 
-    private Submission.Refused refuse(Execution e, int status, String detail, Instant retryAfter) {
-        return new Submission.Refused(status, detail, log.append(e.line(Step.REQUEST, Result.REJECTED, null, detail)),
-                retryAfter);
+    /** Audits the refusal, then returns it to throw: a rate limit when {@code retryAfter} is set, else a conflict. */
+    private Refusal refuse(Execution e, String detail, Instant retryAfter) {
+        String instance = "/v1/actions/" + log.append(e.line(Step.REQUEST, Result.REJECTED, null, detail)).actionId();
+        return retryAfter != null ? new Refusal.RateLimited(detail, instance, retryAfter)
+                : new Refusal.Conflict(detail, instance);
     }
 
     private Target target(int index, String uuid) {
