@@ -148,12 +148,13 @@ public class ActionAudit implements JournalWatch.Watched {
             retention.offer(stored);
             maybeCompact();
         }
-        if (!stored.step().equals(Step.REQUEST.label()) || stored.result() == Result.REJECTED) {
-            counter(stored.step().equals(Step.REQUEST.label()) ? stored.action() : stored.step(), stored.result()).increment();
+        if (stored.step() != Step.REQUEST || stored.result() == Result.REJECTED) {
+            counter(stored.step() == Step.REQUEST ? stored.action().label() : stored.step().label(), stored.result())
+                    .increment();
         }
         try {
             events.append(AgentEvent.of(stored.gpu(), stored.uuid(), AgentEvent.ACTION, "recovery",
-                    stored.step() + ":" + stored.result().label(), describe(stored)));
+                    stored.step().label() + ":" + stored.result().label(), describe(stored)));
         } catch (RuntimeException e) {
             // The audit log is the durable record; the event history is a view of it.
             LOG.errorf("audit line %d is durable but could not be added to the event log: %s", stored.id(), e.getMessage());
@@ -224,9 +225,9 @@ public class ActionAudit implements JournalWatch.Watched {
 
     static String describe(ActionRecord r) {
         StringBuilder s = new StringBuilder();
-        s.append(r.action()).append(' ');
-        if (!r.step().equals(Step.REQUEST.label())) {
-            s.append("step ").append(r.step()).append(' ');
+        s.append(r.action().label()).append(' ');
+        if (r.step() != Step.REQUEST) {
+            s.append("step ").append(r.step().label()).append(' ');
         }
         s.append(r.result().label());
         if (r.gpu() != null) {
@@ -235,7 +236,7 @@ public class ActionAudit implements JournalWatch.Watched {
         if (r.durationMs() != null) {
             s.append(" in ").append(r.durationMs()).append(" ms");
         }
-        s.append(" [").append(r.trigger()).append("; action ").append(r.actionId()).append(']');
+        s.append(" [").append(r.trigger().text()).append("; action ").append(r.actionId()).append(']');
         if (r.reason() != null && !r.reason().isBlank()) {
             s.append(": ").append(r.reason());
         }

@@ -132,7 +132,7 @@ final class ActionRunner {
         }
         if (overall == Result.SUCCEEDED && e.steps.contains(Step.VERIFY)) {
             Optional<Cordons.Cordon> c = cordons.of(e.target.uuid());
-            if (c.isPresent() && (e.cordonedHere || Trigger.policyCode(c.get().by()) != null)) {
+            if (c.isPresent() && (e.cordonedHere || Trigger.isPolicy(c.get().by()))) {
                 step(e, Step.UNCORDON);
             }
         }
@@ -179,7 +179,7 @@ final class ActionRunner {
             Thread.currentThread().interrupt();
             o = StepOutcome.failed("the agent is stopping");
         }
-        log.append(e.line(s, o.result(), millisSince(t0), o.detail()));
+        log.append(e.line(s, o, millisSince(t0)));
         return o;
     }
 

@@ -215,7 +215,7 @@ public class RecoveryEngine implements HealthListener {
         }
         Escalation.Adjusted adjusted = escalation.adjust(uuid, plan.get().code(), plan.get().steps());
         String reason = plan.get().why() + (adjusted.why() == null ? "" : "; escalated: " + adjusted.why());
-        Execution e = new Execution("recover", target(g.index(), uuid), Trigger.policy(plan.get().code()), reason,
+        Execution e = new Execution(ActionKind.RECOVER, target(g.index(), uuid), Trigger.policy(plan.get().code()), reason,
                 adjusted.steps(), false);
         if (config.mode() == RecoveryMode.OBSERVE) {
             String note = "observe mode: nothing was changed; gpu-agent.recovery.mode=enforce would run these steps"
@@ -249,7 +249,7 @@ public class RecoveryEngine implements HealthListener {
         if (g.isEmpty() || g.get().state() != HealthState.HEALTHY || !steps.powerCapped(uuid)) {
             return;
         }
-        Execution e = new Execution("power_restore", target(g.get().index(), uuid), Trigger.policy("HEALTHY"),
+        Execution e = new Execution(ActionKind.POWER_RESTORE, target(g.get().index(), uuid), Trigger.policy("HEALTHY"),
                 "the GPU is HEALTHY again", List.of(Step.POWER_RESTORE), false);
         Optional<GpuLanes.Lane> lane = lanes.tryAcquire(uuid, e.actionId);
         if (lane.isEmpty()) {
@@ -280,10 +280,10 @@ public class RecoveryEngine implements HealthListener {
         }
     }
 
-    private Submission submit(Step action, Target target, String trigger, String reason, boolean force) {
+    private Submission submit(Step action, Target target, Trigger trigger, String reason, boolean force) {
         return switch (action) {
             case CORDON, UNCORDON -> {
-                Execution e = new Execution(action.label(), target, trigger, reason, List.of(action), force);
+                Execution e = new Execution(ActionKind.of(action), target, trigger, reason, List.of(action), force);
                 // An uncordon while an action holds the GPU (a drain waiting for its lease) would let a new lease
                 // in that the drain then ends: it waits for the lane like any action. A cordon is always safe.
                 Optional<GpuLanes.Lane> lane = action == Step.UNCORDON ? lanes.tryAcquire(target.uuid(), e.actionId)
@@ -306,7 +306,7 @@ public class RecoveryEngine implements HealthListener {
             }
             case DRAIN, RESET -> {
                 List<Step> plan = action == Step.DRAIN ? List.of(Step.CORDON, Step.DRAIN) : List.of(Step.CORDON, Step.RESET);
-                Execution e = new Execution(action.label(), target, trigger, reason, plan, force);
+                Execution e = new Execution(ActionKind.of(action), target, trigger, reason, plan, force);
                 Optional<GpuLanes.Lane> lane = lanes.tryAcquire(target.uuid(), e.actionId);
                 if (lane.isEmpty()) {
                     String holder = lanes.holder(target.uuid()).orElse("?");
@@ -333,7 +333,7 @@ public class RecoveryEngine implements HealthListener {
      */
     public Optional<GpuHealth> clear(int index, String uuid, String who, String remote, String why) {
         long t0 = System.nanoTime();
-        Execution e = new Execution(Step.CLEAR.label(), target(index, uuid), Trigger.operator(remote), why,
+        Execution e = new Execution(ActionKind.CLEAR, target(index, uuid), Trigger.operator(remote), why,
                 List.of(Step.CLEAR), false);
         log.append(e.line(Step.CLEAR, Result.STARTED, null, null));   // audited before the state changes
         Optional<GpuHealth> after = health.clear(index, uuid, who, why);
@@ -347,7 +347,7 @@ public class RecoveryEngine implements HealthListener {
     public boolean resetBreaker(String who) {
         String was = breaker.openReason();
         boolean open = breaker.reset();
-        Execution e = new Execution("breaker_reset", null, Trigger.operator(who), "operator closed the node breaker",
+        Execution e = new Execution(ActionKind.BREAKER_RESET, null, Trigger.operator(who), "operator closed the node breaker",
                 List.of(), false);
         log.append(e.line(Step.REQUEST, Result.SUCCEEDED, 0L, open ? "was open: " + was : "was already closed"));
         if (open) {
