@@ -5,11 +5,8 @@ import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.SamplerService;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
-import io.gpuagent.agent.journal.JournalMeters;
 import io.gpuagent.agent.lease.Inventory;
 import io.gpuagent.agent.refusal.Refusal;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -28,9 +25,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -62,11 +56,8 @@ public class Coordinator {
 
     private volatile PlacementBook book;
     private volatile String bookProblem = "the coordinator is starting";
-    private ScheduledExecutorService sweeper;
-    private Counter placed;
-    private Counter noFit;
-    private Counter refused;
-    private Counter dropped;
+    private PlacementSweep sweep;
+    private CoordinatorMeters counts;
 
     public Coordinator(CoordinatorConfig config, NodeRole role, AgentLeases leases, EventLog events, SamplerService sampler,
                        AgentConfig agent, ObjectMapper mapper) {
@@ -92,36 +83,21 @@ public class Coordinator {
                     + " cannot be opened (" + e.getMessage() + "); fix the state directory and restart the coordinator";
             LOG.error(bookProblem);
         }
-        JournalMeters.register(meters, PlacementBook.FILE_NAME, () -> book != null && book.usable());
-        Gauge.builder("gpu_agent_coordinator_nodes", registry, r -> r.nodes().size())
-                .description("Nodes registered with this coordinator (heartbeating)").register(meters);
-        Gauge.builder("gpu_agent_coordinator_live_placements", this, c -> c.book == null ? 0 : c.book.size())
-                .description("Live placements this coordinator made").register(meters);
-        placed = Counter.builder("gpu_agent_coordinator_placements_total").tag("result", "placed")
-                .description("Placement requests by result").register(meters);
-        noFit = Counter.builder("gpu_agent_coordinator_placements_total").tag("result", "no_fit")
-                .description("Placement requests by result").register(meters);
-        refused = Counter.builder("gpu_agent_coordinator_lease_refusals_total")
-                .description("Leases an agent refused or failed while placing (the next candidate was tried)")
-                .register(meters);
-        dropped = Counter.builder("gpu_agent_coordinator_nodes_dropped_total")
-                .description("Nodes dropped for missing heartbeats").register(meters);
+        counts = new CoordinatorMeters(meters, registry, () -> book);
         Duration timeout = config.nodeTimeout();
         if (timeout.compareTo(config.heartbeatInterval().multipliedBy(2)) < 0) {
             LOG.warnf("gpu-agent.coordinator.node-timeout (%s) is under two heartbeat intervals (%s): one late "
                     + "heartbeat drops a node; make it at least 3 intervals", timeout, config.heartbeatInterval());
         }
-        long period = Math.max(100, timeout.toMillis() / 5);
-        sweeper = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("coordinator-sweep").daemon()
-                .factory());
-        sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
+        sweep = new PlacementSweep(registry, () -> book, this::droppedNode, this::record);
+        sweep.start(Duration.ofMillis(Math.max(100, timeout.toMillis() / 5)));
         LOG.infof("coordinator: %d placement(s) restored; nodes are dropped after %s without a heartbeat",
                 book == null ? 0 : book.size(), timeout);
     }
 
     void stop(@Observes ShutdownEvent event) {
-        if (sweeper != null) {
-            sweeper.shutdownNow();
+        if (sweep != null) {
+            sweep.close();
         }
         if (book != null) {
             book.close();
@@ -211,7 +187,7 @@ public class Coordinator {
                 view = registry.placeable(exclude);
                 List<Placer.Candidate> cs = Placer.candidates(view, ask);
                 if (cs.isEmpty()) {
-                    noFit.increment();
+                    counts.noFit();
                     throw new Refusal.Conflict("nothing fits " + ask.gpus() + " GPU(s)"
                             + (ask.sameNvlinkDomain() ? " in one NVLink domain" : "")
                             + (ask.minMemoryMiB() != null ? " with " + ask.minMemoryMiB() + " MiB free" : "")
@@ -249,7 +225,7 @@ public class Coordinator {
                     }
                 }
                 if (!ok) {
-                    refused.increment();
+                    counts.refused();
                     break;
                 }
             }
@@ -264,7 +240,7 @@ public class Coordinator {
                             + PlacementBook.FILE_NAME + " (" + e.getMessage() + "), so its leases were released; "
                             + "fix the coordinator's state directory (disk full? read-only?) and ask again");
                 }
-                placed.increment();
+                counts.placed();
                 String message = "placed job " + jobId + " as " + p.placementId() + ": " + got.stream()
                         .map(a -> a.node() + " " + a.gpus() + " lease " + a.leaseId()).collect(Collectors.joining(", "));
                 LOG.info(message);
@@ -340,39 +316,8 @@ public class Coordinator {
         return book().get(id).orElseThrow(() -> new Refusal.Unknown("no placement " + id));
     }
 
-    /** Drops silent nodes and forgets placements whose leases the agents no longer hold after they expired. */
-    void sweep() {
-        try {
-            registry.dropSilent().forEach(this::droppedNode);
-            PlacementBook b = book;
-            if (b == null) {
-                return;
-            }
-            for (Placement p : b.all()) {
-                if (p.expiresAt() != null && p.allocations().stream().allMatch(a -> ended(a, p.expiresAt()))) {
-                    if (b.end(p.placementId(), "expired")) {
-                        String message = "placement " + p.placementId() + " of job " + p.jobId()
-                                + " ended: its leases expired or were released on the agents";
-                        LOG.info(message);
-                        record(AgentEvent.of(null, null, AgentEvent.ACTION, DETECTOR, "EXPIRED", message));
-                    }
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.errorf("coordinator sweep failed (%s); it runs again shortly. Check the state directory", e.toString());
-        }
-    }
-
-    /** The node heartbeated after the lease's expiry and no longer shows the lease. */
-    private boolean ended(Placement.Allocation a, Instant expiresAt) {
-        return registry.node(a.node()).map(n -> n.inventory().takenAt() != null
-                && n.inventory().takenAt().isAfter(expiresAt)
-                && n.inventory().gpus().stream().noneMatch(g -> g.lease() != null && a.leaseId().equals(g.lease().leaseId())))
-                .orElse(false);
-    }
-
     private void droppedNode(NodeRegistry.Dropped d) {
-        dropped.increment();
+        counts.dropped();
         String message = "node " + d.node() + " dropped: no heartbeat for " + d.silent().toMillis() + " ms (node-timeout "
                 + registry.timeout() + "); its GPUs are not placed until it heartbeats again. Check the agent on "
                 + d.node() + " (" + d.agentUrl() + ") and its gpu-agent.coordinator.url";

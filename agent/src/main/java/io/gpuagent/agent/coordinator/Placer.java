@@ -1,6 +1,7 @@
 package io.gpuagent.agent.coordinator;
 
 import io.gpuagent.agent.lease.Inventory;
+import io.gpuagent.agent.lease.PcieLevel;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -48,9 +49,8 @@ public final class Placer {
         }
     }
 
-    /** PCIe common-ancestor levels (NVML's names), nearest first; unknown counts as farther than SYSTEM. */
-    private static final List<String> PCIE_LEVELS = List.of("INTERNAL", "SINGLE", "MULTIPLE", "HOSTBRIDGE", "NODE",
-            "SYSTEM");
+    /** Unknown PCIe ancestors count as one level farther than SYSTEM. */
+    private static final int UNKNOWN_PCIE = PcieLevel.values().length;
 
     private Placer() {
     }
@@ -196,10 +196,10 @@ public final class Placer {
     private static int distance(Map<String, Inventory.Link> links, Inventory.Gpu a, Inventory.Gpu b) {
         Inventory.Link l = links.get(key(a.uuid(), b.uuid()));
         if (l == null) {
-            return 2 * PCIE_LEVELS.size() + 1;
+            return 2 * UNKNOWN_PCIE + 1;
         }
-        int level = l.pcieAncestor() == null ? -1 : PCIE_LEVELS.indexOf(l.pcieAncestor());
-        return 2 * (level < 0 ? PCIE_LEVELS.size() : level) + (l.nvlink() ? 0 : 1);
+        int level = PcieLevel.named(l.pcieAncestor()).map(Enum::ordinal).orElse(UNKNOWN_PCIE);
+        return 2 * level + (l.nvlink() ? 0 : 1);
     }
 
     private static String key(String a, String b) {

@@ -18,7 +18,6 @@ import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +26,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -323,93 +321,9 @@ public class LeaseBook implements GpuLeases {
                     + "instead of asking again");
         }
         Standings node = standings();
-        List<GpuStanding> chosen = request.uuids() != null ? named(request, node) : counted(request, node);
+        List<GpuStanding> chosen = LeaseAdmission.choose(request, node.gpus(), node.topology());
         fencingToken++;
-        List<String> uuids = chosen.stream().map(GpuStanding::uuid).toList();
-        List<Integer> indices = chosen.stream().map(GpuStanding::index).toList();
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("CUDA_VISIBLE_DEVICES", indices.stream().map(String::valueOf).collect(Collectors.joining(",")));
-        env.put("NVIDIA_VISIBLE_DEVICES", String.join(",", uuids));
-        env.put("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
-        return new Lease(UUID.randomUUID().toString(), request.jobId(), uuids, indices, env, now,
-                now.plusSeconds(request.ttl()), request.ttl(), fencingToken);
-    }
-
-    /** {@code uuids}: exactly those GPUs, each of which must be leasable now. */
-    private List<GpuStanding> named(LeaseRequest request, Standings node) {
-        Map<String, GpuStanding> byUuid = new HashMap<>();
-        node.gpus().forEach(g -> byUuid.put(g.uuid(), g));
-        List<String> unknown = request.uuids().stream().filter(u -> !byUuid.containsKey(u)).toList();
-        if (!unknown.isEmpty()) {
-            throw new Refusal.Invalid("\"uuids\": " + unknown + (unknown.size() == 1 ? " is" : " are")
-                    + " not a GPU of this node; GET /v1/inventory lists them");
-        }
-        List<GpuStanding> chosen = request.uuids().stream().map(byUuid::get)
-                .sorted((a, b) -> Integer.compare(a.index(), b.index())).toList();
-        List<String> why = new ArrayList<>();
-        for (GpuStanding g : chosen) {
-            whyNot(g, request).ifPresent(why::add);
-        }
-        if (request.nvlinkRequired()) {
-            for (int i = 0; i < chosen.size(); i++) {
-                for (int j = i + 1; j < chosen.size(); j++) {
-                    if (!node.topology().nvlink(chosen.get(i).index(), chosen.get(j).index())) {
-                        why.add("GPUs " + chosen.get(i).index() + " and " + chosen.get(j).index()
-                                + " are not NVLink-connected");
-                    }
-                }
-            }
-        }
-        if (!why.isEmpty()) {
-            throw new Refusal.Conflict(chosen.size() + " GPU(s) asked by UUID, not all can be leased: "
-                    + String.join(", ", why));
-        }
-        return chosen;
-    }
-
-    /** {@code gpus: N}: the picker's choice among the leasable GPUs. */
-    private List<GpuStanding> counted(LeaseRequest request, Standings node) {
-        int n = request.gpus();
-        if (n > node.gpus().size()) {
-            throw new Refusal.Invalid("\"gpus\": " + n + " asked, this node has " + node.gpus().size()
-                    + " GPU(s)");
-        }
-        List<GpuStanding> free = new ArrayList<>();
-        List<String> why = new ArrayList<>();
-        for (GpuStanding g : node.gpus()) {
-            Optional<String> not = whyNot(g, request);
-            if (not.isPresent()) {
-                why.add(not.get());
-            } else {
-                free.add(g);
-            }
-        }
-        Optional<List<Integer>> pick = new GpuPicker(free.stream().map(GpuStanding::index).toList(), node.topology())
-                .pick(n, request.nvlinkRequired());
-        if (pick.isEmpty()) {
-            String detail = n + " GPU(s) asked, " + free.size() + " leasable";
-            if (free.size() >= n) {
-                detail += " but no " + n + " of them are pairwise NVLink-connected";
-            }
-            throw new Refusal.Conflict(detail + (why.isEmpty() ? "" : ": " + String.join(", ", why)));
-        }
-        return pick.get().stream().map(i -> free.stream().filter(g -> g.index() == i).findFirst().orElseThrow()).toList();
-    }
-
-    private static Optional<String> whyNot(GpuStanding g, LeaseRequest request) {
-        if (!g.leasable()) {
-            return Optional.of(g.unavailable());
-        }
-        if (request.minMemory() > 0) {
-            if (g.memoryFreeMiB() == null) {
-                return Optional.of("GPU " + g.index() + " has no memory reading (" + request.minMemory() + " MiB asked)");
-            }
-            if (g.memoryFreeMiB() < request.minMemory()) {
-                return Optional.of("GPU " + g.index() + " has " + g.memoryFreeMiB() + " MiB free, "
-                        + request.minMemory() + " MiB asked");
-            }
-        }
-        return Optional.empty();
+        return Lease.of(UUID.randomUUID().toString(), request.jobId(), chosen, now, request.ttl(), fencingToken);
     }
 
     private Map<String, Held> heldByGpu() {
