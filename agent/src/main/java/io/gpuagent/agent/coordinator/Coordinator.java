@@ -51,6 +51,7 @@ public class Coordinator {
     private final Path stateDir;
     private final ObjectMapper mapper;
     private final NodeRegistry registry;
+    private final Clock clock;
     /** Jobs whose placement is being made right now: a second request for the same job gets 409. */
     private final Set<String> placing = ConcurrentHashMap.newKeySet();
 
@@ -60,7 +61,8 @@ public class Coordinator {
     private CoordinatorMeters counts;
 
     public Coordinator(CoordinatorConfig config, NodeRole role, AgentLeases leases, EventLog events, SamplerService sampler,
-                       AgentConfig agent, ObjectMapper mapper) {
+                       AgentConfig agent, ObjectMapper mapper, Clock clock) {
+        this.clock = clock;
         this.config = config;
         this.role = role;
         this.leases = leases;
@@ -68,7 +70,7 @@ public class Coordinator {
         this.meters = sampler.agentRegistry();
         this.stateDir = agent.stateDir();
         this.mapper = mapper;
-        this.registry = new NodeRegistry(Clock.systemUTC(), config.nodeTimeout());
+        this.registry = new NodeRegistry(clock, config.nodeTimeout());
     }
 
     void start(@Observes StartupEvent event) {
@@ -76,7 +78,7 @@ public class Coordinator {
             return;
         }
         try {
-            book = new PlacementBook(stateDir, mapper);
+            book = new PlacementBook(stateDir, mapper, clock);
             bookProblem = null;
         } catch (IOException | RuntimeException e) {
             bookProblem = "the placement journal " + stateDir.resolve(PlacementBook.FILE_NAME)

@@ -56,7 +56,7 @@ public class LeaseBook implements GpuLeases {
     private final long compactAtLines;
     private long nextCompactAt;                                      // guarded by lock
     private final Duration staleAfter;
-    private final Clock clock = Clock.systemUTC();
+    private final Clock clock;
 
     private final Object lock = new Object();
     private final Map<String, Lease> live = new LinkedHashMap<>();   // guarded by lock; grant order
@@ -71,7 +71,8 @@ public class LeaseBook implements GpuLeases {
 
     public LeaseBook(AgentConfig agent, LeaseConfig config, ObjectMapper mapper, SamplerService sampler,
                      HealthModel health, Cordons cordons, HpcJobLabels labels, LeaseEvents events,
-                     JournalWatch watch, JournalConfig journalConfig) {
+                     JournalWatch watch, JournalConfig journalConfig, Clock clock) {
+        this.clock = clock;
         this.sampler = sampler;
         this.health = health;
         this.cordons = cordons;

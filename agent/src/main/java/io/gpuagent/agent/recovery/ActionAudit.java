@@ -17,6 +17,7 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -49,6 +50,7 @@ public class ActionAudit implements JournalWatch.Watched {
 
     private final JsonlJournal<ActionRecord> journal;
     private final EventLog events;
+    private final Clock clock;
     private final MeterRegistry registry;
     private final int capacity;
     private final ArrayDeque<ActionRecord> memory = new ArrayDeque<>();    // guarded by this
@@ -61,9 +63,9 @@ public class ActionAudit implements JournalWatch.Watched {
 
     @Inject
     public ActionAudit(AgentConfig config, RecoveryConfig recovery, ObjectMapper mapper, EventLog events,
-                       SamplerService sampler, JournalWatch watch, JournalConfig journal) {
+                       SamplerService sampler, JournalWatch watch, JournalConfig journal, Clock clock) {
         this(config.stateDir(), mapper, events, sampler.agentRegistry(), MEMORY, recovery.resetWindow(),
-                journal.onCorruption());
+                journal.onCorruption(), clock);
         watch.register(FILE_NAME, this);
     }
 
@@ -73,6 +75,12 @@ public class ActionAudit implements JournalWatch.Watched {
 
     ActionAudit(Path stateDir, ObjectMapper mapper, EventLog events, MeterRegistry registry, int memory,
                 Duration resetWindow, JsonlJournal.OnCorruption onCorruption) {
+        this(stateDir, mapper, events, registry, memory, resetWindow, onCorruption, Clock.systemUTC());
+    }
+
+    ActionAudit(Path stateDir, ObjectMapper mapper, EventLog events, MeterRegistry registry, int memory,
+                Duration resetWindow, JsonlJournal.OnCorruption onCorruption, Clock clock) {
+        this.clock = clock;
         this.events = events;
         this.registry = registry;
         this.capacity = memory;
@@ -92,7 +100,7 @@ public class ActionAudit implements JournalWatch.Watched {
                     + e.getMessage() + "); the agent needs a writable gpu-agent.state-dir", e);
         }
         synchronized (this) {
-            this.replayed = retention.lines(Instant.now());
+            this.replayed = retention.lines(clock.instant());
             maybeCompact();
         }
         // Zero-valued series for the common outcomes, so rate() and alerts see them from the start.
@@ -125,7 +133,7 @@ public class ActionAudit implements JournalWatch.Watched {
         ActionRecord stored;
         long ticket;
         synchronized (this) {
-            stored = line.withId(lastId + 1, Instant.now());
+            stored = line.withId(lastId + 1, clock.instant());
             try {
                 ticket = journal.write(stored);
             } catch (IOException e) {
@@ -171,7 +179,7 @@ public class ActionAudit implements JournalWatch.Watched {
     @Override
     public synchronized void reopen() throws IOException {
         TreeMap<Long, ActionRecord> keep = new TreeMap<>();
-        retention.lines(Instant.now()).forEach(r -> keep.put(r.id(), r));
+        retention.lines(clock.instant()).forEach(r -> keep.put(r.id(), r));
         memory.forEach(r -> keep.put(r.id(), r));
         journal.reopen(List.copyOf(keep.values()));
     }
@@ -207,7 +215,7 @@ public class ActionAudit implements JournalWatch.Watched {
             return;
         }
         TreeMap<Long, ActionRecord> keep = new TreeMap<>();
-        retention.lines(Instant.now()).forEach(r -> keep.put(r.id(), r));
+        retention.lines(clock.instant()).forEach(r -> keep.put(r.id(), r));
         memory.forEach(r -> keep.put(r.id(), r));
         pending.forEach(r -> keep.put(r.id(), r));   // written, their appenders will acknowledge them
         long before = journal.lineCount();

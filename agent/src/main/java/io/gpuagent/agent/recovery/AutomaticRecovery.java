@@ -9,7 +9,7 @@ import io.gpuagent.agent.health.HealthState;
 import io.gpuagent.agent.health.detect.XidClass;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
-import java.time.Instant;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +38,7 @@ final class AutomaticRecovery implements HealthListener {
     }
 
     private final RecoveryConfig config;
+    private final Clock clock;
     private final HealthModel health;
     private final SamplerService sampler;
     private final EventLog events;
@@ -54,8 +55,9 @@ final class AutomaticRecovery implements HealthListener {
 
     AutomaticRecovery(RecoveryConfig config, HealthModel health, SamplerService sampler, EventLog events,
                       RecoveryPolicy policy, Escalation escalation, NodeBreaker breaker, GpuLanes lanes, StepRunner steps,
-                      ActionLog log, ActionRunner runner) {
+                      ActionLog log, ActionRunner runner, Clock clock) {
         this.config = config;
+        this.clock = clock;
         this.health = health;
         this.sampler = sampler;
         this.events = events;
@@ -80,7 +82,7 @@ final class AutomaticRecovery implements HealthListener {
     public void onChange(HealthEngine.Change change) {
         GpuHealth g = change.gpu();
         if (change.worse() && fatal(g.state())) {
-            breaker.onFatal(g.uuid(), Instant.now(), sampler.latest().gpus().size());
+            breaker.onFatal(g.uuid(), clock.instant(), sampler.latest().gpus().size());
             pending.offer(new Pending(Kind.RECOVER, g.uuid(), System.nanoTime()));
         } else if (g.state() == HealthState.HEALTHY && steps.powerCapped(g.uuid())) {
             pending.offer(new Pending(Kind.RESTORE_POWER, g.uuid(), System.nanoTime()));

@@ -15,6 +15,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.UncheckedIOException;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,6 +53,7 @@ public class RecoveryEngine {
     }
 
     private final RecoveryConfig config;
+    private final Clock clock;
     private final HealthModel health;
     private final SamplerService sampler;
     private final ActionAudit audit;
@@ -68,8 +70,9 @@ public class RecoveryEngine {
 
     public RecoveryEngine(RecoveryConfig config, AgentConfig agent, HealthModel health, SamplerService sampler,
                           ActionAudit audit, Cordons cordons, GpuLeases leases, Commands commands, ProcessSignals signals,
-                          NvmlWrites nvmlWrites, EventLog events, GpuReset gpuReset) {
+                          NvmlWrites nvmlWrites, EventLog events, GpuReset gpuReset, Clock clock) {
         this.config = config;
+        this.clock = clock;
         this.health = health;
         this.sampler = sampler;
         this.audit = audit;
@@ -79,9 +82,9 @@ public class RecoveryEngine {
         this.rateLimit = new ResetRateLimit(config.resetLimit(), config.resetWindow());
         this.breaker = new NodeBreaker(config.breakerWindow());
         this.steps = new StepRunner(config, agent, health, sampler, cordons, leases, commands, signals, nvmlWrites,
-                gpuReset);
+                gpuReset, clock);
         this.log = new ActionLog(audit, escalation, rateLimit);
-        this.runner = new ActionRunner(config, cordons, breaker, rateLimit, log, steps);
+        this.runner = new ActionRunner(config, cordons, breaker, rateLimit, log, steps, clock);
         for (ActionRecord r : audit.replayed()) {
             log.replayed(r);
             steps.restore(r);
@@ -102,7 +105,7 @@ public class RecoveryEngine {
                     + "(GET /v1/actions); set gpu-agent.recovery.mode=enforce to let the agent act");
         }
         this.automatic = new AutomaticRecovery(config, health, sampler, events, policy, escalation, breaker, lanes, steps,
-                log, runner);
+                log, runner, clock);
         health.addListener(automatic);
     }
 
@@ -165,10 +168,10 @@ public class RecoveryEngine {
                             + "; one action at a time per GPU: follow it at /v1/actions/" + holder, null);
                 }
                 if (action == Step.RESET) {
-                    Optional<String> no = runner.resetRefusal(e, Instant.now());
+                    Optional<String> no = runner.resetRefusal(e, clock.instant());
                     if (no.isPresent()) {
                         lane.get().close();
-                        Optional<Instant> until = rateLimit.blockedUntil(target.uuid(), Instant.now());
+                        Optional<Instant> until = rateLimit.blockedUntil(target.uuid(), clock.instant());
                         throw refuse(e, no.get(), until.orElse(null));
                     }
                 }

@@ -11,6 +11,7 @@ import io.gpuagent.exporter.GpuStatus;
 import io.gpuagent.exporter.Snapshot;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,6 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class StepRunner {
 
     private final RecoveryConfig config;
+    private final Clock clock;
     private final HealthModel health;
     private final SamplerService sampler;
     private final Cordons cordons;
@@ -43,8 +45,10 @@ final class StepRunner {
     private final AtomicBoolean rebootRequested = new AtomicBoolean();
 
     StepRunner(RecoveryConfig config, AgentConfig agent, HealthModel health, SamplerService sampler, Cordons cordons,
-               GpuLeases leases, Commands commands, ProcessSignals signals, NvmlWrites nvmlWrites, GpuReset gpuReset) {
+               GpuLeases leases, Commands commands, ProcessSignals signals, NvmlWrites nvmlWrites, GpuReset gpuReset,
+               Clock clock) {
         this.config = config;
+        this.clock = clock;
         this.health = health;
         this.sampler = sampler;
         this.cordons = cordons;
@@ -96,7 +100,7 @@ final class StepRunner {
     }
 
     StepOutcome cordon(Execution e) {
-        if (cordons.cordon(e.target.uuid(), e.trigger.text(), e.reason, Instant.now())) {
+        if (cordons.cordon(e.target.uuid(), e.trigger.text(), e.reason, clock.instant())) {
             e.cordonedHere = true;
             return StepOutcome.ok("cordoned: no new leases on this GPU");
         }
@@ -116,13 +120,13 @@ final class StepRunner {
     private StepOutcome reset(Execution e) throws Exception {
         e.watchedEventsBeforeReset = gpuReset.watchingEvents();
         StepOutcome o = gpuReset.run(e.target.index(), e.target.uuid(), resetCommand.argv(vars(e)), config.commandTimeout());
-        e.resetEndedAt = Instant.now();
+        e.resetEndedAt = clock.instant();
         return o;
     }
 
     private StepOutcome verify(Execution e) throws InterruptedException {
         String uuid = e.target.uuid();
-        Instant after = e.resetEndedAt == null ? Instant.now() : e.resetEndedAt;
+        Instant after = e.resetEndedAt == null ? clock.instant() : e.resetEndedAt;
         long deadline = System.nanoTime() + config.verifyTimeout().toNanos();
         GpuSample last = null;
         while (true) {
