@@ -10,14 +10,12 @@ import io.gpuagent.agent.journal.JournalConfig;
 import io.gpuagent.agent.journal.JournalMeters;
 import io.gpuagent.agent.journal.JsonlJournal;
 import io.gpuagent.agent.lease.Inventory;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
+import io.gpuagent.agent.refusal.Refusal;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.ws.rs.WebApplicationException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -31,9 +29,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
@@ -60,20 +55,20 @@ public class Coordinator {
     private final Path stateDir;
     private final ObjectMapper mapper;
     private final NodeRegistry registry;
+    private final Clock clock;
     /** Jobs whose placement is being made right now: a second request for the same job gets 409. */
     private final Set<String> placing = ConcurrentHashMap.newKeySet();
 
     private final JsonlJournal.OnCorruption onCorruption;
     private volatile PlacementBook book;
     private volatile String bookProblem = "the coordinator is starting";
-    private ScheduledExecutorService sweeper;
-    private Counter placed;
-    private Counter noFit;
-    private Counter refused;
-    private Counter dropped;
+    private PlacementSweep sweep;
+    private CoordinatorMeters counts;
 
     public Coordinator(CoordinatorConfig config, NodeRole role, AgentLeases leases, EventLog events,
-                       AgentRegistry agentRegistry, AgentConfig agent, ObjectMapper mapper, JournalConfig journal) {
+                       AgentRegistry agentRegistry, AgentConfig agent, ObjectMapper mapper, JournalConfig journal,
+                       Clock clock) {
+        this.clock = clock;
         this.config = config;
         this.onCorruption = journal.onCorruption();
         this.role = role;
@@ -82,7 +77,7 @@ public class Coordinator {
         this.meters = agentRegistry.registry();
         this.stateDir = agent.stateDir();
         this.mapper = mapper;
-        this.registry = new NodeRegistry(Clock.systemUTC(), config.nodeTimeout());
+        this.registry = new NodeRegistry(clock, config.nodeTimeout());
     }
 
     void start(@Observes StartupEvent event) {
@@ -90,7 +85,7 @@ public class Coordinator {
             return;
         }
         try {
-            book = new PlacementBook(stateDir, mapper, onCorruption);
+            book = new PlacementBook(stateDir, mapper, onCorruption, clock);
             bookProblem = null;
         } catch (JsonlJournal.Damaged e) {
             // As every journal: a dropped line can change state silently (a lost "ended" keeps leases held).
@@ -100,36 +95,21 @@ public class Coordinator {
                     + " cannot be opened (" + e.getMessage() + "); fix the state directory and restart the coordinator";
             LOG.error(bookProblem);
         }
-        JournalMeters.register(meters, PlacementBook.FILE_NAME, () -> book != null && book.usable());
-        Gauge.builder("gpu_agent_coordinator_nodes", registry, r -> r.nodes().size())
-                .description("Nodes registered with this coordinator (heartbeating)").register(meters);
-        Gauge.builder("gpu_agent_coordinator_live_placements", this, c -> c.book == null ? 0 : c.book.size())
-                .description("Live placements this coordinator made").register(meters);
-        placed = Counter.builder("gpu_agent_coordinator_placements_total").tag("result", "placed")
-                .description("Placement requests by result").register(meters);
-        noFit = Counter.builder("gpu_agent_coordinator_placements_total").tag("result", "no_fit")
-                .description("Placement requests by result").register(meters);
-        refused = Counter.builder("gpu_agent_coordinator_lease_refusals_total")
-                .description("Leases an agent refused or failed while placing (the next candidate was tried)")
-                .register(meters);
-        dropped = Counter.builder("gpu_agent_coordinator_nodes_dropped_total")
-                .description("Nodes dropped for missing heartbeats").register(meters);
+        counts = new CoordinatorMeters(meters, registry, () -> book);
         Duration timeout = config.nodeTimeout();
         if (timeout.compareTo(config.heartbeatInterval().multipliedBy(2)) < 0) {
             LOG.warnf("gpu-agent.coordinator.node-timeout (%s) is under two heartbeat intervals (%s): one late "
                     + "heartbeat drops a node; make it at least 3 intervals", timeout, config.heartbeatInterval());
         }
-        long period = Math.max(100, timeout.toMillis() / 5);
-        sweeper = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("coordinator-sweep").daemon()
-                .factory());
-        sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
+        sweep = new PlacementSweep(registry, () -> book, this::droppedNode, this::record);
+        sweep.start(Duration.ofMillis(Math.max(100, timeout.toMillis() / 5)));
         LOG.infof("coordinator: %d placement(s) restored; nodes are dropped after %s without a heartbeat",
                 book == null ? 0 : book.size(), timeout);
     }
 
     void stop(@Observes ShutdownEvent event) {
-        if (sweeper != null) {
-            sweeper.shutdownNow();
+        if (sweep != null) {
+            sweep.close();
         }
         if (book != null) {
             book.close();
@@ -146,7 +126,9 @@ public class Coordinator {
      * that URL and hands its answer to jobs, so only an operator may move a name ({@link #forget}).
      */
     public Duration heartbeat(Inventory inv) {
-        NodeRegistry.validate(inv);
+        NodeRegistry.problem(inv).ifPresent(p -> {
+            throw new Refusal.Invalid(p);
+        });
         boolean fresh;
         try {
             fresh = registry.heartbeat(inv);
@@ -154,7 +136,7 @@ public class Coordinator {
             LOG.warnf("refused a heartbeat as node %s from %s: the node is registered from %s. If it really moved, "
                     + "an operator must POST /v1/nodes/%s/forget on the coordinator; otherwise two agents share "
                     + "gpu-agent.hostname", inv.node(), inv.agentUrl(), m.boundUrl(), inv.node());
-            throw problem(409, "Conflict", m.getMessage() + "; a heartbeat cannot move a node name to another "
+            throw new Refusal.Conflict(m.getMessage() + "; a heartbeat cannot move a node name to another "
                     + "agentUrl. If the node moved, an operator must POST /v1/nodes/" + inv.node() + "/forget first");
         }
         if (fresh) {
@@ -184,15 +166,20 @@ public class Coordinator {
         return registry.nodes();
     }
 
-    /** Places a job or throws the problem (409 nothing fits or the job is already placed, 503 no journal). */
+    /**
+     * Places a job.
+     *
+     * @throws Refusal.Conflict    nothing fits now, or the job is already placed (or being placed)
+     * @throws Refusal.NotRecorded the placement journal is not open or could not record it
+     */
     public Placement place(String jobId, Placer.Ask ask, Integer ttlSeconds) {
         PlacementBook b = book();
         if (!placing.add(jobId)) {
-            throw problem(409, "Conflict", "job " + jobId + " is being placed by another request right now");
+            throw new Refusal.Conflict("job " + jobId + " is being placed by another request right now");
         }
         try {
             b.ofJob(jobId).ifPresent(p -> {
-                throw problem(409, "Conflict", "job " + jobId + " already has placement " + p.placementId()
+                throw new Refusal.Conflict("job " + jobId + " already has placement " + p.placementId()
                         + "; release it first (DELETE /v1/placements/" + p.placementId() + ")");
             });
             nodes();   // drop silent nodes before choosing
@@ -212,8 +199,8 @@ public class Coordinator {
                 view = registry.placeable(exclude);
                 List<Placer.Candidate> cs = Placer.candidates(view, ask);
                 if (cs.isEmpty()) {
-                    noFit.increment();
-                    throw problem(409, "Conflict", "nothing fits " + ask.gpus() + " GPU(s)"
+                    counts.noFit();
+                    throw new Refusal.Conflict("nothing fits " + ask.gpus() + " GPU(s)"
                             + (ask.sameNvlinkDomain() ? " in one NVLink domain" : "")
                             + (ask.minMemoryMiB() != null ? " with " + ask.minMemoryMiB() + " MiB free" : "")
                             + " now (the coordinator does not queue; ask again later): " + Placer.describe(view, ask)
@@ -250,7 +237,7 @@ public class Coordinator {
                     }
                 }
                 if (!ok) {
-                    refused.increment();
+                    counts.refused();
                     break;
                 }
             }
@@ -261,11 +248,11 @@ public class Coordinator {
                 } catch (IOException | RuntimeException e) {
                     releaseAll(got, "the placement could not be journaled");
                     registry.unhold(c);
-                    throw problem(503, "Service Unavailable", "the placement could not be recorded in "
+                    throw new Refusal.NotRecorded("the placement could not be recorded in "
                             + PlacementBook.FILE_NAME + " (" + e.getMessage() + "), so its leases were released; "
                             + "fix the coordinator's state directory (disk full? read-only?) and ask again");
                 }
-                placed.increment();
+                counts.placed();
                 String message = "placed job " + jobId + " as " + p.placementId() + ": " + got.stream()
                         .map(a -> a.node() + " " + a.gpus() + " lease " + a.leaseId()).collect(Collectors.joining(", "));
                 LOG.info(message);
@@ -290,10 +277,16 @@ public class Coordinator {
         }
     }
 
-    /** Releases every lease of the placement; throws 404 when unknown, 502 when an agent could not be asked. */
+    /**
+     * Releases every lease of the placement.
+     *
+     * @throws Refusal.Unknown     no such live placement
+     * @throws Refusal.PeerFailed  an agent could not be asked or did not release; the placement keeps those leases
+     * @throws Refusal.NotRecorded the journal could not record the release
+     */
     public void release(String placementId) {
         PlacementBook b = book();
-        Placement p = b.get(placementId).orElseThrow(() -> problem(404, "Not Found", "no placement " + placementId
+        Placement p = b.get(placementId).orElseThrow(() -> new Refusal.Unknown("no placement " + placementId
                 + " (already released, or never made here); GET /v1/placements lists the live ones"));
         List<Placement.Allocation> left = new ArrayList<>();
         List<String> why = new ArrayList<>();
@@ -318,11 +311,11 @@ public class Coordinator {
             }
             b.update(p.withAllocations(left));
         } catch (IOException e) {
-            throw problem(503, "Service Unavailable", "the leases were released on the agents but "
+            throw new Refusal.NotRecorded("the leases were released on the agents but "
                     + PlacementBook.FILE_NAME + " could not record it (" + e.getMessage() + "); fix the coordinator's "
                     + "state directory; DELETE again is safe");
         }
-        throw problem(502, "Bad Gateway", "could not release " + left.size() + " of " + p.allocations().size()
+        throw new Refusal.PeerFailed("could not release " + left.size() + " of " + p.allocations().size()
                 + " lease(s): " + String.join("; ", why) + ". The placement keeps them: DELETE again once the agent "
                 + "answers; an unreleased lease ends by itself when its ttl passes without a heartbeat");
     }
@@ -332,42 +325,11 @@ public class Coordinator {
     }
 
     public Placement placement(String id) {
-        return book().get(id).orElseThrow(() -> problem(404, "Not Found", "no placement " + id));
-    }
-
-    /** Drops silent nodes and forgets placements whose leases the agents no longer hold after they expired. */
-    void sweep() {
-        try {
-            registry.dropSilent().forEach(this::droppedNode);
-            PlacementBook b = book;
-            if (b == null) {
-                return;
-            }
-            for (Placement p : b.all()) {
-                if (p.expiresAt() != null && p.allocations().stream().allMatch(a -> ended(a, p.expiresAt()))) {
-                    if (b.end(p.placementId(), "expired")) {
-                        String message = "placement " + p.placementId() + " of job " + p.jobId()
-                                + " ended: its leases expired or were released on the agents";
-                        LOG.info(message);
-                        record(AgentEvent.of(null, null, AgentEvent.ACTION, DETECTOR, "EXPIRED", message));
-                    }
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.errorf("coordinator sweep failed (%s); it runs again shortly. Check the state directory", e.toString());
-        }
-    }
-
-    /** The node heartbeated after the lease's expiry and no longer shows the lease. */
-    private boolean ended(Placement.Allocation a, Instant expiresAt) {
-        return registry.node(a.node()).map(n -> n.inventory().takenAt() != null
-                && n.inventory().takenAt().isAfter(expiresAt)
-                && n.inventory().gpus().stream().noneMatch(g -> g.lease() != null && a.leaseId().equals(g.lease().leaseId())))
-                .orElse(false);
+        return book().get(id).orElseThrow(() -> new Refusal.Unknown("no placement " + id));
     }
 
     private void droppedNode(NodeRegistry.Dropped d) {
-        dropped.increment();
+        counts.dropped();
         String message = "node " + d.node() + " dropped: no heartbeat for " + d.silent().toMillis() + " ms (node-timeout "
                 + registry.timeout() + "); its GPUs are not placed until it heartbeats again. Check the agent on "
                 + d.node() + " (" + d.agentUrl() + ") and its gpu-agent.coordinator.url";
@@ -386,12 +348,8 @@ public class Coordinator {
     private PlacementBook book() {
         PlacementBook b = book;
         if (b == null) {
-            throw problem(503, "Service Unavailable", bookProblem);
+            throw new Refusal.NotRecorded(bookProblem);
         }
         return b;
-    }
-
-    static WebApplicationException problem(int status, String title, String detail) {
-        return new WebApplicationException(detail, Problem.response(status, title, detail));
     }
 }

@@ -51,43 +51,54 @@ public final class NodeRegistry {
     }
 
     /**
-     * Checks an inventory sent by an agent; the message says what is wrong with it.
+     * Checks an inventory sent by an agent.
      *
-     * @throws IllegalArgumentException when it cannot be used to place jobs
+     * @throws IllegalArgumentException with {@link #problem}'s message when it cannot be used to place jobs
      */
     public static void validate(Inventory inv) {
+        problem(inv).ifPresent(p -> {
+            throw new IllegalArgumentException(p);
+        });
+    }
+
+    /** What makes an inventory sent by an agent unusable for placing jobs, in words for the agent's operator. */
+    public static Optional<String> problem(Inventory inv) {
         if (inv == null) {
-            throw new IllegalArgumentException("the body must be the agent's inventory (GET /v1/inventory)");
+            return Optional.of("the body must be the agent's inventory (GET /v1/inventory)");
         }
         if (inv.node() == null || inv.node().isBlank() || inv.node().length() > 253) {
-            throw new IllegalArgumentException("\"node\" must be the node's name (1-253 characters)");
+            return Optional.of("\"node\" must be the node's name (1-253 characters)");
         }
         if (inv.agentUrl() == null) {
-            throw new IllegalArgumentException("\"agentUrl\" is missing: the coordinator needs it to take leases");
+            return Optional.of("\"agentUrl\" is missing: the coordinator needs it to take leases");
         }
+        String urlProblem;
         try {
             URI u = URI.create(inv.agentUrl());
-            if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
-                throw new IllegalArgumentException("scheme or host missing");
-            }
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("\"agentUrl\" " + inv.agentUrl() + " is not an http(s) URL with a host"
-                    + " that the coordinator can reach (" + e.getMessage() + ")");
+            urlProblem = ("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null ? null
+                    : "scheme or host missing";
+        } catch (IllegalArgumentException e) {   // URI.create's way to say "not a URI"
+            urlProblem = e.getMessage();
+        }
+        if (urlProblem != null) {
+            return Optional.of("\"agentUrl\" " + inv.agentUrl() + " is not an http(s) URL with a host"
+                    + " that the coordinator can reach (" + urlProblem + ")");
         }
         Set<String> uuids = new HashSet<>();
         for (Inventory.Gpu g : inv.gpus()) {
             if (g == null || g.uuid() == null || g.uuid().isBlank() || g.health() == null) {
-                throw new IllegalArgumentException("every GPU needs \"uuid\" and \"health\"");
+                return Optional.of("every GPU needs \"uuid\" and \"health\"");
             }
             if (!uuids.add(g.uuid())) {
-                throw new IllegalArgumentException("GPU " + g.uuid() + " appears twice");
+                return Optional.of("GPU " + g.uuid() + " appears twice");
             }
         }
         for (Inventory.Link l : inv.links()) {
             if (l == null || l.a() == null || l.b() == null) {
-                throw new IllegalArgumentException("every link needs \"a\" and \"b\"");
+                return Optional.of("every link needs \"a\" and \"b\"");
             }
         }
+        return Optional.empty();
     }
 
     /** A heartbeat that would move a node name to another agentUrl: refused until an operator forgets it. */

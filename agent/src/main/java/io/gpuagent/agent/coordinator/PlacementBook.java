@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.journal.JsonlJournal;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,14 +32,20 @@ public final class PlacementBook implements AutoCloseable {
     private static final int SLACK = 256;
 
     private final JsonlJournal<Entry> journal;
+    private final Clock clock;
     private final Map<String, Placement> live = new LinkedHashMap<>();   // guarded by this
 
     public PlacementBook(Path stateDir, ObjectMapper mapper) throws IOException {
-        this(stateDir, mapper, JsonlJournal.OnCorruption.REFUSE);
+        this(stateDir, mapper, JsonlJournal.OnCorruption.REFUSE, Clock.systemUTC());
     }
 
-    /** A damaged line in the middle of the file is refused ({@link JsonlJournal.Damaged}) or skipped, as told. */
-    public PlacementBook(Path stateDir, ObjectMapper mapper, JsonlJournal.OnCorruption onCorruption) throws IOException {
+    /**
+     * A damaged line in the middle of the file is refused ({@link JsonlJournal.Damaged}) or skipped, as told;
+     * {@code clock}: the time each journal entry is stamped with.
+     */
+    public PlacementBook(Path stateDir, ObjectMapper mapper, JsonlJournal.OnCorruption onCorruption, Clock clock)
+            throws IOException {
+        this.clock = clock;
         this.journal = JsonlJournal.open(stateDir.resolve(FILE_NAME), Entry.class, mapper, this::replay,
                 JsonlJournal.Disk.REAL, onCorruption);
     }
@@ -56,7 +63,7 @@ public final class PlacementBook implements AutoCloseable {
 
     /** Records a new placement durably. */
     public synchronized void add(Placement p) throws IOException {
-        journal.append(new Entry(Entry.PLACED, Instant.now(), p, null));
+        journal.append(new Entry(Entry.PLACED, clock.instant(), p, null));
         live.put(p.placementId(), p);
     }
 
@@ -65,7 +72,7 @@ public final class PlacementBook implements AutoCloseable {
         if (!live.containsKey(p.placementId())) {
             return;
         }
-        journal.append(new Entry(Entry.UPDATED, Instant.now(), p, null));
+        journal.append(new Entry(Entry.UPDATED, clock.instant(), p, null));
         live.put(p.placementId(), p);
     }
 
@@ -75,10 +82,10 @@ public final class PlacementBook implements AutoCloseable {
         if (p == null) {
             return false;
         }
-        journal.append(new Entry(Entry.ENDED, Instant.now(), p, reason));
+        journal.append(new Entry(Entry.ENDED, clock.instant(), p, reason));
         live.remove(placementId);
         if (journal.lineCount() > Math.max(2L * live.size(), live.size() + SLACK)) {
-            Instant now = Instant.now();
+            Instant now = clock.instant();
             journal.compact(live.values().stream().map(x -> new Entry(Entry.PLACED, now, x, null)).toList());
         }
         return true;

@@ -1,11 +1,14 @@
 package io.gpuagent.agent.coordinator;
 
+import io.gpuagent.agent.lease.GpuPicker;
 import io.gpuagent.agent.lease.Inventory;
+import io.gpuagent.agent.lease.PcieLevel;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
@@ -17,7 +20,8 @@ import java.util.stream.Collectors;
  * leased, enough memory); one node when one can hold the job, else the fewest nodes; NVLink-connected GPUs
  * (every pair in one NVLink domain) when asked, which never spans nodes; least fragmentation, i.e. the node
  * left with the fewest leasable GPUs after the grant (best fit); then the GPUs closest in PCIe (NVLink
- * breaking ties); then node name and GPU index, so the same inputs always give the same answer.
+ * breaking ties), chosen on each node by the agent's own {@link GpuPicker}, so the coordinator asks for the
+ * GPUs the node would pick itself; then node name and GPU index, so the same inputs always give the same answer.
  */
 public final class Placer {
 
@@ -48,9 +52,8 @@ public final class Placer {
         }
     }
 
-    /** PCIe common-ancestor levels (NVML's names), nearest first; unknown counts as farther than SYSTEM. */
-    private static final List<String> PCIE_LEVELS = List.of("INTERNAL", "SINGLE", "MULTIPLE", "HOSTBRIDGE", "NODE",
-            "SYSTEM");
+    /** Unknown PCIe ancestors count as one level farther than SYSTEM. */
+    private static final int UNKNOWN_PCIE = PcieLevel.values().length;
 
     private Placer() {
     }
@@ -148,58 +151,51 @@ public final class Placer {
     }
 
     /**
-     * {@code n} GPUs of {@code free} closest to each other: grown greedily from each GPU in turn (adding the
-     * one nearest to those already chosen), keeping the cheapest set. With {@code nvlink}, every chosen pair
-     * must share an NVLink domain; null when no such set of {@code n} exists.
+     * {@code n} GPUs of {@code free} closest to each other, as the agent's own {@link GpuPicker} chooses them
+     * for a lease; its cost is the sum of the pairwise distances. With {@code nvlink}, every chosen pair must
+     * share an NVLink domain; null when no such set of {@code n} exists.
      */
     private static Pick pick(Inventory node, List<Inventory.Gpu> free, int n, boolean nvlink) {
         Map<String, Inventory.Link> links = new HashMap<>();
         for (Inventory.Link l : node.links()) {
             links.put(key(l.a(), l.b()), l);
         }
-        Pick best = null;
-        for (Inventory.Gpu seed : free) {
-            List<Inventory.Gpu> chosen = new ArrayList<>(List.of(seed));
-            int cost = 0;
-            while (chosen.size() < n) {
-                Inventory.Gpu next = null;
-                int nextCost = Integer.MAX_VALUE;
-                for (Inventory.Gpu g : free) {
-                    if (chosen.contains(g) || nvlink && !chosen.stream().allMatch(c -> nvlinked(links, c, g))) {
-                        continue;
-                    }
-                    int c = chosen.stream().mapToInt(x -> distance(links, x, g)).sum();
-                    if (c < nextCost) {   // strict: the lower index wins a tie (free is in index order)
-                        next = g;
-                        nextCost = c;
-                    }
-                }
-                if (next == null) {
-                    break;
-                }
-                chosen.add(next);
-                cost += nextCost;
+        Map<Integer, Inventory.Gpu> byIndex = new HashMap<>();
+        free.forEach(g -> byIndex.put(g.index(), g));
+        GpuPicker.Topology topology = new GpuPicker.Topology() {
+            @Override
+            public int pcieDistance(int a, int b) {
+                return distance(links, byIndex.get(a), byIndex.get(b));
             }
-            if (chosen.size() == n && (best == null || cost < best.cost)) {
-                best = new Pick(indexOrder(chosen), cost);
+
+            @Override
+            public boolean nvlink(int a, int b) {
+                Inventory.Link l = links.get(key(byIndex.get(a).uuid(), byIndex.get(b).uuid()));
+                return l != null && l.nvlink();
+            }
+        };
+        Optional<List<Integer>> chosen = new GpuPicker(List.copyOf(byIndex.keySet()), topology).pick(n, nvlink);
+        if (chosen.isEmpty()) {
+            return null;
+        }
+        List<Integer> set = chosen.get();
+        int cost = 0;
+        for (int i = 0; i < set.size(); i++) {
+            for (int j = i + 1; j < set.size(); j++) {
+                cost += topology.pcieDistance(set.get(i), set.get(j));
             }
         }
-        return best;
-    }
-
-    private static boolean nvlinked(Map<String, Inventory.Link> links, Inventory.Gpu a, Inventory.Gpu b) {
-        Inventory.Link l = links.get(key(a.uuid(), b.uuid()));
-        return l != null && l.nvlink();
+        return new Pick(set.stream().map(byIndex::get).toList(), cost);
     }
 
     /** PCIe distance first, NVLink second: two GPUs under one switch with NVLink are the nearest pair. */
     private static int distance(Map<String, Inventory.Link> links, Inventory.Gpu a, Inventory.Gpu b) {
         Inventory.Link l = links.get(key(a.uuid(), b.uuid()));
         if (l == null) {
-            return 2 * PCIE_LEVELS.size() + 1;
+            return 2 * UNKNOWN_PCIE + 1;
         }
-        int level = l.pcieAncestor() == null ? -1 : PCIE_LEVELS.indexOf(l.pcieAncestor());
-        return 2 * (level < 0 ? PCIE_LEVELS.size() : level) + (l.nvlink() ? 0 : 1);
+        int level = PcieLevel.named(l.pcieAncestor()).map(Enum::ordinal).orElse(UNKNOWN_PCIE);
+        return 2 * level + (l.nvlink() ? 0 : 1);
     }
 
     private static String key(String a, String b) {

@@ -10,7 +10,9 @@ import io.gpuagent.agent.coordinator.NodeRegistry;
 import io.gpuagent.agent.coordinator.Placement;
 import io.gpuagent.agent.coordinator.Placer;
 import io.gpuagent.agent.http.problem.Problem;
+import io.gpuagent.agent.refusal.Refusal;
 import io.gpuagent.agent.lease.Inventory;
+import io.gpuagent.agent.refusal.Refusal;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -100,7 +102,7 @@ public class CoordinatorResource {
     @Consumes(MediaType.WILDCARD)
     public Response forget(@PathParam("name") String name) {
         if (!coordinator.forget(name)) {
-            throw new WebApplicationException(Problem.notFound("node " + name + " is not known to this coordinator"));
+            throw new Refusal.Unknown("node " + name + " is not known to this coordinator");
         }
         return Response.noContent().build();
     }
@@ -203,7 +205,7 @@ public class CoordinatorResource {
         }
     }
 
-    private static WebApplicationException bad(String detail) {
-        return new WebApplicationException(detail, Problem.badRequest(detail));
+    private static Refusal.Invalid bad(String detail) {
+        return new Refusal.Invalid(detail);
     }
 }

@@ -8,6 +8,7 @@ import io.gpuagent.agent.recovery.RecoveryEngine;
 import io.gpuagent.agent.recovery.Step;
 import io.gpuagent.agent.recovery.Target;
 import io.gpuagent.agent.sampler.SamplerService;
+import io.gpuagent.agent.refusal.Refusal;
 import io.gpuagent.exporter.GpuSample;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Consumes;
@@ -20,10 +21,7 @@ import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.io.UncheckedIOException;
 import java.net.URI;
-import java.time.Duration;
-import java.time.Instant;
 
 /**
  * Operator actions on one GPU, all needing the bearer token: {@code POST /v1/gpus/{id}/cordon|uncordon}
@@ -88,30 +86,14 @@ public class GpuActionsResource {
         String reason = OperatorReason.parse(mapper, body, "operator " + action.label() + " via the API", "fan replaced");
         GpuSample gpu = id.find(sampler.latest()).orElseThrow(id::notFound);
         if (!gpu.info().known()) {
-            throw new WebApplicationException(Problem.response(409, "Conflict", "GPU " + id
-                    + " has not been identified yet (its first read has not finished); try again in a few seconds"));
+            throw new Refusal.Conflict("GPU " + id
+                    + " has not been identified yet (its first read has not finished); try again in a few seconds");
         }
         Target target = new Target(gpu.index(), gpu.uuid(), gpu.info().pciBusId());
-        Submission s;
-        try {
-            s = recovery.operator(action, target, OperatorReason.remote(request), reason, force);
-        } catch (UncheckedIOException e) {
-            throw new WebApplicationException(Problem.response(503, "Service Unavailable", e.getMessage()
-                    + "; the audit log in gpu-agent.state-dir must be writable (disk full? read-only?)"));
-        }
-        return switch (s) {
+        return switch (recovery.operator(action, target, OperatorReason.remote(request), reason, force)) {
             case Submission.Done d -> Response.ok(d.action()).type(MediaType.APPLICATION_JSON).build();
             case Submission.Accepted a -> Response.accepted(a.action()).type(MediaType.APPLICATION_JSON)
                     .location(URI.create(a.action().statusUrl())).build();
-            case Submission.Refused r -> {
-                String title = r.status() == 429 ? "Too Many Requests" : "Conflict";
-                Response.ResponseBuilder b = Response.status(r.status()).type(Problem.MEDIA_TYPE)
-                        .entity(new Problem("about:blank", title, r.status(), r.detail(), "/v1/actions/" + r.line().actionId()));
-                if (r.retryAfter() != null) {
-                    b.header("Retry-After", Math.max(1, Duration.between(Instant.now(), r.retryAfter()).toSeconds() + 1));
-                }
-                yield b.build();
-            }
         };
     }
 

@@ -14,7 +14,6 @@ import io.gpuagent.agent.auth.AccessRole;
 import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.lease.Lease;
 import io.gpuagent.agent.lease.LeaseBook;
-import io.gpuagent.agent.lease.LeaseRefused;
 import io.gpuagent.agent.lease.LeaseRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -29,7 +28,6 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
  * The lease API (docs/placement-protocol.md): {@code POST /v1/leases} grants (201, 409 when the node cannot,
@@ -102,16 +100,7 @@ public class LeasesResource {
     @GET
     @Path("/{id}")
     public Lease one(@PathParam("id") String id) {
-        return book.lease(id).orElseThrow(() -> new LeaseRefused.Unknown(id));
-    }
-
-    @ServerExceptionMapper
-    public Response refused(LeaseRefused e) {
-        return switch (e) {
-            case LeaseRefused.Unsatisfiable u -> Problem.response(409, "Conflict", u.getMessage());
-            case LeaseRefused.Unknown u -> Problem.notFound(u.getMessage());
-            case LeaseRefused.NotRecorded u -> Problem.response(503, "Service Unavailable", u.getMessage());
-        };
+        return book.lease(id).orElseThrow(() -> LeaseBook.unknown(id));
     }
 
     private LeaseRequest parse(String body) {

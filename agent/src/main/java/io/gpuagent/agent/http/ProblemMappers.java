@@ -1,12 +1,20 @@
 package io.gpuagent.agent.http;
 
 import io.gpuagent.agent.http.problem.Problem;
+import io.gpuagent.agent.refusal.Refusal;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
+import java.time.Duration;
+import java.time.Instant;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-/** Every failure leaves the API as problem+json; nothing escapes as a bare 500 page. */
+/**
+ * Every failure leaves the API as problem+json; nothing escapes as a bare 500 page. A {@link Refusal} is the
+ * one way domain code says no, and this is the one place that gives each kind its status. Bad input is refused
+ * explicitly where it is parsed; there is deliberately no mapper for {@link IllegalArgumentException}, so a bug
+ * answers 500 (and is logged) instead of passing for the client's mistake.
+ */
 public class ProblemMappers {
 
     private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
@@ -22,8 +30,21 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
-    public Response illegalArgument(IllegalArgumentException e) {
-        return Problem.badRequest(e.getMessage());
+    public Response refused(Refusal e) {
+        Response.Status status = switch (e) {
+            case Refusal.Invalid x -> Response.Status.BAD_REQUEST;
+            case Refusal.Unknown x -> Response.Status.NOT_FOUND;
+            case Refusal.Conflict x -> Response.Status.CONFLICT;
+            case Refusal.RateLimited x -> Response.Status.TOO_MANY_REQUESTS;
+            case Refusal.PeerFailed x -> Response.Status.BAD_GATEWAY;
+            case Refusal.NotRecorded x -> Response.Status.SERVICE_UNAVAILABLE;
+        };
+        Response.ResponseBuilder r = Response.status(status).type(Problem.MEDIA_TYPE).entity(new Problem("about:blank",
+                status.getReasonPhrase(), status.getStatusCode(), e.detail(), e.instance()));
+        if (e instanceof Refusal.RateLimited limited && limited.retryAfter() != null) {
+            r.header("Retry-After", Math.max(1, Duration.between(Instant.now(), limited.retryAfter()).toSeconds() + 1));
+        }
+        return r.build();
     }
 
     @ServerExceptionMapper

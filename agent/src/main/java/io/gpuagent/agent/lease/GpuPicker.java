@@ -5,7 +5,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Chooses {@code n} GPUs out of the leasable ones. The rule (docs/placement.md), deterministic:
+ * Chooses {@code n} GPUs out of the leasable ones of one node: for a lease on this node ({@link LeaseAdmission})
+ * and for each node the coordinator's placer considers. The rule (docs/placement.md), deterministic:
  * <ol>
  *   <li>with {@code sameNvlinkDomain}, only sets whose GPUs are pairwise NVLink-connected;</li>
  *   <li>closest in PCIe: the smallest worst pairwise common ancestor (INTERNAL &lt; SINGLE &lt; MULTIPLE &lt;
@@ -17,7 +18,7 @@ import java.util.Optional;
  * Every subset is scored while there are at most {@link #EXHAUSTIVE_LIMIT} of them (16 GPUs choose 8 is
  * 12,870); beyond that, one greedy set grown from each GPU is scored instead.
  */
-final class GpuPicker {
+public final class GpuPicker {
 
     static final long EXHAUSTIVE_LIMIT = 200_000;
 
@@ -25,20 +26,24 @@ final class GpuPicker {
     private final Topology topology;
 
     /** How far two GPUs are; both by index. */
-    interface Topology {
-        /** 0 (same board) .. 5 (across sockets); 5 when unknown. */
+    public interface Topology {
+        /**
+         * Lower is nearer: on the node, the {@link PcieLevel} position (unknown as SYSTEM); the placer folds
+         * NVLink in as a tie-break.
+         */
         int pcieDistance(int a, int b);
 
         boolean nvlink(int a, int b);
     }
 
-    GpuPicker(List<Integer> free, Topology topology) {
+    /** {@code free}: the indices of the GPUs that may be chosen. */
+    public GpuPicker(List<Integer> free, Topology topology) {
         this.free = free.stream().sorted().toList();
         this.topology = topology;
     }
 
     /** The chosen indices (ascending), empty when no set of {@code n} satisfies the constraint. */
-    Optional<List<Integer>> pick(int n, boolean sameNvlinkDomain) {
+    public Optional<List<Integer>> pick(int n, boolean sameNvlinkDomain) {
         if (n < 1 || n > free.size()) {
             return Optional.empty();
         }

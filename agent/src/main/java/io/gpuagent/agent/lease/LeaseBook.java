@@ -8,6 +8,7 @@ import io.gpuagent.agent.journal.JournalConfig;
 import io.gpuagent.agent.journal.JournalWatch;
 import io.gpuagent.agent.sampler.HpcJobLabels;
 import io.gpuagent.agent.sampler.SamplerService;
+import io.gpuagent.agent.refusal.Refusal;
 import io.gpuagent.exporter.Snapshot;
 import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
@@ -18,7 +19,6 @@ import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +27,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -58,7 +57,7 @@ public class LeaseBook implements GpuLeases {
     private final long compactAtLines;
     private long nextCompactAt;                                      // guarded by lock
     private final Duration staleAfter;
-    private final Clock clock = Clock.systemUTC();
+    private final Clock clock;
 
     private final Object lock = new Object();
     private final Map<String, Lease> live = new LinkedHashMap<>();   // guarded by lock; grant order
@@ -73,7 +72,8 @@ public class LeaseBook implements GpuLeases {
 
     public LeaseBook(AgentConfig agent, LeaseConfig config, ObjectMapper mapper, SamplerService sampler,
                      AgentRegistry agentRegistry, HealthModel health, Cordons cordons, HpcJobLabels labels, LeaseEvents events,
-                     JournalWatch watch, JournalConfig journalConfig) {
+                     JournalWatch watch, JournalConfig journalConfig, Clock clock) {
+        this.clock = clock;
         this.sampler = sampler;
         this.health = health;
         this.cordons = cordons;
@@ -118,9 +118,9 @@ public class LeaseBook implements GpuLeases {
     /**
      * Grants a lease or says why not.
      *
-     * @throws IllegalArgumentException        the request names GPUs this node does not have, or more than it has (400)
-     * @throws LeaseRefused.Unsatisfiable      not now: the detail says which GPUs stand in the way and why (409)
-     * @throws LeaseRefused.NotRecorded        the journal failed; nothing was granted (503)
+     * @throws Refusal.Invalid     the request names GPUs this node does not have, or more than it has
+     * @throws Refusal.Conflict    not now: the detail says which GPUs stand in the way and why
+     * @throws Refusal.NotRecorded the journal failed; nothing was granted
      */
     public Lease grant(LeaseRequest request) {
         synchronized (lock) {
@@ -144,10 +144,10 @@ public class LeaseBook implements GpuLeases {
                 LOG.info(message);
                 events.post(LeaseEvents.GRANTED, message);
                 return lease;
-            } catch (LeaseRefused.Unsatisfiable e) {
+            } catch (Refusal.Conflict e) {
                 meters.request("refused");
                 throw e;
-            } catch (IllegalArgumentException e) {
+            } catch (Refusal.Invalid e) {
                 meters.request("invalid");
                 throw e;
             }
@@ -159,9 +159,15 @@ public class LeaseBook implements GpuLeases {
         expireDue(now);
         Lease lease = live.get(leaseId);
         if (lease == null) {
-            throw new LeaseRefused.Unknown(leaseId);
+            throw unknown(leaseId);
         }
         return lease;
+    }
+
+    /** The refusal for a lease id that names no live lease. */
+    public static Refusal.Unknown unknown(String leaseId) {
+        return new Refusal.Unknown("no live lease " + leaseId + " on this node (never granted, released, or expired); "
+                + "GET /v1/leases lists the live ones");
     }
 
     /** Moves the lease's expiry to now + its ttl. */
@@ -312,98 +318,14 @@ public class LeaseBook implements GpuLeases {
     private Lease decide(LeaseRequest request, Instant now) {
         Lease held = live.values().stream().filter(l -> l.jobId().equals(request.jobId())).findFirst().orElse(null);
         if (held != null) {
-            throw new LeaseRefused.Unsatisfiable("job " + request.jobId() + " already holds lease " + held.leaseId()
+            throw new Refusal.Conflict("job " + request.jobId() + " already holds lease " + held.leaseId()
                     + " (GPUs " + held.indices() + ", until " + held.expiresAt() + "); heartbeat or release it "
                     + "instead of asking again");
         }
         Standings node = standings();
-        List<GpuStanding> chosen = request.uuids() != null ? named(request, node) : counted(request, node);
+        List<GpuStanding> chosen = LeaseAdmission.choose(request, node.gpus(), node.topology());
         fencingToken++;
-        List<String> uuids = chosen.stream().map(GpuStanding::uuid).toList();
-        List<Integer> indices = chosen.stream().map(GpuStanding::index).toList();
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("CUDA_VISIBLE_DEVICES", indices.stream().map(String::valueOf).collect(Collectors.joining(",")));
-        env.put("NVIDIA_VISIBLE_DEVICES", String.join(",", uuids));
-        env.put("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
-        return new Lease(UUID.randomUUID().toString(), request.jobId(), uuids, indices, env, now,
-                now.plusSeconds(request.ttl()), request.ttl(), fencingToken);
-    }
-
-    /** {@code uuids}: exactly those GPUs, each of which must be leasable now. */
-    private List<GpuStanding> named(LeaseRequest request, Standings node) {
-        Map<String, GpuStanding> byUuid = new HashMap<>();
-        node.gpus().forEach(g -> byUuid.put(g.uuid(), g));
-        List<String> unknown = request.uuids().stream().filter(u -> !byUuid.containsKey(u)).toList();
-        if (!unknown.isEmpty()) {
-            throw new IllegalArgumentException("\"uuids\": " + unknown + (unknown.size() == 1 ? " is" : " are")
-                    + " not a GPU of this node; GET /v1/inventory lists them");
-        }
-        List<GpuStanding> chosen = request.uuids().stream().map(byUuid::get)
-                .sorted((a, b) -> Integer.compare(a.index(), b.index())).toList();
-        List<String> why = new ArrayList<>();
-        for (GpuStanding g : chosen) {
-            whyNot(g, request).ifPresent(why::add);
-        }
-        if (request.nvlinkRequired()) {
-            for (int i = 0; i < chosen.size(); i++) {
-                for (int j = i + 1; j < chosen.size(); j++) {
-                    if (!node.topology().nvlink(chosen.get(i).index(), chosen.get(j).index())) {
-                        why.add("GPUs " + chosen.get(i).index() + " and " + chosen.get(j).index()
-                                + " are not NVLink-connected");
-                    }
-                }
-            }
-        }
-        if (!why.isEmpty()) {
-            throw new LeaseRefused.Unsatisfiable(chosen.size() + " GPU(s) asked by UUID, not all can be leased: "
-                    + String.join(", ", why));
-        }
-        return chosen;
-    }
-
-    /** {@code gpus: N}: the picker's choice among the leasable GPUs. */
-    private List<GpuStanding> counted(LeaseRequest request, Standings node) {
-        int n = request.gpus();
-        if (n > node.gpus().size()) {
-            throw new IllegalArgumentException("\"gpus\": " + n + " asked, this node has " + node.gpus().size()
-                    + " GPU(s)");
-        }
-        List<GpuStanding> free = new ArrayList<>();
-        List<String> why = new ArrayList<>();
-        for (GpuStanding g : node.gpus()) {
-            Optional<String> not = whyNot(g, request);
-            if (not.isPresent()) {
-                why.add(not.get());
-            } else {
-                free.add(g);
-            }
-        }
-        Optional<List<Integer>> pick = new GpuPicker(free.stream().map(GpuStanding::index).toList(), node.topology())
-                .pick(n, request.nvlinkRequired());
-        if (pick.isEmpty()) {
-            String detail = n + " GPU(s) asked, " + free.size() + " leasable";
-            if (free.size() >= n) {
-                detail += " but no " + n + " of them are pairwise NVLink-connected";
-            }
-            throw new LeaseRefused.Unsatisfiable(detail + (why.isEmpty() ? "" : ": " + String.join(", ", why)));
-        }
-        return pick.get().stream().map(i -> free.stream().filter(g -> g.index() == i).findFirst().orElseThrow()).toList();
-    }
-
-    private static Optional<String> whyNot(GpuStanding g, LeaseRequest request) {
-        if (!g.leasable()) {
-            return Optional.of(g.unavailable());
-        }
-        if (request.minMemory() > 0) {
-            if (g.memoryFreeMiB() == null) {
-                return Optional.of("GPU " + g.index() + " has no memory reading (" + request.minMemory() + " MiB asked)");
-            }
-            if (g.memoryFreeMiB() < request.minMemory()) {
-                return Optional.of("GPU " + g.index() + " has " + g.memoryFreeMiB() + " MiB free, "
-                        + request.minMemory() + " MiB asked");
-            }
-        }
-        return Optional.empty();
+        return Lease.of(UUID.randomUUID().toString(), request.jobId(), chosen, now, request.ttl(), fencingToken);
     }
 
     private Map<String, Held> heldByGpu() {
@@ -455,9 +377,9 @@ public class LeaseBook implements GpuLeases {
         }
     }
 
-    private LeaseRefused.NotRecorded notRecorded(String what, IOException e) {
+    private Refusal.NotRecorded notRecorded(String what, IOException e) {
         LOG.errorf("lease %s not recorded: the journal %s failed (%s)", what, journal.file(), e.getMessage());
-        return new LeaseRefused.NotRecorded("the " + what + " could not be recorded durably in " + journal.file() + " ("
+        return new Refusal.NotRecorded("the " + what + " could not be recorded durably in " + journal.file() + " ("
                 + e.getMessage() + "), so it was not done; check the state directory's disk (the agent reopens the journal once it takes writes again; see /health)", e);
     }
 

@@ -4,7 +4,7 @@ import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.sampler.SamplerService;
 import io.quarkus.runtime.LaunchMode;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.Instant;
+import java.time.Clock;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
@@ -19,9 +19,11 @@ public class NodeInventory implements InventorySource {
     private final HealthModel health;
     private final String node;
     private final LeaseConfig config;
+    private final Clock clock;
     private volatile String agentUrl;
 
-    public NodeInventory(LeaseBook book, HealthModel health, SamplerService sampler, LeaseConfig config) {
+    public NodeInventory(LeaseBook book, HealthModel health, SamplerService sampler, LeaseConfig config, Clock clock) {
+        this.clock = clock;
         this.book = book;
         this.health = health;
         this.node = sampler.hostname();
@@ -31,7 +33,7 @@ public class NodeInventory implements InventorySource {
     @Override
     public Inventory inventory() {
         LeaseBook.Standings now = book.standings();
-        return new Inventory(node, agentUrl(), Instant.now(), health.report().healthy(),
+        return new Inventory(node, agentUrl(), clock.instant(), health.report().healthy(),
                 now.gpus().stream().map(GpuStanding::toInventory).toList(), now.topology().links());
     }
 

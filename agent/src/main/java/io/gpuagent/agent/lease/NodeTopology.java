@@ -6,15 +6,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * How the node's GPUs reach each other, as the inventory shows it and the picker weighs it: one
  * {@link Inventory.Link} per unordered pair of the given GPUs (a before b by index).
  */
 final class NodeTopology implements GpuPicker.Topology {
-
-    /** NVML's {@code nvmlGpuTopologyLevel_t} names, nearest first; the picker's distance is the position. */
-    static final List<String> LEVELS = List.of("INTERNAL", "SINGLE", "MULTIPLE", "HOSTBRIDGE", "NODE", "SYSTEM");
 
     private final List<Inventory.Link> links;
     private final Map<Long, Inventory.Link> byIndexPair = new HashMap<>();
@@ -41,15 +39,10 @@ final class NodeTopology implements GpuPicker.Topology {
                 String b = gpus.get(j).uuid();
                 Topology.Pair p = known.get(a + " " + b);
                 links.add(p == null ? new Inventory.Link(a, b, false, 0, null)
-                        : new Inventory.Link(a, b, p.nvlink(), p.nvlinkCount(), levelName(p.pcieLevel())));
+                        : new Inventory.Link(a, b, p.nvlink(), p.nvlinkCount(), PcieLevel.ofNvml(p.pcieLevel()).map(Enum::name).orElse(null)));
             }
         }
         return new NodeTopology(links, indexOf);
-    }
-
-    /** NVML's level value (0, 10, ... 50) as its name; null for -1 (unknown) or a value NVML may add later. */
-    static String levelName(int level) {
-        return level >= 0 && level % 10 == 0 && level / 10 < LEVELS.size() ? LEVELS.get(level / 10) : null;
     }
 
     List<Inventory.Link> links() {
@@ -59,8 +52,9 @@ final class NodeTopology implements GpuPicker.Topology {
     @Override
     public int pcieDistance(int a, int b) {
         Inventory.Link l = byIndexPair.get(key(a, b));
-        int level = l == null || l.pcieAncestor() == null ? -1 : LEVELS.indexOf(l.pcieAncestor());
-        return level < 0 ? LEVELS.size() - 1 : level;
+        // Unknown counts as the farthest level NVML names.
+        return (l == null ? Optional.<PcieLevel>empty() : PcieLevel.named(l.pcieAncestor())).orElse(PcieLevel.SYSTEM)
+                .ordinal();
     }
 
     @Override

@@ -17,6 +17,7 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -49,6 +50,7 @@ public class ActionAudit implements JournalWatch.Watched {
 
     private final JsonlJournal<ActionRecord> journal;
     private final EventLog events;
+    private final Clock clock;
     private final MeterRegistry registry;
     private final int capacity;
     private final ArrayDeque<ActionRecord> memory = new ArrayDeque<>();    // guarded by this
@@ -61,9 +63,9 @@ public class ActionAudit implements JournalWatch.Watched {
 
     @Inject
     public ActionAudit(AgentConfig config, RecoveryConfig recovery, ObjectMapper mapper, EventLog events,
-                       AgentRegistry agentRegistry, JournalWatch watch, JournalConfig journal) {
+                       AgentRegistry agentRegistry, JournalWatch watch, JournalConfig journal, Clock clock) {
         this(config.stateDir(), mapper, events, agentRegistry.registry(), MEMORY, recovery.resetWindow(),
-                journal.onCorruption());
+                journal.onCorruption(), clock);
         watch.register(FILE_NAME, this);
     }
 
@@ -73,6 +75,12 @@ public class ActionAudit implements JournalWatch.Watched {
 
     ActionAudit(Path stateDir, ObjectMapper mapper, EventLog events, MeterRegistry registry, int memory,
                 Duration resetWindow, JsonlJournal.OnCorruption onCorruption) {
+        this(stateDir, mapper, events, registry, memory, resetWindow, onCorruption, Clock.systemUTC());
+    }
+
+    ActionAudit(Path stateDir, ObjectMapper mapper, EventLog events, MeterRegistry registry, int memory,
+                Duration resetWindow, JsonlJournal.OnCorruption onCorruption, Clock clock) {
+        this.clock = clock;
         this.events = events;
         this.registry = registry;
         this.capacity = memory;
@@ -92,7 +100,7 @@ public class ActionAudit implements JournalWatch.Watched {
                     + e.getMessage() + "); the agent needs a writable gpu-agent.state-dir", e);
         }
         synchronized (this) {
-            this.replayed = retention.lines(Instant.now());
+            this.replayed = retention.lines(clock.instant());
             maybeCompact();
         }
         // Zero-valued series for the common outcomes, so rate() and alerts see them from the start.
@@ -125,7 +133,7 @@ public class ActionAudit implements JournalWatch.Watched {
         ActionRecord stored;
         long ticket;
         synchronized (this) {
-            stored = line.withId(lastId + 1, Instant.now());
+            stored = line.withId(lastId + 1, clock.instant());
             try {
                 ticket = journal.write(stored);
             } catch (IOException e) {
@@ -148,12 +156,13 @@ public class ActionAudit implements JournalWatch.Watched {
             retention.offer(stored);
             maybeCompact();
         }
-        if (!stored.step().equals(Step.REQUEST.label()) || stored.result() == Result.REJECTED) {
-            counter(stored.step().equals(Step.REQUEST.label()) ? stored.action() : stored.step(), stored.result()).increment();
+        if (stored.step() != Step.REQUEST || stored.result() == Result.REJECTED) {
+            counter(stored.step() == Step.REQUEST ? stored.action().label() : stored.step().label(), stored.result())
+                    .increment();
         }
         try {
             events.append(AgentEvent.of(stored.gpu(), stored.uuid(), AgentEvent.ACTION, "recovery",
-                    stored.step() + ":" + stored.result().label(), describe(stored)));
+                    stored.step().label() + ":" + stored.result().label(), describe(stored)));
         } catch (RuntimeException e) {
             // The audit log is the durable record; the event history is a view of it.
             LOG.errorf("audit line %d is durable but could not be added to the event log: %s", stored.id(), e.getMessage());
@@ -170,7 +179,7 @@ public class ActionAudit implements JournalWatch.Watched {
     @Override
     public synchronized void reopen() throws IOException {
         TreeMap<Long, ActionRecord> keep = new TreeMap<>();
-        retention.lines(Instant.now()).forEach(r -> keep.put(r.id(), r));
+        retention.lines(clock.instant()).forEach(r -> keep.put(r.id(), r));
         memory.forEach(r -> keep.put(r.id(), r));
         journal.reopen(List.copyOf(keep.values()));
     }
@@ -206,7 +215,7 @@ public class ActionAudit implements JournalWatch.Watched {
             return;
         }
         TreeMap<Long, ActionRecord> keep = new TreeMap<>();
-        retention.lines(Instant.now()).forEach(r -> keep.put(r.id(), r));
+        retention.lines(clock.instant()).forEach(r -> keep.put(r.id(), r));
         memory.forEach(r -> keep.put(r.id(), r));
         pending.forEach(r -> keep.put(r.id(), r));   // written, their appenders will acknowledge them
         long before = journal.lineCount();
@@ -224,9 +233,9 @@ public class ActionAudit implements JournalWatch.Watched {
 
     static String describe(ActionRecord r) {
         StringBuilder s = new StringBuilder();
-        s.append(r.action()).append(' ');
-        if (!r.step().equals(Step.REQUEST.label())) {
-            s.append("step ").append(r.step()).append(' ');
+        s.append(r.action().label()).append(' ');
+        if (r.step() != Step.REQUEST) {
+            s.append("step ").append(r.step().label()).append(' ');
         }
         s.append(r.result().label());
         if (r.gpu() != null) {
@@ -235,7 +244,7 @@ public class ActionAudit implements JournalWatch.Watched {
         if (r.durationMs() != null) {
             s.append(" in ").append(r.durationMs()).append(" ms");
         }
-        s.append(" [").append(r.trigger()).append("; action ").append(r.actionId()).append(']');
+        s.append(" [").append(r.trigger().text()).append("; action ").append(r.actionId()).append(']');
         if (r.reason() != null && !r.reason().isBlank()) {
             s.append(": ").append(r.reason());
         }

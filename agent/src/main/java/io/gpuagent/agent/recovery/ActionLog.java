@@ -30,10 +30,10 @@ final class ActionLog {
 
     private void count(ActionRecord r) {
         escalation.record(r);
-        if (r.uuid() != null && r.step().equals(Step.RESET.label()) && r.result() == Result.STARTED) {
+        if (r.uuid() != null && r.step() == Step.RESET && r.result() == Result.STARTED) {
             rateLimit.record(r.uuid(), r.actionId(), r.time());
         }
-        if (r.uuid() != null && r.step().equals(Step.RESET.label()) && r.result() == Result.REJECTED) {
+        if (r.uuid() != null && r.step() == Step.RESET && r.result() == Result.REJECTED) {
             rateLimit.forget(r.uuid(), r.actionId());   // refused (privilege) after it started: nothing was reset
         }
     }

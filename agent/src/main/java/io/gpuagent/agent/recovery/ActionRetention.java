@@ -34,7 +34,7 @@ final class ActionRetention {
         if (r.uuid() == null) {
             return;
         }
-        Step s = step(r.step());
+        Step s = r.step();
         boolean ok = r.result() == Result.SUCCEEDED;
         if ((s == Step.DRAIN && r.result() == Result.STARTED) || ((s == Step.CORDON || s == Step.INSPECT_HARDWARE) && ok)) {
             cordoned.putIfAbsent(r.uuid(), r);   // a second cordon keeps the first one's reason
@@ -52,7 +52,7 @@ final class ActionRetention {
         if (s == Step.POWER_RESTORE && ok) {
             powerCapped.remove(r.uuid());
         }
-        if (Trigger.policyCode(r.trigger()) != null && ((s == Step.RESET && (ok || r.result() == Result.FAILED
+        if (r.trigger() instanceof Trigger.Policy && ((s == Step.RESET && (ok || r.result() == Result.FAILED
                 || r.result() == Result.TIMED_OUT)) || (s == Step.REQUEST_REBOOT && ok))) {
             escalation.add(r);
         }
@@ -72,14 +72,5 @@ final class ActionRetention {
         out.addAll(escalation);
         out.addAll(resetStarts);
         return out.stream().distinct().sorted(Comparator.comparingLong(ActionRecord::id)).toList();
-    }
-
-    private static Step step(String label) {
-        for (Step s : Step.values()) {
-            if (s.label().equals(label)) {
-                return s;
-            }
-        }
-        return null;
     }
 }

@@ -1,6 +1,7 @@
 package io.gpuagent.agent.recovery;
 
 import io.gpuagent.agent.lease.Cordons;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -29,6 +30,7 @@ final class ActionRunner {
     private final ResetRateLimit rateLimit;
     private final ActionLog log;
     private final StepRunner steps;
+    private final Clock clock;
     // Plans only wait and write the audit log: virtual threads. Steps call NVML (power caps, clocks) and a
     // native call pins a virtual thread's carrier, so a few hung writes on a sick GPU would stall every
     // virtual thread in the JVM: steps get platform threads, one per running step.
@@ -38,8 +40,9 @@ final class ActionRunner {
     private final AtomicInteger resetsRunning = new AtomicInteger();
 
     ActionRunner(RecoveryConfig config, Cordons cordons, NodeBreaker breaker, ResetRateLimit rateLimit, ActionLog log,
-                 StepRunner steps) {
+                 StepRunner steps, Clock clock) {
         this.config = config;
+        this.clock = clock;
         this.cordons = cordons;
         this.breaker = breaker;
         this.rateLimit = rateLimit;
@@ -133,7 +136,7 @@ final class ActionRunner {
         }
         if (overall == Result.SUCCEEDED && e.steps.contains(Step.VERIFY)) {
             Optional<Cordons.Cordon> c = cordons.of(e.target.uuid());
-            if (c.isPresent() && (e.cordonedHere || Trigger.policyCode(c.get().by()) != null)) {
+            if (c.isPresent() && (e.cordonedHere || Trigger.isPolicy(c.get().by()))) {
                 step(e, Step.UNCORDON);
             }
         }
@@ -143,7 +146,7 @@ final class ActionRunner {
     /** One step: checks, "started" (durable), the work under the action timeout, the result. */
     private StepOutcome step(Execution e, Step s) {
         if (s == Step.RESET) {
-            Optional<String> no = resetRefusal(e, Instant.now());
+            Optional<String> no = resetRefusal(e, clock.instant());
             if (no.isPresent()) {
                 StepOutcome o = new StepOutcome(Result.REJECTED, no.get());
                 log.append(e.line(s, o.result(), null, o.detail()));
@@ -180,7 +183,7 @@ final class ActionRunner {
             Thread.currentThread().interrupt();
             o = StepOutcome.failed("the agent is stopping");
         }
-        log.append(e.line(s, o.result(), millisSince(t0), o.detail()));
+        log.append(e.line(s, o, millisSince(t0)));
         return o;
     }
 

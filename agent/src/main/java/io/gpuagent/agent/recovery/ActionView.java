@@ -7,7 +7,7 @@ import java.util.List;
  * {@code running} until the closing {@code request} line, then that line's result ({@code succeeded},
  * {@code failed}, {@code skipped}, ...), or {@code rejected} / {@code recommended}.
  */
-public record ActionView(String actionId, String action, Integer gpu, String uuid, String status, String statusUrl,
+public record ActionView(String actionId, ActionKind action, Integer gpu, String uuid, String status, String statusUrl,
                          List<ActionRecord> steps) {
 
     public ActionView {
@@ -18,13 +18,13 @@ public record ActionView(String actionId, String action, Integer gpu, String uui
         ActionRecord first = lines.getFirst();
         String status = "running";
         for (ActionRecord r : lines) {
-            if (r.step().equals(Step.REQUEST.label()) && r.result().finished()) {
+            if (r.step() == Step.REQUEST && r.result().finished()) {
                 status = r.result().label();   // the closing line, or a refusal
             }
         }
         if (lines.stream().allMatch(r -> r.result() == Result.RECOMMENDED)) {
             status = Result.RECOMMENDED.label();
-        } else if (lines.size() == 1 && !first.step().equals(Step.REQUEST.label()) && first.result().finished()) {
+        } else if (lines.size() == 1 && first.step() != Step.REQUEST && first.result().finished()) {
             status = first.result().label();   // a one-line action: cordon, uncordon, clear
         }
         return new ActionView(first.actionId(), first.action(), first.gpu(), first.uuid(), status,

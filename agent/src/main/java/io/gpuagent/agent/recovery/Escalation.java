@@ -28,15 +28,14 @@ final class Escalation {
 
     /** Counts a finished reset or a reboot request that a policy plan ran. */
     synchronized void record(ActionRecord r) {
-        String code = Trigger.policyCode(r.trigger());
-        if (code == null || r.uuid() == null) {
+        if (!(r.trigger() instanceof Trigger.Policy policy) || r.uuid() == null) {
             return;
         }
-        boolean reset = r.step().equals(Step.RESET.label()) && (r.result() == Result.SUCCEEDED
+        boolean reset = r.step() == Step.RESET && (r.result() == Result.SUCCEEDED
                 || r.result() == Result.FAILED || r.result() == Result.TIMED_OUT);
-        boolean reboot = r.step().equals(Step.REQUEST_REBOOT.label()) && r.result() == Result.SUCCEEDED;
+        boolean reboot = r.step() == Step.REQUEST_REBOOT && r.result() == Result.SUCCEEDED;
         if (reset || reboot) {
-            counts.computeIfAbsent(r.uuid() + '/' + code, k -> new int[2])[reset ? 0 : 1]++;
+            counts.computeIfAbsent(r.uuid() + '/' + policy.code(), k -> new int[2])[reset ? 0 : 1]++;
         }
     }
 

@@ -8,9 +8,9 @@ import java.util.UUID;
 /** One action in flight: what was asked, on which GPU, by whom, and the steps it runs. */
 final class Execution {
     final String actionId = UUID.randomUUID().toString();
-    final String action;
+    final ActionKind action;
     final Target target;
-    final String trigger;
+    final Trigger trigger;
     final String reason;
     final List<Step> steps;
     final boolean force;
@@ -19,7 +19,7 @@ final class Execution {
     /** Whether driver events were registered before the reset: verify then waits for them to be again. */
     volatile boolean watchedEventsBeforeReset;
 
-    Execution(String action, Target target, String trigger, String reason, List<Step> steps, boolean force) {
+    Execution(ActionKind action, Target target, Trigger trigger, String reason, List<Step> steps, boolean force) {
         this.action = action;
         this.target = target;
         this.trigger = trigger;
@@ -29,13 +29,18 @@ final class Execution {
     }
 
     boolean byPolicy() {
-        return Trigger.policyCode(trigger) != null;
+        return trigger instanceof Trigger.Policy;
     }
 
     /** The audit line of step {@code s} of this action. */
     ActionRecord line(Step s, Result r, Long durationMs, String detail) {
-        return new ActionRecord(0, null, actionId, action, s.label(), target == null ? null : target.index(),
-                target == null ? null : target.uuid(), trigger, reason, r, durationMs, detail);
+        return line(s, new StepOutcome(r, detail), durationMs);
+    }
+
+    /** The audit line of step {@code s} that ended with {@code o}. */
+    ActionRecord line(Step s, StepOutcome o, Long durationMs) {
+        return new ActionRecord(0, null, actionId, action, s, target == null ? null : target.index(),
+                target == null ? null : target.uuid(), trigger, reason, o.result(), durationMs, o.detail(), o.powerCap());
     }
 
     private static List<Step> withVerify(List<Step> steps) {

@@ -43,15 +43,19 @@ public class NvmlWrites {
         this.nvml = nvml;
     }
 
-    /** The power limit and default limit of a GPU now, milliwatts: {limit, default, min}. */
+    /** A GPU's power limits now, in milliwatts: the one in force, the default, and the lowest it accepts. */
+    public record PowerLimits(long limitMw, long defaultMw, long minMw) {
+    }
+
+    /** The GPU's power limits now. */
     @Timeout(10_000)
     @Retry(maxRetries = 2, delay = 200, abortOn = Refused.class)
     @CircuitBreaker(requestVolumeThreshold = 8, failureRatio = 0.75, delay = 30_000, skipOn = Refused.class)
     @Bulkhead(4)
-    public long[] powerLimits(String uuid) {
+    public PowerLimits powerLimits(String uuid) {
         GpuDevice d = device(uuid);
         try {
-            return new long[] {d.powerLimitMw(), d.powerDefaultLimitMw(), d.powerLimitConstraints().minMw()};
+            return new PowerLimits(d.powerLimitMw(), d.powerDefaultLimitMw(), d.powerLimitConstraints().minMw());
         } catch (NvmlException e) {
             throw classify(e, "reading the power limits");
         }

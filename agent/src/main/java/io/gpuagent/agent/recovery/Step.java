@@ -1,5 +1,7 @@
 package io.gpuagent.agent.recovery;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /**
@@ -32,8 +34,20 @@ public enum Step {
     /** An operator clear of the GPU's health state. */
     CLEAR;
 
+    @JsonValue
     public String label() {
         return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Reads {@link #label()} back, as the audit log writes it (every step, {@code request} included). */
+    @JsonCreator
+    public static Step ofLabel(String label) {
+        for (Step s : values()) {
+            if (s.label().equals(label)) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("unknown recovery step '" + label + "' in the audit log");
     }
 
     /** Parses {@code reset}, {@code request-reboot}, {@code REQUEST_REBOOT}. */

@@ -1,7 +1,11 @@
 package io.gpuagent.agent.recovery;
 
-/** The outcome of one step. */
-record StepOutcome(Result result, String detail) {
+/** The outcome of one step; {@code powerCap} is set when the step capped the power limit. */
+record StepOutcome(Result result, String detail, PowerCap powerCap) {
+
+    StepOutcome(Result result, String detail) {
+        this(result, detail, null);
+    }
 
     static StepOutcome ok(String detail) {
         return new StepOutcome(Result.SUCCEEDED, detail);

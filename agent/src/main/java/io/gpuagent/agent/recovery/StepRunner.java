@@ -12,6 +12,7 @@ import io.gpuagent.exporter.GpuStatus;
 import io.gpuagent.exporter.Snapshot;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,8 +20,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * What each {@link Step} does to its GPU, and what the steps leave behind for later: cordons, power limits to
@@ -29,9 +28,8 @@ import java.util.regex.Pattern;
  */
 final class StepRunner {
 
-    private static final Pattern CAPPED_FROM = Pattern.compile("^power limit (\\d+) mW ->");
-
     private final RecoveryConfig config;
+    private final Clock clock;
     private final HealthModel health;
     private final SamplerService sampler;
     private final Cordons cordons;
@@ -48,8 +46,10 @@ final class StepRunner {
     private final AtomicBoolean rebootRequested = new AtomicBoolean();
 
     StepRunner(RecoveryConfig config, AgentConfig agent, HealthModel health, SamplerService sampler, Cordons cordons,
-               GpuLeases leases, Commands commands, ProcessSignals signals, NvmlWrites nvmlWrites, GpuReset gpuReset) {
+               GpuLeases leases, Commands commands, ProcessSignals signals, NvmlWrites nvmlWrites, GpuReset gpuReset,
+               Clock clock) {
         this.config = config;
+        this.clock = clock;
         this.health = health;
         this.sampler = sampler;
         this.cordons = cordons;
@@ -93,7 +93,7 @@ final class StepRunner {
                         + "automatic action on it until an operator uncordons it");
             }
             case CLEAR -> {
-                GpuHealth g = health.clear(e.target.index(), uuid, e.trigger, e.reason).orElseThrow();
+                GpuHealth g = health.clear(e.target.index(), uuid, e.trigger.text(), e.reason).orElseThrow();
                 yield StepOutcome.ok("health now " + g.state());
             }
             case REQUEST -> throw new IllegalArgumentException("not a step");
@@ -101,7 +101,7 @@ final class StepRunner {
     }
 
     StepOutcome cordon(Execution e) {
-        if (cordons.cordon(e.target.uuid(), e.trigger, e.reason, Instant.now())) {
+        if (cordons.cordon(e.target.uuid(), e.trigger.text(), e.reason, clock.instant())) {
             e.cordonedHere = true;
             return StepOutcome.ok("cordoned: no new leases on this GPU");
         }
@@ -111,7 +111,7 @@ final class StepRunner {
 
     StepOutcome uncordon(Execution e) {
         boolean was = cordons.uncordon(e.target.uuid());
-        if (Trigger.policyCode(e.trigger) == null) {
+        if (e.trigger instanceof Trigger.Operator) {
             inspecting.remove(e.target.uuid());   // an operator looked at it
         }
         return StepOutcome.ok(was ? "uncordoned: the GPU rejoins placement" : "was not cordoned");
@@ -122,13 +122,13 @@ final class StepRunner {
         e.watchedEventsBeforeReset = gpuReset.watchingEvents();
         StepOutcome o = gpuReset.run(e.target.index(), e.target.uuid(), resetCommand.key(), resetCommand.argv(vars(e)),
                 config.commandTimeout());
-        e.resetEndedAt = Instant.now();
+        e.resetEndedAt = clock.instant();
         return o;
     }
 
     private StepOutcome verify(Execution e) throws InterruptedException {
         String uuid = e.target.uuid();
-        Instant after = e.resetEndedAt == null ? Instant.now() : e.resetEndedAt;
+        Instant after = e.resetEndedAt == null ? clock.instant() : e.resetEndedAt;
         long deadline = System.nanoTime() + config.verifyTimeout().toNanos();
         GpuSample last = null;
         while (true) {
@@ -163,19 +163,20 @@ final class StepRunner {
     }
 
     private StepOutcome powerCap(String uuid) {
-        long[] limits = nvmlWrites.powerLimits(uuid);   // limit, default, min
+        NvmlWrites.PowerLimits limits = nvmlWrites.powerLimits(uuid);
         if (powerCaps.containsKey(uuid)) {
-            return StepOutcome.ok("already capped at " + limits[0] + " mW");
+            return StepOutcome.ok("already capped at " + limits.limitMw() + " mW");
         }
-        long target = Math.max(limits[2], limits[1] * config.powerCapPercent() / 100);
-        if (limits[0] <= target) {
-            return StepOutcome.ok("the power limit " + limits[0] + " mW is already at or below " + target + " mW ("
-                    + config.powerCapPercent() + "% of the default " + limits[1] + " mW)");
+        long target = Math.max(limits.minMw(), limits.defaultMw() * config.powerCapPercent() / 100);
+        if (limits.limitMw() <= target) {
+            return StepOutcome.ok("the power limit " + limits.limitMw() + " mW is already at or below " + target
+                    + " mW (" + config.powerCapPercent() + "% of the default " + limits.defaultMw() + " mW)");
         }
         nvmlWrites.setPowerLimit(uuid, target);
-        powerCaps.put(uuid, limits[0]);
-        return StepOutcome.ok("power limit " + limits[0] + " mW -> " + target + " mW (" + config.powerCapPercent()
-                + "% of the default " + limits[1] + " mW); restored when the GPU is HEALTHY again");
+        powerCaps.put(uuid, limits.limitMw());
+        return new StepOutcome(Result.SUCCEEDED, "power limit " + limits.limitMw() + " mW -> " + target + " mW ("
+                + config.powerCapPercent() + "% of the default " + limits.defaultMw() + " mW); restored when the GPU "
+                + "is HEALTHY again", new PowerCap(limits.limitMw(), target));
     }
 
     private StepOutcome restorePower(String uuid) {
@@ -229,11 +230,11 @@ final class StepRunner {
         if (r.uuid() == null) {
             return;
         }
-        Step s = stepOf(r.step());
+        Step s = r.step();
         boolean cordoning = (s == Step.DRAIN && r.result() == Result.STARTED)
                 || ((s == Step.CORDON || s == Step.INSPECT_HARDWARE) && r.result() == Result.SUCCEEDED);
         if (cordoning) {
-            cordons.cordon(r.uuid(), r.trigger(), r.reason(), r.time());
+            cordons.cordon(r.uuid(), r.trigger().text(), r.reason(), r.time());
         }
         if (s == Step.UNCORDON && r.result() == Result.SUCCEEDED) {
             cordons.uncordon(r.uuid());
@@ -242,24 +243,12 @@ final class StepRunner {
         if (s == Step.INSPECT_HARDWARE && r.result() == Result.SUCCEEDED) {
             inspecting.add(r.uuid());
         }
-        if (s == Step.POWER_CAP && r.result() == Result.SUCCEEDED && r.detail() != null) {
-            Matcher m = CAPPED_FROM.matcher(r.detail());
-            if (m.find()) {
-                powerCaps.put(r.uuid(), Long.parseLong(m.group(1)));
-            }
+        if (s == Step.POWER_CAP && r.result() == Result.SUCCEEDED) {
+            PowerCap.of(r).ifPresent(cap -> powerCaps.put(r.uuid(), cap.beforeMw()));
         }
         if (s == Step.POWER_RESTORE && r.result() == Result.SUCCEEDED) {
             powerCaps.remove(r.uuid());
         }
-    }
-
-    private static Step stepOf(String label) {
-        for (Step s : Step.values()) {
-            if (s.label().equals(label)) {
-                return s;
-            }
-        }
-        return null;
     }
 
     private Map<String, String> vars(Execution e) {

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.journal.JsonlJournal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -89,7 +90,7 @@ class PlacementBookTest {
         Files.write(file, lines);
 
         JsonlJournal.Damaged refused = assertThrows(JsonlJournal.Damaged.class,
-                () -> new PlacementBook(dir, mapper, JsonlJournal.OnCorruption.REFUSE));
+                () -> new PlacementBook(dir, mapper, JsonlJournal.OnCorruption.REFUSE, Clock.systemUTC()));
         assertTrue(refused.getMessage().contains(file.toAbsolutePath() + ": line 2 is damaged"), refused.getMessage());
         assertTrue(refused.getMessage().contains("gpu-agent.journal.on-corruption=skip"), refused.getMessage());
         assertEquals(lines, Files.readAllLines(file), "a refused file is left as it is");
@@ -113,7 +114,7 @@ class PlacementBookTest {
         };
         Logger log = Logger.getLogger(JsonlJournal.class.getName());
         log.addHandler(handler);
-        try (PlacementBook book = new PlacementBook(dir, mapper, JsonlJournal.OnCorruption.SKIP)) {
+        try (PlacementBook book = new PlacementBook(dir, mapper, JsonlJournal.OnCorruption.SKIP, Clock.systemUTC())) {
             assertEquals(List.of("p-a", "p-c"), book.all().stream().map(Placement::placementId).toList());
         } finally {
             log.removeHandler(handler);

@@ -91,6 +91,7 @@ class ActionAuditCompactionTest {
     }
 
     private static ActionRecord line(String uuid, String trigger, Step step, Result result, String detail) {
-        return new ActionRecord(0, null, "a1", "recover", step.label(), 1, uuid, trigger, "test", result, 5L, detail);
+        return new ActionRecord(0, null, "a1", ActionKind.RECOVER, step, 1, uuid, Trigger.parse(trigger), "test", result,
+                5L, detail);
     }
 }

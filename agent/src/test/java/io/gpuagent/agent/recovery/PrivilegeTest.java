@@ -82,9 +82,9 @@ class PrivilegeTest {
     @Test
     void aRejectedResetNeverCountsTowardEscalation() {
         Escalation escalation = new Escalation(1, 1);
-        String trigger = Trigger.policy("XID_79");
+        Trigger trigger = Trigger.policy("XID_79");
         for (int i = 0; i < 3; i++) {
-            escalation.record(new ActionRecord(0, Instant.now(), "a" + i, "policy", Step.RESET.label(), 0, "GPU-0",
+            escalation.record(new ActionRecord(0, Instant.now(), "a" + i, ActionKind.RECOVER, Step.RESET, 0, "GPU-0",
                     trigger, "xid 79", Result.REJECTED, 5L, "reset command was refused for lack of privilege"));
         }
         List<Step> plan = List.of(Step.CORDON, Step.DRAIN, Step.RESET);
