@@ -149,6 +149,9 @@ public final class PackagedAgent implements AutoCloseable {
         run++;
         port = freePort();
         log = dir.resolve("agent-" + run + ".log");
+        if (http != null) {
+            http.shutdownNow();   // its connections were to the previous run
+        }
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -398,6 +401,9 @@ public final class PackagedAgent implements AutoCloseable {
     /** Stops the agent if it still runs: SIGTERM, and SIGKILL when it is not gone 15 s later. */
     @Override
     public void close() {
+        if (http != null) {
+            http.shutdownNow();
+        }
         if (process == null || !process.isAlive()) {
             return;
         }

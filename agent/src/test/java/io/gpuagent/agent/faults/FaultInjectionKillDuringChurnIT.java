@@ -119,13 +119,16 @@ class FaultInjectionKillDuringChurnIT {
                     return null;
                 });
             }
-            agent.await(Duration.ofSeconds(30), () -> assertTrue(granted.size() >= 100 && actions.get() >= 20,
-                    granted.size() + " leases granted, " + actions.get() + " cordons/uncordons so far"));
-            Thread.sleep(ThreadLocalRandom.current().nextInt(200));   // somewhere in the traffic
-            agent.kill9();
-            running.set(false);
-            clients.shutdown();
-            clients.close();
+            try {
+                agent.await(Duration.ofSeconds(30), () -> assertTrue(granted.size() >= 100 && actions.get() >= 20,
+                        granted.size() + " leases granted, " + actions.get() + " cordons/uncordons so far"));
+                Thread.sleep(ThreadLocalRandom.current().nextInt(200));   // somewhere in the traffic
+                agent.kill9();
+            } finally {
+                running.set(false);
+                clients.shutdown();
+                clients.close();   // the clients end once their request fails (the agent is gone) or running is false
+            }
             int grantedBeforeKill = granted.size();
 
             long t0 = System.nanoTime();

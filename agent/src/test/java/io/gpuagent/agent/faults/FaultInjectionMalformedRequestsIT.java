@@ -93,34 +93,30 @@ class FaultInjectionMalformedRequestsIT {
             assertEquals(200, agent.send("POST", "/v1/gpus/6/cordon", OPERATOR, "{\"reason\":\"fuzz\"}").statusCode());
             String before = state(agent);
 
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(2)).build();
             Map<Integer, AtomicLong> statuses = new ConcurrentHashMap<>();
             List<Outcome> serverErrors = Collections.synchronizedList(new ArrayList<>());
-            AtomicLong noAnswer = new AtomicLong();
             long t0 = System.nanoTime();
-            ExecutorService pool = Executors.newFixedThreadPool(CONNECTIONS);
-            List<Future<?>> done = new ArrayList<>();
-            for (int c = 0; c < CONNECTIONS; c++) {
-                Random random = new Random(seed + c);
-                done.add(pool.submit(() -> {
-                    for (int i = 0; i < REQUESTS / CONNECTIONS; i++) {
-                        Outcome o = random.nextInt(20) == 0 ? raw(agent, random) : request(agent, http, random);
-                        if (o.status() < 0) {
-                            noAnswer.incrementAndGet();
+            try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(2)).build();
+                 ExecutorService pool = Executors.newFixedThreadPool(CONNECTIONS)) {
+                List<Future<?>> done = new ArrayList<>();
+                for (int c = 0; c < CONNECTIONS; c++) {
+                    Random random = new Random(seed + c);
+                    done.add(pool.submit(() -> {
+                        for (int i = 0; i < REQUESTS / CONNECTIONS; i++) {
+                            Outcome o = random.nextInt(20) == 0 ? raw(agent, random) : request(agent, http, random);
+                            statuses.computeIfAbsent(o.status(), k -> new AtomicLong()).incrementAndGet();
+                            if (o.status() >= 500) {
+                                serverErrors.add(o);
+                            }
                         }
-                        statuses.computeIfAbsent(o.status(), k -> new AtomicLong()).incrementAndGet();
-                        if (o.status() >= 500) {
-                            serverErrors.add(o);
-                        }
-                    }
-                    return null;
-                }));
+                        return null;
+                    }));
+                }
+                for (Future<?> f : done) {
+                    f.get();
+                }
             }
-            for (Future<?> f : done) {
-                f.get();
-            }
-            pool.shutdown();
             long seconds = (System.nanoTime() - t0) / 1_000_000_000;
 
             String after = state(agent);

@@ -105,25 +105,25 @@ class FaultInjectionSlowSseReadersIT {
      * reader starting at event 0 has far more to take than socket buffers hold. Returns the events in history.
      */
     private static int fillHistory(PackagedAgent agent) throws Exception {
-        ExecutorService clients = Executors.newFixedThreadPool(4);
-        List<Future<?>> done = new ArrayList<>();
-        for (int c = 0; c < 4; c++) {
-            int client = c;
-            done.add(clients.submit(() -> {
-                for (int i = 0; i < HISTORY_CYCLES / 4; i++) {
-                    HttpResponse<String> r = agent.send("POST", "/v1/leases", SCHEDULER,
-                            "{\"jobId\":\"history-" + client + "-" + i + "\",\"gpus\":1}");
-                    assertEquals(201, r.statusCode(), r.body());
-                    String id = JSON.readTree(r.body()).get("leaseId").asText();
-                    assertEquals(204, agent.send("DELETE", "/v1/leases/" + id, SCHEDULER, null).statusCode());
-                }
-                return null;
-            }));
+        try (ExecutorService clients = Executors.newFixedThreadPool(4)) {
+            List<Future<?>> done = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                int client = c;
+                done.add(clients.submit(() -> {
+                    for (int i = 0; i < HISTORY_CYCLES / 4; i++) {
+                        HttpResponse<String> r = agent.send("POST", "/v1/leases", SCHEDULER,
+                                "{\"jobId\":\"history-" + client + "-" + i + "\",\"gpus\":1}");
+                        assertEquals(201, r.statusCode(), r.body());
+                        String id = JSON.readTree(r.body()).get("leaseId").asText();
+                        assertEquals(204, agent.send("DELETE", "/v1/leases/" + id, SCHEDULER, null).statusCode());
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
         }
-        for (Future<?> f : done) {
-            f.get();
-        }
-        clients.shutdown();
         int[] events = new int[1];
         agent.await(Duration.ofSeconds(30), () -> {
             try {

@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,24 +53,24 @@ class FaultInjectionXidBurstIT {
 
             AtomicLong rssMax = new AtomicLong(rssBefore);
             AtomicInteger ticks = new AtomicInteger();
-            ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
             long t0 = System.nanoTime();
-            ScheduledFuture<?> burst = timer.scheduleAtFixedRate(() -> {
-                if (ticks.get() >= TICKS) {
-                    return;
-                }
-                int tick = ticks.getAndIncrement();
-                StringBuilder s = new StringBuilder("gpus = 8\n");
-                for (int i = 0; i < PER_TICK; i++) {
-                    s.append("event.").append(Scenario.nextEventNumber()).append(" = ").append(i % 8).append(" xid ")
-                            .append(CODES[(tick + i / 8) % CODES.length]).append('\n');
-                }
-                agent.scenario(s.toString());
-                rssMax.accumulateAndGet(agent.rssBytes(), Math::max);
-            }, 0, 100, TimeUnit.MILLISECONDS);
-            agent.await(Duration.ofSeconds(30), () -> assertEquals(TICKS, ticks.get(), "burst ticks written"));
-            burst.cancel(false);
-            timer.shutdown();
+            try (ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor()) {
+                timer.scheduleAtFixedRate(() -> {
+                    if (ticks.get() >= TICKS) {
+                        return;
+                    }
+                    int tick = ticks.getAndIncrement();
+                    StringBuilder s = new StringBuilder("gpus = 8\n");
+                    for (int i = 0; i < PER_TICK; i++) {
+                        s.append("event.").append(Scenario.nextEventNumber()).append(" = ").append(i % 8).append(" xid ")
+                                .append(CODES[(tick + i / 8) % CODES.length]).append('\n');
+                    }
+                    agent.scenario(s.toString());
+                    rssMax.accumulateAndGet(agent.rssBytes(), Math::max);
+                }, 0, 100, TimeUnit.MILLISECONDS);
+                agent.await(Duration.ofSeconds(30), () -> assertEquals(TICKS, ticks.get(), "burst ticks written"));
+                timer.shutdownNow();
+            }
             double burstSeconds = (System.nanoTime() - t0) / 1e9;
 
             long expected = (long) TICKS * PER_TICK;
