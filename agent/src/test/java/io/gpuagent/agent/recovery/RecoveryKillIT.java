@@ -114,6 +114,7 @@ class RecoveryKillIT {
                 // A reset that takes 3 s and leaves a mark only if it is not killed half-way.
                 .property("gpu-agent.recovery.reset-command", "sh -c 'sleep 3; echo {index} > " + done + "'").start()) {
             agent.await(START, () -> assertEquals(200, agent.send("GET", "/v1/recovery", null, null).statusCode()));
+            agent.awaitScrape();   // GPU 3 is in a snapshot (the API answers before the first sweep has ended)
             assertEquals(202, agent.send("POST", "/v1/gpus/3/reset?force=true", TOKEN, null).statusCode());
             Thread.sleep(1000);   // the reset command is running
             agent.terminate(Duration.ofSeconds(30));   // SIGTERM, as systemctl stop (KillMode=mixed: to the agent only)
