@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.nvml.fake.FakeNvml;
+import io.gpuagent.nvml.fake.Promtool;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -16,7 +18,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,33 +56,32 @@ class DashboardQueriesIT {
     record Query(String where, String expr, boolean instant) {
     }
 
-    private final List<Process> processes = new ArrayList<>();
+    private final List<PackagedAgent> agents = new ArrayList<>();
+    private Process prometheusServer;
     private Path dir;
     private String token;
     private Instant since;
 
     @AfterEach
     void stop() throws InterruptedException {
-        for (Process p : processes) {
-            p.destroy();
+        agents.stream().filter(PackagedAgent::isAlive).forEach(a -> a.process().destroy());   // all stop at once
+        if (prometheusServer != null) {
+            prometheusServer.destroy();
+            prometheusServer.waitFor();
         }
-        for (Process p : processes) {
-            p.waitFor();
-        }
+        agents.forEach(PackagedAgent::close);
     }
 
     @Test
     void everyDashboardQueryAndRecordingRuleReturnsDataFromARealPrometheus() throws Exception {
         Path prometheus = Promtool.require("prometheus");
-        Path jar = Path.of(System.getProperty("quarkus-app.jar", "target/quarkus-app/quarkus-run.jar"));
-        assertTrue(Files.isRegularFile(jar), "not packaged: " + jar);
         List<Path> dashboards;
         try (Stream<Path> files = Files.list(DASHBOARDS)) {
             dashboards = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
         }
         assertFalse(dashboards.isEmpty(), "no dashboards in " + DASHBOARDS);
 
-        dir = Files.createTempDirectory(Path.of("target"), "it-dashboards");
+        dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "it-dashboards");
         token = "it-" + UUID.randomUUID();
         Path tokenFile = dir.resolve("token");
         Files.writeString(Files.createFile(tokenFile,
@@ -91,30 +91,29 @@ class DashboardQueriesIT {
         try (InputStream in = getClass().getResourceAsStream("/io/gpuagent/exporter/all-counters.csv")) {
             Files.copy(in, counters);
         }
-        Path scenario = dir.resolve("node.conf");
-        writeScenario(scenario, "gpus = 8\n");
-
-        int coordinatorPort = PrometheusScrapeTest.freePort();
-        int agentPort = PrometheusScrapeTest.freePort();
-        processes.add(start(jar, "coordinator", coordinatorPort, tokenFile, null, List.of("-Dgpu-agent.role=coordinator",
-                "-Dgpu-agent.nvml.library=" + dir.resolve("no-such-libnvidia-ml.so.1"))));
-        processes.add(start(jar, "node", agentPort, tokenFile, scenario, List.of(
-                "-Dgpu-agent.nvml.library=" + Scenario.FAKE_LIBRARY.toAbsolutePath(), "-Dgpu-agent.counters-file=" + counters,
-                "-Dgpu-agent.hostname=dash-node", "-Dgpu-agent.advertise-url=http://127.0.0.1:" + agentPort,
-                "-Dgpu-agent.coordinator.url=http://127.0.0.1:" + coordinatorPort,
-                "-Dgpu-agent.coordinator.heartbeat-interval=300ms", "-Dgpu-agent.coordinator.retry-initial-delay=100ms",
-                "-Dgpu-agent.sample-interval=500ms", "-Dgpu-agent.gpu-deadline=400ms")));
+        PackagedAgent coordinatorAgent = PackagedAgent.named("dashboards-coordinator").dir(dir.resolve("coordinator"))
+                .noDriver().property("gpu-agent.auth.token-file", tokenFile).property("gpu-agent.role", "coordinator").start();
+        agents.add(coordinatorAgent);
+        int coordinatorPort = coordinatorAgent.port();
+        PackagedAgent node = PackagedAgent.named("dashboards-node").dir(dir.resolve("node")).scenario("gpus = 8\n")
+                .property("gpu-agent.auth.token-file", tokenFile).property("gpu-agent.counters-file", counters)
+                .property("gpu-agent.hostname", "dash-node").property("gpu-agent.advertise-url", "http://127.0.0.1:{port}")
+                .property("gpu-agent.coordinator.url", "http://127.0.0.1:" + coordinatorPort)
+                .property("gpu-agent.coordinator.heartbeat-interval", "300ms")
+                .property("gpu-agent.coordinator.retry-initial-delay", "100ms")
+                .property("gpu-agent.sample-interval", "500ms").property("gpu-agent.gpu-deadline", "400ms").start();
+        agents.add(node);
+        int agentPort = node.port();
         String coordinator = "http://127.0.0.1:" + coordinatorPort;
         String agent = "http://127.0.0.1:" + agentPort;
 
         // Registered, all 8 GPUs leasable and watched for driver events (an event fired before is lost).
-        Scenario.eventually(START, () -> {
+        node.await(START, () -> {
             assertEquals(8, leasable(coordinator), "leasable GPUs the coordinator sees");
             assertTrue(body(agent + "/metrics").contains("gpu_agent_event_watch_gpus 8.0\n"), "watching all 8 GPUs");
         });
-        int prometheusPort = PrometheusScrapeTest.freePort();
-        Process server = startPrometheus(prometheus, prometheusPort, List.of("127.0.0.1:" + coordinatorPort, "127.0.0.1:" + agentPort));
-        processes.add(server);
+        int prometheusPort = PackagedAgent.freePort();
+        prometheusServer = startPrometheus(prometheus, prometheusPort, List.of("127.0.0.1:" + coordinatorPort, "127.0.0.1:" + agentPort));
         since = Instant.now();
 
         // Placement: a job on two GPUs (leases on the agent), one that cannot fit, and an operator cordon.
@@ -124,7 +123,7 @@ class DashboardQueriesIT {
         assertEquals(200, send(post(agent + "/v1/gpus/7/cordon", "{\"reason\":\"dashboard test\"}")).statusCode());
         // Faults: a warning XID, a fatal XID, a GPU off the bus, a link down, a pending remap, failing NVML
         // calls, PCIe replays and a hot GPU.
-        writeScenario(scenario, """
+        node.scenario("""
                 gpus = 8
                 event.1 = 0 xid 13
                 event.2 = 1 xid 48
@@ -136,7 +135,7 @@ class DashboardQueriesIT {
                 gpu.2.pcie_replay = 12
                 gpu.2.temp = 88
                 """);
-        Scenario.eventually(Duration.ofSeconds(30), () -> {
+        FakeNvml.eventually(Duration.ofSeconds(30), () -> {
             String metrics = body(agent + "/metrics");
             assertTrue(metrics.contains("xid=\"79\",} 1.0"), "XID 79 counted");
             assertTrue(metrics.contains("gpu=\"5\",state=\"lost\",} 1.0"), "GPU 5 lost");
@@ -145,12 +144,12 @@ class DashboardQueriesIT {
 
         String api = "http://127.0.0.1:" + prometheusPort + "/api/v1/";
         // Retried until Prometheus has scraped enough for the rate windows; a misspelt query never passes.
-        Scenario.eventually(Duration.ofSeconds(60), () -> assertEquals(List.of(), problems(api, dashboards),
+        FakeNvml.eventually(Duration.ofSeconds(60), () -> assertEquals(List.of(), problems(api, dashboards),
                 "queries that failed or returned nothing (Prometheus log: " + dir.resolve("prometheus.log") + ")"));
 
         // The alert rules read the same real series: the fatal XIDs fire (no for:), the coordinator, which has
         // no NVML by design, is not taken for a host whose NVML is down.
-        Scenario.eventually(Duration.ofSeconds(10), () -> {
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> {
             TreeSet<String> fatal = new TreeSet<>();
             get(api + "query?query=" + enc("ALERTS{alertname=\"GpuFatalXid\",alertstate=\"firing\"}")).path("data")
                     .path("result").forEach(a -> fatal.add(a.path("metric").path("xid").asText()));
@@ -353,20 +352,6 @@ class DashboardQueriesIT {
                 .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
     }
 
-    private Process start(Path jar, String name, int port, Path tokenFile, Path scenario, List<String> flags) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
-                "-Dgpu-agent.state-dir=" + dir.resolve(name), "-Dgpu-agent.auth.token-file=" + tokenFile,
-                "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1"));
-        cmd.addAll(flags);
-        cmd.addAll(List.of("-jar", jar.toString()));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(name + ".log").toFile());
-        if (scenario != null) {
-            pb.environment().put("FAKE_NVML_SCENARIO", scenario.toString());
-        }
-        return pb.start();
-    }
-
     private HttpRequest post(String url, String json) {
         return HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build();
@@ -395,11 +380,5 @@ class DashboardQueriesIT {
         } catch (IOException e) {
             throw new IllegalStateException(url + ": not JSON: " + e, e);
         }
-    }
-
-    private static void writeScenario(Path file, String text) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "scenario", ".tmp");
-        Files.writeString(tmp, text);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 }

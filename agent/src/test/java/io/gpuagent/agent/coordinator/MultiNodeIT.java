@@ -6,17 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.gpuagent.agent.Scenario;
+import io.gpuagent.agent.PackagedAgent;
+import io.gpuagent.nvml.fake.FakeNvml;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -46,59 +43,45 @@ class MultiNodeIT {
     static final int GPUS = 4;
     static final Duration NODE_TIMEOUT = Duration.ofSeconds(3);
 
-    private final List<Process> processes = new ArrayList<>();
-    private Path dir;
+    private final List<PackagedAgent> processes = new ArrayList<>();
     private String token;
     private int coordinatorPort;
 
     @AfterEach
-    void stop() throws InterruptedException {
-        for (Process p : processes) {
-            p.destroy();
-        }
-        for (Process p : processes) {
-            p.waitFor();
-        }
+    void stop() {
+        processes.stream().filter(PackagedAgent::isAlive).forEach(a -> a.process().destroy());   // all stop at once
+        processes.forEach(PackagedAgent::close);
     }
 
     @Test
     void oneCoordinatorThreeAgentsTwentyJobsABadGpuAndADeadNode() throws Exception {
-        Path jar = Path.of(System.getProperty("quarkus-app.jar", "target/quarkus-app/quarkus-run.jar"));
-        assertTrue(Files.isRegularFile(jar), "not packaged: " + jar);
-        dir = Files.createTempDirectory(Path.of("target"), "it-multinode");
         token = "it-" + UUID.randomUUID();
-        Path tokenFile = dir.resolve("token");
-        Files.writeString(Files.createFile(tokenFile,
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))), token);
+        Path tokenFile = PackagedAgent.writeCredential(Path.of("target", "it-agents", "multinode-token-" + System.nanoTime()), token);
 
-        coordinatorPort = freePort();
         // The coordinator is no GPU host: no NVML library where it looks, and it must serve anyway.
-        processes.add(start(jar, "coordinator", coordinatorPort, tokenFile, null, List.of(
-                "-Dgpu-agent.role=coordinator", "-Dgpu-agent.nvml.library=" + dir.resolve("no-such-libnvidia-ml.so.1"),
-                "-Dgpu-agent.coordinator.node-timeout=" + NODE_TIMEOUT.toMillis() + "ms")));
-        Map<String, Path> scenarios = new LinkedHashMap<>();
-        Map<String, Process> agents = new LinkedHashMap<>();
+        PackagedAgent coordinator = PackagedAgent.named("multinode-coordinator").noDriver()
+                .property("gpu-agent.auth.token-file", tokenFile).property("gpu-agent.role", "coordinator")
+                .property("gpu-agent.coordinator.node-timeout", NODE_TIMEOUT.toMillis() + "ms").start();
+        processes.add(coordinator);
+        coordinatorPort = coordinator.port();
+        Map<String, PackagedAgent> agents = new LinkedHashMap<>();
         for (int i = 0; i < 3; i++) {
             String node = "node-" + i;
-            Path scenario = dir.resolve(node + ".conf");
-            writeScenario(scenario, "gpus = " + GPUS + "\n");
-            scenarios.put(node, scenario);
-            int port = freePort();
-            Process p = start(jar, node, port, tokenFile, scenario, List.of(
-                    "-Dgpu-agent.nvml.library=" + Scenario.FAKE_LIBRARY.toAbsolutePath(),
-                    "-Dgpu-agent.hostname=" + node, "-Dgpu-agent.advertise-url=http://127.0.0.1:" + port,
-                    "-Dgpu-agent.coordinator.url=http://127.0.0.1:" + coordinatorPort,
-                    "-Dgpu-agent.coordinator.heartbeat-interval=300ms",
-                    "-Dgpu-agent.coordinator.retry-initial-delay=100ms",
+            PackagedAgent p = PackagedAgent.named("multinode-" + node).scenario("gpus = " + GPUS + "\n")
+                    .property("gpu-agent.auth.token-file", tokenFile)
+                    .property("gpu-agent.hostname", node).property("gpu-agent.advertise-url", "http://127.0.0.1:{port}")
+                    .property("gpu-agent.coordinator.url", "http://127.0.0.1:" + coordinatorPort)
+                    .property("gpu-agent.coordinator.heartbeat-interval", "300ms")
+                    .property("gpu-agent.coordinator.retry-initial-delay", "100ms")
                     // Not faster: four JVMs share 2 cores in CI, and a GPU read past its deadline (STALE) or a
                     // snapshot older than 3 intervals is not leasable, which would fail placements spuriously.
-                    "-Dgpu-agent.sample-interval=500ms", "-Dgpu-agent.gpu-deadline=400ms"));
+                    .property("gpu-agent.sample-interval", "500ms").property("gpu-agent.gpu-deadline", "400ms").start();
             processes.add(p);
             agents.put(node, p);
         }
 
         // Every agent registered, every GPU judged HEALTHY and leasable.
-        Scenario.eventually(START, () -> {
+        FakeNvml.eventually(START, () -> {
             Map<String, Integer> leasable = leasablePerNode();
             assertEquals(Map.of("node-0", GPUS, "node-1", GPUS, "node-2", GPUS), leasable);
         });
@@ -115,13 +98,13 @@ class MultiNodeIT {
             }
             List<Integer> freeBefore = new ArrayList<>();
             Map<String, Integer> expected = new HashMap<>();
-            for (String node : scenarios.keySet()) {
+            for (String node : agents.keySet()) {
                 freeBefore.add(GPUS - taken.getOrDefault(node, Set.of()).size());
                 expected.put(node, GPUS - taken.getOrDefault(node, Set.of()).size());
             }
             // The coordinator learns of released leases from the agents' heartbeats (within a sample interval):
             // place once it sees what the test released, so the choice can be judged against the true free set.
-            Scenario.eventually(Duration.ofSeconds(15), () -> assertEquals(expected, leasablePerNode()));
+            FakeNvml.eventually(Duration.ofSeconds(15), () -> assertEquals(expected, leasablePerNode()));
             HttpResponse<String> r = place("job-" + j, want);
             assertEquals(201, r.statusCode(), "job " + j + " (" + want + " GPUs): " + r.body());
             JsonNode p = JSON.readTree(r.body());
@@ -148,8 +131,8 @@ class MultiNodeIT {
 
         // node-1's GPU 1 is lost; once its heartbeat says so, it is never chosen: the other 11 are, then 409.
         String lostUuid = gpu("node-1", 1).get("uuid").asText();
-        writeScenario(scenarios.get("node-1"), "gpus = " + GPUS + "\ngpu.1.lost = 1\n");
-        Scenario.eventually(Duration.ofSeconds(20), () -> {
+        agents.get("node-1").scenario("gpus = " + GPUS + "\ngpu.1.lost = 1\n");
+        FakeNvml.eventually(Duration.ofSeconds(20), () -> {
             JsonNode g = gpu("node-1", 1);
             assertFalse(g.get("leasable").asBoolean(), g.toString());
             assertEquals(Map.of("node-0", GPUS, "node-1", GPUS - 1, "node-2", GPUS), leasablePerNode());
@@ -173,9 +156,8 @@ class MultiNodeIT {
         }
 
         // node-2 dies without a word: dropped after the node timeout, never chosen again.
-        agents.get("node-2").toHandle().destroyForcibly();
-        agents.get("node-2").waitFor();
-        Scenario.eventually(NODE_TIMEOUT.multipliedBy(5), () -> assertFalse(nodes().contains("node-2"), nodes().toString()));
+        agents.get("node-2").kill9();
+        FakeNvml.eventually(NODE_TIMEOUT.multipliedBy(5), () -> assertFalse(nodes().contains("node-2"), nodes().toString()));
         assertTrue(events().contains("node node-2 dropped"), "the drop is in the coordinator's event log");
         for (int k = 0; k < 7; k++) {
             HttpResponse<String> r = place("after-drop-" + k, 1);
@@ -281,35 +263,5 @@ class MultiNodeIT {
 
     private URI coordinator(String path) {
         return URI.create("http://127.0.0.1:" + coordinatorPort + path);
-    }
-
-    private Process start(Path jar, String name, int port, Path tokenFile, Path scenario, List<String> flags)
-            throws IOException {
-        Path state = dir.resolve(name);
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx96m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
-                "-Dgpu-agent.state-dir=" + state, "-Dgpu-agent.auth.token-file=" + tokenFile,
-                "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1"));
-        cmd.addAll(flags);
-        cmd.addAll(List.of("-jar", jar.toString()));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(dir.resolve(name + ".log").toFile());
-        if (scenario != null) {
-            pb.environment().put("FAKE_NVML_SCENARIO", scenario.toString());
-        }
-        return pb.start();
-    }
-
-    /** Replaces a scenario file atomically (the fake driver never reads half a file). */
-    static void writeScenario(Path file, String text) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "scenario", ".tmp");
-        Files.writeString(tmp, text);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

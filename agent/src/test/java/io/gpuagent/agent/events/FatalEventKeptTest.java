@@ -4,7 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gpuagent.agent.Scenario;
+import io.gpuagent.nvml.fake.FakeNvml;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
 import io.quarkus.test.junit.QuarkusTest;
@@ -48,7 +48,7 @@ class FatalEventKeptTest {
         long before = given().get("/v1/events").then().statusCode(200).extract().jsonPath().getLong("lastId");
         EventTestSupport.injectXid(GPU, 79);
         List<Map<String, Object>> seen = new ArrayList<>();
-        Scenario.eventually(Duration.ofSeconds(10), () -> {
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> {
             seen.clear();
             seen.addAll(page(before, 10).getList("events"));
             assertTrue(seen.stream().anyMatch(FatalEventKeptTest::xid79), seen.toString());

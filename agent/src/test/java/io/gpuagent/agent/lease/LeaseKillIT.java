@@ -5,16 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.gpuagent.agent.Scenario;
+import io.gpuagent.agent.PackagedAgent;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,7 +33,7 @@ import org.junit.jupiter.api.Test;
 class LeaseKillIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private static final String TOKEN = "it-token";
     private static final Duration START = Duration.ofSeconds(60);
     private static final int CLIENTS = 16;
     /** Clients that take one GPU and keep it; the others grant and release over and over. */
@@ -51,22 +45,13 @@ class LeaseKillIT {
 
     @Test
     void everyAcknowledgedLeaseSurvivesKill9AndNoGpuIsGrantedTwice() throws Exception {
-        Path jar = Path.of(System.getProperty("quarkus-app.jar", "target/quarkus-app/quarkus-run.jar"));
-        assertTrue(Files.isRegularFile(jar), "not packaged: " + jar);
-        Scenario.write("gpus = 8\n");
-        Path state = Files.createTempDirectory(Path.of("target"), "it-lease-state");
-        Path tokenFile = state.resolve("token");
-        Files.writeString(tokenFile, "it-token\n");
-        Files.setPosixFilePermissions(tokenFile, PosixFilePermissions.fromString("rw-------"));
-
+        Path tokenFile = PackagedAgent.writeCredential(Path.of("target", "it-agents", "lease-kill-token"), TOKEN);
         Map<String, Seen> granted = new ConcurrentHashMap<>();
         Set<String> released = ConcurrentHashMap.newKeySet();
         Set<String> releaseInFlight = ConcurrentHashMap.newKeySet();
         AtomicInteger refused = new AtomicInteger();
-        int port = freePort();
-        Process agent = start(jar, state, tokenFile, port, "first");
-        try {
-            waitAllLeasable(port);
+        try (PackagedAgent agent = PackagedAgent.named("lease-kill").property("gpu-agent.auth.token-file", tokenFile).start()) {
+            waitAllLeasable(agent);
             AtomicBoolean running = new AtomicBoolean(true);
             AtomicBoolean killed = new AtomicBoolean();
             AtomicInteger jobs = new AtomicInteger();
@@ -75,7 +60,7 @@ class LeaseKillIT {
                 boolean holder = c < HOLDERS;
                 clients.submit(() -> {
                     while (running.get()) {
-                        HttpResponse<String> r = send(port, "POST", "/v1/leases", "{\"jobId\":\"kill-" + jobs.incrementAndGet()
+                        HttpResponse<String> r = agent.trySend("POST", "/v1/leases", TOKEN, "{\"jobId\":\"kill-" + jobs.incrementAndGet()
                                 + "\",\"gpus\":" + (holder ? 1 : 1 + ThreadLocalRandom.current().nextInt(2)) + ",\"ttlSeconds\":3600}");
                         if (r == null) {
                             return null;   // the agent is gone
@@ -98,7 +83,7 @@ class LeaseKillIT {
                             return null;   // never asked to release: it must survive
                         }
                         releaseInFlight.add(id);
-                        HttpResponse<String> d = send(port, "DELETE", "/v1/leases/" + id, null);
+                        HttpResponse<String> d = agent.trySend("DELETE", "/v1/leases/" + id, TOKEN, null);
                         if (d != null && d.statusCode() == 204) {
                             released.add(id);
                             releaseInFlight.remove(id);
@@ -107,27 +92,20 @@ class LeaseKillIT {
                     return null;
                 });
             }
-            Scenario.eventually(Duration.ofSeconds(30), () -> assertTrue(granted.size() >= 60 && released.size() >= 20,
+            agent.await(Duration.ofSeconds(30), () -> assertTrue(granted.size() >= 60 && released.size() >= 20,
                     granted.size() + " granted, " + released.size() + " released so far"));
             // Kill in the middle of the traffic: 16 clients have requests in flight now.
             killed.set(true);
-            agent.toHandle().destroyForcibly();   // SIGKILL: no shutdown hooks, no flush
-            agent.waitFor();
+            agent.kill9();   // SIGKILL: no shutdown hooks, no flush
             running.set(false);
             clients.shutdown();
             clients.close();
-        } finally {
-            agent.toHandle().destroyForcibly();
-            agent.waitFor();
-        }
-        assertTrue(refused.get() > 0, "the clients competed for GPUs");
+            assertTrue(refused.get() > 0, "the clients competed for GPUs");
 
-        int port2 = freePort();
-        Process again = start(jar, state, tokenFile, port2, "second");
-        try {
-            Scenario.eventually(START, () -> assertEquals(200, status(port2, "/v1/leases")));
+            agent.restart();
+            agent.await(START, () -> assertEquals(200, agent.status("/v1/leases")));
             Map<String, JsonNode> live = new HashMap<>();
-            JSON.readTree(send(port2, "GET", "/v1/leases", null).body()).forEach(l -> live.put(l.get("leaseId").asText(), l));
+            JSON.readTree(agent.send("GET", "/v1/leases", TOKEN, null).body()).forEach(l -> live.put(l.get("leaseId").asText(), l));
 
             int survivorsChecked = 0;
             for (Seen s : granted.values()) {
@@ -154,33 +132,22 @@ class LeaseKillIT {
             }
             // The inventory agrees, and a new grant's token is above every token handed out before the kill.
             long maxOld = granted.values().stream().mapToLong(Seen::fencingToken).max().orElseThrow();
-            waitLeasable(port2, 8 - held.size());
+            waitLeasable(agent, 8 - held.size());
             if (held.size() < 8) {
-                HttpResponse<String> r = send(port2, "POST", "/v1/leases", "{\"jobId\":\"after-restart\",\"gpus\":1}");
+                HttpResponse<String> r = agent.send("POST", "/v1/leases", TOKEN, "{\"jobId\":\"after-restart\",\"gpus\":1}");
                 assertEquals(201, r.statusCode(), r.body());
                 assertTrue(JSON.readTree(r.body()).get("fencingToken").asLong() > maxOld, r.body());
             }
-        } finally {
-            again.destroy();
-            again.waitFor();
         }
     }
 
-    private static Process start(Path jar, Path state, Path token, int port, String name) throws IOException {
-        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-Dgpu-agent.nvml.library=" + Scenario.FAKE_LIBRARY.toAbsolutePath(),
-                "-Dgpu-agent.state-dir=" + state, "-Dgpu-agent.auth.token-file=" + token.toAbsolutePath(),
-                "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1", "-jar", jar.toString())
-                .redirectErrorStream(true).redirectOutput(state.resolve("agent-" + name + ".log").toFile()).start();
+    private static void waitAllLeasable(PackagedAgent agent) {
+        waitLeasable(agent, 8);
     }
 
-    private static void waitAllLeasable(int port) {
-        waitLeasable(port, 8);
-    }
-
-    private static void waitLeasable(int port, int wanted) {
-        Scenario.eventually(START, () -> {
-            HttpResponse<String> r = send(port, "GET", "/v1/inventory", null);
+    private static void waitLeasable(PackagedAgent agent, int wanted) {
+        agent.await(START, () -> {
+            HttpResponse<String> r = agent.trySend("GET", "/v1/inventory", null, null);
             assertTrue(r != null && r.statusCode() == 200, "inventory not served yet");
             int leasable = 0;
             try {
@@ -192,35 +159,5 @@ class LeaseKillIT {
             }
             assertEquals(wanted, leasable, r.body());
         });
-    }
-
-    /** The response, or null when the agent did not answer (killed). */
-    private static HttpResponse<String> send(int port, String method, String path, String body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer it-token")
-                .header("Content-Type", "application/json");
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        try {
-            return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
-    }
-
-    private static int status(int port, String path) {
-        HttpResponse<String> r = send(port, "GET", path, null);
-        if (r == null) {
-            throw new AssertionError("agent not answering yet");
-        }
-        return r.statusCode();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

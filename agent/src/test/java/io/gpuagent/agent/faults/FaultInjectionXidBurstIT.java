@@ -1,0 +1,127 @@
+package io.gpuagent.agent.faults;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.PackagedAgent;
+import io.gpuagent.nvml.fake.FakeNvml;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * 1,000 XIDs a second for 10 s from the fake driver (100 warning-class XIDs, 13/31/43/45 over the 8 GPUs, every
+ * 100 ms), after one fatal XID 79: gpu_agent_xid_errors_total counts every one of the 10,000 exactly, the agent's
+ * resident memory stays within a fixed bound, and the fatal event is still in /v1/events afterwards (the burst
+ * is coalesced, it does not push it out of the history).
+ */
+class FaultInjectionXidBurstIT {
+
+    static final String CASE = "1,000 XIDs/s for 10 s";
+    static final int TICKS = 100;
+    static final int PER_TICK = 100;
+    static final int[] CODES = {13, 31, 43, 45};
+    static final long RSS_GROWTH_LIMIT = 32L << 20;
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Pattern XID_COUNTER = Pattern.compile("(?m)^gpu_agent_xid_errors_total\\{[^}]*xid=\"(\\d+)\"[^}]*} (\\S+)$");
+
+    @Test
+    void everyXidIsCountedMemoryIsBoundedAndTheFatalEventStays() throws Exception {
+        try (PackagedAgent agent = PackagedAgent.named("fault-xid-burst").start()) {
+            agent.awaitScrape().awaitWatching();
+            agent.scenario("gpus = 8\nevent." + FakeNvml.nextEventNumber() + " = 2 xid 79\n");
+            AtomicLong fatalId = new AtomicLong();
+            agent.await(Duration.ofSeconds(10), () -> {
+                for (JsonNode e : events(agent)) {
+                    if ("xid".equals(e.path("kind").asText()) && "79".equals(e.path("code").asText())) {
+                        fatalId.set(e.path("id").asLong());
+                    }
+                }
+                assertTrue(fatalId.get() > 0, "the fatal XID 79 is not in /v1/events yet");
+            });
+            long eventsBefore = events(agent).size();
+            long rssBefore = agent.rssBytes();
+
+            AtomicLong rssMax = new AtomicLong(rssBefore);
+            AtomicInteger ticks = new AtomicInteger();
+            long t0 = System.nanoTime();
+            try (ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor()) {
+                timer.scheduleAtFixedRate(() -> {
+                    if (ticks.get() >= TICKS) {
+                        return;
+                    }
+                    int tick = ticks.getAndIncrement();
+                    StringBuilder s = new StringBuilder("gpus = 8\n");
+                    for (int i = 0; i < PER_TICK; i++) {
+                        s.append("event.").append(FakeNvml.nextEventNumber()).append(" = ").append(i % 8).append(" xid ")
+                                .append(CODES[(tick + i / 8) % CODES.length]).append('\n');
+                    }
+                    agent.scenario(s.toString());
+                    rssMax.accumulateAndGet(agent.rssBytes(), Math::max);
+                }, 0, 100, TimeUnit.MILLISECONDS);
+                agent.await(Duration.ofSeconds(30), () -> assertEquals(TICKS, ticks.get(), "burst ticks written"));
+                timer.shutdownNow();
+            }
+            double burstSeconds = (System.nanoTime() - t0) / 1e9;
+
+            long expected = (long) TICKS * PER_TICK;
+            // Counted once the agent has taken every event from the driver: wait for the count, up to 15 s.
+            long counted = xidCount(agent, false);
+            for (long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                 counted != expected && System.nanoTime() < deadline; counted = xidCount(agent, false)) {
+                Thread.sleep(50);
+            }
+            rssMax.accumulateAndGet(agent.rssBytes(), Math::max);
+            assertEquals(1, xidCount(agent, true), "the fatal XID 79 counted once");
+            JsonNode history = events(agent);
+            boolean fatalKept = false;
+            for (JsonNode e : history) {
+                fatalKept |= e.path("id").asLong() == fatalId.get();
+            }
+            long added = history.size() - eventsBefore;
+            long growth = rssMax.get() - rssBefore;
+            assertTrue(agent.isAlive());
+            boolean exact = FaultReport.row(CASE, expected + " XIDs in " + String.format("%.1f", burstSeconds) + " s: "
+                    + "gpu_agent_xid_errors_total " + counted + "; they added " + added
+                    + " events to /v1/events (coalesced); fatal XID 79 (event " + fatalId.get() + ") "
+                    + (fatalKept ? "still there" : "GONE"), "counter = " + expected + ", fatal event kept", counted == expected && fatalKept);
+            boolean bounded = FaultReport.row(CASE, "RSS " + FaultReport.mib(rssBefore) + " before, at most "
+                    + FaultReport.mib(rssMax.get()) + " during the burst (+" + FaultReport.mib(growth) + ")",
+                    "growth <= " + FaultReport.mib(RSS_GROWTH_LIMIT), growth <= RSS_GROWTH_LIMIT);
+            assertEquals(expected, counted, "XIDs counted");
+            assertTrue(fatalKept, "fatal XID 79 event " + fatalId.get() + " pushed out of /v1/events by the burst");
+            assertTrue(bounded, "RSS grew by " + growth + " bytes");
+            assertTrue(exact);
+        }
+    }
+
+    /** The XID counter summed over GPUs: the burst's codes, or (fatal) XID 79. */
+    private static long xidCount(PackagedAgent agent, boolean fatal) {
+        Matcher m = XID_COUNTER.matcher(agent.body("/metrics"));
+        double sum = 0;
+        while (m.find()) {
+            boolean is79 = m.group(1).equals("79");
+            if (is79 == fatal) {
+                sum += Double.parseDouble(m.group(2));
+            }
+        }
+        return Math.round(sum);
+    }
+
+    private static JsonNode events(PackagedAgent agent) {
+        try {
+            return JSON.readTree(agent.body("/v1/events?limit=10000")).path("events");
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
