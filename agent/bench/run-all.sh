@@ -105,25 +105,30 @@ measure() {
   wait "$pid" 2>/dev/null || true
 }
 
-# N scrapes at 16 connections (wrk stops each of its 2 threads after N/2 responses).
+# N scrapes at 16 connections. wrk runs for a duration, not a count: each run lasts what the remaining
+# scrapes take at the throughput measured above, until N are done.
+wrk_scrapes() {   # <port> <count>: runs at least <count> scrapes; prints how many ran, then wrk's error lines
+  local port=$1 want=$2 done_n=0 rate secs out
+  rate=$(awk -v r="$3" 'BEGIN{ r += 0; print (r > 0 ? r : 1000) }')
+  while [ "$done_n" -lt "$want" ]; do
+    secs=$(awk -v n=$((want - done_n)) -v r="$rate" 'BEGIN{ s = int(n / r * 1.02) + 1; print s }')
+    out=$(wrk -t2 -c16 -d"${secs}s" "http://127.0.0.1:$port/metrics")
+    done_n=$((done_n + $(awk '/requests in/{print $1}' <<< "$out")))
+    awk '/Non-2xx|Socket errors/' <<< "$out" >&2
+  done
+  echo "$done_n"
+}
+
 soak() {
-  local gpus=$1 port=$2 pid=$3 dir=$4 per=$((soak_n / 2)) warm=$((soak_n / 20))
-  cat > "$dir/stop.lua" <<'LUA'
-local n, limit = 0, tonumber(os.getenv("BENCH_PER_THREAD"))
-function response(status, headers, body)
-  n = n + 1
-  if n >= limit then wrk.thread:stop() end
-end
-LUA
+  local gpus=$1 port=$2 pid=$3 dir=$4
   # Warm-up (5% of the scrapes) before the "before" figures, so heap growth to its working size is not counted.
-  BENCH_PER_THREAD=$((warm / 2)) wrk -t2 -c16 -d3600s -s "$dir/stop.lua" "http://127.0.0.1:$port/metrics" > /dev/null
-  local rss0 fd0 th0 gc0 t0 out
+  wrk_scrapes "$port" $((soak_n / 20)) "${R[$gpus,rps]}" > /dev/null 2>&1
+  local rss0 fd0 th0 gc0 t0
   rss0=$(bench_rss_kb "$pid"); fd0=$(bench_fds "$pid"); th0=$(bench_threads "$pid"); gc0=$(wc -l < "$dir/gc.log")
   t0=$(date +%s)
-  out=$(BENCH_PER_THREAD=$per wrk -t2 -c16 -d3600s -s "$dir/stop.lua" "http://127.0.0.1:$port/metrics")
+  R[$gpus,soak_n]=$(wrk_scrapes "$port" "$soak_n" "${R[$gpus,rps]}" 2> "$dir/soak-errors.txt")
   R[$gpus,soak_s]=$(( $(date +%s) - t0 ))
-  R[$gpus,soak_n]=$(awk '/requests in/{print $1}' <<< "$out")
-  R[$gpus,soak_err]=$(awk '/Non-2xx|Socket errors/{print}' <<< "$out" | tr '\n' ' ')
+  R[$gpus,soak_err]=$(tr '\n' ' ' < "$dir/soak-errors.txt")
   sleep 2
   R[$gpus,rss0]=$((rss0 / 1024)); R[$gpus,rss1]=$(( $(bench_rss_kb "$pid") / 1024 ))
   R[$gpus,rss_growth]=$(awk -v a="$rss0" -v b="$(bench_rss_kb "$pid")" 'BEGIN{printf "%.1f", 100 * (b - a) / a}')
