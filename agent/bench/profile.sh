@@ -75,8 +75,9 @@ echo "== scrape load: 1 connection for $scrape_s s (event-loop allocation per sc
 requests=$(wrk -t1 -c1 -d"${scrape_s}s" "http://127.0.0.1:$port/metrics" | awk '/requests in/{print $1}')
 "$jcmd" "$pid" JFR.stop name=scrape > /dev/null
 "$jcmd" "$pid" Thread.print -e > "$work/scrape1.txt"
-python3 "$here/threads-delta.py" "$work/scrape0.txt" "$work/scrape1.txt" "$requests" scrape | head -6
-python3 "$here/threads-delta.py" "$work/scrape0.txt" "$work/scrape1.txt" "$requests" scrape | tail -2
+delta=$(python3 "$here/threads-delta.py" "$work/scrape0.txt" "$work/scrape1.txt" "$requests" scrape)
+head -6 <<< "$delta"
+tail -2 <<< "$delta"
 echo "scrapes: $requests"
 
 echo
