@@ -22,6 +22,12 @@ bench_pick() {
   local want=${1:-${BENCH_AGENT:-auto}}
   [ -f "$bench_fake" ] || { echo "bench: $bench_fake missing; build first: ./mvnw -B -pl agent -am package -DskipTests" >&2; exit 1; }
   if [ "$want" != app ] && [ -x "$bench_staged/bin/gpu-agent" ] && [ -x "$bench_staged/jdk/bin/java" ]; then
+    # A package staged before the last build would measure old code (e.g. a test run rebuilt quarkus-app).
+    if [ "$bench_app/quarkus-run.jar" -nt "$bench_staged/app/quarkus-run.jar" ]; then
+      echo "bench: $bench_staged is older than $bench_app; stage it again:" >&2
+      echo "       ./mvnw -B -pl agent -am package -DskipTests   (or BENCH_AGENT=app to run quarkus-app without the package)" >&2
+      exit 1
+    fi
     bench_kind=package
     bench_launch=("$bench_staged/bin/gpu-agent")
     bench_aot="$bench_staged/app/gpu-agent.aot"
