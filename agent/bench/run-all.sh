@@ -106,12 +106,13 @@ measure() {
 }
 
 # N scrapes at 16 connections. wrk runs for a duration, not a count: each run lasts what the remaining
-# scrapes take at the throughput measured above, until N are done.
+# scrapes take at the throughput measured above (at most 60 s), until N are done.
 wrk_scrapes() {   # <port> <count>: runs at least <count> scrapes; prints how many ran, then wrk's error lines
   local port=$1 want=$2 done_n=0 rate secs out
   rate=$(awk -v r="$3" 'BEGIN{ r += 0; print (r > 0 ? r : 1000) }')
   while [ "$done_n" -lt "$want" ]; do
-    secs=$(awk -v n=$((want - done_n)) -v r="$rate" 'BEGIN{ s = int(n / r * 1.02) + 1; print s }')
+    # At most 60 s per run, so a rate that rose since it was measured overshoots N by a minute at most.
+    secs=$(awk -v n=$((want - done_n)) -v r="$rate" 'BEGIN{ s = int(n / r * 1.02) + 1; print (s > 60 ? 60 : s) }')
     out=$(wrk -t2 -c16 -d"${secs}s" "http://127.0.0.1:$port/metrics")
     done_n=$((done_n + $(awk '/requests in/{print $1}' <<< "$out")))
     awk '/Non-2xx|Socket errors/' <<< "$out" >&2
