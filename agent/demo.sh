@@ -11,7 +11,7 @@ jar="$root/agent/target/quarkus-app/quarkus-run.jar"
 fake="$root/native-bindings/target/fake-nvml/libnvidia-ml.so.1"
 if [ ! -f "$jar" ] || [ ! -f "$fake" ] || [ -n "${REBUILD:-}" ]; then
   echo "demo: building (./mvnw -DskipTests install; the first build downloads dependencies)..."
-  (cd "$root" && ./mvnw -q -B -DskipTests -Ddeb.skip=true install)
+  (cd "$root" && ./mvnw -q -B -DskipTests install)
 fi
 demo="$root/agent/target/demo"
 mkdir -p "$demo/state"
@@ -34,7 +34,15 @@ demo: gpu-agent on the fake NVML driver, 8 x H100
   curl -s localhost:$port/q/health/ready
 demo: scenario file (edit it to change readings or inject faults): $scenario
 MSG
+# The shipped JVM options (systemd/environment). When a package build staged the .deb tree, the demo runs
+# its launcher: the jlink'd runtime and the AOT cache trained at package time, as the service starts.
+java_opts=$(sed -n 's/^JAVA_OPTS="\(.*\)"$/\1/p' "$root/systemd/environment")
+props="-Dquarkus.http.port=$port -Dgpu-agent.nvml.library=$fake -Dgpu-agent.state-dir=$demo/state"
+staged="$root/agent/target/deb/root/usr/lib/gpu-agent"
+if [ -x "$staged/bin/gpu-agent" ] && [ -z "${REBUILD:-}" ] && [ ! "$jar" -nt "$staged/app/quarkus-run.jar" ]; then
+  echo "demo: the packaged launcher $staged/bin/gpu-agent (AOT cache: $([ -f "$staged/app/gpu-agent.aot" ] && echo yes || echo no))"
+  exec env FAKE_NVML_SCENARIO="$scenario" JAVA_OPTS="$java_opts $props" "$staged/bin/gpu-agent"
+fi
+# shellcheck disable=SC2086
 exec env FAKE_NVML_SCENARIO="$scenario" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
-  -XX:+UseSerialGC -Xmx96m -XX:+ExitOnOutOfMemoryError \
-  -Dquarkus.http.port="$port" -Dgpu-agent.nvml.library="$fake" -Dgpu-agent.state-dir="$demo/state" \
-  -jar "$jar"
+  $java_opts -XX:+ExitOnOutOfMemoryError $props -jar "$jar"

@@ -16,6 +16,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/.mvn/find-jdk.sh"
+# The shipped JVM options (systemd/environment).
+java_opts=$(sed -n 's/^JAVA_OPTS="\(.*\)"$/\1/p' "$root/systemd/environment")
 runs=${1:-100}
 port=${BENCH_PORT:-19410}
 jar="$root/agent/target/quarkus-app/quarkus-run.jar"
@@ -30,7 +32,7 @@ trap cleanup EXIT
 (umask 077 && head -c 24 /dev/urandom | base64 > "$work/token")
 printf 'gpus = 8\n' > "$work/scenario.conf"
 FAKE_NVML_SCENARIO="$work/scenario.conf" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED \
-  -XX:+UseSerialGC -Xmx96m -XX:+ExitOnOutOfMemoryError ${AGENT_JAVA_OPTS:-} -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
+  $java_opts -XX:+ExitOnOutOfMemoryError ${AGENT_JAVA_OPTS:-} -Dquarkus.http.port=$port -Dquarkus.http.host=127.0.0.1 \
   -Dgpu-agent.nvml.library="$fake" -Dgpu-agent.state-dir="$work/state" \
   -Dgpu-agent.auth.token-file="$work/token" -jar "$jar" > "$work/agent.log" 2>&1 &
 pids+=($!)

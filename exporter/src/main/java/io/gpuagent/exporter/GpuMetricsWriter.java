@@ -44,6 +44,12 @@ public final class GpuMetricsWriter {
     private final String hostname;
     private final GpuDecorator decorator;
     private volatile Cached cache;
+    // renderUncached's working state, reused from snapshot to snapshot (guarded by this)
+    private StringBuilder text = new StringBuilder(16 * 1024);
+    private String[] prefixes = new String[0];
+    private GpuInfo[] prefixInfos = new GpuInfo[0];
+    private long prefixVersion = Long.MIN_VALUE;
+    private String prefixDriver;
 
     private record Cached(Snapshot snapshot, long version, byte[] bytes) {
     }
@@ -89,8 +95,7 @@ public final class GpuMetricsWriter {
         if (c != null && c.snapshot == snapshot && c.version == version) {
             return c.bytes;
         }
-        int sizeHint = c == null ? 16 * 1024 : c.bytes.length + 256;
-        byte[] bytes = renderUncached(snapshot, sizeHint).getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = renderUncached(snapshot, version);
         cache = new Cached(snapshot, version, bytes);
         return bytes;
     }
@@ -105,16 +110,30 @@ public final class GpuMetricsWriter {
         return new String(render(snapshot), StandardCharsets.UTF_8);
     }
 
-    private String renderUncached(Snapshot snapshot, int sizeHint) {
-        List<GpuSample> gpus = new ArrayList<>(snapshot.gpus().size());
-        List<String> prefixes = new ArrayList<>(snapshot.gpus().size());
-        for (GpuSample g : snapshot.gpus()) {
-            if (g.status() != GpuStatus.LOST && g.info().known()) {
-                gpus.add(g);
-                prefixes.add(labels(g.info(), snapshot.driverVersion()));
+    /**
+     * Renders into {@link #text}, reused from sweep to sweep, and returns the one array a snapshot needs.
+     * Label prefixes are kept per GPU while its identity, the driver version and the decorator's version
+     * stand: a steady sweep builds no label strings. Synchronized: the sampler thread renders, and a scrape
+     * renders too when the decorator changed since.
+     */
+    private synchronized byte[] renderUncached(Snapshot snapshot, long version) {
+        List<GpuSample> gpus = snapshot.gpus();
+        if (prefixes.length < gpus.size()) {
+            prefixes = new String[gpus.size()];
+            prefixInfos = new GpuInfo[gpus.size()];
+        }
+        boolean relabel = version != prefixVersion || !snapshot.driverVersion().equals(prefixDriver);
+        for (int i = 0; i < gpus.size(); i++) {
+            GpuInfo info = gpus.get(i).info();
+            if (relabel || prefixInfos[i] != info) {
+                prefixInfos[i] = info;
+                prefixes[i] = info.known() ? labels(info, snapshot.driverVersion()) : null;
             }
         }
-        StringBuilder sb = new StringBuilder(sizeHint);
+        prefixVersion = version;
+        prefixDriver = snapshot.driverVersion();
+        StringBuilder sb = text;
+        sb.setLength(0);
         for (MetricDef m : series) {
             int familyStart = sb.length();
             boolean any = false;
@@ -123,16 +142,19 @@ public final class GpuMetricsWriter {
             sb.append("\n# TYPE ").append(m.name()).append(' ').append(m.type().text()).append('\n');
             for (int i = 0; i < gpus.size(); i++) {
                 GpuSample g = gpus.get(i);
+                if (g.status() == GpuStatus.LOST || !g.info().known()) {
+                    continue;
+                }
                 if (m.isXid()) {
                     OptionalInt xid = decorator.lastXid(g.info());
                     int code = xid.orElse(0);
-                    sb.append(m.name()).append(prefixes.get(i)).append(",err_code=\"").append(code).append("\"} ")
+                    sb.append(m.name()).append(prefixes[i]).append(",err_code=\"").append(code).append("\"} ")
                             .append(code).append('\n');
                     any = true;
                 } else {
                     double v = g.raw(m.source());
                     if (!Double.isNaN(v)) {
-                        sb.append(m.name()).append(prefixes.get(i)).append("} ");
+                        sb.append(m.name()).append(prefixes[i]).append("} ");
                         appendValue(sb, v);
                         sb.append('\n');
                         any = true;
@@ -143,7 +165,24 @@ public final class GpuMetricsWriter {
                 sb.setLength(familyStart);
             }
         }
-        return sb.toString();
+        if (sb.capacity() > 4 * sb.length() + 64 * 1024) {
+            text = new StringBuilder(sb.length() + 1024);   // do not keep the peak of a host that shrank
+        }
+        return utf8(sb);
+    }
+
+    /** UTF-8 bytes of {@code sb} with one allocation when it is ASCII (names, labels and values nearly always are). */
+    private static byte[] utf8(StringBuilder sb) {
+        int n = sb.length();
+        byte[] out = new byte[n];
+        for (int i = 0; i < n; i++) {
+            char c = sb.charAt(i);
+            if (c >= 0x80) {
+                return sb.toString().getBytes(StandardCharsets.UTF_8);
+            }
+            out[i] = (byte) c;
+        }
+        return out;
     }
 
     /** {@code {gpu="0",UUID="...",...,DCGM_FI_DRIVER_VERSION="..."[,fields][,extras]} without the closing brace. */

@@ -14,8 +14,10 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
@@ -24,6 +26,10 @@ import org.jboss.logging.Logger;
  * {@code /health} (503 with the reason) and in {@code gpu_agent_journal_up{journal}}, and it is reopened,
  * rewritten to what its owner acknowledged, as soon as the disk takes writes again: tried every
  * {@code initialDelay}, doubling to {@code maxDelay} while it keeps failing.
+ *
+ * <p>In the agent the journals are looked at after every sampler sweep (a few flag reads on the sampler
+ * thread); the {@code journal-watch} thread starts only when one has failed, to reopen it off the sampler
+ * thread. A healthy agent pays no thread and no wake-ups for it (it used to poll every 250 ms).
  */
 @ApplicationScoped
 public class JournalWatch {
@@ -45,20 +51,46 @@ public class JournalWatch {
     private final Duration initialDelay;
     private final Duration maxDelay;
     private final Map<String, Retry> journals = new ConcurrentHashMap<>();
+    // The thread is created by the first task: never, while every journal works (the agent's constructor).
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("journal-watch").factory());
+    private final AtomicBoolean checkQueued = new AtomicBoolean();
 
     @Inject
     public JournalWatch(AgentRegistry agentRegistry) {
-        this(agentRegistry.registry(), Duration.ofSeconds(1), Duration.ofSeconds(60));
+        this.registry = agentRegistry.registry();
+        this.initialDelay = Duration.ofSeconds(1);
+        this.maxDelay = Duration.ofSeconds(60);
     }
 
+    /** Standalone (tests): the timer looks every {@code initialDelay / 4}. */
     public JournalWatch(MeterRegistry registry, Duration initialDelay, Duration maxDelay) {
         this.registry = registry;
         this.initialDelay = initialDelay;
         this.maxDelay = maxDelay;
         long tick = Math.max(10, initialDelay.toMillis() / 4);
         timer.scheduleWithFixedDelay(this::check, tick, tick, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * After each sampler sweep, on the sampler thread ({@code SamplerService} calls it): hands a check to the
+     * timer thread while some journal has failed or is recovering.
+     */
+    public void afterSweep() {
+        boolean any = false;
+        for (Retry r : journals.values()) {
+            any |= r.failed || r.journal.failure().isPresent();
+        }
+        if (any && checkQueued.compareAndSet(false, true)) {
+            try {
+                timer.execute(() -> {
+                    checkQueued.set(false);
+                    check();
+                });
+            } catch (RejectedExecutionException e) {
+                checkQueued.set(false);   // shutting down
+            }
+        }
     }
 
     /** Watches one journal under {@code name} (the value of the {@code journal} label). */
@@ -99,7 +131,7 @@ public class JournalWatch {
         final Watched journal;
         Duration delay = initialDelay;
         long nextAttempt;
-        boolean failed;
+        volatile boolean failed;   // read by checkIfFailed on the sampler thread
 
         Retry(Watched journal) {
             this.journal = journal;

@@ -2,6 +2,7 @@ package io.gpuagent.agent.sampler;
 
 import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.AgentRegistry;
+import io.gpuagent.agent.journal.JournalWatch;
 import io.gpuagent.agent.nvml.NvmlConnector;
 import io.gpuagent.agent.nvml.ShutdownOrder;
 import io.gpuagent.exporter.CountersFile;
@@ -41,10 +42,11 @@ public class SamplerService {
 
     /**
      * {@code xids} decorates the GPU family with the last XID per GPU (the health model records them),
-     * {@code jobs} with {@code hpc_job} on leased GPUs (the lease book publishes them).
+     * {@code jobs} with {@code hpc_job} on leased GPUs (the lease book publishes them); the {@code journals}
+     * are looked at after each sweep, so that watching them costs no thread of its own while they work.
      */
     public SamplerService(AgentConfig config, NvmlConnector nvml, AgentRegistry agentRegistry, XidLedger xids,
-                          HpcJobLabels jobs) {
+                          HpcJobLabels jobs, JournalWatch journals) {
         this.config = config;
         CountersFile counters = config.countersFile().map(CountersFile::parse).orElseGet(CountersFile::defaults);
         List<MetricDef> metrics = counters.metrics();
@@ -59,6 +61,7 @@ public class SamplerService {
                 config.gpuDeadline());
         // Render the GPU family on the sampler thread, so no scrape pays for it.
         sampler.onSnapshot(writer::render);
+        sampler.onSnapshot(snapshot -> journals.afterSweep());
         sampler.start();
     }
 

@@ -30,10 +30,12 @@ public final class NvmlLibrary {
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static volatile List<BoundSymbol> boundSymbols;
+    private static volatile List<FunctionDescriptor> boundDescriptors;
 
     private final String library;
     private final SymbolLookup lookup;
     private final List<BoundSymbol> bound = new ArrayList<>();
+    private final List<FunctionDescriptor> descriptors = new ArrayList<>();
 
     private NvmlLibrary(String library, SymbolLookup lookup) {
         this.library = library;
@@ -65,6 +67,7 @@ public final class NvmlLibrary {
     /** A symbol every supported driver exports; missing fails the open. */
     MethodHandle required(String name, FunctionDescriptor descriptor) {
         bound.add(new BoundSymbol(name, false, null));
+        descriptors.add(descriptor);
         return find(name).map(address -> LINKER.downcallHandle(address, descriptor))
                 .orElseThrow(() -> new NvmlException(NvmlReturn.FUNCTION_NOT_FOUND.code(), name,
                         library + " does not export " + name + "; the NVIDIA driver is too old for gpu-agent"));
@@ -78,6 +81,7 @@ public final class NvmlLibrary {
     /** A newer symbol with an older {@code fallback} the caller binds too: null when this driver lacks it. */
     MethodHandle optional(String name, String fallback, FunctionDescriptor descriptor) {
         bound.add(new BoundSymbol(name, true, fallback));
+        descriptors.add(descriptor);
         return find(name).map(address -> LINKER.downcallHandle(address, descriptor)).orElse(null);
     }
 
@@ -101,11 +105,33 @@ public final class NvmlLibrary {
     public static List<BoundSymbol> boundSymbols() {
         List<BoundSymbol> symbols = boundSymbols;
         if (symbols == null) {
+            record();
+            symbols = boundSymbols;
+        }
+        return symbols;
+    }
+
+    /**
+     * The function descriptor of every symbol in {@link #boundSymbols()}, in the same order: what a native
+     * image must register for downcalls (META-INF/native-image/.../reachability-metadata.json, checked
+     * against this list by ForeignConfigTest).
+     */
+    public static List<FunctionDescriptor> boundDescriptors() {
+        List<FunctionDescriptor> d = boundDescriptors;
+        if (d == null) {
+            record();
+            d = boundDescriptors;
+        }
+        return d;
+    }
+
+    private static synchronized void record() {
+        if (boundSymbols == null) {
             MemorySegment anywhere = MemorySegment.ofAddress(1);
             NvmlLibrary recorder = new NvmlLibrary("(symbol list)", name -> Optional.of(anywhere));
             new Functions(recorder);
-            symbols = boundSymbols = Collections.unmodifiableList(new ArrayList<>(recorder.bound));
+            boundDescriptors = Collections.unmodifiableList(new ArrayList<>(recorder.descriptors));
+            boundSymbols = Collections.unmodifiableList(new ArrayList<>(recorder.bound));
         }
-        return symbols;
     }
 }
