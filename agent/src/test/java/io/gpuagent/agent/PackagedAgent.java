@@ -173,6 +173,7 @@ public final class PackagedAgent implements AutoCloseable {
                 .redirectOutput(log.toFile());
         pb.environment().put("FAKE_NVML_SCENARIO", scenarioFile.toString());
         pb.environment().put("FAKE_NVML_STRICT", "1");
+        pb.environment().put("GPU_AGENT_CONFIG", "/dev/null");   // never the host's /etc/gpu-agent/agent.properties
         pb.environment().putAll(options.environment);
         process = pb.start();
     }
