@@ -2,8 +2,10 @@ package io.gpuagent.exporter;
 
 import io.gpuagent.nvml.GpmSample;
 import io.gpuagent.nvml.GpuDevice;
+import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -12,6 +14,8 @@ import java.util.concurrent.CompletableFuture;
  * the next), the fields marked "sampler" only by the sweeping thread. The volatile ones are read across.
  */
 final class GpuState {
+    private static final System.Logger LOG = System.getLogger(Sampler.class.getName());   // the sampler's words
+
     final int index;
 
     // worker
@@ -69,5 +73,65 @@ final class GpuState {
                 // a sample of an NVML instance that is already shut down: nothing left to free
             }
         }
+    }
+
+    /**
+     * On the sampler thread, after the sweep's deadline: what this GPU publishes. A finished read's sample; a
+     * read still in NVML: the previous readings STALE (or, for the first read after a release, the readings
+     * from before it, not called a hang); a LOST GPU between probes: its last sample.
+     */
+    GpuSample collect(long sweeps, Snapshot releasedFrom) {
+        CompletableFuture<GpuSample> f = inFlight;
+        if (f == null) {
+            return published; // a LOST GPU between probes
+        }
+        if (!f.isDone()) {
+            if (published == null && releasedFrom != null) {
+                // The first read after a release (handles, identity, static readings) is not a hang.
+                Optional<GpuSample> before = releasedFrom.gpu(index);
+                if (before.isPresent() && before.get().status() != GpuStatus.LOST) {
+                    return before.get().released("NVML initialised again after a GPU reset; first read in progress");
+                }
+            }
+            long ms = (System.nanoTime() - inFlightSinceNanos) / 1_000_000;
+            String call = currentCall;
+            String reason = "read still running after " + ms + " ms" + (call != null ? ", in " + call : "");
+            if (!staleReported) {
+                staleReported = true;
+                LOG.log(Level.WARNING, "GPU " + index + ": " + reason + "; serving its previous readings as stale");
+            }
+            return published != null ? published.withStatus(GpuStatus.STALE, reason)
+                    : GpuSample.unread(GpuInfo.unknown(index), GpuStatus.STALE, reason, inFlightSince);
+        }
+        inFlight = null;
+        GpuSample s;
+        try {
+            s = f.join();
+        } catch (RuntimeException e) {
+            s = published == null ? null : published.withStatus(GpuStatus.STALE, "read failed: " + e);
+        }
+        if (staleReported && s != null && s.status() == GpuStatus.OK) {
+            staleReported = false;
+            LOG.log(Level.INFO, "GPU " + index + ": reads are back on time");
+        }
+        if (s != null && s.status() == GpuStatus.LOST && (published == null || published.status() != GpuStatus.LOST)) {
+            lostAtSweep = sweeps;
+            LOG.log(Level.WARNING, "GPU " + index + " (" + s.uuid() + ") is lost: " + s.statusReason());
+        }
+        published = s;
+        return s;
+    }
+
+    /** On the sampler thread: this index is beyond the driver's device count now, so it is LOST. */
+    GpuSample vanished(int count) {
+        if (published == null) {
+            return null;
+        }
+        if (published.status() != GpuStatus.LOST) {
+            LOG.log(Level.WARNING, "GPU " + index + " (" + published.uuid() + ") is no longer reported by the driver");
+            published = published.withStatus(GpuStatus.LOST, "the driver reports " + count + " GPUs; index " + index
+                    + " vanished");
+        }
+        return published;
     }
 }

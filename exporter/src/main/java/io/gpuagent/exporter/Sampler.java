@@ -306,7 +306,7 @@ public final class Sampler implements AutoCloseable {
         }
         List<GpuSample> gpus = new ArrayList<>(states.size());
         for (GpuState st : states) {
-            GpuSample s = st.index < count ? collect(st) : vanished(st, count);
+            GpuSample s = st.index < count ? st.collect(sweeps, releasedFrom) : st.vanished(count);
             if (s != null) {
                 gpus.add(s);
                 meters.gpuSeen(s.info());
@@ -368,61 +368,6 @@ public final class Sampler implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private GpuSample collect(GpuState st) {
-        CompletableFuture<GpuSample> f = st.inFlight;
-        if (f == null) {
-            return st.published; // a LOST GPU between probes
-        }
-        if (!f.isDone()) {
-            if (st.published == null && releasedFrom != null) {
-                // The first read after a release (handles, identity, static readings) is not a hang.
-                Optional<GpuSample> before = releasedFrom.gpu(st.index);
-                if (before.isPresent() && before.get().status() != GpuStatus.LOST) {
-                    return before.get().released("NVML initialised again after a GPU reset; first read in progress");
-                }
-            }
-            long ms = (System.nanoTime() - st.inFlightSinceNanos) / 1_000_000;
-            String call = st.currentCall;
-            String reason = "read still running after " + ms + " ms" + (call != null ? ", in " + call : "");
-            if (!st.staleReported) {
-                st.staleReported = true;
-                LOG.log(Level.WARNING, "GPU " + st.index + ": " + reason + "; serving its previous readings as stale");
-            }
-            return st.published != null ? st.published.withStatus(GpuStatus.STALE, reason)
-                    : GpuSample.unread(GpuInfo.unknown(st.index), GpuStatus.STALE, reason, st.inFlightSince);
-        }
-        st.inFlight = null;
-        GpuSample s;
-        try {
-            s = f.join();
-        } catch (RuntimeException e) {
-            s = st.published == null ? null : st.published.withStatus(GpuStatus.STALE, "read failed: " + e);
-        }
-        if (st.staleReported && s != null && s.status() == GpuStatus.OK) {
-            st.staleReported = false;
-            LOG.log(Level.INFO, "GPU " + st.index + ": reads are back on time");
-        }
-        if (s != null && s.status() == GpuStatus.LOST
-                && (st.published == null || st.published.status() != GpuStatus.LOST)) {
-            st.lostAtSweep = sweeps;
-            LOG.log(Level.WARNING, "GPU " + st.index + " (" + s.uuid() + ") is lost: " + s.statusReason());
-        }
-        st.published = s;
-        return s;
-    }
-
-    private GpuSample vanished(GpuState st, int count) {
-        if (st.published == null) {
-            return null;
-        }
-        if (st.published.status() != GpuStatus.LOST) {
-            LOG.log(Level.WARNING, "GPU " + st.index + " (" + st.published.uuid() + ") is no longer reported by the driver");
-            st.published = st.published.withStatus(GpuStatus.LOST,
-                    "the driver reports " + count + " GPUs; index " + st.index + " vanished");
-        }
-        return st.published;
     }
 
     /** Drops every GPU's state (new NVML instance, NVML down, close); in-flight reads finish into the void. */

@@ -50,6 +50,7 @@ public class TokenAuth {
     private final boolean readersRequireToken;
     /** Node credentials seen at the coordinator, by node; only names whose file existed, so it stays bounded. */
     private final Map<String, TokenFile> nodes = new ConcurrentHashMap<>();
+    private final RefusalLog refusals = new RefusalLog(System::nanoTime, LOG::warn);
 
     public TokenAuth(TokenAuthConfig config) {
         this.legacy = config.tokenFile().map(p -> new TokenFile(p, "gpu-agent.auth.token-file"));
@@ -202,8 +203,8 @@ public class TokenAuth {
         TokenFile f = nodes.get(node);
         if (f == null) {
             if (!java.nio.file.Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                LOG.warnf("refused a heartbeat as node %s: there is no %s; create it with that node's token, "
-                        + "mode 0600 (docs/security.md)", node, path);
+                refusals.warn(RefusalLog.Kind.HEARTBEAT_NO_CREDENTIAL, "refused a heartbeat as node " + node
+                        + ": there is no " + path + "; create it with that node's token, mode 0600 (docs/security.md)");
                 return Optional.of(Problem.response(403, "Forbidden", "the coordinator has no credential for node "
                         + node + "; an operator must create " + path + " (mode 0600) with the token in that node's "
                         + "gpu-agent.auth.node-token-file"));
@@ -217,7 +218,8 @@ public class TokenAuth {
         if (f.matches(presented)) {
             return Optional.empty();
         }
-        LOG.warnf("refused a heartbeat as node %s: the token is not that node's credential (%s)", node, path);
+        refusals.warn(RefusalLog.Kind.HEARTBEAT_WRONG_TOKEN, "refused a heartbeat as node " + node
+                + ": the token is not that node's credential (" + path + ")");
         return Optional.of(Problem.response(403, "Forbidden", "the bearer token is not node " + node
                 + "'s credential (" + path + " at the coordinator); a node may only heartbeat under its own name"));
     }
@@ -270,8 +272,8 @@ public class TokenAuth {
         String detail = other.map(r -> "this endpoint needs the " + need + " credential; this token is the " + r
                         + " credential, which may not do this (docs/security.md)")
                 .orElse("the bearer token is not the " + need + " credential of this agent");
-        LOG.warnf("refused a request that needs the %s credential: %s", need,
-                other.map(r -> "it presented the " + r + " credential").orElse("it presented an unknown token"));
+        refusals.warn(RefusalLog.Kind.FORBIDDEN, "refused a request that needs the " + need + " credential: "
+                + other.map(r -> "it presented the " + r + " credential").orElse("it presented an unknown token"));
         return Problem.response(403, "Forbidden", detail);
     }
 

@@ -7,6 +7,7 @@ import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
 import io.gpuagent.agent.journal.JournalConfig;
+import io.gpuagent.agent.journal.JournalDamaged;
 import io.gpuagent.agent.journal.JournalMeters;
 import io.gpuagent.agent.journal.JsonlJournal;
 import io.gpuagent.agent.lease.Inventory;
@@ -87,7 +88,7 @@ public class Coordinator {
         try {
             book = new PlacementBook(stateDir, mapper, onCorruption, clock);
             bookProblem = null;
-        } catch (JsonlJournal.Damaged e) {
+        } catch (JournalDamaged e) {
             // As every journal: a dropped line can change state silently (a lost "ended" keeps leases held).
             throw new IllegalStateException("the coordinator refuses to start: " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {

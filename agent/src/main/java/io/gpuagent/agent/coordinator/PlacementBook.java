@@ -1,6 +1,7 @@
 package io.gpuagent.agent.coordinator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.journal.JournalDamaged;
 import io.gpuagent.agent.journal.JsonlJournal;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -40,7 +41,7 @@ public final class PlacementBook implements AutoCloseable {
     }
 
     /**
-     * A damaged line in the middle of the file is refused ({@link JsonlJournal.Damaged}) or skipped, as told;
+     * A damaged line in the middle of the file is refused ({@link JournalDamaged}) or skipped, as told;
      * {@code clock}: the time each journal entry is stamped with.
      */
     public PlacementBook(Path stateDir, ObjectMapper mapper, JsonlJournal.OnCorruption onCorruption, Clock clock)

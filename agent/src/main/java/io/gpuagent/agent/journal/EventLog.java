@@ -1,22 +1,18 @@
 package io.gpuagent.agent.journal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /**
  * The event history: every event is written durably to {@code <stateDir>/events.jsonl} and the newest
@@ -48,11 +44,9 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
     private final int capacity;
     private final long compactAtLines;
     private final List<Subscription> subscribers = new CopyOnWriteArrayList<>();
-    private final Predicate<AgentEvent> fatal;
 
     // guarded by this
-    private final ArrayDeque<AgentEvent> memory;
-    private final ArrayDeque<AgentEvent> kept = new ArrayDeque<>();   // fatal, older than memory, id order
+    private final EventHistory history;
     private final ArrayDeque<AgentEvent> pending = new ArrayDeque<>();   // written, fsync not confirmed yet
     private long lastId;
     private long publishedId;   // lastId minus the events still pending: what readers can see
@@ -82,7 +76,6 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
     /** {@code fatal} says which events are kept when they fall out of the newest {@code memoryCapacity}. */
     public EventLog(Path stateDir, int memoryCapacity, long compactAtLines, ObjectMapper mapper, JsonlJournal.Disk disk,
                     JsonlJournal.OnCorruption onCorruption, Predicate<AgentEvent> fatal) {
-        this.fatal = Objects.requireNonNull(fatal, "fatal");
         if (memoryCapacity < 1 || compactAtLines <= memoryCapacity) {
             throw new IllegalArgumentException("need memoryCapacity >= 1 and compactAtLines > memoryCapacity, got "
                     + memoryCapacity + " and " + compactAtLines);
@@ -90,10 +83,10 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
         this.capacity = memoryCapacity;
         this.compactAtLines = compactAtLines;
         this.nextCompactAt = compactAtLines;
-        this.memory = new ArrayDeque<>(Math.min(memoryCapacity, 1 << 16));
+        this.history = new EventHistory(memoryCapacity, fatal);
         try {
             this.journal = JsonlJournal.open(stateDir.resolve(FILE_NAME), AgentEvent.class, mapper, e -> {
-                remember(e);
+                history.remember(e);
                 lastId = Math.max(lastId, e.id());
                 publishedId = lastId;
             }, disk, onCorruption);
@@ -180,7 +173,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
      * returned never skips an event. Node-level events do not match a GPU filter.
      */
     public synchronized List<AgentEvent> since(long afterId, Integer gpu, String uuid, int limit) {
-        return select(e -> e.id() > afterId && matches(e, gpu, uuid), limit);
+        return history.select(e -> e.id() > afterId && EventHistory.matches(e, gpu, uuid), limit);
     }
 
     /**
@@ -190,59 +183,21 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
      * nothing still moves it forward. {@code oldestId} tells a reader whether it fell out of the history.
      */
     public synchronized Page page(long afterId, Integer gpu, String uuid, int limit) {
-        checkLimit(limit);
-        List<AgentEvent> out = new ArrayList<>();
-        long scannedTo = afterId;
-        // A reader at the live edge is a few events behind: walk from the newest end, not over the whole history.
-        Iterator<AgentEvent> it = memory.isEmpty() || memory.peekLast().id() - afterId < memory.size() / 2
-                ? tail(afterId) : history().iterator();
-        while (it.hasNext() && out.size() < limit) {
-            AgentEvent e = it.next();
-            if (e.id() <= afterId) {
-                continue;
-            }
-            scannedTo = e.id();
-            if (matches(e, gpu, uuid)) {
-                out.add(e);
-            }
-        }
-        return new Page(List.copyOf(out), scannedTo, oldestId());
+        return history.page(afterId, gpu, uuid, limit, oldestId());
     }
 
     /** What {@link #page} found. */
     public record Page(List<AgentEvent> events, long scannedTo, long oldestId) { }
 
-    private Iterator<AgentEvent> tail(long afterId) {
-        ArrayDeque<AgentEvent> newer = new ArrayDeque<>();
-        for (Iterator<AgentEvent> it = memory.descendingIterator(); it.hasNext(); ) {
-            AgentEvent e = it.next();
-            if (e.id() <= afterId) {
-                break;
-            }
-            newer.addFirst(e);
-        }
-        return newer.iterator();
-    }
-
     /** Events with time strictly after {@code after} (all when null), otherwise as {@link #since(long, Integer, String, int)}. */
     public synchronized List<AgentEvent> since(Instant after, Integer gpu, String uuid, int limit) {
-        return select(e -> (after == null || (e.time() != null && e.time().isAfter(after))) && matches(e, gpu, uuid), limit);
+        return history.select(e -> (after == null || (e.time() != null && e.time().isAfter(after)))
+                && EventHistory.matches(e, gpu, uuid), limit);
     }
 
     /** The newest {@code limit} matching events, oldest first (newest last). */
     public synchronized List<AgentEvent> latest(Integer gpu, String uuid, int limit) {
-        checkLimit(limit);
-        ArrayList<AgentEvent> out = new ArrayList<>();
-        for (ArrayDeque<AgentEvent> part : List.of(memory, kept)) {   // newest first: memory, then the older kept
-            for (Iterator<AgentEvent> it = part.descendingIterator(); it.hasNext() && out.size() < limit; ) {
-                AgentEvent e = it.next();
-                if (matches(e, gpu, uuid)) {
-                    out.add(e);
-                }
-            }
-        }
-        Collections.reverse(out);
-        return out;
+        return history.latest(gpu, uuid, limit);
     }
 
     /** The id of the newest durable-or-in-flight event, 0 when none was ever recorded. */
@@ -256,7 +211,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
      */
     public synchronized long oldestId() {
         // Not lastId + 1: with events in flight that would tell a reader at the live edge it fell out of the history.
-        return memory.isEmpty() ? publishedId + 1 : memory.peekFirst().id();
+        return history.oldestInMemory().orElse(publishedId + 1);
     }
 
     /**
@@ -270,7 +225,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
             throw new IllegalStateException("event log is closed");
         }
         Subscription s = new Subscription(listener);
-        for (AgentEvent e : history()) {
+        for (AgentEvent e : history.held()) {
             if (e.id() > afterId && !s.deliver(e)) {
                 return s;
             }
@@ -293,7 +248,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
     /** Rewrites the file to the events served (memory and kept fatal ones): those pending when it failed were never acknowledged. */
     @Override
     public synchronized void reopen() throws IOException {
-        journal.reopen(historyCopy());
+        journal.reopen(history.copy(0));
         nextCompactAt = compactAtLines;
     }
 
@@ -341,38 +296,13 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
     }
 
     private void publish(AgentEvent e) {
-        remember(e);
+        history.remember(e);
         publishedId = e.id();
         for (Subscription s : subscribers) {
             if (s.active) {
                 s.deliver(e);
             }
         }
-    }
-
-    private void remember(AgentEvent e) {
-        if (memory.size() == capacity) {
-            AgentEvent evicted = memory.removeFirst();
-            if (fatal.test(evicted)) {
-                if (kept.size() == FATAL_KEPT) {
-                    kept.removeFirst();
-                }
-                kept.addLast(evicted);
-            }
-        }
-        memory.addLast(e);
-    }
-
-    /** Every event held, in id order: the kept fatal ones (all older than memory), then memory. Caller holds the lock. */
-    private Iterable<AgentEvent> history() {
-        return () -> Stream.concat(kept.stream(), memory.stream()).iterator();
-    }
-
-    /** {@link #history()} as a list of its own, for the journal to write. */
-    private List<AgentEvent> historyCopy() {
-        List<AgentEvent> all = new ArrayList<>(kept.size() + memory.size() + pending.size());
-        history().forEach(all::add);
-        return all;
     }
 
     /**
@@ -389,7 +319,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
         }
         // Events still waiting for their fsync are in the file and their appenders will acknowledge them:
         // they must survive the compaction (the new file is fsynced, which makes them durable).
-        List<AgentEvent> keep = historyCopy();
+        List<AgentEvent> keep = history.copy(pending.size());
         keep.addAll(pending);
         try {
             journal.compact(keep);
@@ -398,30 +328,6 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
             // Not fatal for the append that triggered it; try again after another batch of events.
             nextCompactAt = journal.lineCount() + capacity;
             LOG.log(System.Logger.Level.WARNING, "compacting " + journal.file() + " failed: " + e.getMessage());
-        }
-    }
-
-    private List<AgentEvent> select(Predicate<AgentEvent> filter, int limit) {
-        checkLimit(limit);
-        List<AgentEvent> out = new ArrayList<>();
-        for (AgentEvent e : history()) {
-            if (filter.test(e)) {
-                out.add(e);
-                if (out.size() == limit) {
-                    break;
-                }
-            }
-        }
-        return out;
-    }
-
-    private static boolean matches(AgentEvent e, Integer gpu, String uuid) {
-        return (gpu == null || gpu.equals(e.gpu())) && (uuid == null || uuid.equals(e.uuid()));
-    }
-
-    private static void checkLimit(int limit) {
-        if (limit < 1) {
-            throw new IllegalArgumentException("limit must be at least 1, got " + limit);
         }
     }
 }

@@ -47,13 +47,6 @@ public final class JsonlJournal<T> implements AutoCloseable {
     /** What open does with a damaged complete line: {@code gpu-agent.journal.on-corruption}. */
     public enum OnCorruption { REFUSE, SKIP }
 
-    /** Open refused a damaged complete line ({@link OnCorruption#REFUSE}); the message names the file and line. */
-    public static final class Damaged extends IOException {
-        public Damaged(String message) {
-            super(message);
-        }
-    }
-
     /** How a journal makes its file durable; a seam so that tests can make the disk fail and heal. */
     @FunctionalInterface
     public interface Disk {
@@ -173,7 +166,7 @@ public final class JsonlJournal<T> implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             String why = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
             if (onCorruption == OnCorruption.REFUSE) {
-                throw new Damaged(file + ": line " + lineNo + " is damaged (" + why + "); refusing to start, "
+                throw new JournalDamaged(file + ": line " + lineNo + " is damaged (" + why + "); refusing to start, "
                         + "since dropping a line can change state silently (a lost release revives a lease). Keep a "
                         + "copy of the file, then inspect or repair that line, or set gpu-agent.journal.on-corruption=skip "
                         + "to start without it");

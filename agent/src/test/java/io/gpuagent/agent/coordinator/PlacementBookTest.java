@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.journal.JournalDamaged;
 import io.gpuagent.agent.journal.JsonlJournal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,7 +90,7 @@ class PlacementBookTest {
         lines.set(1, lines.get(1).replace("job-b", "job-x"));   // the CRC no longer matches
         Files.write(file, lines);
 
-        JsonlJournal.Damaged refused = assertThrows(JsonlJournal.Damaged.class,
+        JournalDamaged refused = assertThrows(JournalDamaged.class,
                 () -> new PlacementBook(dir, mapper, JsonlJournal.OnCorruption.REFUSE, Clock.systemUTC()));
         assertTrue(refused.getMessage().contains(file.toAbsolutePath() + ": line 2 is damaged"), refused.getMessage());
         assertTrue(refused.getMessage().contains("gpu-agent.journal.on-corruption=skip"), refused.getMessage());
