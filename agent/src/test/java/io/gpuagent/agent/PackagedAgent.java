@@ -326,6 +326,20 @@ public final class PackagedAgent implements AutoCloseable {
         }
     }
 
+    /** How many GPUs {@code /v1/inventory} says are leasable now. */
+    public int leasableGpus() {
+        try {
+            int n = 0;
+            for (com.fasterxml.jackson.databind.JsonNode g : new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(body("/v1/inventory")).path("gpus")) {
+                n += g.path("leasable").asBoolean() ? 1 : 0;
+            }
+            return n;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /** GET; the body, after checking the status is 200. */
     public String body(String path) {
         HttpResponse<String> r = send("GET", path, null, null);

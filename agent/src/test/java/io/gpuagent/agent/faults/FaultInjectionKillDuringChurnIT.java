@@ -50,7 +50,7 @@ class FaultInjectionKillDuringChurnIT {
                 .property("gpu-agent.auth.scheduler-token-file", PackagedAgent.writeCredential(dir.resolve("churn-scheduler"), SCHEDULER))
                 .start()) {
             agent.awaitScrape();
-            agent.await(PackagedAgent.START, () -> assertEquals(8, leasable(agent)));
+            agent.await(PackagedAgent.START, () -> assertEquals(8, agent.leasableGpus()));
 
             Map<String, List<String>> granted = new ConcurrentHashMap<>();       // leaseId -> GPUs, acknowledged 201
             Set<String> releaseAsked = ConcurrentHashMap.newKeySet();            // a DELETE was sent (its outcome may be unknown)
@@ -184,18 +184,6 @@ class FaultInjectionKillDuringChurnIT {
             assertEquals(List.of(), lost, "acknowledged leases lost by kill -9");
             assertEquals(List.of(), cordonWrong, "cordons after the restart; recovery: " + recovery);
             assertTrue(met);
-        }
-    }
-
-    private static int leasable(PackagedAgent agent) {
-        try {
-            int n = 0;
-            for (JsonNode g : JSON.readTree(agent.body("/v1/inventory")).path("gpus")) {
-                n += g.path("leasable").asBoolean() ? 1 : 0;
-            }
-            return n;
-        } catch (IOException e) {
-            throw new AssertionError(e);
         }
     }
 }

@@ -87,7 +87,7 @@ class FaultInjectionMalformedRequestsIT {
             agent.awaitScrape();
             agent.await(PackagedAgent.START, () -> assertEquals(200, agent.status("/health")));
             // Some state to keep: two leases and a cordon.
-            agent.await(PackagedAgent.START, () -> assertEquals(8, leasable(agent)));
+            agent.await(PackagedAgent.START, () -> assertEquals(8, agent.leasableGpus()));
             assertEquals(201, agent.send("POST", "/v1/leases", SCHEDULER, "{\"jobId\":\"fuzz-a\",\"gpus\":1}").statusCode());
             assertEquals(201, agent.send("POST", "/v1/leases", SCHEDULER, "{\"jobId\":\"fuzz-b\",\"gpus\":2}").statusCode());
             assertEquals(200, agent.send("POST", "/v1/gpus/6/cordon", OPERATOR, "{\"reason\":\"fuzz\"}").statusCode());
@@ -150,18 +150,6 @@ class FaultInjectionMalformedRequestsIT {
         s.put("leasable", String.join(",", leasable));
         s.set("actions", JSON.readTree(agent.body("/v1/actions?limit=10000")).path("actions"));
         return s.toPrettyString();
-    }
-
-    private static int leasable(PackagedAgent agent) {
-        try {
-            int n = 0;
-            for (JsonNode g : JSON.readTree(agent.body("/v1/inventory")).path("gpus")) {
-                n += g.path("leasable").asBoolean() ? 1 : 0;
-            }
-            return n;
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
     }
 
     /** One request through the HTTP client: well-formed HTTP, malformed in what it asks. */
