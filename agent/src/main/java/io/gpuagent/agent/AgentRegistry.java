@@ -1,5 +1,6 @@
 package io.gpuagent.agent;
 
+import io.gpuagent.exporter.AgentMetricsWriter;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import jakarta.inject.Singleton;
@@ -17,8 +18,14 @@ import jakarta.inject.Singleton;
 public class AgentRegistry {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AgentMetricsWriter writer = new AgentMetricsWriter(registry);
 
     public PrometheusMeterRegistry registry() {
         return registry;
+    }
+
+    /** Writes this registry's text for {@code /metrics} without the registry's per-scrape objects. */
+    public AgentMetricsWriter writer() {
+        return writer;
     }
 }

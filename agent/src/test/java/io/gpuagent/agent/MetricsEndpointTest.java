@@ -94,6 +94,25 @@ class MetricsEndpointTest {
     }
 
     @Test
+    void theAgentSeriesAreTheRegistrysOwn() {
+        io.restassured.response.Response r = given().when().get("/metrics");
+        String text = r.asString();
+        assertEquals(text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length, Integer.parseInt(r.header("Content-Length")));
+        List<String> ours = withoutValues(text.substring(text.indexOf("# HELP gpu_agent_")));
+        List<String> registry = withoutValues(agentRegistry.registry().scrape());
+        assertEquals(registry, ours);
+        assertTrue(ours.size() > 100, "the agent's series are there: " + ours.size() + " lines");
+    }
+
+    /** The lines sorted, each sample without its value (ages and durations move between two reads). */
+    private static List<String> withoutValues(String text) {
+        return text.lines().map(l -> l.startsWith("#") ? l : l.substring(0, l.lastIndexOf(' '))).sorted().toList();
+    }
+
+    @jakarta.inject.Inject
+    AgentRegistry agentRegistry;
+
+    @Test
     void promtoolAcceptsTheScrape() throws Exception {
         Promtool.checkMetrics(scrape(), Lint.DCGM_NAMES);
     }

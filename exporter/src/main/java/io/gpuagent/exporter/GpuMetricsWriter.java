@@ -209,7 +209,7 @@ public final class GpuMetricsWriter {
         return sb.toString();
     }
 
-    private static void label(StringBuilder sb, String name, String value) {
+    static void label(StringBuilder sb, String name, String value) {
         sb.append(',').append(name).append("=\"");
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
@@ -223,7 +223,7 @@ public final class GpuMetricsWriter {
         sb.append('"');
     }
 
-    private static void escapeHelp(StringBuilder sb, String help) {
+    static void escapeHelp(StringBuilder sb, String help) {
         for (int i = 0; i < help.length(); i++) {
             char c = help.charAt(i);
             switch (c) {

@@ -2,8 +2,10 @@ package io.gpuagent.agent.http;
 
 import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.sampler.SamplerService;
-import io.gpuagent.exporter.Snapshot;
+import io.gpuagent.exporter.TextBytes;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -11,11 +13,15 @@ import jakarta.enterprise.event.Observes;
 
 /**
  * {@code GET /metrics}: the GPU family (dcgm-exporter names, rendered once per snapshot) followed by the
- * agent's own {@code gpu_agent_*} series. A plain Vert.x route on the event loop: a scrape only copies bytes
- * that are already rendered, so it never waits for NVML and needs no worker thread. The {@code gpu_agent_*} part
- * is scraped from the registry at every request (a cordon or a lease shows in the next scrape, not a sweep
- * later). A per-event-loop text buffer and encoder for it halved the allocation per scrape but lowered
- * throughput and raised p99 in the same benchmark run, so it is not used (BENCHMARKS.md).
+ * agent's own {@code gpu_agent_*} series. A plain Vert.x route on the event loop: a scrape never waits for
+ * NVML and needs no worker thread.
+ *
+ * <p>Built to allocate little, because allocation is what set the scrape's tail (a young collection every
+ * hundred scrapes or so, BENCHMARKS.md): the GPU family goes out as one Vert.x buffer made once per rendered
+ * snapshot and written to every scrape (Vert.x's own heap buffers need no release, so one can be written
+ * many times); the {@code gpu_agent_*} part is written at every request (a cordon or a lease shows in the
+ * next scrape, not a sweep later) by {@link io.gpuagent.exporter.AgentMetricsWriter} into a text buffer kept
+ * per event-loop thread, then copied once into the response.
  */
 @ApplicationScoped
 public class MetricsRoute {
@@ -24,6 +30,11 @@ public class MetricsRoute {
 
     private final SamplerService sampler;
     private final AgentRegistry agentRegistry;
+    private final ThreadLocal<TextBytes> text = ThreadLocal.withInitial(() -> new TextBytes(32 * 1024));
+    private volatile Rendered gpus = new Rendered(new byte[0], Buffer.buffer());
+
+    private record Rendered(byte[] bytes, Buffer buffer) {
+    }
 
     public MetricsRoute(SamplerService sampler, AgentRegistry agentRegistry) {
         this.sampler = sampler;
@@ -35,10 +46,24 @@ public class MetricsRoute {
     }
 
     private void scrape(RoutingContext rc) {
-        Snapshot snapshot = sampler.latest();
-        byte[] gpus = sampler.writer().render(snapshot);
-        String own = agentRegistry.registry().scrape();
-        Buffer body = Buffer.buffer(gpus.length + own.length() + 64).appendBytes(gpus).appendString(own);
-        rc.response().putHeader("Content-Type", CONTENT_TYPE).end(body);
+        Buffer family = gpuFamily();
+        TextBytes own = text.get();
+        own.reset();
+        agentRegistry.writer().write(own);
+        HttpServerResponse response = rc.response();
+        response.putHeader(HttpHeaders.CONTENT_TYPE, CONTENT_TYPE)
+                .putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(family.length() + own.length()));
+        response.write(family);
+        response.end(Buffer.buffer(own.length()).appendBytes(own.array(), 0, own.length()));
+    }
+
+    private Buffer gpuFamily() {
+        byte[] bytes = sampler.writer().render(sampler.latest());
+        Rendered r = gpus;
+        if (r.bytes != bytes) {
+            r = new Rendered(bytes, Buffer.buffer(bytes));
+            gpus = r;
+        }
+        return r.buffer;
     }
 }
