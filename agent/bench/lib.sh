@@ -125,6 +125,15 @@ bench_free_port() {
 
 # CPU ticks (user+system) of a process.
 bench_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+# CPU ticks of the fake driver's scenario watcher thread (fake-nvml-watch: it re-reads the scenario file
+# every 10 ms, about 1% of a core here): test scaffolding that a host with the real driver does not run.
+bench_fake_ticks() {
+  local t sum=0
+  for t in /proc/"$1"/task/*; do
+    [ "$(cat "$t/comm" 2>/dev/null)" = fake-nvml-watch ] && sum=$((sum + $(awk '{print $14+$15}' "$t/stat")))
+  done
+  echo "$sum"
+}
 bench_rss_kb() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 bench_threads() { awk '/Threads/{print $2}' "/proc/$1/status"; }
 bench_fds() { ls "/proc/$1/fd" | wc -l; }

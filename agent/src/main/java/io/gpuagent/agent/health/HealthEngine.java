@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -60,6 +61,9 @@ public final class HealthEngine {
     private final Map<String, GpuTracker> trackers = new LinkedHashMap<>();
     private final Set<String> failing = new HashSet<>();   // detector/gpu pairs already logged as throwing
     private volatile List<GpuHealth> gpus = List.of();
+    // By UUID, published with gpus: the health gauges look a GPU up at every scrape (14 per GPU), which
+    // a scan of the list made quadratic in the GPU count.
+    private volatile Map<String, GpuHealth> byUuid = Map.of();
 
     public HealthEngine(HealthConfig config, Clock clock) {
         this(detectors(config), config.hysteresis(), clock);
@@ -95,8 +99,11 @@ public final class HealthEngine {
     }
 
     public Optional<GpuHealth> gpu(int index, String uuid) {
+        if (uuid != null) {
+            return Optional.ofNullable(byUuid.get(uuid));
+        }
         for (GpuHealth g : gpus) {
-            if (uuid != null ? uuid.equals(g.uuid()) : g.index() == index) {
+            if (g.index() == index) {
                 return Optional.of(g);
             }
         }
@@ -108,6 +115,7 @@ public final class HealthEngine {
         Instant now = clock.instant();
         if (!snapshot.nvmlUp()) {
             gpus = List.of();
+            byUuid = Map.of();
             return new Judgement(List.of(), List.of());
         }
         List<Change> changes = new ArrayList<>(0);
@@ -243,7 +251,12 @@ public final class HealthEngine {
             all.add(t.health());
         }
         all.sort(Comparator.comparingInt(GpuHealth::index));
+        Map<String, GpuHealth> index = new HashMap<>();
+        for (GpuHealth g : all) {
+            index.putIfAbsent(g.uuid(), g);
+        }
         gpus = List.copyOf(all);
+        byUuid = index;
     }
 
     private static String key(int index, String uuid) {

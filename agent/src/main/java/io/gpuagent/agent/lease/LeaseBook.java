@@ -11,7 +11,6 @@ import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.agent.refusal.Refusal;
 import io.gpuagent.exporter.Snapshot;
 import io.quarkus.runtime.Startup;
-import io.quarkus.scheduler.Scheduled;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -58,6 +57,7 @@ public class LeaseBook implements GpuLeases {
     private long nextCompactAt;                                      // guarded by lock
     private final Duration staleAfter;
     private final Clock clock;
+    private final ExpiryAlarm alarm;
 
     private final Object lock = new Object();
     private final Map<String, Lease> live = new LinkedHashMap<>();   // guarded by lock; grant order
@@ -74,6 +74,7 @@ public class LeaseBook implements GpuLeases {
                      AgentRegistry agentRegistry, HealthModel health, Cordons cordons, HpcJobLabels labels, LeaseEvents events,
                      JournalWatch watch, JournalConfig journalConfig, Clock clock) {
         this.clock = clock;
+        this.alarm = new ExpiryAlarm(clock, this::expire);
         this.sampler = sampler;
         this.health = health;
         this.cordons = cordons;
@@ -269,8 +270,7 @@ public class LeaseBook implements GpuLeases {
         }
     }
 
-    /** Frees expired leases, journaling each; a scheduler calls it every second, and so does every change. */
-    @Scheduled(every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    /** Frees expired leases, journaling each; the alarm calls it at the earliest expiry, and so does every change. */
     void expire() {
         synchronized (lock) {
             if (expireDue(clock.instant())) {
@@ -351,6 +351,7 @@ public class LeaseBook implements GpuLeases {
         }
         List<Lease> leases = List.copyOf(live.values());
         published = new Published(leases, Map.copyOf(byGpu));
+        alarm.wakeAt(leases.stream().map(Lease::expiresAt).min(Instant::compareTo).orElse(null));
         labels.publish(jobs);
         meters.sync(leases);
         for (Consumer<List<Lease>> l : listeners) {
@@ -385,6 +386,7 @@ public class LeaseBook implements GpuLeases {
 
     @PreDestroy
     void close() {
+        alarm.close();
         synchronized (lock) {
             journal.close();
         }
