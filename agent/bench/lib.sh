@@ -74,7 +74,8 @@ SCN
 }
 
 # bench_start <port> <workdir> <scenario> [extra JVM options...]: starts the agent in the background;
-# sets bench_pid. Its log is <workdir>/agent.log; its state <workdir>/state.
+# sets bench_pid. The fake re-reads the scenario every second (FAKE_NVML_WATCH_MS, default here 1000): nothing
+# changes it after the start, and its 10 ms polling would compete with the agent for the 2 cores. Its log is <workdir>/agent.log; its state <workdir>/state.
 bench_start() {
   local port=$1 work=$2 scenario=$3
   shift 3
@@ -85,11 +86,11 @@ bench_start() {
     # The launcher adds the cache itself when it is there; BENCH_AOT=0 turns it off explicitly.
     [ -n "$bench_aot" ] || opts="$opts -XX:AOTMode=off"
     # shellcheck disable=SC2086
-    env JAVA_OPTS="$opts $props" FAKE_NVML_SCENARIO="$scenario" GPU_AGENT_CONFIG=/dev/null \
+    env JAVA_OPTS="$opts $props" FAKE_NVML_SCENARIO="$scenario" FAKE_NVML_WATCH_MS="${FAKE_NVML_WATCH_MS:-1000}" GPU_AGENT_CONFIG=/dev/null \
       "${bench_launch[@]}" > "$work/agent.log" 2>&1 &
   else
     # shellcheck disable=SC2086
-    env FAKE_NVML_SCENARIO="$scenario" GPU_AGENT_CONFIG=/dev/null "${bench_launch[@]}" $opts \
+    env FAKE_NVML_SCENARIO="$scenario" FAKE_NVML_WATCH_MS="${FAKE_NVML_WATCH_MS:-1000}" GPU_AGENT_CONFIG=/dev/null "${bench_launch[@]}" $opts \
       ${bench_aot:+-XX:AOTCache=$bench_aot} $props -jar "$bench_app/quarkus-run.jar" > "$work/agent.log" 2>&1 &
   fi
   bench_pid=$!

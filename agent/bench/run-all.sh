@@ -8,7 +8,8 @@
 #
 # Per GPU count (default both): start to first good scrape; scrape p50/p99 at 1 connection (wrk); throughput
 # at 16 connections against node_exporter's textfile collector serving the same bytes, in the same run;
-# resident memory after the load; CPU at rest over 60 s (/proc/<pid>/stat); sweep duration (the agent's own
+# resident memory after the load; CPU at rest over 60 s (/proc/<pid>/stat, the agent's threads: the JVM's less the
+# fake driver's scenario watcher, whole JVM beside it); sweep duration (the agent's own
 # gpu_agent_sample_duration_seconds, mean over the rest period, and its max). Then the 64/8 growth factors.
 # --soak: 1M scrapes at 16 connections: RSS growth, GC pauses (-Xlog:gc), fds and threads before/after.
 # --quick: short phases (3 s loads, 10 s rest, 20k-scrape soak), a smoke run of the script, not a result.

@@ -295,10 +295,26 @@ void fake_ensure_loaded(void) {
         check_reload(0);
 }
 
+/* FAKE_NVML_WATCH_MS overrides the period (1-60000 ms): benchmarks that never change the scenario after the
+ * start set it long, so that the fake's polling does not stand in the agent's measurements. */
+static int64_t watch_period_ms(void) {
+    const char *env = getenv("FAKE_NVML_WATCH_MS");
+    if (env && *env) {
+        char *end;
+        long long v = strtoll(env, &end, 10);
+        if (*end == '\0' && v >= 1 && v <= 60000)
+            return v;
+        fprintf(stderr, "fake-nvml: FAKE_NVML_WATCH_MS=%s is not a period of 1-60000 ms; watching every %d ms\n",
+                env, WATCH_PERIOD_MS);
+    }
+    return WATCH_PERIOD_MS;
+}
+
 static void *watcher(void *arg) {
     (void) arg;
+    int64_t period = watch_period_ms();
     for (;;) {
-        fake_sleep_ms(WATCH_PERIOD_MS);
+        fake_sleep_ms(period);
         if (fake_initialized())
             check_reload(1);
     }

@@ -74,6 +74,7 @@ public final class Sampler implements AutoCloseable {
     private final TopologyReader topologyReader;
 
     private volatile boolean running;
+    private volatile boolean sweepSoon;
     private Thread thread;
 
     /**
@@ -112,6 +113,22 @@ public final class Sampler implements AutoCloseable {
         }
         running = true;
         thread = Thread.ofPlatform().name("gpu-sampler").daemon(true).start(this::loop);
+    }
+
+    /**
+     * Starts the next sweep now instead of at its time, e.g. when NVML has just come up: the first good
+     * readings then follow NVML's start at once rather than up to an interval later (at boot the sampler
+     * starts before NVML is opened). Does nothing while a sweep runs but make the next one start at once.
+     */
+    public void sweepSoon() {
+        sweepSoon = true;
+        Thread t;
+        synchronized (this) {
+            t = thread;
+        }
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
     }
 
     /** The newest snapshot; never null (an empty "no sweep yet" snapshot before the first sweep). Never blocks. */
@@ -192,11 +209,15 @@ public final class Sampler implements AutoCloseable {
             if (next - now < 0) {
                 next = now; // overran (a slow sweep): start the next one at once, do not try to catch up
             }
-            while (running && next - System.nanoTime() > 0) {
+            while (running && !sweepSoon && next - System.nanoTime() > 0) {
                 LockSupport.parkNanos(next - System.nanoTime());
                 if (Thread.interrupted()) {
                     return;
                 }
+            }
+            if (sweepSoon) {
+                sweepSoon = false;
+                next = System.nanoTime();   // the sweeps after it keep their interval from this one
             }
         }
     }

@@ -262,4 +262,21 @@ class SamplerLogicTest {
         Thread.sleep(150);
         assertEquals(seq, s.latest().sequence(), "stopped");
     }
+
+    @Test
+    void sweepSoonStartsTheNextSweepWithoutWaitingForTheInterval() throws Exception {
+        Sampler s = sampler(Duration.ofHours(1), Duration.ofMillis(500));
+        CountDownLatch first = new CountDownLatch(1);
+        CountDownLatch second = new CountDownLatch(2);
+        s.onSnapshot(snap -> {
+            first.countDown();
+            second.countDown();
+        });
+        s.start();
+        assertTrue(first.await(10, java.util.concurrent.TimeUnit.SECONDS), "the first sweep starts at once");
+        assertEquals(1, s.latest().sequence());
+        s.sweepSoon();   // as NVML coming up does: without it the next sweep is an hour away
+        assertTrue(second.await(10, java.util.concurrent.TimeUnit.SECONDS), "a second sweep without waiting an hour");
+        assertEquals(2, s.latest().sequence());
+    }
 }

@@ -11,7 +11,9 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jboss.logging.Logger;
 
@@ -34,6 +36,7 @@ public class NvmlConnector implements NvmlSource {
     private volatile boolean closed;
     private volatile String releasedReason;
     private Thread connectThread;
+    private final List<Runnable> openedListeners = new CopyOnWriteArrayList<>();
 
     public NvmlConnector(AgentConfig config) {
         this.config = config.nvml();
@@ -108,6 +111,11 @@ public class NvmlConnector implements NvmlSource {
         return current.get() != null ? null : downReason;
     }
 
+    /** Runs {@code listener} each time NVML is opened (at start, after a retry, after a reset's re-init). */
+    public void onOpened(Runnable listener) {
+        openedListeners.add(listener);
+    }
+
     /** The library path or soname in use, for messages. */
     public String library() {
         return config.library();
@@ -150,6 +158,13 @@ public class NvmlConnector implements NvmlSource {
             current.set(nvml);
             LOG.infof("NVML loaded: library=%s driver=%s nvml=%s gpus=%d", config.library(), nvml.driverVersion(),
                     nvml.nvmlVersion(), nvml.deviceCount());
+            for (Runnable listener : openedListeners) {
+                try {
+                    listener.run();
+                } catch (RuntimeException e) {
+                    LOG.errorf(e, "a listener of NVML's start failed (%s); NVML is up anyway", listener);
+                }
+            }
             return true;
         } catch (NvmlException e) {
             String reason = describe(e);

@@ -62,6 +62,7 @@ public class SamplerService {
         // Render the GPU family on the sampler thread, so no scrape pays for it.
         sampler.onSnapshot(writer::render);
         sampler.onSnapshot(snapshot -> journals.afterSweep());
+        nvml.onOpened(sampler::sweepSoon);   // the first good readings follow NVML's start at once
         sampler.start();
     }
 
