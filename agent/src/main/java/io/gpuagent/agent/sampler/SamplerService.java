@@ -79,6 +79,11 @@ public class SamplerService {
         return sampler.sweepNow();
     }
 
+    /** Starts the next sweep now rather than at its time (see {@link Sampler#sweepSoon()}). */
+    public void sweepSoon() {
+        sampler.sweepSoon();
+    }
+
     /** Called on the sampler thread after every sweep. */
     public void onSnapshot(Consumer<Snapshot> listener) {
         sampler.onSnapshot(listener);

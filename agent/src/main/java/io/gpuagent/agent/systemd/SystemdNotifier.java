@@ -36,6 +36,7 @@ public class SystemdNotifier {
 
     private static final Logger LOG = Logger.getLogger(SystemdNotifier.class);
 
+    private final SamplerService sampler;
     private final HealthModel health;
     private final RecoveryConfig recovery;
     private final NotifySocket socket;
@@ -48,6 +49,7 @@ public class SystemdNotifier {
     private boolean stopped;          // guarded by this
 
     public SystemdNotifier(SamplerService sampler, HealthModel health, RecoveryConfig recovery) {
+        this.sampler = sampler;
         this.health = health;
         this.recovery = recovery;
         this.socket = open(System.getenv("NOTIFY_SOCKET"));
@@ -78,8 +80,15 @@ public class SystemdNotifier {
     }
 
     /** After the other start-up observers (NvmlConnector's first attempt to load NVML among them). */
-    synchronized void started(@Observes @Priority(Interceptor.Priority.LIBRARY_AFTER + 1000) StartupEvent event) {
-        started = true;
+    void started(@Observes @Priority(Interceptor.Priority.LIBRARY_AFTER + 1000) StartupEvent event) {
+        synchronized (this) {
+            started = true;
+        }
+        if (socket != null) {
+            // The sweep NVML's start asked for may have been published just before this: sweep again now
+            // rather than leave READY=1 to the next interval.
+            sampler.sweepSoon();
+        }
     }
 
     synchronized void stopping(@Observes ShutdownEvent event) {
