@@ -3,6 +3,8 @@ package io.gpuagent.agent.http;
 import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.exporter.TextBytes;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
@@ -10,6 +12,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.concurrent.ArrayBlockingQueue;
 
 /**
  * {@code GET /metrics}: the GPU family (dcgm-exporter names, rendered once per snapshot) followed by the
@@ -21,7 +24,7 @@ import jakarta.enterprise.event.Observes;
  * snapshot and written to every scrape (Vert.x's own heap buffers need no release, so one can be written
  * many times); the {@code gpu_agent_*} part is written at every request (a cordon or a lease shows in the
  * next scrape, not a sweep later) by {@link io.gpuagent.exporter.AgentMetricsWriter} into a text buffer kept
- * per event-loop thread, then copied once into the response.
+ * per event-loop thread, then copied into a response buffer that is reused once written.
  */
 @ApplicationScoped
 public class MetricsRoute {
@@ -30,10 +33,31 @@ public class MetricsRoute {
 
     private final SamplerService sampler;
     private final AgentRegistry agentRegistry;
-    private final ThreadLocal<TextBytes> text = ThreadLocal.withInitial(() -> new TextBytes(32 * 1024));
+    private final ThreadLocal<OwnPart> own = ThreadLocal.withInitial(OwnPart::new);
     private volatile Rendered gpus = new Rendered(new byte[0], Buffer.buffer());
 
     private record Rendered(byte[] bytes, Buffer buffer) {
+    }
+
+    /**
+     * An event-loop thread's text buffer for the {@code gpu_agent_*} part, and the response buffers it is
+     * copied into: each goes back to {@code free} once Vert.x has written it (TLS holds a buffer until it is
+     * encrypted, so not before), and at most {@link #KEPT} are kept. Vert.x does not release a buffer it did
+     * not make, which is what lets one be written again.
+     */
+    private static final class OwnPart {
+        static final int KEPT = 4;
+        final TextBytes text = new TextBytes(32 * 1024);
+        final ArrayBlockingQueue<ByteBuf> free = new ArrayBlockingQueue<>(KEPT);   // completions may run elsewhere
+
+        ByteBuf copy() {
+            ByteBuf b = free.poll();
+            if (b == null) {
+                b = Unpooled.buffer(text.length());
+            }
+            b.clear();
+            return b.writeBytes(text.array(), 0, text.length());
+        }
     }
 
     public MetricsRoute(SamplerService sampler, AgentRegistry agentRegistry) {
@@ -47,14 +71,15 @@ public class MetricsRoute {
 
     private void scrape(RoutingContext rc) {
         Buffer family = gpuFamily();
-        TextBytes own = text.get();
-        own.reset();
-        agentRegistry.writer().write(own);
+        OwnPart part = own.get();
+        part.text.reset();
+        agentRegistry.writer().write(part.text);
+        ByteBuf text = part.copy();
         HttpServerResponse response = rc.response();
         response.putHeader(HttpHeaders.CONTENT_TYPE, CONTENT_TYPE)
-                .putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(family.length() + own.length()));
+                .putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(family.length() + text.readableBytes()));
         response.write(family);
-        response.end(Buffer.buffer(own.length()).appendBytes(own.array(), 0, own.length()));
+        response.end(Buffer.buffer(text)).onComplete(done -> part.free.offer(text));
     }
 
     private Buffer gpuFamily() {
