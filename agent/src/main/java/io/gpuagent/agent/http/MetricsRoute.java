@@ -19,10 +19,9 @@ import java.util.concurrent.ArrayBlockingQueue;
  * agent's own {@code gpu_agent_*} series. A plain Vert.x route on the event loop: a scrape never waits for
  * NVML and needs no worker thread.
  *
- * <p>Built to allocate little, because allocation is what set the scrape's tail (a young collection every
- * hundred scrapes or so, BENCHMARKS.md): the GPU family goes out as one Vert.x buffer made once per rendered
- * snapshot and written to every scrape (Vert.x's own heap buffers need no release, so one can be written
- * many times); the {@code gpu_agent_*} part is written at every request (a cordon or a lease shows in the
+ * <p>Built to allocate little, since every young collection stops every request (BENCHMARKS.md): the GPU
+ * family goes out as one Vert.x buffer made once per rendered snapshot and written to every scrape (Vert.x's
+ * own heap buffers need no release, so one can be written many times); the {@code gpu_agent_*} part is written at every request (a cordon or a lease shows in the
  * next scrape, not a sweep later) by {@link io.gpuagent.exporter.AgentMetricsWriter} into a text buffer kept
  * per event-loop thread, then copied into a response buffer that is reused once written.
  */
