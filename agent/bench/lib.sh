@@ -74,8 +74,9 @@ SCN
 }
 
 # bench_start <port> <workdir> <scenario> [extra JVM options...]: starts the agent in the background;
-# sets bench_pid. The fake re-reads the scenario every second (FAKE_NVML_WATCH_MS, default here 1000): nothing
-# changes it after the start, and its 10 ms polling would compete with the agent for the 2 cores. Its log is <workdir>/agent.log; its state <workdir>/state.
+# sets bench_pid. Its log is <workdir>/agent.log; its state <workdir>/state. The fake re-reads the scenario
+# every second (FAKE_NVML_WATCH_MS, default here 1000): nothing changes it after the start, and its 10 ms
+# polling would compete with the agent for the 2 cores.
 bench_start() {
   local port=$1 work=$2 scenario=$3
   shift 3
@@ -124,14 +125,14 @@ bench_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# CPU ticks (user+system) of a process.
+# CPU ticks (user+system) of a process (or of one thread: <pid>/task/<tid>).
 bench_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 # CPU ticks of the fake driver's scenario watcher thread (fake-nvml-watch: it re-reads the scenario file
 # every 10 ms, about 1% of a core here): test scaffolding that a host with the real driver does not run.
 bench_fake_ticks() {
   local t sum=0
   for t in /proc/"$1"/task/*; do
-    [ "$(cat "$t/comm" 2>/dev/null)" = fake-nvml-watch ] && sum=$((sum + $(awk '{print $14+$15}' "$t/stat")))
+    [ "$(cat "$t/comm" 2>/dev/null)" = fake-nvml-watch ] && sum=$((sum + $(bench_ticks "$1/task/${t##*/}")))
   done
   echo "$sum"
 }

@@ -157,11 +157,12 @@ public final class AgentMetricsWriter {
         for (Meter m : meters.values()) {
             Meter.Id id = m.getId();
             String name = id.getConventionName(convention);
+            CountAtBucket[] buckets = m instanceof Timer t ? t.takeSnapshot().histogramCounts() : new CountAtBucket[0];
             String type = switch (m) {
                 case Gauge g -> "gauge";
                 case Counter c -> "counter";
                 case FunctionCounter c -> "counter";
-                case Timer t -> t.takeSnapshot().histogramCounts().length > 0 ? "histogram" : "summary";
+                case Timer t -> buckets.length > 0 ? "histogram" : "summary";
                 default -> null;
             };
             if (type == null) {
@@ -178,8 +179,7 @@ public final class AgentMetricsWriter {
             String open = "{" + (sb.isEmpty() ? "" : sb.substring(1) + ",");
             String labels = sb.isEmpty() ? "" : open + "}";
             byte[][] le = new byte[0][];
-            if (m instanceof Timer t) {
-                CountAtBucket[] buckets = t.takeSnapshot().histogramCounts();
+            if (m instanceof Timer) {
                 if (buckets.length > 0) {
                     le = new byte[buckets.length + 1][];
                     for (int i = 0; i < buckets.length; i++) {

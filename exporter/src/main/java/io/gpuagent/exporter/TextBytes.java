@@ -32,6 +32,7 @@ public final class TextBytes {
         return length;
     }
 
+    @Override
     public String toString() {
         return new String(bytes, 0, length, StandardCharsets.UTF_8);
     }

@@ -21,9 +21,10 @@ import java.util.concurrent.ArrayBlockingQueue;
  *
  * <p>Built to allocate little, since every young collection stops every request (BENCHMARKS.md): the GPU
  * family goes out as one Vert.x buffer made once per rendered snapshot and written to every scrape (Vert.x's
- * own heap buffers need no release, so one can be written many times); the {@code gpu_agent_*} part is written at every request (a cordon or a lease shows in the
- * next scrape, not a sweep later) by {@link io.gpuagent.exporter.AgentMetricsWriter} into a text buffer kept
- * per event-loop thread, then copied into a response buffer that is reused once written.
+ * own heap buffers need no release, so one can be written many times); the {@code gpu_agent_*} part is
+ * written at every request (a cordon or a lease shows in the next scrape, not a sweep later) by
+ * {@link io.gpuagent.exporter.AgentMetricsWriter} into a text buffer kept per event-loop thread, then copied
+ * into a response buffer that is reused once written.
  */
 @ApplicationScoped
 public class MetricsRoute {
