@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import java.util.function.ToDoubleFunction;
 
 /**
  * One gauge per GPU, labelled {@code gpu} and {@code UUID} like the other per-GPU {@code gpu_agent_*} series,
@@ -21,20 +20,26 @@ import java.util.function.ToDoubleFunction;
  */
 public final class GpuGauges implements Consumer<Snapshot> {
 
+    /** The value of one GPU's gauge, read at every scrape: it should not allocate (see Snapshot#sample). */
+    @FunctionalInterface
+    public interface Value {
+        double of(int index, String uuid);
+    }
+
     private final MeterRegistry registry;
     private final String name;
     private final String description;
     private final Predicate<GpuSample> applies;
-    private final ToDoubleFunction<String> valueOfUuid;
+    private final Value value;
     private final Map<String, Gauge> gauges = new HashMap<>();   // "index/UUID" -> its gauge
 
     public GpuGauges(MeterRegistry registry, String name, String description, Predicate<GpuSample> applies,
-                     ToDoubleFunction<String> valueOfUuid) {
+                     Value value) {
         this.registry = registry;
         this.name = name;
         this.description = description;
         this.applies = applies;
-        this.valueOfUuid = valueOfUuid;
+        this.value = value;
     }
 
     @Override
@@ -47,8 +52,9 @@ public final class GpuGauges implements Consumer<Snapshot> {
             String key = g.index() + "/" + g.uuid();
             seen.add(key);
             if (!gauges.containsKey(key) && applies.test(g)) {
+                int index = g.index();
                 String uuid = g.uuid();
-                gauges.put(key, Gauge.builder(name, this, m -> m.valueOfUuid.applyAsDouble(uuid)).description(description)
+                gauges.put(key, Gauge.builder(name, this, m -> m.value.of(index, uuid)).description(description)
                         .tag("gpu", Integer.toString(g.index())).tag("UUID", uuid).strongReference(true).register(registry));
             }
         }

@@ -20,7 +20,7 @@ class GpuGaugesTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final Map<String, Double> values = new TreeMap<>(Map.of("GPU-a", 1.0, "GPU-b", 0.0, "GPU-c", 0.0));
     private final GpuGauges gauges = new GpuGauges(registry, "test.gauge", "test", g -> g.has(Reading.NVLINK_LINKS),
-            values::get);
+            (index, uuid) -> values.get(uuid));
 
     @Test
     void oneGaugePerGpuThatAppliesReadWhenScrapedAndGoneWithTheGpu() {

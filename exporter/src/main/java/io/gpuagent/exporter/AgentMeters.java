@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -87,23 +88,32 @@ final class AgentMeters {
         if (!info.known() || !gpusRegistered.add(info.index() + "/" + info.uuid())) {
             return;
         }
-        String gpu = Integer.toString(info.index());
+        int index = info.index();
+        String gpu = Integer.toString(index);
         String uuid = info.uuid();
-        Gauge.builder(GPU_READING_AGE, this, m -> m.gpuAgeSeconds(uuid)).baseUnit("seconds")
+        Gauge.builder(GPU_READING_AGE, this, m -> m.gpuAgeSeconds(index, uuid)).baseUnit("seconds")
                 .description("Age of this GPU's readings; grows while a read hangs or the GPU is lost.")
                 .tag("gpu", gpu).tag("UUID", uuid).strongReference(true).register(registry);
-        Gauge.builder(GPU_STALE, this, m -> m.gpuStale(uuid))
+        Gauge.builder(GPU_STALE, this, m -> m.gpuStale(index, uuid))
                 .description("1 while this GPU's readings are not fresh (read past its deadline, or GPU lost).")
                 .tag("gpu", gpu).tag("UUID", uuid).strongReference(true).register(registry);
     }
 
-    private double gpuAgeSeconds(String uuid) {
-        return latest.get().gpu(uuid)
-                .map(g -> Math.max(0, Duration.between(g.readAt(), clock.instant()).toNanos() / 1e9))
-                .orElse(Double.NaN);
+    // Read at every scrape for every GPU: no Optional, Duration or boxed value (garbage per scrape is what
+    // makes the young collections that stall the scrapes).
+    private double gpuAgeSeconds(int index, String uuid) {
+        GpuSample g = latest.get().sample(index, uuid);
+        if (g == null) {
+            return Double.NaN;
+        }
+        Instant now = clock.instant();
+        Instant readAt = g.readAt();
+        long nanos = (now.getEpochSecond() - readAt.getEpochSecond()) * 1_000_000_000L + now.getNano() - readAt.getNano();
+        return Math.max(0, nanos / 1e9);
     }
 
-    private double gpuStale(String uuid) {
-        return latest.get().gpu(uuid).map(g -> g.status() == GpuStatus.OK ? 0.0 : 1.0).orElse(Double.NaN);
+    private double gpuStale(int index, String uuid) {
+        GpuSample g = latest.get().sample(index, uuid);
+        return g == null ? Double.NaN : g.status() == GpuStatus.OK ? 0.0 : 1.0;
     }
 }

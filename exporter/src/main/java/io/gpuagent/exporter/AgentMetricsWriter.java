@@ -19,6 +19,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.DoubleSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -53,8 +54,23 @@ public final class AgentMetricsWriter {
     /**
      * One meter in a family: {@code labels} is {@code {k="v",}} (empty without tags); {@code open} the same
      * without the closing brace (a timer's buckets add {@code le}); {@code le} the bucket bounds as written.
+     * {@code reading} reads a gauge, counter or a timer's max, resolved once here so that a scrape neither tests
+     * types nor boxes; it is null for a timer's histogram or summary, whose text is kept in {@code timerText}.
      */
-    private record Series(Meter meter, boolean max, byte[] labels, byte[] open, byte[][] le) {
+    private record Series(Meter meter, DoubleSupplier reading, byte[] labels, byte[] open, byte[][] le,
+                          TimerText timerText) {
+    }
+
+    /**
+     * A timer's lines ({@code _bucket}s, {@code _count}, {@code _sum}) as last written, with the count they
+     * were written at: they change only when the timer records (the sampler's, once per sweep), so a scrape
+     * copies them instead of taking a histogram snapshot. Threads racing here each write a correct text.
+     */
+    private static final class TimerText {
+        private record Written(long count, byte[] text) {
+        }
+
+        private volatile Written last = new Written(-1, new byte[0]);
     }
 
     private record Layout(long version, Family[] families) {
@@ -104,24 +120,27 @@ public final class AgentMetricsWriter {
     }
 
     private static void value(TextBytes out, byte[] name, Series s) {
-        switch (s.meter) {
-            case Gauge g -> line(out, name, null, s.labels, g.value());
-            case Counter c -> line(out, name, null, s.labels, c.count());
-            case FunctionCounter c -> line(out, name, null, s.labels, c.count());
-            case Timer t when s.max -> line(out, name, null, s.labels, t.max(TimeUnit.SECONDS));
-            case Timer t -> {
-                long count = t.count();
-                if (s.le.length > 0) {
-                    CountAtBucket[] buckets = t.takeSnapshot().histogramCounts();
-                    for (int i = 0; i < s.le.length; i++) {
-                        bucket(out, name, s, s.le[i], i < buckets.length ? buckets[i].count() : count);
-                    }
-                }
-                line(out, name, COUNT, s.labels, count);
-                line(out, name, SUM, s.labels, t.totalTime(TimeUnit.SECONDS));
-            }
-            default -> throw new IllegalStateException("not in the layout: " + s.meter.getId());
+        if (s.reading != null) {
+            line(out, name, null, s.labels, s.reading.getAsDouble());
+            return;
         }
+        Timer t = (Timer) s.meter;
+        long count = t.count();
+        TimerText.Written last = s.timerText.last;
+        if (last.count != count) {
+            int from = out.length();
+            if (s.le.length > 0) {
+                CountAtBucket[] buckets = t.takeSnapshot().histogramCounts();
+                for (int i = 0; i < s.le.length; i++) {
+                    bucket(out, name, s, s.le[i], i < buckets.length ? buckets[i].count() : count);
+                }
+            }
+            line(out, name, COUNT, s.labels, count);
+            line(out, name, SUM, s.labels, t.totalTime(TimeUnit.SECONDS));
+            s.timerText.last = new TimerText.Written(count, out.copy(from));
+            return;
+        }
+        out.append(last.text);
     }
 
     private static void line(TextBytes out, byte[] name, byte[] suffix, byte[] labels, double value) {
@@ -189,12 +208,19 @@ public final class AgentMetricsWriter {
                 }
                 String maxName = name + "_max";
                 headers.putIfAbsent(maxName, header(maxName, id.getDescription(), "gauge"));
-                byName.computeIfAbsent(maxName, k -> new ArrayList<>())
-                        .add(new Member(labels, new Series(m, true, utf8(labels), utf8(open), new byte[0][])));
+                Timer timer = (Timer) m;
+                byName.computeIfAbsent(maxName, k -> new ArrayList<>()).add(new Member(labels, new Series(m,
+                        () -> timer.max(TimeUnit.SECONDS), utf8(labels), utf8(open), new byte[0][], null)));
             }
+            DoubleSupplier reading = switch (m) {
+                case Gauge g -> g::value;
+                case Counter c -> c::count;
+                case FunctionCounter c -> c::count;
+                default -> null;   // a timer: its text is written from TimerText
+            };
             headers.putIfAbsent(name, header(name, id.getDescription(), type));
-            byName.computeIfAbsent(name, k -> new ArrayList<>())
-                    .add(new Member(labels, new Series(m, false, utf8(labels), utf8(open), le)));
+            byName.computeIfAbsent(name, k -> new ArrayList<>()).add(new Member(labels,
+                    new Series(m, reading, utf8(labels), utf8(open), le, reading == null ? new TimerText() : null)));
         }
         List<Family> families = new ArrayList<>(byName.size());
         byName.forEach((name, members) -> {

@@ -50,12 +50,28 @@ public record Snapshot(long sequence, Instant takenAt, boolean nvmlUp, String nv
     }
 
     public Optional<GpuSample> gpu(String uuid) {
-        for (GpuSample g : gpus) {
+        return Optional.ofNullable(sample(-1, uuid));
+    }
+
+    /**
+     * The GPU with this UUID, or null. {@code index} is where it usually is (the list is in index order, so
+     * at that position unless a GPU before it is left out) and is tried first: the per-GPU gauges call this
+     * for every GPU at every scrape, and must neither allocate nor scan the list.
+     */
+    public GpuSample sample(int index, String uuid) {
+        if (index >= 0 && index < gpus.size()) {
+            GpuSample g = gpus.get(index);
             if (g.uuid().equals(uuid)) {
-                return Optional.of(g);
+                return g;
             }
         }
-        return Optional.empty();
+        for (int i = 0; i < gpus.size(); i++) {
+            GpuSample g = gpus.get(i);
+            if (g.uuid().equals(uuid)) {
+                return g;
+            }
+        }
+        return null;
     }
 
     /**

@@ -32,6 +32,11 @@ public final class TextBytes {
         return length;
     }
 
+    /** A copy of the bytes written from {@code from} on. */
+    byte[] copy(int from) {
+        return Arrays.copyOfRange(bytes, from, length);
+    }
+
     @Override
     public String toString() {
         return new String(bytes, 0, length, StandardCharsets.UTF_8);

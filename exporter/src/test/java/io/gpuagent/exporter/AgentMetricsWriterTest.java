@@ -1,6 +1,7 @@
 package io.gpuagent.exporter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -86,6 +87,24 @@ class AgentMetricsWriterTest {
         assertEquals(List.of("# HELP gpu_agent_xid_errors_total XIDs.", "# TYPE gpu_agent_xid_errors_total counter",
                 "gpu_agent_xid_errors_total{gpu=\"0\",xid=\"79\",} 3.0", "gpu_agent_xid_errors_total{gpu=\"1\",xid=\"48\",} 1.0"),
                 ours.get("gpu_agent_xid_errors_total"), "a meter added after the first scrape is written");
+    }
+
+    @Test
+    void aTimersTextIsKeptUntilItRecordsAgain() {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        AgentMetricsWriter writer = new AgentMetricsWriter(registry);
+        Timer sweep = Timer.builder("gpu_agent.sample.duration").description("Sweeps.")
+                .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5)).register(registry);
+        Timer plain = Timer.builder("gpu_agent.plain").description("No buckets.").register(registry);
+        assertEquals(families(registry.scrape()), families(writer.writeText()), "nothing recorded yet");
+        for (int i = 1; i <= 3; i++) {
+            sweep.record(i * 2, TimeUnit.MILLISECONDS);
+            plain.record(Duration.ofMillis(i * 100));
+            String first = writer.writeText();
+            assertEquals(families(registry.scrape()), families(first), "after record " + i);
+            assertEquals(first, writer.writeText(), "the same text again while the timers do not record");
+        }
+        assertTrue(writer.writeText().contains("gpu_agent_sample_duration_seconds_count 3.0\n"));
     }
 
     /** Family name (from its HELP line) to its header lines followed by its sorted sample lines. */

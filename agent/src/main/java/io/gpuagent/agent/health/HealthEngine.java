@@ -100,7 +100,7 @@ public final class HealthEngine {
 
     public Optional<GpuHealth> gpu(int index, String uuid) {
         if (uuid != null) {
-            return Optional.ofNullable(byUuid.get(uuid));
+            return Optional.ofNullable(byUuid(uuid));
         }
         for (GpuHealth g : gpus) {
             if (g.index() == index) {
@@ -108,6 +108,11 @@ public final class HealthEngine {
             }
         }
         return Optional.empty();
+    }
+
+    /** The GPU with this UUID, or null; without an Optional, since the health gauges call it at every scrape. */
+    public GpuHealth byUuid(String uuid) {
+        return byUuid.get(uuid);
     }
 
     /** Judges every GPU of {@code snapshot}. While NVML is down no GPU is judged (and none forgotten). */

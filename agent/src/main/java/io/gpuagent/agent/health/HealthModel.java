@@ -60,7 +60,7 @@ public class HealthModel {
         this.clock = Clock.systemUTC();
         this.engine = new HealthEngine(config, clock);
         this.xidClasses = XidDetector.withOverrides(config.xidClass());
-        this.meters = new HealthMeters(agentRegistry.registry(), uuid -> engine.gpu(-1, uuid).orElse(null));
+        this.meters = new HealthMeters(agentRegistry.registry(), engine::byUuid);
         this.repeats = new XidCoalescer(config.xidRepeatWindow());
         LOG.infof("health: hysteresis %s, thermal margin %d C / window %s, clocks window %s, rate window %s",
                 config.hysteresis(), config.thermalMargin(), config.thermalWindow(), config.clocksWindow(),

@@ -21,6 +21,6 @@ public class CordonMeters {
     public CordonMeters(SamplerService sampler, AgentRegistry agentRegistry, Cordons cordons) {
         sampler.onSnapshot(new GpuGauges(agentRegistry.registry(), CORDONED,
                 "1 while the GPU is cordoned (out of placement: never leased), 0 otherwise.",
-                g -> true, uuid -> cordons.isCordoned(uuid) ? 1 : 0));
+                g -> true, (index, uuid) -> cordons.isCordoned(uuid) ? 1 : 0));
     }
 }

@@ -2,6 +2,7 @@ package io.gpuagent.agent.sampler;
 
 import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.GpuGauges;
+import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.Reading;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,6 +22,9 @@ public class NvLinkMeters {
         sampler.onSnapshot(new GpuGauges(agentRegistry.registry(), LINKS_ACTIVE,
                 "NVLink links up on this GPU (nvmlDeviceGetNvLinkState); fewer than before means a link went down.",
                 g -> g.has(Reading.NVLINK_LINKS),
-                uuid -> sampler.latest().gpu(uuid).map(g -> g.raw(Reading.NVLINK_LINKS)).orElse(Double.NaN)));
+                (index, uuid) -> {
+                    GpuSample g = sampler.latest().sample(index, uuid);
+                    return g == null ? Double.NaN : g.raw(Reading.NVLINK_LINKS);
+                }));
     }
 }
