@@ -106,6 +106,47 @@ class MetricsEndpointTest {
         }
     }
 
+    @Test
+    void concurrentScrapesAcrossSnapshotsAreEachWhole() throws Exception {
+        // The GPU family is a native buffer per snapshot, freed once replaced and written to its last scrape:
+        // scrapes from 4 threads over ~8 sweeps (200 ms each here), while the readings change, must each be whole.
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        java.net.URI uri = java.net.URI.create("http://localhost:" + io.restassured.RestAssured.port + "/metrics");
+        long until = System.nanoTime() + Duration.ofMillis(1600).toNanos();
+        java.util.concurrent.atomic.AtomicInteger scrapes = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.Set<String> temps = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Pattern temp = Pattern.compile("(?m)^DCGM_FI_DEV_GPU_TEMP" + Pattern.quote(GPU5) + " (\\d+)$");
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            List<java.util.concurrent.Future<?>> workers = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                workers.add(pool.submit(() -> {
+                    while (System.nanoTime() < until) {
+                        var r = client.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+                        assertEquals(200, r.statusCode());
+                        String text = new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
+                        assertEquals(r.body().length, Integer.parseInt(r.headers().firstValue("Content-Length").orElseThrow()));
+                        assertTrue(text.startsWith("# HELP DCGM_FI_"), () -> text.substring(0, Math.min(200, text.length())));
+                        assertTrue(text.contains("\n# HELP gpu_agent_") && text.endsWith("\n"));
+                        var m = temp.matcher(text);
+                        assertTrue(m.find(), "GPU 5's temperature in every scrape");
+                        temps.add(m.group(1));
+                        scrapes.incrementAndGet();
+                    }
+                    return null;
+                }));
+            }
+            for (int i = 0; i < 6; i++) {
+                Thread.sleep(200);
+                FakeNvml.write(SCENARIO.replace("gpu.5.temp = 45", "gpu.5.temp = " + (50 + i)));
+            }
+            for (var w : workers) {
+                w.get();
+            }
+        }
+        assertTrue(temps.size() >= 3, "the readings changed under the scrapes: " + temps + " in " + scrapes + " scrapes");
+    }
+
     /** The lines sorted, each sample without its value (ages and durations move between two reads). */
     private static List<String> withoutValues(String text) {
         return text.lines().map(l -> l.startsWith("#") ? l : l.substring(0, l.lastIndexOf(' '))).sorted().toList();

@@ -2,9 +2,11 @@ package io.gpuagent.agent.http;
 
 import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.sampler.SamplerService;
+import io.gpuagent.exporter.Snapshot;
 import io.gpuagent.exporter.TextBytes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.util.IllegalReferenceCountException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
@@ -13,18 +15,26 @@ import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code GET /metrics}: the GPU family (dcgm-exporter names, rendered once per snapshot) followed by the
  * agent's own {@code gpu_agent_*} series. A plain Vert.x route on the event loop: a scrape never waits for
  * NVML and needs no worker thread.
  *
- * <p>Built to allocate little, since every young collection stops every request (BENCHMARKS.md): the GPU
- * family goes out as one Vert.x buffer made once per rendered snapshot and written to every scrape (Vert.x's
- * own heap buffers need no release, so one can be written many times); the {@code gpu_agent_*} part is
- * written at every request (a cordon or a lease shows in the next scrape, not a sweep later) by
- * {@link io.gpuagent.exporter.AgentMetricsWriter} into a text buffer kept per event-loop thread, then copied
- * into a response buffer that is reused once written.
+ * <p>Built to allocate little, since every young collection stops every request (BENCHMARKS.md), and to
+ * copy little: the GPU family goes out as one direct (native) buffer made once per rendered snapshot and
+ * written to every scrape; the {@code gpu_agent_*} part is written at every request (a cordon or a lease shows
+ * in the next scrape, not a sweep later) by {@link io.gpuagent.exporter.AgentMetricsWriter} into a text buffer
+ * kept per event-loop thread, then copied into a direct response buffer that is reused once written. Direct,
+ * because Netty copies a heap buffer into a pooled direct one at every write: that copy, and the pool chunk
+ * it took and gave back each time (a whole chunk for 59 KB, a fresh native allocation past 64 KB, so at
+ * every 64-GPU scrape), were most of what a scrape still allocated.
+ *
+ * <p>Vert.x writes a buffer it did not make without releasing it, so the same one can be written many times;
+ * the reference counts are ours. The current family buffer holds one reference, each scrape in flight one
+ * more, released once Vert.x has written it (after TLS encryption): a family buffer is freed when it is no
+ * longer current and its last scrape is written.
  */
 @ApplicationScoped
 public class MetricsRoute {
@@ -34,16 +44,16 @@ public class MetricsRoute {
     private final SamplerService sampler;
     private final AgentRegistry agentRegistry;
     private final ThreadLocal<OwnPart> own = ThreadLocal.withInitial(OwnPart::new);
-    private volatile Rendered gpus = new Rendered(new byte[0], Buffer.buffer());
+    private final AtomicReference<Rendered> gpus = new AtomicReference<>(new Rendered(-1, new byte[0], Unpooled.directBuffer(0)));
 
-    private record Rendered(byte[] bytes, Buffer buffer) {
+    /** The GPU family of one snapshot, as rendered and as a direct buffer; {@code direct} holds a reference while current. */
+    private record Rendered(long sequence, byte[] bytes, ByteBuf direct) {
     }
 
     /**
-     * An event-loop thread's text buffer for the {@code gpu_agent_*} part, and the response buffers it is
-     * copied into: each goes back to {@code free} once Vert.x has written it (TLS holds a buffer until it is
-     * encrypted, so not before), and at most {@link #KEPT} are kept. Vert.x does not release a buffer it did
-     * not make, which is what lets one be written again.
+     * An event-loop thread's text buffer for the {@code gpu_agent_*} part, and the direct response buffers it
+     * is copied into: each goes back to {@code free} once Vert.x has written it (TLS holds a buffer until it is
+     * encrypted, so not before); at most {@link #KEPT} are kept, one more is released (native memory).
      */
     private static final class OwnPart {
         static final int KEPT = 4;
@@ -53,10 +63,16 @@ public class MetricsRoute {
         ByteBuf copy() {
             ByteBuf b = free.poll();
             if (b == null) {
-                b = Unpooled.buffer(text.length());
+                b = Unpooled.directBuffer(text.length());
             }
             b.clear();
             return b.writeBytes(text.array(), 0, text.length());
+        }
+
+        void written(ByteBuf b) {
+            if (!free.offer(b)) {
+                b.release();
+            }
         }
     }
 
@@ -70,25 +86,53 @@ public class MetricsRoute {
     }
 
     private void scrape(RoutingContext rc) {
-        Buffer family = gpuFamily();
+        ByteBuf family = gpuFamily();
         OwnPart part = own.get();
-        part.text.reset();
-        agentRegistry.writer().write(part.text);
-        ByteBuf text = part.copy();
-        HttpServerResponse response = rc.response();
-        response.putHeader(HttpHeaders.CONTENT_TYPE, CONTENT_TYPE)
-                .putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(family.length() + text.readableBytes()));
-        response.write(family);
-        response.end(Buffer.buffer(text)).onComplete(done -> part.free.offer(text));
+        ByteBuf text = null;
+        try {
+            part.text.reset();
+            agentRegistry.writer().write(part.text);
+            text = part.copy();
+            HttpServerResponse response = rc.response();
+            response.putHeader(HttpHeaders.CONTENT_TYPE, CONTENT_TYPE)
+                    .putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(family.readableBytes() + text.readableBytes()));
+            response.write(Buffer.buffer(family));
+            ByteBuf written = text;
+            text = null;
+            response.end(Buffer.buffer(written)).onComplete(done -> {
+                family.release();
+                part.written(written);
+            });
+        } catch (RuntimeException e) {
+            family.release();   // not handed to Vert.x: ours to give back
+            if (text != null) {
+                part.written(text);
+            }
+            throw e;
+        }
     }
 
-    private Buffer gpuFamily() {
-        byte[] bytes = sampler.writer().render(sampler.latest());
-        Rendered r = gpus;
-        if (r.bytes != bytes) {
-            r = new Rendered(bytes, Buffer.buffer(bytes));
-            gpus = r;
+    /** The latest snapshot's GPU family, with a reference the caller releases once it is written. */
+    private ByteBuf gpuFamily() {
+        Snapshot snapshot = sampler.latest();
+        byte[] bytes = sampler.writer().render(snapshot);
+        for (;;) {
+            Rendered r = gpus.get();
+            if (r.bytes != bytes && snapshot.sequence() >= r.sequence) {
+                ByteBuf direct = Unpooled.directBuffer(bytes.length, bytes.length).writeBytes(bytes);
+                Rendered next = new Rendered(snapshot.sequence(), bytes, direct);
+                if (!gpus.compareAndSet(r, next)) {
+                    direct.release();   // another scrape made it first
+                    continue;
+                }
+                r.direct.release();
+                r = next;
+            }
+            try {
+                return r.direct.retain();
+            } catch (IllegalReferenceCountException e) {
+                // Replaced and its last scrape written between our read and the retain: take the current one.
+            }
         }
-        return r.buffer;
     }
 }
