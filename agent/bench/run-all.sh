@@ -64,9 +64,11 @@ measure() {
   R[$gpus,start]=$(bench_wait_scrape "$port" "$t0") || { echo "bench: no good scrape within 60 s; log:" >&2; cat "$dir/agent.log" >&2; exit 1; }
   # Every GPU in the scrape (the first good scrape may come before the slowest GPU's first read), and the
   # families that need two sweeps (the DCGM_FI_PROF_* rates): the bytes measured are a whole scrape's.
+  local scrape sweeps
   for _ in $(seq 1 500); do
-    [ "$(curl -fsS "http://127.0.0.1:$port/metrics" | grep -c '^DCGM_FI_DEV_GPU_TEMP{')" -ge "$gpus" ] &&
-      [ "$(bench_metric "$port" 'gpu_agent_sample_duration_seconds_count' | cut -d. -f1)" -ge 2 ] && break
+    scrape=$(curl -fsS "http://127.0.0.1:$port/metrics" || true)
+    sweeps=$(awk '/^gpu_agent_sample_duration_seconds_count /{print int($NF)}' <<< "$scrape")
+    [ "$(grep -c '^DCGM_FI_DEV_GPU_TEMP{' <<< "$scrape")" -ge "$gpus" ] && [ "${sweeps:-0}" -ge 2 ] && break
     sleep 0.02
   done
   curl -fsS "http://127.0.0.1:$port/metrics" > "$dir/scrape.prom"

@@ -55,7 +55,7 @@ public final class GpuGauges implements Consumer<Snapshot> {
                 int index = g.index();
                 String uuid = g.uuid();
                 gauges.put(key, Gauge.builder(name, this, m -> m.value.of(index, uuid)).description(description)
-                        .tag("gpu", Integer.toString(g.index())).tag("UUID", uuid).strongReference(true).register(registry));
+                        .tag("gpu", Integer.toString(index)).tag("UUID", uuid).strongReference(true).register(registry));
             }
         }
         gauges.entrySet().removeIf(e -> {

@@ -198,7 +198,7 @@ public final class AgentMetricsWriter {
             String open = "{" + (sb.isEmpty() ? "" : sb.substring(1) + ",");
             String labels = sb.isEmpty() ? "" : open + "}";
             byte[][] le = new byte[0][];
-            if (m instanceof Timer) {
+            if (m instanceof Timer timer) {
                 if (buckets.length > 0) {
                     le = new byte[buckets.length + 1][];
                     for (int i = 0; i < buckets.length; i++) {
@@ -208,7 +208,6 @@ public final class AgentMetricsWriter {
                 }
                 String maxName = name + "_max";
                 headers.putIfAbsent(maxName, header(maxName, id.getDescription(), "gauge"));
-                Timer timer = (Timer) m;
                 byName.computeIfAbsent(maxName, k -> new ArrayList<>()).add(new Member(labels, new Series(m,
                         () -> timer.max(TimeUnit.SECONDS), utf8(labels), utf8(open), new byte[0][], null)));
             }
