@@ -35,7 +35,10 @@ rm -f "$lib/jdk/lib/server/classes.jsa" "$lib/jdk/lib/server/classes_nocoops.jsa
 
 cp -R "$app" "$lib/app"
 install -m 0755 "$root/systemd/gpu-agent" "$lib/bin/gpu-agent"
+install -m 0755 "$root/systemd/gpu-agent-privileged" "$lib/bin/gpu-agent-privileged"
 install -m 0644 "$root/systemd/gpu-agent.service" "$stage/usr/lib/systemd/system/gpu-agent.service"
+install -m 0644 "$root/systemd/gpu-agent-privileged.socket" "$stage/usr/lib/systemd/system/gpu-agent-privileged.socket"
+install -m 0644 "$root/systemd/gpu-agent-privileged@.service" "$stage/usr/lib/systemd/system/gpu-agent-privileged@.service"
 install -m 0644 "$root/systemd/gpu-agent.sysusers" "$stage/usr/lib/sysusers.d/gpu-agent.conf"
 install -m 0644 "$root/systemd/gpu-agent.tmpfiles" "$stage/usr/lib/tmpfiles.d/gpu-agent.conf"
 install -m 0644 "$root/systemd/agent.properties" "$stage/etc/gpu-agent/agent.properties"
