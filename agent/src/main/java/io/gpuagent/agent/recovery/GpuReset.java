@@ -8,8 +8,6 @@ import io.gpuagent.nvml.Nvml;
 import io.gpuagent.nvml.NvmlException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
@@ -23,7 +21,8 @@ import org.jboss.logging.Logger;
  *   <li>the event watcher leaves its wait and frees its event set (within one wait);</li>
  *   <li>{@code nvmlShutdown}, once the calls in flight have returned (a call still hung in the driver after
  *       the guard's wait ends the reset here: the driver would refuse it anyway);</li>
- *   <li>the reset command, by UUID or PCI bus id (indices can change across a reset);</li>
+ *   <li>the reset: the reset command, by UUID or PCI bus id (indices can change across a reset), or a request
+ *       to gpu-agent-privileged ({@link PrivilegedSocket});</li>
  *   <li>{@code nvmlInit} again; the sampler and the event watcher see a new instance and rebuild their
  *       index and UUID caches and registrations. The verify step then waits for fresh readings and events.</li>
  * </ol>
@@ -39,15 +38,19 @@ public class GpuReset {
     private final NvmlConnector nvml;
     private final SamplerService sampler;
     private final EventWatcher events;
-    private final Commands commands;
     private final DeviceHolders holders = DeviceHolders.system();
     private final ReentrantLock oneAtATime = new ReentrantLock();
 
-    public GpuReset(NvmlConnector nvml, SamplerService sampler, EventWatcher events, Commands commands) {
+    public GpuReset(NvmlConnector nvml, SamplerService sampler, EventWatcher events) {
         this.nvml = nvml;
         this.sampler = sampler;
         this.events = events;
-        this.commands = commands;
+    }
+
+    /** The reset itself, run while NVML is released. */
+    @FunctionalInterface
+    interface Reset {
+        StepOutcome run() throws IOException, InterruptedException;
     }
 
     /** Whether driver events are registered again (the verify step waits for it after a reset). */
@@ -55,15 +58,15 @@ public class GpuReset {
         return events.watching();
     }
 
-    /** Releases NVML, runs {@code argv}, initialises NVML again. The outcome names other holders on failure. */
-    StepOutcome run(int index, String uuid, String key, List<String> argv, Duration timeout) throws IOException, InterruptedException {
+    /** Releases NVML, runs {@code reset}, initialises NVML again. The outcome names other holders on failure. */
+    StepOutcome run(int index, String uuid, Reset reset) throws IOException, InterruptedException {
         oneAtATime.lockInterruptibly();
         try {
             Optional<String> notReleased = release("NVML released while GPU " + index + " (" + uuid + ") is reset");
             if (notReleased.isPresent()) {
                 return StepOutcome.failed(notReleased.get());
             }
-            StepOutcome o = StepOutcome.of("NVML released; reset command", commands.run(key, argv, timeout));
+            StepOutcome o = reset.run();
             if (o.result() != Result.FAILED) {
                 return o;
             }

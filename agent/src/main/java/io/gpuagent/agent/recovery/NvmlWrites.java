@@ -124,6 +124,15 @@ public class NvmlWrites {
         return done;
     }
 
+    /**
+     * Throws {@link Refused} unless NVML is held and knows the GPU: a privileged step asked of gpu-agent-privileged
+     * waits, as an in-process write does, while NVML is released for a reset (its nvidia-smi would hold the
+     * driver open and make that reset fail).
+     */
+    public void requireDevice(String uuid) {
+        device(uuid);
+    }
+
     private GpuDevice device(String uuid) {
         Nvml n = nvml.current().orElseThrow(() -> new Refused(nvml.releasedReason() != null
                 ? nvml.releasedReason() + "; try again once the reset is done"

@@ -14,7 +14,9 @@ import java.util.regex.Pattern;
  */
 public enum Privilege {
     /** The NVIDIA driver's administrator check for GPU reset and NVML writes (power limit, clocks). */
-    CAP_SYS_ADMIN(21, "GPU reset, power cap and clock reset (the NVIDIA driver allows them to an administrator only)"),
+    CAP_SYS_ADMIN(21, "GPU reset, power cap and clock reset in the agent's own process (the NVIDIA driver allows them to an "
+            + "administrator only); with gpu-agent.recovery.privileged-socket, which the drop-in sets, gpu-agent-privileged "
+            + "holds it instead"),
     /** Signals to the processes on a GPU, which belong to other users. */
     CAP_KILL(5, "terminating the processes on a GPU (they belong to other users)");
 
@@ -70,7 +72,7 @@ public enum Privilege {
     /** A failure whose cause chain says "not allowed" (NVML NO_PERMISSION, EACCES starting a command); else empty. */
     static Optional<String> deniedBy(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof NvmlWrites.NoPermission) {
+            if (c instanceof NvmlWrites.NoPermission || c instanceof PrivilegedSocket.Unreachable) {
                 return Optional.of(c.getMessage());
             }
             if (c instanceof IOException && c.getMessage() != null && DENIED.matcher(c.getMessage()).find()) {

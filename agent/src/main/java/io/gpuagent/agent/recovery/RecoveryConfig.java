@@ -3,6 +3,7 @@ package io.gpuagent.agent.recovery;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,13 @@ public interface RecoveryConfig {
     /** Command that resets one GPU; {@code {index}}, {@code {uuid}}, {@code {pciBusId}} are filled in. Run without a shell. */
     @WithDefault("nvidia-smi --gpu-reset -i {pciBusId}")
     String resetCommand();
+
+    /**
+     * The socket of gpu-agent-privileged (the root-owned helper, systemd/gpu-agent-privileged): when set, reset,
+     * power_cap, power_restore and reset_clocks are asked of it and the agent needs no CAP_SYS_ADMIN (the
+     * reset command is then not used). Absent: the reset command runs and NVML is written in-process.
+     */
+    Optional<Path> privilegedSocket();
 
     /** Optional command run when a drain starts ({@code {node}}, {@code {index}}, {@code {uuid}}, {@code {reason}}). */
     Optional<String> drainCommand();
@@ -85,7 +93,7 @@ public interface RecoveryConfig {
 
     /**
      * Enforce mode checks at start that the agent holds the privileges its policy needs (CAP_SYS_ADMIN for
-     * reset and NVML writes, CAP_KILL for terminate) and that its commands exist. Off only where a stand-in
+     * reset and NVML writes, or the privileged socket, CAP_KILL for terminate) and that its commands exist. Off only where a stand-in
      * driver and commands need no privilege (the tests' fake NVML).
      */
     @WithDefault("true")

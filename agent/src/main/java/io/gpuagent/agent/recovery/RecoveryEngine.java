@@ -99,8 +99,10 @@ public class RecoveryEngine {
         Gauge.builder(REBOOT_REQUESTED, steps, s -> s.rebootRequested() ? 1 : 0)
                 .description("1 once recovery asked for a node reboot (see /v1/actions); 0 after the agent restarts.")
                 .strongReference(true).register(agentRegistry.registry());
-        LOG.infof("recovery: mode %s, reset command '%s', resets %s per GPU, drain deadline %s (%s), breaker window %s, "
-                        + "cordoned from the audit log: %d", config.mode().name().toLowerCase(), config.resetCommand(),
+        LOG.infof("recovery: mode %s, %s, resets %s per GPU, drain deadline %s (%s), breaker window %s, "
+                        + "cordoned from the audit log: %d", config.mode().name().toLowerCase(),
+                config.privilegedSocket().map(p -> "reset, power and clock steps through gpu-agent-privileged at " + p)
+                        .orElse("reset command '" + config.resetCommand() + "', power and clock writes in-process"),
                 rateLimit.describe(), config.drainDeadline(), config.drainOnDeadline().name().toLowerCase(),
                 config.breakerWindow(), cordons.all().size());
         if (config.mode() == RecoveryMode.OBSERVE) {

@@ -15,6 +15,7 @@ import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -40,6 +41,8 @@ final class StepRunner {
     private final String node;
     private final long pollMillis;
     private final CommandTemplate resetCommand;
+    /** Present: reset, power and clock writes are asked of gpu-agent-privileged instead of done here. */
+    private final Optional<PrivilegedSocket> privileged;
     private final Optional<CommandTemplate> rebootCommand;
     private final Map<String, Long> powerCaps = new ConcurrentHashMap<>();   // uuid -> limit before the cap, mW
     private final Set<String> inspecting = ConcurrentHashMap.newKeySet();
@@ -65,6 +68,7 @@ final class StepRunner {
         }
         this.resetCommand = CommandTemplate.parse("gpu-agent.recovery.reset-command", config.resetCommand(),
                 Set.of("index", "uuid", "pciBusId"));
+        this.privileged = config.privilegedSocket().map(PrivilegedSocket::new);
         this.drain = new Drain(config, sampler, leases, commands, signals, nvmlWrites, pollMillis);
         this.rebootCommand = config.rebootCommand().map(c -> CommandTemplate.parse("gpu-agent.recovery.reboot-command",
                 c, Set.of("node", "reason")));
@@ -84,7 +88,7 @@ final class StepRunner {
             case VERIFY -> verify(e);
             case POWER_CAP -> powerCap(uuid);
             case POWER_RESTORE -> restorePower(uuid);
-            case RESET_CLOCKS -> StepOutcome.ok(String.join(", ", nvmlWrites.resetClocks(uuid)));
+            case RESET_CLOCKS -> StepOutcome.ok(resetClocks(uuid));
             case REQUEST_REBOOT -> requestReboot(e);
             case INSPECT_HARDWARE -> {
                 cordon(e);
@@ -117,11 +121,15 @@ final class StepRunner {
         return StepOutcome.ok(was ? "uncordoned: the GPU rejoins placement" : "was not cordoned");
     }
 
-    /** See {@link GpuReset}: NVML is released around the command, which the driver needs. */
+    /** See {@link GpuReset}: NVML is released around the command (or the helper's reset), which the driver needs. */
     private StepOutcome reset(Execution e) throws Exception {
         e.watchedEventsBeforeReset = gpuReset.watchingEvents();
-        StepOutcome o = gpuReset.run(e.target.index(), e.target.uuid(), resetCommand.key(), resetCommand.argv(vars(e)),
-                config.commandTimeout());
+        String uuid = e.target.uuid();
+        List<String> argv = resetCommand.argv(vars(e));
+        StepOutcome o = gpuReset.run(e.target.index(), uuid, privileged.isPresent()
+                ? () -> privileged.get().reset(uuid, config.commandTimeout())
+                : () -> StepOutcome.of("NVML released; reset command",
+                        commands.run(resetCommand.key(), argv, config.commandTimeout())));
         e.resetEndedAt = clock.instant();
         return o;
     }
@@ -162,31 +170,55 @@ final class StepRunner {
         return StepOutcome.ok("the GPU reads OK again; health " + h.get().state());
     }
 
-    private StepOutcome powerCap(String uuid) {
+    private StepOutcome powerCap(String uuid) throws Exception {
         NvmlWrites.PowerLimits limits = nvmlWrites.powerLimits(uuid);
         if (powerCaps.containsKey(uuid)) {
             return StepOutcome.ok("already capped at " + limits.limitMw() + " mW");
         }
         long target = Math.max(limits.minMw(), limits.defaultMw() * config.powerCapPercent() / 100);
+        if (privileged.isPresent()) {
+            // gpu-agent-privileged sets whole watts (nvidia-smi -pl): rounded down, not below the lowest limit.
+            target = 1000 * Math.max(target / 1000, Math.ceilDiv(limits.minMw(), 1000));
+        }
         if (limits.limitMw() <= target) {
             return StepOutcome.ok("the power limit " + limits.limitMw() + " mW is already at or below " + target
                     + " mW (" + config.powerCapPercent() + "% of the default " + limits.defaultMw() + " mW)");
         }
-        nvmlWrites.setPowerLimit(uuid, target);
+        setPowerLimit(uuid, target);
         powerCaps.put(uuid, limits.limitMw());
         return new StepOutcome(Result.SUCCEEDED, "power limit " + limits.limitMw() + " mW -> " + target + " mW ("
                 + config.powerCapPercent() + "% of the default " + limits.defaultMw() + " mW); restored when the GPU "
                 + "is HEALTHY again", new PowerCap(limits.limitMw(), target));
     }
 
-    private StepOutcome restorePower(String uuid) {
+    private StepOutcome restorePower(String uuid) throws Exception {
         Long before = powerCaps.get(uuid);
         if (before == null) {
             return StepOutcome.ok("no power cap to restore");
         }
-        nvmlWrites.setPowerLimit(uuid, before);
+        long restored = setPowerLimit(uuid, before);
         powerCaps.remove(uuid);
-        return StepOutcome.ok("power limit restored to " + before + " mW");
+        return StepOutcome.ok("power limit restored to " + restored + " mW");
+    }
+
+    /** Sets the limit, in-process or through gpu-agent-privileged (whole watts, nearest); returns the limit set, mW. */
+    private long setPowerLimit(String uuid, long milliwatts) throws Exception {
+        if (privileged.isEmpty()) {
+            nvmlWrites.setPowerLimit(uuid, milliwatts);
+            return milliwatts;
+        }
+        nvmlWrites.requireDevice(uuid);
+        long watts = (milliwatts + 500) / 1000;
+        privileged.get().setPowerLimit(uuid, watts, config.commandTimeout());
+        return watts * 1000;
+    }
+
+    private String resetClocks(String uuid) throws Exception {
+        if (privileged.isEmpty()) {
+            return String.join(", ", nvmlWrites.resetClocks(uuid));
+        }
+        nvmlWrites.requireDevice(uuid);
+        return privileged.get().resetClocks(uuid, config.commandTimeout());
     }
 
     private StepOutcome requestReboot(Execution e) throws Exception {

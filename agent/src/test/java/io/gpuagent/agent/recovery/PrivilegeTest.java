@@ -9,11 +9,17 @@ import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Enforce mode's start-up check names the privilege or command the policy needs and the agent lacks, and a
@@ -33,6 +39,30 @@ class PrivilegeTest {
                 && missing.get(0).contains("enforce.conf"), missing.get(0));
         assertTrue(missing.get(1).contains("reset-command runs 'nvidia-smi'"), missing.get(1));
         assertTrue(PrivilegeCheck.missing(config(Map.of()), ADMIN, program -> true).isEmpty());
+    }
+
+    @Test
+    void withThePrivilegedSocketTheAgentNeedsTheSocketNotCapSysAdminNorTheResetCommand(@TempDir Path dir) throws Exception {
+        Path socket = dir.resolve("privileged.sock");
+        RecoveryConfig c = config(Map.of("gpu-agent.recovery.privileged-socket", socket.toString()));
+        List<String> missing = PrivilegeCheck.missing(c, NONE, program -> false);
+        assertEquals(1, missing.size(), missing.toString());
+        assertTrue(missing.getFirst().contains("reset, power_cap") && missing.getFirst().contains("go through gpu-agent-privileged")
+                && missing.getFirst().contains(socket + " does not exist")
+                && missing.getFirst().contains("gpu-agent-privileged.socket"), missing.getFirst());
+        Files.writeString(socket, "");
+        assertTrue(PrivilegeCheck.missing(c, NONE, program -> false).getFirst().contains("is not a socket"));
+        Files.delete(socket);
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            assertEquals(List.of(), PrivilegeCheck.missing(c, NONE, program -> false));
+            // terminate still needs the agent's own CAP_KILL: the helper does not signal processes.
+            RecoveryConfig terminating = config(Map.of("gpu-agent.recovery.privileged-socket", socket.toString(),
+                    "gpu-agent.recovery.drain-on-deadline", "terminate"));
+            List<String> noKill = PrivilegeCheck.missing(terminating, NONE, program -> true);
+            assertEquals(1, noKill.size(), noKill.toString());
+            assertTrue(noKill.getFirst().contains("CAP_KILL"), noKill.getFirst());
+        }
     }
 
     @Test
