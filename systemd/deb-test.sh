@@ -7,6 +7,8 @@
 # the operator's conffile edits; dpkg -r keeps state and configuration; dpkg -P leaves nothing but the user.
 # Credentials: one token file per role the shipped config names (0600, user gpu-agent), accepted by the
 # installed agent for its role only, kept across upgrades, made for a role named later, gone on purge.
+# The privileged helper: installed and verified but not enabled; refuses what is not {action, GPU}; an
+# enforce-mode agent with no capability refuses to start without its socket, and resets a GPU through it.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 deb=${1:-$(ls -t "$root"/agent/target/gpu-agent_*_amd64.deb 2>/dev/null | head -1)}
@@ -28,6 +30,7 @@ agent_pid=""
 cleanup() {
   [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null || true
   [ -n "${listener_pid:-}" ] && kill "$listener_pid" 2>/dev/null || true
+  [ -n "${accept_pid:-}" ] && kill "$accept_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -148,6 +151,73 @@ stop_agent
 step "/metrics complete ${nocache}s after the launcher started (AOT cache off)"
 ls /var/lib/gpu-agent/*.jsonl >/dev/null 2>&1 || fail "the agent wrote no state to /var/lib/gpu-agent"
 
+step "privileged helper: installed root-owned, verified, not enabled; the agent's drop-in has no CAP_SYS_ADMIN"
+helper=/usr/lib/gpu-agent/bin/gpu-agent-privileged
+[ "$(stat -c %U:%G:%a "$helper")" = "root:root:755" ] || fail "$helper is $(stat -c %U:%G:%a "$helper")"
+for u in gpu-agent-privileged.socket gpu-agent-privileged@.service; do
+  [ -f "/usr/lib/systemd/system/$u" ] || fail "no /usr/lib/systemd/system/$u"
+done
+out=$(systemd-analyze verify --man=no /usr/lib/systemd/system/gpu-agent-privileged.socket \
+  /usr/lib/systemd/system/gpu-agent-privileged@.service 2>&1 || true)
+[ -z "$out" ] || fail "systemd-analyze verify on the helper's units: $out"
+[ ! -e /etc/systemd/system/sockets.target.wants/gpu-agent-privileged.socket ] || fail "the helper's socket is enabled by itself"
+if grep -q '^[^#]*CAP_SYS_ADMIN' /usr/share/gpu-agent/systemd/enforce.conf; then
+  fail "enforce.conf grants the agent CAP_SYS_ADMIN"
+fi
+printf '#!/bin/sh\necho "$*" >> %s/smi.log\necho "All done."\n' "$work" > "$work/nvidia-smi"
+chmod 755 "$work/nvidia-smi"
+for request in "reset GPU-1; touch $work/pwned" 'reset $(touch '"$work"'/pwned)' "reboot GPU-8a4e6f10-0000-4c2b-9d3e-5f7a1b2c3d4e"; do
+  answer=$(printf '%s\n' "$request" | GPU_AGENT_PRIVILEGED_NVIDIA_SMI="$work/nvidia-smi" "$helper" 2>/dev/null || true)
+  case $answer in "refused 64 "*) ;; *) fail "the helper answered '$answer' to '$request'" ;; esac
+done
+[ ! -e "$work/smi.log" ] && [ ! -e "$work/pwned" ] || fail "a refused request ran something"
+
+step "enforce mode with no capability: the agent refuses to start without the helper's socket"
+start_agent "-Dgpu-agent.recovery.mode=enforce -Dgpu-agent.recovery.privileged-socket=$work/privileged.sock"
+for _ in $(seq 1 240); do
+  kill -0 "$agent_pid" 2>/dev/null || break
+  sleep 0.25
+done
+kill -0 "$agent_pid" 2>/dev/null && fail "the enforce-mode agent started without the helper's socket"
+agent_pid=""
+grep -q "go through gpu-agent-privileged.*does not exist: start gpu-agent-privileged.socket" "$work/agent.log" \
+  || { cat "$work/agent.log" >&2; fail "the refusal does not name the helper's socket"; }
+
+# systemd's side of gpu-agent-privileged.socket (Accept=yes): root:gpu-agent 0660, one helper per connection
+# as root, its standard input and output the connection.
+python3 - "$work/privileged.sock" "$helper" "$work/nvidia-smi" <<'PY' &
+import grp, os, socket, subprocess, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+os.chown(sys.argv[1], 0, grp.getgrnam("gpu-agent").gr_gid)
+os.chmod(sys.argv[1], 0o660)
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    subprocess.Popen([sys.argv[2]], stdin=c, stdout=c, env={"GPU_AGENT_PRIVILEGED_NVIDIA_SMI": sys.argv[3]})
+    c.close()
+PY
+accept_pid=$!
+sleep 0.5
+step "enforce mode: the agent (user gpu-agent, no capability) resets GPU 0 through the helper (root)"
+start_agent "-Dgpu-agent.recovery.mode=enforce -Dgpu-agent.recovery.privileged-socket=$work/privileged.sock"
+wait_metrics >/dev/null
+[ "$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$agent_pid/status")" = 0000000000000000 ] \
+  || fail "the enforce-mode agent holds capabilities: $(grep ^Cap "/proc/$agent_pid/status")"
+[ "$(post /etc/gpu-agent/operator-token /v1/gpus/0/reset)" = 202 ] || fail "an operator reset of GPU 0 was not accepted"
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$port/v1/actions?gpu=0&limit=100" > "$work/actions" 2>/dev/null || true
+  grep -q 'gpu-agent-privileged reset: \|"step":"reset"[^}]*"result":"\(rejected\|failed\|timed_out\)' "$work/actions" && break
+  sleep 0.5
+done
+grep -q 'gpu-agent-privileged reset: ok (exit 0): All done.' "$work/actions" \
+  || fail "no reset through the helper in the audit log: $(cat "$work/actions")"
+grep -q '^--gpu-reset -i GPU-8a4e6f10-0000-4c2b-9d3e-5f7a1b2c3d4e$' "$work/smi.log" \
+  || fail "the helper did not run nvidia-smi --gpu-reset for GPU 0: $(cat "$work/smi.log" 2>/dev/null)"
+stop_agent
+kill "$accept_pid"
+accept_pid=""
+
 step "upgrade to a newer version keeps state and conffile edits"
 echo "marker" > /var/lib/gpu-agent/deb-test-marker
 echo "# edited by deb-test" >> /etc/gpu-agent/agent.properties
@@ -183,6 +253,7 @@ while read -r f; do
   fi
 done < "$work/files"
 for f in /var/lib/gpu-agent /etc/gpu-agent /etc/systemd/system/multi-user.target.wants/gpu-agent.service \
+         /etc/systemd/system/sockets.target.wants/gpu-agent-privileged.socket \
          /var/lib/systemd/deb-systemd-helper-enabled/gpu-agent.service.dsh-also \
          /var/lib/systemd/deb-systemd-helper-masked/gpu-agent.service; do
   [ -e "$f" ] || [ -L "$f" ] && left="$left $f"
