@@ -227,7 +227,14 @@ version=$(sed -n 's/^Version: //p' "$work/newer/DEBIAN/control")
 sed -i "s/^Version: .*/Version: $version+1/" "$work/newer/DEBIAN/control"
 dpkg-deb --root-owner-group -Zgzip -b "$work/newer" "$work/newer.deb" >/dev/null
 rm -rf "$work/newer"
-dpkg -i "$work/newer.deb"
+# A drop-in copied from an older package (the agent held CAP_SYS_ADMIN): it keeps working, and the upgrade says so.
+mkdir -p /etc/systemd/system/gpu-agent.service.d
+printf '[Service]\nCapabilityBoundingSet=CAP_SYS_ADMIN CAP_KILL\nAmbientCapabilities=CAP_SYS_ADMIN CAP_KILL\n' \
+  > /etc/systemd/system/gpu-agent.service.d/enforce.conf
+dpkg -i "$work/newer.deb" | tee "$work/upgrade.log"
+grep -q "enforce.conf still grants the agent CAP_SYS_ADMIN" "$work/upgrade.log" \
+  || fail "the upgrade did not point out the old enforce.conf"
+rm -rf /etc/systemd/system/gpu-agent.service.d
 [ "$(dpkg-query -W -f '${Version}' gpu-agent)" = "$version+1" ] || fail "upgrade did not install $version+1"
 [ -f /var/lib/gpu-agent/deb-test-marker ] || fail "upgrade lost /var/lib/gpu-agent"
 grep -q "edited by deb-test" /etc/gpu-agent/agent.properties || fail "upgrade lost the conffile edit"
