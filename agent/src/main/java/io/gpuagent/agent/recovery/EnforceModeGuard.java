@@ -12,8 +12,8 @@ import java.util.Optional;
 
 /**
  * Refuses to start in enforce mode without a private token file (an agent that resets GPUs by itself must
- * not also take reset requests from anyone who can read a world-readable token), or without the privileges
- * and commands its policy will need ({@link PrivilegeCheck}).
+ * not also take reset requests from anyone who can read a world-readable token), or without the privileges,
+ * commands and privileged helper socket its policy will need ({@link PrivilegeCheck}).
  */
 @ApplicationScoped
 public class EnforceModeGuard {
