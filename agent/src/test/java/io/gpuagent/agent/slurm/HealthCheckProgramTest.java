@@ -11,6 +11,7 @@ import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -78,14 +79,68 @@ class HealthCheckProgramTest {
     }
 
     @Test
-    void anAgentThatDoesNotAnswerDrainsTheNode() {
-        SlurmScripts.Run run = slurm.run("gpu-agent-healthcheck", Map.of("GPU_AGENT_URL", "http://127.0.0.1:9", "GPU_AGENT_TIMEOUT", "2"));
+    void anAgentThatDoesNotAnswerDrainsTheNodeOnlyAfterThreeRunsInARow() {
+        Map<String, String> down = Map.of("GPU_AGENT_URL", "http://127.0.0.1:9", "GPU_AGENT_TIMEOUT", "2");
+        for (int n = 1; n <= 2; n++) {
+            SlurmScripts.Run run = slurm.run("gpu-agent-healthcheck", down);
+            assertEquals(1, run.exit(), run.err());
+            assertTrue(run.err().contains("failure " + n + " of 3 in a row"), run.err());
+            assertEquals(List.of(), slurm.takeCalls(), "run " + n + ": not even a look at the node");
+        }
+        // One good answer starts the count again (an agent restart, a disk full for a moment).
+        assertEquals(0, slurm.run("gpu-agent-healthcheck", Map.of()).exit());
+        slurm.takeCalls();
+        for (int n = 1; n <= 2; n++) {
+            assertTrue(slurm.run("gpu-agent-healthcheck", down).err().contains("failure " + n + " of 3"));
+        }
+        assertEquals(List.of(), slurm.takeCalls());
+        SlurmScripts.Run run = slurm.run("gpu-agent-healthcheck", down);
         assertEquals(1, run.exit(), run.err());
         List<List<String>> calls = slurm.takeCalls();
         assertEquals(2, calls.size(), calls.toString());
         assertTrue(calls.get(1).get(3).startsWith("Reason=gpu-agent: agent not answering at http://127.0.0.1:9"),
                 calls.toString());
         assertTrue(calls.get(1).get(3).contains("systemctl status gpu-agent"), calls.toString());
+        // GPU_AGENT_FAIL_THRESHOLD=1: the old behaviour, at once.
+        slurm.nodeShows("NodeName=node7 State=IDLE\n");
+        assertEquals(0, slurm.run("gpu-agent-healthcheck", Map.of()).exit());
+        slurm.takeCalls();
+        assertEquals(1, slurm.run("gpu-agent-healthcheck", Map.of("GPU_AGENT_URL", "http://127.0.0.1:9",
+                "GPU_AGENT_FAIL_THRESHOLD", "1")).exit());
+        assertEquals(2, slurm.takeCalls().size());
+    }
+
+    @Test
+    void aSettingsFileOthersMayWriteOrALinkIsRefused() throws Exception {
+        Path settings = dir.resolve("loose.env");
+        Files.writeString(settings, "GPU_AGENT_RESUME=1\n");
+        Files.setPosixFilePermissions(settings, PosixFilePermissions.fromString("rw-rw-r--"));
+        SlurmScripts.Run run = slurm.run("gpu-agent-healthcheck", Map.of("GPU_AGENT_SLURM_ENV", settings.toString()));
+        assertEquals(2, run.exit(), run.err());
+        assertTrue(run.err().contains("refusing the settings file " + settings) && run.err().contains("chmod 0644"), run.err());
+        Files.setPosixFilePermissions(settings, PosixFilePermissions.fromString("rw-r--r--"));
+        Path link = Files.createSymbolicLink(dir.resolve("link.env"), settings);
+        run = slurm.run("gpu-agent-prolog", Map.of("GPU_AGENT_SLURM_ENV", link.toString(), "SLURM_JOB_ID", "1"));
+        assertEquals(2, run.exit(), run.err());
+        assertTrue(run.err().contains("not a link"), run.err());
+        assertEquals(List.of(), slurm.takeCalls());
+        assertEquals(0, slurm.run("gpu-agent-healthcheck", Map.of("GPU_AGENT_SLURM_ENV", settings.toString())).exit());
+    }
+
+    @Test
+    void itsTemporaryFilesAreInAPrivateDirectoryRemovedOnExit() throws Exception {
+        Path tmp = Files.createDirectories(dir.resolve("tmp"));
+        FakeNvml.write(Machines.dgxH100().lost(4));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/health").then().statusCode(503));
+        assertEquals(1, slurm.run("gpu-agent-healthcheck", Map.of("TMPDIR", tmp.toString())).exit());
+        assertEquals(1, slurm.run("gpu-agent-healthcheck", Map.of("TMPDIR", tmp.toString(),
+                "GPU_AGENT_URL", "http://127.0.0.1:9")).exit());
+        try (var left = Files.list(tmp)) {
+            assertEquals(List.of(), left.toList(), "nothing left in TMPDIR");
+        }
+        Path failures = dir.resolve("state/healthcheck.failures");
+        assertEquals("2", Files.readString(failures).strip(), "two unhealthy runs in a row (the lost GPU drained at once)");
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state"))));
     }
 
     @Test
