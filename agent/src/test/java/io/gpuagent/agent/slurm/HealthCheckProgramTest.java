@@ -4,11 +4,14 @@ import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpServer;
 import io.gpuagent.agent.TestToken;
 import io.gpuagent.agent.HealthyNode;
 import io.gpuagent.nvml.fake.FakeNvml;
 import io.gpuagent.nvml.fake.Machines;
 import io.quarkus.test.junit.QuarkusTest;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -108,6 +111,46 @@ class HealthCheckProgramTest {
         assertEquals(1, slurm.run("gpu-agent-healthcheck", Map.of("GPU_AGENT_URL", "http://127.0.0.1:9",
                 "GPU_AGENT_FAIL_THRESHOLD", "1")).exit());
         assertEquals(2, slurm.takeCalls().size());
+    }
+
+    /**
+     * Issue 19: a journal refused by a full /var made /health 503 and the node drained at once. The agent's own
+     * problems wait for the threshold; a GPU gone from the driver (problem "gpus") does not. /health as the agent
+     * writes it, from a listener of ours (the agent's user, as far as the script can tell).
+     */
+    @Test
+    void theAgentsOwnProblemsWaitForTheThresholdAndAGpuGoneDoesNot() throws Exception {
+        String[] answer = {""};
+        HttpServer agent = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4);
+        agent.createContext("/health", exchange -> {
+            byte[] body = answer[0].getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(503, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        agent.start();
+        try {
+            Map<String, String> env = Map.of("GPU_AGENT_URL", "http://127.0.0.1:" + agent.getAddress().getPort());
+            answer[0] = """
+                    {"healthy":false,"status":"unhealthy","reason":"journal events: No space left on device (msg: \\"component\\":\\"gpus\\" \\"state\\":\\"LOST\\")",
+                     "problems":[{"component":"journal events","message":"No space left on device"}],
+                     "gpus":[{"index":0,"uuid":"GPU-0","state":"HEALTHY","reasons":[]}]}""";
+            SlurmScripts.Run run = slurm.run("gpu-agent-healthcheck", env);
+            assertEquals(1, run.exit(), run.err());
+            assertTrue(run.err().contains("journal events: No space left on device") && run.err().contains("failure 1 of 3"), run.err());
+            assertEquals(List.of(), slurm.takeCalls(), "a full disk once drains nothing");
+
+            answer[0] = """
+                    {"healthy":false,"status":"unhealthy","reason":"gpus: the driver reports 7 GPUs, 8 before",
+                     "problems":[{"component":"gpus","message":"the driver reports 7 GPUs, 8 before"}],"gpus":[]}""";
+            run = slurm.run("gpu-agent-healthcheck", env);
+            assertEquals(1, run.exit(), run.err());
+            List<List<String>> calls = slurm.takeCalls();
+            assertEquals(2, calls.size(), "a GPU gone drains at once: " + calls);
+            assertEquals("Reason=gpu-agent: gpus: the driver reports 7 GPUs, 8 before", calls.get(1).get(3));
+        } finally {
+            agent.stop(0);
+        }
     }
 
     @Test
