@@ -31,7 +31,7 @@ cleanup() {
   [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null || true
   [ -n "${listener_pid:-}" ] && kill "$listener_pid" 2>/dev/null || true
   [ -n "${accept_pid:-}" ] && kill "$accept_pid" 2>/dev/null || true
-  rm -rf "$work"
+  rm -rf "$work" /run/gpu-agent
 }
 trap cleanup EXIT
 
@@ -71,10 +71,16 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 
 # Runs the installed launcher as the unit does (its user, its environment file) on the fake driver.
 start_agent() {
+  # What RuntimeDirectory=gpu-agent, RuntimeDirectoryMode=0750 make at each start (and remove at each stop).
+  grep -qx 'RuntimeDirectory=gpu-agent' /usr/lib/systemd/system/gpu-agent.service || fail "the unit has no RuntimeDirectory=gpu-agent"
+  rm -rf /run/gpu-agent
+  install -d -m 0750 -o gpu-agent -g gpu-agent /run/gpu-agent
   (
     set -a
     . /etc/gpu-agent/environment
     set +a
+    # The unit's own Environment= (the unix socket), as systemd would set it.
+    for kv in $(sed -n 's/^Environment=//p' /usr/lib/systemd/system/gpu-agent.service); do export "$kv"; done
     export GPU_AGENT_NVML_LIBRARY="$work/libnvidia-ml.so.1" FAKE_NVML_SCENARIO="$work/scenario.conf" \
       QUARKUS_HTTP_PORT="$port" QUARKUS_HTTP_HOST=127.0.0.1 JAVA_OPTS="$JAVA_OPTS ${1:-}"
     [ -n "${NOTIFY_SOCKET:-}" ] && export NOTIFY_SOCKET
@@ -130,14 +136,29 @@ PY
   sleep 0.5
 fi
 
-step "installed launcher on the fake driver, as user gpu-agent"
-start_agent
+step "installed launcher on the fake driver, as user gpu-agent (Netty's epoll library from the package, not /tmp)"
+[ -f /usr/lib/gpu-agent/native/libnetty_transport_native_epoll_x86_64.so ] || fail "no Netty epoll library in the package"
+start_agent "-Dio.netty.native.workdir=$work"   # (not writable by gpu-agent)
 secs=$(wait_metrics)
 curl -fsS "http://127.0.0.1:$port/health" > "$work/health" || fail "/health does not answer 200: $(cat "$work/health")"
 if [ -n "$listener_pid" ]; then
   grep -q '^READY=1 .*STATUS=8 GPUs' "$work/notify.log" || fail "no READY=1 with STATUS on the notify socket: $(cat "$work/notify.log")"
   step "notify socket: $(grep '^READY=1' "$work/notify.log" | head -1)"
 fi
+step "the unix socket /run/gpu-agent/http.sock: the agent's, and only root and the agent can open it"
+[ -S /run/gpu-agent/http.sock ] || fail "no socket /run/gpu-agent/http.sock; log: $(tail -5 "$work/agent.log")"
+[ "$(stat -c %U /run/gpu-agent/http.sock)" = gpu-agent ] || fail "http.sock belongs to $(stat -c %U /run/gpu-agent/http.sock)"
+[ "$(curl -sS -o /dev/null -w '%{http_code}' --unix-socket /run/gpu-agent/http.sock http://localhost/health)" = 200 ] \
+  || fail "/health over the unix socket is not 200"
+setpriv --reuid=nobody --regid=nogroup --clear-groups curl -sS -o /dev/null --unix-socket /run/gpu-agent/http.sock \
+  http://localhost/health 2>/dev/null && fail "user nobody reached the agent over its unix socket"
+step "the Slurm health check, as slurmd runs it, over the socket"
+mkdir -p "$work/bin"
+printf '#!/bin/sh\necho "NodeName=n1 State=IDLE"\n' > "$work/bin/scontrol"
+chmod 755 "$work/bin/scontrol"
+printf 'PATH=%s\nGPU_AGENT_SLURM_STATE=%s\n' "$work/bin" "$work/slurm-state" > "$work/slurm.env"
+env -i SLURMD_NODENAME=n1 GPU_AGENT_SLURM_ENV="$work/slurm.env" /usr/share/gpu-agent/slurm/gpu-agent-healthcheck \
+  || fail "the health check over the unix socket failed"
 step "the agent takes the operator token for a cordon, and nothing else"
 [ "$(post "" /v1/gpus/0/cordon)" = 401 ] || fail "a cordon without a token was not 401"
 [ "$(post /etc/gpu-agent/scheduler-token /v1/gpus/0/cordon)" = 403 ] || fail "a cordon with the scheduler token was not 403"
@@ -240,6 +261,19 @@ rm -rf /etc/systemd/system/gpu-agent.service.d
 grep -q "edited by deb-test" /etc/gpu-agent/agent.properties || fail "upgrade lost the conffile edit"
 ( cd /etc/gpu-agent && md5sum -c --quiet "$work/tokens" ) || fail "the upgrade changed a token"
 check_token coordinator
+
+step "a deleted conffile: upgrade and reconfigure go on, and create no credential"
+rm /etc/gpu-agent/agent.properties
+ls /etc/gpu-agent > "$work/etc-before"
+dpkg -i "$work/newer.deb" > "$work/reinstall.log" 2>&1 || { cat "$work/reinstall.log" >&2; fail "reinstall with agent.properties deleted failed"; }
+grep -q "agent.properties is missing" "$work/reinstall.log" || fail "postinst did not say agent.properties is missing: $(cat "$work/reinstall.log")"
+if command -v dpkg-reconfigure >/dev/null; then
+  dpkg-reconfigure gpu-agent > "$work/reconfigure.log" 2>&1 || { cat "$work/reconfigure.log" >&2; fail "dpkg-reconfigure with agent.properties deleted failed"; }
+fi
+[ ! -e /etc/gpu-agent/agent.properties ] || fail "postinst brought agent.properties back by itself"
+ls /etc/gpu-agent | diff "$work/etc-before" - || fail "postinst created files with agent.properties deleted"
+dpkg -i --force-confmiss "$work/newer.deb" >/dev/null
+[ -f /etc/gpu-agent/agent.properties ] || fail "--force-confmiss did not bring agent.properties back"
 
 step "dpkg -r keeps state and configuration"
 dpkg -r gpu-agent

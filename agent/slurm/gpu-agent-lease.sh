@@ -12,12 +12,23 @@ PATH=${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 
 settings=${GPU_AGENT_SLURM_ENV:-/etc/gpu-agent/slurm.env}
-known="GPU_AGENT_URL GPU_AGENT_NODE GPU_AGENT_TOKEN_FILE GPU_AGENT_SLURM_STATE GPU_AGENT_LEASE_TTL GPU_AGENT_TIMEOUT GPU_AGENT_RESUME SLURM_CONF"
+known="GPU_AGENT_URL GPU_AGENT_SOCKET GPU_AGENT_USER GPU_AGENT_NODE GPU_AGENT_TOKEN_FILE GPU_AGENT_SLURM_STATE GPU_AGENT_LEASE_TTL GPU_AGENT_TIMEOUT GPU_AGENT_RESUME GPU_AGENT_FAIL_THRESHOLD SLURM_CONF"
 from_env=" "
 for key in $known; do
     eval "[ -z \"\${$key+set}\" ]" || from_env="$from_env$key "
 done
-if [ -e "$settings" ]; then
+# owned_by_us PATH TYPE: PATH is a TYPE (f file, d directory), not a link, owned by root or by whoever runs us
+# (slurmd runs us as root), and writable by its owner only. find(1) -user/-perm are POSIX; stat -c is not.
+owned_by_us() {
+    [ ! -L "$1" ] && [ -n "$(find "$1" -prune -type "$2" \( -user 0 -o -user "$(id -u)" \) ! -perm -020 ! -perm -002 2>/dev/null)" ]
+}
+
+if [ -e "$settings" ] || [ -L "$settings" ]; then
+    # Whoever can write this file chooses where the token goes and which node gets resumed: root only.
+    owned_by_us "$settings" f || {
+        echo "$me: refusing the settings file $settings: it must be a file (not a link) owned by root and writable by root only; fix: chown root:root $settings && chmod 0644 $settings" >&2
+        exit 2
+    }
     [ -r "$settings" ] || { echo "$me: cannot read the settings file $settings; make it readable by root" >&2; exit 2; }
     n=0
     while read -r line || [ -n "$line" ]; do   # (read strips blanks at both ends)
@@ -41,11 +52,92 @@ if [ -e "$settings" ]; then
     done < "$settings"
 fi
 
-url=${GPU_AGENT_URL:-http://127.0.0.1:9400}
 # The name Slurm knows this node by: slurmd passes it; it can differ from the host name.
 node=${GPU_AGENT_NODE:-${SLURMD_NODENAME:-$(hostname -s)}}
+state_dir=${GPU_AGENT_SLURM_STATE:-/run/gpu-agent-slurm}
 
 fail() { echo "$me: $*" >&2; exit 1; }
+
+# How we reach the agent, and how we know it is the agent (docs/slurm.md, "Talking to the agent"). Any local user
+# can listen on a TCP port the agent is not holding (while it restarts, say): such a listener must get no token
+# and its answers must not be believed. So: the agent's unix socket when it is there (only root and the agent's
+# user can create anything in its directory); else GPU_AGENT_URL, and for a local address only when every
+# listener on its port belongs to the agent's user.
+agent_user=${GPU_AGENT_USER:-gpu-agent}
+socket=${GPU_AGENT_SOCKET:-/run/gpu-agent/http.sock}
+if [ -n "${GPU_AGENT_URL:-}" ]; then
+    via=tcp; url=$GPU_AGENT_URL; where=$url
+elif [ -e "$socket" ] || [ -L "$socket" ]; then
+    via=unix; url=http://localhost; where="unix:$socket"
+else
+    via=tcp; url=http://127.0.0.1:9400; where=$url
+fi
+
+# agent_check: whether what $url or $socket reaches now is the agent; when not, why in $agent_problem and
+# $impostor=1 when something else holds the agent's place (not merely an agent that is down).
+agent_check() {
+    agent_problem=""; impostor=0
+    agent_uid=$(id -u "$agent_user" 2>/dev/null) || {
+        agent_problem="no user $agent_user on this host (set GPU_AGENT_USER in $settings to the agent's user)"; return 1; }
+    if [ "$via" = unix ]; then
+        sdir=$(dirname "$socket")
+        # The directory first: whoever may write it could swap the socket after we looked.
+        if [ -L "$sdir" ] || [ -z "$(find "$sdir" -prune -type d \( -user 0 -o -user "$agent_uid" \) ! -perm -020 ! -perm -002 2>/dev/null)" ]; then
+            agent_problem="$sdir is not a directory that only root and $agent_user can write; not using $socket (check: ls -ld $sdir)"
+            impostor=1; return 1
+        fi
+        if [ -L "$socket" ] || [ -z "$(find "$socket" -prune -type s -user "$agent_uid" 2>/dev/null)" ]; then
+            agent_problem="$socket is not a socket owned by $agent_user; not using it (check: ls -l $socket)"
+            impostor=1; return 1
+        fi
+        return 0
+    fi
+    hostport=${url#*://}; hostport=${hostport%%/*}; hostport=${hostport##*@}
+    case "$hostport" in
+        \[*\]:*) host=${hostport%]:*}]; port=${hostport##*]:} ;;
+        \[*\]) host=$hostport; port="" ;;
+        *:*) host=${hostport%:*}; port=${hostport##*:} ;;
+        *) host=$hostport; port="" ;;
+    esac
+    [ -n "$port" ] || case "$url" in https:*) port=443 ;; *) port=80 ;; esac
+    case "$host" in
+        localhost|localhost.*|127.*|\[::1\]|\[0:0:0:0:0:0:0:1\]|\[::ffff:127.*|0.0.0.0|\[::\]) ;;
+        *) [ "$host" = "$(hostname -s 2>/dev/null)" ] || [ "$host" = "$(hostname -f 2>/dev/null)" ] || [ "$host" = "$node" ] \
+               || return 0 ;;   # another host: its identity is TLS's business (docs/slurm.md)
+    esac
+    command -v ss >/dev/null 2>&1 || { agent_problem="ss not found (install iproute2): cannot tell who listens on port $port"; return 1; }
+    listeners=$(ss -Hltne "sport = :$port" 2>/dev/null) || { agent_problem="ss failed; cannot tell who listens on port $port"; return 1; }
+    [ -n "$listeners" ] || { agent_problem="agent not answering at $where (nothing listens on port $port); check: systemctl status gpu-agent"; return 1; }
+    # ss prints uid:N for every owner but root.
+    for uid in $(printf '%s\n' "$listeners" | sed -e 's/.* uid:\([0-9]*\).*/\1/' -e t -e 's/.*/0/'); do
+        [ "$uid" = "$agent_uid" ] && continue
+        agent_problem="a process of uid $uid, not the agent's user $agent_user, listens on port $port; not talking to it (check: ss -ltnpe 'sport = :$port')"
+        impostor=1; return 1
+    done
+    return 0
+}
+
+# agent_curl ARGS...: curl to the agent by the chosen transport.
+agent_curl() {
+    if [ "$via" = unix ]; then curl --unix-socket "$socket" "$@"; else curl "$@"; fi
+}
+
+# state_setup: the directory for lease notes and the health check's failure count: root's alone, since what is
+# in it decides what gets released and when a node drains.
+state_setup() {
+    (umask 077 && mkdir -p "$state_dir") 2>/dev/null
+    owned_by_us "$state_dir" d || {
+        echo "$me: $state_dir (GPU_AGENT_SLURM_STATE) must be a directory (not a link) owned by root and writable by root only; fix: chown root:root $state_dir && chmod 0700 $state_dir" >&2
+        exit 2
+    }
+}
+
+# private_tmp: a private directory for answers (mode 0700, removed on exit): never a guessable name in /tmp.
+private_tmp() {
+    tmp=$(mktemp -d) || { echo "$me: mktemp -d failed" >&2; exit 2; }
+    trap 'rm -rf "$tmp"' EXIT
+    trap 'exit 1' HUP INT TERM
+}
 
 # json_string NAME < json: the first string value of NAME, unescaped enough for a log line (\" becomes ').
 json_string() {
@@ -65,7 +157,6 @@ lease_setup() {
         token_file=/etc/gpu-agent/scheduler-token
         [ -e "$token_file" ] || token_file=/etc/gpu-agent/token
     fi
-    state_dir=${GPU_AGENT_SLURM_STATE:-/run/gpu-agent/slurm}
     timeout=${GPU_AGENT_TIMEOUT:-10}
     job=${SLURM_JOB_ID:-}
     [ -n "$job" ] || { echo "$me: SLURM_JOB_ID is not set; run me as a Slurm Prolog/Epilog" >&2; exit 2; }
@@ -77,22 +168,32 @@ lease_setup() {
         '') fail "the token file $token_file is empty" ;;
         *[\"\\]*) fail "the token in $token_file holds a quote or backslash, which a bearer token cannot have" ;;
     esac
+    state_setup
+    private_tmp
     lease_file="$state_dir/slurm-$job.lease"
     job_id="slurm-$job"
 }
 
-# call METHOD PATH [BODY]: sets $status (HTTP code, 000 when unreachable) and $body (the answer).
+# call METHOD PATH [BODY]: sets $status (HTTP code, 000 when unreachable or not the agent) and $body (the answer).
 # The token reaches curl on its standard input as a config line, never as an argument: every local user can read
-# /proc/<pid>/cmdline. printf is a shell builtin (dash, bash, busybox), so it starts no process either.
+# /proc/<pid>/cmdline. printf is a shell builtin (dash, bash, busybox), so it starts no process either. Nothing is
+# sent before agent_check says the listener is the agent.
 call() {
-    out=$(mktemp) || fail "mktemp failed"
+    body=""
+    if ! agent_check; then
+        echo "$me: $agent_problem" >&2
+        status=000
+        [ "$impostor" = 1 ] && fail "not the agent at $where: sent nothing"
+        return 0
+    fi
+    rm -f "$tmp/answer"
     if [ $# -ge 3 ]; then
-        status=$(printf 'header = "Authorization: Bearer %s"\n' "$token" | curl -sS -K - -o "$out" -w '%{http_code}' \
+        status=$(printf 'header = "Authorization: Bearer %s"\n' "$token" | agent_curl -sS -K - -o "$tmp/answer" -w '%{http_code}' \
             --max-time "$timeout" -X "$1" -H 'Content-Type: application/json' --data "$3" "$url$2") || status=000
     else
-        status=$(printf 'header = "Authorization: Bearer %s"\n' "$token" | curl -sS -K - -o "$out" -w '%{http_code}' \
+        status=$(printf 'header = "Authorization: Bearer %s"\n' "$token" | agent_curl -sS -K - -o "$tmp/answer" -w '%{http_code}' \
             --max-time "$timeout" -X "$1" "$url$2") || status=000
     fi
-    body=$(cat "$out")
-    rm -f "$out"
+    [ -f "$tmp/answer" ] && body=$(cat "$tmp/answer")
+    return 0
 }

@@ -34,6 +34,15 @@ find "$lib/jdk" -type f \( -name '*.so' -o -path '*/bin/*' -o -name jspawnhelper
 rm -f "$lib/jdk/lib/server/classes.jsa" "$lib/jdk/lib/server/classes_nocoops.jsa"
 
 cp -R "$app" "$lib/app"
+# Netty's epoll library (the transport of the unix socket /run/gpu-agent/http.sock), unpacked here for the
+# launcher's java.library.path: otherwise Netty copies it out of its jar into /tmp at every start, and the agent
+# cannot start where /tmp is mounted noexec.
+mkdir -p "$lib/native" "$out/epoll"
+(cd "$out/epoll" && "$JAVA_HOME/bin/jar" xf "$lib"/app/lib/main/io.netty.netty-transport-native-epoll-*-linux-x86_64.jar \
+  META-INF/native/libnetty_transport_native_epoll_x86_64.so)
+install -m 0644 "$out/epoll/META-INF/native/libnetty_transport_native_epoll_x86_64.so" "$lib/native/"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$lib/native/libnetty_transport_native_epoll_x86_64.so"
+rm -rf "$out/epoll"
 install -m 0755 "$root/systemd/gpu-agent" "$lib/bin/gpu-agent"
 install -m 0755 "$root/systemd/gpu-agent-privileged" "$lib/bin/gpu-agent-privileged"
 install -m 0644 "$root/systemd/gpu-agent.service" "$stage/usr/lib/systemd/system/gpu-agent.service"

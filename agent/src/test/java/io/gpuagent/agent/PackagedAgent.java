@@ -81,6 +81,7 @@ public final class PackagedAgent implements AutoCloseable {
         private final Map<String, String> properties = new LinkedHashMap<>();
         private final List<String> jvmOptions = new ArrayList<>();
         private final Map<String, String> environment = new LinkedHashMap<>();
+        private boolean loopbackOnly = true;
 
         private Options(String name) {
             this.name = name;
@@ -131,6 +132,12 @@ public final class PackagedAgent implements AutoCloseable {
             return this;
         }
 
+        /** Leaves {@code quarkus.http.host} to the agent (the package's choice) instead of 127.0.0.1. */
+        public Options listenAsShipped() {
+            this.loopbackOnly = false;
+            return this;
+        }
+
         /** An environment variable of the agent's process. */
         public Options env(String key, String value) {
             environment.put(key, value);
@@ -165,7 +172,9 @@ public final class PackagedAgent implements AutoCloseable {
                 : dir.resolve("no-such-libnvidia-ml.so.1").toString());
         props.put("gpu-agent.state-dir", stateDir.toString());
         props.put("quarkus.http.port", String.valueOf(port));
-        props.put("quarkus.http.host", "127.0.0.1");
+        if (options.loopbackOnly) {
+            props.put("quarkus.http.host", "127.0.0.1");
+        }
         props.putAll(options.properties);
         props.forEach((k, v) -> cmd.add("-D" + k + "=" + v.replace("{port}", String.valueOf(port))));
         cmd.addAll(List.of("-jar", JAR.toAbsolutePath().toString()));

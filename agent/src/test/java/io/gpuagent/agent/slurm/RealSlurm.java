@@ -152,11 +152,14 @@ final class RealSlurm implements AutoCloseable {
         Files.writeString(settings, """
                 # gpu-agent's Slurm scripts (written by RealSlurm; read, not run)
                 GPU_AGENT_URL=http://127.0.0.1:%d
+                GPU_AGENT_USER=%s
                 GPU_AGENT_TOKEN_FILE="%s"
                 GPU_AGENT_SLURM_STATE=%s
                 GPU_AGENT_TIMEOUT=5
                 SLURM_CONF=%s
-                """.formatted(agentPort, tokenFile.toAbsolutePath(), dir.resolve("leases"), conf));
+                """.formatted(agentPort, System.getProperty("user.name"), tokenFile.toAbsolutePath(), dir.resolve("leases"), conf));
+        // The scripts refuse a settings file anyone but its owner may write.
+        Files.setPosixFilePermissions(settings, PosixFilePermissions.fromString("rw-r--r--"));
     }
 
     private void writeWrappers(Path scripts) throws IOException {

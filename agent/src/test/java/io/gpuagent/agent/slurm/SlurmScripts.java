@@ -22,6 +22,8 @@ final class SlurmScripts {
 
     static final Path SCRIPTS = Path.of("slurm").toAbsolutePath();
     static final Path STUB = Path.of("src/test/resources/slurm/scontrol").toAbsolutePath();
+    /** The agent's user for the scripts' owner checks: the test agent runs in this JVM, as we do. */
+    static final String USER = System.getProperty("user.name");
 
     final Path dir;
     final Path calls;
@@ -56,6 +58,7 @@ final class SlurmScripts {
         pb.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
         pb.environment().put("GPU_AGENT_SLURM_ENV", dir.resolve("no-such-settings").toString());
         pb.environment().put("GPU_AGENT_URL", "http://127.0.0.1:" + RestAssured.port);
+        pb.environment().put("GPU_AGENT_USER", USER);   // the test agent runs as we do
         pb.environment().put("SLURMD_NODENAME", "node7");
         pb.environment().put("GPU_AGENT_TOKEN_FILE", TestToken.FILE.toAbsolutePath().toString());
         pb.environment().put("GPU_AGENT_SLURM_STATE", dir.resolve("state").toString());
@@ -74,10 +77,13 @@ final class SlurmScripts {
             Files.writeString(file, settings + """
                     # as /etc/gpu-agent/slurm.env
                     GPU_AGENT_URL=http://127.0.0.1:%d
+                    GPU_AGENT_USER=%s
                     GPU_AGENT_TOKEN_FILE="%s"
                     GPU_AGENT_SLURM_STATE='%s'
                     PATH=%s
-                    """.formatted(RestAssured.port, TestToken.FILE.toAbsolutePath(), dir.resolve("state"), dir.resolve("bin")));
+                    """.formatted(RestAssured.port, USER, TestToken.FILE.toAbsolutePath(), dir.resolve("state"), dir.resolve("bin")));
+            // The scripts refuse a settings file anyone but its owner may write (whatever the umask).
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
