@@ -82,6 +82,7 @@ public final class PackagedAgent implements AutoCloseable {
         private final List<String> jvmOptions = new ArrayList<>();
         private final Map<String, String> environment = new LinkedHashMap<>();
         private boolean loopbackOnly = true;
+        private final List<String> launcher = new ArrayList<>();
 
         private Options(String name) {
             this.name = name;
@@ -138,6 +139,15 @@ public final class PackagedAgent implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Words before {@code java} on the command line, a program that ends by exec'ing the rest in its own
+         * process (so {@link #pid} is still the agent's), e.g. {@code systemd-run --scope -p TasksMax=256 --}.
+         */
+        public Options launcher(List<String> words) {
+            launcher.addAll(words);
+            return this;
+        }
+
         /** An environment variable of the agent's process. */
         public Options env(String key, String value) {
             environment.put(key, value);
@@ -161,7 +171,7 @@ public final class PackagedAgent implements AutoCloseable {
             http.shutdownNow();   // its connections were to the previous run
         }
         http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(options.launcher);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(shippedJvmOptions());
         cmd.addAll(List.of("-XX:+ExitOnOutOfMemoryError", "-XX:ErrorFile=" + dir.resolve("hs_err_pid%p.log"),

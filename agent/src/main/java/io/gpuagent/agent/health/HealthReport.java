@@ -1,5 +1,6 @@
 package io.gpuagent.agent.health;
 
+import io.gpuagent.agent.OneLine;
 import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.exporter.Snapshot;
 import java.time.Instant;
@@ -8,10 +9,19 @@ import java.util.List;
 
 /**
  * The body of {@code GET /health}. {@code healthy} decides the status code (200 or 503); {@code reason} is
- * one line a node check can pass on as a drain reason (Slurm's HealthCheckProgram, cron).
+ * one line a node check can pass on as a drain reason (Slurm's HealthCheckProgram, cron): built from what GPUs,
+ * the driver and operators said, so it leaves here through {@link OneLine} (no control, format or line-separator
+ * character, at most {@link #REASON_MAX} characters).
  */
 public record HealthReport(boolean healthy, String status, String reason, Instant time, Nvml nvml, Sampling sampling,
                            List<Problem> problems, List<GpuHealth> gpus) {
+
+    /** Slurm shows a reason cut to 250 characters; the rest is for a person reading /health. */
+    public static final int REASON_MAX = 1000;
+
+    public HealthReport {
+        reason = OneLine.of(reason, REASON_MAX);
+    }
 
     /** Something wrong with the agent or the host rather than one GPU. */
     public record Problem(String component, String message) {

@@ -3,6 +3,7 @@ package io.gpuagent.agent.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.OneLine;
 import io.gpuagent.agent.http.problem.Problem;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
@@ -11,7 +12,7 @@ import jakarta.ws.rs.WebApplicationException;
 /**
  * What an operator's POST says about itself: the optional body {@code {"reason": "..."}} of the GPU actions
  * and the health clear, and the caller's address. The reason goes into the event and audit logs, so it is
- * kept to one line of at most {@link #MAX_LENGTH} characters.
+ * kept to one line of at most {@link #MAX_LENGTH} characters ({@link OneLine}).
  */
 final class OperatorReason {
 
@@ -45,11 +46,8 @@ final class OperatorReason {
         if (!reason.isTextual()) {
             throw bad("\"reason\" must be a string");
         }
-        String text = reason.asText().strip().replaceAll("\\p{Cntrl}", " ");
-        if (text.isEmpty()) {
-            return fallback;
-        }
-        return text.length() <= MAX_LENGTH ? text : text.substring(0, MAX_LENGTH) + "...";
+        String text = OneLine.of(reason.asText(), MAX_LENGTH);
+        return text.isEmpty() ? fallback : text;
     }
 
     /** The caller's IP address, for the audit log; {@code unknown} when Vert.x does not say. */

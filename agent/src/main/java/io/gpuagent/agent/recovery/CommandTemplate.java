@@ -1,5 +1,6 @@
 package io.gpuagent.agent.recovery;
 
+import io.gpuagent.agent.OneLine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,8 @@ import java.util.regex.Pattern;
  */
 public record CommandTemplate(String key, String text, List<String> args) {
 
+    /** A placeholder's value is cut here: a reason is one sentence, a node name or UUID far shorter. */
+    static final int VALUE_MAX = 1000;
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z]+)}");
 
     public CommandTemplate {
@@ -72,7 +75,10 @@ public record CommandTemplate(String key, String text, List<String> args) {
         return new CommandTemplate(key, text, args);
     }
 
-    /** The arguments with the placeholders filled in (control characters in values become spaces). */
+    /**
+     * The arguments with the placeholders filled in; each value as {@link OneLine} makes it (no control, format or
+     * line-separator character, at most {@link #VALUE_MAX} characters): a drain reason ends up in Slurm's Reason=.
+     */
     public List<String> argv(Map<String, String> values) {
         List<String> out = new ArrayList<>(args.size());
         for (String a : args) {
@@ -80,7 +86,7 @@ public record CommandTemplate(String key, String text, List<String> args) {
             StringBuilder s = new StringBuilder();
             while (m.find()) {
                 String v = values.getOrDefault(m.group(1), "");
-                m.appendReplacement(s, Matcher.quoteReplacement(v.replaceAll("\\p{Cntrl}", " ")));
+                m.appendReplacement(s, Matcher.quoteReplacement(OneLine.of(v, VALUE_MAX)));
             }
             m.appendTail(s);
             out.add(s.toString());

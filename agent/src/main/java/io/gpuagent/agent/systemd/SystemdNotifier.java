@@ -1,5 +1,6 @@
 package io.gpuagent.agent.systemd;
 
+import io.gpuagent.agent.OneLine;
 import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.health.detect.HealthState;
@@ -9,6 +10,7 @@ import io.gpuagent.exporter.Snapshot;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.vertx.http.DomainSocketServerStart;
 import io.quarkus.vertx.http.HttpServerStart;
 import io.quarkus.vertx.http.HttpsServerStart;
 import jakarta.annotation.Priority;
@@ -17,29 +19,39 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.ObservesAsync;
 import jakarta.interceptor.Interceptor;
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
  * Tells systemd (Type=notify) how the agent is: {@code READY=1} once the first snapshot is published and the
  * HTTP server listens (so {@code systemctl start} returns when /metrics is complete), {@code WATCHDOG=1}
- * after every published sweep (a wedged sampler stops them and systemd restarts the agent after
- * {@code WatchdogSec}), {@code STATUS=} a one-line summary when it changes, {@code STOPPING=1} at shutdown.
- * Without {@code $NOTIFY_SOCKET} (not started by systemd, or Type=simple) it does nothing.
+ * after every published sweep once the HTTP server answered a self-probe ({@link WatchdogPing}: a wedged
+ * sampler or a wedged server stops them and systemd restarts the agent after {@code WatchdogSec}),
+ * {@code STATUS=} a one-line summary when it changes ({@link OneLine}: it carries NVML's words), {@code
+ * STOPPING=1} at shutdown. Without {@code $NOTIFY_SOCKET} (not started by systemd, or Type=simple) it does
+ * nothing.
  */
 @Startup
 @ApplicationScoped
 public class SystemdNotifier {
 
     private static final Logger LOG = Logger.getLogger(SystemdNotifier.class);
+    /** What systemctl status shows on one line; NVML's reason for being down is the only long part. */
+    static final int STATUS_MAX = 200;
+    /** How long the HTTP server has to answer the watchdog's probe; WatchdogSec (30 s) allows many misses. */
+    static final Duration PROBE_DEADLINE = Duration.ofSeconds(2);
 
     private final SamplerService sampler;
     private final HealthModel health;
     private final RecoveryConfig recovery;
     private final NotifySocket socket;
+    private final String domainSocket;  // the server's unix socket, which the probe prefers; null when none
+    private WatchdogPing ping;          // guarded by this: null until the server to probe is known
     private boolean httpUp;           // guarded by this
     private boolean started;          // guarded by this
     private boolean sampled;          // guarded by this
@@ -48,10 +60,13 @@ public class SystemdNotifier {
     private boolean failing;          // guarded by this: one warning per run of failed sends
     private boolean stopped;          // guarded by this
 
-    public SystemdNotifier(SamplerService sampler, HealthModel health, RecoveryConfig recovery) {
+    public SystemdNotifier(SamplerService sampler, HealthModel health, RecoveryConfig recovery,
+                           @ConfigProperty(name = "quarkus.http.domain-socket-enabled", defaultValue = "false") boolean domainSocketEnabled,
+                           @ConfigProperty(name = "quarkus.http.domain-socket", defaultValue = "/var/run/io.quarkus.app.socket") String domainSocket) {
         this.sampler = sampler;
         this.health = health;
         this.recovery = recovery;
+        this.domainSocket = domainSocketEnabled ? domainSocket : null;
         this.socket = open(System.getenv("NOTIFY_SOCKET"));
         if (socket == null) {
             return;
@@ -72,11 +87,15 @@ public class SystemdNotifier {
 
     // Quarkus fires these asynchronously once the server accepts connections.
     void httpStarted(@ObservesAsync HttpServerStart event) {
-        listening();
+        listening(domainSocket == null ? HttpSelfProbe.target(null, event.options().getHost(), event.options().getPort()) : null);
     }
 
     void httpsStarted(@ObservesAsync HttpsServerStart event) {
-        listening();
+        listening(null);   // the probe speaks plain HTTP: over the plain port or the domain socket
+    }
+
+    void domainSocketStarted(@ObservesAsync DomainSocketServerStart event) {
+        listening(domainSocket == null ? null : HttpSelfProbe.target(domainSocket, null, 0));
     }
 
     /** After the other start-up observers (NvmlConnector's first attempt to load NVML among them). */
@@ -91,17 +110,38 @@ public class SystemdNotifier {
         }
     }
 
-    synchronized void stopping(@Observes ShutdownEvent event) {
-        if (socket != null && !stopped) {
-            stopped = true;   // a sweep finishing after this must not touch the closed socket
+    void stopping(@Observes ShutdownEvent event) {
+        WatchdogPing p;
+        synchronized (this) {
+            if (socket == null || stopped) {
+                return;
+            }
+            stopped = true;   // a sweep or a probe finishing after this must not touch the closed socket
             send("STOPPING=1\nSTATUS=stopping");
-            socket.close();
+            p = ping;
         }
+        if (p != null) {
+            p.close();   // outside the lock: its thread may be waiting for it to send
+        }
+        socket.close();
     }
 
-    private synchronized void listening() {
+    /** The server listens; {@code probeTarget} is where the watchdog's probe reaches it, null when not there. */
+    private synchronized void listening(SocketAddress probeTarget) {
         httpUp = true;
+        if (probeTarget != null && ping == null && socket != null && !stopped) {
+            ping = new WatchdogPing(new HttpSelfProbe(probeTarget, PROBE_DEADLINE), m -> watchdog());
+            LOG.infof("WATCHDOG=1 goes to systemd after each sweep once GET %s on %s answers within %s",
+                    HttpSelfProbe.PATH, probeTarget, PROBE_DEADLINE);
+        }
         readyIfComplete();
+    }
+
+    /** From the probe's thread, after the server answered. */
+    private synchronized void watchdog() {
+        if (!stopped) {
+            send("WATCHDOG=1");
+        }
     }
 
     /** On the sampler thread, after each published sweep: this call is the proof that sweeps make progress. */
@@ -111,10 +151,19 @@ public class SystemdNotifier {
         }
         // Sweeps before start-up finished ran before NVML was even tried: not what /metrics will say.
         sampled |= started;
-        String now = summary(snapshot);
+        String now = OneLine.of(summary(snapshot), STATUS_MAX);
         boolean changed = !now.equals(status);
         status = now;
-        if (!readyIfComplete()) {
+        if (readyIfComplete()) {
+            return;
+        }
+        if (ping != null) {
+            ping.swept();   // WATCHDOG=1 once the server answers the probe, from the probe's thread
+            if (changed) {
+                send("STATUS=" + status);
+            }
+        } else {
+            // No server to probe (yet, or HTTPS only without a domain socket): the sweep alone is the proof.
             send(changed ? "WATCHDOG=1\nSTATUS=" + status : "WATCHDOG=1");
         }
     }

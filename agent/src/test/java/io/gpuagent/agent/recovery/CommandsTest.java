@@ -27,6 +27,17 @@ class CommandsTest {
     }
 
     @Test
+    void aReasonReachesTheCommandAsOneLineWithoutC1BidiOrSeparators() {
+        CommandTemplate t = CommandTemplate.parse("k", "scontrol update 'Reason=gpu-agent: {reason}'", VARS);
+        // NEL, CSI (C1), LINE SEPARATOR, RIGHT-TO-LEFT OVERRIDE, POP DIRECTIONAL ISOLATE, ZERO WIDTH SPACE, ESC.
+        String hostile = "XID 79\u0085State=RESUME\u009B2J\u2028second line\u202Eevil\u2069\u200B\u001B[0m done";
+        assertEquals(List.of("scontrol", "update", "Reason=gpu-agent: XID 79 State=RESUME 2J second line evil [0m done"),
+                t.argv(Map.of("reason", hostile)));
+        String longReason = t.argv(Map.of("reason", "r".repeat(5000))).get(2);
+        assertEquals("Reason=gpu-agent: ".length() + CommandTemplate.VALUE_MAX + 3, longReason.length(), longReason);
+    }
+
+    @Test
     void mistakesAreStartupErrorsNamingTheKey() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> CommandTemplate.parse("gpu-agent.recovery.reset-command", "nvidia-smi -r -i {gpu}", VARS));

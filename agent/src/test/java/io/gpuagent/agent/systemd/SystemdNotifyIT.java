@@ -1,6 +1,7 @@
 package io.gpuagent.agent.systemd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The packaged agent under a real notify socket, as systemd runs it with Type=notify: READY=1 only once
- * /metrics serves the first snapshot, WATCHDOG=1 while sweeps make progress and none while the sampler is
- * wedged in NVML, STOPPING=1 on SIGTERM.
+ * /metrics serves the first snapshot, WATCHDOG=1 while sweeps make progress and the HTTP server answers its
+ * self-probe, none while the sampler is wedged in NVML, STOPPING=1 on SIGTERM.
  */
 class SystemdNotifyIT {
 
@@ -38,6 +39,10 @@ class SystemdNotifyIT {
             for (int i = 0; i < 3; i++) {
                 assertNotNull(systemd.next("WATCHDOG=1", Duration.ofSeconds(5)), "watchdog pings stopped while healthy");
             }
+            // Those pings came through the HTTP self-probe (WatchdogPingTest: none while the server is wedged).
+            assertTrue(agent.log().contains("WATCHDOG=1 goes to systemd after each sweep once GET /q/health/live on /127.0.0.1:"
+                    + agent.port()), agent.log());
+            assertFalse(agent.log().contains("did not answer its watchdog probe"), agent.log());
 
             // Wedge the sweeping thread: every device count now takes 4 s (the fake re-reads within 100 ms).
             agent.scenario(HEALTHY + "latency_ms.nvmlDeviceGetCount_v2 = 4000\n");
