@@ -132,7 +132,9 @@ public class EventStreamRoute {
         if (full != null) {
             refusals.warn(RefusalLog.Kind.EVENT_STREAM_FULL, "event stream client " + address + " refused: " + full
                     + "; raise it if this many readers are expected");
-            rc.response().putHeader("Retry-After", "10");
+            // Closed once answered: a refused reader that never reads must not go on holding a connection.
+            rc.response().putHeader("Retry-After", "10").putHeader("Connection", "close");
+            rc.addEndHandler(done -> rc.request().connection().close());
             problem(rc, Problem.response(503, "Service Unavailable", "this agent serves " + full
                     + "; retry later, or page GET /v1/events?since=<id>"));
             return;
