@@ -3,7 +3,10 @@ package io.gpuagent.agent.http;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
-/** {@code gpu-agent.http.*}: bounds on connections beyond Quarkus' own {@code quarkus.http.limits.*} (docs/configuration.md). */
+/**
+ * {@code gpu-agent.http.*}: bounds on connections beyond Quarkus' own {@code quarkus.http.limits.*}
+ * (docs/configuration.md).
+ */
 @ConfigMapping(prefix = "gpu-agent.http")
 public interface ConnectionsConfig {
 

@@ -40,11 +40,12 @@ import org.jboss.logging.Logger;
  * <p>A plain Vert.x route. A connection holds no queue of events: it keeps a cursor into the log and, on its
  * event loop, writes the next page of events after the cursor while its write buffer has room; the log's
  * listener only wakes it. So a client costs a connection and a bounded write buffer whatever it asks for.
- * Bounds ({@link EventsConfig}): at most {@code max-subscribers} clients, of which {@code reserved-for-authenticated}
- * only for clients presenting one of the agent's credentials, and at most {@code max-subscribers-per-address} from
- * one address (one more gets 503 with a problem+json reason; one WARN a minute says so); a client more than {@code max-behind} new events behind, or whose buffer stayed full
- * for two keep-alive periods, or that fell out of the history, is cut off with a comment saying why, and
- * resumes with its Last-Event-ID.
+ * Bounds ({@link EventsConfig}): at most {@code max-subscribers} clients, of which
+ * {@code reserved-for-authenticated} only for clients presenting one of the agent's credentials, and at most
+ * {@code max-subscribers-per-address} from one address (one more gets 503 with a problem+json reason and its
+ * connection closed; one WARN a minute says so); a client more than {@code max-behind} new events behind, or whose
+ * buffer stayed full for two keep-alive periods, or that fell out of the history, is cut off with a comment saying
+ * why, and resumes with its Last-Event-ID.
  */
 @ApplicationScoped
 public class EventStreamRoute {
