@@ -78,7 +78,7 @@ class EventLogKillIT {
 
     private static JsonNode events(PackagedAgent agent, long after) {
         try {
-            return JSON.readTree(agent.body("/v1/events?limit=10000" + (after >= 0 ? "&since=" + after : "")));
+            return JSON.readTree(agent.body("/v1/events?limit=1000" + (after >= 0 ? "&since=" + after : "")));
         } catch (IOException e) {
             throw new AssertionError(e);
         }

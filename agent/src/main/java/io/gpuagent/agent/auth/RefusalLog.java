@@ -12,10 +12,11 @@ import java.util.function.LongSupplier;
  * tokens in a loop grows the log without limit (10,000 malformed requests wrote 449 lines). The refusals
  * themselves are answered as before; only their log lines are thinned.
  */
-final class RefusalLog {
+public final class RefusalLog {
 
     /** What was refused; one window each. */
-    enum Kind { FORBIDDEN, HEARTBEAT_NO_CREDENTIAL, HEARTBEAT_WRONG_TOKEN }
+    public enum Kind { FORBIDDEN, HEARTBEAT_NO_CREDENTIAL, HEARTBEAT_WRONG_TOKEN,
+        CONNECTIONS_PER_ADDRESS, EVENT_STREAM_FULL }
 
     static final Duration PERIOD = Duration.ofMinutes(1);
 
@@ -28,12 +29,12 @@ final class RefusalLog {
         long suppressed;
     }
 
-    RefusalLog(LongSupplier nanoTime, Consumer<String> sink) {
+    public RefusalLog(LongSupplier nanoTime, Consumer<String> sink) {
         this.nanoTime = nanoTime;
         this.sink = sink;
     }
 
-    void warn(Kind kind, String message) {
+    public void warn(Kind kind, String message) {
         long now = nanoTime.getAsLong();
         long suppressed;
         synchronized (this) {

@@ -183,6 +183,15 @@ public class TokenAuth {
     }
 
     /**
+     * Whether {@code authorization} carries one of this agent's credentials, of any role (the event stream keeps
+     * slots for such readers), whether or not reads need one.
+     */
+    public boolean authenticated(String authorization) {
+        String presented = bearer(authorization);
+        return presented != null && (roleOf(presented).isPresent() || nodeMatches(presented));
+    }
+
+    /**
      * The heartbeat of node {@code node}: the token must be that node's own credential
      * ({@code <node-token-dir>/<node>}), or the old single token when no node directory is configured.
      */

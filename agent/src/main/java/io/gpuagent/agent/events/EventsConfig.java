@@ -20,4 +20,18 @@ public interface EventsConfig {
      */
     @WithDefault("1000")
     int maxBehind();
+
+    /**
+     * Of {@code max-subscribers}, the slots only a client presenting one of the agent's credentials (any role) may
+     * take, so that anonymous readers filling the stream cannot lock out the operator's or the coordinator's.
+     */
+    @WithDefault("16")
+    int reservedForAuthenticated();
+
+    /**
+     * Stream clients from one address (an IPv6 client: its /64) at once, authenticated or not; one more is
+     * answered 503.
+     */
+    @WithDefault("8")
+    int maxSubscribersPerAddress();
 }

@@ -5,6 +5,7 @@ import io.gpuagent.agent.recovery.ActionAudit;
 import io.gpuagent.agent.recovery.ActionRecord;
 import io.gpuagent.agent.recovery.ActionView;
 import io.gpuagent.agent.recovery.RecoveryEngine;
+import io.smallrye.common.annotation.NonBlocking;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -15,15 +16,17 @@ import jakarta.ws.rs.core.MediaType;
 import java.util.List;
 
 /**
- * The audit log, read-only and open: {@code GET /v1/actions?gpu=&limit=} (the newest {@code limit} lines,
- * 1..10000, default 100, oldest first; {@code gpu} an index or UUID) and {@code GET /v1/actions/{actionId}}
- * (one action's lines and its status).
+ * The audit log, read-only and open: {@code GET /v1/actions?gpu=&limit=&before=} (the newest {@code limit} lines,
+ * 1..1000, default 100, oldest first; {@code gpu} an index or UUID; {@code before=<id>} only lines with a smaller
+ * id, to walk back a page at a time) and {@code GET /v1/actions/{actionId}} (one action's lines and its status).
+ * A page is bounded so that what a client leaves unread is (docs/security.md, Connections and memory); served on
+ * the event loop, as {@link EventsResource} is, so that an unread answer holds no worker thread.
  */
 @Path("/v1/actions")
 @Produces(MediaType.APPLICATION_JSON)
 public class ActionsResource {
 
-    static final int MAX_LIMIT = 10_000;
+    static final int MAX_LIMIT = 1_000;
 
     /** A page of the audit log. */
     public record Page(List<ActionRecord> actions) {
@@ -38,10 +41,14 @@ public class ActionsResource {
     }
 
     @GET
-    public Page list(@QueryParam("gpu") String gpu, @QueryParam("limit") String limit) {
+    @NonBlocking
+    public Page list(@QueryParam("gpu") String gpu, @QueryParam("limit") String limit,
+                     @QueryParam("before") String before) {
         GpuId id = gpu == null || gpu.isBlank() ? null : GpuId.parse(gpu);
         int n = limit(limit);
-        return new Page(audit.latest(r -> id == null || (r.gpu() != null && id.matches(r.gpu(), r.uuid())), n));
+        long below = before == null ? Long.MAX_VALUE : EventsResource.Query.parseId(before, "before");
+        return new Page(audit.latest(r -> r.id() < below
+                && (id == null || (r.gpu() != null && id.matches(r.gpu(), r.uuid()))), n));
     }
 
     @GET

@@ -3,6 +3,8 @@ package io.gpuagent.agent.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentRegistry;
+import io.gpuagent.agent.auth.RefusalLog;
+import io.gpuagent.agent.auth.TokenAuth;
 import io.gpuagent.agent.events.EventsConfig;
 import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
@@ -18,6 +20,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
@@ -37,10 +40,12 @@ import org.jboss.logging.Logger;
  * <p>A plain Vert.x route. A connection holds no queue of events: it keeps a cursor into the log and, on its
  * event loop, writes the next page of events after the cursor while its write buffer has room; the log's
  * listener only wakes it. So a client costs a connection and a bounded write buffer whatever it asks for.
- * Bounds ({@link EventsConfig}): at most {@code max-subscribers} clients (one more gets 503 with a
- * problem+json reason); a client more than {@code max-behind} new events behind, or whose buffer stayed full
- * for two keep-alive periods, or that fell out of the history, is cut off with a comment saying why, and
- * resumes with its Last-Event-ID.
+ * Bounds ({@link EventsConfig}): at most {@code max-subscribers} clients, of which
+ * {@code reserved-for-authenticated} only for clients presenting one of the agent's credentials, and at most
+ * {@code max-subscribers-per-address} from one address (one more gets 503 with a problem+json reason and its
+ * connection closed; one WARN a minute says so); a client more than {@code max-behind} new events behind, or whose
+ * buffer stayed full for two keep-alive periods, or that fell out of the history, is cut off with a comment saying
+ * why, and resumes with its Last-Event-ID.
  */
 @ApplicationScoped
 public class EventStreamRoute {
@@ -57,12 +62,23 @@ public class EventStreamRoute {
     private final EventLog log;
     private final ObjectMapper mapper;
     private final EventsConfig config;
+    private final TokenAuth auth;
     private final AtomicInteger clients = new AtomicInteger();
+    private final Map<String, Integer> perAddress = new ConcurrentHashMap<>();
+    private final RefusalLog refusals = new RefusalLog(System::nanoTime, LOG::warn);
 
-    public EventStreamRoute(EventLog log, ObjectMapper mapper, EventsConfig config, AgentRegistry agentRegistry) {
+    public EventStreamRoute(EventLog log, ObjectMapper mapper, EventsConfig config, AgentRegistry agentRegistry,
+                            TokenAuth auth) {
+        if (config.reservedForAuthenticated() < 0 || config.reservedForAuthenticated() > config.maxSubscribers()
+                || config.maxSubscribersPerAddress() < 1) {
+            throw new IllegalArgumentException("need 0 <= gpu-agent.events.reserved-for-authenticated <= "
+                    + "max-subscribers and max-subscribers-per-address >= 1, got " + config.reservedForAuthenticated()
+                    + ", " + config.maxSubscribers() + " and " + config.maxSubscribersPerAddress());
+        }
         this.log = log;
         this.mapper = mapper;
         this.config = config;
+        this.auth = auth;
         Gauge.builder("gpu_agent.event_stream.clients", clients, AtomicInteger::get)
                 .description("Event stream (SSE) clients connected now; at most gpu-agent.events.max-subscribers.")
                 .register(agentRegistry.registry());
@@ -112,14 +128,16 @@ public class EventStreamRoute {
             return;
         }
 
-        if (clients.incrementAndGet() > config.maxSubscribers()) {
-            clients.decrementAndGet();
-            LOG.warnf("event stream client refused: %d clients already (gpu-agent.events.max-subscribers); raise it "
-                    + "if this many readers are expected", config.maxSubscribers());
-            rc.response().putHeader("Retry-After", "10");
-            problem(rc, Problem.response(503, "Service Unavailable", "this agent serves at most "
-                    + config.maxSubscribers() + " event stream clients (gpu-agent.events.max-subscribers) and has "
-                    + "that many; retry later, or page GET /v1/events?since=<id>"));
+        String address = ConnectionCap.key(rc.request().remoteAddress());
+        String full = admit(address, auth.authenticated(rc.request().getHeader("Authorization")));
+        if (full != null) {
+            refusals.warn(RefusalLog.Kind.EVENT_STREAM_FULL, "event stream client " + address + " refused: " + full
+                    + "; raise it if this many readers are expected");
+            // Closed once answered: a refused reader that never reads must not go on holding a connection.
+            rc.response().putHeader("Retry-After", "10").putHeader("Connection", "close");
+            rc.addEndHandler(done -> rc.request().connection().close());
+            problem(rc, Problem.response(503, "Service Unavailable", "this agent serves " + full
+                    + "; retry later, or page GET /v1/events?since=<id>"));
             return;
         }
         HttpServerResponse response = rc.response();
@@ -135,7 +153,7 @@ public class EventStreamRoute {
         }
         response.write(hello.toString());
 
-        Connection c = new Connection(rc, query, after);
+        Connection c = new Connection(rc, query, after, address);
         response.closeHandler(v -> c.close());
         response.exceptionHandler(t -> c.close());
         response.drainHandler(v -> c.drain());
@@ -156,6 +174,31 @@ public class EventStreamRoute {
             rc.vertx().cancelTimer(c.keepAlive);
         }
         c.drain();
+    }
+
+    /**
+     * Takes a slot for a client from {@code address}: null when it got one (give it back with {@link #release}),
+     * else what is full. Anonymous clients leave {@code reserved-for-authenticated} slots free.
+     */
+    private String admit(String address, boolean authenticated) {
+        int max = authenticated ? config.maxSubscribers() : config.maxSubscribers() - config.reservedForAuthenticated();
+        if (clients.incrementAndGet() > max) {
+            clients.decrementAndGet();
+            return authenticated ? "at most " + max + " event stream clients (gpu-agent.events.max-subscribers) and "
+                    + "has that many" : "at most " + max + " event stream clients without a credential "
+                    + "(gpu-agent.events.max-subscribers less reserved-for-authenticated) and has that many";
+        }
+        if (perAddress.merge(address, 1, Integer::sum) > config.maxSubscribersPerAddress()) {
+            release(address);
+            return "at most " + config.maxSubscribersPerAddress() + " event stream clients from one address "
+                    + "(gpu-agent.events.max-subscribers-per-address) and has that many from " + address;
+        }
+        return null;
+    }
+
+    private void release(String address) {
+        perAddress.computeIfPresent(address, (k, n) -> n <= 1 ? null : n - 1);
+        clients.decrementAndGet();
     }
 
     private static String first(RoutingContext rc, String name) {
@@ -184,6 +227,7 @@ public class EventStreamRoute {
         private final HttpServerResponse response;
         private final EventsResource.Query filter;
         private final long startId;   // the newest event when it connected: what came later is "new"
+        private final String address;
         private final AtomicBoolean drainScheduled = new AtomicBoolean();
         private final AtomicBoolean closed = new AtomicBoolean();
         private long cursor;          // on the context: every event up to here was written or filtered out
@@ -191,8 +235,9 @@ public class EventStreamRoute {
         private volatile EventLog.Subscription subscription;
         private volatile long keepAlive = -1;
 
-        Connection(RoutingContext rc, EventsResource.Query filter, long after) {
+        Connection(RoutingContext rc, EventsResource.Query filter, long after, String address) {
             this.rc = rc;
+            this.address = address;
             this.context = Vertx.currentContext();
             this.response = rc.response();
             this.filter = filter;
@@ -272,7 +317,7 @@ public class EventStreamRoute {
             if (!closed.compareAndSet(false, true)) {
                 return;
             }
-            clients.decrementAndGet();
+            release(address);
             EventLog.Subscription s = subscription;
             if (s != null) {
                 s.close();

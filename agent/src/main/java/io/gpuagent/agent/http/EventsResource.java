@@ -3,6 +3,7 @@ package io.gpuagent.agent.http;
 import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
+import io.smallrye.common.annotation.NonBlocking;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -18,7 +19,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * {@code GET /v1/events?since=<id|time>&gpu=<index|uuid>&limit=<n>}: the event history (XIDs, health state
+ * {@code GET /v1/events?since=<id|time>&before=<id>&gpu=<index|uuid>&limit=<n>}: the event history (XIDs, health state
  * changes, actions), oldest first, newest last. The live stream is {@code GET /v1/events/stream}
  * ({@link io.gpuagent.agent.http.EventStreamRoute}).
  *
@@ -27,10 +28,16 @@ import java.util.regex.Pattern;
  *   <li>{@code since=<id>}: the first {@code limit} events with a greater id: page on with {@code since=lastId};</li>
  *   <li>{@code since=<ISO-8601 time>} ({@code 2025-01-31T12:00:00Z}, or with an offset): the first
  *       {@code limit} events that happened strictly after it;</li>
+ *   <li>{@code before=<id>}: the newest {@code limit} events with a smaller id: walk back with
+ *       {@code before=<the first event's id>}; not with {@code since};</li>
  *   <li>{@code gpu}: only that GPU's events (node-level events have no GPU); a GPU this host does not have
  *       simply matches nothing (the history may name GPUs that have since gone);</li>
- *   <li>{@code limit}: 1..10000, default 1000.</li>
+ *   <li>{@code limit}: 1..1000, default 1000.</li>
  * </ul>
+ * A page is at most {@link #MAX_LIMIT} events (some 0.5 MB), so that what one client holds unread is bounded
+ * (docs/security.md, Connections and memory); the whole history is read a page at a time. Served on the event
+ * loop ({@link NonBlocking}): the query is in memory, and an answer that a client does not read then waits in
+ * Netty's buffer, not in a worker thread blocked on the write.
  * Malformed parameters answer 400 with a problem+json body. Only the newest 10,000 events are kept for
  * queries, and the newest 64 fatal events older than those; {@code oldestId} says where the complete history starts.
  */
@@ -38,7 +45,7 @@ import java.util.regex.Pattern;
 @Produces(MediaType.APPLICATION_JSON)
 public class EventsResource {
 
-    public static final int MAX_LIMIT = 10_000;
+    public static final int MAX_LIMIT = 1_000;
     static final int DEFAULT_LIMIT = 1_000;
 
     private final EventLog log;
@@ -56,14 +63,23 @@ public class EventsResource {
     }
 
     @GET
+    @NonBlocking
     public EventPage list(@Context UriInfo uri) {
         MultivaluedMap<String, String> params = uri.getQueryParameters();
         Query q = Query.parse(param(params, "since"), param(params, "gpu"), param(params, "limit"));
+        String before = param(params, "before");
+        Long beforeId = before == null ? null : Query.parseId(before, "before");
+        if (beforeId != null && (q.afterId() != null || q.afterTime() != null)) {
+            throw new WebApplicationException(Problem.badRequest("give since (walk forward) or before (walk back), "
+                    + "not both"));
+        }
         // Read the newest visible id before querying: every event up to it is visible to the query too.
         List<AgentEvent> newest = log.latest(null, null, 1);
         long visible = newest.isEmpty() ? 0 : newest.getFirst().id();
         List<AgentEvent> events;
-        if (q.afterId() != null) {
+        if (beforeId != null) {
+            events = log.before(beforeId, q.gpuIndex(), q.gpuUuid(), q.limit());
+        } else if (q.afterId() != null) {
             events = log.since(q.afterId(), q.gpuIndex(), q.gpuUuid(), q.limit());
         } else if (q.afterTime() != null) {
             events = log.since(q.afterTime(), q.gpuIndex(), q.gpuUuid(), q.limit());
@@ -149,7 +165,8 @@ public class EventsResource {
             if (!DIGITS.matcher(s).matches() || s.length() > 6 || Integer.parseInt(s) < 1
                     || Integer.parseInt(s) > MAX_LIMIT) {
                 throw bad("limit must be a whole number from 1 to " + MAX_LIMIT + " (default " + DEFAULT_LIMIT
-                        + "), got '" + abbreviate(raw) + "'");
+                        + "; read more a page at a time with since=<lastId> or before=<the first event's id>), got '"
+                        + abbreviate(raw) + "'");
             }
             return Integer.parseInt(s);
         }

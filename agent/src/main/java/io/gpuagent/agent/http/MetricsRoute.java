@@ -102,6 +102,9 @@ public class MetricsRoute {
             response.end(Buffer.buffer(written)).onComplete(done -> {
                 family.release();
                 part.written(written);
+                if (done.failed()) {
+                    OutOfMemoryExit.exitIfOutOfMemory(done.cause());   // Netty could not buffer it (direct memory)
+                }
             });
         } catch (RuntimeException e) {
             family.release();   // not handed to Vert.x: ours to give back

@@ -49,6 +49,7 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response unexpected(RuntimeException e) {
+        OutOfMemoryExit.exitIfOutOfMemory(e);   // Quarkus' output stream wraps a direct-memory one: not a 500, an exit
         LOG.error("unexpected error serving a request; please report it with this stack trace", e);
         return Problem.response(500, "Internal Server Error",
                 "the agent failed to answer (" + e.getClass().getSimpleName() + "); see the agent log");

@@ -98,14 +98,14 @@ final class EventHistory {
         return new EventLog.Page(List.copyOf(out), scannedTo, oldestId);
     }
 
-    /** The newest {@code limit} matching events, oldest first (newest last). */
-    List<AgentEvent> latest(Integer gpu, String uuid, int limit) {
+    /** The newest {@code limit} matching events with an id below {@code beforeId}, oldest first (newest last). */
+    List<AgentEvent> latest(long beforeId, Integer gpu, String uuid, int limit) {
         checkLimit(limit);
         ArrayList<AgentEvent> out = new ArrayList<>();
         for (ArrayDeque<AgentEvent> part : List.of(memory, kept)) {   // newest first: memory, then the older kept
             for (Iterator<AgentEvent> it = part.descendingIterator(); it.hasNext() && out.size() < limit; ) {
                 AgentEvent e = it.next();
-                if (matches(e, gpu, uuid)) {
+                if (e.id() < beforeId && matches(e, gpu, uuid)) {
                     out.add(e);
                 }
             }

@@ -197,7 +197,12 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
 
     /** The newest {@code limit} matching events, oldest first (newest last). */
     public synchronized List<AgentEvent> latest(Integer gpu, String uuid, int limit) {
-        return history.latest(gpu, uuid, limit);
+        return history.latest(Long.MAX_VALUE, gpu, uuid, limit);
+    }
+
+    /** The newest {@code limit} matching events with an id below {@code beforeId}, oldest first: a page walking back. */
+    public synchronized List<AgentEvent> before(long beforeId, Integer gpu, String uuid, int limit) {
+        return history.latest(beforeId, gpu, uuid, limit);
     }
 
     /** The id of the newest durable-or-in-flight event, 0 when none was ever recorded. */

@@ -212,7 +212,7 @@ class CoordinatorApiTest {
         FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/v1/nodes").then()
                 .body("node", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem(a.node()))));
         FakeNvml.eventually(Duration.ofSeconds(5), () -> {
-            String events = given().get("/v1/events?limit=10000").then().statusCode(200).extract().asString();
+            String events = given().get("/v1/events?limit=1000").then().statusCode(200).extract().asString();
             assertTrue(events.contains("node " + a.node() + " dropped"), events);
         });
         Response r = place("job-quiet", 1, null);
@@ -228,7 +228,7 @@ class CoordinatorApiTest {
         String id = r.jsonPath().getString("placementId");
         a.endLease(r.jsonPath().getString("allocations[0].leaseId"));   // e.g. the job's epilog released it there
         FakeNvml.eventually(Duration.ofSeconds(10), () -> given().get("/v1/placements/" + id).then().statusCode(404));
-        String events = given().get("/v1/events?limit=10000").then().extract().asString();
+        String events = given().get("/v1/events?limit=1000").then().extract().asString();
         assertTrue(events.contains("placement " + id + " of job job-short ended"), events);
         assertEquals(List.of(), a.deletes, "nothing to release: the coordinator only forgets it");
     }

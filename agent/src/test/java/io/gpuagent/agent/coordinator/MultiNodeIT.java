@@ -247,7 +247,7 @@ class MultiNodeIT {
     }
 
     private String events() {
-        return get("/v1/events?limit=10000").toString();
+        return get("/v1/events?limit=1000").toString();
     }
 
     private JsonNode get(String path) {

@@ -66,7 +66,8 @@ class EventStreamBoundsTest {
 
     @Test
     void slowReadersAreCappedCutOffWithAReasonAndHealthStaysFast() throws Exception {
-        given().get("/health").then().statusCode(200);   // warm: the first request loads the client's classes
+        // Warm (the first request loads the client's classes), and wait for the first sweep on a loaded machine.
+        FakeNvml.eventually(Duration.ofSeconds(20), () -> given().get("/health").then().statusCode(200));
         int max = config.maxSubscribers();
         for (int i = 0; i < max; i++) {
             readers.add(slowReader());

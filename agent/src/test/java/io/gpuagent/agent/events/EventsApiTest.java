@@ -172,13 +172,19 @@ class EventsApiTest {
     @Test
     void malformedParametersAreBadRequestsNeverServerErrors() throws Exception {
         for (String[] q : new String[][] {{"since", "yesterday"}, {"since", "-1"}, {"since", "2025-13-01T00:00:00Z"},
-                {"gpu", "-1"}, {"gpu", "gpu3"}, {"limit", "0"}, {"limit", "abc"}, {"limit", "10001"},
+                {"gpu", "-1"}, {"gpu", "gpu3"}, {"limit", "0"}, {"limit", "abc"}, {"limit", "1001"}, {"limit", "10000"},
+                {"before", "x"}, {"before", "-1"},
                 {"limit", "99999999999999999999"}, {"limit", "-5"}, {"since", ""}}) {
             given().queryParam(q[0], q[1]).get("/v1/events").then().log().ifValidationFails().statusCode(400)
                     .contentType("application/problem+json")
                     .body("status", equalTo(400)).body("detail", containsString(q[0]));
         }
-        given().queryParam("limit", 10_000).get("/v1/events").then().statusCode(200);
+        given().queryParam("limit", 1_000).get("/v1/events").then().statusCode(200);
+        given().queryParam("limit", 10_000).get("/v1/events").then().statusCode(400)
+                .body("detail", containsString("a page at a time"));
+        given().queryParam("before", 5).queryParam("since", 1).get("/v1/events").then().statusCode(400)
+                .body("detail", containsString("not both"));
+        given().queryParam("before", 1).get("/v1/events").then().statusCode(200).body("events.size()", equalTo(0));
         given().queryParam("gpu", 42).get("/v1/events").then().statusCode(200).body("events.size()", equalTo(0));
         given().queryParam("since", "2025-01-31T13:00:00+01:00").get("/v1/events").then().statusCode(200);
         given().urlEncodingEnabled(false).queryParam("since", "2025-01-31T13:00:00%2B01:00").get("/v1/events")

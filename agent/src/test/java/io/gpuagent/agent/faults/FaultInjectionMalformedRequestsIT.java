@@ -148,7 +148,7 @@ class FaultInjectionMalformedRequestsIT {
         List<String> leasable = new ArrayList<>();
         JSON.readTree(agent.body("/v1/inventory")).path("gpus").forEach(g -> leasable.add(g.path("leasable").asText()));
         s.put("leasable", String.join(",", leasable));
-        s.set("actions", JSON.readTree(agent.body("/v1/actions?limit=10000")).path("actions"));
+        s.set("actions", JSON.readTree(agent.body("/v1/actions?limit=1000")).path("actions"));
         return s.toPrettyString();
     }
 

@@ -56,6 +56,21 @@ class EventLogTest {
     }
 
     @Test
+    void beforeWalksBackAPageAtATimeOverEveryEvent() {
+        try (EventLog log = new EventLog(dir, 10, 40, mapper)) {
+            for (int i = 0; i < 25; i++) {
+                log.append(xid(i % 2, 13));
+            }
+            assertEquals(range(21, 25), ids(log.latest(null, null, 5)));
+            assertEquals(range(16, 20), ids(log.before(21, null, null, 5)));
+            // Only the newest 10 are kept: the walk ends at the oldest one, with a short page.
+            assertEquals(range(16, 20), ids(log.before(21, null, null, 100)));
+            assertEquals(List.of(), ids(log.before(16, null, null, 5)));
+            assertEquals(List.of(17L, 19L), ids(log.before(21, 0, null, 2)), "GPU 0's: the odd ids");
+        }
+    }
+
+    @Test
     void appendAssignsIdsAndTimesAndReplaysAfterReopen() {
         List<AgentEvent> stored = new ArrayList<>();
         try (EventLog log = new EventLog(dir, 100, mapper)) {

@@ -61,8 +61,8 @@ class RecoveryKillIT {
             agent.kill9();   // SIGKILL: no shutdown hooks, no flush
 
             agent.restart();
-            agent.await(START, () -> assertEquals(200, send(agent, "GET", "/v1/actions?limit=10000", null).statusCode()));
-            JsonNode actions = JSON.readTree(send(agent, "GET", "/v1/actions?limit=10000", null).body()).get("actions");
+            agent.await(START, () -> assertEquals(200, send(agent, "GET", "/v1/actions?limit=1000", null).statusCode()));
+            JsonNode actions = JSON.readTree(send(agent, "GET", "/v1/actions?limit=1000", null).body()).get("actions");
             Set<String> audited = new HashSet<>();
             actions.forEach(a -> audited.add(a.get("actionId").asText()));
             for (Map.Entry<String, String> e : answered.entrySet()) {

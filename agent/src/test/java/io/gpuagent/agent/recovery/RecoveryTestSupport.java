@@ -53,7 +53,7 @@ final class RecoveryTestSupport {
 
     /** Audit lines of one GPU, oldest first, with an id above {@code afterId}. */
     static List<Map<String, Object>> lines(int gpu, long afterId) {
-        List<Map<String, Object>> all = given().queryParam("gpu", gpu).queryParam("limit", 10000).get("/v1/actions")
+        List<Map<String, Object>> all = given().queryParam("gpu", gpu).queryParam("limit", 1000).get("/v1/actions")
                 .then().statusCode(200).extract().jsonPath().getList("actions");
         return all.stream().filter(l -> ((Number) l.get("id")).longValue() > afterId).toList();
     }
