@@ -15,7 +15,7 @@ import java.util.function.LongSupplier;
 final class RefusalLog {
 
     /** What was refused; one window each. */
-    enum Kind { FORBIDDEN, HEARTBEAT_NO_CREDENTIAL, HEARTBEAT_WRONG_TOKEN }
+    enum Kind { FORBIDDEN, HEARTBEAT_NO_CREDENTIAL, HEARTBEAT_WRONG_TOKEN, UNUSABLE_CREDENTIAL, CLIENT_CERTIFICATE }
 
     static final Duration PERIOD = Duration.ofMinutes(1);
 
