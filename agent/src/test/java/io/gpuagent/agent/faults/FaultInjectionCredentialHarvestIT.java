@@ -19,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -146,6 +147,23 @@ class FaultInjectionCredentialHarvestIT {
         assertEquals(204, send(coordinator, "POST", "/v1/nodes/victim/forget", operator, null).statusCode());
         assertEquals(200, heartbeat(coordinator, "victim", victimNode, inventory("victim", rogueUrl, 4)).statusCode(),
                 "an operator's forget frees the name");
+    }
+
+    /** Today's .deb layout on a coordinator (one coordinator-token-file, no directory, no certificate). */
+    @Test
+    void todaysSingleCoordinatorTokenOnACoordinatorRefusesToStartAndNamesTheChange() throws Exception {
+        Path dir = Path.of("target", "it-agents", "harvest-single-" + System.nanoTime()).toAbsolutePath();
+        Path single = PackagedAgent.writeCredential(dir.resolve("coordinator-token"), "one-for-all-" + UUID.randomUUID());
+        PackagedAgent coordinator = PackagedAgent.named("harvest-single").noDriver()
+                .property("gpu-agent.role", "coordinator")
+                .property("gpu-agent.auth.coordinator-token-file", single).start();
+        processes.add(coordinator);
+        int exit = coordinator.waitForExit(PackagedAgent.START);
+        assertTrue(exit != 0, "exit " + exit);
+        String log = coordinator.log();
+        assertTrue(log.contains("the coordinator refuses to start") && log.contains("gpu-agent.auth.coordinator-token-dir")
+                && log.contains("client certificate"), log);
+        assertFalse(log.contains(Files.readString(single).strip()), "the token is never logged");
     }
 
     private static HttpResponse<String> send(PackagedAgent a, String method, String path, String authorization,
