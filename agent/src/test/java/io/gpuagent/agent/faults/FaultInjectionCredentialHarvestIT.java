@@ -81,7 +81,7 @@ class FaultInjectionCredentialHarvestIT {
                 .property("gpu-agent.coordinator.allow-loopback-agents", "true")
                 .property("gpu-agent.coordinator.node-timeout", "30s").start();
         processes.add(coordinator);
-        coordinator.awaitLog("coordinator:", PackagedAgent.START);
+        coordinator.awaitLog("Listening on", PackagedAgent.START);
         PackagedAgent victim = PackagedAgent.named("harvest-victim").scenario("gpus = 4\n")
                 .property("gpu-agent.hostname", "victim").property("gpu-agent.advertise-url", "http://127.0.0.1:{port}")
                 .property("gpu-agent.auth.scheduler-token-file", schedulerFile)
@@ -121,22 +121,12 @@ class FaultInjectionCredentialHarvestIT {
         HttpResponse<String> release = send(victim, "DELETE", "/v1/leases/" + leaseId, stolen, null);
         assertEquals(403, release.statusCode(), "the captured token cannot end a running job's lease either");
 
-        // A 10 MB heartbeat under the victim's name with a wrong token: answered before the body is sent.
-        double[] ms = new double[20];
-        for (int i = 0; i < ms.length; i++) {
-            ms[i] = refusedAfterHeadersMs(coordinator, "/v1/nodes/victim/heartbeat", i % 2 == 0);
-        }
-        Arrays.sort(ms);
-        boolean fast = FaultReport.quantile(ms, 0.5) < 10;
-        FaultReport.row(CASE, "10 MB heartbeat with a wrong token, last header byte to the 403 (body never sent): "
-                + FaultReport.summary(ms), "p50 < 10 ms", fast);
-        assertTrue(fast, FaultReport.summary(ms));
         assertTrue(coordinator.isAlive());
         assertEquals(200, coordinator.get("/v1/nodes").statusCode(), "the coordinator still answers");
 
         // The bindings survive a restart: the victim's name still cannot be moved with its stolen node token.
         coordinator.restart();
-        coordinator.awaitLog("coordinator:", PackagedAgent.START);
+        coordinator.awaitLog("Listening on", PackagedAgent.START);
         HttpResponse<String> moved = heartbeat(coordinator, "victim", victimNode,
                 inventory("victim", rogueUrl, 4));
         boolean kept = moved.statusCode() == 409;
@@ -147,6 +137,32 @@ class FaultInjectionCredentialHarvestIT {
         assertEquals(204, send(coordinator, "POST", "/v1/nodes/victim/forget", operator, null).statusCode());
         assertEquals(200, heartbeat(coordinator, "victim", victimNode, inventory("victim", rogueUrl, 4)).statusCode(),
                 "an operator's forget frees the name");
+
+        // A 10 MB heartbeat under the victim's name with a wrong token: answered before the body is sent. The
+        // control is the same refusal of a 2-byte body, interleaved, so both see the same load on the machine.
+        for (int i = 0; i < 5; i++) {
+            refusedAfterHeadersMs(coordinator, "/v1/nodes/victim/heartbeat", Body.SMALL);   // warm-up
+        }
+        double[] ms = new double[30];
+        double[] control = new double[30];
+        for (int i = 0; i < ms.length; i++) {
+            ms[i] = refusedAfterHeadersMs(coordinator, "/v1/nodes/victim/heartbeat", i % 2 == 0 ? Body.DECLARED : Body.CHUNKED);
+            control[i] = refusedAfterHeadersMs(coordinator, "/v1/nodes/victim/heartbeat", Body.SMALL);
+        }
+        Arrays.sort(ms);
+        Arrays.sort(control);
+        double p50 = FaultReport.quantile(ms, 0.5);
+        String figure = "10 MB heartbeat with a wrong token, last header byte to the 403 (body never sent): "
+                + FaultReport.summary(ms) + " (a 2-byte one: " + FaultReport.summary(control) + ")";
+        assertTrue(coordinator.isAlive());
+        assertEquals(200, coordinator.get("/v1/nodes").statusCode(), "the coordinator still answers");
+        if (p50 >= 10 && FaultReport.quantile(control, 0.5) >= 10) {
+            FaultReport.skipped(CASE, figure + "; not judged: the 2-byte control missed 10 ms too, the machine is "
+                    + "too loaded");
+            org.junit.jupiter.api.Assumptions.abort("machine too loaded to judge 10 ms: " + figure);
+        }
+        boolean fast = FaultReport.row(CASE, figure, "p50 < 10 ms", p50 < 10);
+        assertTrue(fast, figure);
     }
 
     /** Today's .deb layout on a coordinator (one coordinator-token-file, no directory, no certificate). */
@@ -212,17 +228,25 @@ class FaultInjectionCredentialHarvestIT {
         return inv;
     }
 
+    /** What follows the headers: nothing of a declared or chunked 10 MB body, or a whole 2-byte one. */
+    enum Body { DECLARED, CHUNKED, SMALL }
+
     /**
-     * Milliseconds from the last header byte of a 10 MB POST (declared, or chunked) with a wrong token to its
-     * status line, sending no body at all: a server that read the body first would never answer.
+     * Milliseconds from the last byte sent (the headers; for SMALL, its body) of a POST with a wrong token to
+     * its status line. DECLARED and CHUNKED announce 10 MB and send none of it: a server that read the body
+     * first would never answer.
      */
-    private static double refusedAfterHeadersMs(PackagedAgent a, String path, boolean chunked) throws IOException {
+    private static double refusedAfterHeadersMs(PackagedAgent a, String path, Body body) throws IOException {
         try (Socket s = new Socket("127.0.0.1", a.port())) {
             s.setSoTimeout(10_000);
             s.setTcpNoDelay(true);
             String head = "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                     + "Authorization: Bearer wrong-" + UUID.randomUUID() + "\r\n"
-                    + (chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: 10000000\r\n") + "\r\n";
+                    + switch (body) {
+                        case DECLARED -> "Content-Length: 10000000\r\n\r\n";
+                        case CHUNKED -> "Transfer-Encoding: chunked\r\n\r\n";
+                        case SMALL -> "Content-Length: 2\r\n\r\n{}";
+                    };
             OutputStream out = s.getOutputStream();
             InputStream in = s.getInputStream();
             out.write(head.getBytes(StandardCharsets.US_ASCII));
