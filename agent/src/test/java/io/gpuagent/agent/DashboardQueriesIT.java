@@ -91,8 +91,13 @@ class DashboardQueriesIT {
         try (InputStream in = getClass().getResourceAsStream("/io/gpuagent/exporter/all-counters.csv")) {
             Files.copy(in, counters);
         }
+        // The node's own credential at the coordinator (issue 19: the old token is no node credential there).
+        Path nodeTokens = dir.resolve("node-tokens");
+        PackagedAgent.writeCredential(nodeTokens.resolve("dash-node"), token);
         PackagedAgent coordinatorAgent = PackagedAgent.named("dashboards-coordinator").dir(dir.resolve("coordinator"))
-                .noDriver().property("gpu-agent.auth.token-file", tokenFile).property("gpu-agent.role", "coordinator").start();
+                .noDriver().property("gpu-agent.auth.token-file", tokenFile).property("gpu-agent.role", "coordinator")
+                .property("gpu-agent.auth.node-token-dir", nodeTokens.toAbsolutePath())
+                .property("gpu-agent.coordinator.allow-loopback-agents", "true").start();
         agents.add(coordinatorAgent);
         int coordinatorPort = coordinatorAgent.port();
         PackagedAgent node = PackagedAgent.named("dashboards-node").dir(dir.resolve("node")).scenario("gpus = 8\n")

@@ -42,6 +42,32 @@ public final class TestToken {
         }
     }
 
+    /** The coordinator's node and per-agent credential directories under test (application.properties). */
+    public static final Path NODE_DIR = Path.of("target/test-node-tokens");
+    public static final Path COORDINATOR_DIR = Path.of("target/test-coordinator-tokens");
+
+    /**
+     * Makes this test JVM's token the credential of {@code node} at a coordinator under test: its heartbeat
+     * credential ({@code node-token-dir}) and what the coordinator sends its agent ({@code coordinator-token-dir}).
+     */
+    public static synchronized void forNode(String node) {
+        String t = get();
+        try {
+            for (Path dir : new Path[] {NODE_DIR, COORDINATOR_DIR}) {
+                Files.createDirectories(dir);
+                Path file = dir.resolve(node);
+                if (!Files.isRegularFile(file)) {
+                    Path tmp = Files.createTempFile(dir, ".token", ".tmp",
+                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                    Files.writeString(tmp, t + "\n");
+                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** {@code Bearer <token>}. */
     public static String header() {
         return "Bearer " + get();

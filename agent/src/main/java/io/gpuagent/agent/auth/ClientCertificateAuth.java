@@ -42,9 +42,18 @@ public class ClientCertificateAuth {
     static final String KEY = "gpu-agent.tls.coordinator-client-ca";
 
     private final Optional<Set<TrustAnchor>> anchors;
+    /** The optional allow-list: names (subject, CN or DNS name) and SPKI SHA-256 pins; both empty: any signed. */
+    private final Set<String> names;
+    private final Set<String> pins;
+    private final RefusalLog refusals = new RefusalLog(System::nanoTime, LOG::warn);
 
     public ClientCertificateAuth(TlsConfig config) {
         this.anchors = config.coordinatorClientCa().filter(l -> !l.isEmpty()).map(ClientCertificateAuth::load);
+        this.names = Set.copyOf(config.coordinatorClientNames().orElse(List.of()).stream().map(String::strip)
+                .filter(n -> !n.isEmpty()).toList());
+        this.pins = Set.copyOf(config.coordinatorClientPins().orElse(List.of()).stream().map(String::strip)
+                .map(p -> p.startsWith("sha256/") ? p.substring("sha256/".length()) : p).filter(p -> !p.isEmpty())
+                .toList());
     }
 
     void logConfiguration(@Observes StartupEvent event) {
@@ -59,7 +68,11 @@ public class ClientCertificateAuth {
                     + "the same CA file (docs/security.md)", KEY);
         } else {
             LOG.infof("the coordinator may authenticate with a TLS client certificate signed by %d CA certificate(s) "
-                    + "(%s)", anchors.get().size(), KEY);
+                    + "(%s)%s", anchors.get().size(), KEY, names.isEmpty() && pins.isEmpty() ? "; any certificate they "
+                    + "signed is taken for the coordinator: if that CA signs more than coordinators, set "
+                    + "gpu-agent.tls.coordinator-client-names or coordinator-client-pins"
+                    : " and named in gpu-agent.tls.coordinator-client-names (" + names.size() + ") or pinned in "
+                    + "coordinator-client-pins (" + pins.size() + ")");
         }
     }
 
@@ -90,7 +103,7 @@ public class ClientCertificateAuth {
                 if (anchors.get().stream().anyMatch(a -> a.getTrustedCert().equals(x))) {
                     if (path.isEmpty()) {   // the client's own certificate is configured: trusted as it is
                         x.checkValidity();
-                        return true;
+                        return allowed(x);
                     }
                     break;   // the chain reached a configured CA
                 }
@@ -99,11 +112,66 @@ public class ClientCertificateAuth {
             PKIXParameters params = new PKIXParameters(anchors.get());
             params.setRevocationEnabled(false);   // a private CA for a handful of coordinators has no CRL service
             CertPathValidator.getInstance("PKIX").validate(CertificateFactory.getInstance("X.509").generateCertPath(path), params);
-            return true;
+            return allowed(path.getFirst());
         } catch (GeneralSecurityException | ClassCastException e) {
             LOG.debugf("a client certificate does not chain to %s: %s", KEY, e.getMessage());
             return false;
         }
+    }
+
+    /** Whether the allow-list (if any) names or pins this signed certificate. */
+    boolean allowed(X509Certificate leaf) {
+        if (names.isEmpty() && pins.isEmpty()) {
+            return true;
+        }
+        if (!pins.isEmpty() && pins.contains(pin(leaf))) {
+            return true;
+        }
+        if (!names.isEmpty() && namesOf(leaf).stream().anyMatch(names::contains)) {
+            return true;
+        }
+        refusals.warn(RefusalLog.Kind.CLIENT_CERTIFICATE, "refused a client certificate the CA signed: "
+                + leaf.getSubjectX500Principal().getName() + " (pin sha256/" + pin(leaf) + ") is in neither "
+                + "gpu-agent.tls.coordinator-client-names nor coordinator-client-pins; add it there if it is a coordinator");
+        return false;
+    }
+
+    /** The base64 SHA-256 of the certificate's SubjectPublicKeyInfo, as in {@code sha256/...} pins. */
+    static String pin(X509Certificate c) {
+        try {
+            return java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(c.getPublicKey().getEncoded()));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK lacks SHA-256", e);
+        }
+    }
+
+    /** The subject (RFC 2253), its CN values and the certificate's DNS names. */
+    static Set<String> namesOf(X509Certificate c) {
+        Set<String> out = new HashSet<>();
+        String subject = c.getSubjectX500Principal().getName();
+        out.add(subject);
+        try {
+            for (javax.naming.ldap.Rdn rdn : new javax.naming.ldap.LdapName(subject).getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    out.add(String.valueOf(rdn.getValue()));
+                }
+            }
+        } catch (javax.naming.InvalidNameException e) {
+            // the subject alone is still compared
+        }
+        try {
+            if (c.getSubjectAlternativeNames() != null) {
+                for (List<?> san : c.getSubjectAlternativeNames()) {
+                    if (Integer.valueOf(2).equals(san.get(0))) {   // dNSName
+                        out.add(String.valueOf(san.get(1)));
+                    }
+                }
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            // no names to add
+        }
+        return out;
     }
 
     private static Set<TrustAnchor> load(List<Path> files) {

@@ -15,7 +15,7 @@ import java.util.function.LongSupplier;
 public final class RefusalLog {
 
     /** What was refused; one window each. */
-    public enum Kind { FORBIDDEN, HEARTBEAT_NO_CREDENTIAL, HEARTBEAT_WRONG_TOKEN,
+    public enum Kind { FORBIDDEN, HEARTBEAT_NO_CREDENTIAL, HEARTBEAT_WRONG_TOKEN, UNUSABLE_CREDENTIAL, CLIENT_CERTIFICATE,
         CONNECTIONS_PER_ADDRESS, EVENT_STREAM_FULL }
 
     static final Duration PERIOD = Duration.ofMinutes(1);

@@ -27,6 +27,20 @@ public interface TlsConfig {
     Optional<List<Path>> coordinatorClientCa();
 
     /**
+     * Agent, optional: of the client certificates {@link #coordinatorClientCa()} signed, accept only those whose
+     * subject (RFC 2253, e.g. {@code CN=coord-1,O=gpu}), common name or DNS name is one of these; with
+     * {@link #coordinatorClientPins()}, either list matching is enough.
+     */
+    Optional<List<String>> coordinatorClientNames();
+
+    /**
+     * Agent, optional: accept only client certificates whose public key (SubjectPublicKeyInfo) has one of these
+     * SHA-256 digests, base64 ({@code openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl
+     * dgst -sha256 -binary | base64}), optionally prefixed {@code sha256/}.
+     */
+    Optional<List<String>> coordinatorClientPins();
+
+    /**
      * A PEM certificate (chain, own certificate first) this process presents when an HTTPS server it calls
      * asks for one: the coordinator's client certificate for agents with {@link #coordinatorClientCa()}.
      */

@@ -30,7 +30,10 @@ import org.jboss.logging.Logger;
  *       the endpoint needs and the setting that holds it.</li>
  * </ul>
  * The old {@code gpu-agent.auth.token-file} grants every role in {@link #LEGACY} whose own credential is not
- * configured (a node credential under any name), so single-token deployments keep working until they split it.
+ * configured, so single-token deployments keep working until they split it; at a coordinator
+ * ({@code gpu-agent.role=coordinator}) it no longer grants the node or coordinator role (a node credential under
+ * any name was what let one node speak for all). Answers to callers never name a file or its permissions: those
+ * go to the log, at most one line per kind of refusal a minute ({@link RefusalLog}).
  */
 @ApplicationScoped
 public class TokenAuth {
@@ -48,11 +51,26 @@ public class TokenAuth {
     private final Optional<TokenFile> nodeOut;
     private final Optional<Path> nodeDir;
     private final boolean readersRequireToken;
+    /** {@code gpu-agent.role=coordinator}: the old token grants neither NODE nor COORDINATOR here. */
+    private final boolean coordinatorRole;
     /** Node credentials seen at the coordinator, by node; only names whose file existed, so it stays bounded. */
     private final Map<String, TokenFile> nodes = new ConcurrentHashMap<>();
     private final RefusalLog refusals = new RefusalLog(System::nanoTime, LOG::warn);
 
+    /** Agent role; for tests that build it by hand. */
     public TokenAuth(TokenAuthConfig config) {
+        this(config, false);
+    }
+
+    @jakarta.inject.Inject
+    public TokenAuth(TokenAuthConfig config,
+                     @org.eclipse.microprofile.config.inject.ConfigProperty(name = "gpu-agent.role", defaultValue = "agent")
+                     String role) {
+        this(config, "coordinator".equalsIgnoreCase(role.strip()));
+    }
+
+    public TokenAuth(TokenAuthConfig config, boolean coordinatorRole) {
+        this.coordinatorRole = coordinatorRole;
         this.legacy = config.tokenFile().map(p -> new TokenFile(p, "gpu-agent.auth.token-file"));
         config.operatorTokenFile().ifPresent(p -> own.put(AccessRole.OPERATOR, file(p, AccessRole.OPERATOR)));
         config.schedulerTokenFile().ifPresent(p -> own.put(AccessRole.SCHEDULER, file(p, AccessRole.SCHEDULER)));
@@ -76,7 +94,8 @@ public class TokenAuth {
             Set<AccessRole> granted = legacyRoles();
             if (!granted.isEmpty()) {
                 LOG.warnf("gpu-agent.auth.token-file is one token for the roles %s: whoever holds it can also do "
-                        + "what the others may. Split it (docs/security.md): give each role its own file with %s",
+                        + "what the others may, and it goes away in 0.2. Split it (docs/security.md): give each role "
+                        + "its own file with %s",
                         granted.stream().map(AccessRole::label).toList(),
                         granted.stream().map(AccessRole::configKey).collect(Collectors.joining(", ")));
             }
@@ -94,6 +113,9 @@ public class TokenAuth {
     private Set<AccessRole> legacyRoles() {
         Set<AccessRole> roles = EnumSet.noneOf(AccessRole.class);
         for (AccessRole r : LEGACY) {
+            if (coordinatorRole && (r == AccessRole.NODE || r == AccessRole.COORDINATOR)) {
+                continue;   // one token for every node is one stolen node away from all of them
+            }
             boolean hasOwn = r == AccessRole.NODE ? nodeDir.isPresent() : own.containsKey(r);
             if (!hasOwn) {
                 roles.add(r);
@@ -143,8 +165,7 @@ public class TokenAuth {
         }
         if (presented == null) {
             return Optional.of(unauthorized("this endpoint needs 'Authorization: Bearer <token>' with the " + need
-                    + " credential (" + files.stream().map(f -> f.path().toString()).distinct()
-                    .collect(Collectors.joining(" or ")) + ")"));
+                    + " credential"));
         }
         List<String> problems = new ArrayList<>();
         for (TokenFile f : files) {
@@ -156,7 +177,11 @@ public class TokenAuth {
             }
         }
         if (!problems.isEmpty()) {
-            return Optional.of(Problem.response(403, "Forbidden", String.join("; ", problems)));
+            // The file's path and permissions are for the operator's eyes, not for whoever reached the port.
+            refusals.warn(RefusalLog.Kind.UNUSABLE_CREDENTIAL, "refused a request that needs the " + need
+                    + " credential: " + String.join("; ", problems));
+            return Optional.of(Problem.response(403, "Forbidden", "the " + need + " credential of this agent is not "
+                    + "usable now; its operator finds why in the agent's log"));
         }
         return Optional.of(forbidden(need, presented));
     }
@@ -176,7 +201,9 @@ public class TokenAuth {
             return Optional.empty();
         }
         if (own.get(AccessRole.READER) instanceof TokenFile f && f.read() instanceof TokenFile.Unusable(String p)) {
-            return Optional.of(Problem.response(403, "Forbidden", p));
+            refusals.warn(RefusalLog.Kind.UNUSABLE_CREDENTIAL, "refused a read: " + p);
+            return Optional.of(Problem.response(403, "Forbidden", "the reader credential of this agent is not usable "
+                    + "now; its operator finds why in the agent's log"));
         }
         return Optional.of(Problem.response(403, "Forbidden", "the bearer token is none of this agent's "
                 + "credentials; reads need the reader credential (gpu-agent.auth.reader-token-file)"));
@@ -192,8 +219,9 @@ public class TokenAuth {
     }
 
     /**
-     * The heartbeat of node {@code node}: the token must be that node's own credential
-     * ({@code <node-token-dir>/<node>}), or the old single token when no node directory is configured.
+     * The heartbeat of node {@code node} (named in the request's path, so this runs before the body is read): the
+     * token must be that node's own credential ({@code <node-token-dir>/<node>}). Only an agent-role process
+     * without a node directory still takes the old single token (its heartbeat endpoint answers 404 anyway).
      */
     public Optional<Response> checkNode(String authorization, String node) {
         String presented = bearer(authorization);
@@ -202,6 +230,13 @@ public class TokenAuth {
                     + "credential (gpu-agent.auth.node-token-file on the agent)"));
         }
         if (nodeDir.isEmpty()) {
+            if (coordinatorRole) {
+                refusals.warn(RefusalLog.Kind.HEARTBEAT_NO_CREDENTIAL, "refused a heartbeat as node " + quote(node)
+                        + ": gpu-agent.auth.node-token-dir is not set; create it with one file per node, named as the "
+                        + "node, holding that node's gpu-agent.auth.node-token-file (docs/security.md)");
+                return Optional.of(Problem.response(403, "Forbidden", "this coordinator takes no heartbeats: it has no "
+                        + "node credentials (gpu-agent.auth.node-token-dir, docs/security.md)"));
+            }
             return check(authorization, List.of(AccessRole.NODE));
         }
         if (node == null || !NODE_NAME.matcher(node).matches()) {
@@ -215,14 +250,15 @@ public class TokenAuth {
                 refusals.warn(RefusalLog.Kind.HEARTBEAT_NO_CREDENTIAL, "refused a heartbeat as node " + node
                         + ": there is no " + path + "; create it with that node's token, mode 0600 (docs/security.md)");
                 return Optional.of(Problem.response(403, "Forbidden", "the coordinator has no credential for node "
-                        + node + "; an operator must create " + path + " (mode 0600) with the token in that node's "
-                        + "gpu-agent.auth.node-token-file"));
+                        + node + "; its operator must add it under gpu-agent.auth.node-token-dir (docs/security.md)"));
             }
             f = nodes.computeIfAbsent(node, n -> new TokenFile(path, "gpu-agent.auth.node-token-dir"));
         }
         TokenFile.State s = f.read();
         if (s instanceof TokenFile.Unusable(String p)) {
-            return Optional.of(Problem.response(403, "Forbidden", p));
+            refusals.warn(RefusalLog.Kind.UNUSABLE_CREDENTIAL, "refused a heartbeat as node " + node + ": " + p);
+            return Optional.of(Problem.response(403, "Forbidden", "the coordinator's credential for node " + node
+                    + " is not usable now; its operator finds why in the coordinator's log"));
         }
         if (f.matches(presented)) {
             return Optional.empty();
@@ -230,14 +266,19 @@ public class TokenAuth {
         refusals.warn(RefusalLog.Kind.HEARTBEAT_WRONG_TOKEN, "refused a heartbeat as node " + node
                 + ": the token is not that node's credential (" + path + ")");
         return Optional.of(Problem.response(403, "Forbidden", "the bearer token is not node " + node
-                + "'s credential (" + path + " at the coordinator); a node may only heartbeat under its own name"));
+                + "'s credential at the coordinator; a node may only heartbeat under its own name"));
     }
 
     /**
-     * The {@code Authorization} header this process sends as {@code role} (NODE: its heartbeats; COORDINATOR:
-     * its calls to agents): the role's own file, else the old token.
+     * The {@code Authorization} header this process sends as {@code role}: NODE (its heartbeats) or COORDINATOR
+     * in the agent role (never used there). The role's own file, else the old token. A coordinator sends agents
+     * only {@link CoordinatorCredentials}' per-node credentials, never this.
      */
     public String outgoing(AccessRole role) throws TokenUnavailable {
+        if (coordinatorRole && role == AccessRole.COORDINATOR) {
+            throw new TokenUnavailable("a coordinator sends each agent its own credential "
+                    + "(gpu-agent.auth.coordinator-token-dir), never one token for all");
+        }
         Optional<TokenFile> f = role == AccessRole.NODE ? nodeOut.or(() -> legacy) : Optional.ofNullable(own.get(role))
                 .or(() -> legacy);
         String key = role == AccessRole.NODE ? "gpu-agent.auth.node-token-file" : role.configKey();

@@ -25,8 +25,17 @@ public interface TokenAuthConfig {
     /** Leases on an agent; placements at the coordinator. */
     Optional<Path> schedulerTokenFile();
 
-    /** Agent: the coordinator's token it accepts for leases. Coordinator: the token it sends to agents. */
+    /**
+     * Agent: the coordinator's token it accepts for leases (made for this agent alone). A coordinator never sends
+     * it and refuses to start with it but without {@link #coordinatorTokenDir()} or a client certificate.
+     */
     Optional<Path> coordinatorTokenFile();
+
+    /**
+     * Coordinator: one file per node, named exactly as the node, holding the token that node's agent keeps in its
+     * own {@link #coordinatorTokenFile()}; sent only to that node's bound agentUrl.
+     */
+    Optional<Path> coordinatorTokenDir();
 
     /** Optional reading credential; needed for reads only with {@link #readersRequireToken()}. */
     Optional<Path> readerTokenFile();

@@ -1,6 +1,9 @@
 package io.gpuagent.agent.auth;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -18,7 +21,9 @@ import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
- * One credential file. Its attributes are read on every use, so a file that became readable by group or
+ * One credential file. It must be a regular file (never followed through a link: it is opened with
+ * {@code O_NOFOLLOW}), owned by the agent's user or root, mode 0600 or stricter, in a directory no group or
+ * other user can write (who can write the directory can swap the file). Its attributes are read on every use, so a file that became readable by group or
  * others (a {@code chmod} changes no time the content cache looks at) is refused at once, in every mode; its
  * content is read again whenever its time, size or identity changes, so rotating needs no restart. The
  * secret is kept only as its SHA-256 (to compare in constant time) and, for outgoing calls, as text; neither
@@ -43,6 +48,11 @@ public final class TokenFile {
 
     public record Unusable(String problem) implements State {
     }
+
+    /** The user this process runs as; a token file owned by anyone else (or root) is refused. */
+    /** A token is a line; anything much bigger is not one. */
+    private static final int MAX_BYTES = 64 * 1024;
+    private static final String SELF = System.getProperty("user.name");
 
     private final Path path;
     private final String key;
@@ -88,12 +98,22 @@ public final class TokenFile {
                     + "others (" + PosixFilePermissions.toString(perms) + ") so it is not used; run: chmod 600 "
                     + path + " and rotate the token, others may have read it"));
         }
+        String owner = attrs.owner().getName();
+        if (!owner.equals(SELF) && !owner.equals("root")) {
+            return remember(new Unusable("the token file " + path + " (" + key + ") is owned by " + owner + ", not by "
+                    + SELF + " (the agent's user) or root, so that user could change it; run: chown " + SELF + " "
+                    + path + " and rotate the token"));
+        }
+        String parentProblem = parentProblem();
+        if (parentProblem != null) {
+            return remember(new Unusable(parentProblem));
+        }
         if (state instanceof Usable && attrs.lastModifiedTime().equals(modified) && attrs.size() == size
                 && Objects.equals(attrs.fileKey(), fileKey)) {
             return state;
         }
         try {
-            String text = Files.readString(path, StandardCharsets.UTF_8).strip();
+            String text = readNoFollow().strip();
             if (text.isEmpty()) {
                 return remember(new Unusable("the token file " + path + " (" + key + ") is empty; write a token "
                         + "into it: head -c 32 /dev/urandom | base64 > " + path));
@@ -109,7 +129,43 @@ public final class TokenFile {
             return s;
         } catch (IOException | RuntimeException e) {
             return remember(new Unusable("the token file " + path + " (" + key + ") cannot be read (" + e
-                    + "); make it readable by the agent's user only (chmod 600)"));
+                    + "); make it a regular file readable by the agent's user only (chmod 600), not a link"));
+        }
+    }
+
+    /** Who can write the directory can replace the file: refuse a directory writable by group or others. */
+    private String parentProblem() {
+        Path parent = path.toAbsolutePath().getParent();
+        if (parent == null) {
+            return null;
+        }
+        try {
+            Set<PosixFilePermission> p = Files.readAttributes(parent, PosixFileAttributes.class).permissions();
+            if (p.contains(PosixFilePermission.GROUP_WRITE) || p.contains(PosixFilePermission.OTHERS_WRITE)) {
+                return "the token file " + path + " (" + key + ") is in " + parent + ", which group or others may "
+                        + "write (" + PosixFilePermissions.toString(p) + "), so they could replace it; move it to a "
+                        + "directory only root and the agent's user can write (chmod go-w " + parent + ") and "
+                        + "rotate the token";
+            }
+            return null;
+        } catch (IOException | UnsupportedOperationException e) {
+            return "the directory of the token file " + path + " (" + key + ") cannot be checked (" + e + ")";
+        }
+    }
+
+    /** The content, opened with O_NOFOLLOW: a link swapped in after the attribute check fails here. */
+    private String readNoFollow() throws IOException {
+        try (SeekableByteChannel ch = Files.newByteChannel(path, Set.of(StandardOpenOption.READ,
+                LinkOption.NOFOLLOW_LINKS))) {
+            if (ch.size() > MAX_BYTES) {
+                throw new IOException("larger than " + MAX_BYTES + " bytes; a token is one line");
+            }
+            ByteBuffer buf = ByteBuffer.allocate((int) ch.size() + 1);
+            while (buf.hasRemaining() && ch.read(buf) > 0) {
+                // read on until the end, or one byte past the size seen (the file grew: still bounded)
+            }
+            buf.flip();
+            return StandardCharsets.UTF_8.newDecoder().decode(buf).toString();
         }
     }
 

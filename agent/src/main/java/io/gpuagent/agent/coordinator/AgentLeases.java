@@ -3,30 +3,33 @@ package io.gpuagent.agent.coordinator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.gpuagent.agent.auth.AccessRole;
+import io.gpuagent.agent.auth.CoordinatorCredentials;
 import io.gpuagent.agent.auth.OutgoingTls;
+import io.gpuagent.agent.auth.TlsConfig;
 import io.gpuagent.agent.auth.TokenAuth;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
  * The coordinator's calls to an agent's lease API ({@code POST /v1/leases} with {@code uuids},
- * {@code DELETE /v1/leases/{id}}), with the coordinator credential ({@code gpu-agent.auth.coordinator-token-file}).
+ * {@code DELETE /v1/leases/{id}}), with the credential made for that node's agent alone
+ * ({@link CoordinatorCredentials}: {@code coordinator-token-dir/<node>}, or the client certificate only). Before each
+ * call the agentUrl is checked again ({@link AgentUrlPolicy}: DNS may have changed); each answer is read within
+ * {@code request-timeout} as a whole and at most {@link BoundedCall#MAX_BODY} bytes of it, so an agent (or
+ * whatever answers at its URL) that trickles or sends without end cannot hold a placement.
  * Every outcome is a value, never an exception: the caller decides whether to try the next candidate. The
  * {@code env} handed to jobs is built here from an allow-list, never passed through: an agent (or whatever
  * answers at its URL) must not be able to set {@code LD_PRELOAD} in a job.
@@ -58,16 +61,29 @@ public class AgentLeases {
     /** Device lists (indexes, UUIDs, MIG ids, "all", "none") and PCI_BUS_ID: no spaces, quotes or shell syntax. */
     private static final Pattern ENV_VALUE = Pattern.compile("[A-Za-z0-9,._:/-]{0,4096}");
 
-    private final TokenAuth token;
+    private final CoordinatorCredentials credentials;
     private final ObjectMapper mapper;
-    private final Duration timeout;
-    private final HttpClient http;
+    private final BoundedCall http;
+    private final AgentUrlPolicy urls;
 
-    public AgentLeases(TokenAuth token, ObjectMapper mapper, CoordinatorConfig config, OutgoingTls tls) {
-        this.token = token;
+    @Inject
+    public AgentLeases(CoordinatorCredentials credentials, ObjectMapper mapper, CoordinatorConfig config,
+                       OutgoingTls tls, TlsConfig tlsConfig) {
+        this(credentials, mapper, new BoundedCall(tls.client(config.requestTimeout()), config.requestTimeout()),
+                new AgentUrlPolicy(config.requireHttps() || tlsConfig.trustCertificates().filter(l -> !l.isEmpty())
+                        .isPresent(), config.allowLoopbackAgents()));
+    }
+
+    AgentLeases(CoordinatorCredentials credentials, ObjectMapper mapper, BoundedCall http, AgentUrlPolicy urls) {
+        this.credentials = credentials;
         this.mapper = mapper;
-        this.timeout = config.requestTimeout();
-        this.http = tls.client(timeout);
+        this.http = http;
+        this.urls = urls;
+    }
+
+    /** The rules agentUrls are held to, for registration. */
+    public AgentUrlPolicy urls() {
+        return urls;
     }
 
     /** Asks the agent for a lease on exactly these GPUs. */
@@ -78,16 +94,16 @@ public class AgentLeases {
             body.put("ttlSeconds", ttlSeconds);
         }
         String where = "the agent of " + part.node() + " (" + part.agentUrl() + ")";
-        HttpResponse<String> r;
+        BoundedCall.Answer r;
         try {
-            r = http.send(request(part.agentUrl(), "/v1/leases")
-                            .header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofString(mapper.writeValueAsString(body))).build(),
-                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            r = http.send(request(part.node(), part.agentUrl(), "/v1/leases")
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(mapper.writeValueAsString(body))).build());
         } catch (TokenAuth.TokenUnavailable e) {
-            return new Failed("the coordinator cannot call agents: " + e.getMessage());
+            return new Failed("the coordinator cannot call " + where + ": " + e.getMessage());
         } catch (IOException e) {
-            return new Failed("cannot reach " + where + ": " + e + "; is the agent running and its agentUrl right?");
+            return new Failed("cannot reach " + where + ": " + e.getMessage() + "; is the agent running and its "
+                    + "agentUrl right?");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Failed("interrupted while asking " + where + " for a lease");
@@ -95,9 +111,10 @@ public class AgentLeases {
         return switch (r.statusCode()) {
             case 201, 200 -> granted(part, r.body(), where);
             case 409 -> new Refused(part.node() + ": " + ProblemDetail.of(mapper, r.body(), 500));
-            case 401, 403 -> new Failed(where + " refused the coordinator's token (" + r.statusCode() + ": "
-                    + ProblemDetail.of(mapper, r.body(), 500) + "); give the agent the coordinator's credential "
-                    + "(the same gpu-agent.auth.coordinator-token-file on both)");
+            case 401, 403 -> new Failed(where + " refused the coordinator's credential (" + r.statusCode() + ": "
+                    + ProblemDetail.of(mapper, r.body(), 500) + "); the token in the coordinator's "
+                    + "gpu-agent.auth.coordinator-token-dir/" + part.node() + " must be the one in that agent's "
+                    + "gpu-agent.auth.coordinator-token-file (or its client certificate allowed there)");
             default -> new Failed(where + " answered " + r.statusCode() + " to POST /v1/leases: " + ProblemDetail.of(mapper, r.body(), 500));
         };
     }
@@ -114,7 +131,7 @@ public class AgentLeases {
             if (gpus == null || !new HashSet<>(gpus).equals(new HashSet<>(part.uuids()))) {
                 Take wrong = new Failed(where + " granted lease " + leaseId + " on " + gpus + " instead of "
                         + part.uuids() + "; released it");
-                release(part.agentUrl(), leaseId);
+                release(part.node(), part.agentUrl(), leaseId);
                 return wrong;
             }
             Map<String, String> env = env(json.get("env"), where, leaseId);
@@ -140,16 +157,15 @@ public class AgentLeases {
     public record NotReleased(String detail) implements Release {
     }
 
-    /** Releases one lease on its agent. */
-    public Release release(String agentUrl, String leaseId) {
-        HttpResponse<String> r;
+    /** Releases one lease on the agent of {@code node}. */
+    public Release release(String node, String agentUrl, String leaseId) {
+        BoundedCall.Answer r;
         try {
-            r = http.send(request(agentUrl, "/v1/leases/" + leaseId).DELETE().build(),
-                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            r = http.send(request(node, agentUrl, "/v1/leases/" + leaseId).DELETE().build());
         } catch (TokenAuth.TokenUnavailable e) {
-            return new NotReleased("the coordinator cannot call agents: " + e.getMessage());
+            return new NotReleased("the coordinator cannot call the agent of " + node + ": " + e.getMessage());
         } catch (IOException e) {
-            return new NotReleased("cannot reach the agent at " + agentUrl + ": " + e);
+            return new NotReleased("cannot reach the agent at " + agentUrl + ": " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new NotReleased("interrupted while releasing lease " + leaseId + " at " + agentUrl);
@@ -185,12 +201,24 @@ public class AgentLeases {
         return out;
     }
 
-    private HttpRequest.Builder request(String agentUrl, String path) throws TokenAuth.TokenUnavailable {
+    /**
+     * A request to the agent of {@code node} with the credential made for it alone, after checking its URL again.
+     *
+     * @throws TokenAuth.TokenUnavailable no credential for that node, or its URL is not allowed (the message says)
+     */
+    private HttpRequest.Builder request(String node, String agentUrl, String path) throws TokenAuth.TokenUnavailable {
+        Optional<AgentUrlPolicy.Problem> bad = urls.check(agentUrl);
+        if (bad.isPresent()) {
+            throw new TokenAuth.TokenUnavailable(bad.get().detail());
+        }
         String base = agentUrl.endsWith("/") ? agentUrl.substring(0, agentUrl.length() - 1) : agentUrl;
-        return HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
-                .header("Authorization", token.outgoing(AccessRole.COORDINATOR)).header("Accept", "application/json");
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(http.deadline())
+                .header("Accept", "application/json");
+        if (credentials.forNode(node) instanceof CoordinatorCredentials.Bearer(String header)) {
+            b.header("Authorization", header);
+        }
+        return b;
     }
-
 
     private static String text(JsonNode json, String field) {
         JsonNode v = json == null ? null : json.get(field);

@@ -62,6 +62,7 @@ public class Coordinator {
 
     private final JsonlJournal.OnCorruption onCorruption;
     private volatile PlacementBook book;
+    private volatile NodeBindings bindings;
     private volatile String bookProblem = "the coordinator is starting";
     private PlacementSweep sweep;
     private CoordinatorMeters counts;
@@ -96,6 +97,15 @@ public class Coordinator {
                     + " cannot be opened (" + e.getMessage() + "); fix the state directory and restart the coordinator";
             LOG.error(bookProblem);
         }
+        try {
+            bindings = new NodeBindings(stateDir, mapper, onCorruption, clock);
+        } catch (JournalDamaged e) {
+            throw new IllegalStateException("the coordinator refuses to start: " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            LOG.errorf("the node bindings %s cannot be opened (%s); heartbeats are refused until the state "
+                    + "directory is fixed and the coordinator restarted", stateDir.resolve(NodeBindings.FILE_NAME),
+                    e.getMessage());
+        }
         counts = new CoordinatorMeters(meters, registry, () -> book);
         Duration timeout = config.nodeTimeout();
         if (timeout.compareTo(config.heartbeatInterval().multipliedBy(2)) < 0) {
@@ -115,6 +125,9 @@ public class Coordinator {
         if (book != null) {
             book.close();
         }
+        if (bindings != null) {
+            bindings.close();
+        }
     }
 
     public boolean active() {
@@ -130,8 +143,28 @@ public class Coordinator {
         NodeRegistry.problem(inv).ifPresent(p -> {
             throw new Refusal.Invalid(p);
         });
+        leases.urls().check(inv.agentUrl()).ifPresent(p -> {
+            throw p.status() == 403 ? new Refusal.Forbidden(p.detail()) : new Refusal.Invalid(p.detail());
+        });
+        NodeBindings b = bindings;
+        if (b == null) {
+            throw new Refusal.NotRecorded("the coordinator cannot record which agentUrl node " + inv.node() + " is "
+                    + "bound to (" + NodeBindings.FILE_NAME + " is not open); its operator must fix the state directory");
+        }
+        String bound;
+        try {
+            bound = b.bind(inv.node(), inv.agentUrl());
+        } catch (NodeBindings.Full f) {
+            throw new Refusal.Conflict(f.getMessage());
+        } catch (IOException e) {
+            throw new Refusal.NotRecorded("the binding of node " + inv.node() + " to " + inv.agentUrl() + " could not "
+                    + "be recorded (" + e.getMessage() + "); the coordinator's operator must fix its state directory");
+        }
         boolean fresh;
         try {
+            if (!bound.equals(inv.agentUrl())) {
+                throw new NodeRegistry.Moved(inv.node(), bound, inv.agentUrl());
+            }
             fresh = registry.heartbeat(inv);
         } catch (NodeRegistry.Moved m) {
             LOG.warnf("refused a heartbeat as node %s from %s: the node is registered from %s. If it really moved, "
@@ -152,7 +185,15 @@ public class Coordinator {
 
     /** An operator forgets a node, so that it may register again from another agentUrl; false when unknown. */
     public boolean forget(String node) {
-        if (!registry.forget(node)) {
+        boolean durable;
+        try {
+            NodeBindings b = bindings;
+            durable = b != null && b.forget(node);
+        } catch (IOException e) {
+            throw new Refusal.NotRecorded("node " + node + " could not be forgotten durably (" + e.getMessage()
+                    + "); fix the coordinator's state directory and ask again");
+        }
+        if (!registry.forget(node) && !durable) {
             return false;
         }
         String message = "node " + node + " forgotten by an operator; its next heartbeat registers it again, from "
@@ -268,7 +309,7 @@ public class Coordinator {
     /** Releases leases taken for a placement that did not complete; a lease that stays ends at its ttl. */
     private void releaseAll(List<Placement.Allocation> got, String why) {
         for (Placement.Allocation a : got) {
-            AgentLeases.Release r = leases.release(a.agentUrl(), a.leaseId());
+            AgentLeases.Release r = leases.release(a.node(), a.agentUrl(), a.leaseId());
             if (r instanceof AgentLeases.NotReleased n) {
                 LOG.warnf("could not release lease %s on %s after %s: %s; it ends by itself at its ttl", a.leaseId(),
                         a.node(), why, n.detail());
@@ -292,7 +333,7 @@ public class Coordinator {
         List<Placement.Allocation> left = new ArrayList<>();
         List<String> why = new ArrayList<>();
         for (Placement.Allocation a : p.allocations()) {
-            AgentLeases.Release r = leases.release(a.agentUrl(), a.leaseId());
+            AgentLeases.Release r = leases.release(a.node(), a.agentUrl(), a.leaseId());
             switch (r) {
                 case AgentLeases.Released x -> registry.released(a.node(), a.gpus());
                 case AgentLeases.NotReleased n -> {

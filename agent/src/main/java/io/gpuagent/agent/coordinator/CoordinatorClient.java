@@ -20,9 +20,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -33,7 +31,7 @@ import org.jboss.logging.Logger;
 
 /**
  * Agent role with {@code gpu-agent.coordinator.url} set: registers this node with the coordinator and keeps it
- * registered, by posting the inventory to {@code <url>/v1/nodes/heartbeat} every heartbeat interval, at once
+ * registered, by posting the inventory to {@code <url>/v1/nodes/<node>/heartbeat} every heartbeat interval, at once
  * when a GPU's health changes, and within a sample interval when anything placement depends on (health,
  * cordon, lease, leasable) changes. Failures retry with exponential backoff from
  * {@code retry-initial-delay}, capped at the interval, and are logged once per outage, with the fix.
@@ -87,7 +85,7 @@ public class CoordinatorClient {
                     + "upgrade the agent to one that serves GET /v1/inventory", config.url().get());
             return;
         }
-        URI target = heartbeatUri(config.url().get());
+        URI target = config.url().get();
         ok = Counter.builder("gpu_agent.coordinator.heartbeats").tag("result", "ok")
                 .description("Heartbeats sent to the coordinator, by result.").register(agentRegistry.registry());
         failed = Counter.builder("gpu_agent.coordinator.heartbeats").tag("result", "failed")
@@ -117,15 +115,17 @@ public class CoordinatorClient {
         wake.release();
     }
 
-    static URI heartbeatUri(URI base) {
+    /** The heartbeat endpoint of {@code node}: its name goes in the path, so its credential is checked first. */
+    static URI heartbeatUri(URI base, String node) {
         String s = base.toString();
-        return URI.create((s.endsWith("/") ? s.substring(0, s.length() - 1) : s) + "/v1/nodes/heartbeat");
+        String name = java.net.URLEncoder.encode(String.valueOf(node), StandardCharsets.UTF_8).replace("+", "%20");
+        return URI.create((s.endsWith("/") ? s.substring(0, s.length() - 1) : s) + "/v1/nodes/" + name + "/heartbeat");
     }
 
     private void run(URI target) {
         Duration interval = config.heartbeatInterval();
         Duration timeout = config.requestTimeout();
-        HttpClient http = tls.client(timeout);
+        BoundedCall http = new BoundedCall(tls.client(timeout), timeout);
         Duration backoff = config.retryInitialDelay();
         List<Object> lastSent = null;
         long lastOk = 0;
@@ -191,17 +191,18 @@ public class CoordinatorClient {
     }
 
     /** Null when the coordinator took it, else what went wrong and what to do. */
-    private String send(HttpClient http, URI target, Inventory inv, Duration timeout) throws InterruptedException {
-        HttpResponse<String> r;
+    private String send(BoundedCall http, URI base, Inventory inv, Duration timeout) throws InterruptedException {
+        BoundedCall.Answer r;
+        URI target = heartbeatUri(base, inv.node());
         try {
             r = http.send(HttpRequest.newBuilder(target).timeout(timeout)
                     .header("Authorization", token.outgoing(AccessRole.NODE)).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(mapper.writeValueAsString(inv))).build(),
-                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+                    .POST(HttpRequest.BodyPublishers.ofString(mapper.writeValueAsString(inv))).build());
         } catch (TokenAuth.TokenUnavailable e) {
             return e.getMessage();
         } catch (IOException e) {
-            return "cannot reach " + target + " (" + e + "); check gpu-agent.coordinator.url and that the coordinator runs";
+            return "cannot reach " + target + " (" + e.getMessage() + "); check gpu-agent.coordinator.url and that "
+                    + "the coordinator runs";
         }
         return switch (r.statusCode()) {
             case 200, 201, 204 -> null;
@@ -210,8 +211,8 @@ public class CoordinatorClient {
                     + "gpu-agent.auth.node-token-dir under the node's name (docs/security.md)";
             case 409 -> "the coordinator refused this heartbeat (" + ProblemDetail.of(mapper, r.body(), 300)
                     + "); if this node's address really changed, an operator must forget the node at the coordinator";
-            case 404 -> "the coordinator at " + target + " has no heartbeat endpoint (" + ProblemDetail.of(mapper, r.body(), 300)
-                    + "); is it running with gpu-agent.role=coordinator?";
+            case 404, 410 -> "the coordinator at " + target + " has no heartbeat endpoint for this agent (" + ProblemDetail.of(mapper, r.body(), 300)
+                    + "); is it running with gpu-agent.role=coordinator, and the same version as this agent?";
             default -> "the coordinator answered " + r.statusCode() + ": " + ProblemDetail.of(mapper, r.body(), 300);
         };
     }

@@ -28,7 +28,20 @@ public interface CoordinatorConfig {
     @WithDefault("15s")
     Duration nodeTimeout();
 
-    /** Both roles: how long one HTTP call to the other side may take (connect and answer). */
+    /** Both roles: how long one HTTP call to the other side may take (connect and the whole answer, body included). */
     @WithDefault("5s")
     Duration requestTimeout();
+
+    /**
+     * Coordinator role: refuse agentUrls that are not https. Implied by {@code gpu-agent.tls.trust-certificates}.
+     */
+    @WithDefault("false")
+    boolean requireHttps();
+
+    /**
+     * Coordinator role: accept agentUrls that lead to a loopback or link-local address (tests that run every
+     * agent on one host). Off: such a URL is refused at registration and before every call.
+     */
+    @WithDefault("false")
+    boolean allowLoopbackAgents();
 }

@@ -105,7 +105,7 @@ public final class NodeRegistry {
     public static final class Moved extends RuntimeException {
         private final String boundUrl;
 
-        Moved(String node, String boundUrl, String newUrl) {
+        public Moved(String node, String boundUrl, String newUrl) {
             super("node " + node + " is registered from " + boundUrl + ", not " + newUrl);
             this.boundUrl = boundUrl;
         }

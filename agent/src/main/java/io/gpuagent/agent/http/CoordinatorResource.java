@@ -4,19 +4,16 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.auth.AccessRole;
-import io.gpuagent.agent.auth.TokenAuth;
 import io.gpuagent.agent.coordinator.Coordinator;
 import io.gpuagent.agent.coordinator.NodeRegistry;
 import io.gpuagent.agent.coordinator.Placement;
 import io.gpuagent.agent.coordinator.Placer;
 import io.gpuagent.agent.http.problem.Problem;
-import io.gpuagent.agent.refusal.Refusal;
 import io.gpuagent.agent.lease.Inventory;
 import io.gpuagent.agent.refusal.Refusal;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -30,7 +27,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The coordinator's API (docs/placement-protocol.md): {@code POST /v1/nodes/heartbeat}, {@code GET /v1/nodes},
+ * The coordinator's API (docs/placement-protocol.md): {@code POST /v1/nodes/{name}/heartbeat}, {@code GET /v1/nodes},
  * {@code POST/GET /v1/placements}, {@code GET/DELETE /v1/placements/{id}}. Only with
  * {@code gpu-agent.role=coordinator} ({@link CoordinatorOnly}); mutating calls need the bearer token.
  */
@@ -41,6 +38,11 @@ public class CoordinatorResource {
 
     static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9._:@/-]{1,128}");
     static final int MAX_TTL_SECONDS = 604_800;
+    /** An inventory: at most {@link #MAX_GPUS} GPUs and every pair of them linked. */
+    static final int MAX_GPUS = 64;
+    static final int MAX_LINKS = MAX_GPUS * (MAX_GPUS - 1) / 2;
+    /** A 64-GPU inventory with all 2,016 links is about 350 KB of JSON. */
+    static final int HEARTBEAT_LIMIT = 512 * 1024;
     private static final Set<String> FIELDS = Set.of("jobId", "gpus", "constraints");
     private static final Set<String> CONSTRAINTS = Set.of("minMemoryMiB", "sameNvlinkDomain", "ttlSeconds");
 
@@ -50,31 +52,32 @@ public class CoordinatorResource {
 
     private final Coordinator coordinator;
     private final ObjectMapper mapper;
-    private final TokenAuth auth;
 
-    public CoordinatorResource(Coordinator coordinator, ObjectMapper mapper, TokenAuth auth) {
+    public CoordinatorResource(Coordinator coordinator, ObjectMapper mapper) {
         this.coordinator = coordinator;
         this.mapper = mapper;
-        this.auth = auth;
     }
 
     /**
-     * A node's heartbeat. The node credential is bound to the node's name, which is in the body, so this checks
-     * it itself: 401 without a token before reading the body, 403 unless the token is this node's own.
+     * A node's heartbeat, under the node's name in the path: {@link TokenAuthFilter} checks the node's own
+     * credential before a byte of the body is read, and the body (at most {@link #HEARTBEAT_LIMIT} bytes) must
+     * name the same node.
      */
     @POST
-    @Path("/nodes/heartbeat")
+    @Path("/nodes/{name}/heartbeat")
+    @TokenAuthRequired(AccessRole.NODE)
+    @BodyLimit(HEARTBEAT_LIMIT)
     @Consumes(MediaType.WILDCARD)
-    public HeartbeatAck heartbeat(@HeaderParam("Authorization") String authorization, String body) {
-        auth.checkNode(authorization, null).filter(r -> r.getStatus() == 401).ifPresent(r -> {
-            throw new WebApplicationException(r);
-        });
+    public HeartbeatAck heartbeat(@PathParam("name") String name, String body) {
         String expected = "the body must be the agent's inventory as JSON (GET /v1/inventory on the agent)";
         Inventory inv;
         try {
             JsonNode json = mapper.readTree(body == null ? "" : body);
             if (json == null || !json.isObject() || !json.path("gpus").isArray() || !json.path("links").isArray()) {
                 throw bad(expected + ", an object with \"node\", \"agentUrl\", \"gpus\" and \"links\"");
+            }
+            if (json.get("gpus").size() > MAX_GPUS || json.get("links").size() > MAX_LINKS) {
+                throw bad("an inventory has at most " + MAX_GPUS + " GPUs and " + MAX_LINKS + " links");
             }
             for (JsonNode g : json.get("gpus")) {
                 if (!g.isObject() || !g.path("reasons").isArray()) {
@@ -85,11 +88,24 @@ public class CoordinatorResource {
         } catch (JsonProcessingException e) {
             throw bad(expected + ": " + e.getOriginalMessage());
         }
-        auth.checkNode(authorization, inv == null ? null : inv.node()).ifPresent(r -> {
-            throw new WebApplicationException(r);
-        });
-        return new HeartbeatAck(inv == null ? null : inv.node(),
-                coordinator.heartbeat(inv).toMillis() / 1000.0);
+        if (inv == null || !name.equals(inv.node())) {
+            throw bad("the body is the inventory of node " + (inv == null ? null : inv.node()) + ", not of " + name
+                    + " (the path's name, whose credential was presented); a node may only heartbeat as itself");
+        }
+        return new HeartbeatAck(inv.node(), coordinator.heartbeat(inv).toMillis() / 1000.0);
+    }
+
+    /**
+     * The heartbeat path of 0.1, which names the node only in the body, so its credential could be checked only
+     * after reading it: refused without reading the body.
+     */
+    @POST
+    @Path("/nodes/heartbeat")
+    @Consumes(MediaType.WILDCARD)
+    public Response oldHeartbeat() {
+        return Problem.response(410, "Gone", "heartbeats go to POST /v1/nodes/{name}/heartbeat now, so that the "
+                + "node's credential is checked before its body is read; upgrade this agent to the coordinator's "
+                + "version (docs/placement-protocol.md)");
     }
 
     /**

@@ -33,6 +33,7 @@ public class ProblemMappers {
     public Response refused(Refusal e) {
         Response.Status status = switch (e) {
             case Refusal.Invalid x -> Response.Status.BAD_REQUEST;
+            case Refusal.Forbidden x -> Response.Status.FORBIDDEN;
             case Refusal.Unknown x -> Response.Status.NOT_FOUND;
             case Refusal.Conflict x -> Response.Status.CONFLICT;
             case Refusal.RateLimited x -> Response.Status.TOO_MANY_REQUESTS;

@@ -34,6 +34,13 @@ public sealed abstract class Refusal extends RuntimeException {
         }
     }
 
+    /** 403: the request is well formed but asks for something this node will not do for anyone (an agentUrl it may not call). */
+    public static final class Forbidden extends Refusal {
+        public Forbidden(String detail) {
+            super(detail, null, null);
+        }
+    }
+
     /** 404: what the request names does not exist (never did, or no longer). */
     public static final class Unknown extends Refusal {
         public Unknown(String detail) {

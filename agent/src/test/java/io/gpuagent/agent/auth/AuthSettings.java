@@ -47,6 +47,12 @@ public record AuthSettings(Path legacyFile, Path operator, Path scheduler, Path 
         return Optional.ofNullable(nodeDir);
     }
 
+    /** Tests of the coordinator's per-node credentials build {@link CoordinatorCredentials} directly. */
+    @Override
+    public Optional<Path> coordinatorTokenDir() {
+        return Optional.empty();
+    }
+
     @Override
     public boolean readersRequireToken() {
         return readers;

@@ -113,7 +113,8 @@ class TokenAuthTest {
         Files.setPosixFilePermissions(nodes.resolve("node-a"), PosixFilePermissions.fromString("rw-r-----"));
         Response open = auth.checkNode("Bearer a-token", "node-a").orElseThrow();
         assertEquals(403, open.getStatus());
-        assertTrue(detail(open).contains("chmod 600"), detail(open));
+        assertTrue(detail(open).contains("not usable") && !detail(open).contains("chmod")
+                && !detail(open).contains(nodes.toString()), "no path or permissions to the caller: " + detail(open));
     }
 
     @Test
@@ -144,12 +145,13 @@ class TokenAuthTest {
         Files.delete(file);
         Response gone = auth.check("Bearer second", OPERATOR).orElseThrow();
         assertEquals(403, gone.getStatus());
-        assertTrue(detail(gone).contains("does not exist"), detail(gone));
+        assertTrue(auth.permissionProblem().orElseThrow().contains("does not exist"), "the log's and the guard's words");
+        assertFalse(detail(gone).contains("does not exist") || detail(gone).contains(file.toString()), detail(gone));
         Files.writeString(file, "  \n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         Response empty = auth.check("Bearer second", OPERATOR).orElseThrow();
         assertEquals(403, empty.getStatus());
-        assertTrue(detail(empty).contains("empty"), detail(empty));
+        assertTrue(auth.permissionProblem().orElseThrow().contains("empty"));
         Files.writeString(file, "third\n");
         assertTrue(auth.check("Bearer third", OPERATOR).isEmpty());
     }
@@ -164,7 +166,8 @@ class TokenAuthTest {
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));   // content unchanged
         Response refused = auth.check("Bearer t0ken", OPERATOR).orElseThrow();
         assertEquals(403, refused.getStatus());
-        assertTrue(detail(refused).contains("chmod 600") && !detail(refused).contains("t0ken"), detail(refused));
+        assertTrue(!detail(refused).contains("chmod") && !detail(refused).contains("rw-r--r--")
+                && !detail(refused).contains(file.toString()) && !detail(refused).contains("t0ken"), detail(refused));
         assertTrue(auth.permissionProblem().orElseThrow().contains("chmod 600"));
         assertThrows(TokenAuth.TokenUnavailable.class, () -> auth.outgoing(AccessRole.NODE),
                 "an open file is not sent either");
@@ -173,8 +176,50 @@ class TokenAuthTest {
 
         Path link = dir.resolve("link");
         Files.createSymbolicLink(link, file);
-        Response viaLink = new TokenAuth(AuthSettings.legacy(link)).check("Bearer t0ken", OPERATOR).orElseThrow();
-        assertTrue(detail(viaLink).contains("not a regular file"), detail(viaLink));
+        TokenAuth linked = new TokenAuth(AuthSettings.legacy(link));
+        assertEquals(403, linked.check("Bearer t0ken", OPERATOR).orElseThrow().getStatus());
+        assertTrue(linked.permissionProblem().orElseThrow().contains("not a regular file"));
+    }
+
+    /** Issue 19: at a coordinator the old token is neither a node credential (under any name) nor the coordinator's. */
+    @Test
+    void atACoordinatorTheOldTokenGrantsNeitherTheNodeNorTheCoordinatorRole() throws Exception {
+        Path old = token("token", "old-token");
+        TokenAuth coordinator = new TokenAuth(AuthSettings.legacy(old), true);
+        assertEquals(403, coordinator.checkNode("Bearer old-token", "any-node").orElseThrow().getStatus());
+        assertEquals(403, coordinator.check("Bearer old-token", List.of(AccessRole.COORDINATOR)).orElseThrow()
+                .getStatus());
+        assertTrue(coordinator.check("Bearer old-token", OPERATOR).isEmpty(), "the other roles keep it until 0.2");
+        assertTrue(coordinator.check("Bearer old-token", LEASES).isEmpty(), "as the scheduler");
+        assertThrows(TokenAuth.TokenUnavailable.class, () -> coordinator.outgoing(AccessRole.COORDINATOR),
+                "a coordinator sends no single token to agents");
+        Path nodes = Files.createDirectory(dir.resolve("nodes"));
+        token("nodes/node-a", "a-token");
+        TokenAuth withDir = new TokenAuth(new AuthSettings(old, null, null, null, null, null, nodes, false), true);
+        assertTrue(withDir.checkNode("Bearer a-token", "node-a").isEmpty());
+        assertEquals(403, withDir.checkNode("Bearer old-token", "node-a").orElseThrow().getStatus());
+    }
+
+    /** Issue 19: a token file the agent's user does not own, or in a directory others can write, is refused. */
+    @Test
+    void aTokenFileOwnedByAnotherUserOrInAWritableDirectoryIsRefused() throws Exception {
+        Path file = token("token", "t0ken");
+        TokenAuth auth = new TokenAuth(AuthSettings.legacy(file));
+        assertTrue(auth.check("Bearer t0ken", OPERATOR).isEmpty());
+
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxr-x"));
+        Response writable = auth.check("Bearer t0ken", OPERATOR).orElseThrow();
+        assertEquals(403, writable.getStatus());
+        assertTrue(auth.permissionProblem().orElseThrow().contains("group or others may write"));
+        assertFalse(detail(writable).contains(dir.toString()), detail(writable));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        assertTrue(auth.check("Bearer t0ken", OPERATOR).isEmpty());
+
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+                "only root can give a file to another user");
+        Files.setOwner(file, file.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+        assertEquals(403, auth.check("Bearer t0ken", OPERATOR).orElseThrow().getStatus());
+        assertTrue(auth.permissionProblem().orElseThrow().contains("owned by nobody"));
     }
 
     @Test

@@ -20,5 +20,6 @@ class AgentRoleTest {
                 .statusCode(404);
         given().header("Authorization", "Bearer " + TestToken.get()).delete("/v1/placements/x").then().statusCode(404);
         given().contentType("application/json").body("{}").post("/v1/nodes/heartbeat").then().statusCode(404);
+        given().contentType("application/json").body("{}").post("/v1/nodes/n1/heartbeat").then().statusCode(404);
     }
 }

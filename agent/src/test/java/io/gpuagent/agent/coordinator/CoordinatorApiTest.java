@@ -70,18 +70,28 @@ class CoordinatorApiTest {
         FakeAgent a = new FakeAgent("hb-" + System.nanoTime() % 100_000, 2, heartbeat, TestToken::get);
         agents.add(a);
         String body = FakeAgent.JSON.writeValueAsString(a.inventory());
-        given().contentType("application/json").body(body).post("/v1/nodes/heartbeat").then().statusCode(401);
+        String path = "/v1/nodes/" + a.node() + "/heartbeat";
+        given().contentType("application/json").body(body).post(path).then().statusCode(401);
         given().header("Authorization", "Bearer wrong").contentType("application/json").body(body)
-                .post("/v1/nodes/heartbeat").then().statusCode(403);
-        for (String bad : List.of("", "[]", "{\"node\":\"x\"}", "{\"node\":\"x\",\"agentUrl\":\"ftp://x\",\"gpus\":[],\"links\":[]}",
-                "{\"node\":\"\",\"agentUrl\":\"http://x:1\",\"gpus\":[],\"links\":[]}", "not json")) {
+                .post(path).then().statusCode(403);
+        for (String bad : List.of("", "[]", "{\"node\":\"x\"}", "{\"node\":\"" + a.node() + "\",\"agentUrl\":\"ftp://x\",\"gpus\":[],\"links\":[]}",
+                "{\"node\":\"\",\"agentUrl\":\"http://x:1\",\"gpus\":[],\"links\":[]}", "not json",
+                body.replace("\"" + a.node() + "\"", "\"someone-else\""))) {
             given().header("Authorization", "Bearer " + TestToken.get()).contentType("application/json").body(bad)
-                    .post("/v1/nodes/heartbeat").then().statusCode(400)
+                    .post(path).then().statusCode(400)
                     .contentType("application/problem+json");
         }
+        for (String nowhere : List.of("http://224.0.0.1:9400", "http://0.0.0.0:9400", "http://[ff02::1]:9400")) {
+            given().header("Authorization", "Bearer " + TestToken.get()).contentType("application/json")
+                    .body(body.replace(a.url(), nowhere)).post(path).then().statusCode(403)
+                    .contentType("application/problem+json").body("detail", containsString("leads to"));
+        }
+        given().header("Authorization", "Bearer " + TestToken.get()).contentType("application/json").body(body)
+                .post("/v1/nodes/heartbeat").then().statusCode(410).contentType("application/problem+json")
+                .body("detail", containsString("/v1/nodes/{name}/heartbeat"));
 
         given().header("Authorization", "Bearer " + TestToken.get()).contentType("application/json").body(body)
-                .post("/v1/nodes/heartbeat").then().statusCode(200)
+                .post(path).then().statusCode(200)
                 .body("node", equalTo(a.node())).body("heartbeatSeconds", equalTo(0.3f));
         JsonPath nodes = given().get("/v1/nodes").then().statusCode(200).extract().jsonPath();
         int i = nodes.getList("node").indexOf(a.node());

@@ -51,7 +51,7 @@ class CoordinatorClientTest {
     @ConfigProperty(name = "gpu-agent.coordinator.url")
     String coordinator;
 
-    record Beat(long nanos, String authorization, JsonNode body, int answered) {
+    record Beat(long nanos, String authorization, String path, JsonNode body, int answered) {
     }
 
     public static class WithCoordinator implements QuarkusTestProfile {
@@ -75,12 +75,13 @@ class CoordinatorClientTest {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            server.createContext("/v1/nodes/heartbeat", ex -> {
+            server.createContext("/v1/nodes/", ex -> {
                 try (ex) {
                     JsonNode body = FakeAgent.JSON.readTree(ex.getRequestBody());
                     int status = STATUS_503.getAndDecrement() > 0 ? 503 : 200;
                     SEEN.add(FakeAgent.JSON.createObjectNode().put("nanos", System.nanoTime())
                             .put("authorization", ex.getRequestHeaders().getFirst("Authorization"))
+                            .put("path", ex.getRequestURI().getPath())
                             .put("answered", status).set("body", body));
                     byte[] answer = (status == 200 ? "{\"node\":\"" + body.path("node").asText() + "\",\"heartbeatSeconds\":30}"
                             : "{\"status\":503,\"title\":\"Service Unavailable\",\"detail\":\"starting\"}")
@@ -121,6 +122,7 @@ class CoordinatorClientTest {
         assertEquals("http://127.0.0.1:9999", inv.get("agentUrl").asText());
         assertEquals(28, inv.get("links").size(), "one link per GPU pair");
         first.forEach(b -> assertEquals("Bearer " + TestToken.get(), b.authorization()));
+        first.forEach(b -> assertEquals("/v1/nodes/test-node/heartbeat", b.path(), "the name before the body"));
         String metrics = given().get("/metrics").then().statusCode(200).extract().asString();
         assertTrue(metrics.contains("gpu_agent_coordinator_registered 1.0"), metrics);
         assertTrue(metrics.lines().anyMatch(l -> l.startsWith("gpu_agent_coordinator_heartbeats_total{result=\"failed\"")
@@ -146,7 +148,7 @@ class CoordinatorClientTest {
                     HttpResponse.BodyHandlers.ofString()).body();
             List<Beat> out = new ArrayList<>();
             for (JsonNode b : FakeAgent.JSON.readTree(json)) {
-                out.add(new Beat(b.get("nanos").asLong(), b.get("authorization").asText(), b.get("body"),
+                out.add(new Beat(b.get("nanos").asLong(), b.get("authorization").asText(), b.get("path").asText(), b.get("body"),
                         b.get("answered").asInt()));
             }
             return out;

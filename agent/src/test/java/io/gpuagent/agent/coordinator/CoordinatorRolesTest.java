@@ -3,6 +3,7 @@ package io.gpuagent.agent.coordinator;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -14,6 +15,9 @@ import io.restassured.response.Response;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -50,6 +54,7 @@ class CoordinatorRolesTest {
         public Map<String, String> getConfigOverrides() {
             try {
                 Files.createDirectories(DIR.resolve("nodes"));
+                Files.createDirectories(DIR.resolve("coordinator-tokens"));
                 write(DIR.resolve("operator"), OPERATOR);
                 write(DIR.resolve("scheduler"), SCHEDULER);
                 write(DIR.resolve("coordinator"), COORDINATOR);
@@ -64,7 +69,8 @@ class CoordinatorRolesTest {
                     "gpu-agent.auth.operator-token-file", DIR.resolve("operator").toString(),
                     "gpu-agent.auth.scheduler-token-file", DIR.resolve("scheduler").toString(),
                     "gpu-agent.auth.coordinator-token-file", DIR.resolve("coordinator").toString(),
-                    "gpu-agent.auth.node-token-dir", DIR.resolve("nodes").toString());
+                    "gpu-agent.auth.node-token-dir", DIR.resolve("nodes").toString(),
+                    "gpu-agent.auth.coordinator-token-dir", DIR.resolve("coordinator-tokens").toString());
         }
     }
 
@@ -79,12 +85,17 @@ class CoordinatorRolesTest {
         agents.clear();
     }
 
-    /** A node with its own credential in the coordinator's node directory. */
+    /**
+     * A node with its own credential in the coordinator's node directory, and an agent that accepts only the
+     * coordinator credential made for it ({@code coordinator-token-dir/<node>}).
+     */
     FakeAgent node(String prefix, int gpus) throws Exception {
         String name = prefix + "-" + System.nanoTime() % 100_000;
         String token = "node-" + UUID.randomUUID();
+        String forAgent = "coord-for-" + name + "-" + UUID.randomUUID();
         write(DIR.resolve("nodes").resolve(name), token);
-        FakeAgent a = new FakeAgent(name, gpus, heartbeat, () -> token, () -> COORDINATOR);
+        write(DIR.resolve("coordinator-tokens").resolve(name), forAgent);
+        FakeAgent a = new FakeAgent(name, gpus, heartbeat, () -> token, () -> forAgent);
         agents.add(a);
         return a;
     }
@@ -95,7 +106,7 @@ class CoordinatorRolesTest {
         FakeAgent b = node("b", 1);
         String aToken = Files.readString(DIR.resolve("nodes").resolve(a.node())).strip();
         assertEquals(200, a.sendHeartbeat());
-        Response asB = heartbeat("Bearer " + aToken, b);
+        Response asB = heartbeat("Bearer " + aToken, b);   // b's path and body, a's credential
         assertEquals(403, asB.statusCode(), asB.asString());
         assertTrue(asB.jsonPath().getString("detail").contains("only heartbeat under its own name"), asB.asString());
         assertEquals(401, heartbeat(null, a).statusCode());
@@ -144,6 +155,32 @@ class CoordinatorRolesTest {
         given().header("Authorization", "Bearer " + SCHEDULER).delete("/v1/placements/" + id).then().statusCode(204);
     }
 
+    /** Issue 19: the coordinator's credential sent to one node's agentUrl is of no use on another agent. */
+    @Test
+    void aRogueNodeCapturesOnlyTheCredentialMadeForItsOwnAgent() throws Exception {
+        FakeAgent rogue = node("rogue", 3);
+        FakeAgent victim = node("victim", 4);
+        assertEquals(200, rogue.sendHeartbeat());
+        assertEquals(200, victim.sendHeartbeat());
+        Response r = place("{\"jobId\":\"harvest-job\",\"gpus\":3}");
+        assertEquals(201, r.statusCode(), r.asString());
+        assertEquals(rogue.node(), r.jsonPath().getString("allocations[0].node"), "best fit sends it to the rogue");
+        String captured = rogue.authorizations.getFirst();
+        String victimAccepts = "Bearer " + Files.readString(DIR.resolve("coordinator-tokens").resolve(victim.node())).strip();
+        assertTrue(captured.startsWith("Bearer "), captured);
+        assertFalse(captured.equals(victimAccepts), "the rogue got the victim's credential");
+        assertFalse(captured.contains(COORDINATOR), "the single coordinator-token-file is never sent");
+        HttpResponse<String> replayed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create(victim.url() + "/v1/leases")).header("Authorization", captured)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"jobId\":\"stolen\",\"gpus\":4}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(403, replayed.statusCode(), replayed.body());
+        assertEquals(Set.of(), victim.leasedUuids());
+        given().header("Authorization", "Bearer " + SCHEDULER).delete("/v1/placements/"
+                + r.jsonPath().getString("placementId")).then().statusCode(204);
+    }
+
     @Test
     void aLeaseAnswersEnvIsCutDownToTheAllowList() throws Exception {
         FakeAgent a = node("env", 1);
@@ -175,7 +212,7 @@ class CoordinatorRolesTest {
         if (authorization != null) {
             spec = spec.header("Authorization", authorization);
         }
-        return spec.post("/v1/nodes/heartbeat");
+        return spec.post("/v1/nodes/" + a.node() + "/heartbeat");
     }
 
     private static String agentUrl(String node) {

@@ -49,6 +49,8 @@ final class FakeAgent implements AutoCloseable {
     final List<Integer> scripted = Collections.synchronizedList(new ArrayList<>());
     final List<JsonNode> leaseRequests = new CopyOnWriteArrayList<>();
     final List<String> deletes = new CopyOnWriteArrayList<>();
+    /** Every Authorization header the lease API received ("" for none), as a rogue agent would capture them. */
+    final List<String> authorizations = new CopyOnWriteArrayList<>();
     /** Variables the lease answers add to {@code env}, as a hostile or buggy agent might. */
     final Map<String, String> extraEnv = Collections.synchronizedMap(new LinkedHashMap<>());
     /** The agentUrl the heartbeats claim; null: this server's own. */
@@ -88,10 +90,13 @@ final class FakeAgent implements AutoCloseable {
     FakeAgent(String node, int gpus, URI heartbeat, Supplier<String> token, Supplier<String> leaseToken,
               SSLContext tls) throws IOException {
         this.node = node;
+        // Every fake node gets the test token as its credentials at the coordinator's test directories; a test
+        // with directories of its own (CoordinatorRolesTest) writes those itself.
+        io.gpuagent.agent.TestToken.forNode(node);
         this.https = tls != null;
         this.http = tls == null ? HttpClient.newHttpClient() : HttpClient.newBuilder().sslContext(tls).build();
         this.gpus = gpus;
-        this.heartbeat = heartbeat;
+        this.heartbeat = heartbeat.resolve("/v1/nodes/" + node + "/heartbeat");
         this.token = token;
         this.leaseToken = leaseToken;
         if (tls == null) {
@@ -182,6 +187,8 @@ final class FakeAgent implements AutoCloseable {
 
     private void leases(HttpExchange ex) throws IOException {
         try (ex) {
+            String presented = ex.getRequestHeaders().getFirst("Authorization");
+            authorizations.add(presented == null ? "" : presented);
             if (!("Bearer " + leaseToken.get()).equals(ex.getRequestHeaders().getFirst("Authorization"))) {
                 answer(ex, 403, problem(403, "wrong token"));
                 return;

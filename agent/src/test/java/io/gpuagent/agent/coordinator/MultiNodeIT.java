@@ -58,9 +58,19 @@ class MultiNodeIT {
         token = "it-" + UUID.randomUUID();
         Path tokenFile = PackagedAgent.writeCredential(Path.of("target", "it-agents", "multinode-token-" + System.nanoTime()), token);
 
+        // Each node's credentials at the coordinator (issue 19: per node, never one token for all): the agents
+        // here send the old single token as their node credential and accept it as the coordinator's.
+        Path credentials = Path.of("target", "it-agents", "multinode-credentials-" + System.nanoTime());
+        for (int i = 0; i < 3; i++) {
+            PackagedAgent.writeCredential(credentials.resolve("nodes").resolve("node-" + i), token);
+            PackagedAgent.writeCredential(credentials.resolve("coordinator-tokens").resolve("node-" + i), token);
+        }
         // The coordinator is no GPU host: no NVML library where it looks, and it must serve anyway.
         PackagedAgent coordinator = PackagedAgent.named("multinode-coordinator").noDriver()
                 .property("gpu-agent.auth.token-file", tokenFile).property("gpu-agent.role", "coordinator")
+                .property("gpu-agent.auth.node-token-dir", credentials.resolve("nodes").toAbsolutePath())
+                .property("gpu-agent.auth.coordinator-token-dir", credentials.resolve("coordinator-tokens").toAbsolutePath())
+                .property("gpu-agent.coordinator.allow-loopback-agents", "true")
                 .property("gpu-agent.coordinator.node-timeout", NODE_TIMEOUT.toMillis() + "ms").start();
         processes.add(coordinator);
         coordinatorPort = coordinator.port();

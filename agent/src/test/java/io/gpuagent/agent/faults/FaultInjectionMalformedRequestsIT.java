@@ -53,7 +53,7 @@ class FaultInjectionMalformedRequestsIT {
             "/q/health/ready", "/q/metrics", "/v1/gpus", "/v1/gpus/{gpu}", "/v1/gpus/{gpu}/cordon", "/v1/gpus/{gpu}/uncordon",
             "/v1/gpus/{gpu}/drain", "/v1/gpus/{gpu}/reset", "/v1/gpus/{gpu}/health/clear", "/v1/inventory", "/v1/leases",
             "/v1/leases/{lease}", "/v1/leases/{lease}/heartbeat", "/v1/actions", "/v1/actions/{action}", "/v1/recovery",
-            "/v1/recovery/breaker/reset", "/v1/events", "/v1/events/stream", "/v1/nodes", "/v1/nodes/heartbeat",
+            "/v1/recovery/breaker/reset", "/v1/events", "/v1/events/stream", "/v1/nodes", "/v1/nodes/heartbeat", "/v1/nodes/{node}/heartbeat",
             "/v1/nodes/{node}/forget", "/v1/placements", "/v1/placements/{lease}", "/", "/v1", "/v1/gpus/{gpu}/{junk}");
     static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "FOO");
     /** GPU ids that name no GPU on an 8-GPU host, or are not ids at all. */
