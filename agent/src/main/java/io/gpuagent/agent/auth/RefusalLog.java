@@ -10,12 +10,19 @@ import java.util.function.LongSupplier;
  * Log lines about refused requests, at most one per kind per period; the next one says how many were not
  * logged meanwhile. Anyone who can reach the port can be refused, so without this a client sending bad
  * tokens in a loop grows the log without limit (10,000 malformed requests wrote 449 lines). The refusals
- * themselves are answered as before; only their log lines are thinned.
+ * themselves are answered as before; only their log lines are thinned. Every place that logs a refused
+ * client (authentication here, the event stream's bounds in {@code http/EventStreamRoute}) goes through one.
  */
-final class RefusalLog {
+public final class RefusalLog {
 
     /** What was refused; one window each. */
-    enum Kind { FORBIDDEN, HEARTBEAT_NO_CREDENTIAL, HEARTBEAT_WRONG_TOKEN }
+    public enum Kind {
+        FORBIDDEN, HEARTBEAT_NO_CREDENTIAL, HEARTBEAT_WRONG_TOKEN,
+        /** An event-stream client beyond {@code gpu-agent.events.max-subscribers}. */
+        EVENT_STREAM_FULL,
+        /** An event-stream client cut off for reading too slowly or falling out of the history. */
+        EVENT_STREAM_CUT_OFF
+    }
 
     static final Duration PERIOD = Duration.ofMinutes(1);
 
@@ -28,12 +35,12 @@ final class RefusalLog {
         long suppressed;
     }
 
-    RefusalLog(LongSupplier nanoTime, Consumer<String> sink) {
+    public RefusalLog(LongSupplier nanoTime, Consumer<String> sink) {
         this.nanoTime = nanoTime;
         this.sink = sink;
     }
 
-    void warn(Kind kind, String message) {
+    public void warn(Kind kind, String message) {
         long now = nanoTime.getAsLong();
         long suppressed;
         synchronized (this) {

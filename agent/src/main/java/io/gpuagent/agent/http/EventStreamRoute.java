@@ -3,6 +3,7 @@ package io.gpuagent.agent.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentRegistry;
+import io.gpuagent.agent.auth.RefusalLog;
 import io.gpuagent.agent.events.EventsConfig;
 import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
@@ -58,6 +59,8 @@ public class EventStreamRoute {
     private final ObjectMapper mapper;
     private final EventsConfig config;
     private final AtomicInteger clients = new AtomicInteger();
+    /** Any client can be refused or cut off: one line per kind per minute, not one per client. */
+    private final RefusalLog refusals = new RefusalLog(System::nanoTime, LOG::warn);
 
     public EventStreamRoute(EventLog log, ObjectMapper mapper, EventsConfig config, AgentRegistry agentRegistry) {
         this.log = log;
@@ -75,6 +78,9 @@ public class EventStreamRoute {
 
     void register(@Observes Router router) {
         router.get(PATH).handler(this::stream);
+        // HEAD where GET is (StrictRequests): the stream's headers, without subscribing a client that reads nothing.
+        router.head(PATH).handler(rc -> rc.response().putHeader("Content-Type", "text/event-stream; charset=utf-8")
+                .putHeader("Cache-Control", "no-cache").end());
     }
 
     private void stream(RoutingContext rc) {
@@ -114,8 +120,8 @@ public class EventStreamRoute {
 
         if (clients.incrementAndGet() > config.maxSubscribers()) {
             clients.decrementAndGet();
-            LOG.warnf("event stream client refused: %d clients already (gpu-agent.events.max-subscribers); raise it "
-                    + "if this many readers are expected", config.maxSubscribers());
+            refusals.warn(RefusalLog.Kind.EVENT_STREAM_FULL, "event stream client refused: " + config.maxSubscribers()
+                    + " clients already (gpu-agent.events.max-subscribers); raise it if this many readers are expected");
             rc.response().putHeader("Retry-After", "10");
             problem(rc, Problem.response(503, "Service Unavailable", "this agent serves at most "
                     + config.maxSubscribers() + " event stream clients (gpu-agent.events.max-subscribers) and has "
@@ -251,8 +257,8 @@ public class EventStreamRoute {
 
         /** The reason goes after what is buffered; a client that never reads loses its connection anyway. */
         void cutOff(String why) {
-            LOG.warnf("event stream client %s cut off: %s; it resumes from event %d with Last-Event-ID",
-                    rc.request().remoteAddress(), why, cursor);
+            refusals.warn(RefusalLog.Kind.EVENT_STREAM_CUT_OFF, "event stream client " + rc.request().remoteAddress()
+                    + " cut off: " + why + "; it resumes from event " + cursor + " with Last-Event-ID");
             close();
             var connection = rc.request().connection();
             long timer = rc.vertx().setTimer(CUT_OFF_GRACE_MS, t -> connection.close());
