@@ -49,6 +49,9 @@ class FaultInjectionStrictHttpIT {
     static final long SEED = 19;
     /** RefusalLog's kinds: each may write one WARN per minute. */
     static final int REFUSAL_KINDS = 5;
+    /** Event-stream slots of the agent under test, and clients refused beyond them. */
+    static final int STREAM_SLOTS = 2;
+    static final int STREAMS_REFUSED = 50;
     static final String OPERATOR = "strict-operator-" + System.nanoTime();
     static final String SCHEDULER = "strict-scheduler-" + System.nanoTime();
     static final ObjectMapper JSON = new ObjectMapper();
@@ -124,6 +127,7 @@ class FaultInjectionStrictHttpIT {
         try (PackagedAgent agent = PackagedAgent.named("fault-strict-http")
                 .property("gpu-agent.auth.operator-token-file", PackagedAgent.writeCredential(dir.resolve("strict-operator"), OPERATOR))
                 .property("gpu-agent.auth.scheduler-token-file", PackagedAgent.writeCredential(dir.resolve("strict-scheduler"), SCHEDULER))
+                .property("gpu-agent.events.max-subscribers", STREAM_SLOTS)
                 .start()) {
             agent.awaitScrape();
             agent.await(PackagedAgent.START, () -> assertEquals(200, agent.status("/health")));
@@ -156,6 +160,7 @@ class FaultInjectionStrictHttpIT {
                     f.get();
                 }
             }
+            int streamsRefused = refuseStreams(agent);
             double seconds = (System.nanoTime() - t0) / 1e9;
 
             String after = state(agent);
@@ -163,6 +168,7 @@ class FaultInjectionStrictHttpIT {
             String log = agent.log().substring(logBefore);
             long warns = log.lines().filter(l -> l.contains(" WARN ")).count();
             long errors = log.lines().filter(l -> l.contains(" ERROR ")).count();
+            long streamWarns = log.lines().filter(l -> l.contains("event stream client refused")).count();
             long warnLimit = REFUSAL_KINDS * ((long) Math.ceil(seconds / 60) + 1);
             long serverErrors = statuses.values().stream().flatMap(m -> m.entrySet().stream())
                     .filter(e -> e.getKey() >= 500 || e.getKey() < 0).mapToLong(e -> e.getValue().get()).sum();
@@ -175,19 +181,54 @@ class FaultInjectionStrictHttpIT {
             });
             boolean met = FaultReport.row(CASE, REQUESTS + " requests (seed " + seed + ", " + CONNECTIONS + " connections, "
                     + Math.round(seconds) + " s): statuses by finding " + histogram + "; " + wrong.size() + " not answered "
-                    + "with their finding's status; " + serverErrors + " 5xx; state " + (before.equals(after) ? "unchanged"
+                    + "with their finding's status; " + serverErrors + " 5xx; " + streamsRefused + " of " + STREAMS_REFUSED
+                    + " event-stream clients past " + STREAM_SLOTS + " slots refused (503), " + streamWarns + " WARN about them; state " + (before.equals(after) ? "unchanged"
                     : "CHANGED") + "; " + warns + " WARN lines (limit " + warnLimit + "), " + errors + " ERROR; process "
                     + (alive ? "alive, /health 200" : "NOT healthy"),
                     "every finding its 4xx, 0 5xx, no state change, WARNs <= " + REFUSAL_KINDS + " kinds x minutes, alive",
-                    wrong.isEmpty() && serverErrors == 0 && before.equals(after) && warns <= warnLimit && errors == 0 && alive);
+                    wrong.isEmpty() && serverErrors == 0 && before.equals(after) && warns <= warnLimit && errors == 0 && alive
+                            && streamsRefused == STREAMS_REFUSED && streamWarns <= warnLimit / REFUSAL_KINDS);
             assertEquals(List.of(), wrong.stream().limit(20).map(o -> o.c() + " -> " + o.status() + " allow=" + o.allow()
                     + " " + o.body()).toList(), "requests not answered with their finding's status (seed " + seed + ")");
             assertEquals(before, after, "state after the requests (seed " + seed + ")");
             assertTrue(warns <= warnLimit, warns + " WARN lines in " + Math.round(seconds) + " s:\n" + log.lines()
                     .filter(l -> l.contains(" WARN ")).limit(20).toList());
+            assertEquals(STREAMS_REFUSED, streamsRefused, "event-stream clients refused past the slots");
+            assertTrue(streamWarns <= warnLimit / REFUSAL_KINDS, streamWarns + " WARN lines for " + streamsRefused
+                    + " refused event-stream clients: one per minute, not one per client");
             assertEquals(0, errors, "ERROR lines:\n" + log.lines().filter(l -> l.contains(" ERROR ")).limit(20).toList());
             assertTrue(met, "alive and healthy");
         }
+    }
+
+    /**
+     * Fills the event stream's slots, then asks {@link #STREAMS_REFUSED} more times: each is refused (503), and
+     * the log says so once a minute, not once a client. Returns how many were refused.
+     */
+    private static int refuseStreams(PackagedAgent agent) throws IOException, InterruptedException {
+        int refused = 0;
+        // The held streams are closed before the client, whose close() waits for every response to end.
+        try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(2)).build()) {
+            List<InputStream> held = new ArrayList<>();
+            try {
+                HttpRequest stream = HttpRequest.newBuilder(agent.uri("/v1/events/stream")).timeout(Duration.ofSeconds(10))
+                        .build();
+                for (int i = 0; i < STREAM_SLOTS; i++) {
+                    HttpResponse<InputStream> r = http.send(stream, HttpResponse.BodyHandlers.ofInputStream());
+                    held.add(r.body());
+                    assertEquals(200, r.statusCode(), "event-stream client " + i + " of " + STREAM_SLOTS);
+                }
+                for (int i = 0; i < STREAMS_REFUSED; i++) {
+                    refused += http.send(stream, HttpResponse.BodyHandlers.ofString()).statusCode() == 503 ? 1 : 0;
+                }
+            } finally {
+                for (InputStream in : held) {
+                    in.close();
+                }
+            }
+        }
+        return refused;
     }
 
     private static boolean answered(Outcome o) {
