@@ -47,7 +47,8 @@ public class ActionsResource {
     @GET
     @Path("/{actionId}")
     public ActionView one(@PathParam("actionId") String actionId) {
-        return recovery.action(IdForms.generated(actionId, "action")).orElseThrow(() -> new WebApplicationException(Problem.notFound(
+        String id = IdForms.generated(actionId, "action");
+        return recovery.action(id).orElseThrow(() -> new WebApplicationException(Problem.notFound(
                 "no action " + actionId + " in the newest audit lines; list them with GET /v1/actions")));
     }
 

@@ -14,8 +14,8 @@ import jakarta.ws.rs.ext.Provider;
 @Priority(Priorities.AUTHENTICATION - 100)
 public class CoordinatorOnlyFilter implements ContainerRequestFilter {
 
-    static final String NOT_HERE = "this node runs with gpu-agent.role=agent; /v1/nodes and /v1/placements are served by "
-            + "the coordinator (gpu-agent.role=coordinator)";
+    static final String NOT_HERE = "this node runs with gpu-agent.role=agent; /v1/nodes and /v1/placements are served "
+            + "by the coordinator (gpu-agent.role=coordinator)";
 
     private final Coordinator coordinator;
 

@@ -121,7 +121,8 @@ public class EventStreamRoute {
         if (clients.incrementAndGet() > config.maxSubscribers()) {
             clients.decrementAndGet();
             refusals.warn(RefusalLog.Kind.EVENT_STREAM_FULL, "event stream client refused: " + config.maxSubscribers()
-                    + " clients already (gpu-agent.events.max-subscribers); raise it if this many readers are expected");
+                    + " clients already (gpu-agent.events.max-subscribers); raise it if this many readers are "
+                    + "expected");
             rc.response().putHeader("Retry-After", "10");
             problem(rc, Problem.response(503, "Service Unavailable", "this agent serves at most "
                     + config.maxSubscribers() + " event stream clients (gpu-agent.events.max-subscribers) and has "

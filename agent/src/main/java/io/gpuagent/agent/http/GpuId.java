@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
  */
 public record GpuId(Integer index, String uuid) {
 
-    static final String FORMS = "a GPU is named by its index in plain decimal (0, 1, ... 9999; no sign, no leading zero) "
-            + "or its UUID as the driver writes it (GPU-8a4e6f10-0000-4c2b-9d3e-5f7a1b2c3d4e, lower-case); "
+    static final String FORMS = "a GPU is named by its index in plain decimal (0, 1, ... 9999; no sign, no leading "
+            + "zero) or its UUID as the driver writes it (GPU-8a4e6f10-0000-4c2b-9d3e-5f7a1b2c3d4e, lower-case); "
             + "list GPUs with GET /v1/gpus";
     private static final Pattern UUID = Pattern.compile("(GPU|MIG)-" + IdForms.UUID);
 
@@ -31,7 +31,8 @@ public record GpuId(Integer index, String uuid) {
         if (UUID.matcher(raw).matches()) {
             return new GpuId(null, raw);
         }
-        throw new WebApplicationException(Problem.badRequest("'" + IdForms.abbreviate(raw) + "' is not a GPU id: " + FORMS));
+        throw new WebApplicationException(Problem.badRequest("'" + IdForms.abbreviate(raw) + "' is not a GPU id: "
+                + FORMS));
     }
 
     public boolean matches(int gpuIndex, String gpuUuid) {

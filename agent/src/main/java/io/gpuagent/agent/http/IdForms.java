@@ -39,7 +39,8 @@ final class IdForms {
     /** An id the agent or coordinator made ({@code what}: "lease", "placement", "action"). */
     static String generated(String raw, String what) {
         if (raw == null || !UUID_FORM.matcher(raw).matches()) {
-            throw bad("'" + abbreviate(raw) + "' is not " + (what.startsWith("a") ? "an " : "a ") + what + " id: " + what + " ids are lower-case UUIDs such as "
+            throw bad("'" + abbreviate(raw) + "' is not " + (what.startsWith("a") ? "an " : "a ") + what + " id: "
+                    + what + " ids are lower-case UUIDs such as "
                     + "3f2a6c1e-8b0d-4c5e-9f1a-2b3c4d5e6f70, as the agent handed them out");
         }
         return raw;

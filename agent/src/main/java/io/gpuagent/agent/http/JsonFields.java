@@ -27,6 +27,7 @@ final class JsonFields {
     }
 
     static WebApplicationException unknown(String field, Collection<String> known) {
-        return IdForms.bad("unknown field \"" + IdForms.abbreviate(field) + "\"; the fields are " + String.join(", ", known));
+        return IdForms.bad("unknown field \"" + IdForms.abbreviate(field) + "\"; the fields are "
+                + String.join(", ", known));
     }
 }

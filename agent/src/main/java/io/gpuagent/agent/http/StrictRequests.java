@@ -28,7 +28,9 @@ import java.util.TreeSet;
  *       all where the endpoint takes none. A request without a body needs no Content-Type.</li>
  * </ul>
  * A refusal here is the client's mistake, fully explained in its answer, so it is not logged. Paths outside the
- * table (other than OPTIONS) go on to Vert.x and JAX-RS, which answer 404.
+ * table (other than OPTIONS) go on to Vert.x and JAX-RS, which answer 404. The resources keep
+ * {@code @Consumes(WILDCARD)}: the content type is decided here, where a body-less POST without a Content-Type
+ * ({@code curl -X POST .../cordon}) can be told from one with a body.
  */
 @ApplicationScoped
 public class StrictRequests {
@@ -53,8 +55,8 @@ public class StrictRequests {
         Optional<Endpoints.Endpoint> found = Endpoints.find(rc.normalizedPath());
         if (found.isEmpty() || found.get().coordinatorOnly() && !coordinator.active()) {
             if (method.equals("OPTIONS") || found.isPresent()) {
-                Problem.end(rc, mapper, Problem.notFound(found.isEmpty() ? "no such path; the endpoints are in docs/api.md"
-                        : CoordinatorOnlyFilter.NOT_HERE));
+                Problem.end(rc, mapper, Problem.notFound(found.isEmpty()
+                        ? "no such path; the endpoints are in docs/api.md" : CoordinatorOnlyFilter.NOT_HERE));
                 return;
             }
             rc.next();
