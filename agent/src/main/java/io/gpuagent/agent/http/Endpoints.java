@@ -3,6 +3,7 @@ package io.gpuagent.agent.http;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -79,11 +80,24 @@ final class Endpoints {
     private Endpoints() {
     }
 
+    /** The endpoints without a path parameter, by path: {@code /metrics} is found without a regex or a stream. */
+    private static final Map<String, Endpoint> LITERAL = ALL.stream().filter(e -> !e.template().contains("{")
+            && !e.template().startsWith("/q/")).collect(Collectors.toUnmodifiableMap(Endpoint::template, e -> e));
+
     /** The endpoint serving {@code path} (already normalized, without the query), if any. */
     static Optional<Endpoint> find(String path) {
         String p = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        Endpoint literal = LITERAL.get(p);
+        if (literal != null) {
+            return Optional.of(literal);
+        }
         // No two templates match one path (EndpointsTest), so the first match is the only one.
-        return ALL.stream().filter(e -> e.pattern().matcher(p).matches()).findFirst();
+        for (Endpoint e : ALL) {
+            if (e.pattern().matcher(p).matches()) {
+                return Optional.of(e);
+            }
+        }
+        return Optional.empty();
     }
 
     private static Endpoint open(String template, String method, String... query) {
