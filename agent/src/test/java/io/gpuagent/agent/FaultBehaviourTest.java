@@ -69,7 +69,13 @@ class FaultBehaviourTest {
         given().get("/v1/gpus/not-a-gpu").then().statusCode(400).contentType("application/problem+json")
                 .body("status", equalTo(400)).body("detail", containsString("GET /v1/gpus"));
         given().get("/v1/gpus/42").then().statusCode(404).contentType("application/problem+json");
-        given().get("/health/gpus/GPU-does-not-exist").then().statusCode(404);
+        given().get("/health/gpus/GPU-8a4e6f10-0042-4c2b-9d3e-5f7a1b2c3d4e").then().statusCode(404);
+        // One spelling per GPU: what the driver would not write is malformed, not a guess (issue 19).
+        for (String ambiguous : new String[] {"01", "+1", "%D9%A1", "GPU-8A4E6F10-0001-4C2B-9D3E-5F7A1B2C3D4E",
+                "GPU-does-not-exist", "1".repeat(20)}) {
+            given().urlEncodingEnabled(false).get("/v1/gpus/" + ambiguous).then().statusCode(400)
+                    .body("detail", containsString("plain decimal"));
+        }
         given().get("/v1/gpus/GPU-8a4e6f10-0001-4c2b-9d3e-5f7a1b2c3d4e").then().statusCode(200).body("index", equalTo(1));
     }
 

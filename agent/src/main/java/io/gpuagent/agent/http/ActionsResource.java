@@ -54,7 +54,8 @@ public class ActionsResource {
     @GET
     @Path("/{actionId}")
     public ActionView one(@PathParam("actionId") String actionId) {
-        return recovery.action(actionId).orElseThrow(() -> new WebApplicationException(Problem.notFound(
+        String id = IdForms.generated(actionId, "action");
+        return recovery.action(id).orElseThrow(() -> new WebApplicationException(Problem.notFound(
                 "no action " + actionId + " in the newest audit lines; list them with GET /v1/actions")));
     }
 
@@ -62,14 +63,11 @@ public class ActionsResource {
         if (raw == null || raw.isBlank()) {
             return 100;
         }
-        try {
-            int n = Integer.parseInt(raw.strip());
-            if (n >= 1 && n <= MAX_LIMIT) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // answered below
+        Long n = IdForms.number(raw, 5);
+        if (n != null && n >= 1 && n <= MAX_LIMIT) {
+            return n.intValue();
         }
-        throw new WebApplicationException(Problem.badRequest("limit must be a number from 1 to " + MAX_LIMIT + ", got '" + raw + "'"));
+        throw IdForms.bad("limit must be a whole number from 1 to " + MAX_LIMIT + " in plain decimal (no sign, no "
+                + "leading zero), got '" + IdForms.abbreviate(raw) + "'");
     }
 }

@@ -14,6 +14,9 @@ import jakarta.ws.rs.ext.Provider;
 @Priority(Priorities.AUTHENTICATION - 100)
 public class CoordinatorOnlyFilter implements ContainerRequestFilter {
 
+    static final String NOT_HERE = "this node runs with gpu-agent.role=agent; /v1/nodes and /v1/placements are served "
+            + "by the coordinator (gpu-agent.role=coordinator)";
+
     private final Coordinator coordinator;
 
     public CoordinatorOnlyFilter(Coordinator coordinator) {
@@ -23,8 +26,7 @@ public class CoordinatorOnlyFilter implements ContainerRequestFilter {
     @Override
     public void filter(ContainerRequestContext request) {
         if (!coordinator.active()) {
-            request.abortWith(Problem.notFound("this node runs with gpu-agent.role=agent; /v1/nodes and /v1/placements "
-                    + "are served by the coordinator (gpu-agent.role=coordinator)"));
+            request.abortWith(Problem.notFound(NOT_HERE));
         }
     }
 }

@@ -21,7 +21,6 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -117,7 +116,7 @@ public class CoordinatorResource {
     @TokenAuthRequired(AccessRole.OPERATOR)
     @Consumes(MediaType.WILDCARD)
     public Response forget(@PathParam("name") String name) {
-        if (!coordinator.forget(name)) {
+        if (!coordinator.forget(IdForms.nodeName(name))) {
             throw new Refusal.Unknown("node " + name + " is not known to this coordinator");
         }
         return Response.noContent().build();
@@ -144,7 +143,7 @@ public class CoordinatorResource {
         if (json == null || !json.isObject()) {
             throw bad("the body must be a JSON object such as {\"jobId\":\"j-1\",\"gpus\":2}");
         }
-        onlyKnown(json, FIELDS, "");
+        JsonFields.onlyKnown(json, FIELDS, "");
         JsonNode jobNode = json.get("jobId");
         if (jobNode == null || !jobNode.isTextual() || !JOB_ID.matcher(jobNode.asText()).matches()) {
             throw bad("\"jobId\" must be 1-128 characters of A-Z a-z 0-9 . _ : @ / -");
@@ -163,7 +162,7 @@ public class CoordinatorResource {
                 throw bad("\"constraints\" must be an object: {\"minMemoryMiB\":40000,\"sameNvlinkDomain\":true,"
                         + "\"ttlSeconds\":600}");
             }
-            onlyKnown(c, CONSTRAINTS, "constraints.");
+            JsonFields.onlyKnown(c, CONSTRAINTS, "constraints.");
             JsonNode m = c.get("minMemoryMiB");
             if (m != null && !m.isNull()) {
                 if (!m.isIntegralNumber() || !m.canConvertToLong() || m.asLong() < 1) {
@@ -200,25 +199,15 @@ public class CoordinatorResource {
     @GET
     @Path("/placements/{id}")
     public Placement placement(@PathParam("id") String id) {
-        return coordinator.placement(id);
+        return coordinator.placement(IdForms.generated(id, "placement"));
     }
 
     @DELETE
     @Path("/placements/{id}")
     @TokenAuthRequired(AccessRole.SCHEDULER)
     public Response release(@PathParam("id") String id) {
-        coordinator.release(id);
+        coordinator.release(IdForms.generated(id, "placement"));
         return Response.noContent().build();
-    }
-
-    private static void onlyKnown(JsonNode json, Set<String> known, String prefix) {
-        for (Iterator<String> it = json.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!known.contains(f)) {
-                throw bad("unknown field \"" + prefix + f + "\"; known: " + known.stream().sorted().map(k -> prefix + k)
-                        .toList());
-            }
-        }
     }
 
     private static Refusal.Invalid bad(String detail) {

@@ -65,6 +65,7 @@ public class EventStreamRoute {
     private final TokenAuth auth;
     private final AtomicInteger clients = new AtomicInteger();
     private final Map<String, Integer> perAddress = new ConcurrentHashMap<>();
+    /** Any client can be refused or cut off: one line per kind per minute, not one per client. */
     private final RefusalLog refusals = new RefusalLog(System::nanoTime, LOG::warn);
 
     public EventStreamRoute(EventLog log, ObjectMapper mapper, EventsConfig config, AgentRegistry agentRegistry,
@@ -91,6 +92,9 @@ public class EventStreamRoute {
 
     void register(@Observes Router router) {
         router.get(PATH).handler(this::stream);
+        // HEAD where GET is (StrictRequests): the stream's headers, without subscribing a client that reads nothing.
+        router.head(PATH).handler(rc -> rc.response().putHeader("Content-Type", "text/event-stream; charset=utf-8")
+                .putHeader("Cache-Control", "no-cache").end());
     }
 
     private void stream(RoutingContext rc) {
@@ -296,8 +300,8 @@ public class EventStreamRoute {
 
         /** The reason goes after what is buffered; a client that never reads loses its connection anyway. */
         void cutOff(String why) {
-            LOG.warnf("event stream client %s cut off: %s; it resumes from event %d with Last-Event-ID",
-                    rc.request().remoteAddress(), why, cursor);
+            refusals.warn(RefusalLog.Kind.EVENT_STREAM_CUT_OFF, "event stream client " + rc.request().remoteAddress()
+                    + " cut off: " + why + "; it resumes from event " + cursor + " with Last-Event-ID");
             close();
             var connection = rc.request().connection();
             long timer = rc.vertx().setTimer(CUT_OFF_GRACE_MS, t -> connection.close());

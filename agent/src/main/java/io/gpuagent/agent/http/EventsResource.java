@@ -16,7 +16,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * {@code GET /v1/events?since=<id|time>&before=<id>&gpu=<index|uuid>&limit=<n>}: the event history (XIDs, health state
@@ -107,8 +106,6 @@ public class EventsResource {
      */
     public record Query(Long afterId, Instant afterTime, GpuId gpu, int limit) {
 
-        private static final Pattern ID = Pattern.compile("\\d{1,18}");
-        private static final Pattern DIGITS = Pattern.compile("\\d+");
 
         public Integer gpuIndex() {
             return gpu == null ? null : gpu.index();
@@ -122,9 +119,8 @@ public class EventsResource {
             Long afterId = null;
             Instant afterTime = null;
             if (since != null) {
-                if (ID.matcher(since).matches()) {
-                    afterId = Long.parseLong(since);
-                } else {
+                afterId = IdForms.number(since, 18);
+                if (afterId == null) {
                     afterTime = parseTime(since);
                 }
             }
@@ -134,12 +130,12 @@ public class EventsResource {
 
         /** An event id ({@code Last-Event-ID}, {@code since} on the stream). */
         public static long parseId(String raw, String what) {
-            String s = raw == null ? "" : raw.strip();
-            if (!ID.matcher(s).matches()) {
-                throw bad(what + " must be an event id (a whole number >= 0 such as 42, from a previous event's "
-                        + "'id'), got '" + abbreviate(raw) + "'");
+            Long id = IdForms.number(raw, 18);
+            if (id == null) {
+                throw bad(what + " must be an event id (a whole number >= 0 in plain decimal, no sign or leading zero, "
+                        + "such as 42, from a previous event's 'id'), got '" + abbreviate(raw) + "'");
             }
-            return Long.parseLong(s);
+            return id;
         }
 
         static Instant parseTime(String raw) {
@@ -151,7 +147,8 @@ public class EventsResource {
                 try {
                     return OffsetDateTime.parse(s).toInstant();
                 } catch (DateTimeParseException e2) {
-                    throw bad("since must be an event id (e.g. 42) or an ISO-8601 time with a zone "
+                    throw bad("since must be an event id in plain decimal (e.g. 42; no sign, no leading zero) or an "
+                            + "ISO-8601 time with a zone "
                             + "(e.g. 2025-01-31T12:00:00Z or 2025-01-31T13:00:00%2B01:00), got '" + abbreviate(raw) + "'");
                 }
             }
@@ -161,14 +158,13 @@ public class EventsResource {
             if (raw == null) {
                 return DEFAULT_LIMIT;
             }
-            String s = raw.strip();
-            if (!DIGITS.matcher(s).matches() || s.length() > 6 || Integer.parseInt(s) < 1
-                    || Integer.parseInt(s) > MAX_LIMIT) {
-                throw bad("limit must be a whole number from 1 to " + MAX_LIMIT + " (default " + DEFAULT_LIMIT
-                        + "; read more a page at a time with since=<lastId> or before=<the first event's id>), got '"
-                        + abbreviate(raw) + "'");
+            Long n = IdForms.number(raw, 5);
+            if (n == null || n < 1 || n > MAX_LIMIT) {
+                throw bad("limit must be a whole number from 1 to " + MAX_LIMIT + " in plain decimal (no sign, no "
+                        + "leading zero; default " + DEFAULT_LIMIT + "; read more a page at a time with since=<lastId> "
+                        + "or before=<the first event's id>), got '" + abbreviate(raw) + "'");
             }
-            return Integer.parseInt(s);
+            return n.intValue();
         }
 
         private static WebApplicationException bad(String detail) {

@@ -38,7 +38,8 @@ import java.util.stream.Collectors;
 @Produces(MediaType.APPLICATION_JSON)
 public class LeasesResource {
 
-    private static final String FIELDS = "jobId, gpus, uuids, minMemoryMiB, sameNvlinkDomain, ttlSeconds";
+    private static final List<String> FIELDS = List.of("jobId", "gpus", "uuids", "minMemoryMiB", "sameNvlinkDomain",
+            "ttlSeconds");
 
     private final LeaseBook book;
     private final ObjectReader requests;
@@ -81,14 +82,14 @@ public class LeasesResource {
     @TokenAuthRequired({AccessRole.SCHEDULER, AccessRole.COORDINATOR})
     @Consumes(MediaType.WILDCARD)
     public Lease heartbeat(@PathParam("id") String id) {
-        return book.heartbeat(id);
+        return book.heartbeat(IdForms.generated(id, "lease"));
     }
 
     @DELETE
     @Path("/{id}")
     @TokenAuthRequired({AccessRole.SCHEDULER, AccessRole.COORDINATOR})
     public Response release(@PathParam("id") String id) {
-        book.release(id);
+        book.release(IdForms.generated(id, "lease"));
         return Response.noContent().build();
     }
 
@@ -100,21 +101,22 @@ public class LeasesResource {
     @GET
     @Path("/{id}")
     public Lease one(@PathParam("id") String id) {
-        return book.lease(id).orElseThrow(() -> LeaseBook.unknown(id));
+        return book.lease(IdForms.generated(id, "lease")).orElseThrow(() -> LeaseBook.unknown(id));
     }
 
     private LeaseRequest parse(String body) {
         if (body == null || body.isBlank()) {
-            throw bad("a JSON body is required, e.g. {\"jobId\":\"j-1\",\"gpus\":2,\"ttlSeconds\":600}; fields: " + FIELDS);
+            throw bad("a JSON body is required, e.g. {\"jobId\":\"j-1\",\"gpus\":2,\"ttlSeconds\":600}; fields: "
+                    + String.join(", ", FIELDS));
         }
         try {
             LeaseRequest r = requests.readValue(body);
             if (r == null) {
-                throw bad("the body must be a JSON object with the fields " + FIELDS);
+                throw bad("the body must be a JSON object with the fields " + String.join(", ", FIELDS));
             }
             return r;
         } catch (UnrecognizedPropertyException e) {
-            throw bad("unknown field \"" + e.getPropertyName() + "\"; the fields are " + FIELDS);
+            throw JsonFields.unknown(e.getPropertyName(), FIELDS);
         } catch (ValueInstantiationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw bad(cause.getMessage());
@@ -122,7 +124,7 @@ public class LeasesResource {
             String field = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                     .collect(Collectors.joining("."));
             throw bad((field.isEmpty() ? "the body" : "\"" + field + "\"") + " has the wrong type or value: "
-                    + e.getOriginalMessage() + "; the fields are " + FIELDS);
+                    + e.getOriginalMessage() + "; the fields are " + String.join(", ", FIELDS));
         } catch (JsonProcessingException e) {
             throw bad("the body is not valid JSON: " + e.getOriginalMessage());
         }

@@ -9,6 +9,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.util.IllegalReferenceCountException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -82,7 +83,8 @@ public class MetricsRoute {
     }
 
     void register(@Observes Router router) {
-        router.get("/metrics").handler(this::scrape);
+        // HEAD where GET is (StrictRequests): Vert.x sends the headers, Content-Length included, and no body.
+        router.route("/metrics").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(this::scrape);
     }
 
     private void scrape(RoutingContext rc) {

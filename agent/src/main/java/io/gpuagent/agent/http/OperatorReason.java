@@ -8,6 +8,7 @@ import io.gpuagent.agent.http.problem.Problem;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
 import jakarta.ws.rs.WebApplicationException;
+import java.util.List;
 
 /**
  * What an operator's POST says about itself: the optional body {@code {"reason": "..."}} of the GPU actions
@@ -39,6 +40,7 @@ final class OperatorReason {
         if (json == null || !json.isObject()) {
             throw bad(shape);
         }
+        JsonFields.onlyKnown(json, List.of("reason"), "");
         JsonNode reason = json.get("reason");
         if (reason == null || reason.isNull()) {
             return fallback;

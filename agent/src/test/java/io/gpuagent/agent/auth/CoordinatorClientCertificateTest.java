@@ -61,7 +61,7 @@ class CoordinatorClientCertificateTest {
     @Test
     void aClientCertificateSignedByTheCaIsTheCoordinatorsCredentialAndNothingMore() throws Exception {
         // A lease id that does not exist: 404 once authenticated, 401 without a credential.
-        URI lease = https.toURI().resolve("/v1/leases/no-such-lease");
+        URI lease = https.toURI().resolve("/v1/leases/00000000-0000-4000-8000-000000000000");
         URI cordon = https.toURI().resolve("/v1/gpus/0/cordon");
         SSLContext signed = OutgoingTls.context(Optional.of(List.of(DIR.resolve("ca.pem"))),
                 pem(DIR, "server.p12", "server", "signed"), key(DIR, "server.p12", "server", "signed"));

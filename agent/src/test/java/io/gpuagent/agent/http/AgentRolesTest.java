@@ -71,7 +71,7 @@ class AgentRolesTest {
                 .header("WWW-Authenticate", containsString("Bearer"));
         given().header("Authorization", "Bearer " + SCHEDULER).contentType(ContentType.JSON).body(body)
                 .post("/v1/leases").then().statusCode(not(oneOf(401, 403)));
-        given().header("Authorization", "Bearer " + COORDINATOR).delete("/v1/leases/no-such-lease").then()
+        given().header("Authorization", "Bearer " + COORDINATOR).delete("/v1/leases/00000000-0000-4000-8000-000000000000").then()
                 .statusCode(404);
     }
 

@@ -23,7 +23,8 @@ public final class LeaseTestSupport {
     }
 
     public static RequestSpecification authed() {
-        return given().header("Authorization", "Bearer " + token());
+        // JSON, as every body the API takes must say it is (a request without a body may say so too).
+        return given().header("Authorization", "Bearer " + token()).contentType("application/json");
     }
 
     /** Eight GPUs, every one HEALTHY (cleared through the API), uncordoned, not leased, and leasable. */

@@ -203,7 +203,9 @@ class RecoveryApiTest {
         authed().post("/v1/gpus/1/reset?force=maybe").then().statusCode(400).contentType(Problem.MEDIA_TYPE);
         given().queryParam("limit", 0).get("/v1/actions").then().statusCode(400).contentType(Problem.MEDIA_TYPE);
         given().queryParam("gpu", "x").get("/v1/actions").then().statusCode(400);
-        given().get("/v1/actions/no-such-action").then().statusCode(404).contentType(Problem.MEDIA_TYPE);
+        given().get("/v1/actions/00000000-0000-4000-8000-000000000000").then().statusCode(404)
+                .contentType(Problem.MEDIA_TYPE);
+        given().get("/v1/actions/no-such-action").then().statusCode(400).contentType(Problem.MEDIA_TYPE);
         given().get("/v1/recovery").then().statusCode(200).body("policy.xid_79", equalTo(List.of("cordon", "drain", "reset")));
         // Issue 11: a matrix parameter must not quietly act on GPU 0; a malformed breaker body is not ignored.
         long after = lastLineId();
@@ -211,6 +213,14 @@ class RecoveryApiTest {
         authed().urlEncodingEnabled(false).post("/v1/gpus/0;gpu=1/cordon").then().statusCode(400);
         authed().body("{\"reason\": 7}").post("/v1/recovery/breaker/reset").then().statusCode(400).contentType(Problem.MEDIA_TYPE);
         authed().body("not json").post("/v1/recovery/breaker/reset").then().statusCode(400);
+        // Issue 19: one spelling per GPU, no unknown field, a JSON body only, each parameter once.
+        authed().urlEncodingEnabled(false).post("/v1/gpus/00/cordon").then().statusCode(400);
+        authed().body("{\"reason\": \"x\", \"gpu\": 1}").post("/v1/gpus/0/cordon").then().statusCode(400)
+                .body("detail", containsString("unknown field \"gpu\""));
+        authed().body("{\"reson\": \"x\"}").post("/v1/recovery/breaker/reset").then().statusCode(400);
+        authed().contentType("text/plain").body("{\"reason\": \"x\"}").post("/v1/gpus/0/cordon").then().statusCode(415)
+                .contentType(Problem.MEDIA_TYPE);
+        authed().post("/v1/gpus/0/reset?force=false&force=true").then().statusCode(400);
         assertEquals(List.of(), lines(0, after), "nothing acted on GPU 0");
         authed().body("{\"reason\": \"driver reloaded\"}").post("/v1/recovery/breaker/reset").then().statusCode(200);
     }

@@ -31,7 +31,8 @@ final class RecoveryTestSupport {
     }
 
     static RequestSpecification authed() {
-        return given().header("Authorization", "Bearer " + token());
+        // JSON, as every body the API takes must say it is (a request without a body may say so too).
+        return given().header("Authorization", "Bearer " + token()).contentType("application/json");
     }
 
     /** GPU {@code gpu} falls off the bus: XID 79, and every NVML call on it answers GPU_IS_LOST. */
