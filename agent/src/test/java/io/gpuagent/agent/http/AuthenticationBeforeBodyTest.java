@@ -91,10 +91,14 @@ class AuthenticationBeforeBodyTest {
     void aWrongOrMissingCredentialIsRefusedBeforeTheBodyIsRead() throws Exception {
         for (Endpoint e : endpoints()) {
             for (String authorization : new String[] {null, "Bearer wrong-" + System.nanoTime()}) {
+                // An endpoint that takes no body refuses one (415, StrictRequests) before the credential is looked at:
+                // refused before a byte of it is read all the same.
                 int declared = status(e, authorization, false, 1024);
-                assertTrue(declared == 401 || declared == 403 || declared == 413, e + " " + authorization + ": " + declared);
+                assertTrue(e.readsBody() ? declared == 401 || declared == 403 || declared == 413 : declared == 415,
+                        e + " " + authorization + ": " + declared);
                 int streamed = status(e, authorization, true, 1024);
-                assertEquals(authorization == null ? 401 : 403, streamed, e + " " + authorization + " (chunked)");
+                assertEquals(!e.readsBody() ? 415 : authorization == null ? 401 : 403, streamed,
+                        e + " " + authorization + " (chunked)");
             }
         }
     }
@@ -104,7 +108,7 @@ class AuthenticationBeforeBodyTest {
         TestToken.forNode(NODE);
         for (Endpoint e : endpoints()) {
             String token = "Bearer " + TestToken.get();
-            assertEquals(413, status(e, token, false, 1024), e + ": a declared length over the cap");
+            assertEquals(e.readsBody() ? 413 : 415, status(e, token, false, 1024), e + ": a declared length over the cap");
             if (e.readsBody()) {
                 assertEquals(413, status(e, token, true, e.limit() + 64 * 1024), e + ": a streamed body over the cap");
             }

@@ -28,6 +28,12 @@ class EndpointsTest {
     /** Routes outside JAX-RS: Vert.x routes and Quarkus' own endpoints. */
     static final Set<String> NOT_JAX_RS = Set.of("/metrics", "/v1/events/stream", "/q/metrics", "/q/health");
 
+    /**
+     * Paths of an older version that answer 410 without reading their body: the table lets the old clients' JSON
+     * bodies through so that they get the 410 that says where to go, not a 415.
+     */
+    static final Set<String> GONE = Set.of("/v1/nodes/heartbeat");
+
     record ResourceMethod(String template, String method, Set<String> query, boolean body, String where) {
     }
 
@@ -40,7 +46,7 @@ class EndpointsTest {
             assertEquals(shape(m.template()), shape(e.template()), m.where());
             assertTrue(e.allows(m.method()), m.where() + ": Endpoints does not allow " + m.method());
             assertTrue(e.query().containsAll(m.query()), m.where() + ": query parameters " + m.query() + " vs " + e.query());
-            if (!m.method().equals("GET")) {
+            if (!m.method().equals("GET") && !GONE.contains(m.template())) {
                 assertEquals(m.body() ? Endpoints.Body.JSON : Endpoints.Body.NONE, e.body(), m.where());
             }
         }
