@@ -94,9 +94,13 @@ class DashboardQueriesIT {
         // The node's own credential at the coordinator (issue 19: the old token is no node credential there).
         Path nodeTokens = dir.resolve("node-tokens");
         PackagedAgent.writeCredential(nodeTokens.resolve("dash-node"), token);
+        // And the coordinator credential made for that node's agent (the agent accepts its old token-file as it).
+        Path coordinatorTokens = dir.resolve("coordinator-tokens");
+        PackagedAgent.writeCredential(coordinatorTokens.resolve("dash-node"), token);
         PackagedAgent coordinatorAgent = PackagedAgent.named("dashboards-coordinator").dir(dir.resolve("coordinator"))
                 .noDriver().property("gpu-agent.auth.token-file", tokenFile).property("gpu-agent.role", "coordinator")
                 .property("gpu-agent.auth.node-token-dir", nodeTokens.toAbsolutePath())
+                .property("gpu-agent.auth.coordinator-token-dir", coordinatorTokens.toAbsolutePath())
                 .property("gpu-agent.coordinator.allow-loopback-agents", "true").start();
         agents.add(coordinatorAgent);
         int coordinatorPort = coordinatorAgent.port();

@@ -18,6 +18,8 @@ public final class RefusalLog {
     /** What was refused; one window each. */
     public enum Kind {
         FORBIDDEN, HEARTBEAT_NO_CREDENTIAL, HEARTBEAT_WRONG_TOKEN, UNUSABLE_CREDENTIAL, CLIENT_CERTIFICATE,
+        /** A heartbeat under a node name bound to another agentUrl. */
+        HEARTBEAT_MOVED,
         /** A connection past gpu-agent.http.max-connections-per-address. */
         CONNECTIONS_PER_ADDRESS,
         /** An event-stream client beyond the stream's slots (all, or those of its address). */

@@ -3,6 +3,7 @@ package io.gpuagent.agent.coordinator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.AgentRegistry;
+import io.gpuagent.agent.auth.RefusalLog;
 import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.gpuagent.agent.journal.EventLog;
@@ -43,6 +44,8 @@ import org.jboss.logging.Logger;
 public class Coordinator {
 
     private static final Logger LOG = Logger.getLogger(Coordinator.class);
+    /** A node heartbeating from the wrong URL does so every few seconds: one line per minute, not one per beat. */
+    private final RefusalLog refusals = new RefusalLog(System::nanoTime, LOG::warn);
 
     /** Event kind of node registrations and drops in the event log. */
     public static final String NODE_EVENT = "node";
@@ -167,9 +170,10 @@ public class Coordinator {
             }
             fresh = registry.heartbeat(inv);
         } catch (NodeRegistry.Moved m) {
-            LOG.warnf("refused a heartbeat as node %s from %s: the node is registered from %s. If it really moved, "
-                    + "an operator must POST /v1/nodes/%s/forget on the coordinator; otherwise two agents share "
-                    + "gpu-agent.hostname", inv.node(), inv.agentUrl(), m.boundUrl(), inv.node());
+            refusals.warn(RefusalLog.Kind.HEARTBEAT_MOVED, "refused a heartbeat as node " + inv.node() + " from "
+                    + inv.agentUrl() + ": the node is registered from " + m.boundUrl() + ". If it really moved, an "
+                    + "operator must POST /v1/nodes/" + inv.node() + "/forget on the coordinator; otherwise two agents "
+                    + "share gpu-agent.hostname");
             throw new Refusal.Conflict(m.getMessage() + "; a heartbeat cannot move a node name to another "
                     + "agentUrl. If the node moved, an operator must POST /v1/nodes/" + inv.node() + "/forget first");
         }

@@ -258,7 +258,9 @@ class FaultInjectionCredentialHarvestIT {
             }
             double ms = (System.nanoTime() - sent) / 1e6;
             String status = line.toString(StandardCharsets.US_ASCII);
-            assertTrue(status.startsWith("HTTP/1.1 403"), "answered " + status);
+            // 403 from the credential check; 413 where the declared length is over quarkus.http.limits.max-body-size,
+            // which Vert.x answers from the headers before the credential is looked at: unread either way.
+            assertTrue(status.startsWith("HTTP/1.1 403") || status.startsWith("HTTP/1.1 413"), "answered " + status);
             return ms;
         }
     }

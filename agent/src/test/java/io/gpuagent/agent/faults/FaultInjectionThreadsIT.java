@@ -61,6 +61,12 @@ class FaultInjectionThreadsIT {
         Limit limit = Limit.find(tasksMax);
         try (PackagedAgent agent = PackagedAgent.named("fault-threads").scenario("gpus = " + GPUS + "\n")
                 .jvmOption("-XX:ActiveProcessorCount=224")
+                // Threads under more concurrency than the connection caps admit from one address (300 requests in
+                // flight, each answer up to 0.5 MB): the caps and direct memory have ITs of their own, so they are
+                // lifted here to load the pools as far as a flood from many addresses could.
+                .jvmOption("-XX:MaxDirectMemorySize=256m")
+                .property("gpu-agent.http.max-connections-per-address", 100000)
+                .property("quarkus.http.limits.max-connections", 100000)
                 .launcher(limit.launcher())
                 .property("gpu-agent.auth.scheduler-token-file", PackagedAgent.writeCredential(dir.resolve("threads-scheduler"), SCHEDULER))
                 .start()) {
