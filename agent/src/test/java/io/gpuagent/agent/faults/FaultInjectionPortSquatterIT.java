@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.gpuagent.agent.PackagedAgent;
+import io.gpuagent.agent.slurm.SlurmScripts;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -36,7 +36,6 @@ class FaultInjectionPortSquatterIT {
 
     static final String CASE = "port squatter";
     static final String SCHEDULER = "squat-scheduler-" + System.nanoTime();
-    static final Path SCRIPTS = Path.of("slurm").toAbsolutePath();
     static final String ME = System.getProperty("user.name");
 
     /** What a squatter was sent: the request line, the Authorization header (or ""), the body. */
@@ -101,15 +100,15 @@ class FaultInjectionPortSquatterIT {
             for (String url : List.of("http://127.0.0.1:" + port, "http://[::1]:" + port, "http://localhost:" + port)) {
                 scripts.nodeShows("NodeName=node7 State=IDLE+DRAIN\n   Reason=" + xid + " [root@2026-12-07T10:00:00]\n");
                 Map<String, String> env = Map.of("GPU_AGENT_URL", url, "GPU_AGENT_USER", "nobody");
-                Scripts.Run health = scripts.run("gpu-agent-healthcheck", env);
+                SlurmScripts.Run health = scripts.run("gpu-agent-healthcheck", env);
                 assertEquals(1, health.exit(), health.err());
                 assertTrue(health.err().contains("not the agent's user nobody"), health.err());
                 List<String> calls = scripts.takeCalls();
                 assertFalse(calls.stream().anyMatch(c -> c.contains("RESUME")), "resumed by a squatter's 200 at " + url + ": " + calls);
-                Scripts.Run prolog = scripts.run("gpu-agent-prolog", with(env, "SLURM_JOB_ID", "7", "SLURM_JOB_GPUS", "0"));
+                SlurmScripts.Run prolog = scripts.run("gpu-agent-prolog", with(env, "SLURM_JOB_ID", "7", "SLURM_JOB_GPUS", "0"));
                 assertEquals(1, prolog.exit(), prolog.err());
                 assertTrue(prolog.err().contains("sent nothing"), prolog.err());
-                Scripts.Run epilog = scripts.run("gpu-agent-epilog", with(env, "SLURM_JOB_ID", "7"));
+                SlurmScripts.Run epilog = scripts.run("gpu-agent-epilog", with(env, "SLURM_JOB_ID", "7"));
                 assertEquals(1, epilog.exit(), epilog.err());
             }
             long tokens = received.stream().filter(r -> r.authorization().contains(SCHEDULER) || r.body().contains(SCHEDULER)).count();
@@ -118,7 +117,7 @@ class FaultInjectionPortSquatterIT {
             assertEquals(List.of(), received, "the squatter was sent something");
 
             // The same squatter, were it the agent's user, is sent the token: what the check above is what stops.
-            Scripts.Run believed = scripts.run("gpu-agent-prolog", Map.of("GPU_AGENT_URL", "http://127.0.0.1:" + port,
+            SlurmScripts.Run believed = scripts.run("gpu-agent-prolog", Map.of("GPU_AGENT_URL", "http://127.0.0.1:" + port,
                     "GPU_AGENT_USER", ME, "SLURM_JOB_ID", "8", "SLURM_JOB_GPUS", "0"));
             assertEquals(0, believed.exit(), believed.err());
             assertTrue(received.stream().anyMatch(r -> r.authorization().equals("Bearer " + SCHEDULER)), received.toString());
@@ -135,12 +134,12 @@ class FaultInjectionPortSquatterIT {
             unix.configureBlocking(false);
             Scripts scripts = new Scripts(dir, token);
             scripts.nodeShows("NodeName=node7 State=IDLE+DRAIN\n   Reason=" + xid + " [root@2026-12-07T10:00:00]\n");
-            Scripts.Run health = scripts.run("gpu-agent-healthcheck", Map.of("GPU_AGENT_SOCKET", sock.toString(), "GPU_AGENT_USER", "nobody"));
+            SlurmScripts.Run health = scripts.run("gpu-agent-healthcheck", Map.of("GPU_AGENT_SOCKET", sock.toString(), "GPU_AGENT_USER", "nobody"));
             assertEquals(1, health.exit(), health.err());
             // (As root the directory passes and the socket's owner is refused; as another user, the directory.)
             assertTrue(health.err().contains("; not using"), health.err());
             assertFalse(scripts.takeCalls().stream().anyMatch(c -> c.contains("RESUME")));
-            Scripts.Run prolog = scripts.run("gpu-agent-prolog", Map.of("GPU_AGENT_SOCKET", sock.toString(), "GPU_AGENT_USER", "nobody",
+            SlurmScripts.Run prolog = scripts.run("gpu-agent-prolog", Map.of("GPU_AGENT_SOCKET", sock.toString(), "GPU_AGENT_USER", "nobody",
                     "SLURM_JOB_ID", "9", "SLURM_JOB_GPUS", "0"));
             assertEquals(1, prolog.exit(), prolog.err());
             boolean connected = unix.accept() != null;
@@ -165,12 +164,12 @@ class FaultInjectionPortSquatterIT {
             assertTrue(Files.exists(sock), "no socket; log: " + agent.log());
             Scripts scripts = new Scripts(dir, token);
             Map<String, String> env = Map.of("GPU_AGENT_SOCKET", sock.toString(), "GPU_AGENT_USER", ME);
-            Scripts.Run health = scripts.run("gpu-agent-healthcheck", env);
+            SlurmScripts.Run health = scripts.run("gpu-agent-healthcheck", env);
             assertEquals(0, health.exit(), health.err());
-            Scripts.Run prolog = scripts.run("gpu-agent-prolog", with(env, "SLURM_JOB_ID", "21", "SLURM_JOB_GPUS", "0,1"));
+            SlurmScripts.Run prolog = scripts.run("gpu-agent-prolog", with(env, "SLURM_JOB_ID", "21", "SLURM_JOB_GPUS", "0,1"));
             assertEquals(0, prolog.exit(), prolog.err());
             assertTrue(agent.body("/v1/leases").contains("\"slurm-21\""), agent.body("/v1/leases"));
-            Scripts.Run epilog = scripts.run("gpu-agent-epilog", with(env, "SLURM_JOB_ID", "21"));
+            SlurmScripts.Run epilog = scripts.run("gpu-agent-epilog", with(env, "SLURM_JOB_ID", "21"));
             assertEquals(0, epilog.exit(), epilog.err());
             assertFalse(agent.body("/v1/leases").contains("\"slurm-21\""), agent.body("/v1/leases"));
         }
@@ -191,19 +190,12 @@ class FaultInjectionPortSquatterIT {
         final Path calls;
         final Path show;
 
-        record Run(int exit, String out, String err) {
-        }
-
         Scripts(Path dir, Path token) throws IOException {
             this.dir = dir;
             this.token = token;
             this.calls = dir.resolve("scontrol.calls");
             this.show = dir.resolve("scontrol.show");
-            Path bin = Files.createDirectories(dir.resolve("bin"));
-            Files.writeString(bin.resolve("scontrol"), "#!/bin/sh\nSCONTROL_CALLS=%s SCONTROL_SHOW=%s exec sh %s \"$@\"\n"
-                    .formatted(calls, show, Path.of("src/test/resources/slurm/scontrol").toAbsolutePath()));
-            Files.setPosixFilePermissions(bin.resolve("scontrol"), PosixFilePermissions.fromString("rwxr-xr-x"));
-            nodeShows("NodeName=node7 State=IDLE\n");
+            SlurmScripts.stubScontrol(dir, calls, show);
         }
 
         void nodeShows(String text) throws IOException {
@@ -216,8 +208,8 @@ class FaultInjectionPortSquatterIT {
             return out;
         }
 
-        Run run(String script, Map<String, String> env) {
-            ProcessBuilder pb = new ProcessBuilder(SCRIPTS.resolve(script).toString());
+        SlurmScripts.Run run(String script, Map<String, String> env) {
+            ProcessBuilder pb = new ProcessBuilder(SlurmScripts.SCRIPTS.resolve(script).toString());
             pb.environment().clear();
             pb.environment().put("PATH", dir.resolve("bin") + ":/usr/sbin:/usr/bin:/sbin:/bin");
             pb.environment().put("SLURMD_NODENAME", "node7");
@@ -226,21 +218,7 @@ class FaultInjectionPortSquatterIT {
             pb.environment().put("GPU_AGENT_SLURM_STATE", dir.resolve("state").toString());
             pb.environment().put("GPU_AGENT_TIMEOUT", "5");
             pb.environment().putAll(env);
-            try {
-                Path out = Files.createTempFile(dir, "out", ".txt");
-                Path err = Files.createTempFile(dir, "err", ".txt");
-                Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-                if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    throw new AssertionError(script + " did not finish in 60 s");
-                }
-                return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
+            return SlurmScripts.start(dir, script, pb);
         }
     }
 }

@@ -18,9 +18,9 @@ import java.util.concurrent.TimeUnit;
  * (src/test/resources/slurm/scontrol) first on the PATH (RealSlurmTest runs them under a real slurmd): it records each call (one line per call, arguments
  * separated by a tab) and answers {@code scontrol show node} from a file the test writes.
  */
-final class SlurmScripts {
+public final class SlurmScripts {
 
-    static final Path SCRIPTS = Path.of("slurm").toAbsolutePath();
+    public static final Path SCRIPTS = Path.of("slurm").toAbsolutePath();
     static final Path STUB = Path.of("src/test/resources/slurm/scontrol").toAbsolutePath();
     /** The agent's user for the scripts' owner checks: the test agent runs in this JVM, as we do. */
     static final String USER = System.getProperty("user.name");
@@ -30,7 +30,7 @@ final class SlurmScripts {
     final Path showNode;
 
     /** What a run printed and how it ended. */
-    record Run(int exit, String out, String err) {
+    public record Run(int exit, String out, String err) {
     }
 
     SlurmScripts(Path dir) {
@@ -40,16 +40,24 @@ final class SlurmScripts {
         try {
             // The shared stub (also the test profile's drain-command), first on the PATH under its own name; it
             // knows this test's files even when the script runs without our environment (runBare).
-            Path bin = Files.createDirectories(dir.resolve("bin"));
-            Files.writeString(bin.resolve("scontrol"), """
-                    #!/bin/sh
-                    SCONTROL_CALLS=%s SCONTROL_SHOW=%s exec sh %s "$@"
-                    """.formatted(calls, showNode, STUB));
-            Files.setPosixFilePermissions(bin.resolve("scontrol"), PosixFilePermissions.fromString("rwxr-xr-x"));
-            Files.writeString(showNode, "NodeName=node7 State=IDLE\n");
+            stubScontrol(dir, calls, showNode);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Puts the stub {@code scontrol} in {@code dir/bin} (first on a script's PATH), recording its calls in
+     * {@code calls} and answering {@code scontrol show node} from {@code show}, which starts as an idle node7.
+     */
+    public static void stubScontrol(Path dir, Path calls, Path show) throws IOException {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Files.writeString(bin.resolve("scontrol"), """
+                #!/bin/sh
+                SCONTROL_CALLS=%s SCONTROL_SHOW=%s exec sh %s "$@"
+                """.formatted(calls, show, STUB));
+        Files.setPosixFilePermissions(bin.resolve("scontrol"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.writeString(show, "NodeName=node7 State=IDLE\n");
     }
 
     /** Runs {@code script} with the agent's URL and token, plus {@code env}, as slurmd would on node7. */
@@ -95,6 +103,11 @@ final class SlurmScripts {
     }
 
     private Run start(String script, ProcessBuilder pb) {
+        return start(dir, script, pb);
+    }
+
+    /** Runs {@code pb} (the script {@code script}) to its end, at most 60 s, its output kept in files in {@code dir}. */
+    public static Run start(Path dir, String script, ProcessBuilder pb) {
         try {
             Path out = Files.createTempFile(dir, "out", ".txt");
             Path err = Files.createTempFile(dir, "err", ".txt");
