@@ -28,10 +28,12 @@ public final class GpuSample {
     private final List<NvLinkInfo> nvLinks;
     private final List<ProcessInfo> processes;
     private final List<String> notes;
+    private final List<MigSample> migDevices;
     private final boolean released;
 
     private GpuSample(GpuInfo info, GpuStatus status, String statusReason, Instant readAt, double[] values,
-                      List<NvLinkInfo> nvLinks, List<ProcessInfo> processes, List<String> notes, boolean released) {
+                      List<NvLinkInfo> nvLinks, List<ProcessInfo> processes, List<String> notes,
+                      List<MigSample> migDevices, boolean released) {
         this.info = Objects.requireNonNull(info, "info");
         this.status = Objects.requireNonNull(status, "status");
         this.statusReason = statusReason;
@@ -40,6 +42,7 @@ public final class GpuSample {
         this.nvLinks = nvLinks;
         this.processes = processes;
         this.notes = notes;
+        this.migDevices = migDevices;
         this.released = released;
     }
 
@@ -120,6 +123,29 @@ public final class GpuSample {
         return notes;
     }
 
+    /**
+     * The MIG devices of a GPU in MIG mode, in GPU instance then compute instance order; empty for a GPU not in
+     * MIG mode, one in MIG mode with no instances yet, and before the MIG configuration was first read.
+     */
+    public List<MigSample> migDevices() {
+        return migDevices;
+    }
+
+    /** Whether the GPU is in MIG mode now ({@link Reading#MIG_MODE}); false when not read. */
+    public boolean migEnabled() {
+        return raw(Reading.MIG_MODE) == 1;
+    }
+
+    /** The MIG device with this {@code MIG-} UUID, or null. */
+    public MigSample migDevice(String uuid) {
+        for (MigSample m : migDevices) {
+            if (m.uuid().equals(uuid)) {
+                return m;
+            }
+        }
+        return null;
+    }
+
     /** {@link io.gpuagent.nvml.ClockEventReasons} bits. */
     public OptionalLong clockEventReasons() {
         return longValue(Reading.CLOCK_EVENT_REASONS);
@@ -143,7 +169,7 @@ public final class GpuSample {
 
     /** The same values with another status and reason, keeping {@link #readAt()}. */
     public GpuSample withStatus(GpuStatus newStatus, String reason) {
-        return new GpuSample(info, newStatus, reason, readAt, values, nvLinks, processes, notes, false);
+        return new GpuSample(info, newStatus, reason, readAt, values, nvLinks, processes, notes, migDevices, false);
     }
 
     /**
@@ -151,7 +177,8 @@ public final class GpuSample {
      * because a read hangs: health keeps its judgement instead of calling the GPU degraded.
      */
     public GpuSample released(String reason) {
-        return new GpuSample(info, GpuStatus.STALE, reason, readAt, values, nvLinks, processes, notes, true);
+        return new GpuSample(info, GpuStatus.STALE, reason, readAt, values, nvLinks, processes, notes, migDevices,
+                true);
     }
 
     /** Whether this is a {@link #released} sample. */
@@ -190,6 +217,7 @@ public final class GpuSample {
         private List<NvLinkInfo> nvLinks = List.of();
         private List<ProcessInfo> processes = List.of();
         private List<String> notes = List.of();
+        private List<MigSample> migDevices = List.of();
 
         private Builder(GpuInfo info) {
             this.info = Objects.requireNonNull(info, "info");
@@ -233,8 +261,14 @@ public final class GpuSample {
             return this;
         }
 
+        public Builder migDevices(List<MigSample> list) {
+            this.migDevices = List.copyOf(list);
+            return this;
+        }
+
         public GpuSample build() {
-            return new GpuSample(info, status, reason, readAt, values.clone(), nvLinks, processes, notes, false);
+            return new GpuSample(info, status, reason, readAt, values.clone(), nvLinks, processes, notes, migDevices,
+                    false);
         }
     }
 }

@@ -125,6 +125,11 @@ public enum Reading {
     NVLINK_RX_BYTES_PER_SEC("B/s", gpm(GpmMetricIds.NVLINK_TOTAL_RX_PER_SEC, 1024.0 * 1024.0)),
 
     // driver hints and processes
+    /** MIG mode now: 1 enabled, 0 disabled; absent on a GPU without MIG. */
+    MIG_MODE("mode", call("nvmlDeviceGetMigMode (current)")),
+    /** MIG mode after the next GPU reset: differs from {@link #MIG_MODE} while a change waits for a reset. */
+    MIG_MODE_PENDING("mode", call("nvmlDeviceGetMigMode (pending)")),
+
     /** {@link io.gpuagent.nvml.RecoveryAction} ordinal (565+ drivers). */
     RECOVERY_ACTION("action", field(FieldIds.GET_GPU_RECOVERY_ACTION)),
     /** Process count; the list is {@link GpuSample#processes()} (a ms-class call on real hardware). */
