@@ -189,6 +189,8 @@ static int split(char *val, char **items, int max) {
     return n;
 }
 
+static int set_gi_key(fake_gi *gi, const char *what, const char *val, unsigned int line, char *err, size_t errn);
+
 static fake_gi *gi_for(gpu_cfg *g, unsigned int id, unsigned int line) {
     for (unsigned int i = 0; i < g->n_gi; i++)
         if (g->gi[i].id == id)
@@ -204,7 +206,7 @@ static fake_gi *gi_for(gpu_cfg *g, unsigned int id, unsigned int line) {
 int fake_mig_set_key(gpu_cfg *g, const char *key, const char *val, unsigned int line, char *err, size_t errn) {
     const char *dot = strchr(key, '.');
     char idtext[16];
-    unsigned long long id, v;
+    unsigned long long id;
     if (!dot || (size_t) (dot - key) >= sizeof(idtext) || !dot[1])
         return fail(err, errn, "expected mig.<GPU instance id>.<key>");
     memcpy(idtext, key, (size_t) (dot - key));
@@ -220,9 +222,18 @@ int fake_mig_set_key(gpu_cfg *g, const char *key, const char *val, unsigned int 
             }
         return 0;
     }
+    unsigned int before = g->n_gi;
     fake_gi *gi = gi_for(g, (unsigned int) id, line);
     if (!gi)
         return fail(err, errn, "more than %d GPU instances on one GPU", FAKE_MAX_GI);
+    int rc = set_gi_key(gi, dot + 1, val, line, err, errn);
+    if (rc && g->n_gi > before)
+        g->n_gi--; /* a bad line creates no instance */
+    return rc;
+}
+
+static int set_gi_key(fake_gi *gi, const char *what, const char *val, unsigned int line, char *err, size_t errn) {
+    unsigned long long v;
     char buf[1024];
     if (strlen(val) >= sizeof(buf))
         return fail(err, errn, "value too long");
