@@ -128,6 +128,17 @@ class MigTest {
     }
 
     @Test
+    void aDriverThatRefusesTheVersionedStructGetsTheUnversionedCall() {
+        FakeNvml.apply(Machines.h100Mig().line("error.nvmlDeviceGetGpuInstanceProfileInfoV = 25"));
+        // The v1 struct has no name; the numbers are the same.
+        assertEquals(new GpuInstanceProfile(9, "", 3, 2, 60, 3, 3, 0, 3, 0, 40448, false),
+                nvml.device(0).gpuInstanceProfile(GpuInstanceProfiles.THREE_SLICE));
+        FakeNvml.apply(Machines.h100Mig().line("gpu.0.unsupported.nvmlDeviceGetGpuInstanceProfileInfoV = 1"));
+        assertEquals(NvmlReturn.NOT_SUPPORTED, failure(() -> nvml.device(0).gpuInstanceProfile(GpuInstanceProfiles.THREE_SLICE)),
+                "NOT_SUPPORTED is the answer about the profile, not a reason to ask the older call");
+    }
+
+    @Test
     void otherProductsHaveTheirOwnTables() {
         FakeNvml.apply(Scenario.gpus(3)
                 .gpu(0, "name", "NVIDIA A100-SXM4-40GB").migMode(0, true, true)
