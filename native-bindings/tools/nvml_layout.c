@@ -86,6 +86,7 @@ int main(void) {
     F(nvmlGpuInstanceProfileInfo_t, decoderCount); F(nvmlGpuInstanceProfileInfo_t, encoderCount);
     F(nvmlGpuInstanceProfileInfo_t, jpegCount); F(nvmlGpuInstanceProfileInfo_t, ofaCount);
     F(nvmlGpuInstanceProfileInfo_t, memorySizeMB);
+#ifdef nvmlGpuInstanceProfileInfo_v2
     S(nvmlGpuInstanceProfileInfo_v2_t);
     F(nvmlGpuInstanceProfileInfo_v2_t, version); F(nvmlGpuInstanceProfileInfo_v2_t, id);
     F(nvmlGpuInstanceProfileInfo_v2_t, isP2pSupported); F(nvmlGpuInstanceProfileInfo_v2_t, sliceCount);
@@ -94,6 +95,7 @@ int main(void) {
     F(nvmlGpuInstanceProfileInfo_v2_t, encoderCount); F(nvmlGpuInstanceProfileInfo_v2_t, jpegCount);
     F(nvmlGpuInstanceProfileInfo_v2_t, ofaCount); F(nvmlGpuInstanceProfileInfo_v2_t, memorySizeMB);
     F(nvmlGpuInstanceProfileInfo_v2_t, name);
+#endif
     S(nvmlGpuInstanceInfo_t);
     F(nvmlGpuInstanceInfo_t, device); F(nvmlGpuInstanceInfo_t, id); F(nvmlGpuInstanceInfo_t, profileId);
     F(nvmlGpuInstanceInfo_t, placement);
@@ -108,7 +110,9 @@ int main(void) {
     F(nvmlDeviceAttributes_t, memorySizeMB);
 
     printf("version macro nvmlMemory_v2 = 0x%08X\n", (unsigned) nvmlMemory_v2);
+#ifdef nvmlGpuInstanceProfileInfo_v2
     printf("version macro nvmlGpuInstanceProfileInfo_v2 = 0x%08X\n", (unsigned) nvmlGpuInstanceProfileInfo_v2);
+#endif
 #ifdef nvmlTemperature_v1
     printf("version macro nvmlTemperature_v1 = 0x%08X\n", (unsigned) nvmlTemperature_v1);
 #endif
