@@ -77,7 +77,38 @@ int main(void) {
     S(nvmlPowerValue_v2_t);
     F(nvmlPowerValue_v2_t, version); F(nvmlPowerValue_v2_t, powerScope); F(nvmlPowerValue_v2_t, powerValueMw);
 #endif
+    S(nvmlGpuInstancePlacement_t);
+    F(nvmlGpuInstancePlacement_t, start); F(nvmlGpuInstancePlacement_t, size);
+    S(nvmlGpuInstanceProfileInfo_t);
+    F(nvmlGpuInstanceProfileInfo_t, id); F(nvmlGpuInstanceProfileInfo_t, isP2pSupported);
+    F(nvmlGpuInstanceProfileInfo_t, sliceCount); F(nvmlGpuInstanceProfileInfo_t, instanceCount);
+    F(nvmlGpuInstanceProfileInfo_t, multiprocessorCount); F(nvmlGpuInstanceProfileInfo_t, copyEngineCount);
+    F(nvmlGpuInstanceProfileInfo_t, decoderCount); F(nvmlGpuInstanceProfileInfo_t, encoderCount);
+    F(nvmlGpuInstanceProfileInfo_t, jpegCount); F(nvmlGpuInstanceProfileInfo_t, ofaCount);
+    F(nvmlGpuInstanceProfileInfo_t, memorySizeMB);
+    S(nvmlGpuInstanceProfileInfo_v2_t);
+    F(nvmlGpuInstanceProfileInfo_v2_t, version); F(nvmlGpuInstanceProfileInfo_v2_t, id);
+    F(nvmlGpuInstanceProfileInfo_v2_t, isP2pSupported); F(nvmlGpuInstanceProfileInfo_v2_t, sliceCount);
+    F(nvmlGpuInstanceProfileInfo_v2_t, instanceCount); F(nvmlGpuInstanceProfileInfo_v2_t, multiprocessorCount);
+    F(nvmlGpuInstanceProfileInfo_v2_t, copyEngineCount); F(nvmlGpuInstanceProfileInfo_v2_t, decoderCount);
+    F(nvmlGpuInstanceProfileInfo_v2_t, encoderCount); F(nvmlGpuInstanceProfileInfo_v2_t, jpegCount);
+    F(nvmlGpuInstanceProfileInfo_v2_t, ofaCount); F(nvmlGpuInstanceProfileInfo_v2_t, memorySizeMB);
+    F(nvmlGpuInstanceProfileInfo_v2_t, name);
+    S(nvmlGpuInstanceInfo_t);
+    F(nvmlGpuInstanceInfo_t, device); F(nvmlGpuInstanceInfo_t, id); F(nvmlGpuInstanceInfo_t, profileId);
+    F(nvmlGpuInstanceInfo_t, placement);
+    S(nvmlComputeInstanceInfo_t);
+    F(nvmlComputeInstanceInfo_t, device); F(nvmlComputeInstanceInfo_t, gpuInstance); F(nvmlComputeInstanceInfo_t, id);
+    F(nvmlComputeInstanceInfo_t, profileId); F(nvmlComputeInstanceInfo_t, placement);
+    S(nvmlDeviceAttributes_t);
+    F(nvmlDeviceAttributes_t, multiprocessorCount); F(nvmlDeviceAttributes_t, sharedCopyEngineCount);
+    F(nvmlDeviceAttributes_t, sharedDecoderCount); F(nvmlDeviceAttributes_t, sharedEncoderCount);
+    F(nvmlDeviceAttributes_t, sharedJpegCount); F(nvmlDeviceAttributes_t, sharedOfaCount);
+    F(nvmlDeviceAttributes_t, gpuInstanceSliceCount); F(nvmlDeviceAttributes_t, computeInstanceSliceCount);
+    F(nvmlDeviceAttributes_t, memorySizeMB);
+
     printf("version macro nvmlMemory_v2 = 0x%08X\n", (unsigned) nvmlMemory_v2);
+    printf("version macro nvmlGpuInstanceProfileInfo_v2 = 0x%08X\n", (unsigned) nvmlGpuInstanceProfileInfo_v2);
 #ifdef nvmlTemperature_v1
     printf("version macro nvmlTemperature_v1 = 0x%08X\n", (unsigned) nvmlTemperature_v1);
 #endif

@@ -27,8 +27,19 @@
 
 /* ---- identity ------------------------------------------------------------------------------------ */
 
-STRING_GETTER(nvmlDeviceGetName, name)
-STRING_GETTER(nvmlDeviceGetUUID, uuid)
+/* A MIG device has its own name ("<GPU name> MIG 1g.10gb") and UUID ("MIG-..."). */
+API nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length) {
+    DEVICE_BEGIN(nvmlDeviceGetName, device, 0);
+    char mig[192];
+    if (c_.mig >= 0)
+        fake_mig_device_name(G, (unsigned int) c_.mig, mig, sizeof(mig));
+    DONE(fake_copy_string(name, length, c_.mig >= 0 ? mig : G->name));
+}
+
+API nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length) {
+    DEVICE_BEGIN(nvmlDeviceGetUUID, device, 0);
+    DONE(fake_copy_string(uuid, length, c_.mig >= 0 ? G->gi[G->mig[c_.mig].gi].uuid[G->mig[c_.mig].ci] : G->uuid));
+}
 STRING_GETTER(nvmlDeviceGetSerial, serial)
 STRING_GETTER(nvmlDeviceGetVbiosVersion, vbios)
 SCALAR_GETTER(nvmlDeviceGetMinorNumber, unsigned int, G->minor)
@@ -58,15 +69,33 @@ static unsigned long long minus(unsigned long long a, unsigned long long b) {
     return a > b ? a - b : 0;
 }
 
+/* What the memory calls report: a MIG device its GPU instance's memory (no reserved part); a GPU in MIG mode the
+ * whole GPU, used = its own memory_used_mib plus every instance's. */
+static void memory_of(const call_ctx *c, unsigned long long *total, unsigned long long *reserved,
+                      unsigned long long *used) {
+    const gpu_cfg *g = c->g;
+    if (c->mig >= 0) {
+        const fake_gi *gi = &g->gi[g->mig[c->mig].gi];
+        *total = gi->memory_total_mib * MIB;
+        *reserved = 0;
+        *used = gi->memory_used_mib * MIB;
+        return;
+    }
+    unsigned long long used_mib = g->memory_used_mib;
+    for (unsigned int i = 0; i < g->n_gi; i++)
+        used_mib += g->gi[i].memory_used_mib;
+    *total = g->memory_total_mib * MIB;
+    *reserved = g->memory_reserved_mib * MIB;
+    *used = used_mib * MIB;
+}
+
 API nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory) {
     DEVICE_BEGIN(nvmlDeviceGetMemoryInfo_v2, device, 0);
     if (!memory)
         DONE(NVML_ERROR_INVALID_ARGUMENT);
     if (memory->version != nvmlMemory_v2)
         DONE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
-    memory->total = G->memory_total_mib * MIB;
-    memory->reserved = G->memory_reserved_mib * MIB;
-    memory->used = G->memory_used_mib * MIB;
+    memory_of(&c_, &memory->total, &memory->reserved, &memory->used);
     memory->free = minus(memory->total, memory->reserved + memory->used);
     DONE(NVML_SUCCESS);
 }
@@ -76,8 +105,9 @@ API nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memo
     DEVICE_BEGIN(nvmlDeviceGetMemoryInfo, device, 0);
     if (!memory)
         DONE(NVML_ERROR_INVALID_ARGUMENT);
-    memory->total = G->memory_total_mib * MIB;
-    memory->used = (G->memory_used_mib + G->memory_reserved_mib) * MIB;
+    unsigned long long reserved;
+    memory_of(&c_, &memory->total, &reserved, &memory->used);
+    memory->used += reserved;
     memory->free = minus(memory->total, memory->used);
     DONE(NVML_SUCCESS);
 }
@@ -444,9 +474,15 @@ API nvmlReturn_t nvmlDeviceGetP2PStatus(nvmlDevice_t device1, nvmlDevice_t devic
 
 /* ---- processes ----------------------------------------------------------------------------------- */
 
+/* A process as the driver lists it; outside MIG its instance ids are FAKE_NO_INSTANCE. */
+typedef struct {
+    unsigned int pid, gi, ci;
+    unsigned long long used_mib;
+} listed_proc;
+
 /* Writes `stride` bytes per entry: a prefix of the 32-byte nvmlProcessDetail_v1_t, which is exactly the
  * 16-byte v1, the 24-byte v2/v3 and the 32-byte 535.43-535.86 layouts. */
-static nvmlReturn_t write_processes(const fake_proc *p, unsigned int n, unsigned int *count, void *infos,
+static nvmlReturn_t write_processes(const listed_proc *p, unsigned int n, unsigned int *count, void *infos,
                                     unsigned int stride) {
     if (!count)
         return NVML_ERROR_INVALID_ARGUMENT;
@@ -463,24 +499,55 @@ static nvmlReturn_t write_processes(const fake_proc *p, unsigned int n, unsigned
         memset(&d, 0, sizeof(d));
         d.pid = p[i].pid;
         d.usedGpuMemory = p[i].used_mib * MIB;
-        d.gpuInstanceId = 0xFFFFFFFFu; /* not MIG-attributed */
-        d.computeInstanceId = 0xFFFFFFFFu;
+        d.gpuInstanceId = p[i].gi;
+        d.computeInstanceId = p[i].ci;
         memcpy((char *) infos + (size_t) i * stride, &d, stride);
     }
     *count = n;
     return NVML_SUCCESS;
 }
 
+/* Compute processes the call's handle sees: a MIG device those of its compute instance; a GPU in MIG mode every
+ * instance's (with their ids); else the GPU's own. Graphics processes: none in MIG mode. Returns the count. */
+static unsigned int list_processes(const call_ctx *c, int graphics, listed_proc *out, unsigned int max) {
+    const gpu_cfg *g = c->g;
+    unsigned int n = 0;
+    if (c->mig < 0 && !g->mig_mode) {
+        const proc_list *l = graphics ? &g->graphics : &g->compute;
+        for (unsigned int i = 0; i < l->count && n < max; i++)
+            out[n++] = (listed_proc){l->p[i].pid, FAKE_NO_INSTANCE, FAKE_NO_INSTANCE, l->p[i].used_mib};
+        return n;
+    }
+    if (graphics)
+        return 0;
+    for (unsigned int i = 0; i < g->n_gi; i++) {
+        const fake_gi *gi = &g->gi[i];
+        for (unsigned int k = 0; k < gi->n_procs && n < max; k++) {
+            const fake_mig_proc *p = &gi->procs[k];
+            if (c->mig >= 0 && (g->mig[c->mig].gi != i || g->mig[c->mig].ci != p->ci))
+                continue;
+            out[n++] = (listed_proc){p->pid, gi->id, p->ci, p->used_mib};
+        }
+    }
+    return n;
+}
+
+#define MAX_LISTED (2 * FAKE_MAX_PROCS + FAKE_MAX_GI * FAKE_MAX_MIG_PROCS)
+
 API nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount,
                                                          nvmlProcessInfo_t *infos) {
     DEVICE_BEGIN(nvmlDeviceGetComputeRunningProcesses_v3, device, 0);
-    DONE(write_processes(G->compute.p, G->compute.count, infoCount, infos, c_.s->process_stride));
+    listed_proc all[MAX_LISTED];
+    unsigned int n = list_processes(&c_, 0, all, MAX_LISTED);
+    DONE(write_processes(all, n, infoCount, infos, c_.s->process_stride));
 }
 
 API nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount,
                                                           nvmlProcessInfo_t *infos) {
     DEVICE_BEGIN(nvmlDeviceGetGraphicsRunningProcesses_v3, device, 0);
-    DONE(write_processes(G->graphics.p, G->graphics.count, infoCount, infos, c_.s->process_stride));
+    listed_proc all[MAX_LISTED];
+    unsigned int n = list_processes(&c_, 1, all, MAX_LISTED);
+    DONE(write_processes(all, n, infoCount, infos, c_.s->process_stride));
 }
 
 API nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(nvmlDevice_t device, nvmlProcessDetailList_t *plist) {
@@ -489,19 +556,17 @@ API nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(nvmlDevice_t device, nvml
         DONE(NVML_ERROR_INVALID_ARGUMENT);
     if (plist->version != nvmlProcessDetailList_v1)
         DONE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
-    fake_proc all[2 * FAKE_MAX_PROCS];
+    listed_proc all[2 * MAX_LISTED];
     unsigned int n = 0;
     switch (plist->mode) {
     case 0: /* compute */
     case 3: /* all */
-        memcpy(all, G->compute.p, G->compute.count * sizeof(fake_proc));
-        n = G->compute.count;
+        n = list_processes(&c_, 0, all, MAX_LISTED);
         if (plist->mode == 0)
             break;
         /* fall through */
     case 1: /* graphics */
-        memcpy(all + n, G->graphics.p, G->graphics.count * sizeof(fake_proc));
-        n += G->graphics.count;
+        n += list_processes(&c_, 1, all + n, MAX_LISTED);
         break;
     case 2: /* MPS: the fake runs no MPS server */
         break;
@@ -511,12 +576,14 @@ API nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(nvmlDevice_t device, nvml
     DONE(write_processes(all, n, &plist->numProcArrayEntries, plist->procArray, sizeof(nvmlProcessDetail_v1_t)));
 }
 
-/* ---- MIG ----------------------------------------------------------------------------------------- */
+/* ---- MIG mode (the rest of MIG is in api_mig.c) --------------------------------------------------- */
 
 API nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *currentMode, unsigned int *pendingMode) {
     DEVICE_BEGIN(nvmlDeviceGetMigMode, device, 0);
     if (!currentMode || !pendingMode)
         DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (!G->mig_product)
+        DONE(NVML_ERROR_NOT_SUPPORTED); /* the header: "if device doesn't support MIG mode" */
     *currentMode = G->mig_mode;
     *pendingMode = G->mig_pending;
     DONE(NVML_SUCCESS);

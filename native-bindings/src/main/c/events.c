@@ -100,7 +100,8 @@ static void kill_set(struct nvmlEventSet_st *s) {
         destroy(s);
 }
 
-void fake_events_enqueue(unsigned int slot, unsigned long long type, unsigned long long data) {
+void fake_events_enqueue(unsigned int slot, unsigned long long type, unsigned long long data,
+                         unsigned int gpu_instance, unsigned int compute_instance) {
     pthread_mutex_lock(&g_mu);
     for (struct nvmlEventSet_st *s = g_sets; s; s = s->next) {
         if (!(s->mask[slot] & type) || s->broken)
@@ -113,8 +114,8 @@ void fake_events_enqueue(unsigned int slot, unsigned long long type, unsigned lo
         e->device = fake_handle(slot);
         e->eventType = type;
         e->eventData = data;
-        e->gpuInstanceId = 0xFFFFFFFFu;
-        e->computeInstanceId = 0xFFFFFFFFu;
+        e->gpuInstanceId = gpu_instance; /* FAKE_NO_INSTANCE unless the event names one */
+        e->computeInstanceId = compute_instance;
         s->count++;
         pthread_cond_broadcast(&s->cond);
     }

@@ -3,6 +3,7 @@
  * Behaviour copied from the real library where docs/nvml.md#loading-and-lifecycle records it (shutdown without init is
  * SUCCESS, nvmlSystemGetNVMLVersion works before init, everything else answers UNINITIALIZED).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "fake_internal.h"
@@ -143,6 +144,18 @@ API nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t 
     return hand_out(&c, FN_nvmlDeviceGetHandleByIndex_v2, slot, device);
 }
 
+/* The MIG device of GPU g that `uuid` names, or -1. */
+static int mig_named(const gpu_cfg *g, const char *uuid) {
+    for (unsigned int m = 0; m < g->n_mig; m++) {
+        const fake_gi *gi = &g->gi[g->mig[m].gi];
+        char legacy[160];
+        snprintf(legacy, sizeof(legacy), "MIG-%s/%u/%u", g->uuid, gi->id, g->mig[m].ci);
+        if (strcmp(gi->uuid[g->mig[m].ci], uuid) == 0 || strcmp(legacy, uuid) == 0)
+            return (int) m;
+    }
+    return -1;
+}
+
 API nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *device) {
     call_ctx c;
     nvmlReturn_t rc = fake_enter(&c, 0);
@@ -153,6 +166,22 @@ API nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *devic
     for (unsigned int slot = 0; slot < c.s->gpus; slot++)
         if (fake_slot_present(c.s, slot) && strcmp(c.s->gpu[slot].uuid, uuid) == 0)
             return hand_out(&c, FN_nvmlDeviceGetHandleByUUID, (int) slot, device);
+    /* A MIG device, by its UUID or the pre-R470 form MIG-<GPU UUID>/<GPU instance>/<compute instance>. */
+    for (unsigned int slot = 0; slot < c.s->gpus; slot++)
+        if (fake_slot_present(c.s, slot) && mig_named(&c.s->gpu[slot], uuid) >= 0) {
+            nvmlDevice_t parent;
+            rc = hand_out(&c, FN_nvmlDeviceGetHandleByUUID, (int) slot, &parent); /* the GPU's knobs; frees the lock */
+            if (rc != NVML_SUCCESS)
+                return rc;
+            rc = fake_enter(&c, 0);
+            if (rc != NVML_SUCCESS)
+                return rc;
+            int m = mig_named(&c.s->gpu[slot], uuid); /* again: a reload may have run while the lock was free */
+            if (m < 0)
+                return fake_leave(&c, NVML_ERROR_NOT_FOUND);
+            *device = fake_mig_handle(slot, (unsigned int) m);
+            return fake_leave(&c, NVML_SUCCESS);
+        }
     return fake_leave(&c, NVML_ERROR_NOT_FOUND);
 }
 
@@ -176,6 +205,7 @@ API nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t device, unsigned int *index) {
     DEVICE_BEGIN(nvmlDeviceGetIndex, device, 0);
     if (!index)
         DONE(NVML_ERROR_INVALID_ARGUMENT);
-    *index = fake_visible_index(c_.s, c_.slot);
+    /* A MIG device's index is the one nvmlDeviceGetMigDeviceHandleByIndex takes (the header). */
+    *index = c_.mig >= 0 ? (unsigned int) c_.mig : fake_visible_index(c_.s, c_.slot);
     DONE(NVML_SUCCESS);
 }

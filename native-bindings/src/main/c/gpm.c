@@ -1,6 +1,6 @@
 /*
- * Fake NVML: GPM (GPU Performance Monitoring). A sample records which GPU it was taken on and that GPU's
- * gpm.<id> values at that moment; nvmlGpmMetricsGet reports the second sample's values (the fake's
+ * Fake NVML: GPM (GPU Performance Monitoring). A sample records which GPU (and GPU instance) it was taken on
+ * and its gpm.<id> values at that moment; nvmlGpmMetricsGet reports the second sample's values (the fake's
  * counters do not move, so "the rate over the interval" is just the configured value).
  * Samples live in a registry so a bogus or freed handle is rejected instead of dereferenced.
  */
@@ -13,6 +13,7 @@ struct nvmlGpmSample_st {
     struct nvmlGpmSample_st *next;
     int taken;
     unsigned int slot;
+    unsigned int gpu_instance; /* FAKE_NO_INSTANCE: the whole GPU */
     double value[NVML_GPM_METRIC_MAX];
     unsigned char set[NVML_GPM_METRIC_MAX];
 };
@@ -121,18 +122,52 @@ API nvmlReturn_t nvmlGpmSampleFree(nvmlGpmSample_t gpmSample) {
     return rc;
 }
 
+/* Records the GPU's gpm.<id> values, or a GPU instance's gpu.<i>.mig.<gi>.gpm.<id>. Caller holds g_mu. */
+static void record(struct nvmlGpmSample_st *s, const call_ctx *c, const fake_gi *gi) {
+    s->taken = 1;
+    s->slot = c->slot;
+    if (!gi) {
+        s->gpu_instance = FAKE_NO_INSTANCE;
+        memcpy(s->value, c->g->gpm, sizeof(s->value));
+        memcpy(s->set, c->g->gpm_set, sizeof(s->set));
+        return;
+    }
+    s->gpu_instance = gi->id;
+    memset(s->set, 0, sizeof(s->set));
+    for (unsigned int i = 0; i < gi->n_gpm; i++) {
+        s->value[gi->gpm[i].id] = gi->gpm[i].value;
+        s->set[gi->gpm[i].id] = 1;
+    }
+}
+
+/* The header (13.x): "supports the device handle and MIG device handle"; a MIG device samples its GPU instance. */
 API nvmlReturn_t nvmlGpmSampleGet(nvmlDevice_t device, nvmlGpmSample_t gpmSample) {
     DEVICE_BEGIN(nvmlGpmSampleGet, device, 0);
     if (!G->gpm_supported)
         DONE(NVML_ERROR_NOT_SUPPORTED);
     pthread_mutex_lock(&g_mu);
     struct nvmlGpmSample_st *s = find_sample(FN_nvmlGpmSampleGet, gpmSample);
-    if (s) {
-        s->taken = 1;
-        s->slot = c_.slot;
-        memcpy(s->value, G->gpm, sizeof(s->value));
-        memcpy(s->set, G->gpm_set, sizeof(s->set));
-    }
+    if (s)
+        record(s, &c_, c_.mig >= 0 ? &G->gi[G->mig[c_.mig].gi] : NULL);
+    pthread_mutex_unlock(&g_mu);
+    DONE(s ? NVML_SUCCESS : NVML_ERROR_INVALID_ARGUMENT);
+}
+
+/* A GPU instance by id on its parent GPU. Not in MIG mode: NOT_SUPPORTED; an id without an instance:
+ * INVALID_ARGUMENT (the header only says "nonzero"). */
+API nvmlReturn_t nvmlGpmMigSampleGet(nvmlDevice_t device, unsigned int gpuInstanceId, nvmlGpmSample_t gpmSample) {
+    DEVICE_BEGIN(nvmlGpmMigSampleGet, device, 0);
+    if (c_.mig >= 0)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (!G->gpm_supported || !G->mig_mode)
+        DONE(NVML_ERROR_NOT_SUPPORTED);
+    const fake_gi *gi = fake_mig_gi_by_id(G, gpuInstanceId);
+    if (!gi)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    pthread_mutex_lock(&g_mu);
+    struct nvmlGpmSample_st *s = find_sample(FN_nvmlGpmMigSampleGet, gpmSample);
+    if (s)
+        record(s, &c_, gi);
     pthread_mutex_unlock(&g_mu);
     DONE(s ? NVML_SUCCESS : NVML_ERROR_INVALID_ARGUMENT);
 }
@@ -156,7 +191,7 @@ API nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *metricsGet) {
     pthread_mutex_lock(&g_mu);
     struct nvmlGpmSample_st *s1 = find_sample(FN_nvmlGpmMetricsGet, metricsGet->sample1),
                            *s2 = find_sample(FN_nvmlGpmMetricsGet, metricsGet->sample2);
-    int ok = s1 && s2 && s1->taken && s2->taken && s1->slot == s2->slot;
+    int ok = s1 && s2 && s1->taken && s2->taken && s1->slot == s2->slot && s1->gpu_instance == s2->gpu_instance;
     unsigned int slot = ok ? s2->slot : 0;
     pthread_mutex_unlock(&g_mu);
     if (!ok)

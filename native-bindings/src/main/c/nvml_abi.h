@@ -85,6 +85,8 @@ typedef unsigned char nvmlPowerScopeType_t;
 typedef struct nvmlDevice_st *nvmlDevice_t;
 typedef struct nvmlEventSet_st *nvmlEventSet_t;
 typedef struct nvmlGpmSample_st *nvmlGpmSample_t;
+typedef struct nvmlGpuInstance_st *nvmlGpuInstance_t;
+typedef struct nvmlComputeInstance_st *nvmlComputeInstance_t;
 
 #define NVML_STRUCT_VERSION(data, ver) (unsigned int)(sizeof(nvml##data##_v##ver##_t) | ((ver) << 24U))
 
@@ -98,6 +100,32 @@ typedef struct nvmlGpmSample_st *nvmlGpmSample_t;
 #define NVML_GPM_METRICS_GET_VERSION 1
 #define NVML_GPM_SUPPORT_VERSION 1
 #define NVML_VALUE_NOT_AVAILABLE (-1)
+#define NVML_DEVICE_NAME_V2_BUFFER_SIZE 96
+
+/* MIG (the 13.3 header's values; the 11.8 header stops GPU instance profiles at 1_SLICE_REV1, COUNT 8,
+ * and compute instance profiles at 6_SLICE, COUNT 7). */
+#define NVML_DEVICE_MIG_DISABLE 0x0
+#define NVML_DEVICE_MIG_ENABLE 0x1
+#define NVML_GPU_INSTANCE_PROFILE_1_SLICE 0x0
+#define NVML_GPU_INSTANCE_PROFILE_2_SLICE 0x1
+#define NVML_GPU_INSTANCE_PROFILE_3_SLICE 0x2
+#define NVML_GPU_INSTANCE_PROFILE_4_SLICE 0x3
+#define NVML_GPU_INSTANCE_PROFILE_7_SLICE 0x4
+#define NVML_GPU_INSTANCE_PROFILE_8_SLICE 0x5
+#define NVML_GPU_INSTANCE_PROFILE_6_SLICE 0x6
+#define NVML_GPU_INSTANCE_PROFILE_1_SLICE_REV1 0x7
+#define NVML_GPU_INSTANCE_PROFILE_2_SLICE_REV1 0x8
+#define NVML_GPU_INSTANCE_PROFILE_1_SLICE_REV2 0x9
+#define NVML_GPU_INSTANCE_PROFILE_COUNT 0x12
+#define NVML_GPU_INSTANCE_PROFILE_CAPS_P2P 0x1
+#define NVML_COMPUTE_INSTANCE_PROFILE_1_SLICE 0x0
+#define NVML_COMPUTE_INSTANCE_PROFILE_2_SLICE 0x1
+#define NVML_COMPUTE_INSTANCE_PROFILE_3_SLICE 0x2
+#define NVML_COMPUTE_INSTANCE_PROFILE_4_SLICE 0x3
+#define NVML_COMPUTE_INSTANCE_PROFILE_7_SLICE 0x4
+#define NVML_COMPUTE_INSTANCE_PROFILE_8_SLICE 0x5
+#define NVML_COMPUTE_INSTANCE_PROFILE_6_SLICE 0x6
+#define NVML_COMPUTE_INSTANCE_PROFILE_COUNT 0x9
 
 typedef struct nvmlPciInfo_st {
     char busIdLegacy[NVML_DEVICE_PCI_BUS_ID_BUFFER_V2_SIZE];
@@ -245,6 +273,92 @@ typedef struct nvmlPowerValue_v2_st {
 } nvmlPowerValue_v2_t;
 #define nvmlPowerValue_v2 NVML_STRUCT_VERSION(PowerValue, 2)
 
+typedef struct nvmlGpuInstancePlacement_st {
+    unsigned int start; /* first memory slice */
+    unsigned int size;  /* memory slices */
+} nvmlGpuInstancePlacement_t;
+
+typedef struct nvmlGpuInstanceProfileInfo_st {
+    unsigned int id;
+    unsigned int isP2pSupported;
+    unsigned int sliceCount;
+    unsigned int instanceCount;
+    unsigned int multiprocessorCount;
+    unsigned int copyEngineCount;
+    unsigned int decoderCount;
+    unsigned int encoderCount;
+    unsigned int jpegCount;
+    unsigned int ofaCount;
+    unsigned long long memorySizeMB;
+} nvmlGpuInstanceProfileInfo_t;
+
+typedef struct nvmlGpuInstanceProfileInfo_v2_st {
+    unsigned int version;
+    unsigned int id;
+    unsigned int isP2pSupported;
+    unsigned int sliceCount;
+    unsigned int instanceCount;
+    unsigned int multiprocessorCount;
+    unsigned int copyEngineCount;
+    unsigned int decoderCount;
+    unsigned int encoderCount;
+    unsigned int jpegCount;
+    unsigned int ofaCount;
+    unsigned long long memorySizeMB;
+    char name[NVML_DEVICE_NAME_V2_BUFFER_SIZE];
+} nvmlGpuInstanceProfileInfo_v2_t;
+#define nvmlGpuInstanceProfileInfo_v2 NVML_STRUCT_VERSION(GpuInstanceProfileInfo, 2)
+
+/* v3 (12.x headers on) drops isP2pSupported for a capability mask; the V call accepts v2 and v3. */
+typedef struct nvmlGpuInstanceProfileInfo_v3_st {
+    unsigned int version;
+    unsigned int id;
+    unsigned int sliceCount;
+    unsigned int instanceCount;
+    unsigned int multiprocessorCount;
+    unsigned int copyEngineCount;
+    unsigned int decoderCount;
+    unsigned int encoderCount;
+    unsigned int jpegCount;
+    unsigned int ofaCount;
+    unsigned long long memorySizeMB;
+    char name[NVML_DEVICE_NAME_V2_BUFFER_SIZE];
+    unsigned int capabilities;
+} nvmlGpuInstanceProfileInfo_v3_t;
+#define nvmlGpuInstanceProfileInfo_v3 NVML_STRUCT_VERSION(GpuInstanceProfileInfo, 3)
+
+typedef struct nvmlGpuInstanceInfo_st {
+    nvmlDevice_t device;
+    unsigned int id;
+    unsigned int profileId;
+    nvmlGpuInstancePlacement_t placement;
+} nvmlGpuInstanceInfo_t;
+
+typedef struct nvmlComputeInstancePlacement_st {
+    unsigned int start; /* first compute slice within the GPU instance */
+    unsigned int size;  /* compute slices */
+} nvmlComputeInstancePlacement_t;
+
+typedef struct nvmlComputeInstanceInfo_st {
+    nvmlDevice_t device;
+    nvmlGpuInstance_t gpuInstance;
+    unsigned int id;
+    unsigned int profileId;
+    nvmlComputeInstancePlacement_t placement;
+} nvmlComputeInstanceInfo_t;
+
+typedef struct nvmlDeviceAttributes_st {
+    unsigned int multiprocessorCount;
+    unsigned int sharedCopyEngineCount;
+    unsigned int sharedDecoderCount;
+    unsigned int sharedEncoderCount;
+    unsigned int sharedJpegCount;
+    unsigned int sharedOfaCount;
+    unsigned int gpuInstanceSliceCount;
+    unsigned int computeInstanceSliceCount;
+    unsigned long long memorySizeMB;
+} nvmlDeviceAttributes_t;
+
 /* Pinned to Appendix C / data/layout_13.3.txt. */
 #define PIN_SIZE(T, n) _Static_assert(sizeof(T) == (n), "sizeof " #T)
 #define PIN(T, m, off) _Static_assert(offsetof(T, m) == (off), #T "." #m)
@@ -301,6 +415,47 @@ _Static_assert(nvmlTemperature_v1 == 0x0100000C, "nvmlTemperature_v1");
 PIN_SIZE(nvmlPowerValue_v2_t, 12);
 PIN(nvmlPowerValue_v2_t, version, 0); PIN(nvmlPowerValue_v2_t, powerScope, 4); PIN(nvmlPowerValue_v2_t, powerValueMw, 8);
 _Static_assert(nvmlPowerValue_v2 == 0x0200000C, "nvmlPowerValue_v2");
+PIN_SIZE(nvmlGpuInstancePlacement_t, 8);
+PIN(nvmlGpuInstancePlacement_t, start, 0); PIN(nvmlGpuInstancePlacement_t, size, 4);
+PIN_SIZE(nvmlGpuInstanceProfileInfo_t, 48);
+PIN(nvmlGpuInstanceProfileInfo_t, id, 0); PIN(nvmlGpuInstanceProfileInfo_t, isP2pSupported, 4);
+PIN(nvmlGpuInstanceProfileInfo_t, sliceCount, 8); PIN(nvmlGpuInstanceProfileInfo_t, instanceCount, 12);
+PIN(nvmlGpuInstanceProfileInfo_t, multiprocessorCount, 16); PIN(nvmlGpuInstanceProfileInfo_t, copyEngineCount, 20);
+PIN(nvmlGpuInstanceProfileInfo_t, decoderCount, 24); PIN(nvmlGpuInstanceProfileInfo_t, encoderCount, 28);
+PIN(nvmlGpuInstanceProfileInfo_t, jpegCount, 32); PIN(nvmlGpuInstanceProfileInfo_t, ofaCount, 36);
+PIN(nvmlGpuInstanceProfileInfo_t, memorySizeMB, 40);
+PIN_SIZE(nvmlGpuInstanceProfileInfo_v2_t, 152);
+PIN(nvmlGpuInstanceProfileInfo_v2_t, version, 0); PIN(nvmlGpuInstanceProfileInfo_v2_t, id, 4);
+PIN(nvmlGpuInstanceProfileInfo_v2_t, isP2pSupported, 8); PIN(nvmlGpuInstanceProfileInfo_v2_t, sliceCount, 12);
+PIN(nvmlGpuInstanceProfileInfo_v2_t, instanceCount, 16); PIN(nvmlGpuInstanceProfileInfo_v2_t, multiprocessorCount, 20);
+PIN(nvmlGpuInstanceProfileInfo_v2_t, copyEngineCount, 24); PIN(nvmlGpuInstanceProfileInfo_v2_t, decoderCount, 28);
+PIN(nvmlGpuInstanceProfileInfo_v2_t, encoderCount, 32); PIN(nvmlGpuInstanceProfileInfo_v2_t, jpegCount, 36);
+PIN(nvmlGpuInstanceProfileInfo_v2_t, ofaCount, 40); PIN(nvmlGpuInstanceProfileInfo_v2_t, memorySizeMB, 48);
+PIN(nvmlGpuInstanceProfileInfo_v2_t, name, 56);
+_Static_assert(nvmlGpuInstanceProfileInfo_v2 == 0x02000098, "nvmlGpuInstanceProfileInfo_v2");
+PIN_SIZE(nvmlGpuInstanceProfileInfo_v3_t, 152);
+PIN(nvmlGpuInstanceProfileInfo_v3_t, version, 0); PIN(nvmlGpuInstanceProfileInfo_v3_t, id, 4);
+PIN(nvmlGpuInstanceProfileInfo_v3_t, sliceCount, 8); PIN(nvmlGpuInstanceProfileInfo_v3_t, instanceCount, 12);
+PIN(nvmlGpuInstanceProfileInfo_v3_t, multiprocessorCount, 16); PIN(nvmlGpuInstanceProfileInfo_v3_t, copyEngineCount, 20);
+PIN(nvmlGpuInstanceProfileInfo_v3_t, decoderCount, 24); PIN(nvmlGpuInstanceProfileInfo_v3_t, encoderCount, 28);
+PIN(nvmlGpuInstanceProfileInfo_v3_t, jpegCount, 32); PIN(nvmlGpuInstanceProfileInfo_v3_t, ofaCount, 36);
+PIN(nvmlGpuInstanceProfileInfo_v3_t, memorySizeMB, 40); PIN(nvmlGpuInstanceProfileInfo_v3_t, name, 48);
+PIN(nvmlGpuInstanceProfileInfo_v3_t, capabilities, 144);
+_Static_assert(nvmlGpuInstanceProfileInfo_v3 == 0x03000098, "nvmlGpuInstanceProfileInfo_v3");
+PIN_SIZE(nvmlGpuInstanceInfo_t, 24);
+PIN(nvmlGpuInstanceInfo_t, device, 0); PIN(nvmlGpuInstanceInfo_t, id, 8); PIN(nvmlGpuInstanceInfo_t, profileId, 12);
+PIN(nvmlGpuInstanceInfo_t, placement, 16);
+PIN_SIZE(nvmlComputeInstancePlacement_t, 8);
+PIN_SIZE(nvmlComputeInstanceInfo_t, 32);
+PIN(nvmlComputeInstanceInfo_t, device, 0); PIN(nvmlComputeInstanceInfo_t, gpuInstance, 8);
+PIN(nvmlComputeInstanceInfo_t, id, 16); PIN(nvmlComputeInstanceInfo_t, profileId, 20);
+PIN(nvmlComputeInstanceInfo_t, placement, 24);
+PIN_SIZE(nvmlDeviceAttributes_t, 40);
+PIN(nvmlDeviceAttributes_t, multiprocessorCount, 0); PIN(nvmlDeviceAttributes_t, sharedCopyEngineCount, 4);
+PIN(nvmlDeviceAttributes_t, sharedDecoderCount, 8); PIN(nvmlDeviceAttributes_t, sharedEncoderCount, 12);
+PIN(nvmlDeviceAttributes_t, sharedJpegCount, 16); PIN(nvmlDeviceAttributes_t, sharedOfaCount, 20);
+PIN(nvmlDeviceAttributes_t, gpuInstanceSliceCount, 24); PIN(nvmlDeviceAttributes_t, computeInstanceSliceCount, 28);
+PIN(nvmlDeviceAttributes_t, memorySizeMB, 32);
 #undef PIN
 #undef PIN_SIZE
 

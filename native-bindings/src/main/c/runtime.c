@@ -20,6 +20,9 @@
 #define WATCH_PERIOD_MS 10
 
 struct nvmlDevice_st fake_devices[2][FAKE_MAX_GPUS];
+struct nvmlDevice_st fake_mig_devices[2][FAKE_MAX_GPUS][FAKE_MIG_EPOCHS][FAKE_MAX_MIG];
+struct nvmlGpuInstance_st fake_gpu_instances[2][FAKE_MAX_GPUS][FAKE_MIG_EPOCHS][FAKE_MAX_GI];
+struct nvmlComputeInstance_st fake_compute_instances[2][FAKE_MAX_GPUS][FAKE_MIG_EPOCHS][FAKE_MAX_GI][FAKE_MAX_CI];
 gpu_live fake_live[FAKE_MAX_GPUS];
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -176,6 +179,9 @@ static void merge_live(unsigned int slot, const scenario *old, const scenario *s
             l->ecc_cleared[k] = 0;
     if (old->gpus != s->gpus)
         l->removed = 0;
+    /* Instances destroyed or created: handles of the old topology no longer name anything. */
+    if (!fake_mig_same_topology(o, n))
+        l->mig_epoch++;
 }
 
 static void publish(scenario *s) {
@@ -193,7 +199,7 @@ static void publish(scenario *s) {
         if (fake_event_fired(ev->n))
             continue;
         fake_event_mark_fired(ev->n);
-        fake_events_enqueue(ev->gpu, ev->type, ev->data);
+        fake_events_enqueue(ev->gpu, ev->type, ev->data, ev->gpu_instance, ev->compute_instance);
     }
     pthread_rwlock_unlock(&g_lock);
     scenario_free(old);
@@ -360,8 +366,25 @@ void fake_strict_abort(fake_fn fn, const char *what) {
     abort();
 }
 
+unsigned int fake_bank(void) {
+    return __atomic_load_n(&g_generation, __ATOMIC_ACQUIRE) & 1;
+}
+
 nvmlDevice_t fake_handle(unsigned int slot) {
-    return &fake_devices[__atomic_load_n(&g_generation, __ATOMIC_ACQUIRE) & 1][slot];
+    return &fake_devices[fake_bank()][slot];
+}
+
+/* MIG handles of a GPU live in the bank of its current topology (fake_live[].mig_epoch); callers hold the lock. */
+nvmlDevice_t fake_mig_handle(unsigned int slot, unsigned int mig) {
+    return &fake_mig_devices[fake_bank()][slot][fake_live[slot].mig_epoch % FAKE_MIG_EPOCHS][mig];
+}
+
+nvmlGpuInstance_t fake_gi_handle(unsigned int slot, unsigned int gi) {
+    return &fake_gpu_instances[fake_bank()][slot][fake_live[slot].mig_epoch % FAKE_MIG_EPOCHS][gi];
+}
+
+nvmlComputeInstance_t fake_ci_handle(unsigned int slot, unsigned int gi, unsigned int ci) {
+    return &fake_compute_instances[fake_bank()][slot][fake_live[slot].mig_epoch % FAKE_MIG_EPOCHS][gi][ci];
 }
 
 /* The holders file stands for the open /dev/nvidia* descriptors a real process keeps while NVML is
@@ -469,6 +492,7 @@ nvmlReturn_t fake_enter(call_ctx *c, int write) {
     c->g = NULL;
     c->live = NULL;
     c->slot = 0;
+    c->mig = -1;
     c->locked = 0;
     if (!fake_initialized())
         return NVML_ERROR_UNINITIALIZED;
@@ -483,6 +507,7 @@ nvmlReturn_t fake_enter_uninitialized(call_ctx *c) {
     c->g = NULL;
     c->live = NULL;
     c->slot = 0;
+    c->mig = -1;
     lock_state(c, 0);
     if (!c->s)
         return fake_leave(c, NVML_ERROR_MEMORY);
@@ -530,27 +555,189 @@ nvmlReturn_t fake_enter_device(call_ctx *c, fake_fn fn, nvmlDevice_t dev, int wr
         fake_strict_abort(fn, "a device handle used after the last nvmlShutdown");
     if (rc != NVML_SUCCESS)
         return rc;
-    int slot = fake_slot_of(fn, dev);
+    int mig;
+    int slot = fake_device_of(c->s, fn, dev, &mig);
     if (slot < 0)
         return fake_leave(c, NVML_ERROR_INVALID_ARGUMENT);
-    return fake_knobs(c, fn, slot, 1);
+    rc = fake_knobs(c, fn, slot, 1);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    c->mig = -1;
+    if (mig >= 0) {
+        /* A latency_ms sleep released the lock: a reload may have destroyed the instance meanwhile. */
+        if (fake_device_of(c->s, fn, dev, &mig) < 0)
+            return fake_leave(c, NVML_ERROR_INVALID_ARGUMENT);
+        c->mig = mig;
+        if (!fake_fn_serves_mig(fn))
+            return fake_leave(c, NVML_ERROR_NOT_SUPPORTED);
+    }
+    return NVML_SUCCESS;
 }
 
-/* Handles are addresses inside fake_devices; anything else (NULL, stale pointers from another
+/* Where a pointer lies in one of the handle tables: its index, or -1. */
+static long table_index(const void *table, size_t table_size, size_t one, const void *p) {
+    uintptr_t base = (uintptr_t) table, at = (uintptr_t) p;
+    if (at < base || at >= base + table_size || (at - base) % one != 0)
+        return -1;
+    return (long) ((at - base) / one);
+}
+
+/* Handles are addresses inside fake_devices / fake_mig_devices; anything else (NULL, stale pointers from another
  * library, garbage) is rejected without being dereferenced. */
-int fake_slot_of(fake_fn fn, nvmlDevice_t dev) {
-    uintptr_t base = (uintptr_t) fake_devices, p = (uintptr_t) dev;
-    size_t one = sizeof(fake_devices[0][0]);
-    if (p < base || p >= base + sizeof(fake_devices) || (p - base) % one != 0) {
+int fake_device_of(const scenario *s, fake_fn fn, nvmlDevice_t dev, int *mig) {
+    unsigned int bank = fake_bank();
+    long at = table_index(fake_devices, sizeof(fake_devices), sizeof(fake_devices[0][0]), dev);
+    *mig = -1;
+    if (at >= 0) {
+        if ((unsigned long) at / FAKE_MAX_GPUS != bank && fake_strict())
+            fake_strict_abort(fn, "a device handle from before the last nvmlShutdown (stale after re-init)");
+        return (int) (at % FAKE_MAX_GPUS);
+    }
+    at = table_index(fake_mig_devices, sizeof(fake_mig_devices), sizeof(fake_mig_devices[0][0][0][0]), dev);
+    if (at < 0) {
         if (dev && fake_strict()) /* the real library checks NULL, and dereferences anything else */
             fake_strict_abort(fn, "not a device handle this library handed out");
         return -1;
     }
-    size_t at = (p - base) / one;
-    unsigned int bank = (unsigned int) (at / FAKE_MAX_GPUS);
-    if (bank != (__atomic_load_n(&g_generation, __ATOMIC_ACQUIRE) & 1) && fake_strict())
+    unsigned int index = (unsigned int) (at % FAKE_MAX_MIG), epoch = (unsigned int) (at / FAKE_MAX_MIG % FAKE_MIG_EPOCHS);
+    unsigned int slot = (unsigned int) (at / FAKE_MAX_MIG / FAKE_MIG_EPOCHS % FAKE_MAX_GPUS);
+    if ((unsigned long) at / FAKE_MAX_MIG / FAKE_MIG_EPOCHS / FAKE_MAX_GPUS != bank) {
+        if (fake_strict())
+            fake_strict_abort(fn, "a MIG device handle from before the last nvmlShutdown (stale after re-init)");
+        return -1;
+    }
+    if (epoch != fake_live[slot].mig_epoch % FAKE_MIG_EPOCHS || index >= s->gpu[slot].n_mig) {
+        if (fake_strict())
+            fake_strict_abort(fn, "a MIG device handle whose compute instance was destroyed (a reload changed the GPU's "
+                                  "MIG instances); ask nvmlDeviceGetMigDeviceHandleByIndex again");
+        return -1;
+    }
+    *mig = (int) index;
+    return (int) slot;
+}
+
+/* A GPU handle, for the calls that take a second device (topology, P2P): a MIG handle there is not a GPU. */
+int fake_slot_of(fake_fn fn, nvmlDevice_t dev) {
+    long at = table_index(fake_devices, sizeof(fake_devices), sizeof(fake_devices[0][0]), dev);
+    if (at < 0) {
+        if (dev && fake_strict() &&
+            table_index(fake_mig_devices, sizeof(fake_mig_devices), sizeof(fake_mig_devices[0][0][0][0]), dev) < 0)
+            fake_strict_abort(fn, "not a device handle this library handed out");
+        return -1;
+    }
+    if ((unsigned long) at / FAKE_MAX_GPUS != fake_bank() && fake_strict())
         fake_strict_abort(fn, "a device handle from before the last nvmlShutdown (stale after re-init)");
     return (int) (at % FAKE_MAX_GPUS);
+}
+
+/* GPU and compute instance handles: same rules as MIG device handles. *epoch_slot gets the GPU. */
+static int instance_of(const scenario *s, fake_fn fn, long at, unsigned int per_epoch, unsigned int *pos,
+                       const char *kind) {
+    unsigned int within = (unsigned int) (at % per_epoch), epoch = (unsigned int) (at / per_epoch % FAKE_MIG_EPOCHS);
+    unsigned int slot = (unsigned int) (at / per_epoch / FAKE_MIG_EPOCHS % FAKE_MAX_GPUS);
+    char what[200];
+    if ((unsigned long) at / per_epoch / FAKE_MIG_EPOCHS / FAKE_MAX_GPUS != fake_bank()) {
+        snprintf(what, sizeof(what), "a %s handle from before the last nvmlShutdown (stale after re-init)", kind);
+        if (fake_strict())
+            fake_strict_abort(fn, what);
+        return -1;
+    }
+    const gpu_cfg *g = &s->gpu[slot];
+    unsigned int gi = per_epoch == FAKE_MAX_GI ? within : within / FAKE_MAX_CI, ci = within % FAKE_MAX_CI;
+    int live = epoch == fake_live[slot].mig_epoch % FAKE_MIG_EPOCHS && gi < g->n_gi &&
+               (per_epoch == FAKE_MAX_GI || ci < g->gi[gi].n_ci);
+    if (!live) {
+        snprintf(what, sizeof(what), "a %s handle of an instance that was destroyed (a reload changed the GPU's MIG "
+                                     "instances)", kind);
+        if (fake_strict())
+            fake_strict_abort(fn, what);
+        return -1;
+    }
+    *pos = within;
+    return (int) slot;
+}
+
+static nvmlReturn_t enter_instance(call_ctx *c, fake_fn fn, const void *handle, int compute, unsigned int *pos) {
+    const char *kind = compute ? "compute instance" : "GPU instance";
+    nvmlReturn_t rc = fake_enter(c, 0);
+    if (rc == NVML_ERROR_UNINITIALIZED && fake_strict()) {
+        char what[120];
+        snprintf(what, sizeof(what), "a %s handle used after the last nvmlShutdown", kind);
+        fake_strict_abort(fn, what);
+    }
+    if (rc != NVML_SUCCESS)
+        return rc;
+    unsigned int per_epoch = compute ? FAKE_MAX_GI * FAKE_MAX_CI : FAKE_MAX_GI;
+    long at = compute ? table_index(fake_compute_instances, sizeof(fake_compute_instances),
+                                    sizeof(fake_compute_instances[0][0][0][0][0]), handle)
+                      : table_index(fake_gpu_instances, sizeof(fake_gpu_instances),
+                                    sizeof(fake_gpu_instances[0][0][0][0]), handle);
+    if (at < 0) {
+        if (handle && fake_strict()) {
+            char what[120];
+            snprintf(what, sizeof(what), "not a %s handle this library handed out", kind);
+            fake_strict_abort(fn, what);
+        }
+        return fake_leave(c, NVML_ERROR_INVALID_ARGUMENT);
+    }
+    int slot = instance_of(c->s, fn, at, per_epoch, pos, kind);
+    if (slot < 0)
+        return fake_leave(c, NVML_ERROR_INVALID_ARGUMENT);
+    rc = fake_knobs(c, fn, slot, 1);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    c->mig = -1;
+    if (instance_of(c->s, fn, at, per_epoch, pos, kind) < 0) /* after a latency_ms sleep */
+        return fake_leave(c, NVML_ERROR_INVALID_ARGUMENT);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t fake_enter_gpu_instance(call_ctx *c, fake_fn fn, nvmlGpuInstance_t handle, unsigned int *gi) {
+    return enter_instance(c, fn, handle, 0, gi);
+}
+
+nvmlReturn_t fake_enter_compute_instance(call_ctx *c, fake_fn fn, nvmlComputeInstance_t handle, unsigned int *gi,
+                                         unsigned int *ci) {
+    unsigned int pos;
+    nvmlReturn_t rc = enter_instance(c, fn, handle, 1, &pos);
+    if (rc == NVML_SUCCESS) {
+        *gi = pos / FAKE_MAX_CI;
+        *ci = pos % FAKE_MAX_CI;
+    }
+    return rc;
+}
+
+/* The device calls that answer for a MIG device handle, as NVML documents them for one (name, UUID, memory,
+ * processes, MIG identity, attributes, GPM); the fake answers NOT_SUPPORTED for any other, so nothing relies on
+ * a GPU-wide reading through a MIG handle. */
+int fake_fn_serves_mig(fake_fn fn) {
+    switch (fn) {
+    case FN_nvmlDeviceGetName:
+    case FN_nvmlDeviceGetUUID:
+    case FN_nvmlDeviceGetIndex:
+    case FN_nvmlDeviceGetMemoryInfo_v2:
+    case FN_nvmlDeviceGetMemoryInfo:
+    case FN_nvmlDeviceGetComputeRunningProcesses_v3:
+    case FN_nvmlDeviceGetGraphicsRunningProcesses_v3:
+    case FN_nvmlDeviceGetRunningProcessDetailList:
+    case FN_nvmlDeviceIsMigDeviceHandle:
+    case FN_nvmlDeviceGetMaxMigDeviceCount:
+    case FN_nvmlDeviceGetMigDeviceHandleByIndex:
+    case FN_nvmlDeviceGetDeviceHandleFromMigDeviceHandle:
+    case FN_nvmlDeviceGetGpuInstanceId:
+    case FN_nvmlDeviceGetComputeInstanceId:
+    case FN_nvmlDeviceGetAttributes_v2:
+    case FN_nvmlDeviceGetGpuInstanceProfileInfo:
+    case FN_nvmlDeviceGetGpuInstanceProfileInfoV:
+    case FN_nvmlDeviceGetGpuInstances:
+    case FN_nvmlDeviceGetGpuInstanceById:
+    case FN_nvmlGpmQueryDeviceSupport:
+    case FN_nvmlGpmSampleGet:
+    case FN_nvmlGpmMigSampleGet:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 int fake_slot_present(const scenario *s, unsigned int slot) {

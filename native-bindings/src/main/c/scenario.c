@@ -90,6 +90,7 @@ static void gpu_defaults(gpu_cfg *g, unsigned int i) {
     g->persistence_mode = 1;
     g->supported_events = 0xc19f;
     knobs_unset(&g->fn);
+    g->mig_product = fake_mig_product_for(g); /* again after parsing, when the name may have changed */
 }
 
 static void scenario_defaults(scenario *s) {
@@ -487,13 +488,31 @@ static int set_knob(fn_knobs *k, const char *key, const char *val, err_buf *e) {
 
 static const char *const link_counters[] = {"crc_flit", "crc_data", "replay", "recovery", "ecc_data"};
 
-static int set_gpu_key(gpu_cfg *g, const char *key, const char *val, err_buf *e) {
+static int set_gpu_key(gpu_cfg *g, const char *key, const char *val, unsigned int line, err_buf *e) {
+    if (strncmp(key, "mig.", 4) == 0)
+        return fake_mig_set_key(g, key + 4, val, line, e->msg, sizeof(e->msg));
+    if (strcmp(key, "mig_profiles") == 0) {
+        if (strcmp(val, "auto") != 0 && strcmp(val, "none") != 0 && !fake_mig_product_named(val))
+            return fail(e, "unknown MIG profile table '%s' (auto, none, a100-40gb, a100-80gb, h100-80gb, h200-141gb)", val);
+        snprintf(g->mig_profiles, sizeof(g->mig_profiles), "%s", val);
+        g->mig_profiles_line = line;
+        return 0;
+    }
     const key_def *d = find_key(gpu_keys, sizeof(gpu_keys) / sizeof(gpu_keys[0]), key);
     if (d) {
         if (set_value(g, d, val, e))
             return -1;
         if (d->off == offsetof(gpu_cfg, power_enforced_limit_mw))
             g->power_enforced_set = 1;
+        /* Lines of the keys the MIG check after parsing may refuse. */
+        if (d->off == offsetof(gpu_cfg, mig_mode))
+            g->mig_mode_line = line;
+        else if (d->off == offsetof(gpu_cfg, mig_pending))
+            g->mig_pending_line = line;
+        else if (d->off == offsetof(gpu_cfg, compute))
+            g->compute_processes_line = line;
+        else if (d->off == offsetof(gpu_cfg, graphics))
+            g->graphics_processes_line = line;
         return 0;
     }
     int r = set_knob(&g->fn, key, val, e);
@@ -606,16 +625,27 @@ static const struct {
     {"gpu_recovery_action", 0x8000},
 };
 
+/* `<gpu> <type> [<data>] [gi=<id> [ci=<id>]]`; the instance ids are checked against the topology after parsing. */
 static int parse_event(const char *val, unsigned int gpus, fake_event *ev, err_buf *e) {
     char buf[256], *save = NULL;
     if (strlen(val) >= sizeof(buf))
         return fail(e, "event description too long");
     strcpy(buf, val);
-    char *gpu = strtok_r(buf, " \t", &save), *type = strtok_r(NULL, " \t", &save);
-    char *data = strtok_r(NULL, " \t", &save), *extra = strtok_r(NULL, " \t", &save);
+    char *gpu = strtok_r(buf, " \t", &save), *type = strtok_r(NULL, " \t", &save), *data = NULL, *gi = NULL, *ci = NULL;
+    int extra = 0;
+    for (char *t = strtok_r(NULL, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+        if (strncmp(t, "gi=", 3) == 0 && !gi)
+            gi = t + 3;
+        else if (strncmp(t, "ci=", 3) == 0 && !ci)
+            ci = t + 3;
+        else if (!data && !gi && !ci)
+            data = t;
+        else
+            extra = 1;
+    }
     unsigned long long v;
     if (!gpu || !type || extra)
-        return fail(e, "expected '<gpu> xid <code>' or '<gpu> <type> [<data>]'");
+        return fail(e, "expected '<gpu> xid <code> [gi=<id> [ci=<id>]]' or '<gpu> <type> [<data>] [gi=<id> [ci=<id>]]'");
     if (parse_u64(gpu, &v) || v >= gpus)
         return fail(e, "GPU index %s out of range (gpus = %u)", gpu, gpus);
     ev->gpu = (unsigned int) v;
@@ -630,6 +660,17 @@ static int parse_event(const char *val, unsigned int gpus, fake_event *ev, err_b
         return fail(e, "an xid event needs its code: '<gpu> xid <code>'");
     if (data && parse_num(data, ULLONG_MAX, &ev->data, e))
         return -1;
+    ev->gpu_instance = ev->compute_instance = FAKE_NO_INSTANCE;
+    if (ci && !gi)
+        return fail(e, "ci=<id> needs gi=<id>: a compute instance lives in a GPU instance");
+    if (gi && (parse_u64(gi, &v) || v > FAKE_MAX_GI_ID))
+        return fail(e, "gi=%s is not a GPU instance id (0..%d)", gi, FAKE_MAX_GI_ID);
+    if (gi)
+        ev->gpu_instance = (unsigned int) v;
+    if (ci && (parse_u64(ci, &v) || v >= FAKE_MAX_CI))
+        return fail(e, "ci=%s is not a compute instance id (0..%d)", ci, FAKE_MAX_CI - 1);
+    if (ci)
+        ev->compute_instance = (unsigned int) v;
     return 0;
 }
 
@@ -664,6 +705,10 @@ static void report(diags *d, unsigned int line, const char *msg) {
     d->n++;
 }
 
+static void report_line(void *ctx, unsigned int line, const char *msg) {
+    report((diags *) ctx, line, msg);
+}
+
 static int by_line(const void *a, const void *b) {
     const diag *x = a, *y = b;
     return (x->line > y->line) - (x->line < y->line);
@@ -672,6 +717,8 @@ static int by_line(const void *a, const void *b) {
 typedef struct {
     fake_event ev;
     size_t order;
+    unsigned int line;
+    int dropped; /* a bad line found after parsing (an instance the topology lacks) */
 } ordered_event;
 
 static int by_n_then_order(const void *a, const void *b) {
@@ -779,13 +826,13 @@ scenario *scenario_parse(const char *path, const char *text, size_t len) {
                         continue;
                     bad = fail(&e, "expected gpu.<index>.<key> or gpu.*.<key>");
                 } else if (idx == -2) {
-                    bad = set_gpu_key(&s->gpu[0], rest, val, &e);
+                    bad = set_gpu_key(&s->gpu[0], rest, val, lines[i].number, &e);
                     for (int g = 1; !bad && g < FAKE_MAX_GPUS; g++)
-                        set_gpu_key(&s->gpu[g], rest, val, &e);
+                        set_gpu_key(&s->gpu[g], rest, val, lines[i].number, &e);
                 } else if ((unsigned long) idx >= s->gpus) {
                     bad = fail(&e, "GPU index %ld out of range (gpus = %u)", idx, s->gpus);
                 } else {
-                    bad = set_gpu_key(&s->gpu[idx], rest, val, &e);
+                    bad = set_gpu_key(&s->gpu[idx], rest, val, lines[i].number, &e);
                 }
             } else if (pass == 2) {
                 continue;
@@ -809,6 +856,8 @@ scenario *scenario_parse(const char *path, const char *text, size_t len) {
                         ev.n = n;
                         evs[n_evs].ev = ev;
                         evs[n_evs].order = i;
+                        evs[n_evs].line = lines[i].number;
+                        evs[n_evs].dropped = 0;
                         n_evs++;
                     }
                 }
@@ -847,13 +896,42 @@ scenario *scenario_parse(const char *path, const char *text, size_t len) {
                 report(&d, lines[i].number, e.msg);
         }
     }
-    /* Events: increasing n; for a repeated n the last line wins. */
+    /* MIG topologies, now that every GPU's name and keys are known; then the instances events name. */
+    for (unsigned int slot = 0; slot < FAKE_MAX_GPUS; slot++) {
+        if (slot < s->gpus)
+            fake_mig_validate(&s->gpu[slot], slot, report_line, &d);
+        else
+            s->gpu[slot].n_gi = s->gpu[slot].n_mig = 0; /* gpu.* lines reach GPUs that do not exist */
+    }
+    for (size_t i = 0; i < n_evs; i++) {
+        fake_event *ev = &evs[i].ev;
+        if (ev->gpu_instance == FAKE_NO_INSTANCE)
+            continue;
+        const gpu_cfg *g = &s->gpu[ev->gpu];
+        const fake_gi *gi = fake_mig_gi_by_id(g, ev->gpu_instance);
+        char msg[200];
+        if (!gi)
+            snprintf(msg, sizeof(msg), "GPU %u has no GPU instance %u%s", ev->gpu, ev->gpu_instance,
+                     g->mig_mode ? "" : " (it is not in MIG mode)");
+        else if (ev->compute_instance != FAKE_NO_INSTANCE && ev->compute_instance >= gi->n_ci)
+            snprintf(msg, sizeof(msg), "GPU %u: GPU instance %u has no compute instance %u", ev->gpu, ev->gpu_instance,
+                     ev->compute_instance);
+        else
+            continue;
+        report(&d, evs[i].line, msg);
+        evs[i].dropped = 1;
+    }
+    /* Events: increasing n; for a repeated n the last line wins (of those not refused). */
     if (n_evs) {
-        qsort(evs, n_evs, sizeof(*evs), by_n_then_order);
-        s->events = malloc(n_evs * sizeof(*s->events));
+        size_t kept = 0;
+        for (size_t i = 0; i < n_evs; i++)
+            if (!evs[i].dropped)
+                evs[kept++] = evs[i];
+        qsort(evs, kept, sizeof(*evs), by_n_then_order);
+        s->events = kept ? malloc(kept * sizeof(*s->events)) : NULL;
         if (s->events) {
-            for (size_t i = 0; i < n_evs; i++) {
-                if (i + 1 < n_evs && evs[i + 1].ev.n == evs[i].ev.n)
+            for (size_t i = 0; i < kept; i++) {
+                if (i + 1 < kept && evs[i + 1].ev.n == evs[i].ev.n)
                     continue;
                 s->events[s->n_events++] = evs[i].ev;
             }

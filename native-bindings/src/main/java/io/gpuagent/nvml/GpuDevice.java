@@ -142,8 +142,52 @@ public interface GpuDevice {
     /** The driver's recovery hint (field 230; NOT_SUPPORTED before 565 drivers). */
     RecoveryAction recoveryAction();
 
-    // MIG and GPM
+    // MIG (docs/nvml.md#mig)
+    /** {@code nvmlDeviceGetMigMode}; NOT_SUPPORTED on a GPU without MIG. */
     MigMode migMode();
+
+    /** {@code nvmlDeviceIsMigDeviceHandle}; false also where the device cannot tell (NOT_SUPPORTED: no MIG). */
+    boolean isMigDeviceHandle();
+
+    /** {@code nvmlDeviceGetMaxMigDeviceCount}: the MIG device slots (7 on A100/H100/H200 in MIG mode), 0 without MIG. */
+    int maxMigDeviceCount();
+
+    /**
+     * The MIG devices of this GPU: slots 0..{@link #maxMigDeviceCount()}-1 through
+     * {@code nvmlDeviceGetMigDeviceHandleByIndex}, an empty slot (NOT_FOUND, INVALID_ARGUMENT) skipped, any other
+     * failure thrown. Fresh objects and handles on every call: MIG handles are never cached (instances come and go).
+     * Empty when the GPU is not in MIG mode.
+     */
+    List<MigDevice> migDevices();
+
+    /**
+     * {@code nvmlDeviceGetGpuInstanceProfileInfoV} (v2 struct), falling back to
+     * {@code nvmlDeviceGetGpuInstanceProfileInfo} on drivers without it. {@code profile} is an
+     * {@code NVML_GPU_INSTANCE_PROFILE_*} index ({@link GpuInstanceProfiles}); NOT_SUPPORTED when the GPU lacks that
+     * profile or is not in MIG mode, INVALID_ARGUMENT for an index the driver does not know.
+     */
+    GpuInstanceProfile gpuInstanceProfile(int profile);
+
+    /** Every profile {@link #gpuInstanceProfile(int)} answers for indices 0..{@link GpuInstanceProfiles#COUNT}-1. */
+    List<GpuInstanceProfile> gpuInstanceProfiles();
+
+    /**
+     * {@code nvmlDeviceGetGpuInstances} for one {@link GpuInstanceProfile#id() profile id}, each read with
+     * {@code nvmlGpuInstanceGetInfo}; ordered by id. NOT_SUPPORTED outside MIG mode.
+     */
+    List<GpuInstance> gpuInstances(int profileId);
+
+    /** The GPU instances of every profile in {@link #gpuInstanceProfiles()}, ordered by id. */
+    List<GpuInstance> gpuInstances();
+
+    /**
+     * The compute instances of GPU instance {@code gpuInstanceId} ({@code nvmlDeviceGetGpuInstanceById}, then
+     * {@code nvmlGpuInstanceGetComputeInstances} per compute instance profile and
+     * {@code nvmlComputeInstanceGetInfo_v2}); ordered by id. NOT_FOUND when the GPU has no such instance.
+     */
+    List<ComputeInstance> computeInstances(int gpuInstanceId);
+
+    // GPM
 
     boolean gpmSupported();
 
@@ -151,6 +195,12 @@ public interface GpuDevice {
     GpmSample gpmSample();
 
     List<GpmMetricValue> gpmMetrics(GpmSample first, GpmSample second, int... metricIds);
+
+    /**
+     * A GPM sample of GPU instance {@code gpuInstanceId} ({@code nvmlGpmSampleAlloc} + {@code nvmlGpmMigSampleGet});
+     * compare two of the same instance with {@link #gpmMetrics}. Close it when done.
+     */
+    GpmSample gpmMigSample(int gpuInstanceId);
 
     // events
     long supportedEventTypes();

@@ -39,7 +39,15 @@ public interface Nvml extends AutoCloseable {
     /** {@code nvmlDeviceGetHandleByIndex_v2}. The same index returns the same {@link GpuDevice}. */
     GpuDevice device(int index);
 
+    /** A GPU by its {@code GPU-} UUID; a MIG device's UUID answers NOT_FOUND here (see {@link #migDeviceByUuid}). */
     GpuDevice deviceByUuid(String uuid);
+
+    /**
+     * {@code nvmlDeviceGetHandleByUUID} with a MIG device's UUID ({@code MIG-...}, or the pre-R470 form
+     * {@code MIG-GPU-<uuid>/<gi>/<ci>}): a fresh {@link MigDevice}, as {@link GpuDevice#migDevices()} gives it.
+     * NOT_FOUND when no MIG device has it (a GPU's UUID included).
+     */
+    MigDevice migDeviceByUuid(String uuid);
 
     GpuDevice deviceByPciBusId(String pciBusId);
 

@@ -11,6 +11,7 @@ import io.gpuagent.nvml.GpmMetricIds;
 import io.gpuagent.nvml.GpmSample;
 import io.gpuagent.nvml.GpuDevice;
 import io.gpuagent.nvml.MemoryErrorType;
+import io.gpuagent.nvml.MigDevice;
 import io.gpuagent.nvml.NvLinkErrorCounter;
 import io.gpuagent.nvml.Nvml;
 import io.gpuagent.nvml.NvmlException;
@@ -103,6 +104,13 @@ public final class RealGpuCheck {
                     .stream().map(f -> f.fieldId() + "=" + (f.ok() ? String.valueOf(f.asLong()) : "rc" + f.returnCode())).toList()),
             new Probe("recoveryAction", GpuDevice::recoveryAction),
             new Probe("migMode", GpuDevice::migMode),
+            new Probe("isMigDeviceHandle", GpuDevice::isMigDeviceHandle),
+            new Probe("maxMigDeviceCount", GpuDevice::maxMigDeviceCount),
+            new Probe("gpuInstanceProfiles", d -> d.gpuInstanceProfiles().stream()
+                    .map(p -> p.id() + ":" + p.shortName() + "/" + p.multiprocessorCount() + "SM/" + p.memorySizeMib() + "MiB")
+                    .toList()),
+            new Probe("gpuInstances", GpuDevice::gpuInstances),
+            new Probe("migDevices", RealGpuCheck::migDevices),
             new Probe("gpmSupported", GpuDevice::gpmSupported),
             new Probe("gpmMetrics(1,2,5,10)", RealGpuCheck::gpm),
             new Probe("supportedEventTypes", d -> "0x" + Long.toHexString(d.supportedEventTypes())),
@@ -291,6 +299,16 @@ public final class RealGpuCheck {
 
     private static String cell(Object value) {
         return String.valueOf(value).replace("|", "/");
+    }
+
+    /** Each MIG device's identity and readings, so a MIG host's report shows what the driver really answers. */
+    private static Object migDevices(GpuDevice gpu) {
+        List<String> devices = new ArrayList<>();
+        for (MigDevice mig : gpu.migDevices()) {
+            devices.add(mig.slot() + ":" + mig.uuid() + " gi=" + mig.gpuInstanceId() + " ci=" + mig.computeInstanceId()
+                    + " " + mig.attributes() + " " + mig.memoryInfo() + " processes=" + mig.computeProcesses().size());
+        }
+        return devices;
     }
 
     private static Object gpm(GpuDevice gpu) {

@@ -13,6 +13,7 @@ import java.lang.invoke.MethodHandle;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.IntPredicate;
 
 /**
  * The shapes a device downcall comes in, each written once: hold NVML open for the call ({@link FfmNvml#hold}),
@@ -126,6 +127,16 @@ final class DeviceCalls {
      */
     <T> Optional<T> newer(String function, MethodHandle newer, boolean olderExported, MemoryLayout layout, Call call,
                           Function<MemorySegment, T> read) {
+        return newer(function, newer, olderExported, Native::tryOlder, layout, call, read);
+    }
+
+    /**
+     * {@link #newer(String, MethodHandle, boolean, MemoryLayout, Call, Function)} where only the answers
+     * {@code tryOlder} accepts mean "ask the older form": for calls whose NOT_SUPPORTED is an answer about the device
+     * (a GPU without that MIG profile), not about the call.
+     */
+    <T> Optional<T> newer(String function, MethodHandle newer, boolean olderExported, IntPredicate tryOlder,
+                          MemoryLayout layout, Call call, Function<MemorySegment, T> read) {
         if (newer == null) {
             return Optional.empty();
         }
@@ -135,7 +146,7 @@ final class DeviceCalls {
             if (rc == Native.SUCCESS) {
                 return Optional.of(read.apply(struct));
             }
-            if (!Native.tryOlder(rc) || !olderExported) {
+            if (!tryOlder.test(rc) || !olderExported) {
                 throw new NvmlException(rc, function);
             }
             return Optional.empty();

@@ -46,16 +46,29 @@ final class FfmGpm {
     }
 
     GpmSample sample() {
-        String function = "nvmlGpmSampleAlloc";
-        MethodHandle h = handle(device.nvml().fn.gpm.nvmlGpmSampleAlloc, function);
-        MemorySegment sample = calls.struct(function, ADDRESS, out -> (int) h.invokeExact(out), out -> out.get(ADDRESS, 0));
+        MethodHandle get = handle(device.nvml().fn.gpm.nvmlGpmSampleGet, "nvmlGpmSampleGet");
+        return take("nvmlGpmSampleGet", -1, sample -> (int) get.invokeExact(device.handle(), sample));
+    }
+
+    /** A sample of one GPU instance, taken through its GPU. */
+    GpmSample migSample(int gpuInstanceId) {
+        MethodHandle get = handle(device.nvml().fn.gpm.nvmlGpmMigSampleGet, "nvmlGpmMigSampleGet");
+        return take("nvmlGpmMigSampleGet", gpuInstanceId,
+                sample -> (int) get.invokeExact(device.handle(), gpuInstanceId, sample));
+    }
+
+    /** Allocates a sample and fills it with {@code get}; a sample that could not be filled is freed at once. */
+    private GpmSample take(String function, int gpuInstanceId, DeviceCalls.Call get) {
+        String alloc = "nvmlGpmSampleAlloc";
+        MethodHandle h = handle(device.nvml().fn.gpm.nvmlGpmSampleAlloc, alloc);
+        MemorySegment sample = calls.struct(alloc, ADDRESS, out -> (int) h.invokeExact(out), out -> out.get(ADDRESS, 0));
         try {
-            FfmGpmSample.take(device, sample);
+            calls.command(function, () -> get.invoke(sample));
         } catch (RuntimeException | Error e) {
             FfmGpmSample.free(device.nvml(), sample);
             throw e;
         }
-        return new FfmGpmSample(device, sample);
+        return new FfmGpmSample(device, sample, gpuInstanceId);
     }
 
     static MethodHandle handle(MethodHandle h, String function) {

@@ -9,25 +9,20 @@ import io.gpuagent.nvml.NvmlException;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-/** An {@code nvmlGpmSample_t} filled by {@code nvmlGpmSampleGet}; {@link #close()} frees it once. */
+/**
+ * An {@code nvmlGpmSample_t} filled by {@code nvmlGpmSampleGet}, or by {@code nvmlGpmMigSampleGet} for one GPU
+ * instance ({@code gpuInstanceId} >= 0); {@link #close()} frees it once.
+ */
 final class FfmGpmSample implements GpmSample {
     private final FfmGpuDevice device;
     private final MemorySegment sample;
+    private final int gpuInstanceId;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    FfmGpmSample(FfmGpuDevice device, MemorySegment sample) {
+    FfmGpmSample(FfmGpuDevice device, MemorySegment sample, int gpuInstanceId) {
         this.device = device;
         this.sample = sample;
-    }
-
-    static void take(FfmGpuDevice device, MemorySegment sample) {
-        String function = "nvmlGpmSampleGet";
-        var h = FfmGpm.handle(device.nvml().fn.gpm.nvmlGpmSampleGet, function);
-        try (var held = device.nvml().hold(function)) {
-            check((int) h.invokeExact(device.handle(), sample), function);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        this.gpuInstanceId = gpuInstanceId;
     }
 
     /** A no-op once NVML is closed: the last {@code nvmlShutdown} freed every sample. */
@@ -73,6 +68,7 @@ final class FfmGpmSample implements GpmSample {
 
     @Override
     public String toString() {
-        return "GpmSample[" + device + (closed.get() ? ", closed]" : "]");
+        return "GpmSample[" + device + (gpuInstanceId >= 0 ? ", GPU instance " + gpuInstanceId : "")
+                + (closed.get() ? ", closed]" : "]");
     }
 }

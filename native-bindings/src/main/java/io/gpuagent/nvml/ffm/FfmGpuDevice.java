@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.gpuagent.nvml.Bar1Memory;
 import io.gpuagent.nvml.ClockType;
+import io.gpuagent.nvml.ComputeInstance;
 import io.gpuagent.nvml.EccCounterType;
 import io.gpuagent.nvml.EccMode;
 import io.gpuagent.nvml.EngineUtilization;
@@ -13,8 +14,11 @@ import io.gpuagent.nvml.FieldValue;
 import io.gpuagent.nvml.GpmMetricValue;
 import io.gpuagent.nvml.GpmSample;
 import io.gpuagent.nvml.GpuDevice;
+import io.gpuagent.nvml.GpuInstance;
+import io.gpuagent.nvml.GpuInstanceProfile;
 import io.gpuagent.nvml.MemoryErrorType;
 import io.gpuagent.nvml.MemoryInfo;
+import io.gpuagent.nvml.MigDevice;
 import io.gpuagent.nvml.NvLinkErrorCounter;
 import io.gpuagent.nvml.NvmlException;
 import io.gpuagent.nvml.PcieCounter;
@@ -42,10 +46,12 @@ final class FfmGpuDevice extends FfmDeviceIdentity {
     private static final byte POWER_SCOPE_GPU = 0;
 
     private final FfmGpm gpm;
+    private final FfmMig mig;
 
     FfmGpuDevice(FfmNvml nvml, int index, MemorySegment handle) {
         super(nvml, index, handle);
         this.gpm = new FfmGpm(this, calls);
+        this.mig = new FfmMig(this, calls);
     }
 
     /** A reset the driver may not export (older drivers lack the locked-clock calls). */
@@ -60,6 +66,11 @@ final class FfmGpuDevice extends FfmDeviceIdentity {
 
     @Override
     public MemoryInfo memoryInfo() {
+        return memoryInfo(calls, fn, handle);
+    }
+
+    /** v2 with the v1 fallback, for a GPU or a MIG device handle. */
+    static MemoryInfo memoryInfo(DeviceCalls calls, Functions fn, MemorySegment handle) {
         MethodHandle v2 = fn.memory.nvmlDeviceGetMemoryInfo_v2;
         return calls.newer("nvmlDeviceGetMemoryInfo_v2", v2, fn.memory.nvmlDeviceGetMemoryInfo != null, Layouts.MEMORY_V2,
                         m -> (int) v2.invokeExact(handle, Structs.versioned(m, Layouts.MEMORY_V2_VERSION)), Structs::memoryV2)
@@ -299,6 +310,48 @@ final class FfmGpuDevice extends FfmDeviceIdentity {
         return RecoveryAction.of(v.asLong());
     }
 
+    // ---- MIG ---------------------------------------------------------------------------------------
+
+    @Override
+    public boolean isMigDeviceHandle() {
+        return mig.isMigDeviceHandle();
+    }
+
+    @Override
+    public int maxMigDeviceCount() {
+        return mig.maxMigDeviceCount();
+    }
+
+    @Override
+    public List<MigDevice> migDevices() {
+        return mig.migDevices();
+    }
+
+    @Override
+    public GpuInstanceProfile gpuInstanceProfile(int profile) {
+        return mig.gpuInstanceProfile(profile);
+    }
+
+    @Override
+    public List<GpuInstanceProfile> gpuInstanceProfiles() {
+        return mig.gpuInstanceProfiles();
+    }
+
+    @Override
+    public List<GpuInstance> gpuInstances(int profileId) {
+        return mig.gpuInstances(profileId);
+    }
+
+    @Override
+    public List<GpuInstance> gpuInstances() {
+        return mig.gpuInstances();
+    }
+
+    @Override
+    public List<ComputeInstance> computeInstances(int gpuInstanceId) {
+        return mig.computeInstances(gpuInstanceId);
+    }
+
     // ---- GPM -------------------------------------------------------------------------------
 
     /** False when the driver has no GPM or the GPU is older than Hopper; a capability, never an error. */
@@ -315,6 +368,11 @@ final class FfmGpuDevice extends FfmDeviceIdentity {
     @Override
     public List<GpmMetricValue> gpmMetrics(GpmSample first, GpmSample second, int... metricIds) {
         return gpm.metrics(first, second, metricIds);
+    }
+
+    @Override
+    public GpmSample gpmMigSample(int gpuInstanceId) {
+        return gpm.migSample(gpuInstanceId);
     }
 
     // ---- events ------------------------------------------------------------------------------------

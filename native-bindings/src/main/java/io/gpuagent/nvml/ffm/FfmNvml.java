@@ -7,6 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.gpuagent.nvml.EventSet;
 import io.gpuagent.nvml.GpuDevice;
+import io.gpuagent.nvml.MigDevice;
 import io.gpuagent.nvml.Nvml;
 import io.gpuagent.nvml.NvmlException;
 import io.gpuagent.nvml.NvmlReturn;
@@ -174,27 +175,68 @@ public final class FfmNvml implements Nvml {
     }
 
     private GpuDevice deviceBy(String function, MethodHandle h, String key) {
-        MemorySegment handle;
-        try (var held = hold(function); Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check((int) h.invokeExact(arena.allocateFrom(key), out), function);
-            handle = out.get(ADDRESS, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        MemorySegment handle = handleBy(function, h, key);
         FfmGpuDevice known = byAddress.get(handle.address());
         if (known != null) {
             return known;
         }
-        int index = FfmGpuDevice.indexOf(this, handle);
-        FfmGpuDevice atIndex = byIndex.get(index);
-        if (atIndex != null && atIndex.handle().address() != handle.address()) {
-            // A MIG device handle reports its parent's index: keep it out of the per-index cache.
-            FfmGpuDevice mig = new FfmGpuDevice(this, index, handle);
-            FfmGpuDevice raced = byAddress.putIfAbsent(handle.address(), mig);
-            return raced != null ? raced : mig;
+        if (isMigHandle(handle)) {
+            // nvmlDeviceGetHandleByUUID also takes a MIG device's UUID: that is not a GPU.
+            throw new NvmlException(Native.NOT_FOUND, function, key + " names a MIG device, not a GPU (Nvml.migDeviceByUuid)");
         }
-        return adopt(index, handle);
+        return adopt(FfmGpuDevice.indexOf(this, handle), handle);
+    }
+
+    private MemorySegment handleBy(String function, MethodHandle h, String key) {
+        try (var held = hold(function); Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check((int) h.invokeExact(arena.allocateFrom(key), out), function);
+            return out.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code nvmlDeviceIsMigDeviceHandle}; NOT_SUPPORTED (a GPU without MIG) is a GPU handle. */
+    private boolean isMigHandle(MemorySegment handle) {
+        String function = "nvmlDeviceIsMigDeviceHandle";
+        try (var held = hold(function); Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(JAVA_INT);
+            int rc = (int) fn.mig.nvmlDeviceIsMigDeviceHandle.invokeExact(handle, out);
+            if (rc == Native.NOT_SUPPORTED) {
+                return false;
+            }
+            check(rc, function);
+            return out.get(JAVA_INT, 0) != 0;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public MigDevice migDeviceByUuid(String uuid) {
+        String function = "nvmlDeviceGetHandleByUUID";
+        MemorySegment handle = handleBy(function, fn.system.nvmlDeviceGetHandleByUUID, uuid);
+        if (!isMigHandle(handle)) {
+            throw new NvmlException(Native.NOT_FOUND, function, uuid + " names a GPU, not a MIG device");
+        }
+        MemorySegment parent;
+        int slot;
+        try (var held = hold("nvmlDeviceGetDeviceHandleFromMigDeviceHandle"); Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check((int) fn.mig.nvmlDeviceGetDeviceHandleFromMigDeviceHandle.invokeExact(handle, out),
+                    "nvmlDeviceGetDeviceHandleFromMigDeviceHandle");
+            parent = out.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        // A MIG device's index is its slot under its GPU (what nvmlDeviceGetMigDeviceHandleByIndex takes).
+        slot = FfmGpuDevice.indexOf(this, handle);
+        FfmGpuDevice gpu = byAddress.get(parent.address());
+        if (gpu == null) {
+            gpu = adopt(FfmGpuDevice.indexOf(this, parent), parent);
+        }
+        return FfmMigDevice.read(gpu, slot, handle);
     }
 
     private FfmGpuDevice adopt(int index, MemorySegment handle) {

@@ -16,6 +16,7 @@ final class Functions {
     final EventFunctions events;
     final GpmFunctions gpm;
     final ControlFunctions control;
+    final MigFunctions mig;
 
     Functions(NvmlLibrary lib) {
         system = new SystemFunctions(lib);
@@ -32,5 +33,6 @@ final class Functions {
         events = new EventFunctions(lib);
         gpm = new GpmFunctions(lib);
         control = new ControlFunctions(lib);
+        mig = new MigFunctions(lib);
     }
 }

@@ -13,6 +13,7 @@ final class GpmFunctions {
     final MethodHandle nvmlGpmSampleFree;  // optional: a capability
     final MethodHandle nvmlGpmSampleGet;  // optional: a capability
     final MethodHandle nvmlGpmMetricsGet;  // optional: a capability
+    final MethodHandle nvmlGpmMigSampleGet;  // optional: a capability (525+)
 
     GpmFunctions(NvmlLibrary lib) {
         nvmlGpmQueryDeviceSupport = lib.optional("nvmlGpmQueryDeviceSupport", of(JAVA_INT, ADDRESS, ADDRESS));
@@ -20,5 +21,6 @@ final class GpmFunctions {
         nvmlGpmSampleFree = lib.optional("nvmlGpmSampleFree", of(JAVA_INT, ADDRESS));
         nvmlGpmSampleGet = lib.optional("nvmlGpmSampleGet", of(JAVA_INT, ADDRESS, ADDRESS));
         nvmlGpmMetricsGet = lib.optional("nvmlGpmMetricsGet", of(JAVA_INT, ADDRESS));
+        nvmlGpmMigSampleGet = lib.optional("nvmlGpmMigSampleGet", of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
     }
 }

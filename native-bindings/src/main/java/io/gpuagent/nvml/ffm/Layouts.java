@@ -37,6 +37,8 @@ public final class Layouts {
     public static final int GPM_METRIC_MAX = 333;
     /** The most metrics one {@code nvmlGpmMetricsGet} may ask for on every driver with GPM (98 up to 12.2). */
     public static final int GPM_METRICS_PER_CALL = 98;
+    /** {@code NVML_DEVICE_NAME_V2_BUFFER_SIZE}: the profile name in {@code nvmlGpuInstanceProfileInfo_v2_t}. */
+    public static final int PROFILE_NAME_SIZE = 96;
 
     public static final StructLayout PCI_INFO = structLayout(
             sequenceLayout(16, JAVA_BYTE).withName("busIdLegacy"),
@@ -159,6 +161,73 @@ public final class Layouts {
             paddingLayout(3),
             JAVA_INT.withName("powerValueMw"));
 
+    /** Where a GPU instance sits: its first memory slice and how many it holds. */
+    public static final StructLayout GPU_INSTANCE_PLACEMENT = structLayout(
+            JAVA_INT.withName("start"),
+            JAVA_INT.withName("size"));
+
+    /** {@code nvmlGpuInstanceProfileInfo_t}: what the unversioned fallback fills (no version, no name). */
+    public static final StructLayout GPU_INSTANCE_PROFILE_INFO = structLayout(
+            JAVA_INT.withName("id"),
+            JAVA_INT.withName("isP2pSupported"),
+            JAVA_INT.withName("sliceCount"),
+            JAVA_INT.withName("instanceCount"),
+            JAVA_INT.withName("multiprocessorCount"),
+            JAVA_INT.withName("copyEngineCount"),
+            JAVA_INT.withName("decoderCount"),
+            JAVA_INT.withName("encoderCount"),
+            JAVA_INT.withName("jpegCount"),
+            JAVA_INT.withName("ofaCount"),
+            JAVA_LONG.withName("memorySizeMB"));
+
+    /** {@code nvmlGpuInstanceProfileInfo_v2_t}: what {@code nvmlDeviceGetGpuInstanceProfileInfoV} fills. */
+    public static final StructLayout GPU_INSTANCE_PROFILE_INFO_V2 = structLayout(
+            JAVA_INT.withName("version"),
+            JAVA_INT.withName("id"),
+            JAVA_INT.withName("isP2pSupported"),
+            JAVA_INT.withName("sliceCount"),
+            JAVA_INT.withName("instanceCount"),
+            JAVA_INT.withName("multiprocessorCount"),
+            JAVA_INT.withName("copyEngineCount"),
+            JAVA_INT.withName("decoderCount"),
+            JAVA_INT.withName("encoderCount"),
+            JAVA_INT.withName("jpegCount"),
+            JAVA_INT.withName("ofaCount"),
+            paddingLayout(4),
+            JAVA_LONG.withName("memorySizeMB"),
+            sequenceLayout(PROFILE_NAME_SIZE, JAVA_BYTE).withName("name"));
+
+    /** {@code NVML_STRUCT_VERSION(GpuInstanceProfileInfo, 2)}: the struct's size with 2 in the top byte. */
+    public static final int GPU_INSTANCE_PROFILE_INFO_V2_VERSION = (int) GPU_INSTANCE_PROFILE_INFO_V2.byteSize() | 2 << 24;
+
+    public static final StructLayout GPU_INSTANCE_INFO = structLayout(
+            ADDRESS.withName("device"),
+            JAVA_INT.withName("id"),
+            JAVA_INT.withName("profileId"),
+            GPU_INSTANCE_PLACEMENT.withName("placement"));
+
+    /** {@code nvmlComputeInstanceInfo_t}; its placement counts compute slices within the GPU instance. */
+    public static final StructLayout COMPUTE_INSTANCE_INFO = structLayout(
+            ADDRESS.withName("device"),
+            ADDRESS.withName("gpuInstance"),
+            JAVA_INT.withName("id"),
+            JAVA_INT.withName("profileId"),
+            structLayout(
+                    JAVA_INT.withName("start"),
+                    JAVA_INT.withName("size")).withName("placement"));
+
+    /** {@code nvmlDeviceAttributes_t} of a MIG device. */
+    public static final StructLayout DEVICE_ATTRIBUTES = structLayout(
+            JAVA_INT.withName("multiprocessorCount"),
+            JAVA_INT.withName("sharedCopyEngineCount"),
+            JAVA_INT.withName("sharedDecoderCount"),
+            JAVA_INT.withName("sharedEncoderCount"),
+            JAVA_INT.withName("sharedJpegCount"),
+            JAVA_INT.withName("sharedOfaCount"),
+            JAVA_INT.withName("gpuInstanceSliceCount"),
+            JAVA_INT.withName("computeInstanceSliceCount"),
+            JAVA_LONG.withName("memorySizeMB"));
+
     private static final Map<String, MemoryLayout> ALL;
 
     static {
@@ -180,6 +249,12 @@ public final class Layouts {
         all.put("nvmlGpmSupport_t", GPM_SUPPORT);
         all.put("nvmlTemperature_v1_t", TEMPERATURE_V1);
         all.put("nvmlPowerValue_v2_t", POWER_VALUE_V2);
+        all.put("nvmlGpuInstancePlacement_t", GPU_INSTANCE_PLACEMENT);
+        all.put("nvmlGpuInstanceProfileInfo_t", GPU_INSTANCE_PROFILE_INFO);
+        all.put("nvmlGpuInstanceProfileInfo_v2_t", GPU_INSTANCE_PROFILE_INFO_V2);
+        all.put("nvmlGpuInstanceInfo_t", GPU_INSTANCE_INFO);
+        all.put("nvmlComputeInstanceInfo_t", COMPUTE_INSTANCE_INFO);
+        all.put("nvmlDeviceAttributes_t", DEVICE_ATTRIBUTES);
         ALL = Collections.unmodifiableMap(all);
     }
 

@@ -17,6 +17,8 @@ final class Native {
     static final int FUNCTION_NOT_FOUND = NvmlReturn.FUNCTION_NOT_FOUND.code();
     static final int ARGUMENT_VERSION_MISMATCH = NvmlReturn.ARGUMENT_VERSION_MISMATCH.code();
     static final int UNINITIALIZED = NvmlReturn.UNINITIALIZED.code();
+    static final int NOT_FOUND = NvmlReturn.NOT_FOUND.code();
+    static final int UNKNOWN = NvmlReturn.UNKNOWN.code();
 
     // NVML's buffer-size constants (docs/nvml.md#buffer-sizes); the V2 sizes because MIG names and UUIDs are longer.
     static final int NAME_SIZE = 96;

@@ -8,14 +8,19 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.gpuagent.nvml.Bar1Memory;
+import io.gpuagent.nvml.ComputeInstance;
 import io.gpuagent.nvml.FieldRequest;
 import io.gpuagent.nvml.FieldValue;
 import io.gpuagent.nvml.GpmMetricValue;
+import io.gpuagent.nvml.GpuInstance;
+import io.gpuagent.nvml.GpuInstanceProfile;
 import io.gpuagent.nvml.MemoryInfo;
+import io.gpuagent.nvml.MigAttributes;
 import io.gpuagent.nvml.PciInfo;
 import io.gpuagent.nvml.ProcessInfo;
 import io.gpuagent.nvml.Utilization;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,8 +73,33 @@ final class Structs {
     private static final long GPM_METRIC_ID = offset(Layouts.GPM_METRIC, "metricId");
     private static final long GPM_METRIC_RETURN = offset(Layouts.GPM_METRIC, "nvmlReturn");
     private static final long GPM_METRIC_VALUE = offset(Layouts.GPM_METRIC, "value");
+    /** The profile members in the order of the record's numbers: the same names in v1 and v2, at other offsets. */
+    private static final String[] PROFILE_MEMBERS = {"id", "isP2pSupported", "sliceCount", "instanceCount",
+        "multiprocessorCount", "copyEngineCount", "decoderCount", "encoderCount", "jpegCount", "ofaCount", "memorySizeMB"};
+    private static final long[] GIP1 = offsets(Layouts.GPU_INSTANCE_PROFILE_INFO, PROFILE_MEMBERS);
+    private static final long[] GIP2 = offsets(Layouts.GPU_INSTANCE_PROFILE_INFO_V2, PROFILE_MEMBERS);
+    private static final long GIP2_NAME = offset(Layouts.GPU_INSTANCE_PROFILE_INFO_V2, "name");
+    private static final long GI_ID = offset(Layouts.GPU_INSTANCE_INFO, "id");
+    private static final long GI_PROFILE = offset(Layouts.GPU_INSTANCE_INFO, "profileId");
+    private static final long GI_START = offset(Layouts.GPU_INSTANCE_INFO, "placement", "start");
+    private static final long GI_SIZE = offset(Layouts.GPU_INSTANCE_INFO, "placement", "size");
+    private static final long CI_ID = offset(Layouts.COMPUTE_INSTANCE_INFO, "id");
+    private static final long CI_PROFILE = offset(Layouts.COMPUTE_INSTANCE_INFO, "profileId");
+    private static final long CI_START = offset(Layouts.COMPUTE_INSTANCE_INFO, "placement", "start");
+    private static final long CI_SIZE = offset(Layouts.COMPUTE_INSTANCE_INFO, "placement", "size");
+    private static final long[] ATTR = offsets(Layouts.DEVICE_ATTRIBUTES, "multiprocessorCount", "sharedCopyEngineCount",
+            "sharedDecoderCount", "sharedEncoderCount", "sharedJpegCount", "sharedOfaCount", "gpuInstanceSliceCount",
+            "computeInstanceSliceCount", "memorySizeMB");
 
     private Structs() {
+    }
+
+    private static long[] offsets(MemoryLayout layout, String... members) {
+        long[] at = new long[members.length];
+        for (int i = 0; i < members.length; i++) {
+            at[i] = offset(layout, members[i]);
+        }
+        return at;
     }
 
     /** Sets the {@code version} member every versioned struct starts with. */
@@ -159,6 +189,31 @@ final class Structs {
     static ProcessInfo process(MemorySegment e, boolean instanceIds) {
         return new ProcessInfo(e.get(JAVA_INT, PROC_PID), e.get(JAVA_LONG, PROC_MEMORY),
                 instanceIds ? e.get(JAVA_INT, PROC_GI) : -1, instanceIds ? e.get(JAVA_INT, PROC_CI) : -1);
+    }
+
+    /** A GPU instance profile from the v2 struct, or from the v1 struct (no name: empty). */
+    static GpuInstanceProfile gpuInstanceProfile(MemorySegment p, boolean v2) {
+        long[] at = v2 ? GIP2 : GIP1;
+        String name = v2 ? Native.string(p.asSlice(GIP2_NAME, Layouts.PROFILE_NAME_SIZE)) : "";
+        return new GpuInstanceProfile(p.get(JAVA_INT, at[0]), name, p.get(JAVA_INT, at[2]), p.get(JAVA_INT, at[3]),
+                p.get(JAVA_INT, at[4]), p.get(JAVA_INT, at[5]), p.get(JAVA_INT, at[6]), p.get(JAVA_INT, at[7]),
+                p.get(JAVA_INT, at[8]), p.get(JAVA_INT, at[9]), p.get(JAVA_LONG, at[10]), p.get(JAVA_INT, at[1]) != 0);
+    }
+
+    static GpuInstance gpuInstance(MemorySegment i) {
+        return new GpuInstance(i.get(JAVA_INT, GI_ID), i.get(JAVA_INT, GI_PROFILE), i.get(JAVA_INT, GI_START),
+                i.get(JAVA_INT, GI_SIZE));
+    }
+
+    static ComputeInstance computeInstance(MemorySegment i) {
+        return new ComputeInstance(i.get(JAVA_INT, CI_ID), i.get(JAVA_INT, CI_PROFILE), i.get(JAVA_INT, CI_START),
+                i.get(JAVA_INT, CI_SIZE));
+    }
+
+    static MigAttributes migAttributes(MemorySegment a) {
+        return new MigAttributes(a.get(JAVA_INT, ATTR[0]), a.get(JAVA_INT, ATTR[1]), a.get(JAVA_INT, ATTR[2]),
+                a.get(JAVA_INT, ATTR[3]), a.get(JAVA_INT, ATTR[4]), a.get(JAVA_INT, ATTR[5]), a.get(JAVA_INT, ATTR[6]),
+                a.get(JAVA_INT, ATTR[7]), a.get(JAVA_LONG, ATTR[8]));
     }
 
     static boolean gpmSupported(MemorySegment support) {

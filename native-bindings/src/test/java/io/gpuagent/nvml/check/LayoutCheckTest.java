@@ -39,9 +39,8 @@ class LayoutCheckTest {
         // Structs newer than Debian's 11.8 header are covered by the 13.3 golden above.
         assertEquals(List.of("nvmlProcessDetail_v1_t", "nvmlTemperature_v1_t", "nvmlPowerValue_v2_t").stream().sorted().toList(),
                 LayoutCheck.missingFrom(header, OURS).stream().sorted().toList());
-        Matcher version = Pattern.compile("version macro nvmlMemory_v2 = 0x([0-9A-F]+)").matcher(compiler);
-        assertTrue(version.find());
-        assertEquals(Integer.parseUnsignedInt(version.group(1), 16), Layouts.MEMORY_V2_VERSION);
+        assertEquals(macro(compiler, "nvmlMemory_v2"), Layouts.MEMORY_V2_VERSION);
+        assertEquals(macro(compiler, "nvmlGpuInstanceProfileInfo_v2"), Layouts.GPU_INSTANCE_PROFILE_INFO_V2_VERSION);
     }
 
     @Test
@@ -50,6 +49,7 @@ class LayoutCheckTest {
         assertEquals(macro(golden, "nvmlMemory_v2"), Layouts.MEMORY_V2_VERSION);
         assertEquals(macro(golden, "nvmlTemperature_v1"), Layouts.TEMPERATURE_V1_VERSION);
         assertEquals(macro(golden, "nvmlPowerValue_v2"), Layouts.POWER_VALUE_V2_VERSION);
+        assertEquals(macro(golden, "nvmlGpuInstanceProfileInfo_v2"), Layouts.GPU_INSTANCE_PROFILE_INFO_V2_VERSION);
     }
 
     @Test

@@ -1,8 +1,33 @@
 package io.gpuagent.nvml.fake;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
 /** Curated machines for the fake driver: real boards' identities, so a test names the host it stands on. */
 public final class Machines {
+    /** The scenario file behind {@link #h100Mig()}, in this test kit (and at native-bindings/src/test/resources). */
+    public static final String H100_MIG_FILE = "/scenarios/h100-mig.conf";
+
     private Machines() {
+    }
+
+    /**
+     * A DGX H100 with all eight GPUs in MIG mode, four MIG devices each, profiles mixed. GPU 0 holds exactly
+     * 1g.10gb x3 (GPU instances 7, 8, 9) and 3g.40gb x1 (GPU instance 2, busy: 18 GiB used by pid 4100, GPM
+     * graphics 62.5 %); GPU 7 splits GPU instance 2 into three 1c.3g.40gb compute instances. The machine is the
+     * file {@value #H100_MIG_FILE}, so the demo and the tests run the same one.
+     */
+    public static Scenario h100Mig() {
+        try (InputStream in = Machines.class.getResourceAsStream(H100_MIG_FILE)) {
+            if (in == null) {
+                throw new IllegalStateException(H100_MIG_FILE + " is not in the test kit");
+            }
+            return Scenario.defaults().line(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** A DGX H100: 8 H100 SXM5 on NVSwitches (the fake's defaults, spelled out). */

@@ -92,6 +92,70 @@ public final class Scenario {
         return event(gpu, "xid", code);
     }
 
+    /** An XID the driver attributes to GPU instance {@code gpuInstance} (compute instance unnamed: 0xFFFFFFFF). */
+    public Scenario xid(int gpu, int code, int gpuInstance) {
+        return line("event." + FakeNvml.nextEventNumber() + " = " + gpu + " xid " + code + " gi=" + gpuInstance);
+    }
+
+    /** An XID the driver attributes to one compute instance of one GPU instance. */
+    public Scenario xid(int gpu, int code, int gpuInstance, int computeInstance) {
+        return line("event." + FakeNvml.nextEventNumber() + " = " + gpu + " xid " + code + " gi=" + gpuInstance
+                + " ci=" + computeInstance);
+    }
+
+    // ---- MIG (native-bindings/README.md, "MIG") ---------------------------------------------------------
+
+    /** {@code mig_mode} (current) and {@code mig_pending} of one GPU. */
+    public Scenario migMode(int gpu, boolean current, boolean pending) {
+        return gpu(gpu, "mig_mode", current ? 1 : 0).gpu(gpu, "mig_pending", pending ? 1 : 0);
+    }
+
+    /** Which profile table the GPU has ({@code a100-40gb}, {@code a100-80gb}, {@code h100-80gb}, {@code h200-141gb}, {@code none}). */
+    public Scenario migProfiles(int gpu, String table) {
+        return gpu(gpu, "mig_profiles", table);
+    }
+
+    /**
+     * GPU instance {@code id} of profile {@code profile} (a short name, {@code 1g.10gb}), placed where the driver's
+     * numbering puts that id (7-13: one memory slice at 0-6; 3-6: two at 0/2/4/6; 1-2: four at 0/4; 0: all eight).
+     */
+    public Scenario migInstance(int gpu, int id, String profile) {
+        return gpu(gpu, "mig." + id + ".profile", profile);
+    }
+
+    /** GPU instance {@code id} at memory slice {@code start}, for an id the driver's numbering does not place. */
+    public Scenario migPlacement(int gpu, int id, int start) {
+        return gpu(gpu, "mig." + id + ".placement", start);
+    }
+
+    /** The compute instances of GPU instance {@code id}, by compute slices (default: one filling it). */
+    public Scenario migComputeInstances(int gpu, int id, int... slices) {
+        StringBuilder list = new StringBuilder();
+        for (int s : slices) {
+            list.append(list.isEmpty() ? "" : ",").append(s);
+        }
+        return gpu(gpu, "mig." + id + ".compute_instances", list);
+    }
+
+    /** The UUIDs of GPU instance {@code id}'s MIG devices, one per compute instance (default: derived, unique). */
+    public Scenario migUuid(int gpu, int id, String... uuids) {
+        return gpu(gpu, "mig." + id + ".uuid", String.join(",", uuids));
+    }
+
+    public Scenario migMemoryUsed(int gpu, int id, long mib) {
+        return gpu(gpu, "mig." + id + ".memory_used_mib", mib);
+    }
+
+    /** {@code pid:usedMib[:computeInstance]} pairs of compute processes in GPU instance {@code id}. */
+    public Scenario migComputeProcesses(int gpu, int id, String pidsAndMib) {
+        return gpu(gpu, "mig." + id + ".compute_processes", pidsAndMib);
+    }
+
+    /** The value {@code nvmlGpmMetricsGet} reports for {@code metricId} between two samples of GPU instance {@code id}. */
+    public Scenario migGpm(int gpu, int id, int metricId, double value) {
+        return gpu(gpu, "mig." + id + ".gpm." + metricId, value);
+    }
+
     /** An event of NVML type {@code type} ({@code EventTypes.name}) with its data. */
     public Scenario event(int gpu, String type, long data) {
         return line("event." + FakeNvml.nextEventNumber() + " = " + gpu + " " + type + " " + data);

@@ -16,6 +16,11 @@ public final class ScenarioProbe {
             System.out.println("gpus=" + nvml.deviceCount());
             System.out.println("temp0=" + nvml.device(0).temperature());
             System.out.println("name0=" + nvml.device(0).name());
+            for (int i = 0; i < nvml.deviceCount(); i++) {
+                // GPU instance / compute instance of each MIG device: what survived the MIG check.
+                System.out.println("mig" + i + "=" + String.join(",", nvml.device(i).migDevices().stream()
+                        .map(d -> d.gpuInstanceId() + "/" + d.computeInstanceId()).toList()));
+            }
         }
     }
 }

@@ -9,6 +9,9 @@ import io.gpuagent.nvml.GpuDevice;
 import io.gpuagent.nvml.Nvml;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /**
  * Run in a child JVM by {@link StrictModeTest} with the fake in strict mode: each case misuses NVML the way
@@ -72,6 +75,26 @@ public final class StrictChild {
                     System.out.println("temperature after re-init " + again.device(0).temperature());
                 }
             }
+            case "mig-handle-after-destroy" -> {
+                MemorySegment mig = rawMigHandle(fn, rawInitAndHandle(fn));
+                destroyGpuInstance7();
+                rawMigUuid(fn, mig);
+            }
+            case "mig-handle-after-shutdown" -> {
+                MemorySegment mig = rawMigHandle(fn, rawInitAndHandle(fn));
+                check((int) fn.system.nvmlShutdown.invokeExact());
+                rawMigUuid(fn, mig);
+            }
+            case "gpu-instance-after-destroy" -> {
+                MemorySegment instance = rawGpuInstance7(fn, rawInitAndHandle(fn));
+                destroyGpuInstance7();
+                rawGpuInstanceInfo(fn, instance);
+            }
+            case "gpu-instance-after-shutdown" -> {
+                MemorySegment instance = rawGpuInstance7(fn, rawInitAndHandle(fn));
+                check((int) fn.system.nvmlShutdown.invokeExact());
+                rawGpuInstanceInfo(fn, instance);
+            }
             default -> throw new IllegalArgumentException(args[0]);
         }
         System.out.println("done");
@@ -83,6 +106,55 @@ public final class StrictChild {
             MemorySegment out = arena.allocate(ADDRESS);
             check((int) fn.system.nvmlDeviceGetHandleByIndex_v2.invokeExact(0, out));
             return out.get(ADDRESS, 0);
+        }
+    }
+
+    /** The MIG device in slot 0 of GPU 0 (GPU instance 7 in {@link StrictModeTest}'s MIG scenario). */
+    private static MemorySegment rawMigHandle(Functions fn, MemorySegment gpu) throws Throwable {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check((int) fn.mig.nvmlDeviceGetMigDeviceHandleByIndex.invokeExact(gpu, 0, out));
+            return out.get(ADDRESS, 0);
+        }
+    }
+
+    private static MemorySegment rawGpuInstance7(Functions fn, MemorySegment gpu) throws Throwable {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check((int) fn.mig.nvmlDeviceGetGpuInstanceById.invokeExact(gpu, 7, out));
+            return out.get(ADDRESS, 0);
+        }
+    }
+
+    private static void rawMigUuid(Functions fn, MemorySegment mig) throws Throwable {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(Native.UUID_SIZE);
+            int rc = (int) fn.identity.nvmlDeviceGetUUID.invokeExact(mig, buffer, Native.UUID_SIZE);
+            System.out.println("uuid answered " + rc);
+        }
+    }
+
+    private static void rawGpuInstanceInfo(Functions fn, MemorySegment instance) throws Throwable {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(Layouts.GPU_INSTANCE_INFO);
+            int rc = (int) fn.mig.nvmlGpuInstanceGetInfo.invokeExact(instance, info);
+            System.out.println("instance info answered " + rc);
+        }
+    }
+
+    /** Rewrites this child's scenario without GPU instance 7 and waits until the fake answers from it. */
+    private static void destroyGpuInstance7() throws Exception {
+        Path scenario = Path.of(System.getenv("FAKE_NVML_SCENARIO"));
+        Path applied = Path.of(scenario + ".applied");
+        Path tmp = Files.createTempFile(scenario.getParent(), "destroy", ".tmp");
+        Files.writeString(tmp, Files.readString(scenario) + "gpu.0.mig.7.profile = none\nmarker = destroyed\n");
+        Files.move(tmp, scenario, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!Files.exists(applied) || !Files.readString(applied).strip().equals("destroyed")) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the fake did not apply " + scenario);
+            }
+            Thread.sleep(5);
         }
     }
 

@@ -34,6 +34,38 @@ class StrictModeTest {
         assertTrue(r.output.contains("fake-nvml: STRICT: " + expected), r.output);
     }
 
+    @ParameterizedTest
+    @CsvSource({
+            "mig-handle-after-destroy, nvmlDeviceGetUUID: a MIG device handle whose compute instance was destroyed",
+            "mig-handle-after-shutdown, nvmlDeviceGetUUID: a device handle used after the last nvmlShutdown",
+            "gpu-instance-after-destroy, nvmlGpuInstanceGetInfo: a GPU instance handle of an instance that was destroyed",
+            "gpu-instance-after-shutdown, nvmlGpuInstanceGetInfo: a GPU instance handle used after the last nvmlShutdown",
+    })
+    void migHandlesOfDestroyedInstancesAbortNamingTheCall(String scenario, String expected) throws Exception {
+        Result r = child(scenario, MIG_LINES);
+        assertNotEquals(0, r.exit, r.output);
+        assertTrue(r.output.contains("fake-nvml: STRICT: " + expected), r.output);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "mig-handle-after-destroy, uuid answered 2",
+            "gpu-instance-after-destroy, instance info answered 2",
+    })
+    void withoutStrictModeAHandleOfADestroyedInstanceIsAnInvalidArgument(String scenario, String expected)
+            throws Exception {
+        Path file = Files.createTempFile(Path.of("target").toAbsolutePath(), "lenient", ".conf");
+        Files.write(file, List.of(MIG_LINES));
+        Process p = start(file, scenario, "strict = 0");
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), scenario);
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains(expected), out);
+    }
+
+    /** GPU 0 in MIG mode with GPU instance 7 (a 1g.10gb): MIG device slot 0. */
+    private static final String[] MIG_LINES = {"gpu.0.mig_mode = 1", "gpu.0.mig.7.profile = 1g.10gb"};
+
     @Test
     void theBindingsGuardKeepsTheSameSequencesSafe() throws Exception {
         Result r = child("guarded", "latency_ms.nvmlDeviceGetTemperature = 300");
