@@ -17,10 +17,13 @@ import java.util.function.Supplier;
 final class GpuReadTask implements Supplier<GpuSample> {
     private static final System.Logger LOG = System.getLogger(GpuReadTask.class.getName());
 
-    /** Field batch first (the NVLink reader compares its totals), GPM before PCIe (it may spare the slow call). */
+    /**
+     * Field batch first (the NVLink reader compares its totals), GPM before PCIe (it may spare the slow call), MIG
+     * after GPM (it follows the GPU's GPM verdict) and processes (it adds its devices' processes to the GPU's).
+     */
     static final List<GpuReader> READERS = List.of(new FieldValuesReader(), new GpmReader(), new ClockReader(),
             new ThermalReader(), new PowerReader(), new UtilizationReader(), new MemoryReader(),
-            new PerformanceReader(), new PcieReader(), new NvLinkReader(), new ProcessReader());
+            new PerformanceReader(), new PcieReader(), new NvLinkReader(), new ProcessReader(), new MigReader());
 
     private final Nvml nvml;
     private final GpuState state;
@@ -103,7 +106,8 @@ final class GpuReadTask implements Supplier<GpuSample> {
         GpuInfo info = state.info != null ? state.info
                 : state.knownBefore != null ? state.knownBefore : GpuInfo.unknown(state.index);
         GpuSample.Builder b = GpuSample.builder(info).status(status, reason)
-                .readAt(state.lastReadAt != null ? state.lastReadAt : state.firstReadStarted).nvLinks(state.lastLinks);
+                .readAt(state.lastReadAt != null ? state.lastReadAt : state.firstReadStarted).nvLinks(state.lastLinks)
+                .migDevices(state.lastMig);
         if (state.lastValues != null) {
             b.values(state.lastValues);
         }

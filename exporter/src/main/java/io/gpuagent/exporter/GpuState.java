@@ -4,7 +4,10 @@ import io.gpuagent.nvml.GpmSample;
 import io.gpuagent.nvml.GpuDevice;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -41,6 +44,10 @@ final class GpuState {
     /** While another profiler holds the GPM counters (IN_USE): since when, and the read to ask again. */
     java.time.Instant gpmInUseSince;
     long gpmInUseRetryAt;
+    /** MIG: identities by MIG UUID, the last read's devices, and the previous GPM sample of each (see MigReader). */
+    Map<String, MigInstance> migInfos = Map.of();
+    List<MigSample> lastMig = List.of();
+    final Map<String, MigGpm> migGpm = new HashMap<>();
     /** The read from which the power-limit calls are tried again after NOT_SUPPORTED (field fallback). */
     long powerLimitCallRetryAt;
 
@@ -62,10 +69,38 @@ final class GpuState {
         this.index = index;
     }
 
-    /** Frees the GPM sample; called by the worker, or by the sampler when no read is in flight. */
+    /** A GPU instance's previous GPM sample and when it was taken. */
+    record MigGpm(GpmSample sample, long nanos) {
+    }
+
+    /** Not in MIG mode (any more): no devices, and their GPM samples freed. */
+    void forgetMig() {
+        migInfos = Map.of();
+        lastMig = List.of();
+        closeMigGpmExcept(Set.of());
+    }
+
+    /** Frees the GPM samples of MIG devices not in {@code keep} (destroyed instances). */
+    void closeMigGpmExcept(Set<String> keep) {
+        var it = migGpm.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (!keep.contains(e.getKey())) {
+                it.remove();
+                close(e.getValue().sample());
+            }
+        }
+    }
+
+    /** Frees the GPM samples (the GPU's and its MIG devices'); called by the worker, or by the sampler when no read is in flight. */
     void releaseNative() {
+        closeMigGpmExcept(Set.of());
         GpmSample s = gpmPrevious;
         gpmPrevious = null;
+        close(s);
+    }
+
+    private static void close(GpmSample s) {
         if (s != null) {
             try {
                 s.close();

@@ -32,6 +32,7 @@ final class ReadContext {
     List<NvLinkInfo> nvLinks = List.of();
     List<ProcessInfo> processes = List.of();
     List<String> notes = List.of();
+    List<MigSample> migDevices = List.of();
     /** Whether the last failed {@link #call} failed with NOT_SUPPORTED. */
     boolean lastNotSupported;
 
@@ -137,7 +138,7 @@ final class ReadContext {
 
     GpuSample build(GpuInfo info, java.time.Instant readAt) {
         return GpuSample.builder(info).readAt(readAt).values(values).nvLinks(nvLinks).processes(processes).notes(notes)
-                .build();
+                .migDevices(migDevices).build();
     }
 
     /** Thrown by {@link #call} when NVML says the GPU is gone; ends the read. */

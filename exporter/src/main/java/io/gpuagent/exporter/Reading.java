@@ -169,7 +169,7 @@ public enum Reading {
     /**
      * What the fault detectors of docs/faults.md read: thermal thresholds, clock event reasons, ECC, retired
      * pages, remapped rows, PCIe replay and link, NVLink per link, recovery action, processes and memory
-     * (placement). Union it with {@link MetricCatalog#readingsFor} for the sampler's settings.
+     * (placement), and the MIG mode (a GPU in MIG mode is never leased whole). Union it with {@link MetricCatalog#readingsFor} for the sampler's settings.
      */
     public static Set<Reading> health() {
         return Collections.unmodifiableSet(EnumSet.of(GPU_TEMP_C, MEMORY_TEMP_C, SLOWDOWN_TEMP_C, SHUTDOWN_TEMP_C,
@@ -179,7 +179,8 @@ public enum Reading {
                 REMAPPED_ROWS_CORRECTABLE, REMAPPED_ROWS_UNCORRECTABLE, ROW_REMAP_PENDING, ROW_REMAP_FAILURE,
                 PCIE_REPLAY_COUNTER, PCIE_LINK_GEN, PCIE_LINK_WIDTH, PCIE_MAX_LINK_GEN, PCIE_MAX_LINK_WIDTH,
                 NVLINK_CRC_FLIT_ERRORS, NVLINK_CRC_DATA_ERRORS, NVLINK_REPLAY_ERRORS, NVLINK_RECOVERY_ERRORS,
-                NVLINK_LINKS, RECOVERY_ACTION, FB_TOTAL_MIB, FB_FREE_MIB, FB_USED_MIB, PROCESSES));
+                NVLINK_LINKS, RECOVERY_ACTION, FB_TOTAL_MIB, FB_FREE_MIB, FB_USED_MIB, PROCESSES, MIG_MODE,
+                MIG_MODE_PENDING));
     }
 
     private static Source call(String description) {
