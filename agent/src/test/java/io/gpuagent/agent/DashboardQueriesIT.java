@@ -51,6 +51,13 @@ class DashboardQueriesIT {
     static final Map<String, String> BUILT_INS = Map.of("$__rate_interval", "10s", "$__interval", "1s", "$__range", "5m");
     static final Pattern LABEL_VALUES = Pattern.compile("^label_values\\((.+),\\s*(\\w+)\\)$");
     static final Pattern VARIABLE = Pattern.compile("\\$\\{(\\w+)}|\\$(\\w+)");
+    /**
+     * Queries of MIG series (the per GPU instance DCGM series, {@code gpu_agent_mig_*}): the fake driver has no GPU
+     * in MIG mode yet and the sampler reads no MIG devices yet (issue 20: the fake's MIG topology and the sampler's
+     * MIG reader come in other branches), so they must parse but may be empty. Remove this when the node's
+     * scenario gets a GPU in MIG mode.
+     */
+    static final Pattern MIG_SERIES = Pattern.compile("GPU_I_ID|gpu_agent_mig_");
 
     /** One query of a dashboard: where it is (for the failure message), its PromQL, and how Grafana runs it. */
     record Query(String where, String expr, boolean instant) {
@@ -222,7 +229,7 @@ class DashboardQueriesIT {
                     break;
                 }
             }
-            if (!data && !bindings.isEmpty()) {
+            if (!data && !bindings.isEmpty() && !MIG_SERIES.matcher(q.expr()).find()) {
                 problems.add(q.where() + ": no data for any of " + bindings + ": " + q.expr());
             }
         }

@@ -6,7 +6,9 @@ import java.util.OptionalInt;
 
 /**
  * What the agent adds to the GPU family at render time: extra labels per GPU (e.g. {@code hpc_job} on a
- * leased GPU) and the last XID per GPU (the agent's event thread sees XIDs; the sampler does not).
+ * leased GPU) and the last XID per GPU (the agent's event thread sees XIDs; the sampler does not). On a GPU in
+ * MIG mode with GPU instances the writer renders one series set per GPU instance and asks the instance-level
+ * methods, which answer for the GPU by default.
  * The writer caches its output per snapshot and {@link #version()}: bump the version whenever anything
  * this decorator returns changes.
  */
@@ -28,12 +30,32 @@ public interface GpuDecorator {
         return OptionalInt.empty();
     }
 
+    /**
+     * Labels appended to the series of the GPU instance that MIG device {@code mig} of {@code gpu} belongs to
+     * (e.g. {@code hpc_job} of the lease holding that {@code MIG-} UUID); by default {@link #extraLabels(GpuInfo)}.
+     * The writer asks once per MIG device of a GPU instance (one, unless the instance was split into several
+     * compute instances) and merges the answers: see {@link GpuMetricsWriter}.
+     */
+    default Map<String, String> extraLabels(GpuInfo gpu, MigInstance mig) {
+        return extraLabels(gpu);
+    }
+
+    /**
+     * The last XID that named MIG device {@code mig} or hit the whole of {@code gpu}, whichever came last; by
+     * default {@link #lastXid(GpuInfo)}. An answer other than {@code lastXid(gpu)}'s is taken as the instance's
+     * own, later one.
+     */
+    default OptionalInt lastXid(GpuInfo gpu, MigInstance mig) {
+        return lastXid(gpu);
+    }
+
     /** No extra labels, no XIDs. */
     GpuDecorator NONE = () -> 0;
 
     /**
      * Both decorators: labels of {@code first} then those of {@code second} (first wins a clash), the first
-     * one's XID when it has one. The version is the sum of both, so it moves whenever either one's does.
+     * one's XID when it has one; for a GPU and for a MIG device alike. The version is the sum of both, so it
+     * moves whenever either one's does.
      */
     static GpuDecorator combine(GpuDecorator first, GpuDecorator second) {
         return new GpuDecorator() {
@@ -44,8 +66,27 @@ public interface GpuDecorator {
 
             @Override
             public Map<String, String> extraLabels(GpuInfo gpu) {
-                Map<String, String> a = first.extraLabels(gpu);
-                Map<String, String> b = second.extraLabels(gpu);
+                return both(first.extraLabels(gpu), second.extraLabels(gpu));
+            }
+
+            @Override
+            public Map<String, String> extraLabels(GpuInfo gpu, MigInstance mig) {
+                return both(first.extraLabels(gpu, mig), second.extraLabels(gpu, mig));
+            }
+
+            @Override
+            public OptionalInt lastXid(GpuInfo gpu) {
+                OptionalInt xid = first.lastXid(gpu);
+                return xid.isPresent() ? xid : second.lastXid(gpu);
+            }
+
+            @Override
+            public OptionalInt lastXid(GpuInfo gpu, MigInstance mig) {
+                OptionalInt xid = first.lastXid(gpu, mig);
+                return xid.isPresent() ? xid : second.lastXid(gpu, mig);
+            }
+
+            private static Map<String, String> both(Map<String, String> a, Map<String, String> b) {
                 if (b.isEmpty()) {
                     return a;
                 }
@@ -56,12 +97,6 @@ public interface GpuDecorator {
                 both.putAll(a);
                 b.forEach(both::putIfAbsent);
                 return both;
-            }
-
-            @Override
-            public OptionalInt lastXid(GpuInfo gpu) {
-                OptionalInt xid = first.lastXid(gpu);
-                return xid.isPresent() ? xid : second.lastXid(gpu);
             }
         };
     }

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,6 +33,16 @@ import java.util.OptionalInt;
  * {@code DCGM_FI_DRIVER_VERSION}, any label fields the counters file selected ({@code DCGM_FI_DEV_SERIAL},
  * {@code DCGM_FI_DEV_VBIOS_VERSION}), the decorator's extra labels (e.g. {@code hpc_job}), and on
  * {@code DCGM_FI_DEV_XID_ERRORS} {@code err_code}. A metric no GPU has a value for is left out entirely.
+ *
+ * <p>MIG, as dcgm-exporter does it (its default "flex" mode): a GPU with MIG devices
+ * ({@link GpuSample#migDevices()}) has one series set per GPU instance instead of its own, labelled like the GPU
+ * plus {@code GPU_I_PROFILE} and {@code GPU_I_ID} after {@code modelName}; a GPU in MIG mode without GPU
+ * instances keeps its GPU series. Each metric's {@link MigScope} says whether an instance's series carries the
+ * parent's value (physical readings), its own ({@link MigSample}: memory, GPM activity, XIDs) or none. A GPU
+ * instance split into several compute instances still has one series set: its values are those of its first MIG
+ * device (memory and GPM are per GPU instance), its extra labels those of all its MIG devices (a label whose
+ * values differ lists them, comma-separated, in compute instance order), its XID the first MIG device's that
+ * is its own (differs from the GPU's), else the GPU's.
  */
 public final class GpuMetricsWriter {
     /** dcgm-exporter's host label before 4.x, the default. */
@@ -46,10 +58,28 @@ public final class GpuMetricsWriter {
     private volatile Cached cache;
     // renderUncached's working state, reused from snapshot to snapshot (guarded by this)
     private StringBuilder text = new StringBuilder(16 * 1024);
-    private String[] prefixes = new String[0];
-    private GpuInfo[] prefixInfos = new GpuInfo[0];
+    private DevicePrefixes[] prefixes = new DevicePrefixes[0];
     private long prefixVersion = Long.MIN_VALUE;
     private String prefixDriver;
+    /** {@link MigScope} of each of {@link #series}, by position. */
+    private final MigScope[] scopes;
+
+    /**
+     * One GPU's label prefixes (each without its closing brace): the GPU's own, and one per GPU instance while
+     * it has MIG devices. Kept while the GPU's identity, its MIG devices' identities, the driver version and the
+     * decorator's version stand, so that a steady sweep builds no label strings.
+     */
+    private static final class DevicePrefixes {
+        GpuInfo info;
+        String gpu;
+        /** The MIG devices the instance prefixes were built for, in the snapshot's order. */
+        List<MigInstance> migs = List.of();
+        /** Per GPU instance: its prefix, and the index in {@link GpuSample#migDevices()} of its first and next-after-last MIG device. */
+        String[] instances = new String[0];
+        int[] instanceFrom = new int[0];
+        int[] instanceTo = new int[0];
+        int instanceCount;
+    }
 
     private record Cached(Snapshot snapshot, long version, byte[] bytes) {
     }
@@ -77,6 +107,7 @@ public final class GpuMetricsWriter {
             }
         }
         this.series = List.copyOf(s);
+        this.scopes = series.stream().map(MigScope::of).toArray(MigScope[]::new);
         this.labelFields = List.copyOf(l);
         this.hostnameLabel = hostnameLabel;
         this.hostname = Objects.requireNonNull(hostname, "hostname");
@@ -112,29 +143,28 @@ public final class GpuMetricsWriter {
 
     /**
      * Renders into {@link #text}, reused from sweep to sweep, and returns the one array a snapshot needs.
-     * Label prefixes are kept per GPU while its identity, the driver version and the decorator's version
-     * stand: a steady sweep builds no label strings. Synchronized: the sampler thread renders, and a scrape
-     * renders too when the decorator changed since.
+     * Label prefixes are kept per GPU and GPU instance while its identity, the driver version and the
+     * decorator's version stand: a steady sweep builds no label strings. Synchronized: the sampler thread
+     * renders, and a scrape renders too when the decorator changed since.
      */
     private synchronized byte[] renderUncached(Snapshot snapshot, long version) {
         List<GpuSample> gpus = snapshot.gpus();
         if (prefixes.length < gpus.size()) {
-            prefixes = new String[gpus.size()];
-            prefixInfos = new GpuInfo[gpus.size()];
+            prefixes = Arrays.copyOf(prefixes, gpus.size());
         }
-        boolean relabel = version != prefixVersion || !snapshot.driverVersion().equals(prefixDriver);
+        boolean relabelAll = version != prefixVersion || !snapshot.driverVersion().equals(prefixDriver);
         for (int i = 0; i < gpus.size(); i++) {
-            GpuInfo info = gpus.get(i).info();
-            if (relabel || prefixInfos[i] != info) {
-                prefixInfos[i] = info;
-                prefixes[i] = info.known() ? labels(info, snapshot.driverVersion()) : null;
+            if (prefixes[i] == null) {
+                prefixes[i] = new DevicePrefixes();
             }
+            relabel(prefixes[i], gpus.get(i), snapshot.driverVersion(), relabelAll);
         }
         prefixVersion = version;
         prefixDriver = snapshot.driverVersion();
         StringBuilder sb = text;
         sb.setLength(0);
-        for (MetricDef m : series) {
+        for (int k = 0; k < series.size(); k++) {
+            MetricDef m = series.get(k);
             int familyStart = sb.length();
             boolean any = false;
             sb.append("# HELP ").append(m.name()).append(' ');
@@ -145,19 +175,13 @@ public final class GpuMetricsWriter {
                 if (g.status() == GpuStatus.LOST || !g.info().known()) {
                     continue;
                 }
-                if (m.isXid()) {
-                    OptionalInt xid = decorator.lastXid(g.info());
-                    int code = xid.orElse(0);
-                    sb.append(m.name()).append(prefixes[i]).append(",err_code=\"").append(code).append("\"} ")
-                            .append(code).append('\n');
-                    any = true;
-                } else {
-                    double v = g.raw(m.source());
-                    if (!Double.isNaN(v)) {
-                        sb.append(m.name()).append(prefixes[i]).append("} ");
-                        appendValue(sb, v);
-                        sb.append('\n');
-                        any = true;
+                DevicePrefixes p = prefixes[i];
+                if (p.instanceCount == 0) {
+                    any |= appendSeries(sb, m, g, p.gpu);
+                } else if (scopes[k] != MigScope.ABSENT) {
+                    for (int j = 0; j < p.instanceCount; j++) {
+                        any |= appendInstanceSeries(sb, m, scopes[k], g, p.instanceFrom[j], p.instanceTo[j],
+                                p.instances[j]);
                     }
                 }
             }
@@ -169,6 +193,112 @@ public final class GpuMetricsWriter {
             text = new StringBuilder(sb.length() + 1024);   // do not keep the peak of a host that shrank
         }
         return utf8(sb);
+    }
+
+    /** {@code m}'s series of a whole GPU; false when it has no value. */
+    private boolean appendSeries(StringBuilder sb, MetricDef m, GpuSample g, String prefix) {
+        if (m.isXid()) {
+            appendXid(sb, m, prefix, decorator.lastXid(g.info()));
+            return true;
+        }
+        return appendValue(sb, m, prefix, g.raw(m.source()));
+    }
+
+    /**
+     * {@code m}'s series of one GPU instance of {@code g}: MIG devices {@code from} (its first) to {@code to}
+     * (exclusive) of {@link GpuSample#migDevices()}; false when it has no value.
+     */
+    private boolean appendInstanceSeries(StringBuilder sb, MetricDef m, MigScope scope, GpuSample g, int from, int to,
+                                         String prefix) {
+        List<MigSample> migs = g.migDevices();
+        if (m.isXid()) {
+            appendXid(sb, m, prefix, instanceXid(g.info(), migs, from, to));
+            return true;
+        }
+        double v = scope == MigScope.INSTANCE ? migs.get(from).raw(m.source()) : g.raw(m.source());
+        return appendValue(sb, m, prefix, v);
+    }
+
+    /** The XID of a GPU instance: the first of its MIG devices' answers that is its own (not the GPU's), else the GPU's. */
+    private OptionalInt instanceXid(GpuInfo gpu, List<MigSample> migs, int from, int to) {
+        OptionalInt first = decorator.lastXid(gpu, migs.get(from).info());
+        if (to - from == 1) {
+            return first;
+        }
+        OptionalInt whole = decorator.lastXid(gpu);
+        for (int c = from; c < to; c++) {
+            OptionalInt xid = c == from ? first : decorator.lastXid(gpu, migs.get(c).info());
+            if (xid.isPresent() && !xid.equals(whole)) {
+                return xid;
+            }
+        }
+        return whole;
+    }
+
+    private static void appendXid(StringBuilder sb, MetricDef m, String prefix, OptionalInt xid) {
+        int code = xid.orElse(0);
+        sb.append(m.name()).append(prefix).append(",err_code=\"").append(code).append("\"} ").append(code).append('\n');
+    }
+
+    private static boolean appendValue(StringBuilder sb, MetricDef m, String prefix, double v) {
+        if (Double.isNaN(v)) {
+            return false;
+        }
+        sb.append(m.name()).append(prefix).append("} ");
+        appendValue(sb, v);
+        sb.append('\n');
+        return true;
+    }
+
+    /**
+     * Brings {@code p} up to date with {@code g}: the GPU's prefix, or its instances' while it has MIG devices.
+     * {@code all} rebuilds them whatever changed (the decorator or the driver version did).
+     */
+    private void relabel(DevicePrefixes p, GpuSample g, String driverVersion, boolean all) {
+        GpuInfo info = g.info();
+        List<MigSample> migs = g.migDevices();
+        if (!all && p.info == info && sameMigs(p.migs, migs)) {
+            return;
+        }
+        p.info = info;
+        p.migs = migs.isEmpty() ? List.of() : migs.stream().map(MigSample::info).toList();
+        p.gpu = null;
+        p.instanceCount = 0;
+        if (!info.known()) {
+            return;
+        }
+        if (migs.isEmpty()) {
+            p.gpu = labels(info, null, driverVersion);
+            return;
+        }
+        if (p.instances.length < migs.size()) {
+            p.instances = new String[migs.size()];
+            p.instanceFrom = new int[migs.size()];
+            p.instanceTo = new int[migs.size()];
+        }
+        int from = 0;
+        for (int c = 1; c <= migs.size(); c++) {
+            if (c == migs.size() || migs.get(c).info().gpuInstanceId() != migs.get(from).info().gpuInstanceId()) {
+                int j = p.instanceCount++;
+                p.instanceFrom[j] = from;
+                p.instanceTo[j] = c;
+                p.instances[j] = labels(info, migs.subList(from, c), driverVersion);
+                from = c;
+            }
+        }
+    }
+
+    /** Whether {@code migs} are the MIG devices {@code known} were (cheap: the reader keeps the same identities). */
+    private static boolean sameMigs(List<MigInstance> known, List<MigSample> migs) {
+        if (known.size() != migs.size()) {
+            return false;
+        }
+        for (int c = 0; c < migs.size(); c++) {
+            if (!known.get(c).equals(migs.get(c).info())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** UTF-8 bytes of {@code sb} with one allocation when it is ASCII (names, labels and values nearly always are). */
@@ -185,14 +315,23 @@ public final class GpuMetricsWriter {
         return out;
     }
 
-    /** {@code {gpu="0",UUID="...",...,DCGM_FI_DRIVER_VERSION="..."[,fields][,extras]} without the closing brace. */
-    private String labels(GpuInfo info, String driverVersion) {
+    /**
+     * {@code {gpu="0",UUID="...",...,DCGM_FI_DRIVER_VERSION="..."[,fields][,extras]} without the closing brace;
+     * for one GPU instance ({@code gpuInstance}: its MIG devices; null for the whole GPU) with
+     * {@code GPU_I_PROFILE} and {@code GPU_I_ID} after {@code modelName}, where dcgm-exporter puts them.
+     */
+    private String labels(GpuInfo info, List<MigSample> gpuInstance, String driverVersion) {
         StringBuilder sb = new StringBuilder(256);
         sb.append("{gpu=\"").append(info.index()).append('"');
         label(sb, "UUID", info.uuid());
         label(sb, "pci_bus_id", info.pciBusId());
         label(sb, "device", info.deviceName());
         label(sb, "modelName", info.name());
+        if (gpuInstance != null) {
+            MigInstance first = gpuInstance.getFirst().info();
+            label(sb, "GPU_I_PROFILE", first.profile());
+            label(sb, "GPU_I_ID", Integer.toString(first.gpuInstanceId()));
+        }
         label(sb, hostnameLabel, hostname);
         label(sb, "DCGM_FI_DRIVER_VERSION", driverVersion);
         for (MetricDef f : labelFields) {
@@ -203,10 +342,28 @@ public final class GpuMetricsWriter {
             };
             label(sb, f.name(), value);
         }
-        for (Map.Entry<String, String> e : decorator.extraLabels(info).entrySet()) {
+        Map<String, String> extras = gpuInstance == null ? decorator.extraLabels(info) : instanceLabels(info, gpuInstance);
+        for (Map.Entry<String, String> e : extras.entrySet()) {
             label(sb, e.getKey(), e.getValue());
         }
         return sb.toString();
+    }
+
+    /**
+     * The decorator's labels for a GPU instance: those of its MIG devices, merged in compute instance order; a
+     * label whose values differ (two jobs on two compute instances of one GPU instance) lists them, comma-separated.
+     */
+    private Map<String, String> instanceLabels(GpuInfo info, List<MigSample> gpuInstance) {
+        Map<String, String> first = decorator.extraLabels(info, gpuInstance.getFirst().info());
+        if (gpuInstance.size() == 1) {
+            return first;
+        }
+        Map<String, String> merged = new LinkedHashMap<>(first);
+        for (MigSample mig : gpuInstance.subList(1, gpuInstance.size())) {
+            decorator.extraLabels(info, mig.info()).forEach((k, v) -> merged.merge(k, v,
+                    (a, b) -> List.of(a.split(",", -1)).contains(b) ? a : a + "," + b));
+        }
+        return merged;
     }
 
     static void label(StringBuilder sb, String name, String value) {
