@@ -15,10 +15,6 @@ import io.gpuagent.exporter.Reading;
 import io.gpuagent.exporter.Snapshot;
 import io.gpuagent.nvml.EventTypes;
 import io.gpuagent.nvml.GpuEvent;
-import io.quarkus.runtime.configuration.DurationConverter;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfig;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,10 +35,7 @@ class HealthEngineTest {
 
     /** The real config mapping (defaults from the annotations, Quarkus' "30s" durations) plus {@code overrides}. */
     static HealthConfig config(Map<String, String> overrides) {
-        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(HealthConfig.class)
-                .withConverter(Duration.class, 200, new DurationConverter())
-                .withSources(new PropertiesConfigSource(overrides, "test", 100)).build();
-        return config.getConfigMapping(HealthConfig.class);
+        return Samples.config(overrides);
     }
 
     HealthEngine.Judgement judge(GpuSample... gpus) {

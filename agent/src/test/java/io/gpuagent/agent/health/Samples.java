@@ -7,12 +7,17 @@ import io.gpuagent.exporter.MigSample;
 import io.gpuagent.exporter.NvLinkInfo;
 import io.gpuagent.exporter.Reading;
 import io.gpuagent.exporter.Snapshot;
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Canned GPU samples for the pure detector and engine tests: an idle, healthy H100 to change one reading of. */
 public final class Samples {
@@ -72,6 +77,14 @@ public final class Samples {
             list.add(MigSample.builder(m).set(Reading.FB_USED_MIB, 0).build());
         }
         return healthy(index).set(Reading.MIG_MODE, 1).set(Reading.MIG_MODE_PENDING, 1).migDevices(list);
+    }
+
+    /** The real config mapping (defaults from the annotations, Quarkus' "30s" durations) plus {@code overrides}. */
+    public static HealthConfig config(Map<String, String> overrides) {
+        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(HealthConfig.class)
+                .withConverter(Duration.class, 200, new DurationConverter())
+                .withSources(new PropertiesConfigSource(overrides, "test", 100)).build();
+        return config.getConfigMapping(HealthConfig.class);
     }
 
     public static Snapshot snapshot(GpuSample... gpus) {
