@@ -23,10 +23,11 @@ public interface HealthListener {
     }
 
     /**
-     * An XID arrived that was judged on a GPU (an XID judged on MIG devices only, an application's fault on one
-     * instance, does not come here; its state changes come to {@link #onMigChange}). {@code gpu} is the GPU's health after the XID was judged (so a fatal XID on a GPU
-     * that was already UNHEALTHY still arrives here, though no state changed); {@code xidClass} is its class
-     * under the configured table.
+     * An XID arrived that was judged on a GPU. {@code gpu} is the GPU's health after the XID was judged (so a
+     * fatal XID on a GPU that was already UNHEALTHY still arrives here, though no state changed);
+     * {@code xidClass} is its class under the configured table. An XID judged on MIG devices only (an
+     * application's fault on one instance, docs/faults.md#xid-scope) does not come here: a GPU action is not the
+     * answer to it; its state changes come to {@link #onMigChange}.
      */
     default void onXid(GpuHealth gpu, int xid, XidClass xidClass) {
     }
