@@ -3,6 +3,7 @@ package io.gpuagent.agent.health;
 import io.gpuagent.agent.health.detect.Finding;
 import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.agent.health.detect.RepairAction;
+import io.gpuagent.exporter.MigInstance;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,9 +16,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One GPU's reasons and the state they make, with the hysteresis rule: a finding raises (or refreshes) its
- * reason at once; a reason that is not sticky is dropped once no detector has reported it for the window.
- * Used only under the engine's lock.
+ * One GPU's (or one MIG device's) reasons and the state they make, with the hysteresis rule: a finding raises
+ * (or refreshes) its reason at once; a reason that is not sticky is dropped once no detector has reported it
+ * for the window. A MIG device's tracker also holds its GPU's latest reasons ({@link #inherit}), and its state is
+ * the worse of both. Used only under the engine's lock.
  */
 final class GpuTracker {
 
@@ -31,10 +33,55 @@ final class GpuTracker {
     Instant since;
     private final Map<String, Reason> reasons = new LinkedHashMap<>();
     private Set<String> present = Set.of();   // keys the latest sample evaluation reported
+    /** The MIG device this tracks, null for a whole GPU. */
+    MigInstance mig;
+    private HealthState parentState = HealthState.HEALTHY;
+    private List<Reason> inherited = List.of();
 
     GpuTracker(int index, String uuid, String name, Instant now) {
         identify(index, uuid, name);
         this.since = now;
+    }
+
+    /** A MIG device's tracker (the engine keys it by its MIG UUID, under its GPU's). */
+    static GpuTracker forMig(MigInstance mig, Instant now) {
+        GpuTracker t = new GpuTracker(mig.gpuIndex(), mig.uuid(), mig.profile(), now);
+        t.mig = mig;
+        return t;
+    }
+
+    /** The MIG device as the latest sample names it (its GPU's index can change when another GPU goes). */
+    void identify(MigInstance now) {
+        this.mig = now;
+        identify(now.gpuIndex(), now.uuid(), now.profile());
+    }
+
+    /**
+     * A MIG device takes its GPU's settled state and reasons; returns the GPU's reasons that went since the
+     * last call (worst first), so that a change can name what cleared.
+     */
+    List<Reason> inherit(GpuTracker parent) {
+        List<Reason> next = parent.sorted();
+        Set<String> keys = new HashSet<>();
+        next.forEach(r -> keys.add(key(r)));
+        List<Reason> gone = new ArrayList<>(0);
+        for (Reason r : inherited) {
+            if (!keys.contains(key(r))) {
+                gone.add(r);
+            }
+        }
+        inherited = next;
+        parentState = parent.state;
+        return gone;
+    }
+
+    /** Its GPU's reasons as of the last {@link #inherit} (empty for a whole GPU). */
+    List<Reason> inherited() {
+        return inherited;
+    }
+
+    private static String key(Reason r) {
+        return r.detector() + '/' + r.code();
     }
 
     void identify(int newIndex, String newUuid, String newName) {
@@ -94,19 +141,44 @@ final class GpuTracker {
         return gone;
     }
 
-    /** The worst state among the reasons; HEALTHY without any. */
+    /** The worst state among the reasons (a MIG device's and its GPU's); HEALTHY without any. */
     HealthState judged() {
         HealthState worst = HealthState.HEALTHY;
         for (Reason r : reasons.values()) {
             worst = worst.worst(r.state());
         }
-        return worst;
+        return mig == null ? worst : worst.worst(parentState == HealthState.INITIALIZING ? HealthState.HEALTHY : parentState);
     }
 
-    GpuHealth health() {
+    /** Its own reasons, worst first. */
+    List<Reason> sorted() {
         List<Reason> sorted = new ArrayList<>(reasons.values());
         sorted.sort(WORST_FIRST);
-        List<RepairAction> actions = sorted.stream().flatMap(r -> r.actions().stream()).distinct().sorted().toList();
-        return new GpuHealth(index, uuid, name, state, since, sorted, actions);
+        return sorted;
+    }
+
+    /** Every reason behind the state, its own and (a MIG device's) its GPU's, worst first. */
+    List<Reason> all() {
+        List<Reason> all = sorted();
+        all.addAll(inherited);
+        all.sort(WORST_FIRST);
+        return all;
+    }
+
+    /** A whole GPU's health, with its MIG devices' ({@code migDevices}, in order). */
+    GpuHealth health(List<MigHealth> migDevices) {
+        List<Reason> sorted = sorted();
+        return new GpuHealth(index, uuid, name, state, since, sorted, actions(sorted), migDevices);
+    }
+
+    /** A MIG device's health. */
+    MigHealth migHealth() {
+        List<Reason> sorted = sorted();
+        return new MigHealth(mig.uuid(), mig.address(), mig.gpuIndex(), mig.parentUuid(), mig.gpuInstanceId(),
+                mig.computeInstanceId(), mig.profile(), state, since, sorted, inherited, actions(all()));
+    }
+
+    private static List<RepairAction> actions(List<Reason> reasons) {
+        return reasons.stream().flatMap(r -> r.actions().stream()).distinct().sorted().toList();
     }
 }

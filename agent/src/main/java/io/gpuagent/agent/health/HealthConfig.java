@@ -1,6 +1,7 @@
 package io.gpuagent.agent.health;
 
 import io.gpuagent.agent.health.detect.XidClass;
+import io.gpuagent.agent.health.detect.XidScope;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
@@ -73,4 +74,12 @@ public interface HealthConfig {
      * (DEGRADED for the hysteresis window), {@code ignore} (counted and logged only).
      */
     Map<String, XidClass> xidClass();
+
+    /**
+     * Where an XID lands on a GPU in MIG mode, overriding the table in docs/faults.md#mig:
+     * {@code gpu-agent.health.xid-scope.31=gpu}. Scopes: {@code instance} (the MIG device the driver's event
+     * names, not its siblings) and {@code gpu} (the whole GPU and every MIG device on it). Lost-class XIDs are
+     * always the GPU's.
+     */
+    Map<String, XidScope> xidScope();
 }

@@ -15,9 +15,19 @@ public interface HealthListener {
     void onChange(HealthEngine.Change change);
 
     /**
-     * An XID arrived. {@code gpu} is the GPU's health after the XID was judged (so a fatal XID on a GPU
-     * that was already UNHEALTHY still arrives here, though no state changed); {@code xidClass} is its class
-     * under the configured table.
+     * A MIG device's state changed (docs/faults.md#mig): by an XID the driver attributed to it, by its GPU's
+     * state (every MIG device on a GPU follows the GPU's faults), or a clear. A GPU's own changes come to
+     * {@link #onChange} only, once, however many MIG devices follow them.
+     */
+    default void onMigChange(HealthEngine.MigChange change) {
+    }
+
+    /**
+     * An XID arrived that was judged on a GPU. {@code gpu} is the GPU's health after the XID was judged (so a
+     * fatal XID on a GPU that was already UNHEALTHY still arrives here, though no state changed);
+     * {@code xidClass} is its class under the configured table. An XID judged on MIG devices only (an
+     * application's fault on one instance, docs/faults.md#xid-scope) does not come here: a GPU action is not the
+     * answer to it; its state changes come to {@link #onMigChange}.
      */
     default void onXid(GpuHealth gpu, int xid, XidClass xidClass) {
     }

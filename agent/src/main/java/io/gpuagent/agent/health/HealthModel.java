@@ -59,8 +59,8 @@ public class HealthModel {
         this.xids = xids;
         this.clock = Clock.systemUTC();
         this.engine = new HealthEngine(config, clock);
-        this.xidClasses = XidDetector.withOverrides(config.xidClass());
-        this.meters = new HealthMeters(agentRegistry.registry(), engine::byUuid);
+        this.xidClasses = XidDetector.withOverrides(config.xidClass(), config.xidScope());
+        this.meters = new HealthMeters(agentRegistry.registry(), engine::byUuid, engine::migByUuid);
         this.repeats = new XidCoalescer(config.xidRepeatWindow());
         LOG.infof("health: hysteresis %s, thermal margin %d C / window %s, clocks window %s, rate window %s",
                 config.hysteresis(), config.thermalMargin(), config.thermalWindow(), config.clocksWindow(),
@@ -82,22 +82,27 @@ public class HealthModel {
         synchronized (lock) {
             HealthEngine.Judgement judgement = engine.onSnapshot(snapshot);
             mostGpusSeen = Math.max(mostGpusSeen, snapshot.deviceCount());
-            meters.sync(engine.gpus(), judgement.vanished());
+            meters.sync(engine.gpus(), judgement.vanished(), judgement.vanishedMig());
             judgement.vanished().forEach(xids::forget);
             judgement.vanished().forEach(repeats::forget);
+            judgement.vanishedMig().forEach(repeats::forget);
             List<AgentEvent> entries = new ArrayList<>(repeats.due(clock.instant()));
             entries.forEach(e -> LOG.warn(e.message()));
             judgement.changes().forEach(c -> entries.add(log(c)));
+            judgement.migChanges().forEach(c -> entries.add(log(c)));
             if (!entries.isEmpty()) {
                 append(entries);   // one fsync for the sweep
             }
             judgement.changes().forEach(c -> tell(l -> l.onChange(c)));
+            judgement.migChanges().forEach(c -> tell(l -> l.onMigChange(c)));
         }
     }
 
     /**
      * One driver event (from the event thread). The new state is visible to {@link #gpus()} and /health when
-     * this returns; an XID is counted, remembered as the GPU's last XID and recorded, every time.
+     * this returns; an XID is counted, remembered as the GPU's last XID and recorded, every time. An XID the
+     * driver attributes to a GPU or compute instance and whose scope is {@code instance} (docs/faults.md#mig) is
+     * judged on that MIG device and recorded as its event (MIG UUID and address).
      */
     public void onEvent(GpuEvent event) {
         if (event.device() == null) {
@@ -110,44 +115,81 @@ public class HealthModel {
         String uuid = known.map(GpuHealth::uuid).orElseGet(() -> uuidOf(event));
         String name = known.map(GpuHealth::name).orElse("");
         synchronized (lock) {
-            Optional<HealthEngine.Change> change = engine.onEvent(index, uuid, name, event);
+            HealthEngine.Outcome outcome = engine.onEvent(index, uuid, name, event);
             List<AgentEvent> entries = new ArrayList<>(2);
             int xid = (int) event.eventData();
             XidClass xidClass = xidClasses.classOf(xid);
-            // A repeat of a warning XID only counts: its window's summary event carries it (XidCoalescer).
-            boolean recorded = !event.isXid() || xidClass != XidClass.WARNING
-                    || repeats.admit(index, uuid, xid, xidClass, clock.instant());
+            boolean recorded = false;
             if (event.isXid()) {
                 xids.record(uuid, xid);
                 meters.xid(index, uuid, xid);
-            }
-            if (event.isXid() && recorded) {
-                String message = "XID " + xid + " (" + XidDetector.meaning(xid) + ") on GPU " + index + " (" + uuid
-                        + "), classed " + xidClass.name().toLowerCase();
-                LOG.warn(message);
-                entries.add(AgentEvent.of(index, uuid, AgentEvent.XID, "xid", Integer.toString(xid), message));
-            }
-            change.ifPresent(c -> entries.add(log(c)));
-            if (!entries.isEmpty()) {
-                append(entries);   // the XID and the state change it caused share one fsync
-            }
-            if (event.isXid()) {
-                if (recorded) {   // a repeat leaves DCGM_FI_DEV_XID_ERRORS (the last code) as it was
-                    sampler.writer().render(sampler.latest());   // re-render it here, not in a scrape
+                String meaning = XidDetector.meaning(xid);
+                String classed = ", classed " + xidClass.name().toLowerCase();
+                if (outcome.judgedOn().isEmpty()) {
+                    // A repeat of a warning XID only counts: its window's summary event carries it (XidCoalescer).
+                    if (xidClass != XidClass.WARNING || repeats.admit(index, uuid, null, null, xid, xidClass, clock.instant())) {
+                        recorded = true;
+                        String message = "XID " + xid + " (" + meaning + ") on GPU " + index + " (" + uuid + ")" + classed;
+                        LOG.warn(message);
+                        entries.add(AgentEvent.of(index, uuid, AgentEvent.XID, "xid", Integer.toString(xid), message));
+                    }
                 }
+                for (MigHealth m : outcome.judgedOn()) {
+                    if (xidClass != XidClass.WARNING
+                            || repeats.admit(index, uuid, m.uuid(), m.address(), xid, xidClass, clock.instant())) {
+                        recorded = true;
+                        String message = "XID " + xid + " (" + meaning + ") on MIG device " + m.address() + " ("
+                                + m.uuid() + ", " + m.profile() + ") of GPU " + index + " (" + uuid + ")" + classed
+                                + "; its sibling MIG devices are not affected";
+                        LOG.warn(message);
+                        entries.add(AgentEvent.of(index, uuid, AgentEvent.XID, "xid", Integer.toString(xid), message)
+                                .withMig(m.uuid(), m.address()));
+                    }
+                }
+            }
+            outcome.changes().forEach(c -> entries.add(log(c)));
+            outcome.migChanges().forEach(c -> entries.add(log(c)));
+            if (!entries.isEmpty()) {
+                append(entries);   // the XID and the state changes it caused share one fsync
+            }
+            if (recorded) {   // a repeat leaves DCGM_FI_DEV_XID_ERRORS (the last code) as it was
+                sampler.writer().render(sampler.latest());   // re-render it here, not in a scrape
+            }
+            if (event.isXid() && outcome.judgedOn().isEmpty()) {
                 engine.gpu(index, uuid).ifPresent(g -> tell(l -> l.onXid(g, xid, xidClass)));
             }
-            change.ifPresent(c -> tell(l -> l.onChange(c)));
+            outcome.changes().forEach(c -> tell(l -> l.onChange(c)));
+            outcome.migChanges().forEach(c -> tell(l -> l.onMigChange(c)));
         }
     }
 
     /**
      * Operator clear of one GPU, by index or UUID (the other -1 or null): drops its reasons that are not
      * observed right now, sticky ones (fatal XIDs, pending remaps, ...) included; a condition still present
-     * stays. Recorded as a state event of detector "operator". Empty when there is no such GPU.
+     * stays. Recorded as a state event of detector "operator". Empty when there is no such GPU (a {@code MIG-}
+     * UUID included: {@link #clearMig}). Its MIG devices keep their own reasons.
      */
     public Optional<GpuHealth> clear(int index, String uuid, String who, String why) {
         return clearAs("operator", index, uuid, "cleared by " + who + (why == null || why.isBlank() ? "" : " (" + why + ")"));
+    }
+
+    /**
+     * Operator clear of one MIG device ({@code MIG-...}): drops its own reasons (the XIDs judged on it), sticky
+     * ones included; its GPU's reasons, which it inherits, stay until the GPU is cleared or recovers. Recorded
+     * as a state event of detector "operator" carrying the MIG UUID and address. Empty when there is no such
+     * MIG device.
+     */
+    public Optional<MigHealth> clearMig(String uuid, String who, String why) {
+        String message = "cleared by " + who + (why == null || why.isBlank() ? "" : " (" + why + ")");
+        synchronized (lock) {
+            repeats.forget(uuid);   // after a clear the next XID shows at once
+            Optional<HealthEngine.MigChange> change = engine.clearMig(uuid, "operator", message);
+            change.ifPresent(c -> {
+                append(List.of(log(c)));
+                tell(l -> l.onMigChange(c));
+            });
+            return change.map(HealthEngine.MigChange::device);
+        }
     }
 
     /**
@@ -161,13 +203,34 @@ public class HealthModel {
     private Optional<GpuHealth> clearAs(String detector, int index, String uuid, String message) {
         synchronized (lock) {
             engine.gpu(index, uuid).ifPresent(g -> repeats.forget(g.uuid()));   // after a clear the next XID shows at once
-            Optional<HealthEngine.Change> change = engine.clear(index, uuid, detector, message);
-            change.ifPresent(this::record);
-            return change.map(HealthEngine.Change::gpu);
+            Optional<HealthEngine.Outcome> outcome = engine.clear(index, uuid, detector, message);
+            outcome.ifPresent(o -> {
+                List<AgentEvent> entries = new ArrayList<>();
+                o.changes().forEach(c -> entries.add(log(c)));
+                o.migChanges().forEach(c -> entries.add(log(c)));
+                append(entries);
+                o.changes().forEach(c -> tell(l -> l.onChange(c)));
+                o.migChanges().forEach(c -> tell(l -> l.onMigChange(c)));
+            });
+            return outcome.map(o -> o.changes().getFirst().gpu());
         }
     }
 
-    /** Every GPU's health, in index order. */
+    /**
+     * The health of the device a lease or placement names: a whole GPU ({@code GPU-...}: {@link GpuHealth}) or a
+     * MIG device ({@code MIG-...}: {@link MigHealth}, whose state is the worse of its own and its GPU's). Empty
+     * for a UUID the latest judgement does not have. Never blocks.
+     */
+    public Optional<DeviceHealth> device(String uuid) {
+        return engine.device(uuid);
+    }
+
+    /** The MIG device with this {@code MIG-} UUID, as of the latest judgement. Never blocks. */
+    public Optional<MigHealth> migDevice(String uuid) {
+        return Optional.ofNullable(engine.migByUuid(uuid));
+    }
+
+    /** Every GPU's health, in index order; a GPU in MIG mode lists its MIG devices' ({@link GpuHealth#migDevices()}). */
     public List<GpuHealth> gpus() {
         return engine.gpus();
     }
@@ -195,11 +258,6 @@ public class HealthModel {
         return HealthReport.of(now, snapshot, sampler.config().nvml().library(), problems, gpus());
     }
 
-    private void record(HealthEngine.Change c) {
-        append(List.of(log(c)));
-        tell(l -> l.onChange(c));
-    }
-
     private static AgentEvent log(HealthEngine.Change c) {
         GpuHealth g = c.gpu();
         if (c.worse() && g.state() != HealthState.HEALTHY) {
@@ -211,6 +269,19 @@ public class HealthModel {
         }
         return AgentEvent.stateChange(g.index(), g.uuid(), c.detector(), c.code(), g.state().name(),
                 c.previous().name(), c.message());
+    }
+
+    private static AgentEvent log(HealthEngine.MigChange c) {
+        MigHealth m = c.device();
+        if (c.worse() && m.state() != HealthState.HEALTHY) {
+            LOG.warn(c.message());
+        } else if (c.previous() != HealthState.INITIALIZING) {
+            LOG.info(c.message());
+        } else {
+            LOG.debug(c.message());
+        }
+        return AgentEvent.stateChange(m.gpu(), m.parentUuid(), c.detector(), c.code(), m.state().name(),
+                c.previous().name(), c.message()).withMig(m.uuid(), m.address());
     }
 
     private void append(List<AgentEvent> entries) {

@@ -10,8 +10,9 @@ import java.util.List;
 /**
  * The body of {@code GET /health}. {@code healthy} decides the status code (200 or 503); {@code reason} is
  * one line a node check can pass on as a drain reason (Slurm's HealthCheckProgram, cron): built from what GPUs,
- * the driver and operators said, so it leaves here through {@link OneLine} (no control, format or line-separator
- * character, at most {@link #REASON_MAX} characters).
+ * MIG devices, the driver and operators said, so it leaves here through {@link OneLine} (no control, format or
+ * line-separator character, at most {@link #REASON_MAX} characters). MIG devices are listed under their GPU
+ * ({@link GpuHealth#migDevices()}); one that is not serving makes the node unhealthy as a GPU does.
  */
 public record HealthReport(boolean healthy, String status, String reason, Instant time, Nvml nvml, Sampling sampling,
                            List<Problem> problems, List<GpuHealth> gpus) {
@@ -57,6 +58,14 @@ public record HealthReport(boolean healthy, String status, String reason, Instan
             if (!g.state().serving()) {
                 why.add("GPU " + g.index() + " (" + g.uuid() + ") " + g.state() + ": "
                         + (g.reasons().isEmpty() ? "no reason recorded" : g.reasons().getFirst().message()));
+            }
+            for (MigHealth m : g.migDevices()) {
+                worst = worst.worst(m.state());
+                // A MIG device is named for its own reasons: its GPU's line above already says what they share.
+                if (!m.ownState().serving()) {
+                    why.add("MIG device " + m.address() + " (" + m.uuid() + ") " + m.ownState() + ": "
+                            + (m.reasons().isEmpty() ? "no reason recorded" : m.reasons().getFirst().message()));
+                }
             }
         }
         boolean healthy = problems.isEmpty() && worst.serving();

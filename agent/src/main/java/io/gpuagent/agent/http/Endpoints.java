@@ -27,7 +27,9 @@ final class Endpoints {
     }
 
     /**
-     * One path template ({@code {x}} is one path segment), the methods it takes, its query parameters (null: not
+     * One path template ({@code {x}} is one path segment; {@code {x:regex}} one that matches the regex, as in a
+     * JAX-RS template: a MIG device's instance ids are digits, so {@code /v1/gpus/0/2} is not
+     * {@code /v1/gpus/0/cordon}), the methods it takes, its query parameters (null: not
      * ours to check, Quarkus' own endpoints), what its mutating methods read, and whether it exists only on a
      * coordinator.
      */
@@ -52,15 +54,21 @@ final class Endpoints {
             open("/metrics", "GET"),
             open("/health", "GET"),
             open("/health/gpus/{id}", "GET"),
+            open("/health/gpus/{id}/{gi:[0-9]+}", "GET"),
+            open("/health/gpus/{id}/{gi:[0-9]+}/{ci:[0-9]+}", "GET"),
             quarkus("/q/metrics"),
             quarkus("/q/health"),
             open("/v1/gpus", "GET"),
             open("/v1/gpus/{id}", "GET"),
+            open("/v1/gpus/{id}/{gi:[0-9]+}", "GET"),
+            open("/v1/gpus/{id}/{gi:[0-9]+}/{ci:[0-9]+}", "GET"),
             json("/v1/gpus/{id}/cordon"),
             json("/v1/gpus/{id}/uncordon"),
             json("/v1/gpus/{id}/drain"),
             json("/v1/gpus/{id}/reset", "force"),
             json("/v1/gpus/{id}/health/clear"),
+            json("/v1/gpus/{id}/{gi:[0-9]+}/health/clear"),
+            json("/v1/gpus/{id}/{gi:[0-9]+}/{ci:[0-9]+}/health/clear"),
             open("/v1/events", "GET", "since", "before", "gpu", "limit"),
             open("/v1/events/stream", "GET", "since", "gpu"),
             open("/v1/actions", "GET", "before", "gpu", "limit"),
@@ -115,10 +123,19 @@ final class Endpoints {
                 Body.NONE, false);
     }
 
+    /** One template segment's regex: a literal, {@code {x}} (any one segment) or {@code {x:regex}}. */
+    private static String segment(String s) {
+        if (!s.startsWith("{")) {
+            return Pattern.quote(s);
+        }
+        int colon = s.indexOf(':');
+        return colon < 0 ? "[^/]+" : "(?:" + s.substring(colon + 1, s.length() - 1).strip() + ")";
+    }
+
     private static Endpoint endpoint(String template, Set<String> methods, Set<String> query, Body body,
                                      boolean coordinatorOnly) {
         String regex = Arrays.stream(template.substring(1).split("/"))
-                .map(s -> s.startsWith("{") ? "[^/]+" : Pattern.quote(s)).collect(Collectors.joining("/", "/", ""));
+                .map(Endpoints::segment).collect(Collectors.joining("/", "/", ""));
         // Sorted, so that Allow lists the methods in one order every time.
         Set<String> sorted = methods.stream().sorted().collect(Collectors.toCollection(LinkedHashSet::new));
         return new Endpoint(template, Pattern.compile(regex), sorted, query, body, coordinatorOnly);

@@ -269,7 +269,7 @@ public class EventStreamRoute {
                     }
                     return;   // drainHandler calls drain() again once the buffer empties
                 }
-                EventLog.Page page = log.page(cursor, filter.gpuIndex(), filter.gpuUuid(), PAGE);
+                EventLog.Page page = log.page(cursor, filter.events(), PAGE);
                 if (cursor + 1 < page.oldestId()) {
                     cutOff("events after " + cursor + " are no longer kept");
                     return;

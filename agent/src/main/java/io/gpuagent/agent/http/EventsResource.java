@@ -2,6 +2,7 @@ package io.gpuagent.agent.http;
 
 import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
+import io.gpuagent.agent.journal.EventFilter;
 import io.gpuagent.agent.journal.EventLog;
 import io.smallrye.common.annotation.NonBlocking;
 import jakarta.ws.rs.GET;
@@ -18,7 +19,7 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 
 /**
- * {@code GET /v1/events?since=<id|time>&before=<id>&gpu=<index|uuid>&limit=<n>}: the event history (XIDs, health state
+ * {@code GET /v1/events?since=<id|time>&before=<id>&gpu=<index|uuid|gpu/gi[/ci]>&limit=<n>}: the event history (XIDs, health state
  * changes, actions), oldest first, newest last. The live stream is {@code GET /v1/events/stream}
  * ({@link io.gpuagent.agent.http.EventStreamRoute}).
  *
@@ -29,8 +30,9 @@ import java.util.List;
  *       {@code limit} events that happened strictly after it;</li>
  *   <li>{@code before=<id>}: the newest {@code limit} events with a smaller id: walk back with
  *       {@code before=<the first event's id>}; not with {@code since};</li>
- *   <li>{@code gpu}: only that GPU's events (node-level events have no GPU); a GPU this host does not have
- *       simply matches nothing (the history may name GPUs that have since gone);</li>
+ *   <li>{@code gpu}: only that GPU's events, its MIG devices' included, or one MIG device's (by address or
+ *       {@code MIG-} UUID; {@link GpuId}); node-level events have no GPU; a GPU this host does not have simply
+ *       matches nothing (the history may name GPUs that have since gone);</li>
  *   <li>{@code limit}: 1..1000, default 1000.</li>
  * </ul>
  * A page is at most {@link #MAX_LIMIT} events (some 0.5 MB), so that what one client holds unread is bounded
@@ -73,17 +75,17 @@ public class EventsResource {
                     + "not both"));
         }
         // Read the newest visible id before querying: every event up to it is visible to the query too.
-        List<AgentEvent> newest = log.latest(null, null, 1);
+        List<AgentEvent> newest = log.latest(EventFilter.ALL, 1);
         long visible = newest.isEmpty() ? 0 : newest.getFirst().id();
         List<AgentEvent> events;
         if (beforeId != null) {
-            events = log.before(beforeId, q.gpuIndex(), q.gpuUuid(), q.limit());
+            events = log.before(beforeId, q.events(), q.limit());
         } else if (q.afterId() != null) {
-            events = log.since(q.afterId(), q.gpuIndex(), q.gpuUuid(), q.limit());
+            events = log.since(q.afterId(), q.events(), q.limit());
         } else if (q.afterTime() != null) {
-            events = log.since(q.afterTime(), q.gpuIndex(), q.gpuUuid(), q.limit());
+            events = log.since(q.afterTime(), q.events(), q.limit());
         } else {
-            events = log.latest(q.gpuIndex(), q.gpuUuid(), q.limit());
+            events = log.latest(q.events(), q.limit());
         }
         long last = events.isEmpty() ? 0 : events.getLast().id();
         boolean paging = q.afterId() != null || q.afterTime() != null;
@@ -106,13 +108,9 @@ public class EventsResource {
      */
     public record Query(Long afterId, Instant afterTime, GpuId gpu, int limit) {
 
-
-        public Integer gpuIndex() {
-            return gpu == null ? null : gpu.index();
-        }
-
-        public String gpuUuid() {
-            return gpu == null ? null : gpu.uuid();
+        /** The events {@code gpu} names; every event without it. */
+        public EventFilter events() {
+            return gpu == null ? EventFilter.ALL : gpu.events();
         }
 
         public static Query parse(String since, String gpu, String limit) {

@@ -82,7 +82,7 @@ public class GpuActionsResource {
     }
 
     private Response submit(Step action, String raw, String body, HttpServerRequest request, boolean force) {
-        GpuId id = GpuId.parse(raw);
+        GpuId id = GpuId.parse(raw).requireGpu("cordon, uncordon, drain and reset");
         String reason = OperatorReason.parse(mapper, body, "operator " + action.label() + " via the API", "fan replaced");
         GpuSample gpu = id.find(sampler.latest()).orElseThrow(id::notFound);
         if (!gpu.info().known()) {

@@ -4,16 +4,22 @@ import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.exporter.GpuSample;
+import io.gpuagent.exporter.MigSample;
 import io.gpuagent.exporter.Snapshot;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import java.time.Instant;
 import java.util.List;
 
-/** {@code /v1/gpus}: inventory and latest readings, from the snapshot (never from NVML directly). */
+/**
+ * {@code /v1/gpus}: inventory and latest readings, from the snapshot (never from NVML directly). A MIG device is
+ * {@code /v1/gpus/<gpu>/<gi>}, {@code /v1/gpus/<gpu>/<gi>/<ci>} (compute instances other than 0) or
+ * {@code /v1/gpus/MIG-...} ({@link GpuId}); its GPU lists it under {@code migDevices}.
+ */
 @Path("/v1/gpus")
 @Produces(MediaType.APPLICATION_JSON)
 public class GpuResource {
@@ -39,12 +45,35 @@ public class GpuResource {
         return new GpuList(now, s.sequence(), s.nvmlUp(), s.nvmlDownReason(), s.driverVersion(), gpus);
     }
 
+    /** One GPU ({@link GpuView}), or one MIG device by its {@code MIG-} UUID ({@link MigView}). */
     @GET
     @Path("/{id}")
-    public GpuView one(@PathParam("id") String raw) {
-        GpuId id = GpuId.parse(raw);
-        GpuSample gpu = id.find(sampler.latest()).orElseThrow(id::notFound);
-        return GpuView.of(gpu, healthOf(health.gpus(), gpu), Instant.now());
+    public Response one(@PathParam("id") String raw) {
+        return device(GpuId.parse(raw));
+    }
+
+    /** The MIG device at {@code <id>/<gi>} (compute instance 0). */
+    @GET
+    @Path("/{id}/{gi: [0-9]+}")
+    public Response gpuInstance(@PathParam("id") String gpu, @PathParam("gi") String gi) {
+        return device(GpuId.parse(gpu, gi, null));
+    }
+
+    /** The MIG device at {@code <id>/<gi>/<ci>}. */
+    @GET
+    @Path("/{id}/{gi: [0-9]+}/{ci: [0-9]+}")
+    public Response computeInstance(@PathParam("id") String gpu, @PathParam("gi") String gi, @PathParam("ci") String ci) {
+        return device(GpuId.parse(gpu, gi, ci));
+    }
+
+    private Response device(GpuId id) {
+        Snapshot s = sampler.latest();
+        if (id.mig()) {
+            MigSample mig = id.findMig(s).orElseThrow(id::notFound);
+            return Response.ok(MigView.of(mig, health.migDevice(mig.uuid()).orElse(null))).build();
+        }
+        GpuSample gpu = id.find(s).orElseThrow(id::notFound);
+        return Response.ok(GpuView.of(gpu, healthOf(health.gpus(), gpu), Instant.now())).build();
     }
 
     private static GpuHealth healthOf(List<GpuHealth> judged, GpuSample gpu) {

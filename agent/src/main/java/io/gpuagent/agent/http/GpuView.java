@@ -14,11 +14,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** One GPU in {@code /v1/gpus}: identity, health, and every reading the latest snapshot holds. */
+/**
+ * One GPU in {@code /v1/gpus}: identity, health, and every reading the latest snapshot holds ({@code mig_mode},
+ * {@code mig_mode_pending} among them where the GPU has MIG). A GPU in MIG mode lists its MIG devices
+ * ({@code migDevices}, GPU instance then compute instance order; empty otherwise).
+ */
 public record GpuView(int index, String uuid, String name, String pciBusId, String device, String serial,
                       String vbiosVersion, GpuStatus status, String statusReason, Instant readAt, double ageSeconds,
                       HealthState health, Map<String, Double> readings, List<NvLinkInfo> nvLinks,
-                      List<ProcessInfo> processes, List<String> notes) {
+                      List<ProcessInfo> processes, List<String> notes, List<MigView> migDevices) {
 
     static GpuView of(GpuSample gpu, GpuHealth health, Instant now) {
         Map<String, Double> readings = new LinkedHashMap<>();
@@ -31,6 +35,7 @@ public record GpuView(int index, String uuid, String name, String pciBusId, Stri
         return new GpuView(gpu.index(), gpu.uuid(), gpu.info().name(), gpu.info().pciBusId(), gpu.info().deviceName(),
                 gpu.info().serial(), gpu.info().vbiosVersion(), gpu.status(), gpu.statusReason(), gpu.readAt(), age,
                 health == null ? HealthState.INITIALIZING : health.state(), readings, gpu.nvLinks(), gpu.processes(),
-                gpu.notes());
+                gpu.notes(), gpu.migDevices().stream()
+                        .map(m -> MigView.of(m, health == null ? null : health.migDevice(m.uuid()))).toList());
     }
 }

@@ -1,6 +1,6 @@
 package io.gpuagent.agent.http;
 
-import io.gpuagent.agent.health.GpuHealth;
+import io.gpuagent.agent.health.DeviceHealth;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.health.HealthReport;
 import io.gpuagent.agent.http.problem.Problem;
@@ -15,8 +15,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code /health}: 200 when every GPU is HEALTHY or DEGRADED and the agent works, 503 otherwise, with the
- * reasons in JSON. {@code curl -fsS localhost:9400/health} is the node check for Slurm or cron.
+ * {@code /health}: 200 when every GPU and MIG device is HEALTHY or DEGRADED and the agent works, 503 otherwise,
+ * with the reasons in JSON. {@code curl -fsS localhost:9400/health} is the node check for Slurm or cron.
+ * {@code /health/gpus/{id}}: one GPU, or one MIG device by {@code MIG-} UUID or address
+ * ({@code /health/gpus/0/2}, {@code /health/gpus/0/2/1}).
  */
 @Path("/health")
 @Produces(MediaType.APPLICATION_JSON)
@@ -42,14 +44,30 @@ public class HealthResource {
     @GET
     @Path("/gpus/{id}")
     public Response gpu(@PathParam("id") String raw) {
-        GpuId id = GpuId.parse(raw);
+        return device(GpuId.parse(raw));
+    }
+
+    @GET
+    @Path("/gpus/{id}/{gi: [0-9]+}")
+    public Response gpuInstance(@PathParam("id") String gpu, @PathParam("gi") String gi) {
+        return device(GpuId.parse(gpu, gi, null));
+    }
+
+    @GET
+    @Path("/gpus/{id}/{gi: [0-9]+}/{ci: [0-9]+}")
+    public Response computeInstance(@PathParam("id") String gpu, @PathParam("gi") String gi, @PathParam("ci") String ci) {
+        return device(GpuId.parse(gpu, gi, ci));
+    }
+
+    /** One GPU's or MIG device's health: 200 while it serves (HEALTHY, DEGRADED), else 503. */
+    private Response device(GpuId id) {
         HealthReport report = health.report();
         if (!report.nvml().up()) {
-            return Problem.response(503, "Service Unavailable", "GPU " + id + " cannot be judged: "
-                    + (report.reason() == null ? "NVML is down" : report.reason()));
+            return Problem.response(503, "Service Unavailable", (id.mig() ? "MIG device " : "GPU ") + id
+                    + " cannot be judged: " + (report.reason() == null ? "NVML is down" : report.reason()));
         }
-        GpuHealth gpu = report.gpus().stream().filter(g -> id.matches(g.index(), g.uuid())).findFirst()
-                .orElseThrow(id::notFound);
-        return Response.status(gpu.state().serving() ? 200 : 503).entity(gpu).build();
+        DeviceHealth device = id.mig() ? id.findMigHealth(report.gpus()).orElseThrow(id::notFound)
+                : id.findHealth(report.gpus()).orElseThrow(id::notFound);
+        return Response.status(device.state().serving() ? 200 : 503).entity(device).build();
     }
 }

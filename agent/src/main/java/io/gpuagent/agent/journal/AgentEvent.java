@@ -9,7 +9,11 @@ import java.time.Instant;
  * @param id            assigned by {@link EventLog#append}: increasing, never reused, survives restarts
  * @param time          when it happened; {@link EventLog#append} fills in the current time when null
  * @param gpu           GPU index, null for a node-level event
- * @param uuid          GPU UUID, null for a node-level event
+ * @param uuid          GPU UUID, null for a node-level event; for an event of a MIG device, its GPU's
+ * @param migUuid       the MIG device's {@code MIG-...} UUID for an event of a MIG device, else null (absent from
+ *                      lines written before MIG devices had events: they read as null)
+ * @param migAddress    the MIG device's address ({@code <gpu>/<gi>} or {@code <gpu>/<gi>/<ci>}) when
+ *                      {@code migUuid} is set, else null
  * @param kind          {@link #XID}, {@link #STATE}, {@link #NVML}, {@link #ACTION}, ...
  * @param detector      the detector or component that reported it (e.g. {@code xid}, {@code ecc})
  * @param code          machine-readable code: {@code 79} for an XID, {@code UNHEALTHY} for a state, ...
@@ -17,8 +21,8 @@ import java.time.Instant;
  * @param previousState the state before a state change, else null
  * @param message       a sentence for a person
  */
-public record AgentEvent(long id, Instant time, Integer gpu, String uuid, String kind, String detector,
-                         String code, String state, String previousState, String message) {
+public record AgentEvent(long id, Instant time, Integer gpu, String uuid, String migUuid, String migAddress, String kind,
+                         String detector, String code, String state, String previousState, String message) {
 
     public static final String XID = "xid";
     public static final String STATE = "state";
@@ -27,20 +31,28 @@ public record AgentEvent(long id, Instant time, Integer gpu, String uuid, String
 
     /** An event to hand to {@link EventLog#append}, which assigns the id and the time. */
     public static AgentEvent of(Integer gpu, String uuid, String kind, String detector, String code, String message) {
-        return new AgentEvent(0, null, gpu, uuid, kind, detector, code, null, null, message);
+        return new AgentEvent(0, null, gpu, uuid, null, null, kind, detector, code, null, null, message);
     }
 
     /** A health state change of one GPU (or of the node, with gpu and uuid null). */
     public static AgentEvent stateChange(Integer gpu, String uuid, String detector, String code, String state,
                                          String previousState, String message) {
-        return new AgentEvent(0, null, gpu, uuid, STATE, detector, code, state, previousState, message);
+        return new AgentEvent(0, null, gpu, uuid, null, null, STATE, detector, code, state, previousState, message);
+    }
+
+    /** This event as one of the MIG device {@code newMigUuid} at {@code newMigAddress} ({@code gpu}/{@code uuid}: its GPU's). */
+    public AgentEvent withMig(String newMigUuid, String newMigAddress) {
+        return new AgentEvent(id, time, gpu, uuid, newMigUuid, newMigAddress, kind, detector, code, state, previousState,
+                message);
     }
 
     public AgentEvent withId(long newId) {
-        return new AgentEvent(newId, time, gpu, uuid, kind, detector, code, state, previousState, message);
+        return new AgentEvent(newId, time, gpu, uuid, migUuid, migAddress, kind, detector, code, state, previousState,
+                message);
     }
 
     public AgentEvent withTime(Instant newTime) {
-        return new AgentEvent(id, newTime, gpu, uuid, kind, detector, code, state, previousState, message);
+        return new AgentEvent(id, newTime, gpu, uuid, migUuid, migAddress, kind, detector, code, state, previousState,
+                message);
     }
 }

@@ -78,7 +78,7 @@ final class EventHistory {
     }
 
     /** {@link EventLog#page}, with the log's {@code oldestId} to hand back. */
-    EventLog.Page page(long afterId, Integer gpu, String uuid, int limit, long oldestId) {
+    EventLog.Page page(long afterId, EventFilter filter, int limit, long oldestId) {
         checkLimit(limit);
         List<AgentEvent> out = new ArrayList<>();
         long scannedTo = afterId;
@@ -91,7 +91,7 @@ final class EventHistory {
                 continue;
             }
             scannedTo = e.id();
-            if (matches(e, gpu, uuid)) {
+            if (filter.matches(e)) {
                 out.add(e);
             }
         }
@@ -99,24 +99,19 @@ final class EventHistory {
     }
 
     /** The newest {@code limit} matching events with an id below {@code beforeId}, oldest first (newest last). */
-    List<AgentEvent> latest(long beforeId, Integer gpu, String uuid, int limit) {
+    List<AgentEvent> latest(long beforeId, EventFilter filter, int limit) {
         checkLimit(limit);
         ArrayList<AgentEvent> out = new ArrayList<>();
         for (ArrayDeque<AgentEvent> part : List.of(memory, kept)) {   // newest first: memory, then the older kept
             for (Iterator<AgentEvent> it = part.descendingIterator(); it.hasNext() && out.size() < limit; ) {
                 AgentEvent e = it.next();
-                if (e.id() < beforeId && matches(e, gpu, uuid)) {
+                if (e.id() < beforeId && filter.matches(e)) {
                     out.add(e);
                 }
             }
         }
         Collections.reverse(out);
         return out;
-    }
-
-    /** One GPU's events by index and/or UUID; node-level events match no GPU filter. */
-    static boolean matches(AgentEvent e, Integer gpu, String uuid) {
-        return (gpu == null || gpu.equals(e.gpu())) && (uuid == null || uuid.equals(e.uuid()));
     }
 
     /** The kept fatal ones (all older than memory), then memory. */

@@ -168,12 +168,17 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
     }
 
     /**
-     * Events with id greater than {@code afterId}, optionally only those of one GPU (by index and/or UUID),
-     * oldest first, at most {@code limit}: the earliest ones after the cursor, so paging on with the last id
-     * returned never skips an event. Node-level events do not match a GPU filter.
+     * Events with id greater than {@code afterId}, optionally only those of one GPU (by index and/or UUID; its
+     * MIG devices' included), oldest first, at most {@code limit}: the earliest ones after the cursor, so paging
+     * on with the last id returned never skips an event. Node-level events do not match a GPU filter.
      */
-    public synchronized List<AgentEvent> since(long afterId, Integer gpu, String uuid, int limit) {
-        return history.select(e -> e.id() > afterId && EventHistory.matches(e, gpu, uuid), limit);
+    public List<AgentEvent> since(long afterId, Integer gpu, String uuid, int limit) {
+        return since(afterId, EventFilter.of(gpu, uuid), limit);
+    }
+
+    /** As {@link #since(long, Integer, String, int)}, for the events {@code filter} matches. */
+    public synchronized List<AgentEvent> since(long afterId, EventFilter filter, int limit) {
+        return history.select(e -> e.id() > afterId && filter.matches(e), limit);
     }
 
     /**
@@ -182,27 +187,42 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
      * published event was looked at. A reader resumes after {@code scannedTo}, so a filter that matches
      * nothing still moves it forward. {@code oldestId} tells a reader whether it fell out of the history.
      */
-    public synchronized Page page(long afterId, Integer gpu, String uuid, int limit) {
-        return history.page(afterId, gpu, uuid, limit, oldestId());
+    public synchronized Page page(long afterId, EventFilter filter, int limit) {
+        return history.page(afterId, filter, limit, oldestId());
     }
 
     /** What {@link #page} found. */
     public record Page(List<AgentEvent> events, long scannedTo, long oldestId) { }
 
     /** Events with time strictly after {@code after} (all when null), otherwise as {@link #since(long, Integer, String, int)}. */
-    public synchronized List<AgentEvent> since(Instant after, Integer gpu, String uuid, int limit) {
+    public List<AgentEvent> since(Instant after, Integer gpu, String uuid, int limit) {
+        return since(after, EventFilter.of(gpu, uuid), limit);
+    }
+
+    /** As {@link #since(Instant, Integer, String, int)}, for the events {@code filter} matches. */
+    public synchronized List<AgentEvent> since(Instant after, EventFilter filter, int limit) {
         return history.select(e -> (after == null || (e.time() != null && e.time().isAfter(after)))
-                && EventHistory.matches(e, gpu, uuid), limit);
+                && filter.matches(e), limit);
     }
 
     /** The newest {@code limit} matching events, oldest first (newest last). */
-    public synchronized List<AgentEvent> latest(Integer gpu, String uuid, int limit) {
-        return history.latest(Long.MAX_VALUE, gpu, uuid, limit);
+    public List<AgentEvent> latest(Integer gpu, String uuid, int limit) {
+        return latest(EventFilter.of(gpu, uuid), limit);
+    }
+
+    /** The newest {@code limit} events {@code filter} matches, oldest first (newest last). */
+    public synchronized List<AgentEvent> latest(EventFilter filter, int limit) {
+        return history.latest(Long.MAX_VALUE, filter, limit);
     }
 
     /** The newest {@code limit} matching events with an id below {@code beforeId}, oldest first: a page walking back. */
-    public synchronized List<AgentEvent> before(long beforeId, Integer gpu, String uuid, int limit) {
-        return history.latest(beforeId, gpu, uuid, limit);
+    public List<AgentEvent> before(long beforeId, Integer gpu, String uuid, int limit) {
+        return before(beforeId, EventFilter.of(gpu, uuid), limit);
+    }
+
+    /** As {@link #before(long, Integer, String, int)}, for the events {@code filter} matches. */
+    public synchronized List<AgentEvent> before(long beforeId, EventFilter filter, int limit) {
+        return history.latest(beforeId, filter, limit);
     }
 
     /** The id of the newest durable-or-in-flight event, 0 when none was ever recorded. */

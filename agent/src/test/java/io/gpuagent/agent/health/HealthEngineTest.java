@@ -15,10 +15,6 @@ import io.gpuagent.exporter.Reading;
 import io.gpuagent.exporter.Snapshot;
 import io.gpuagent.nvml.EventTypes;
 import io.gpuagent.nvml.GpuEvent;
-import io.quarkus.runtime.configuration.DurationConverter;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfig;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,10 +35,7 @@ class HealthEngineTest {
 
     /** The real config mapping (defaults from the annotations, Quarkus' "30s" durations) plus {@code overrides}. */
     static HealthConfig config(Map<String, String> overrides) {
-        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(HealthConfig.class)
-                .withConverter(Duration.class, 200, new DurationConverter())
-                .withSources(new PropertiesConfigSource(overrides, "test", 100)).build();
-        return config.getConfigMapping(HealthConfig.class);
+        return Samples.config(overrides);
     }
 
     HealthEngine.Judgement judge(GpuSample... gpus) {
@@ -173,7 +166,8 @@ class HealthEngineTest {
         judge(healthy(0).set(Reading.ROW_REMAP_PENDING, 1).build());
         assertEquals(HealthState.UNHEALTHY, gpu(0).state());
 
-        HealthEngine.Change stillPending = engine.clear(0, null, "operator", "cleared by test").orElseThrow();
+        HealthEngine.Change stillPending = engine.clear(0, null, "operator", "cleared by test").orElseThrow()
+                .changes().getFirst();
         assertEquals(HealthState.UNHEALTHY, stillPending.gpu().state(), "the remap is still pending");
         assertTrue(stillPending.message().contains("still UNHEALTHY"), stillPending.message());
 
@@ -181,7 +175,8 @@ class HealthEngineTest {
         assertEquals(HealthState.UNHEALTHY, gpu(0).state());
         assertTrue(gpu(0).reasons().getFirst().sticky());
 
-        HealthEngine.Change cleared = engine.clear(-1, uuid(0), "operator", "cleared by test (reset done)").orElseThrow();
+        HealthEngine.Change cleared = engine.clear(-1, uuid(0), "operator", "cleared by test (reset done)")
+                .orElseThrow().changes().getFirst();
         assertEquals(HealthState.HEALTHY, cleared.gpu().state());
         assertEquals("operator", cleared.detector());
         assertEquals(HealthState.UNHEALTHY, cleared.previous());
@@ -194,10 +189,10 @@ class HealthEngineTest {
     void xidEventsRaiseAtOnceAndEachOneCounts() {
         judge(healthy(0).build(), healthy(1).build());
         GpuEvent xid48 = new GpuEvent(null, EventTypes.XID_CRITICAL_ERROR, 48, -1, -1);
-        HealthEngine.Change change = engine.onEvent(1, uuid(1), "", xid48).orElseThrow();
+        HealthEngine.Change change = engine.onEvent(1, uuid(1), "", xid48).changes().getFirst();
         assertEquals(HealthState.UNHEALTHY, gpu(1).state(), "visible as soon as onEvent returns");
         assertEquals("XID_48", change.code());
-        assertTrue(engine.onEvent(1, uuid(1), "", xid48).isEmpty(), "no state change the second time");
+        assertTrue(engine.onEvent(1, uuid(1), "", xid48).changes().isEmpty(), "no state change the second time");
         assertEquals(2, gpu(1).reasons().getFirst().count());
         tick(600, b -> b);
         assertEquals(HealthState.UNHEALTHY, gpu(1).state(), "fatal XIDs are sticky");

@@ -2,15 +2,22 @@ package io.gpuagent.agent.health;
 
 import io.gpuagent.exporter.GpuInfo;
 import io.gpuagent.exporter.GpuSample;
+import io.gpuagent.exporter.MigInstance;
+import io.gpuagent.exporter.MigSample;
 import io.gpuagent.exporter.NvLinkInfo;
 import io.gpuagent.exporter.Reading;
 import io.gpuagent.exporter.Snapshot;
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Canned GPU samples for the pure detector and engine tests: an idle, healthy H100 to change one reading of. */
 public final class Samples {
@@ -46,6 +53,38 @@ public final class Samples {
                 .set(Reading.NVLINK_REPLAY_ERRORS, 0).set(Reading.NVLINK_RECOVERY_ERRORS, 0)
                 .set(Reading.NVLINK_LINKS, 4).nvLinks(links)
                 .set(Reading.RECOVERY_ACTION, 0);
+    }
+
+    /**
+     * A MIG device of GPU {@code gpu} (an H100 80GB's {@code 1g.10gb} or {@code 3g.40gb}); {@code generation} tells
+     * apart the instances that one GPU instance id has had: each reconfiguration makes a new MIG UUID.
+     */
+    public static MigInstance mig(int gpu, int gi, int ci, String profile, int generation) {
+        boolean small = profile.equals("1g.10gb");
+        return new MigInstance(gpu, uuid(gpu), migUuid(gpu, gi, ci, generation), gi, ci, profile, small ? 19 : 9,
+                small ? 1 : 4, small ? gi : 0, small ? 16 : 60, small ? 9856 : 40192);
+    }
+
+    /** The MIG UUID {@link #mig} gives, lower-case 8-4-4-4-12 as the driver writes it. */
+    public static String migUuid(int gpu, int gi, int ci, int generation) {
+        return String.format("MIG-%08x-%04x-4000-8000-%012x", gpu, gi * 16 + ci, generation);
+    }
+
+    /** {@link #healthy} in MIG mode with these MIG devices (each using 0 MiB). */
+    public static GpuSample.Builder inMigMode(int index, MigInstance... devices) {
+        List<MigSample> list = new ArrayList<>();
+        for (MigInstance m : devices) {
+            list.add(MigSample.builder(m).set(Reading.FB_USED_MIB, 0).build());
+        }
+        return healthy(index).set(Reading.MIG_MODE, 1).set(Reading.MIG_MODE_PENDING, 1).migDevices(list);
+    }
+
+    /** The real config mapping (defaults from the annotations, Quarkus' "30s" durations) plus {@code overrides}. */
+    public static HealthConfig config(Map<String, String> overrides) {
+        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(HealthConfig.class)
+                .withConverter(Duration.class, 200, new DurationConverter())
+                .withSources(new PropertiesConfigSource(overrides, "test", 100)).build();
+        return config.getConfigMapping(HealthConfig.class);
     }
 
     public static Snapshot snapshot(GpuSample... gpus) {

@@ -70,7 +70,7 @@ class AuthenticationBeforeBodyTest {
                         : m.isAnnotationPresent(PUT.class) ? "PUT" : "GET";
                 jakarta.ws.rs.Path sub = m.getAnnotation(jakarta.ws.rs.Path.class);
                 String path = (root + (sub == null ? "" : "/" + sub.value())).replace("//", "/")
-                        .replace("{id}", "0").replace("{name}", NODE);
+                        .replace("{name}", NODE).replaceAll("\\{[^}]*}", "0");   // {id}, a MIG device's {gi}, {ci}
                 BodyLimit limit = m.getAnnotation(BodyLimit.class);
                 boolean readsBody = java.util.Arrays.stream(m.getParameters())
                         .anyMatch(p -> p.getType() == String.class && p.getAnnotations().length == 0);

@@ -110,6 +110,37 @@ class EventLogTest {
     }
 
     @Test
+    void aMigDevicesEventsCarryItsUuidAndAddressAndOldLinesStillRead() throws IOException {
+        String mig2 = "MIG-00000000-0020-4000-8000-000000000001";
+        String mig3 = "MIG-00000000-0030-4000-8000-000000000001";
+        // A line as an agent before MIG devices had events wrote it: no migUuid, no migAddress.
+        Files.writeString(dir.resolve(EventLog.FILE_NAME), "{\"id\":1,\"time\":\"2025-01-01T00:00:00Z\",\"gpu\":0,"
+                + "\"uuid\":\"GPU-0\",\"kind\":\"xid\",\"detector\":\"xid\",\"code\":\"13\",\"state\":null,"
+                + "\"previousState\":null,\"message\":\"XID 13\"}\n");
+        try (EventLog log = new EventLog(dir, 100, mapper)) {
+            AgentEvent old = log.since(0, EventFilter.ALL, 10).getFirst();
+            assertEquals("GPU-0", old.uuid());
+            assertEquals(null, old.migUuid());
+            assertEquals(null, old.migAddress());
+            log.append(xid(0, 31).withMig(mig2, "0/2"));
+            log.append(AgentEvent.stateChange(0, "GPU-0", "xid", "XID_31", "DEGRADED", "HEALTHY", "0/3 degraded")
+                    .withMig(mig3, "0/3"));
+            log.append(xid(1, 13));
+
+            assertEquals(List.of(1L, 2L, 3L), ids(log.since(0, 0, null, 10)), "a GPU's events include its MIG devices'");
+            assertEquals(List.of(1L, 2L, 3L), ids(log.since(0, null, "GPU-0", 10)));
+            assertEquals(List.of(2L), ids(log.since(0, new EventFilter(null, null, mig2, null), 10)));
+            assertEquals(List.of(3L), ids(log.latest(new EventFilter(0, null, null, "0/3"), 10)));
+            assertEquals(List.of(), ids(log.before(4, new EventFilter(1, null, null, "1/3"), 10)));
+        }
+        try (EventLog log = new EventLog(dir, 100, mapper)) {
+            AgentEvent e = log.since(1, EventFilter.ALL, 1).getFirst();
+            assertEquals(mig2, e.migUuid(), "the MIG fields survive the round trip");
+            assertEquals("0/2", e.migAddress());
+        }
+    }
+
+    @Test
     void queriesFilterAndPage() {
         try (EventLog log = new EventLog(dir, 100, mapper)) {
             Instant t0 = Instant.parse("2025-01-01T00:00:00Z");

@@ -12,12 +12,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * XID critical-error events, judged by the class table of docs/faults.md#xid-classes (overridable per code). Fatal and lost XIDs
  * are sticky; warnings degrade the GPU for the hysteresis window after the last one. Every XID counts,
  * repeats included: the repeat of an XID whose action says so escalates (48: inspect the hardware; 119/120:
- * reboot).
+ * reboot). On a GPU in MIG mode the scope table (docs/faults.md#mig) says whether an XID that names a GPU
+ * instance stays on that instance; the health engine routes it, this detector judges it on whatever device
+ * it is given.
  */
 public final class XidDetector implements Detector {
 
@@ -66,29 +69,56 @@ public final class XidDetector implements Detector {
                 List.of(REBOOT, INSPECT_HARDWARE), List.of()));
     }
 
+    /**
+     * XIDs that the driver attributes to the context that raised them, so that on a GPU in MIG mode they hit
+     * the MIG device the event names and nothing else: the application errors (13, 31, 43, 45, 68: video
+     * decoder, which a GPU instance owns) and the contained ECC error (94: error containment ends the one
+     * application that touched the bad memory, the others run on). Every other XID, 48, 63/64, 74, 79, 92, 95,
+     * 119/120 and unknown codes included, is the physical GPU's. docs/faults.md#mig gives the sources.
+     */
+    private static final Set<Integer> INSTANCE_SCOPED = Set.of(13, 31, 43, 45, 68, 94);
+
     private static void fatal(int code, String meaning, String action) {
         TABLE.put(code, new Entry(meaning, XidClass.FATAL, action, List.of(DRAIN_AND_RESET), List.of()));
     }
 
     private final Map<Integer, XidClass> overrides;
+    private final Map<Integer, XidScope> scopes;
     private final Map<String, Map<Integer, Integer>> seen = new HashMap<>();   // gpu -> xid -> occurrences
 
     public XidDetector(Map<Integer, XidClass> overrides) {
+        this(overrides, Map.of());
+    }
+
+    public XidDetector(Map<Integer, XidClass> overrides, Map<Integer, XidScope> scopes) {
         this.overrides = Map.copyOf(overrides);
+        this.scopes = Map.copyOf(scopes);
     }
 
     /** From {@code gpu-agent.health.xid-class.<code>} entries; a key that is not a number is a startup error. */
     public static XidDetector withOverrides(Map<String, XidClass> byKey) {
-        Map<Integer, XidClass> parsed = new HashMap<>();
+        return withOverrides(byKey, Map.of());
+    }
+
+    /**
+     * From {@code gpu-agent.health.xid-class.<code>} and {@code gpu-agent.health.xid-scope.<code>} entries; a
+     * key that is not a number is a startup error.
+     */
+    public static XidDetector withOverrides(Map<String, XidClass> classes, Map<String, XidScope> scopes) {
+        return new XidDetector(byCode(classes, "xid-class", "fatal"), byCode(scopes, "xid-scope", "gpu"));
+    }
+
+    private static <V> Map<Integer, V> byCode(Map<String, V> byKey, String setting, String example) {
+        Map<Integer, V> parsed = new HashMap<>();
         byKey.forEach((k, v) -> {
             try {
                 parsed.put(Integer.parseInt(k.strip()), v);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("gpu-agent.health.xid-class." + k
-                        + ": the key must be an XID number, e.g. gpu-agent.health.xid-class.13=fatal");
+                throw new IllegalArgumentException("gpu-agent.health." + setting + "." + k
+                        + ": the key must be an XID number, e.g. gpu-agent.health." + setting + ".13=" + example);
             }
         });
-        return new XidDetector(parsed);
+        return parsed;
     }
 
     @Override
@@ -100,6 +130,18 @@ public final class XidDetector implements Detector {
     public XidClass classOf(int xid) {
         XidClass c = overrides.get(xid);
         return c != null ? c : TABLE.containsKey(xid) ? TABLE.get(xid).xidClass() : XidClass.WARNING;
+    }
+
+    /**
+     * Where {@code xid} lands on a GPU in MIG mode: the configured override, else the table
+     * (docs/faults.md#mig). A lost-class XID is always the GPU's: a GPU instance cannot fall off the bus alone.
+     */
+    public XidScope scopeOf(int xid) {
+        if (classOf(xid) == XidClass.LOST) {
+            return XidScope.GPU;
+        }
+        XidScope s = scopes.get(xid);
+        return s != null ? s : INSTANCE_SCOPED.contains(xid) ? XidScope.INSTANCE : XidScope.GPU;
     }
 
     /** A short meaning for messages ({@code "GPU has fallen off the bus"}); "unknown XID" when not in the table. */
@@ -143,7 +185,7 @@ public final class XidDetector implements Detector {
             default -> HealthState.UNHEALTHY;
         };
         String message = "XID " + xid + " (" + meaning(xid) + "), classed " + xidClass.name().toLowerCase()
-                + (occurrences > 1 ? ", " + occurrences + " times on this GPU" : "");
+                + (occurrences > 1 ? ", " + occurrences + " times on this device" : "");
         return List.of(new Finding(name(), "XID_" + xid, state, xidClass != XidClass.WARNING, message, action,
                 actions.stream().distinct().sorted().toList()));
     }
