@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # The demo: builds the agent and runs it on the fake NVML driver with 8 simulated H100s.
-#   agent/demo.sh                  # then curl the URLs it prints; Ctrl-C stops it
+#   agent/demo.sh [scenario]       # then curl the URLs it prints; Ctrl-C stops it
+# Named scenarios: h100 (the default: 8 x H100, whole GPUs), mig (8 x H100 in MIG mode, 4 MIG devices each,
+# profiles mixed: native-bindings/src/test/resources/scenarios/h100-mig.conf).
 # Change readings or inject faults while it runs by editing the scenario file it prints
 # (keys: native-bindings/README.md), e.g.  echo 'event.1 = 3 xid 79' >> <scenario>
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/.mvn/find-jdk.sh"
+name=${1:-h100}
+case "$name" in
+  h100|mig) ;;
+  *) echo "demo: no scenario '$name'; the named scenarios are h100 (default) and mig" >&2; exit 2 ;;
+esac
 port=${PORT:-9400}
 jar="$root/agent/target/quarkus-app/quarkus-run.jar"
 fake="$root/native-bindings/target/fake-nvml/libnvidia-ml.so.1"
@@ -13,9 +20,13 @@ if [ ! -f "$jar" ] || [ ! -f "$fake" ] || [ -n "${REBUILD:-}" ]; then
   echo "demo: building (./mvnw -DskipTests install; the first build downloads dependencies)..."
   (cd "$root" && ./mvnw -q -B -DskipTests install)
 fi
-demo="$root/agent/target/demo"
+# Each scenario keeps its own editable copy and state directory: leases and events of one do not leak into another.
+demo="$root/agent/target/demo/$name"
 mkdir -p "$demo/state"
 scenario="$demo/scenario.conf"
+if [ "$name" = mig ] && [ ! -f "$scenario" ]; then
+  cp "$root/native-bindings/src/test/resources/scenarios/h100-mig.conf" "$scenario"
+fi
 [ -f "$scenario" ] || cat > "$scenario" <<'SCN'
 # Fake NVML scenario for the demo: 8 x NVIDIA H100 80GB HBM3. Edit and save; the agent sees it within 1 s.
 gpus = 8
@@ -24,8 +35,19 @@ gpu.*.util_gpu = 37
 gpu.*.memory_used_mib = 1024
 gpu.*.power_mw = 120000
 SCN
+if [ "$name" = mig ]; then
+  cat <<MSG
+demo: gpu-agent on the fake NVML driver, 8 x H100 in MIG mode (4 MIG devices each)
+  curl -s localhost:$port/metrics | grep DCGM_FI_DEV_FB_USED
+  curl -s localhost:$port/metrics | grep gpu_agent_mig
+  curl -s localhost:$port/v1/gpus/0
+  curl -s localhost:$port/v1/gpus/0/7
+  curl -s localhost:$port/health
+demo: inject an XID on GPU 0's GPU instance 7:  echo 'event.1 = 0 xid 31 gi=7' >> $scenario
+MSG
+fi
 cat <<MSG
-demo: gpu-agent on the fake NVML driver, 8 x H100
+demo: gpu-agent on the fake NVML driver, 8 x H100 ($name)
   curl -s localhost:$port/metrics | grep DCGM_FI_DEV_GPU_TEMP
   curl -s localhost:$port/health
   curl -s localhost:$port/health/gpus/0

@@ -56,8 +56,23 @@ bench_java_opts() {
 
 # A fake-driver scenario with N GPUs: the default readings set, NVLink (18 links, the default) with traffic,
 # two compute processes and one graphics process per GPU, non-zero readings everywhere a dashboard looks.
+# With BENCH_MIG=1 (run-all.sh --mig; 8 GPUs only): every GPU in MIG mode with 4 MIG devices of mixed profiles,
+# the processes inside the instances (native-bindings/src/test/resources/scenarios/h100-mig.conf).
 bench_scenario() {
   local file=$1 gpus=$2
+  if [ "${BENCH_MIG:-0}" = 1 ]; then
+    [ "$gpus" = 8 ] || { echo "bench: --mig runs 8 GPUs only (the MIG scenario names GPUs 0-7)" >&2; exit 2; }
+    cat > "$file" <<SCN
+gpus = 8
+gpu.*.temp = 45
+gpu.*.power_mw = 350000
+gpu.*.clock_sm = 1755
+gpu.*.nvlink_tx_kib = 1048576
+gpu.*.nvlink_rx_kib = 2097152
+SCN
+    cat "$bench_root/native-bindings/src/test/resources/scenarios/h100-mig.conf" >> "$file"
+    return
+  fi
   cat > "$file" <<SCN
 gpus = $gpus
 gpu.*.temp = 45

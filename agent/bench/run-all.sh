@@ -4,7 +4,7 @@
 # shipped JVM options, on the fake NVML driver. Builds nothing: first
 #   ./mvnw -B -pl agent -am package -DskipTests
 #
-#   agent/bench/run-all.sh [--gpus 8|64|both] [--quick] [--soak] [--jit shipped|c1|full] [--no-aot]
+#   agent/bench/run-all.sh [--gpus 8|64|both] [--mig] [--quick] [--soak] [--jit shipped|c1|full] [--no-aot]
 #
 # Per GPU count (default both): start to first good scrape; scrape latency at 1 connection, each scrape's own
 # (scrape-latency.c, compiled here with cc) and wrk's coordinated-omission-corrected percentiles; throughput
@@ -14,6 +14,7 @@
 # gpu_agent_sample_duration_seconds, mean over the rest period, and its max). Then the 64/8 growth factors.
 # --soak: 1M scrapes at 16 connections: RSS growth, GC pauses (-Xlog:gc), fds and threads before/after.
 # --quick: short phases (3 s loads, 10 s rest, 20k-scrape soak), a smoke run of the script, not a result.
+# --mig: 8 GPUs in MIG mode, 4 MIG devices each (one series set per GPU instance: 32 instead of 8).
 # --jit c1 keeps -XX:TieredStopAtLevel=1 (as shipped), --jit full drops it (C2); run both to choose.
 # Needs wrk, prometheus-node-exporter and a C compiler (apt-get install wrk prometheus-node-exporter gcc), curl,
 # python3.
@@ -28,10 +29,11 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --gpus) shift; case "$1" in both) gpu_set="8 64" ;; *) gpu_set=$1 ;; esac ;;
     --quick) quick=1 ;;
+    --mig) export BENCH_MIG=1; gpu_set=8 ;;
     --soak) soak=1 ;;
     --jit) shift; export BENCH_JIT=$1 ;;
     --no-aot) export BENCH_AOT=0 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run-all.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift

@@ -121,7 +121,14 @@ public class HealthModel {
             XidClass xidClass = xidClasses.classOf(xid);
             boolean recorded = false;
             if (event.isXid()) {
-                xids.record(uuid, xid);
+                // DCGM_FI_DEV_XID_ERRORS of the MIG devices it was judged on, else of the GPU (docs/metrics.md#mig)
+                if (outcome.judgedOn().isEmpty()) {
+                    xids.record(uuid, xid);
+                } else {
+                    for (MigHealth m : outcome.judgedOn()) {
+                        xids.record(m.uuid(), xid);
+                    }
+                }
                 meters.xid(index, uuid, xid);
                 String meaning = XidDetector.meaning(xid);
                 String classed = ", classed " + xidClass.name().toLowerCase();
