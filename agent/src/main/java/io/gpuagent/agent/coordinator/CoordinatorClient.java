@@ -225,7 +225,7 @@ public class CoordinatorClient {
                         g.lease() == null ? "" : g.lease().leaseId(), g.migMode()))
                 .toList(), inv.mig().stream()
                 .map(m -> List.of(String.valueOf(m.uuid()), String.valueOf(m.health()), m.cordoned(), m.leasable(),
-                        m.lease() == null ? "" : m.lease().leaseId()))
+                        m.leaseId() == null ? "" : m.leaseId()))
                 .toList());
     }
 

@@ -1,6 +1,5 @@
 package io.gpuagent.agent.coordinator;
 
-import io.gpuagent.agent.lease.GpuLeases;
 import io.gpuagent.agent.lease.Inventory;
 import java.net.URI;
 import java.time.Clock;
@@ -151,7 +150,7 @@ public final class NodeRegistry {
         Map<String, Instant> mine = held.get(inv.node());
         if (mine != null) {
             // The agent's own view now shows the lease (or the GPU gone for another reason): ours is no longer needed.
-            Map<String, GpuLeases.Held> leased = leases(inv);
+            Map<String, String> leased = leaseIds(inv);
             mine.entrySet().removeIf(e -> !leased.containsKey(e.getKey()) || leased.get(e.getKey()) != null
                     || e.getValue().plus(timeout).isBefore(now));
         }
@@ -270,11 +269,11 @@ public final class NodeRegistry {
         return timeout;
     }
 
-    /** Every device of the inventory (GPUs and MIG devices) by UUID, to the lease holding it (null when free). */
-    private static Map<String, GpuLeases.Held> leases(Inventory inv) {
-        Map<String, GpuLeases.Held> m = new HashMap<>();
-        inv.gpus().forEach(g -> m.put(g.uuid(), g.lease()));
-        inv.mig().forEach(d -> m.put(d.uuid(), d.lease()));
+    /** Every device of the inventory (GPUs and MIG devices) by UUID, to the id of the lease holding it (null: free). */
+    private static Map<String, String> leaseIds(Inventory inv) {
+        Map<String, String> m = new HashMap<>();
+        inv.gpus().forEach(g -> m.put(g.uuid(), g.lease() == null ? null : g.lease().leaseId()));
+        inv.mig().forEach(d -> m.put(d.uuid(), d.leaseId()));
         return m;
     }
 
@@ -288,7 +287,7 @@ public final class NodeRegistry {
                         g.memoryTotalMiB(), g.memoryFreeMiB(), g.lease(), leasable, g.migMode())).toList();
         List<Inventory.Mig> mig = inv.mig().stream().map(m -> !uuids.contains(m.uuid()) ? m
                 : new Inventory.Mig(m.uuid(), m.gpu(), m.address(), m.profile(), m.memoryMiB(), m.memoryFreeMiB(),
-                        m.health(), m.cordoned(), m.lease(), leasable)).toList();
+                        m.health(), m.cordoned(), m.leaseId(), leasable)).toList();
         return new Inventory(inv.node(), inv.agentUrl(), inv.takenAt(), inv.healthy(), gpus, inv.links(), mig);
     }
 }

@@ -195,7 +195,7 @@ public final class Placer {
 
     /** The agent says it is leasable, and nothing in the same inventory contradicts that. */
     static boolean placeable(Inventory.Mig m) {
-        return m.leasable() && m.lease() == null && !m.cordoned() && serving(m.health());
+        return m.leasable() && m.leaseId() == null && !m.cordoned() && serving(m.health());
     }
 
     private static boolean enoughMemory(Inventory.Mig m, Long minMiB) {
@@ -336,7 +336,7 @@ public final class Placer {
         for (Inventory.Mig m : ofProfile) {
             String reason;
             if (!placeable(m)) {
-                reason = m.lease() != null ? "leased" : m.cordoned() ? "cordoned"
+                reason = m.leaseId() != null ? "leased" : m.cordoned() ? "cordoned"
                         : !serving(m.health()) ? m.health() : "not leasable";
             } else if (!enoughMemory(m, ask.minMemoryMiB())) {
                 reason = "under " + ask.minMemoryMiB() + " MiB free";

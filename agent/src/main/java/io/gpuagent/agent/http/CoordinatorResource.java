@@ -45,7 +45,7 @@ public class CoordinatorResource {
     static final int MAX_MIG = MAX_GPUS * Inventory.MAX_MIG_PER_GPU;
     /**
      * A 64-GPU inventory with all 2,016 links is about 350 KB of JSON; with 7 leased MIG devices on each GPU
-     * (CoordinatorClientTest measures the worst case) it stays under this.
+     * (MigPlacementApiTest sends the worst case) it stays under this.
      */
     static final int HEARTBEAT_LIMIT = 512 * 1024;
     private static final Set<String> FIELDS = Set.of("jobId", "gpus", "mig", "constraints");

@@ -82,11 +82,12 @@ public record Inventory(String node, String agentUrl, Instant takenAt, boolean h
      * @param health        HealthState name: its own verdict where the health model judges MIG devices, else its
      *                      parent's (a parent that is not serving always gives its own)
      * @param cordoned      it or its parent GPU is cordoned
-     * @param lease         the lease holding it, null when free
+     * @param leaseId       the lease holding it, null when free (its job: {@code GET /v1/leases/{leaseId}}; a job id
+     *                      of up to 128 characters on each of 448 devices would not fit in the heartbeat)
      * @param leasable      a lease may take it now (the parent GPU fresh, serving, not cordoned; it healthy, free)
      */
     public record Mig(String uuid, int gpu, String address, String profile, long memoryMiB, Long memoryFreeMiB,
-                      String health, boolean cordoned, GpuLeases.Held lease, boolean leasable) {
+                      String health, boolean cordoned, String leaseId, boolean leasable) {
     }
 
     /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.gpuagent.exporter.MigInstance;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,6 +104,11 @@ public record Lease(String leaseId, String jobId, List<String> gpus, List<Intege
      */
     public boolean holds(String uuid) {
         return gpus.contains(uuid) || mig.stream().anyMatch(m -> m.parentUuid().equals(uuid));
+    }
+
+    /** Of {@code leases}, those live at {@code now} that {@link #holds} the device: {@link GpuLeases#leasesOn}. */
+    public static List<GpuLeases.Held> holding(String uuid, Collection<Lease> leases, Instant now) {
+        return leases.stream().filter(l -> l.holds(uuid) && !l.expiredAt(now)).map(Lease::held).toList();
     }
 
     /** "GPUs [0, 1] [GPU-..., GPU-...]" or "MIG devices [0/1, 0/2] [MIG-..., MIG-...]", for log lines and events. */

@@ -240,8 +240,7 @@ public class LeaseBook implements GpuLeases {
 
     @Override
     public List<Held> leasesOn(String uuid) {
-        Instant now = clock.instant();
-        return published.leases().stream().filter(l -> l.holds(uuid) && !l.expiredAt(now)).map(Lease::held).toList();
+        return Lease.holding(uuid, published.leases(), clock.instant());
     }
 
     @Override

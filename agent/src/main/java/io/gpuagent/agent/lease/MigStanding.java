@@ -34,6 +34,7 @@ record MigStanding(MigInstance device, HealthState health, boolean cordoned, Lon
 
     Inventory.Mig toInventory() {
         return new Inventory.Mig(device.uuid(), device.gpuIndex(), device.address(), device.profile(),
-                device.memoryMib(), memoryFreeMiB, health.name(), cordoned, lease, leasable());
+                device.memoryMib(), memoryFreeMiB, health.name(), cordoned, lease == null ? null : lease.leaseId(),
+                leasable());
     }
 }

@@ -222,7 +222,7 @@ class MigLeaseTest {
         assertEquals(4, mig.size());
         assertEquals(new Inventory.Mig(migUuid(0, 2), 0, "0/2", "1g.10gb", 9856, 9843L, "HEALTHY", false, null, true),
                 mig.get(1));
-        assertEquals("lease-1", mig.getFirst().lease().leaseId());
+        assertEquals("lease-1", mig.getFirst().leaseId());
         assertFalse(mig.getFirst().leasable());
     }
 
