@@ -7,6 +7,7 @@ import io.gpuagent.agent.auth.CoordinatorCredentials;
 import io.gpuagent.agent.auth.OutgoingTls;
 import io.gpuagent.agent.auth.TlsConfig;
 import io.gpuagent.agent.auth.TokenAuth;
+import io.gpuagent.agent.lease.Lease;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;
@@ -60,6 +61,8 @@ public class AgentLeases {
             "CUDA_DEVICE_ORDER");
     /** Device lists (indexes, UUIDs, MIG ids, "all", "none") and PCI_BUS_ID: no spaces, quotes or shell syntax. */
     private static final Pattern ENV_VALUE = Pattern.compile("[A-Za-z0-9,._:/-]{0,4096}");
+    private static final Pattern MIG_ADDRESS = Pattern.compile("[0-9]{1,4}/[0-9]{1,4}(/[0-9]{1,4})?");
+    private static final Pattern MIG_PROFILE = Pattern.compile("[A-Za-z0-9.+-]{1,32}");
 
     private final CoordinatorCredentials credentials;
     private final ObjectMapper mapper;
@@ -137,8 +140,9 @@ public class AgentLeases {
             Map<String, String> env = env(json.get("env"), where, leaseId);
             Instant expiresAt = Instant.parse(text(json, "expiresAt"));
             long fencing = json.path("fencingToken").asLong();
-            return new Granted(new Placement.Allocation(part.node(), part.agentUrl(), leaseId, part.uuids(), env, fencing),
-                    expiresAt);
+            List<Lease.MigDevice> mig = mig(json.get("mig"), part.uuids(), where, leaseId);
+            return new Granted(new Placement.Allocation(part.node(), part.agentUrl(), leaseId, part.uuids(), env, fencing,
+                    mig), expiresAt);
         } catch (IOException | IllegalArgumentException | DateTimeParseException e) {
             return new Failed(where + " granted a lease but its answer cannot be read (" + e.getMessage()
                     + "); the lease ends by itself at its ttl: " + body);
@@ -176,6 +180,50 @@ public class AgentLeases {
             default -> new NotReleased("the agent at " + agentUrl + " answered " + r.statusCode()
                     + " to DELETE /v1/leases/" + leaseId + ": " + ProblemDetail.of(mapper, r.body(), 500));
         };
+    }
+
+    /**
+     * A MIG lease answer's {@code mig}, passed on to the job only when it describes exactly the leased devices
+     * with well-formed values (else dropped and logged: the job still has the UUIDs and the env); empty for
+     * whole GPUs.
+     */
+    List<Lease.MigDevice> mig(JsonNode mig, List<String> uuids, String where, String leaseId) {
+        if (mig == null || mig.isNull()) {
+            return List.of();
+        }
+        String problem;
+        try {
+            List<Lease.MigDevice> devices = mapper.convertValue(mig,
+                    mapper.getTypeFactory().constructCollectionType(List.class, Lease.MigDevice.class));
+            problem = devices == null ? "not a list" : devices.stream().map(AgentLeases::migProblem)
+                    .filter(java.util.Objects::nonNull).findFirst().orElse(null);
+            if (problem == null && !devices.stream().map(Lease.MigDevice::uuid).toList().equals(uuids)) {
+                problem = "it describes " + devices.stream().map(Lease.MigDevice::uuid).toList() + ", not " + uuids;
+            }
+            if (problem == null) {
+                return List.copyOf(devices);
+            }
+        } catch (IllegalArgumentException e) {
+            problem = e.getMessage();
+        }
+        LOG.warnf("%s answered lease %s with a \"mig\" that cannot be passed on (%s); dropped. Check that agent: "
+                + "a genuine agent describes exactly the leased MIG devices", where, leaseId, problem);
+        return List.of();
+    }
+
+    private static String migProblem(Lease.MigDevice d) {
+        if (d == null || d.uuid() == null || !d.uuid().startsWith("MIG-") || !ENV_VALUE.matcher(d.uuid()).matches()) {
+            return "a device without a MIG- UUID";
+        }
+        if (d.parentUuid() == null || !ENV_VALUE.matcher(d.parentUuid()).matches() || d.address() == null
+                || !MIG_ADDRESS.matcher(d.address()).matches() || d.profile() == null
+                || !MIG_PROFILE.matcher(d.profile()).matches()) {
+            return "device " + d.uuid() + " has an unreadable parentUuid, address or profile";
+        }
+        if (d.gpuIndex() < 0 || d.gpuInstanceId() < 0 || d.computeInstanceId() < 0 || d.memoryMiB() < 0) {
+            return "device " + d.uuid() + " has a negative index, id or memory";
+        }
+        return null;
     }
 
     /** The allowed variables of a lease answer's {@code env}, with safe values; anything else is dropped and logged. */

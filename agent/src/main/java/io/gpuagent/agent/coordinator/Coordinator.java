@@ -179,8 +179,10 @@ public class Coordinator {
         }
         if (fresh) {
             int leasable = (int) inv.gpus().stream().filter(Placer::placeable).count();
+            int migLeasable = (int) inv.mig().stream().filter(Placer::placeable).count();
             String message = "node " + inv.node() + " registered (" + inv.agentUrl() + ", " + inv.gpus().size()
-                    + " GPUs, " + leasable + " leasable)";
+                    + " GPUs, " + leasable + " leasable" + (inv.mig().isEmpty() ? ""
+                    : "; " + inv.mig().size() + " MIG devices, " + migLeasable + " leasable") + ")";
             LOG.info(message);
             record(AgentEvent.of(null, null, NODE_EVENT, DETECTOR, "NODE_REGISTERED", message));
         }
@@ -246,7 +248,7 @@ public class Coordinator {
                 List<Placer.Candidate> cs = Placer.candidates(view, ask);
                 if (cs.isEmpty()) {
                     counts.noFit();
-                    throw new Refusal.Conflict("nothing fits " + ask.gpus() + " GPU(s)"
+                    throw new Refusal.Conflict("nothing fits " + ask.what()
                             + (ask.sameNvlinkDomain() ? " in one NVLink domain" : "")
                             + (ask.minMemoryMiB() != null ? " with " + ask.minMemoryMiB() + " MiB free" : "")
                             + " now (the coordinator does not queue; ask again later): " + Placer.describe(view, ask)
@@ -274,8 +276,8 @@ public class Coordinator {
                         ok = false;
                     }
                     case AgentLeases.Failed f -> {
-                        Set<String> all = registry.node(part.node()).map(n -> n.inventory().gpus().stream()
-                                .map(Inventory.Gpu::uuid).collect(Collectors.toSet())).orElse(Set.copyOf(part.uuids()));
+                        Set<String> all = registry.node(part.node()).map(n -> allDevices(n.inventory()))
+                                .orElse(Set.copyOf(part.uuids()));
                         exclude.computeIfAbsent(part.node(), k -> new HashSet<>()).addAll(all);
                         refusals.add(f.detail());
                         LOG.warnf("placing job %s: %s; trying another node", jobId, f.detail());
@@ -308,6 +310,14 @@ public class Coordinator {
             releaseAll(got, "a later lease of the same placement failed");
             registry.unhold(c);   // the refused GPUs stay in exclude, for this request only
         }
+    }
+
+    /** The UUIDs of every GPU and MIG device of a node. */
+    private static Set<String> allDevices(Inventory inv) {
+        Set<String> all = new HashSet<>();
+        inv.gpus().forEach(g -> all.add(g.uuid()));
+        inv.mig().forEach(m -> all.add(m.uuid()));
+        return all;
     }
 
     /** Releases leases taken for a placement that did not complete; a lease that stays ends at its ttl. */

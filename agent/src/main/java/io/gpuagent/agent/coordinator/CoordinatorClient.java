@@ -222,7 +222,10 @@ public class CoordinatorClient {
     private static List<Object> placementView(Inventory inv) {
         return List.of(String.valueOf(inv.node()), String.valueOf(inv.agentUrl()), inv.healthy(), inv.gpus().stream()
                 .map(g -> List.of(String.valueOf(g.uuid()), String.valueOf(g.health()), g.cordoned(), g.leasable(),
-                        g.lease() == null ? "" : g.lease().leaseId()))
+                        g.lease() == null ? "" : g.lease().leaseId(), g.migMode()))
+                .toList(), inv.mig().stream()
+                .map(m -> List.of(String.valueOf(m.uuid()), String.valueOf(m.health()), m.cordoned(), m.leasable(),
+                        m.leaseId() == null ? "" : m.leaseId()))
                 .toList());
     }
 

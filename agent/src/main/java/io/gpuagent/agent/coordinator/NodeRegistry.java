@@ -85,6 +85,7 @@ public final class NodeRegistry {
                     + " that the coordinator can reach (" + urlProblem + ")");
         }
         Set<String> uuids = new HashSet<>();
+        Map<Integer, Integer> migPerGpu = new HashMap<>();
         for (Inventory.Gpu g : inv.gpus()) {
             if (g == null || g.uuid() == null || g.uuid().isBlank() || g.health() == null) {
                 return Optional.of("every GPU needs \"uuid\" and \"health\"");
@@ -92,6 +93,24 @@ public final class NodeRegistry {
             if (!uuids.add(g.uuid())) {
                 return Optional.of("GPU " + g.uuid() + " appears twice");
             }
+            migPerGpu.put(g.index(), 0);
+        }
+        for (Inventory.Mig m : inv.mig()) {
+            if (m == null || m.uuid() == null || !m.uuid().startsWith("MIG-") || m.profile() == null
+                    || m.profile().isBlank() || m.health() == null) {
+                return Optional.of("every MIG device needs \"uuid\" (MIG-...), \"profile\" and \"health\"");
+            }
+            if (!uuids.add(m.uuid())) {
+                return Optional.of("device " + m.uuid() + " appears twice");
+            }
+            Integer onGpu = migPerGpu.get(m.gpu());
+            if (onGpu == null) {
+                return Optional.of("MIG device " + m.uuid() + " is on GPU " + m.gpu() + ", which is not in \"gpus\"");
+            }
+            if (onGpu == Inventory.MAX_MIG_PER_GPU) {
+                return Optional.of("GPU " + m.gpu() + " has more than " + Inventory.MAX_MIG_PER_GPU + " MIG devices");
+            }
+            migPerGpu.put(m.gpu(), onGpu + 1);
         }
         for (Inventory.Link l : inv.links()) {
             if (l == null || l.a() == null || l.b() == null) {
@@ -131,11 +150,9 @@ public final class NodeRegistry {
         Map<String, Instant> mine = held.get(inv.node());
         if (mine != null) {
             // The agent's own view now shows the lease (or the GPU gone for another reason): ours is no longer needed.
-            Map<String, Inventory.Gpu> byUuid = byUuid(inv);
-            mine.entrySet().removeIf(e -> {
-                Inventory.Gpu g = byUuid.get(e.getKey());
-                return g == null || g.lease() != null || e.getValue().plus(timeout).isBefore(now);
-            });
+            Map<String, String> leased = leaseIds(inv);
+            mine.entrySet().removeIf(e -> !leased.containsKey(e.getKey()) || leased.get(e.getKey()) != null
+                    || e.getValue().plus(timeout).isBefore(now));
         }
         return before == null;
     }
@@ -220,11 +237,15 @@ public final class NodeRegistry {
         List<Inventory.Gpu> gpus = n.inventory().gpus().stream().map(g -> !gone.contains(g.uuid()) ? g
                 : new Inventory.Gpu(g.index(), g.uuid(), g.name(), g.pciBusId(), g.health(), g.reasons(), g.cordoned(),
                         g.memoryTotalMiB(), g.memoryFreeMiB(), null,
-                        !g.cordoned() && ("HEALTHY".equals(g.health()) || "DEGRADED".equals(g.health()))))
+                        !g.migMode() && !g.cordoned() && serving(g.health()), g.migMode()))
+                .toList();
+        List<Inventory.Mig> mig = n.inventory().mig().stream().map(m -> !gone.contains(m.uuid()) ? m
+                : new Inventory.Mig(m.uuid(), m.gpu(), m.address(), m.profile(), m.memoryMiB(), m.memoryFreeMiB(),
+                        m.health(), m.cordoned(), null, !m.cordoned() && serving(m.health())))
                 .toList();
         Inventory inv = n.inventory();
         nodes.put(node, new Node(n.node(), n.agentUrl(), n.lastHeartbeat(),
-                new Inventory(inv.node(), inv.agentUrl(), inv.takenAt(), inv.healthy(), gpus, inv.links())));
+                new Inventory(inv.node(), inv.agentUrl(), inv.takenAt(), inv.healthy(), gpus, inv.links(), mig)));
     }
 
     /** Drops the nodes silent for longer than the timeout; returns them (for the log and the event log). */
@@ -248,16 +269,25 @@ public final class NodeRegistry {
         return timeout;
     }
 
-    private static Map<String, Inventory.Gpu> byUuid(Inventory inv) {
-        Map<String, Inventory.Gpu> m = new HashMap<>();
-        inv.gpus().forEach(g -> m.put(g.uuid(), g));
+    /** Every device of the inventory (GPUs and MIG devices) by UUID, to the id of the lease holding it (null: free). */
+    private static Map<String, String> leaseIds(Inventory inv) {
+        Map<String, String> m = new HashMap<>();
+        inv.gpus().forEach(g -> m.put(g.uuid(), g.lease() == null ? null : g.lease().leaseId()));
+        inv.mig().forEach(d -> m.put(d.uuid(), d.leaseId()));
         return m;
+    }
+
+    private static boolean serving(String health) {
+        return "HEALTHY".equals(health) || "DEGRADED".equals(health);
     }
 
     private static Inventory withLeasable(Inventory inv, Set<String> uuids, boolean leasable) {
         List<Inventory.Gpu> gpus = inv.gpus().stream().map(g -> !uuids.contains(g.uuid()) ? g
                 : new Inventory.Gpu(g.index(), g.uuid(), g.name(), g.pciBusId(), g.health(), g.reasons(), g.cordoned(),
-                        g.memoryTotalMiB(), g.memoryFreeMiB(), g.lease(), leasable)).toList();
-        return new Inventory(inv.node(), inv.agentUrl(), inv.takenAt(), inv.healthy(), gpus, inv.links());
+                        g.memoryTotalMiB(), g.memoryFreeMiB(), g.lease(), leasable, g.migMode())).toList();
+        List<Inventory.Mig> mig = inv.mig().stream().map(m -> !uuids.contains(m.uuid()) ? m
+                : new Inventory.Mig(m.uuid(), m.gpu(), m.address(), m.profile(), m.memoryMiB(), m.memoryFreeMiB(),
+                        m.health(), m.cordoned(), m.leaseId(), leasable)).toList();
+        return new Inventory(inv.node(), inv.agentUrl(), inv.takenAt(), inv.healthy(), gpus, inv.links(), mig);
     }
 }

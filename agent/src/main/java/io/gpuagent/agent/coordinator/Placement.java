@@ -1,5 +1,8 @@
 package io.gpuagent.agent.coordinator;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.gpuagent.agent.lease.Lease;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -16,12 +19,26 @@ public record Placement(String placementId, String jobId, List<Allocation> alloc
         allocations = List.copyOf(allocations);
     }
 
-    /** The lease on one node. */
+    /**
+     * The lease on one node.
+     *
+     * @param gpus the leased devices' UUIDs: {@code GPU-}, or {@code MIG-} for MIG devices
+     * @param mig  of MIG devices, where each is (parent GPU, address, profile), as the agent answered; empty, and
+     *             left out of the JSON, for whole GPUs and in journal lines written before MIG placements
+     */
     public record Allocation(String node, String agentUrl, String leaseId, List<String> gpus, Map<String, String> env,
-                             long fencingToken) {
+                             long fencingToken, @JsonInclude(JsonInclude.Include.NON_EMPTY) List<Lease.MigDevice> mig) {
+        @JsonCreator
         public Allocation {
             gpus = List.copyOf(gpus);
             env = env == null ? Map.of() : Map.copyOf(env);
+            mig = mig == null ? List.of() : List.copyOf(mig);
+        }
+
+        /** An allocation of whole GPUs. */
+        public Allocation(String node, String agentUrl, String leaseId, List<String> gpus, Map<String, String> env,
+                          long fencingToken) {
+            this(node, agentUrl, leaseId, gpus, env, fencingToken, List.of());
         }
     }
 

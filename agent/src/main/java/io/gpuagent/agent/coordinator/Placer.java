@@ -2,6 +2,8 @@ package io.gpuagent.agent.coordinator;
 
 import io.gpuagent.agent.lease.GpuPicker;
 import io.gpuagent.agent.lease.Inventory;
+import io.gpuagent.agent.lease.MigPicker;
+import io.gpuagent.agent.lease.MigRequest;
 import io.gpuagent.agent.lease.PcieLevel;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,15 +24,46 @@ import java.util.stream.Collectors;
  * left with the fewest leasable GPUs after the grant (best fit); then the GPUs closest in PCIe (NVLink
  * breaking ties), chosen on each node by the agent's own {@link GpuPicker}, so the coordinator asks for the
  * GPUs the node would pick itself; then node name and GPU index, so the same inputs always give the same answer.
+ *
+ * <p>MIG devices ({@link Ask#migProfile()}): only devices of that profile that may be leased now (the same
+ * conditions; never a GPU in MIG mode whole, never a MIG device for a whole-GPU ask); one node always (a MIG job
+ * that no node can hold should ask for whole GPUs); the node left with the fewest leasable devices of the profile
+ * (best fit), then node name; on the node, the devices the agent's own {@link MigPicker} chooses (fewest GPUs,
+ * fullest GPU first).
  */
 public final class Placer {
 
-    /** What a job asks for. {@code minMemoryMiB} null: any. */
-    public record Ask(int gpus, Long minMemoryMiB, boolean sameNvlinkDomain) {
+    /**
+     * What a job asks for: {@code gpus} whole GPUs, or with {@code migProfile} that many MIG devices of that
+     * profile. {@code minMemoryMiB} null: any.
+     */
+    public record Ask(int gpus, Long minMemoryMiB, boolean sameNvlinkDomain, String migProfile) {
         public Ask {
             if (gpus < 1) {
                 throw new IllegalArgumentException("gpus must be at least 1, got " + gpus);
             }
+            if (migProfile != null && sameNvlinkDomain) {
+                throw new IllegalArgumentException("MIG devices have no NVLink (or any peer-to-peer) path");
+            }
+        }
+
+        /** Whole GPUs. */
+        public Ask(int gpus, Long minMemoryMiB, boolean sameNvlinkDomain) {
+            this(gpus, minMemoryMiB, sameNvlinkDomain, null);
+        }
+
+        /** MIG devices of a profile. */
+        public static Ask mig(MigRequest mig, Long minMemoryMiB) {
+            return new Ask(mig.count(), minMemoryMiB, false, mig.profile());
+        }
+
+        public boolean mig() {
+            return migProfile != null;
+        }
+
+        /** "3 GPU(s)" or "2 MIG device(s) of profile 1g.10gb". */
+        public String what() {
+            return mig() ? gpus + " MIG device(s) of profile " + migProfile : gpus + " GPU(s)";
         }
     }
 
@@ -61,6 +94,9 @@ public final class Placer {
     /** Every way to place {@code ask} on {@code nodes}, best first; empty when nothing fits now. */
     public static List<Candidate> candidates(List<Inventory> nodes, Ask ask) {
         List<Inventory> ordered = nodes.stream().sorted(Comparator.comparing(Inventory::node)).toList();
+        if (ask.mig()) {
+            return migCandidates(ordered, ask);
+        }
         List<Choice> single = new ArrayList<>();
         for (Inventory node : ordered) {
             List<Inventory.Gpu> free = eligible(node, ask);
@@ -129,6 +165,47 @@ public final class Placer {
                 .map(Choice::candidate).toList();
     }
 
+    /** One node per candidate, best fit first: the fewest leasable devices of the profile left over. */
+    private static List<Candidate> migCandidates(List<Inventory> ordered, Ask ask) {
+        List<Choice> fits = new ArrayList<>();
+        for (Inventory node : ordered) {
+            List<Inventory.Mig> free = eligibleMig(node, ask);
+            if (free.size() < ask.gpus()) {
+                continue;
+            }
+            Map<Integer, Integer> leasableOnGpu = new HashMap<>();
+            node.mig().stream().filter(Placer::placeable).forEach(m -> leasableOnGpu.merge(m.gpu(), 1, Integer::sum));
+            // The agent lists a GPU's MIG devices in GPU instance, compute instance order: the position keeps it.
+            List<MigPicker.Candidate> candidates = new ArrayList<>(free.size());
+            for (Inventory.Mig m : free) {
+                candidates.add(new MigPicker.Candidate(m.uuid(), m.gpu(), node.mig().indexOf(m), 0));
+            }
+            List<MigPicker.Candidate> chosen = new MigPicker(candidates, leasableOnGpu).pick(ask.gpus()).orElseThrow();
+            fits.add(new Choice(new Candidate(List.of(new Part(node.node(), node.agentUrl(),
+                    chosen.stream().map(MigPicker.Candidate::uuid).toList()))), free.size() - ask.gpus(), 0));
+        }
+        return fits.stream().sorted(Comparator.comparingInt(Choice::leftover)).map(Choice::candidate).toList();
+    }
+
+    /** The MIG devices of {@code node} that a lease for {@code ask} may take now. */
+    public static List<Inventory.Mig> eligibleMig(Inventory node, Ask ask) {
+        return node.mig().stream().filter(m -> m.profile().equals(ask.migProfile()) && placeable(m)
+                && enoughMemory(m, ask.minMemoryMiB())).toList();
+    }
+
+    /** The agent says it is leasable, and nothing in the same inventory contradicts that. */
+    static boolean placeable(Inventory.Mig m) {
+        return m.leasable() && m.leaseId() == null && !m.cordoned() && serving(m.health());
+    }
+
+    private static boolean enoughMemory(Inventory.Mig m, Long minMiB) {
+        return minMiB == null || (m.memoryFreeMiB() != null ? m.memoryFreeMiB() : m.memoryMiB()) >= minMiB;
+    }
+
+    private static boolean serving(String health) {
+        return "HEALTHY".equals(health) || "DEGRADED".equals(health);
+    }
+
     /** The GPUs of {@code node} that a lease for {@code ask} may take now, in index order. */
     public static List<Inventory.Gpu> eligible(Inventory node, Ask ask) {
         return node.gpus().stream().filter(g -> placeable(g) && enoughMemory(g, ask.minMemoryMiB()))
@@ -137,8 +214,7 @@ public final class Placer {
 
     /** The agent says it is leasable, and nothing in the same inventory contradicts that. */
     static boolean placeable(Inventory.Gpu g) {
-        return g.leasable() && g.lease() == null && !g.cordoned()
-                && ("HEALTHY".equals(g.health()) || "DEGRADED".equals(g.health()));
+        return g.leasable() && g.lease() == null && !g.cordoned() && !g.migMode() && serving(g.health());
     }
 
     /** Free memory when the agent read it (a free GPU's is nearly all of it), else the total. */
@@ -218,13 +294,17 @@ public final class Placer {
         if (nodes.isEmpty()) {
             return "no node is registered (agents register by heartbeat: set gpu-agent.coordinator.url on them)";
         }
+        if (ask.mig()) {
+            return nodes.stream().sorted(Comparator.comparing(Inventory::node)).map(n -> describeMig(n, ask))
+                    .collect(Collectors.joining("; "));
+        }
         return nodes.stream().sorted(Comparator.comparing(Inventory::node)).map(n -> {
             Map<String, Integer> why = new TreeMap<>();
             int ok = 0;
             for (Inventory.Gpu g : n.gpus()) {
                 String reason;
                 if (!placeable(g)) {
-                    reason = g.lease() != null ? "leased" : g.cordoned() ? "cordoned"
+                    reason = g.migMode() ? "in MIG mode" : g.lease() != null ? "leased" : g.cordoned() ? "cordoned"
                             : !"HEALTHY".equals(g.health()) && !"DEGRADED".equals(g.health()) ? g.health()
                             : "not leasable";
                 } else if (!enoughMemory(g, ask.minMemoryMiB())) {
@@ -239,6 +319,36 @@ public final class Placer {
                     .collect(Collectors.joining(", "));
             return n.node() + ": " + ok + " of " + n.gpus().size() + " leasable" + (detail.isEmpty() ? "" : " (" + detail + ")");
         }).collect(Collectors.joining("; "));
+    }
+
+    /** E.g. {@code dgx-a: 2 of 3 1g.10gb MIG devices leasable (1 UNHEALTHY)}, or the profiles it has instead. */
+    private static String describeMig(Inventory n, Ask ask) {
+        List<Inventory.Mig> ofProfile = n.mig().stream().filter(m -> m.profile().equals(ask.migProfile())).toList();
+        if (ofProfile.isEmpty()) {
+            Map<String, Integer> layout = new TreeMap<>();
+            n.mig().forEach(m -> layout.merge(m.profile(), 1, Integer::sum));
+            return n.node() + ": no " + ask.migProfile() + " MIG device (" + (layout.isEmpty() ? "no MIG devices"
+                    : layout.entrySet().stream().map(e -> e.getKey() + " x" + e.getValue())
+                    .collect(Collectors.joining(", "))) + ")";
+        }
+        Map<String, Integer> why = new TreeMap<>();
+        int ok = 0;
+        for (Inventory.Mig m : ofProfile) {
+            String reason;
+            if (!placeable(m)) {
+                reason = m.leaseId() != null ? "leased" : m.cordoned() ? "cordoned"
+                        : !serving(m.health()) ? m.health() : "not leasable";
+            } else if (!enoughMemory(m, ask.minMemoryMiB())) {
+                reason = "under " + ask.minMemoryMiB() + " MiB free";
+            } else {
+                ok++;
+                continue;
+            }
+            why.merge(reason, 1, Integer::sum);
+        }
+        String detail = why.entrySet().stream().map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining(", "));
+        return n.node() + ": " + ok + " of " + ofProfile.size() + " " + ask.migProfile() + " MIG devices leasable"
+                + (detail.isEmpty() ? "" : " (" + detail + ")");
     }
 
     private record Pick(List<Inventory.Gpu> gpus, int cost) {

@@ -10,6 +10,7 @@ import io.gpuagent.agent.coordinator.Placement;
 import io.gpuagent.agent.coordinator.Placer;
 import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.lease.Inventory;
+import io.gpuagent.agent.lease.MigRequest;
 import io.gpuagent.agent.refusal.Refusal;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -40,9 +41,15 @@ public class CoordinatorResource {
     /** An inventory: at most {@link #MAX_GPUS} GPUs and every pair of them linked. */
     static final int MAX_GPUS = 64;
     static final int MAX_LINKS = MAX_GPUS * (MAX_GPUS - 1) / 2;
-    /** A 64-GPU inventory with all 2,016 links is about 350 KB of JSON. */
+    /** MIG devices of an inventory: at most {@link Inventory#MAX_MIG_PER_GPU} on each GPU. */
+    static final int MAX_MIG = MAX_GPUS * Inventory.MAX_MIG_PER_GPU;
+    /**
+     * A 64-GPU inventory with all 2,016 links is about 350 KB of JSON; with 7 leased MIG devices on each GPU
+     * (MigPlacementApiTest sends the worst case) it stays under this.
+     */
     static final int HEARTBEAT_LIMIT = 512 * 1024;
-    private static final Set<String> FIELDS = Set.of("jobId", "gpus", "constraints");
+    private static final Set<String> FIELDS = Set.of("jobId", "gpus", "mig", "constraints");
+    private static final Set<String> MIG_FIELDS = Set.of("profile", "count");
     private static final Set<String> CONSTRAINTS = Set.of("minMemoryMiB", "sameNvlinkDomain", "ttlSeconds");
 
     /** The answer to a heartbeat. */
@@ -77,6 +84,18 @@ public class CoordinatorResource {
             }
             if (json.get("gpus").size() > MAX_GPUS || json.get("links").size() > MAX_LINKS) {
                 throw bad("an inventory has at most " + MAX_GPUS + " GPUs and " + MAX_LINKS + " links");
+            }
+            JsonNode mig = json.get("mig");   // absent from agents older than MIG leases
+            if (mig != null && !mig.isNull()) {
+                if (!mig.isArray() || mig.size() > MAX_MIG) {
+                    throw bad(expected + ": \"mig\" is a list of at most " + MAX_MIG + " MIG devices ("
+                            + Inventory.MAX_MIG_PER_GPU + " per GPU)");
+                }
+                for (JsonNode m : mig) {
+                    if (!m.isObject()) {
+                        throw bad(expected + ": every MIG device is an object");
+                    }
+                }
             }
             for (JsonNode g : json.get("gpus")) {
                 if (!g.isObject() || !g.path("reasons").isArray()) {
@@ -150,7 +169,12 @@ public class CoordinatorResource {
         }
         String jobId = jobNode.asText();
         JsonNode gpus = json.get("gpus");
-        if (gpus == null || !gpus.canConvertToInt() || !gpus.isIntegralNumber() || gpus.asInt() < 1) {
+        MigRequest mig = mig(json.get("mig"));
+        if ((gpus == null) == (mig == null)) {
+            throw bad("give exactly one of \"gpus\" (how many whole GPUs) and \"mig\" (how many MIG devices of a "
+                    + "profile: {\"profile\":\"1g.10gb\",\"count\":2})");
+        }
+        if (gpus != null && (!gpus.canConvertToInt() || !gpus.isIntegralNumber() || gpus.asInt() < 1)) {
             throw bad("\"gpus\" must be a whole number of GPUs, at least 1");
         }
         Long minMemory = null;
@@ -185,7 +209,12 @@ public class CoordinatorResource {
                 ttl = t.asInt();
             }
         }
-        Placement p = coordinator.place(jobId, new Placer.Ask(gpus.asInt(), minMemory, nvlink), ttl);
+        if (mig != null && nvlink) {
+            throw bad("\"constraints.sameNvlinkDomain\" cannot be asked for MIG devices: they have no peer-to-peer "
+                    + "access, over NVLink or PCIe");
+        }
+        Placer.Ask ask = mig != null ? Placer.Ask.mig(mig, minMemory) : new Placer.Ask(gpus.asInt(), minMemory, nvlink);
+        Placement p = coordinator.place(jobId, ask, ttl);
         return Response.status(201).header("Location", "/v1/placements/" + p.placementId())
                 .type(MediaType.APPLICATION_JSON).entity(p).build();
     }
@@ -208,6 +237,31 @@ public class CoordinatorResource {
     public Response release(@PathParam("id") String id) {
         coordinator.release(IdForms.generated(id, "placement"));
         return Response.noContent().build();
+    }
+
+    /** The placement's {@code mig}, null when absent; checked as a lease request checks it. */
+    private static MigRequest mig(JsonNode mig) {
+        if (mig == null || mig.isNull()) {
+            return null;
+        }
+        if (!mig.isObject()) {
+            throw bad("\"mig\" must be an object: {\"profile\":\"1g.10gb\",\"count\":2}");
+        }
+        JsonFields.onlyKnown(mig, MIG_FIELDS, "mig.");
+        JsonNode profile = mig.get("profile");
+        JsonNode count = mig.get("count");
+        if (profile != null && !profile.isNull() && !profile.isTextual()) {
+            throw bad("\"mig.profile\" must be a string such as \"1g.10gb\"");
+        }
+        if (count != null && !count.isNull() && (!count.isIntegralNumber() || !count.canConvertToInt())) {
+            throw bad("\"mig.count\" must be a whole number of MIG devices, at least 1");
+        }
+        try {
+            return new MigRequest(profile == null || profile.isNull() ? null : profile.asText(),
+                    count == null || count.isNull() ? null : count.asInt());
+        } catch (IllegalArgumentException e) {
+            throw bad(e.getMessage());
+        }
     }
 
     private static Refusal.Invalid bad(String detail) {

@@ -38,8 +38,9 @@ import java.util.stream.Collectors;
 @Produces(MediaType.APPLICATION_JSON)
 public class LeasesResource {
 
-    private static final List<String> FIELDS = List.of("jobId", "gpus", "uuids", "minMemoryMiB", "sameNvlinkDomain",
-            "ttlSeconds");
+    private static final List<String> FIELDS = List.of("jobId", "gpus", "uuids", "mig", "minMemoryMiB",
+            "sameNvlinkDomain", "ttlSeconds");
+    private static final List<String> MIG_FIELDS = List.of("mig.profile", "mig.count");
 
     private final LeaseBook book;
     private final ObjectReader requests;
@@ -116,7 +117,9 @@ public class LeasesResource {
             }
             return r;
         } catch (UnrecognizedPropertyException e) {
-            throw JsonFields.unknown(e.getPropertyName(), FIELDS);
+            boolean inMig = e.getPath().size() > 1 && "mig".equals(e.getPath().getFirst().getFieldName());
+            throw inMig ? JsonFields.unknown("mig." + e.getPropertyName(), MIG_FIELDS)
+                    : JsonFields.unknown(e.getPropertyName(), FIELDS);
         } catch (ValueInstantiationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw bad(cause.getMessage());

@@ -9,7 +9,6 @@ import io.gpuagent.agent.journal.JournalWatch;
 import io.gpuagent.agent.sampler.HpcJobLabels;
 import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.agent.refusal.Refusal;
-import io.gpuagent.exporter.Snapshot;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -139,9 +138,8 @@ public class LeaseBook implements GpuLeases {
                 publish();
                 maybeCompact();
                 meters.request("granted");
-                String message = "lease " + lease.leaseId() + " granted to job " + lease.jobId() + ": GPUs "
-                        + lease.indices() + " " + lease.gpus() + ", until " + lease.expiresAt() + ", fencing token "
-                        + lease.fencingToken();
+                String message = "lease " + lease.leaseId() + " granted to job " + lease.jobId() + ": "
+                        + lease.devices() + ", until " + lease.expiresAt() + ", fencing token " + lease.fencingToken();
                 LOG.info(message);
                 events.post(LeaseEvents.GRANTED, message);
                 return lease;
@@ -203,7 +201,7 @@ public class LeaseBook implements GpuLeases {
             publish();
             maybeCompact();
             meters.ended("released");
-            String message = "lease " + leaseId + " of job " + lease.jobId() + " released: GPUs " + lease.indices() + " free";
+            String message = "lease " + leaseId + " of job " + lease.jobId() + " released: " + lease.devices() + " free";
             LOG.info(message);
             events.post(LeaseEvents.RELEASED, message);
         }
@@ -241,11 +239,16 @@ public class LeaseBook implements GpuLeases {
     }
 
     @Override
+    public List<Held> leasesOn(String uuid) {
+        return Lease.holding(uuid, published.leases(), clock.instant());
+    }
+
+    @Override
     public int endLeasesOn(String uuid, String reason) {
         synchronized (lock) {
             Instant now = clock.instant();
             expireDue(now);
-            List<Lease> ending = live.values().stream().filter(l -> l.gpus().contains(uuid)).toList();
+            List<Lease> ending = live.values().stream().filter(l -> l.holds(uuid)).toList();
             if (ending.isEmpty()) {
                 return 0;
             }
@@ -260,7 +263,7 @@ public class LeaseBook implements GpuLeases {
                 live.remove(l.leaseId());
                 meters.ended("ended");
                 String message = "lease " + l.leaseId() + " of job " + l.jobId() + " ended by the agent (" + reason
-                        + "): GPUs " + l.indices() + " free";
+                        + "): " + l.devices() + " free";
                 LOG.warn(message);
                 events.post(LeaseEvents.ENDED, message);
             }
@@ -279,15 +282,11 @@ public class LeaseBook implements GpuLeases {
         }
     }
 
-    /** The GPUs as placement sees them now (for the inventory), with their topology. */
+    /** The GPUs and MIG devices as placement sees them now (for the inventory), with their topology. */
     Standings standings() {
-        Snapshot snapshot = sampler.latest();
-        List<GpuStanding> gpus = GpuStanding.of(snapshot, health.gpus(), cordons, heldByGpu(), clock.instant(),
+        Instant now = clock.instant();
+        return Standings.of(sampler.latest(), health.gpus(), cordons, Holders.of(published.leases(), now), now,
                 staleAfter);
-        return new Standings(snapshot, gpus, NodeTopology.of(snapshot, gpus));
-    }
-
-    record Standings(Snapshot snapshot, List<GpuStanding> gpus, NodeTopology topology) {
     }
 
     /** True when something expired (then published). Caller holds the lock. */
@@ -307,7 +306,7 @@ public class LeaseBook implements GpuLeases {
             live.remove(l.leaseId());
             meters.ended("expired");
             String message = "lease " + l.leaseId() + " of job " + l.jobId() + " expired at " + l.expiresAt()
-                    + " without a heartbeat: GPUs " + l.indices() + " free";
+                    + " without a heartbeat: " + l.devices() + " free";
             LOG.info(message);
             events.post(LeaseEvents.EXPIRED, message);
         }
@@ -319,24 +318,12 @@ public class LeaseBook implements GpuLeases {
         Lease held = live.values().stream().filter(l -> l.jobId().equals(request.jobId())).findFirst().orElse(null);
         if (held != null) {
             throw new Refusal.Conflict("job " + request.jobId() + " already holds lease " + held.leaseId()
-                    + " (GPUs " + held.indices() + ", until " + held.expiresAt() + "); heartbeat or release it "
+                    + " (" + held.devices() + ", until " + held.expiresAt() + "); heartbeat or release it "
                     + "instead of asking again");
         }
-        Standings node = standings();
-        List<GpuStanding> chosen = LeaseAdmission.choose(request, node.gpus(), node.topology());
+        Lease lease = LeaseAdmission.lease(request, standings(), UUID.randomUUID().toString(), now, fencingToken + 1);
         fencingToken++;
-        return Lease.of(UUID.randomUUID().toString(), request.jobId(), chosen, now, request.ttl(), fencingToken);
-    }
-
-    private Map<String, Held> heldByGpu() {
-        Instant now = clock.instant();
-        Map<String, Held> out = new HashMap<>();
-        published.byGpu().forEach((uuid, l) -> {
-            if (!l.expiredAt(now)) {
-                out.put(uuid, l.held());
-            }
-        });
-        return out;
+        return lease;
     }
 
     /** Caller holds the lock. */

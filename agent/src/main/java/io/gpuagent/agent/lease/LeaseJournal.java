@@ -53,13 +53,13 @@ final class LeaseJournal implements AutoCloseable {
     }
 
     /**
-     * Applies entries in order. A grant naming a GPU that a live lease already holds is dropped (the book
-     * never writes one; a damaged or hand-edited file could): the earlier lease keeps the GPU, unless it had
-     * expired by the time of the grant (its EXPIRE line was lost to a failed write).
+     * Applies entries in order. A grant overlapping a live lease (the same GPU or MIG device, or a GPU whose MIG
+     * devices the other holds) is dropped (the book never writes one; a damaged or hand-edited file could): the
+     * earlier lease keeps its devices, unless it had expired by the time of the grant (its EXPIRE line was lost to
+     * a failed write). Lines written before MIG leases (no {@code mig}) are leases of whole GPUs.
      */
     static Restored replay(List<LeaseEntry> entries) {
         Map<String, Lease> live = new LinkedHashMap<>();
-        Map<String, String> holder = new LinkedHashMap<>();   // GPU UUID -> lease id
         long token = 0;
         for (LeaseEntry e : entries) {
             switch (e) {
@@ -68,35 +68,28 @@ final class LeaseJournal implements AutoCloseable {
                     token = Math.max(token, l.fencingToken());
                     // A holder that had expired by this grant only missed its EXPIRE line (a failed write):
                     // the book freed it, so this grant is the real owner.
-                    for (String gpu : l.gpus()) {
-                        Lease held = live.get(holder.getOrDefault(gpu, ""));
-                        if (held != null && held.expiredAt(l.grantedAt())) {
-                            drop(live, holder, held.leaseId());
-                        }
-                    }
-                    String clash = l.gpus().stream().filter(holder::containsKey).findFirst().orElse(null);
+                    live.values().removeIf(x -> overlap(x, l) && x.expiredAt(l.grantedAt()));
+                    Lease clash = live.values().stream().filter(x -> overlap(x, l)).findFirst().orElse(null);
                     if (live.containsKey(l.leaseId()) || clash != null) {
                         LOG.errorf("%s: grant of lease %s ignored: %s", FILE_NAME, l.leaseId(), clash == null
-                                ? "its id is already live" : "GPU " + clash + " is held by lease " + holder.get(clash));
+                                ? "its id is already live" : "its " + l.devices() + " overlap lease " + clash.leaseId()
+                                + "'s " + clash.devices());
                         continue;
                     }
                     live.put(l.leaseId(), l);
-                    l.gpus().forEach(u -> holder.put(u, l.leaseId()));
                 }
                 case LeaseEntry.Heartbeat h -> live.computeIfPresent(h.leaseId(), (id, l) -> l.withExpiresAt(h.expiresAt()));
-                case LeaseEntry.Released r -> drop(live, holder, r.leaseId());
-                case LeaseEntry.Expired x -> drop(live, holder, x.leaseId());
+                case LeaseEntry.Released r -> live.remove(r.leaseId());
+                case LeaseEntry.Expired x -> live.remove(x.leaseId());
                 case LeaseEntry.FencingFloor f -> token = Math.max(token, f.fencingToken());
             }
         }
         return new Restored(live, token);
     }
 
-    private static void drop(Map<String, Lease> live, Map<String, String> holder, String leaseId) {
-        Lease l = live.remove(leaseId);
-        if (l != null) {
-            l.gpus().forEach(holder::remove);
-        }
+    /** Both hold one device, or one holds a GPU whole whose MIG devices the other holds. */
+    private static boolean overlap(Lease a, Lease b) {
+        return a.gpus().stream().anyMatch(b::holds) || b.gpus().stream().anyMatch(a::holds);
     }
 
     /** Writes and fsyncs one entry: when this returns it survives a crash. */

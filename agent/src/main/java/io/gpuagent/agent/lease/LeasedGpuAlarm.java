@@ -11,8 +11,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 /**
- * A leased GPU that turns UNHEALTHY or LOST raises a {@code LEASED_GPU_UNHEALTHY} event naming the lease
- * and the job (the notifier forwards it; the coordinator sees the GPU's health in the next inventory).
+ * A leased GPU (or a GPU with leased MIG devices) that turns UNHEALTHY or LOST raises a
+ * {@code LEASED_GPU_UNHEALTHY} event naming each lease and its job (the notifier forwards it; the coordinator
+ * sees the GPU's health in the next inventory).
  * The lease stays: whether to end it is the recovery engine's drain decision ({@link GpuLeases#endLeasesOn}).
  */
 @Startup
@@ -37,8 +38,11 @@ public class LeasedGpuAlarm implements HealthListener {
         if (!bad(gpu.state()) || bad(change.previous())) {
             return;
         }
-        leases.leaseOn(gpu.uuid()).ifPresent(held -> {
-            String message = "GPU " + gpu.index() + " (" + gpu.uuid() + "), leased to job " + held.jobId() + " (lease "
+        // A GPU in MIG mode: every lease on its MIG devices is hit too (the health model judges the GPU whole).
+        boolean whole = leases.leaseOn(gpu.uuid()).isPresent();
+        leases.leasesOn(gpu.uuid()).forEach(held -> {
+            String message = "GPU " + gpu.index() + " (" + gpu.uuid() + "), "
+                    + (whole ? "leased to job " : "with MIG devices leased to job ") + held.jobId() + " (lease "
                     + held.leaseId() + "), is " + gpu.state() + ": " + change.message()
                     + "; the job should checkpoint and stop using it, the lease stays until it is released or drained";
             LOG.warn(message);

@@ -9,8 +9,8 @@ import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * {@code GET /v1/inventory} and the coordinator heartbeat's body: the latest snapshot, health verdicts,
- * cordons and leases, put together without calling NVML. The same {@link GpuStanding}s the lease book
- * decides with, so {@code leasable} here means a lease for that GPU would be granted now.
+ * cordons and leases, put together without calling NVML. The same {@link Standings} the lease book
+ * decides with, so {@code leasable} here means a lease for that GPU (or MIG device) would be granted now.
  */
 @ApplicationScoped
 public class NodeInventory implements InventorySource {
@@ -32,9 +32,10 @@ public class NodeInventory implements InventorySource {
 
     @Override
     public Inventory inventory() {
-        LeaseBook.Standings now = book.standings();
+        Standings now = book.standings();
         return new Inventory(node, agentUrl(), clock.instant(), health.report().healthy(),
-                now.gpus().stream().map(GpuStanding::toInventory).toList(), now.topology().links());
+                now.gpus().stream().map(GpuStanding::toInventory).toList(), now.topology().links(),
+                now.mig().stream().map(MigStanding::toInventory).toList());
     }
 
     /** Read on first use: with a random port (tests) the server knows its port only once it listens. */

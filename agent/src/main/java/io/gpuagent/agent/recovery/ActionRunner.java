@@ -93,8 +93,15 @@ final class ActionRunner {
         return opened;
     }
 
-    /** Why a reset of the GPU must not run now (not drained, rate limited), or empty when it may. */
+    /**
+     * Why a reset of the GPU must not run now (a MIG device, not drained, rate limited), or empty when it may. A
+     * GPU in MIG mode is drained only when no lease holds any of its MIG devices and no process runs on any.
+     */
     Optional<String> resetRefusal(Execution e, Instant now) {
+        if (e.target.uuid().startsWith("MIG-")) {
+            return Optional.of(e.target.uuid() + " is a MIG device, which cannot be reset on its own: a reset is of "
+                    + "the whole GPU (POST /v1/gpus/{index}/reset on its GPU), after every MIG device on it is drained");
+        }
         if (!e.force) {
             Busy b = steps.busy(e.target.uuid());
             if (!b.idle()) {

@@ -2,9 +2,7 @@ package io.gpuagent.agent.recovery;
 
 import io.gpuagent.agent.lease.GpuLeases;
 import io.gpuagent.agent.sampler.SamplerService;
-import io.gpuagent.exporter.GpuSample;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,7 +12,8 @@ import java.util.stream.Collectors;
 /**
  * The drain and terminate steps: run the drain command if one is configured, then wait until the GPU has no
  * lease and no processes; at {@code drain-deadline} either give up ({@code abort}, the GPU stays cordoned) or
- * end the GPU's leases and terminate its processes ({@code terminate}).
+ * end the GPU's leases and terminate its processes ({@code terminate}). A GPU in MIG mode is drained with all
+ * its MIG devices: the cordon of the GPU covers them, and a lease or a process on any of them holds the GPU.
  */
 final class Drain {
 
@@ -71,7 +70,7 @@ final class Drain {
         StepOutcome t = terminate(e);
         notes.add("deadline " + config.drainDeadline() + " passed: ended " + ended + " lease(s); " + t.detail());
         Busy after = busy(uuid);
-        boolean leaseGone = after.lease().isEmpty();
+        boolean leaseGone = after.leases().isEmpty();
         boolean processesGone = after.pids().stream().noneMatch(Drain::alive);
         if (leaseGone && processesGone) {
             return StepOutcome.ok(String.join("; ", notes));
@@ -80,7 +79,11 @@ final class Drain {
         return StepOutcome.failed(String.join("; ", notes));
     }
 
-    /** SIGTERM, grace, SIGKILL to the processes NVML reports on the GPU now (asked again, not the snapshot). */
+    /**
+     * SIGTERM, grace, SIGKILL to the processes NVML reports on the GPU now (asked again, not the snapshot). On a
+     * GPU in MIG mode NVML lists the processes of every MIG device when asked on the GPU, to a privileged caller
+     * (what terminate needs anyway: CAP_KILL); the check afterwards reads the MIG devices' processes too.
+     */
     StepOutcome terminate(Execution e) throws InterruptedException {
         Set<Long> listed;
         try {
@@ -102,10 +105,9 @@ final class Drain {
         return allGone ? StepOutcome.ok(what) : StepOutcome.failed(what);
     }
 
+    /** The GPU's leases and processes, its MIG devices' included. */
     Busy busy(String uuid) {
-        List<Long> pids = sampler.latest().gpu(uuid).map(GpuSample::processes).orElse(List.of()).stream()
-                .map(p -> (long) p.pid()).distinct().toList();
-        return new Busy(leases.leaseOn(uuid), pids);
+        return Busy.of(sampler.latest().gpu(uuid).orElse(null), leases.leasesOn(uuid));
     }
 
     private static boolean alive(long pid) {

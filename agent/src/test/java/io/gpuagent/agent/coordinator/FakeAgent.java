@@ -38,7 +38,9 @@ import javax.net.ssl.SSLContext;
  * An agent's lease API per docs/placement-protocol.md on a JDK HTTP server, for the coordinator's endpoint
  * test (the multi-node IT runs the real agents): grants {@code POST /v1/leases} with {@code uuids} unless a
  * GPU is leased or the test scripted a refusal, releases on {@code DELETE}, and heartbeats its inventory
- * (leases included) to the coordinator like an agent does.
+ * (leases included) to the coordinator like an agent does. GPUs given a MIG layout ({@link #migLayout}) are in MIG
+ * mode: never leasable whole, their MIG devices ({@code MIG-<node>-<gpu>-<gi>}) are, and a lease of them answers
+ * with their {@code mig} details as the agent does.
  */
 final class FakeAgent implements AutoCloseable {
 
@@ -55,6 +57,8 @@ final class FakeAgent implements AutoCloseable {
     final Map<String, String> extraEnv = Collections.synchronizedMap(new LinkedHashMap<>());
     /** The agentUrl the heartbeats claim; null: this server's own. */
     volatile String claimedUrl;
+    /** GPU index -> the profiles of its MIG devices (GPU instances 1, 2, ... in order); absent: not in MIG mode. */
+    final Map<Integer, List<String>> migLayout = Collections.synchronizedMap(new LinkedHashMap<>());
 
     private final String node;
     private final int gpus;
@@ -161,6 +165,10 @@ final class FakeAgent implements AutoCloseable {
         return "GPU-" + node + "-" + i;
     }
 
+    String migUuid(int gpu, int gi) {
+        return "MIG-" + node + "-" + gpu + "-" + gi;
+    }
+
     synchronized Set<String> leasedUuids() {
         return leases.values().stream().flatMap(l -> l.uuids().stream()).collect(Collectors.toSet());
     }
@@ -171,18 +179,30 @@ final class FakeAgent implements AutoCloseable {
             String u = uuid(i);
             Lease l = leases.values().stream().filter(x -> x.uuids().contains(u)).findFirst().orElse(null);
             String health = broken.contains(i) ? "UNHEALTHY" : "HEALTHY";
+            boolean migMode = migLayout.containsKey(i);
             list.add(new Inventory.Gpu(i, u, "NVIDIA H100 80GB HBM3", "00000000:" + (10 + i) + ":00.0", health,
                     broken.contains(i) ? List.of("xid 79: GPU fell off the bus") : List.of(), retired, 81559L, 81000L,
                     l == null ? null : new GpuLeases.Held(l.leaseId(), l.jobId(), l.expiresAt()),
-                    l == null && !retired && !broken.contains(i)));
+                    l == null && !retired && !broken.contains(i) && !migMode, migMode));
         }
+        List<Inventory.Mig> mig = new ArrayList<>();
+        migLayout.forEach((gpu, profiles) -> {
+            for (int gi = 1; gi <= profiles.size(); gi++) {
+                String u = migUuid(gpu, gi);
+                Lease l = leases.values().stream().filter(x -> x.uuids().contains(u)).findFirst().orElse(null);
+                mig.add(new Inventory.Mig(u, gpu, gpu + "/" + gi, profiles.get(gi - 1), 9856, 9843L,
+                        broken.contains(gpu) ? "UNHEALTHY" : "HEALTHY", retired,
+                        l == null ? null : l.leaseId(), l == null && !retired && !broken.contains(gpu)));
+            }
+        });
         List<Inventory.Link> links = new ArrayList<>();
         for (int i = 0; i < gpus; i++) {
             for (int j = i + 1; j < gpus; j++) {
                 links.add(new Inventory.Link(uuid(i), uuid(j), true, 18, "NODE"));
             }
         }
-        return new Inventory(node, claimedUrl != null ? claimedUrl : url(), Instant.now(), broken.isEmpty(), list, links);
+        return new Inventory(node, claimedUrl != null ? claimedUrl : url(), Instant.now(), broken.isEmpty(), list, links,
+                mig);
     }
 
     private void leases(HttpExchange ex) throws IOException {
@@ -237,12 +257,26 @@ final class FakeAgent implements AutoCloseable {
                     Instant.now().plusSeconds(req.path("ttlSeconds").asLong(3600)));
             leases.put(id, lease);
         }
-        List<Integer> indices = uuids.stream().map(u -> Integer.parseInt(u.substring(u.lastIndexOf('-') + 1))).toList();
+        boolean ofMig = uuids.getFirst().startsWith("MIG-");
+        // GPU-<node>-<index>, MIG-<node>-<gpu>-<gi>
+        List<Integer> indices = uuids.stream().map(u -> ofMig ? Integer.parseInt(u.split("-")[u.split("-").length - 2])
+                : Integer.parseInt(u.substring(u.lastIndexOf('-') + 1))).toList();
         ObjectNode body = JSON.createObjectNode().put("leaseId", lease.leaseId()).put("jobId", lease.jobId());
         uuids.forEach(body.putArray("gpus")::add);
         indices.forEach(body.putArray("indices")::add);
-        body.putObject("env").put("CUDA_VISIBLE_DEVICES", indices.stream().map(String::valueOf)
-                .collect(Collectors.joining(","))).put("NVIDIA_VISIBLE_DEVICES", String.join(",", uuids));
+        body.putObject("env").put("CUDA_VISIBLE_DEVICES", ofMig ? String.join(",", uuids) : indices.stream()
+                .map(String::valueOf).collect(Collectors.joining(","))).put("NVIDIA_VISIBLE_DEVICES", String.join(",", uuids));
+        if (ofMig) {
+            var mig = body.putArray("mig");
+            for (String u : uuids) {
+                String[] parts = u.split("-");
+                int gpu = Integer.parseInt(parts[parts.length - 2]);
+                int gi = Integer.parseInt(parts[parts.length - 1]);
+                mig.addObject().put("uuid", u).put("gpuIndex", gpu).put("parentUuid", uuid(gpu))
+                        .put("address", gpu + "/" + gi).put("profile", migLayout.get(gpu).get(gi - 1))
+                        .put("gpuInstanceId", gi).put("computeInstanceId", 0).put("memoryMiB", 9856);
+            }
+        }
         extraEnv.forEach(((ObjectNode) body.get("env"))::put);
         body.put("expiresAt", lease.expiresAt().toString()).put("fencingToken", fencing);
         ex.getResponseHeaders().add("Location", "/v1/leases/" + lease.leaseId());

@@ -109,6 +109,34 @@ class LeaseApiTest {
         grant("{\"jobId\":\"all\",\"gpus\":8}", 409).body("detail", containsString("GPU 2 is"));
     }
 
+    /** The fake driver has no GPU in MIG mode: a MIG lease is checked like any other, then refused for want of one. */
+    @Test
+    void migRequestsAreCheckedAndANodeWithoutMigDevicesSaysSo() {
+        grant("{\"jobId\":\"m\",\"mig\":{\"profile\":\"1g.10gb\",\"count\":2}}", 409)
+                .body("detail", equalTo("2 MIG device(s) of profile 1g.10gb asked, this node has none: no MIG devices "
+                        + "(no GPU in MIG mode, or no instances created); the MIG layout is the operator's (nvidia-mig-parted)"));
+        grant("{\"jobId\":\"m\",\"uuids\":[\"MIG-4b5f3b1c-0000-4000-8000-000000000001\"]}", 400)
+                .body("detail", containsString("not a MIG device of this node"));
+        grant("{\"jobId\":\"m\",\"gpus\":1,\"mig\":{\"profile\":\"1g.10gb\",\"count\":1}}", 400)
+                .body("detail", containsString("exactly one of"));
+        grant("{\"jobId\":\"m\",\"mig\":{\"profile\":\"1g.10gb\",\"count\":1,\"gi\":1}}", 400)
+                .body("detail", equalTo("unknown field \"mig.gi\"; the fields are mig.profile, mig.count"));
+        grant("{\"jobId\":\"m\",\"mig\":{\"profile\":\"MIG 1g.10gb\",\"count\":1}}", 400)
+                .body("detail", containsString("without NVML's \"MIG \" prefix"));
+        grant("{\"jobId\":\"m\",\"mig\":{\"profile\":\"1g.10gb\",\"count\":\"1\"}}", 400)
+                .body("detail", containsString("\"mig.count\""));
+        grant("{\"jobId\":\"m\",\"mig\":{\"profile\":\"1g.10gb\"}}", 400)
+                .body("detail", containsString("\"mig.count\" is required"));
+        grant("{\"jobId\":\"m\",\"mig\":{\"profile\":\"1g.10gb\",\"count\":1},\"sameNvlinkDomain\":true}", 400)
+                .body("detail", containsString("cannot be asked for MIG devices"));
+        grant("{\"jobId\":\"m\",\"uuids\":[\"MIG-a\",\"" + uuidOf(0) + "\"]}", 400)
+                .body("detail", containsString("both MIG devices"));
+        JsonPath inv = given().get("/v1/inventory").then().statusCode(200).extract().jsonPath();
+        assertEquals(List.of(), inv.getList("mig"));
+        assertTrue(inv.getList("gpus.migMode").stream().allMatch(Boolean.FALSE::equals), inv.prettify());
+        given().get("/v1/leases").then().body("", hasSize(0));
+    }
+
     @Test
     void badInputIs400NamingTheField() {
         grant("{\"jobId\":\"x\",\"gpus\":1,\"color\":\"red\"}", 400).contentType("application/problem+json")

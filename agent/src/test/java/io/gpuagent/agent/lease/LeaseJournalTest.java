@@ -109,6 +109,71 @@ class LeaseJournalTest {
         }
     }
 
+    private static Lease migLease(String id, long token, int gpu, int... gis) {
+        List<Lease.MigDevice> mig = new java.util.ArrayList<>();
+        for (int gi : gis) {
+            mig.add(new Lease.MigDevice(MigSnapshots.migUuid(gpu, gi), gpu, "GPU-" + gpu, gpu + "/" + gi, "1g.10gb", gi, 0,
+                    9856));
+        }
+        List<String> uuids = mig.stream().map(Lease.MigDevice::uuid).toList();
+        return new Lease(id, "job-" + id, uuids, mig.stream().map(Lease.MigDevice::gpuIndex).toList(),
+                Map.of("CUDA_VISIBLE_DEVICES", String.join(",", uuids)), T, T.plusSeconds(60), 60, token, mig);
+    }
+
+    @Test
+    void migLeasesSurviveARestartAndACompactionWithEveryDetail() throws Exception {
+        Lease mig = migLease("m", 1, 0, 1, 2);
+        try (LeaseJournal j = LeaseJournal.open(dir, MAPPER)) {
+            j.append(new LeaseEntry.Granted(mig));
+            j.append(new LeaseEntry.Granted(lease("w", 2, "GPU-1")));
+        }
+        try (LeaseJournal j = LeaseJournal.open(dir, MAPPER)) {
+            assertEquals(mig, j.restored().leases().get("m"));
+            assertEquals(List.of(), j.restored().leases().get("w").mig());
+            j.compact(j.restored().leases().values(), 2);
+        }
+        try (LeaseJournal j = LeaseJournal.open(dir, MAPPER)) {
+            assertEquals(mig, j.restored().leases().get("m"), "compacted with its MIG devices");
+        }
+    }
+
+    /** A line written before MIG leases (no "mig") is a lease of whole GPUs, as it always was. */
+    @Test
+    void aLineFromBeforeMigLeasesStillLoads() throws Exception {
+        Files.writeString(dir.resolve(LeaseJournal.FILE_NAME), "{\"op\":\"GRANT\",\"lease\":{\"leaseId\":\"old\","
+                + "\"jobId\":\"job-old\",\"gpus\":[\"GPU-3\"],\"indices\":[3],\"env\":{\"CUDA_VISIBLE_DEVICES\":\"3\","
+                + "\"NVIDIA_VISIBLE_DEVICES\":\"GPU-3\",\"CUDA_DEVICE_ORDER\":\"PCI_BUS_ID\"},"
+                + "\"grantedAt\":\"2026-11-23T10:00:00Z\",\"expiresAt\":\"2026-11-23T11:00:00Z\",\"ttlSeconds\":3600,"
+                + "\"fencingToken\":7}}\n");
+        try (LeaseJournal j = LeaseJournal.open(dir, MAPPER)) {
+            Lease old = j.restored().leases().get("old");
+            assertEquals(List.of("GPU-3"), old.gpus());
+            assertEquals(List.of(), old.mig());
+            assertTrue(old.holds("GPU-3"));
+            assertEquals(7, j.restored().fencingToken());
+            j.append(new LeaseEntry.Granted(migLease("m", 8, 0, 1)));   // the new kind after the old line
+        }
+        try (LeaseJournal j = LeaseJournal.open(dir, MAPPER)) {
+            assertEquals(List.of("old", "m"), List.copyOf(j.restored().leases().keySet()));
+        }
+    }
+
+    /** A grant of a GPU whole while its MIG devices are leased (or the other way round) is never kept. */
+    @Test
+    void aGrantOverlappingAMigLeaseThroughItsGpuIsIgnored() throws Exception {
+        try (LeaseJournal j = LeaseJournal.open(dir, MAPPER)) {
+            j.append(new LeaseEntry.Granted(migLease("m", 1, 0, 1)));
+            j.append(new LeaseEntry.Granted(lease("whole", 2, "GPU-0")));
+            j.append(new LeaseEntry.Granted(lease("other", 3, "GPU-1")));
+            j.append(new LeaseEntry.Granted(migLease("m1", 4, 1, 1)));
+            j.append(new LeaseEntry.Granted(migLease("m2", 5, 0, 2)));   // a sibling: no overlap
+        }
+        try (LeaseJournal j = LeaseJournal.open(dir, MAPPER)) {
+            assertEquals(List.of("m", "other", "m2"), List.copyOf(j.restored().leases().keySet()));
+            assertEquals(5, j.restored().fencingToken());
+        }
+    }
+
     /** Issue 11 finding 10: a damaged RELEASE in the middle used to be skipped silently and revive the lease. */
     @Test
     void aDamagedReleaseStopsTheStartUnlessToldToSkip() throws Exception {
