@@ -97,6 +97,11 @@ public class CoordinatorClient {
             public void onChange(HealthEngine.Change change) {
                 inventoryChanged();   // hand off: the heartbeat thread sends it
             }
+
+            @Override
+            public void onMigChange(HealthEngine.MigChange change) {
+                inventoryChanged();   // a MIG device's health is in the inventory too
+            }
         });
         running = true;
         thread = Thread.ofPlatform().name("coordinator-heartbeat").daemon().start(() -> run(target));

@@ -4,6 +4,7 @@ import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthEngine;
 import io.gpuagent.agent.health.HealthListener;
 import io.gpuagent.agent.health.HealthModel;
+import io.gpuagent.agent.health.MigHealth;
 import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.agent.journal.AgentEvent;
 import io.quarkus.runtime.Startup;
@@ -47,6 +48,26 @@ public class LeasedGpuAlarm implements HealthListener {
                     + "; the job should checkpoint and stop using it, the lease stays until it is released or drained";
             LOG.warn(message);
             events.post(AgentEvent.of(gpu.index(), gpu.uuid(), LeaseEvents.KIND, "lease",
+                    LeaseEvents.LEASED_GPU_UNHEALTHY, message));
+        });
+    }
+
+    /**
+     * A MIG device turned bad by its own reasons (an XID that named its instance): the lease on it, not its
+     * siblings'. Its GPU's faults reach every lease on the GPU through {@link #onChange}.
+     */
+    @Override
+    public void onMigChange(HealthEngine.MigChange change) {
+        MigHealth device = change.device();
+        if (!bad(device.ownState()) || bad(change.previous())) {
+            return;
+        }
+        leases.leaseOn(device.uuid()).ifPresent(held -> {
+            String message = "MIG device " + device.address() + " (" + device.uuid() + "), leased to job "
+                    + held.jobId() + " (lease " + held.leaseId() + "), is " + device.state() + ": " + change.message()
+                    + "; the job should checkpoint and stop using it, the lease stays until it is released or drained";
+            LOG.warn(message);
+            events.post(AgentEvent.of(device.gpu(), device.parentUuid(), LeaseEvents.KIND, "lease",
                     LeaseEvents.LEASED_GPU_UNHEALTHY, message));
         });
     }

@@ -1,6 +1,7 @@
 package io.gpuagent.agent.lease;
 
 import io.gpuagent.agent.health.GpuHealth;
+import io.gpuagent.agent.health.MigHealth;
 import io.gpuagent.agent.health.Reason;
 import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.exporter.GpuSample;
@@ -91,7 +92,7 @@ record Standings(Snapshot snapshot, List<GpuStanding> gpus, List<MigStanding> mi
                                    GpuLeases.Held parentLease, String outdated, Verdicts verdicts, Cordons cordons,
                                    Holders holders) {
         MigInstance d = m.info();
-        GpuHealth own = verdicts.mig(d);
+        MigHealth own = verdicts.mig(d);
         HealthState state = !parentState.serving() || own == null ? parentState : own.state();
         boolean ownCordon = cordons.isCordoned(d.uuid());
         GpuLeases.Held lease = holders.byDevice().get(d.uuid());
@@ -155,9 +156,10 @@ record Standings(Snapshot snapshot, List<GpuStanding> gpus, List<MigStanding> mi
             return byUuid.get(uuid);
         }
 
-        /** The MIG device's own verdict, or null: then its parent's stands for it. */
-        GpuHealth mig(MigInstance device) {
-            return byUuid.get(device.uuid());
+        /** The MIG device's verdict (its own reasons and its GPU's), or null before its first: then its GPU's stands for it. */
+        MigHealth mig(MigInstance device) {
+            GpuHealth parent = byUuid.get(device.parentUuid());
+            return parent == null ? null : parent.migDevice(device.uuid());
         }
     }
 }
