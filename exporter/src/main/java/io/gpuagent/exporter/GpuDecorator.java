@@ -1,18 +1,21 @@
 package io.gpuagent.exporter;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.SortedMap;
 
 /**
  * What the agent adds to the GPU family at render time: extra labels per GPU (e.g. {@code hpc_job} on a
- * leased GPU) and the last XID per GPU (the agent's event thread sees XIDs; the sampler does not).
+ * leased GPU), the last XID per GPU and the count of each XID per GPU (the agent's event thread sees XIDs;
+ * the sampler does not).
  * The writer caches its output per snapshot and {@link #version()}: bump the version whenever anything
  * this decorator returns changes.
  */
 public interface GpuDecorator {
 
-    /** Changes whenever {@link #extraLabels} or {@link #lastXid} would answer differently. */
+    /** Changes whenever {@link #extraLabels}, {@link #lastXid} or {@link #xidCounts} would answer differently. */
     long version();
 
     /**
@@ -28,12 +31,21 @@ public interface GpuDecorator {
         return OptionalInt.empty();
     }
 
+    /**
+     * How many times each XID was seen on {@code gpu} since the agent started, ascending by XID, for
+     * {@code DCGM_EXP_XID_ERRORS_TOTAL}; empty before the first. The writer iterates it while rendering: return
+     * a map that does not change under it (a copy made when an XID came), not a live view.
+     */
+    default SortedMap<Integer, Long> xidCounts(GpuInfo gpu) {
+        return Collections.emptySortedMap();
+    }
+
     /** No extra labels, no XIDs. */
     GpuDecorator NONE = () -> 0;
 
     /**
      * Both decorators: labels of {@code first} then those of {@code second} (first wins a clash), the first
-     * one's XID when it has one. The version is the sum of both, so it moves whenever either one's does.
+     * one's XID and XID counts when it has them. The version is the sum of both, so it moves whenever either one's does.
      */
     static GpuDecorator combine(GpuDecorator first, GpuDecorator second) {
         return new GpuDecorator() {
@@ -62,6 +74,12 @@ public interface GpuDecorator {
             public OptionalInt lastXid(GpuInfo gpu) {
                 OptionalInt xid = first.lastXid(gpu);
                 return xid.isPresent() ? xid : second.lastXid(gpu);
+            }
+
+            @Override
+            public SortedMap<Integer, Long> xidCounts(GpuInfo gpu) {
+                SortedMap<Integer, Long> counts = first.xidCounts(gpu);
+                return counts.isEmpty() ? second.xidCounts(gpu) : counts;
             }
         };
     }

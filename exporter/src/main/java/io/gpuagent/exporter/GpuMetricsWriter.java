@@ -27,19 +27,26 @@ import java.util.OptionalInt;
  *
  * <p>Series: one per GPU and metric with a value. LOST GPUs and GPUs never identified have none; STALE
  * GPUs keep their last values (their age is in {@code gpu_agent_gpu_reading_age_seconds}). Labels, in
- * this order: {@code gpu, UUID, pci_bus_id, device, modelName, Hostname} (or {@code hostname}),
- * {@code DCGM_FI_DRIVER_VERSION}, any label fields the counters file selected ({@code DCGM_FI_DEV_SERIAL},
+ * this order: {@code gpu, UUID, pci_bus_id, device, modelName, Hostname} (or {@code hostname}), the driver
+ * version ({@code DCGM_FI_DRIVER_VERSION}, or {@code DCGM_FI_SYSTEM_DRIVER_VERSION} when the metrics' label
+ * row of field 1 says so), any label fields the counters file selected ({@code DCGM_FI_DEV_SERIAL},
  * {@code DCGM_FI_DEV_VBIOS_VERSION}), the decorator's extra labels (e.g. {@code hpc_job}), and on
- * {@code DCGM_FI_DEV_XID_ERRORS} {@code err_code}. A metric no GPU has a value for is left out entirely.
+ * {@code DCGM_FI_DEV_XID_ERRORS} {@code err_code}, on {@code DCGM_EXP_XID_ERRORS_TOTAL} {@code xid}, on
+ * {@code DCGM_EXP_CLOCK_EVENTS_TOTAL} {@code clock_event}. Values are written in the unit the name promises
+ * ({@link MetricDef#scale()}). A metric no GPU has a value for is left out entirely.
  */
 public final class GpuMetricsWriter {
     /** dcgm-exporter's host label before 4.x, the default. */
     public static final String HOSTNAME_LABEL = "Hostname";
     /** dcgm-exporter 4.x's host label. */
     public static final String HOSTNAME_LABEL_LOWER = "hostname";
+    /** The driver-version label before dcgm-exporter 4.9, used when the metrics name none. */
+    public static final String DRIVER_VERSION_LABEL = "DCGM_FI_DRIVER_VERSION";
 
     private final List<MetricDef> series;
     private final List<MetricDef> labelFields;
+    /** The driver-version label's name(s): the counters file's label row(s) of field 1, else the legacy name. */
+    private final List<String> driverLabels;
     private final String hostnameLabel;
     private final String hostname;
     private final GpuDecorator decorator;
@@ -67,17 +74,21 @@ public final class GpuMetricsWriter {
         }
         List<MetricDef> s = new ArrayList<>();
         List<MetricDef> l = new ArrayList<>();
+        List<String> driver = new ArrayList<>();
         for (MetricDef m : metrics) {
             if (m.type() == MetricType.LABEL) {
-                if (m.dcgmFieldId() != MetricCatalog.FIELD_DRIVER_VERSION) {
-                    l.add(m); // the driver version is always there, in its fixed place
+                if (m.dcgmFieldId() == MetricCatalog.FIELD_DRIVER_VERSION) {
+                    driver.add(m.name()); // the driver version is always there, in its fixed place
+                } else {
+                    l.add(m);
                 }
-            } else if (m.source() != null || m.isXid()) {
+            } else if (m.source() != null || m.isXid() || m.isXidTotal() || m.isClockEventsTotal()) {
                 s.add(m);
             }
         }
         this.series = List.copyOf(s);
         this.labelFields = List.copyOf(l);
+        this.driverLabels = driver.isEmpty() ? List.of(DRIVER_VERSION_LABEL) : List.copyOf(driver);
         this.hostnameLabel = hostnameLabel;
         this.hostname = Objects.requireNonNull(hostname, "hostname");
         this.decorator = Objects.requireNonNull(decorator, "decorator");
@@ -151,11 +162,15 @@ public final class GpuMetricsWriter {
                     sb.append(m.name()).append(prefixes[i]).append(",err_code=\"").append(code).append("\"} ")
                             .append(code).append('\n');
                     any = true;
+                } else if (m.isXidTotal()) {
+                    any |= appendXidTotals(sb, m.name(), prefixes[i], decorator.xidCounts(g.info()));
+                } else if (m.isClockEventsTotal()) {
+                    any |= appendClockEventTotals(sb, m.name(), prefixes[i], g);
                 } else {
                     double v = g.raw(m.source());
                     if (!Double.isNaN(v)) {
                         sb.append(m.name()).append(prefixes[i]).append("} ");
-                        appendValue(sb, v);
+                        appendValue(sb, m.scale().apply(v));
                         sb.append('\n');
                         any = true;
                     }
@@ -194,7 +209,9 @@ public final class GpuMetricsWriter {
         label(sb, "device", info.deviceName());
         label(sb, "modelName", info.name());
         label(sb, hostnameLabel, hostname);
-        label(sb, "DCGM_FI_DRIVER_VERSION", driverVersion);
+        for (String driverLabel : driverLabels) {
+            label(sb, driverLabel, driverVersion);
+        }
         for (MetricDef f : labelFields) {
             String value = switch (f.dcgmFieldId()) {
                 case MetricCatalog.FIELD_SERIAL -> info.serial();
@@ -207,6 +224,33 @@ public final class GpuMetricsWriter {
             label(sb, e.getKey(), e.getValue());
         }
         return sb.toString();
+    }
+
+    /** dcgm-exporter's DCGM_EXP_XID_ERRORS_TOTAL: one series per XID seen on the GPU, none before the first. */
+    private static boolean appendXidTotals(StringBuilder sb, String name, String prefix, Map<Integer, Long> counts) {
+        for (Map.Entry<Integer, Long> e : counts.entrySet()) {
+            sb.append(name).append(prefix).append(",xid=\"").append(e.getKey()).append("\"} ").append(e.getValue())
+                    .append('\n');
+        }
+        return !counts.isEmpty();
+    }
+
+    /**
+     * dcgm-exporter's DCGM_EXP_CLOCK_EVENTS_TOTAL: one series per reason that has begun at least once (its
+     * collector keeps no series for a reason before its first event), in bit order.
+     */
+    private static boolean appendClockEventTotals(StringBuilder sb, String name, String prefix, GpuSample g) {
+        boolean any = false;
+        for (ClockEvent e : ClockEvent.all()) {
+            double v = g.raw(e.total());
+            if (v > 0) {
+                sb.append(name).append(prefix).append(",clock_event=\"").append(e.label()).append("\"} ");
+                appendValue(sb, v);
+                sb.append('\n');
+                any = true;
+            }
+        }
+        return any;
     }
 
     static void label(StringBuilder sb, String name, String value) {
