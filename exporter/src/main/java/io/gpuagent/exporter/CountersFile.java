@@ -55,7 +55,7 @@ public final class CountersFile {
         this.skipped = List.copyOf(skipped);
     }
 
-    /** Parses {@code file}; logs one warning listing skipped DCGM-only fields. */
+    /** Parses {@code file}; logs one warning listing the fields skipped (DCGM-only, dcgm-exporter's own). */
     public static CountersFile parse(Path file) {
         List<String> lines;
         try {
@@ -107,7 +107,8 @@ public final class CountersFile {
         }
         if (!skipped.isEmpty()) {
             LOG.log(Level.WARNING, source + ": skipping " + skipped.size()
-                    + " DCGM-only field(s) that gpu-agent cannot read through NVML: " + String.join(", ", skipped));
+                    + " field(s) gpu-agent does not serve (DCGM-only, or computed by dcgm-exporter itself): "
+                    + String.join(", ", skipped));
         }
         return new CountersFile(source, metrics, skipped);
     }
@@ -153,7 +154,7 @@ public final class CountersFile {
         return metrics;
     }
 
-    /** DCGM-only fields skipped, as {@code NAME (line N)}. */
+    /** Fields skipped (DCGM-only, or dcgm-exporter's own families the agent does not compute), as {@code NAME (line N)}. */
     public List<String> skipped() {
         return skipped;
     }

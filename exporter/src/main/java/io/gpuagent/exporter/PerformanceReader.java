@@ -1,8 +1,8 @@
 package io.gpuagent.exporter;
 
 /**
- * Clock event (throttle) reasons and the times each began, P-state and fan speed (mean over the fans; the fan count is static and
- * SXM boards have none, which makes the reading absent).
+ * Clock event (throttle) reasons and the times each began, P-state and fan speed (mean over the fans; the
+ * fan count is static and SXM boards have none, which makes the reading absent).
  */
 final class PerformanceReader implements GpuReader {
     @Override
