@@ -1,6 +1,8 @@
 package io.gpuagent.agent;
 
+import io.gpuagent.exporter.DefaultSet;
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithConverter;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,8 +29,10 @@ public interface AgentConfig {
     @WithDefault("/var/lib/gpu-agent")
     Path stateDir();
 
-    /** A dcgm-exporter counters CSV choosing the GPU metrics to export; absent: the default set. */
+    /** A dcgm-exporter counters CSV choosing the GPU metrics to export; absent: {@link Metrics#defaultSet()}. */
     Optional<Path> countersFile();
+
+    Metrics metrics();
 
     /** The value of the host label on GPU series; absent: this machine's host name. */
     Optional<String> hostname();
@@ -36,6 +40,17 @@ public interface AgentConfig {
     /** Name of the host label: {@code Hostname} (dcgm-exporter before 4.x, the default) or {@code hostname}. */
     @WithDefault("Hostname")
     String hostnameLabel();
+
+    interface Metrics {
+        /**
+         * The bundled set of GPU metrics served without a counters file: {@code legacy} (the names dcgm-exporter
+         * served before 4.9; existing dashboards keep working) or {@code dcgm-exporter-4.10} (DCGM 4.7's names
+         * in base units and label {@code DCGM_FI_SYSTEM_DRIVER_VERSION}, as dcgm-exporter 4.10 serves them).
+         */
+        @WithDefault("legacy")
+        @WithConverter(DefaultSetConverter.class)
+        DefaultSet defaultSet();
+    }
 
     interface Nvml {
         /** A soname searched on the loader path, or a path to the library. */

@@ -28,8 +28,15 @@ import java.util.Set;
  *
  * <p>Errors (a {@link CountersFileException} naming the file and line): a malformed line, an unknown type,
  * {@code histogram}/{@code summary}, a type that does not fit the field (label vs value), a duplicate, and
- * a name that is not a DCGM field at all. A DCGM field the agent cannot read through NVML (DCGM-only:
- * health, diagnostics, NVSwitch, vGPU, ...) is skipped, and all of them are reported in ONE warning.
+ * a name that is not a DCGM field at all (with the nearest known name when one is close). A DCGM field the
+ * agent cannot read through NVML (DCGM-only: health, diagnostics, NVSwitch, vGPU, ...), and a family
+ * dcgm-exporter computes that the agent does not, is skipped, and all of them are reported in ONE warning.
+ *
+ * <p>Names of both generations may stand in one file: the older one in its unit, DCGM 4.7's base-unit one in
+ * its own ({@code DCGM_FI_DEV_SM_CLOCK} in MHz next to {@code DCGM_FI_DEV_SM_CLOCK_HERTZ} in Hz), which lets
+ * dashboards move over while both are served. The label row of field 1 decides the driver-version label's
+ * name: {@code DCGM_FI_DRIVER_VERSION} or {@code DCGM_FI_SYSTEM_DRIVER_VERSION} (both rows: both labels); a
+ * file without one gets {@code DCGM_FI_DRIVER_VERSION}, as before.
  */
 public final class CountersFile {
     private static final System.Logger LOG = System.getLogger(CountersFile.class.getName());
@@ -48,7 +55,7 @@ public final class CountersFile {
         this.skipped = List.copyOf(skipped);
     }
 
-    /** Parses {@code file}; logs one warning listing skipped DCGM-only fields. */
+    /** Parses {@code file}; logs one warning listing the fields skipped (DCGM-only, dcgm-exporter's own). */
     public static CountersFile parse(Path file) {
         List<String> lines;
         try {
@@ -82,12 +89,14 @@ public final class CountersFile {
             }
             Optional<MetricDef> def = MetricCatalog.byName(name);
             if (def.isEmpty()) {
-                if (MetricCatalog.isDcgmField(name)) {
+                if (MetricCatalog.isKnownNotSupplied(name)) {
                     skipped.add(name + " (line " + lineNo + ")");
                     continue;
                 }
                 throw new CountersFileException(source, lineNo, "unknown field " + name
-                        + ": not a DCGM field name (DCGM_FI_...) that gpu-agent knows; see exporter/README.md for the list");
+                        + ": not a DCGM field name (DCGM_FI_...) or dcgm-exporter family (DCGM_EXP_...) that gpu-agent "
+                        + "knows" + closest(name).map(c -> "; did you mean " + c + "?").orElse("")
+                        + " See docs/metrics.md for the list");
             }
             MetricDef m = def.get();
             if ((type == MetricType.LABEL) != (m.type() == MetricType.LABEL)) {
@@ -98,14 +107,20 @@ public final class CountersFile {
         }
         if (!skipped.isEmpty()) {
             LOG.log(Level.WARNING, source + ": skipping " + skipped.size()
-                    + " DCGM-only field(s) that gpu-agent cannot read through NVML: " + String.join(", ", skipped));
+                    + " field(s) gpu-agent does not serve (DCGM-only, or computed by dcgm-exporter itself): "
+                    + String.join(", ", skipped));
         }
         return new CountersFile(source, metrics, skipped);
     }
 
-    /** The bundled default set ({@code default-counters.csv}). */
+    /** The bundled legacy default set ({@code default-counters.csv}). */
     public static CountersFile defaults() {
         return resource(DEFAULT_RESOURCE);
+    }
+
+    /** A bundled default set ({@code gpu-agent.metrics.default-set}). */
+    public static CountersFile bundled(DefaultSet set) {
+        return resource(set.resource());
     }
 
     /** The bundled full set ({@code all-counters.csv}). */
@@ -139,9 +154,54 @@ public final class CountersFile {
         return metrics;
     }
 
-    /** DCGM-only fields skipped, as {@code NAME (line N)}. */
+    /** Fields skipped (DCGM-only, or dcgm-exporter's own families the agent does not compute), as {@code NAME (line N)}. */
     public List<String> skipped() {
         return skipped;
+    }
+
+    /**
+     * The known name nearest to a misspelt one (at most 3 edits, and fewer than a third of its length), so that
+     * {@code DCGM_FI_DEV_SM_CLOCK_HZ} is answered with {@code DCGM_FI_DEV_SM_CLOCK}. Only on the error path.
+     */
+    static Optional<String> closest(String name) {
+        int limit = Math.min(3, name.length() / 3);
+        String best = null;
+        int bestDistance = limit + 1;
+        for (String candidate : MetricCatalog.knownNames()) {   // sorted: a tie goes to the first name
+            if (Math.abs(candidate.length() - name.length()) <= limit) {
+                int d = editDistance(name, candidate, limit);
+                if (d < bestDistance) {
+                    best = candidate;
+                    bestDistance = d;
+                }
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /** Levenshtein distance of {@code a} and {@code b}, or {@code limit + 1} once it must exceed {@code limit}. */
+    private static int editDistance(String a, String b, int limit) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            int rowMin = current[0];
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                current[j] = Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+                rowMin = Math.min(rowMin, current[j]);
+            }
+            if (rowMin > limit) {
+                return limit + 1;
+            }
+            int[] t = previous;
+            previous = current;
+            current = t;
+        }
+        return previous[b.length()];
     }
 
     private static MetricType type(String source, int lineNo, String name, String text) {

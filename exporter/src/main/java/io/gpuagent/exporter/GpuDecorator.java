@@ -1,20 +1,22 @@
 package io.gpuagent.exporter;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.SortedMap;
 
 /**
  * What the agent adds to the GPU family at render time: extra labels per GPU (e.g. {@code hpc_job} on a
- * leased GPU) and the last XID per GPU (the agent's event thread sees XIDs; the sampler does not). On a GPU in
- * MIG mode with GPU instances the writer renders one series set per GPU instance and asks the instance-level
- * methods, which answer for the GPU by default.
+ * leased GPU), the last XID per GPU and the count of each XID per GPU (the agent's event thread sees XIDs;
+ * the sampler does not). On a GPU in MIG mode with GPU instances the writer renders one series set per GPU
+ * instance and asks the instance-level methods, which answer for the GPU by default.
  * The writer caches its output per snapshot and {@link #version()}: bump the version whenever anything
  * this decorator returns changes.
  */
 public interface GpuDecorator {
 
-    /** Changes whenever {@link #extraLabels} or {@link #lastXid} would answer differently. */
+    /** Changes whenever {@link #extraLabels}, {@link #lastXid} or {@link #xidCounts} would answer differently. */
     long version();
 
     /**
@@ -49,13 +51,22 @@ public interface GpuDecorator {
         return lastXid(gpu);
     }
 
+    /**
+     * How many times each XID was seen on {@code gpu} since the agent started, ascending by XID, for
+     * {@code DCGM_EXP_XID_ERRORS_TOTAL}; empty before the first. The writer iterates it while rendering: return
+     * a map that does not change under it (a copy made when an XID came), not a live view.
+     */
+    default SortedMap<Integer, Long> xidCounts(GpuInfo gpu) {
+        return Collections.emptySortedMap();
+    }
+
     /** No extra labels, no XIDs. */
     GpuDecorator NONE = () -> 0;
 
     /**
      * Both decorators: labels of {@code first} then those of {@code second} (first wins a clash), the first
-     * one's XID when it has one; for a GPU and for a MIG device alike. The version is the sum of both, so it
-     * moves whenever either one's does.
+     * one's XID and XID counts when it has them; for a GPU and for a MIG device alike. The version is the sum of
+     * both, so it moves whenever either one's does.
      */
     static GpuDecorator combine(GpuDecorator first, GpuDecorator second) {
         return new GpuDecorator() {
@@ -97,6 +108,12 @@ public interface GpuDecorator {
                 both.putAll(a);
                 b.forEach(both::putIfAbsent);
                 return both;
+            }
+
+            @Override
+            public SortedMap<Integer, Long> xidCounts(GpuInfo gpu) {
+                SortedMap<Integer, Long> counts = first.xidCounts(gpu);
+                return counts.isEmpty() ? second.xidCounts(gpu) : counts;
             }
         };
     }

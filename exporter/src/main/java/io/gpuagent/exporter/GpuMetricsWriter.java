@@ -29,10 +29,13 @@ import java.util.OptionalInt;
  *
  * <p>Series: one per GPU and metric with a value. LOST GPUs and GPUs never identified have none; STALE
  * GPUs keep their last values (their age is in {@code gpu_agent_gpu_reading_age_seconds}). Labels, in
- * this order: {@code gpu, UUID, pci_bus_id, device, modelName, Hostname} (or {@code hostname}),
- * {@code DCGM_FI_DRIVER_VERSION}, any label fields the counters file selected ({@code DCGM_FI_DEV_SERIAL},
+ * this order: {@code gpu, UUID, pci_bus_id, device, modelName, Hostname} (or {@code hostname}), the driver
+ * version ({@code DCGM_FI_DRIVER_VERSION}, or {@code DCGM_FI_SYSTEM_DRIVER_VERSION} when the metrics' label
+ * row of field 1 says so), any label fields the counters file selected ({@code DCGM_FI_DEV_SERIAL},
  * {@code DCGM_FI_DEV_VBIOS_VERSION}), the decorator's extra labels (e.g. {@code hpc_job}), and on
- * {@code DCGM_FI_DEV_XID_ERRORS} {@code err_code}. A metric no GPU has a value for is left out entirely.
+ * {@code DCGM_FI_DEV_XID_ERRORS} {@code err_code}, on {@code DCGM_EXP_XID_ERRORS_TOTAL} {@code xid}, on
+ * {@code DCGM_EXP_CLOCK_EVENTS_TOTAL} {@code clock_event}. Values are written in the unit the name promises
+ * ({@link MetricDef#scale()}). A metric no GPU has a value for is left out entirely.
  *
  * <p>MIG, as dcgm-exporter does it (its default "flex" mode): a GPU with MIG devices
  * ({@link GpuSample#migDevices()}) has one series set per GPU instance instead of its own, labelled like the GPU
@@ -49,9 +52,13 @@ public final class GpuMetricsWriter {
     public static final String HOSTNAME_LABEL = "Hostname";
     /** dcgm-exporter 4.x's host label. */
     public static final String HOSTNAME_LABEL_LOWER = "hostname";
+    /** The driver-version label before dcgm-exporter 4.9, used when the metrics name none. */
+    public static final String DRIVER_VERSION_LABEL = "DCGM_FI_DRIVER_VERSION";
 
     private final List<MetricDef> series;
     private final List<MetricDef> labelFields;
+    /** The driver-version label's name(s): the counters file's label row(s) of field 1, else the legacy name. */
+    private final List<String> driverLabels;
     private final String hostnameLabel;
     private final String hostname;
     private final GpuDecorator decorator;
@@ -97,18 +104,22 @@ public final class GpuMetricsWriter {
         }
         List<MetricDef> s = new ArrayList<>();
         List<MetricDef> l = new ArrayList<>();
+        List<String> driver = new ArrayList<>();
         for (MetricDef m : metrics) {
             if (m.type() == MetricType.LABEL) {
-                if (m.dcgmFieldId() != MetricCatalog.FIELD_DRIVER_VERSION) {
-                    l.add(m); // the driver version is always there, in its fixed place
+                if (m.dcgmFieldId() == MetricCatalog.FIELD_DRIVER_VERSION) {
+                    driver.add(m.name()); // the driver version is always there, in its fixed place
+                } else {
+                    l.add(m);
                 }
-            } else if (m.source() != null || m.isXid()) {
+            } else if (m.source() != null || m.isXid() || m.isXidTotal() || m.isClockEventsTotal()) {
                 s.add(m);
             }
         }
         this.series = List.copyOf(s);
         this.scopes = series.stream().map(MigScope::of).toArray(MigScope[]::new);
         this.labelFields = List.copyOf(l);
+        this.driverLabels = driver.isEmpty() ? List.of(DRIVER_VERSION_LABEL) : List.copyOf(driver);
         this.hostnameLabel = hostnameLabel;
         this.hostname = Objects.requireNonNull(hostname, "hostname");
         this.decorator = Objects.requireNonNull(decorator, "decorator");
@@ -201,6 +212,12 @@ public final class GpuMetricsWriter {
             appendXid(sb, m, prefix, decorator.lastXid(g.info()));
             return true;
         }
+        if (m.isXidTotal()) {
+            return appendXidTotals(sb, m.name(), prefix, decorator.xidCounts(g.info()));
+        }
+        if (m.isClockEventsTotal()) {
+            return appendClockEventTotals(sb, m.name(), prefix, g);
+        }
         return appendValue(sb, m, prefix, g.raw(m.source()));
     }
 
@@ -214,6 +231,9 @@ public final class GpuMetricsWriter {
         if (m.isXid()) {
             appendXid(sb, m, prefix, instanceXid(g.info(), migs, from, to));
             return true;
+        }
+        if (m.isXidTotal() || m.isClockEventsTotal()) {
+            return appendSeries(sb, m, g, prefix);   // the GPU's counts, repeated on each instance (MigScope.PARENT)
         }
         double v = scope == MigScope.INSTANCE ? migs.get(from).raw(m.source()) : g.raw(m.source());
         return appendValue(sb, m, prefix, v);
@@ -245,7 +265,7 @@ public final class GpuMetricsWriter {
             return false;
         }
         sb.append(m.name()).append(prefix).append("} ");
-        appendValue(sb, v);
+        appendValue(sb, m.scale().apply(v));
         sb.append('\n');
         return true;
     }
@@ -333,7 +353,9 @@ public final class GpuMetricsWriter {
             label(sb, "GPU_I_ID", Integer.toString(first.gpuInstanceId()));
         }
         label(sb, hostnameLabel, hostname);
-        label(sb, "DCGM_FI_DRIVER_VERSION", driverVersion);
+        for (String driverLabel : driverLabels) {
+            label(sb, driverLabel, driverVersion);
+        }
         for (MetricDef f : labelFields) {
             String value = switch (f.dcgmFieldId()) {
                 case MetricCatalog.FIELD_SERIAL -> info.serial();
@@ -364,6 +386,33 @@ public final class GpuMetricsWriter {
                     (a, b) -> List.of(a.split(",", -1)).contains(b) ? a : a + "," + b));
         }
         return merged;
+    }
+
+    /** dcgm-exporter's DCGM_EXP_XID_ERRORS_TOTAL: one series per XID seen on the GPU, none before the first. */
+    private static boolean appendXidTotals(StringBuilder sb, String name, String prefix, Map<Integer, Long> counts) {
+        for (Map.Entry<Integer, Long> e : counts.entrySet()) {
+            sb.append(name).append(prefix).append(",xid=\"").append(e.getKey()).append("\"} ").append(e.getValue())
+                    .append('\n');
+        }
+        return !counts.isEmpty();
+    }
+
+    /**
+     * dcgm-exporter's DCGM_EXP_CLOCK_EVENTS_TOTAL: one series per reason that has begun at least once (its
+     * collector keeps no series for a reason before its first event), in bit order.
+     */
+    private static boolean appendClockEventTotals(StringBuilder sb, String name, String prefix, GpuSample g) {
+        boolean any = false;
+        for (ClockEvent e : ClockEvent.all()) {
+            double v = g.raw(e.total());
+            if (v > 0) {
+                sb.append(name).append(prefix).append(",clock_event=\"").append(e.label()).append("\"} ");
+                appendValue(sb, v);
+                sb.append('\n');
+                any = true;
+            }
+        }
+        return any;
     }
 
     static void label(StringBuilder sb, String name, String value) {

@@ -50,6 +50,10 @@ final class GpuState {
     final Map<String, MigGpm> migGpm = new HashMap<>();
     /** The read from which the power-limit calls are tried again after NOT_SUPPORTED (field fallback). */
     long powerLimitCallRetryAt;
+    /** The clock event reasons of the last read that had them; meaningful once {@link #clockEventTotals} is set. */
+    long clockEventReasonsSeen;
+    /** Per {@link ClockEvent}: the times it began since the first read with reasons; null before that read. */
+    long[] clockEventTotals;
 
     // both
     volatile String currentCall;

@@ -25,7 +25,9 @@ import java.util.Set;
  * {@code default-counters.csv} and {@code dcp-metrics-included.csv}), each bound to the {@link Reading} it
  * renders. The default set is dcgm-exporter's default counters that NVML can supply; the rest is opt-in
  * through a counters file ({@code all-counters.csv} lists them all). Names resolve through DCGM field ids,
- * so DCGM 4.x aliases ({@code DCGM_FI_DEV_GPU_TEMP_CELSIUS}) select the same metric.
+ * so DCGM 4.x aliases ({@code DCGM_FI_DEV_GPU_TEMP_CELSIUS}) select the same metric; DCGM 4.7's base-unit
+ * names in another unit than the older name ({@code DCGM_FI_DEV_SM_CLOCK_HERTZ}) have entries of their own,
+ * rendered from the same reading through a {@link UnitScale}. {@link DefaultSet} names the bundled sets.
  */
 public final class MetricCatalog {
     private static final List<MetricDef> ALL = List.of(
@@ -166,7 +168,63 @@ public final class MetricCatalog {
             o("DCGM_FI_DEV_GET_GPU_RECOVERY_ACTION", GAUGE, "Recovery action the driver recommends (0 none, "
                     + "1 GPU reset, 2 node reboot, 3 drain P2P, 4 drain and reset).", "action", Reading.RECOVERY_ACTION, 1523),
             o("DCGM_FI_DEV_SERIAL", LABEL, "Device Serial Number", "", null, 53),
-            o("DCGM_FI_DEV_VBIOS_VERSION", LABEL, "VBIOS version of the device", "", null, 85));
+            o("DCGM_FI_DEV_VBIOS_VERSION", LABEL, "VBIOS version of the device", "", null, 85),
+
+            // ---- DCGM 4.7's base-unit names (dcgm-exporter 4.9+) whose unit differs from the older name's:
+            // the same reading, scaled where it is written. Names and ids: DCGM's dcgm_fields.h as go-dcgm
+            // carries it (docs/metrics.md cites the commit). Same-unit renames (DCGM_FI_DEV_GPU_TEMP_CELSIUS,
+            // DCGM_FI_DEV_BOARD_POWER_WATTS, ...) need no entry: they resolve through their field id.
+            s("DCGM_FI_DEV_SM_CLOCK_HERTZ", GAUGE, "SM clock frequency (in Hz).", "Hz", Reading.SM_CLOCK_MHZ, 1603,
+                    UnitScale.MEGAHERTZ_TO_HERTZ),
+            s("DCGM_FI_DEV_MEMORY_CLOCK_HERTZ", GAUGE, "Memory clock frequency (in Hz).", "Hz", Reading.MEM_CLOCK_MHZ,
+                    1604, UnitScale.MEGAHERTZ_TO_HERTZ),
+            s("DCGM_FI_DEV_VIDEO_CLOCK_HERTZ", GAUGE, "Video encoder/decoder clock frequency (in Hz).", "Hz",
+                    Reading.VIDEO_CLOCK_MHZ, 1605, UnitScale.MEGAHERTZ_TO_HERTZ),
+            s("DCGM_FI_DEV_SM_MAX_CLOCK_HERTZ", GAUGE, "Maximum SM clock frequency (in Hz).", "Hz",
+                    Reading.MAX_SM_CLOCK_MHZ, 1608, UnitScale.MEGAHERTZ_TO_HERTZ),
+            s("DCGM_FI_DEV_MEMORY_MAX_CLOCK_HERTZ", GAUGE, "Maximum memory clock frequency (in Hz).", "Hz",
+                    Reading.MAX_MEM_CLOCK_MHZ, 1609, UnitScale.MEGAHERTZ_TO_HERTZ),
+            s("DCGM_FI_DEV_GPU_ENERGY_JOULES_TOTAL", COUNTER,
+                    "Total energy consumption since the driver was last reloaded (in J).", "J", Reading.TOTAL_ENERGY_MJ,
+                    1611, UnitScale.MILLIJOULES_TO_JOULES),
+            s("DCGM_FI_DEV_FAN_SPEED_RATIO", GAUGE, "Fan speed as a ratio of its maximum (0-1; may exceed 1).", "ratio",
+                    Reading.FAN_SPEED_PCT, 1612, UnitScale.PERCENT_TO_RATIO),
+            // Field 203's name in DCGM 4.6.1's header, where its value was still a percentage; dcgm-exporter 4.9
+            // serves utilization as a 0-1 ratio, and the name promises one. Listed here so that it does not
+            // resolve through id 203 to DCGM_FI_DEV_GPU_UTIL's percentage.
+            s("DCGM_FI_DEV_GPU_UTIL_RATIO", GAUGE, "GPU utilization (ratio 0-1).", "ratio", Reading.GPU_UTIL_PCT, 203,
+                    UnitScale.PERCENT_TO_RATIO),
+            // dcgm-exporter 4.9.0's release note: collected by default, total GPU memory in bytes. Its field id is
+            // in no source read here. Whole MiB x 2^20: the agent reads memory in whole MiB, as DCGM_FI_DEV_FB_TOTAL.
+            s("DCGM_FI_DEV_FB_CAPACITY_BYTES", GAUGE, "Total GPU memory (in bytes).", "B", Reading.FB_TOTAL_MIB,
+                    MetricDef.FIELD_ID_NOT_CONFIRMED, UnitScale.MEBIBYTES_TO_BYTES),
+            // dcgm-exporter 4.10.0's renames of fields 1009-1012: still bytes per second.
+            s("DCGM_FI_PROF_PCIE_TX_BYTES_PER_SECOND", GAUGE, "The rate of data transmitted over the PCIe bus - "
+                    + "including both protocol headers and data payloads - in bytes per second.", "B/s",
+                    Reading.PCIE_TX_BYTES_PER_SEC, 1009, UnitScale.NONE),
+            s("DCGM_FI_PROF_PCIE_RX_BYTES_PER_SECOND", GAUGE, "The rate of data received over the PCIe bus - "
+                    + "including both protocol headers and data payloads - in bytes per second.", "B/s",
+                    Reading.PCIE_RX_BYTES_PER_SEC, 1010, UnitScale.NONE),
+            s("DCGM_FI_PROF_NVLINK_TX_BYTES_PER_SECOND", GAUGE, "The rate of data transmitted over NVLink, not "
+                    + "including protocol headers, in bytes per second.", "B/s", Reading.NVLINK_TX_BYTES_PER_SEC, 1011,
+                    UnitScale.NONE),
+            s("DCGM_FI_PROF_NVLINK_RX_BYTES_PER_SECOND", GAUGE, "The rate of data received over NVLink, not "
+                    + "including protocol headers, in bytes per second.", "B/s", Reading.NVLINK_RX_BYTES_PER_SEC, 1012,
+                    UnitScale.NONE),
+
+            // ---- dcgm-exporter's own families (4.8.3+; opt-in there too): cumulative since the agent started
+            o("DCGM_EXP_XID_ERRORS_TOTAL", COUNTER, "Total XID errors observed since exporter start.", "errors", null,
+                    MetricDef.XID_ERRORS_TOTAL_ID),
+            o("DCGM_EXP_CLOCK_EVENTS_TOTAL", COUNTER,
+                    "Total clock events observed since exporter start (edge-counted).", "events", null,
+                    MetricDef.CLOCK_EVENTS_TOTAL_ID));
+
+    /**
+     * dcgm-exporter's other own families (windowed counts, health, P2P): a counters file naming them is not
+     * wrong, the agent just does not serve them (the skip warning, as for a DCGM-only field).
+     */
+    private static final Set<String> EXPORTER_FAMILIES_NOT_SUPPLIED = Set.of("DCGM_EXP_XID_ERRORS_COUNT",
+            "DCGM_EXP_CLOCK_EVENTS_COUNT", "DCGM_EXP_GPU_HEALTH_STATUS", "DCGM_EXP_P2P_STATUS");
 
     /** Label fields the writer knows how to render (field id). */
     static final int FIELD_DRIVER_VERSION = 1;
@@ -180,11 +238,17 @@ public final class MetricCatalog {
     }
 
     private static MetricDef d(String name, MetricType type, String help, String unit, Reading source, int id) {
-        return new MetricDef(name, type, help, unit, source, true, id);
+        return new MetricDef(name, type, help, unit, source, true, id, UnitScale.NONE);
     }
 
     private static MetricDef o(String name, MetricType type, String help, String unit, Reading source, int id) {
-        return new MetricDef(name, type, help, unit, source, false, id);
+        return new MetricDef(name, type, help, unit, source, false, id, UnitScale.NONE);
+    }
+
+    /** Opt-in, in another unit than its reading's. */
+    private static MetricDef s(String name, MetricType type, String help, String unit, Reading source, int id,
+                               UnitScale scale) {
+        return new MetricDef(name, type, help, unit, source, false, id, scale);
     }
 
     /** Every metric, default set first. */
@@ -214,6 +278,22 @@ public final class MetricCatalog {
         return DCGM_FIELDS.containsKey(name);
     }
 
+    /**
+     * Whether a counters file may name {@code name} although the agent does not serve it: a DCGM field, or a
+     * family dcgm-exporter computes itself that the agent does not.
+     */
+    public static boolean isKnownNotSupplied(String name) {
+        return byName(name).isEmpty() && (isDcgmField(name) || EXPORTER_FAMILIES_NOT_SUPPLIED.contains(name));
+    }
+
+    /** Every name a counters file may use (catalog names, DCGM fields, dcgm-exporter's own families), sorted. */
+    static java.util.SortedSet<String> knownNames() {
+        java.util.SortedSet<String> names = new java.util.TreeSet<>(DCGM_FIELDS.keySet());
+        names.addAll(EXPORTER_FAMILIES_NOT_SUPPLIED);
+        ALL.forEach(m -> names.add(m.name()));
+        return names;
+    }
+
     /** The readings the sampler must take to render {@code metrics}. */
     public static Set<Reading> readingsFor(Collection<MetricDef> metrics) {
         EnumSet<Reading> set = EnumSet.noneOf(Reading.class);
@@ -221,14 +301,25 @@ public final class MetricCatalog {
             if (m.source() != null) {
                 set.add(m.source());
             }
+            if (m.isClockEventsTotal()) {
+                set.add(Reading.CLOCK_EVENT_REASONS);
+                ClockEvent.all().forEach(e -> set.add(e.total()));
+            }
         }
         return Collections.unmodifiableSet(set);
     }
 
+    /**
+     * Field id to the metric a DCGM alias of it selects: the first entry with that id, so the older name's
+     * entry (listed first) and not a renamed one in another unit. No alias resolves to an entry without a
+     * confirmed DCGM field id, or to a family dcgm-exporter computes itself.
+     */
     private static Map<Integer, MetricDef> byId() {
         Map<Integer, MetricDef> map = new HashMap<>();
         for (MetricDef m : ALL) {
-            map.put(m.dcgmFieldId(), m);
+            if (m.dcgmFieldId() != MetricDef.FIELD_ID_NOT_CONFIRMED && !m.isXidTotal() && !m.isClockEventsTotal()) {
+                map.putIfAbsent(m.dcgmFieldId(), m);
+            }
         }
         return map;
     }

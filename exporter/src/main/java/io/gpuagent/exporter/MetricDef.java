@@ -9,19 +9,36 @@ import java.util.Objects;
  * @param type         gauge or counter; {@link MetricType#LABEL} for a field rendered as a label on every series
  * @param help         the {@code # HELP} text
  * @param unit         for people (README); not part of the name
- * @param source       the reading; null for {@link #isXid() XID} (the agent supplies it) and label fields
- * @param defaultSet   in the default set (docs/metrics.md); otherwise opt-in
- * @param dcgmFieldId  DCGM's field id (names are looked up by id, so DCGM 4.x aliases resolve too)
+ * @param source       the reading; null for the agent-supplied XID families ({@link #isXid()},
+ *                     {@link #isXidTotal()}), the clock-event totals ({@link #isClockEventsTotal()}) and labels
+ * @param defaultSet   in the legacy default set (docs/metrics.md); otherwise opt-in or in another bundled set
+ * @param dcgmFieldId  DCGM's field id (names are looked up by id, so DCGM 4.x aliases resolve too);
+ *                     {@link #FIELD_ID_NOT_CONFIRMED} where no source read gives it, or one of the
+ *                     exporter-owned ids ({@link #XID_ERRORS_TOTAL_ID}, {@link #CLOCK_EVENTS_TOTAL_ID})
+ * @param scale        from the reading's unit to the unit the name promises, applied where the value is written
  */
 public record MetricDef(String name, MetricType type, String help, String unit, Reading source, boolean defaultSet,
-                        int dcgmFieldId) {
+                        int dcgmFieldId, UnitScale scale) {
 
     /** DCGM_FI_DEV_XID_ERRORS. */
     public static final int XID_FIELD_ID = 230;
+    /**
+     * A DCGM field whose name a release note confirms but whose id no source read here gives
+     * ({@code DCGM_FI_DEV_FB_CAPACITY_BYTES}); DCGM's own "unknown field" id, so it never resolves an alias.
+     */
+    public static final int FIELD_ID_NOT_CONFIRMED = 0;
+    /**
+     * {@code DCGM_EXP_XID_ERRORS_TOTAL}, a family dcgm-exporter computes itself (no DCGM field). dcgm-exporter
+     * numbers its own families from 9000; these two are gpu-agent's numbers in that range, used only inside.
+     */
+    public static final int XID_ERRORS_TOTAL_ID = 9100;
+    /** {@code DCGM_EXP_CLOCK_EVENTS_TOTAL}, likewise exporter-owned. */
+    public static final int CLOCK_EVENTS_TOTAL_ID = 9101;
 
     public MetricDef {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(scale, "scale");
         help = help == null ? "" : help;
         unit = unit == null ? "" : unit;
     }
@@ -31,8 +48,18 @@ public record MetricDef(String name, MetricType type, String help, String unit, 
         return dcgmFieldId == XID_FIELD_ID;
     }
 
+    /** DCGM_EXP_XID_ERRORS_TOTAL: one series per XID seen on the GPU, label {@code xid}, from the agent's counts. */
+    public boolean isXidTotal() {
+        return dcgmFieldId == XID_ERRORS_TOTAL_ID;
+    }
+
+    /** DCGM_EXP_CLOCK_EVENTS_TOTAL: one series per clock event reason that began, label {@code clock_event}. */
+    public boolean isClockEventsTotal() {
+        return dcgmFieldId == CLOCK_EVENTS_TOTAL_ID;
+    }
+
     /** The same metric under another name, type and help (what a counters-file line chose). */
     public MetricDef as(String newName, MetricType newType, String newHelp) {
-        return new MetricDef(newName, newType, newHelp, unit, source, defaultSet, dcgmFieldId);
+        return new MetricDef(newName, newType, newHelp, unit, source, defaultSet, dcgmFieldId, scale);
     }
 }

@@ -67,6 +67,20 @@ public enum Reading {
     BOARD_LIMIT_VIOLATION_NS("ns", field(FieldIds.PERF_POLICY_BOARD_LIMIT)),
     LOW_UTIL_VIOLATION_NS("ns", field(FieldIds.PERF_POLICY_LOW_UTILIZATION)),
     RELIABILITY_VIOLATION_NS("ns", field(FieldIds.PERF_POLICY_RELIABILITY)),
+    /*
+     * Clock events that began, per reason (ClockEvent): times the reason's bit of CLOCK_EVENT_REASONS went from
+     * clear to set between two reads, since the sampler first read this GPU (a reason set at that first read is
+     * not counted), as dcgm-exporter's DCGM_EXP_CLOCK_EVENTS_TOTAL counts. No NVML call of their own.
+     */
+    CLOCK_EVENTS_GPU_IDLE_TOTAL("events", clockEvents("GPU_IDLE")),
+    CLOCK_EVENTS_CLOCKS_SETTING_TOTAL("events", clockEvents("APPLICATIONS_CLOCKS_SETTING")),
+    CLOCK_EVENTS_POWER_CAP_TOTAL("events", clockEvents("SW_POWER_CAP")),
+    CLOCK_EVENTS_HW_SLOWDOWN_TOTAL("events", clockEvents("HW_SLOWDOWN")),
+    CLOCK_EVENTS_SYNC_BOOST_TOTAL("events", clockEvents("SYNC_BOOST")),
+    CLOCK_EVENTS_SW_THERMAL_TOTAL("events", clockEvents("SW_THERMAL_SLOWDOWN")),
+    CLOCK_EVENTS_HW_THERMAL_TOTAL("events", clockEvents("HW_THERMAL_SLOWDOWN")),
+    CLOCK_EVENTS_HW_POWER_BRAKE_TOTAL("events", clockEvents("HW_POWER_BRAKE_SLOWDOWN")),
+    CLOCK_EVENTS_DISPLAY_CLOCKS_TOTAL("events", clockEvents("DISPLAY_CLOCK_SETTING")),
 
     // PCIe
     /**
@@ -201,6 +215,10 @@ public enum Reading {
 
     private static Source staticField(int id) {
         return new Source.Field(id, 0, 1, true);
+    }
+
+    private static Source clockEvents(String reason) {
+        return new Source.Derived("nvmlDeviceGetCurrentClocksEventReasons: " + reason + " clear-to-set transitions");
     }
 
     private static Source gpm(int metricId, double scale) {

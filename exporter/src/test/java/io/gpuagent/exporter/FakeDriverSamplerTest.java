@@ -242,6 +242,163 @@ class FakeDriverSamplerTest {
     }
 
     @Test
+    void everyNameOfTheDcgmExporter410SetIsServedForEveryGpu() throws Exception {
+        FakeNvml.apply(baseScenario());
+        Snapshot snap = twoSweeps(sampler(Duration.ofSeconds(1), Duration.ofMillis(800)));
+        List<MetricDef> set = CountersFile.bundled(DefaultSet.DCGM_EXPORTER_4_10).metrics();
+        String text = new GpuMetricsWriter(set, "hostname", "testhost", GpuDecorator.NONE).renderText(snap);
+        for (MetricDef m : set) {
+            if (m.type() == MetricType.LABEL) {
+                continue;
+            }
+            assertTrue(text.contains("# TYPE " + m.name() + " " + m.type().text() + "\n"), m.name() + " missing:\n" + text);
+            for (int i = 0; i < 8; i++) {
+                assertTrue(text.contains(m.name() + "{gpu=\"" + i + "\","), m.name() + " missing for GPU " + i);
+            }
+        }
+        assertFalse(text.contains("DCGM_FI_DRIVER_VERSION="), "dcgm-exporter 4.9+ renamed the driver label");
+
+        String labels0 = "{gpu=\"0\",UUID=\"" + UUID0 + "\",pci_bus_id=\"00000000:18:00.0\",device=\"nvidia0\","
+                + "modelName=\"NVIDIA H100 80GB HBM3\",hostname=\"testhost\",DCGM_FI_SYSTEM_DRIVER_VERSION=\"550.54.15\"";
+        List<String> gpu0 = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            if (line.contains("{gpu=\"0\",")) {
+                gpu0.add(line.startsWith("DCGM_FI_DEV_GPU_ENERGY_JOULES_TOTAL{") ? joulesMasked(line) : line);
+            }
+        }
+        long fbTotalMib = (long) snap.gpu(0).orElseThrow().valueOr(Reading.FB_TOTAL_MIB, -1);
+        String expected = """
+                DCGM_FI_DEV_SM_CLOCK_HERTZ%1$s} 1980000000
+                DCGM_FI_DEV_MEMORY_CLOCK_HERTZ%1$s} 2619000000
+                DCGM_FI_DEV_MEMORY_TEMP_CELSIUS%1$s} 30
+                DCGM_FI_DEV_GPU_TEMP_CELSIUS%1$s} 40
+                DCGM_FI_DEV_BOARD_POWER_WATTS%1$s} 100
+                DCGM_FI_DEV_GPU_ENERGY_JOULES_TOTAL%1$s} <energy>
+                DCGM_FI_DEV_PCIE_REPLAY_TOTAL%1$s} 0
+                DCGM_FI_DEV_GPU_UTIL_RATIO%1$s} 0.1
+                DCGM_FI_DEV_MEM_COPY_UTIL%1$s} 5
+                DCGM_FI_DEV_ENC_UTIL%1$s} 1
+                DCGM_FI_DEV_DEC_UTIL%1$s} 2
+                DCGM_FI_DEV_XID_ERROR%1$s,err_code="0"} 0
+                DCGM_FI_DEV_FB_CAPACITY_BYTES%1$s} %2$d
+                DCGM_FI_DEV_FB_FREE%1$s} 80001
+                DCGM_FI_DEV_FB_USED%1$s} 1024
+                DCGM_FI_DEV_FB_RESERVED%1$s} 534
+                DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL%1$s} 300
+                DCGM_FI_DEV_ROW_REMAP_UNCORRECTABLE_TOTAL%1$s} 0
+                DCGM_FI_DEV_ROW_REMAP_CORRECTABLE_TOTAL%1$s} 0
+                DCGM_FI_DEV_ROW_REMAP_FAILED%1$s} 0
+                DCGM_FI_PROF_GR_ENGINE_UTIL_RATIO%1$s} 0.5
+                DCGM_FI_PROF_TENSOR_UTIL_RATIO%1$s} 0.25
+                DCGM_FI_PROF_DRAM_UTIL_RATIO%1$s} 0.125
+                DCGM_FI_PROF_PCIE_TX_BYTES_PER_SECOND%1$s} 1048576
+                DCGM_FI_PROF_PCIE_RX_BYTES_PER_SECOND%1$s} 2097152
+                """.formatted(labels0, fbTotalMib * 1024 * 1024);
+        assertEquals(expected, String.join("\n", gpu0) + "\n");
+        assertEquals(1024 + 80001 + 534, fbTotalMib, "the fake's 80 GiB board: used + free + reserved");
+        Promtool.checkMetrics(text, Lint.DCGM_NAMES);
+    }
+
+    private static String joulesMasked(String line) {
+        Matcher m = Pattern.compile("^(.*\\}) (\\d+(\\.\\d{1,3})?)$").matcher(line);
+        assertTrue(m.matches(), "whole mJ in J: at most 3 decimals: " + line);
+        return m.group(1) + " <energy>";
+    }
+
+    /** The value of {@code name}'s series for GPU {@code gpu} in {@code text}. */
+    private static double value(String text, String name, int gpu) {
+        Matcher m = Pattern.compile("^" + name + "\\{gpu=\"" + gpu + "\",[^}]*\\} (\\S+)$", Pattern.MULTILINE).matcher(text);
+        assertTrue(m.find(), name + " for GPU " + gpu + " in:\n" + text);
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void dcgm47NamesCarryTheOlderNamesValuesInBaseUnitsInOneRender() throws Exception {
+        Scenario scenario = baseScenario().all("gpm.60", 3.5);   // NVLink RX, MiB/s
+        for (int i = 0; i < 8; i++) {
+            scenario.gpu(i, "clock_video", 1500 + i).gpu(i, "energy_mj", 123456789L + 1001L * i);
+        }
+        FakeNvml.apply(scenario);
+        Snapshot snap = twoSweeps(sampler(Duration.ofSeconds(1), Duration.ofMillis(800)));
+        List<MetricDef> both = CountersFile.parse("both.csv", List.of(
+                "DCGM_FI_DEV_SM_CLOCK, gauge, MHz", "DCGM_FI_DEV_SM_CLOCK_HERTZ, gauge, Hz",
+                "DCGM_FI_DEV_MEM_CLOCK, gauge, MHz", "DCGM_FI_DEV_MEMORY_CLOCK_HERTZ, gauge, Hz",
+                "DCGM_FI_DEV_VIDEO_CLOCK, gauge, MHz", "DCGM_FI_DEV_VIDEO_CLOCK_HERTZ, gauge, Hz",
+                "DCGM_FI_DEV_MAX_SM_CLOCK, gauge, MHz", "DCGM_FI_DEV_SM_MAX_CLOCK_HERTZ, gauge, Hz",
+                "DCGM_FI_DEV_MAX_MEM_CLOCK, gauge, MHz", "DCGM_FI_DEV_MEMORY_MAX_CLOCK_HERTZ, gauge, Hz",
+                "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION, counter, mJ", "DCGM_FI_DEV_GPU_ENERGY_JOULES_TOTAL, counter, J",
+                "DCGM_FI_DEV_GPU_UTIL, gauge, %", "DCGM_FI_DEV_GPU_UTIL_RATIO, gauge, ratio",
+                "DCGM_FI_DEV_FB_TOTAL, gauge, MiB", "DCGM_FI_DEV_FB_CAPACITY_BYTES, gauge, bytes",
+                "DCGM_FI_PROF_PCIE_TX_BYTES, gauge, B/s", "DCGM_FI_PROF_PCIE_TX_BYTES_PER_SECOND, gauge, B/s",
+                "DCGM_FI_PROF_NVLINK_RX_BYTES, gauge, B/s", "DCGM_FI_PROF_NVLINK_RX_BYTES_PER_SECOND, gauge, B/s",
+                "DCGM_FI_DEV_GPU_TEMP, gauge, C", "DCGM_FI_DEV_GPU_TEMP_CELSIUS, gauge, C")).metrics();
+        String text = new GpuMetricsWriter(both, "Hostname", "testhost", GpuDecorator.NONE).renderText(snap);
+        record Pair(String legacy, String canonical, double factor) {
+        }
+        List<Pair> pairs = List.of(new Pair("DCGM_FI_DEV_SM_CLOCK", "DCGM_FI_DEV_SM_CLOCK_HERTZ", 1e6),
+                new Pair("DCGM_FI_DEV_MEM_CLOCK", "DCGM_FI_DEV_MEMORY_CLOCK_HERTZ", 1e6),
+                new Pair("DCGM_FI_DEV_VIDEO_CLOCK", "DCGM_FI_DEV_VIDEO_CLOCK_HERTZ", 1e6),
+                new Pair("DCGM_FI_DEV_MAX_SM_CLOCK", "DCGM_FI_DEV_SM_MAX_CLOCK_HERTZ", 1e6),
+                new Pair("DCGM_FI_DEV_MAX_MEM_CLOCK", "DCGM_FI_DEV_MEMORY_MAX_CLOCK_HERTZ", 1e6),
+                new Pair("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "DCGM_FI_DEV_GPU_ENERGY_JOULES_TOTAL", 1e-3),
+                new Pair("DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_GPU_UTIL_RATIO", 1e-2),
+                new Pair("DCGM_FI_DEV_FB_TOTAL", "DCGM_FI_DEV_FB_CAPACITY_BYTES", 1024.0 * 1024.0),
+                new Pair("DCGM_FI_PROF_PCIE_TX_BYTES", "DCGM_FI_PROF_PCIE_TX_BYTES_PER_SECOND", 1),
+                new Pair("DCGM_FI_PROF_NVLINK_RX_BYTES", "DCGM_FI_PROF_NVLINK_RX_BYTES_PER_SECOND", 1),
+                new Pair("DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_GPU_TEMP_CELSIUS", 1));
+        for (int i = 0; i < 8; i++) {
+            for (Pair p : pairs) {
+                double legacy = value(text, p.legacy(), i);
+                double canonical = value(text, p.canonical(), i);
+                assertEquals(legacy * p.factor(), canonical, Math.abs(legacy * p.factor()) * 1e-12,
+                        p.canonical() + " = " + p.legacy() + " x " + p.factor() + " on GPU " + i);
+            }
+        }
+        // the distinct values per GPU show that each pair reads the same GPU's reading
+        assertEquals(1507e6, value(text, "DCGM_FI_DEV_VIDEO_CLOCK_HERTZ", 7));
+        assertEquals(0.17, value(text, "DCGM_FI_DEV_GPU_UTIL_RATIO", 7));
+        assertTrue(value(text, "DCGM_FI_DEV_GPU_ENERGY_JOULES_TOTAL", 3) >= 123459.792,
+                "energy in J, from the fake's counter that only grows");
+        Promtool.checkMetrics(text, Lint.DCGM_NAMES);
+    }
+
+    @Test
+    void clockEventTotalsCountReasonsThatBeganAsDcgmExporterDoes() throws Exception {
+        FakeNvml.apply(baseScenario().gpu(2, "clock_event_reasons", 0x4));   // power cap already on at the start
+        List<MetricDef> family = List.of(MetricCatalog.byName("DCGM_EXP_CLOCK_EVENTS_TOTAL").orElseThrow());
+        SamplerSettings settings = new SamplerSettings(Duration.ofSeconds(1), Duration.ofMillis(800),
+                MetricCatalog.readingsFor(family), "testhost");
+        sampler = new Sampler(NvmlSource.of(FakeNvml.shared()), settings, registry, Clock.systemUTC());
+        GpuMetricsWriter writer = new GpuMetricsWriter(family, "Hostname", "testhost", GpuDecorator.NONE);
+        Snapshot first = sampler.sweepNow();
+        assertEquals("", writer.renderText(first), "the first read only sets the baseline: nothing began yet");
+        assertEquals(0, first.gpu(2).orElseThrow().valueOr(Reading.CLOCK_EVENTS_POWER_CAP_TOTAL, -1));
+
+        FakeNvml.apply(baseScenario().gpu(2, "clock_event_reasons", 0x4 | 0x8 | 0x40));   // + HW slowdown, HW thermal
+        sampler.sweepNow();
+        FakeNvml.apply(baseScenario().gpu(2, "clock_event_reasons", 0x8));   // thermal ends, slowdown goes on
+        sampler.sweepNow();
+        // GPU 5 sat idle (the fake's default 0x1) all along; sync boost begins on it now
+        FakeNvml.apply(baseScenario().gpu(2, "clock_event_reasons", 0x8 | 0x40).gpu(5, "clock_event_reasons", 0x1 | 0x10));
+        Snapshot last = sampler.sweepNow();
+
+        String prefix = "{gpu=\"%d\",UUID=\"%s\",pci_bus_id=\"%s\",device=\"nvidia%1$d\",modelName=\"NVIDIA H100 80GB HBM3\","
+                + "Hostname=\"testhost\",DCGM_FI_DRIVER_VERSION=\"550.54.15\"";
+        GpuInfo g2 = last.gpu(2).orElseThrow().info();
+        GpuInfo g5 = last.gpu(5).orElseThrow().info();
+        String p2 = prefix.formatted(2, g2.uuid(), g2.pciBusId());
+        String p5 = prefix.formatted(5, g5.uuid(), g5.pciBusId());
+        assertEquals("""
+                # HELP DCGM_EXP_CLOCK_EVENTS_TOTAL Total clock events observed since exporter start (edge-counted).
+                # TYPE DCGM_EXP_CLOCK_EVENTS_TOTAL counter
+                DCGM_EXP_CLOCK_EVENTS_TOTAL%1$s,clock_event="hw_slowdown"} 1
+                DCGM_EXP_CLOCK_EVENTS_TOTAL%1$s,clock_event="hw_thermal"} 2
+                DCGM_EXP_CLOCK_EVENTS_TOTAL%2$s,clock_event="sync_boost"} 1
+                """.formatted(p2, p5), writer.renderText(last), "power cap on from the start, idle all along: never counted");
+        Promtool.checkMetrics(writer.renderText(last), Lint.DCGM_NAMES);
+    }
+
+    @Test
     void rewritingTheScenarioShowsWithinTwoIntervals() throws Exception {
         FakeNvml.apply(baseScenario());
         Sampler s = sampler(Duration.ofMillis(200), Duration.ofMillis(150));

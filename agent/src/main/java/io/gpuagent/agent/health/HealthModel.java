@@ -126,7 +126,7 @@ public class HealthModel {
                     xids.record(uuid, xid);
                 } else {
                     for (MigHealth m : outcome.judgedOn()) {
-                        xids.record(m.uuid(), xid);
+                        xids.record(uuid, m.uuid(), xid);
                     }
                 }
                 meters.xid(index, uuid, xid);

@@ -6,6 +6,7 @@ import io.gpuagent.agent.journal.JournalWatch;
 import io.gpuagent.agent.nvml.NvmlConnector;
 import io.gpuagent.agent.nvml.ShutdownOrder;
 import io.gpuagent.exporter.CountersFile;
+import io.gpuagent.exporter.DefaultSet;
 import io.gpuagent.exporter.GpuDecorator;
 import io.gpuagent.exporter.GpuMetricsWriter;
 import io.gpuagent.exporter.MetricCatalog;
@@ -41,14 +42,21 @@ public class SamplerService {
     private final AgentConfig config;
 
     /**
-     * {@code xids} decorates the GPU family with the last XID per GPU (the health model records them),
-     * {@code jobs} with {@code hpc_job} on leased GPUs (the lease book publishes them); the {@code journals}
-     * are looked at after each sweep, so that watching them costs no thread of its own while they work.
+     * {@code xids} decorates the GPU family with the last XID and the count of each XID per GPU (the health
+     * model records them), {@code jobs} with {@code hpc_job} on leased GPUs (the lease book publishes them);
+     * the {@code journals} are looked at after each sweep, so that watching them costs no thread of its own
+     * while they work. Without {@code gpu-agent.counters-file} the bundled set {@code gpu-agent.metrics.default-set}
+     * names is served.
      */
     public SamplerService(AgentConfig config, NvmlConnector nvml, AgentRegistry agentRegistry, XidLedger xids,
                           HpcJobLabels jobs, JournalWatch journals) {
         this.config = config;
-        CountersFile counters = config.countersFile().map(CountersFile::parse).orElseGet(CountersFile::defaults);
+        CountersFile counters = config.countersFile().map(CountersFile::parse)
+                .orElseGet(() -> CountersFile.bundled(config.metrics().defaultSet()));
+        if (config.countersFile().isPresent() && config.metrics().defaultSet() != DefaultSet.LEGACY) {
+            LOG.warnf("gpu-agent.metrics.default-set=%s is not used: gpu-agent.counters-file %s chooses the GPU metrics",
+                    config.metrics().defaultSet().configValue(), counters.source());
+        }
         List<MetricDef> metrics = counters.metrics();
         Set<Reading> readings = EnumSet.copyOf(MetricCatalog.readingsFor(metrics));
         readings.addAll(Reading.health());
@@ -57,8 +65,8 @@ public class SamplerService {
         this.sampler = new Sampler(nvml, settings, agentRegistry.registry(), Clock.systemUTC());
         this.writer = new GpuMetricsWriter(metrics, config.hostnameLabel(), settings.hostname(),
                 GpuDecorator.combine(xids, jobs));
-        LOG.infof("sampling %d GPU metrics every %s (gpu deadline %s)", metrics.size(), config.sampleInterval(),
-                config.gpuDeadline());
+        LOG.infof("sampling %d GPU metrics (%s) every %s (gpu deadline %s)", metrics.size(), counters.source(),
+                config.sampleInterval(), config.gpuDeadline());
         // Render the GPU family on the sampler thread, so no scrape pays for it.
         sampler.onSnapshot(writer::render);
         sampler.onSnapshot(snapshot -> journals.afterSweep());

@@ -22,12 +22,13 @@ public final class Promtool {
         NONE,
         /**
          * Only about dcgm-exporter's own naming, which we keep on purpose (compatibility): counters without
-         * {@code _total}, the {@code modelName} label, and {@code ..._PCIE_REPLAY_COUNTER}.
+         * {@code _total} (its {@code DCGM_EXP_..._TOTAL} families end in upper case), the {@code modelName}
+         * label, and {@code ..._PCIE_REPLAY_COUNTER}.
          */
         DCGM_NAMES
     }
 
-    private static final String DCGM_LINT = "DCGM_FI_\\S+ (counter metrics should have \"_total\" suffix"
+    private static final String DCGM_LINT = "DCGM_(FI|EXP)_\\S+ (counter metrics should have \"_total\" suffix"
             + "|label names should be written in 'snake_case' not 'camelCase'"
             + "|metric name should not include type 'counter')";
 
