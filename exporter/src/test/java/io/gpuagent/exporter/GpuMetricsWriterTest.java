@@ -427,7 +427,8 @@ class GpuMetricsWriterTest {
                 "DCGM_FI_PROF_DRAM_ACTIVE", "DCGM_FI_DEV_FB_TOTAL", "DCGM_FI_PROF_SM_ACTIVE", "DCGM_FI_PROF_SM_OCCUPANCY",
                 "DCGM_FI_PROF_PIPE_FP64_ACTIVE", "DCGM_FI_PROF_PIPE_FP32_ACTIVE", "DCGM_FI_PROF_PIPE_FP16_ACTIVE",
                 "DCGM_FI_PROF_PIPE_TENSOR_IMMA_ACTIVE", "DCGM_FI_PROF_PIPE_TENSOR_HMMA_ACTIVE",
-                "DCGM_FI_PROF_PIPE_TENSOR_DFMA_ACTIVE", "DCGM_FI_PROF_PIPE_INT_ACTIVE"), instance,
+                "DCGM_FI_PROF_PIPE_TENSOR_DFMA_ACTIVE", "DCGM_FI_PROF_PIPE_INT_ACTIVE",
+                "DCGM_FI_DEV_FB_CAPACITY_BYTES"), instance,
                 "DCGM's GPU_I / GPU_CI level fields the catalog has (docs/metrics.md#mig)");
         assertEquals(MigScope.PARENT, MigScope.of(MetricCatalog.byName("DCGM_FI_PROF_PCIE_TX_BYTES").orElseThrow()));
         assertEquals(MigScope.ABSENT, MigScope.of(MetricCatalog.byName("DCGM_FI_DEV_ENC_UTIL").orElseThrow()));

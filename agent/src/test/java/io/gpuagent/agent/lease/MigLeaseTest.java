@@ -8,6 +8,7 @@ import static io.gpuagent.agent.lease.MigSnapshots.migUuid;
 import static io.gpuagent.agent.lease.MigSnapshots.snapshot;
 import static io.gpuagent.agent.lease.MigSnapshots.verdict;
 import static io.gpuagent.agent.lease.MigSnapshots.whole;
+import static io.gpuagent.agent.lease.MigSnapshots.withMig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -92,8 +93,7 @@ class MigLeaseTest {
     @Test
     void aThirdIsRefusedWhenOnlyTwoAreHealthyAndFree() {
         // GI 3 has its own fault (the health model judges it by its MIG UUID): only two 1g.10gb are healthy.
-        health = new ArrayList<>(healthy(node));
-        health.add(verdict(0, migUuid(0, 3), HealthState.UNHEALTHY));
+        health = withMig(healthy(node), node, migUuid(0, 3), HealthState.UNHEALTHY);
         Lease two = grant(migAsk("job-a", "1g.10gb", 2));
         assertEquals(List.of(migUuid(0, 1), migUuid(0, 2)), two.gpus(), "the two healthy instances");
 

@@ -1,6 +1,7 @@
 package io.gpuagent.agent.lease;
 
 import io.gpuagent.agent.health.GpuHealth;
+import io.gpuagent.agent.health.MigHealth;
 import io.gpuagent.agent.health.Reason;
 import io.gpuagent.agent.health.Samples;
 import io.gpuagent.agent.health.detect.HealthState;
@@ -92,6 +93,22 @@ public final class MigSnapshots {
                 : List.of(new Reason("xid", "XID_79", state, "GPU has fallen off the bus", "reset", List.of(), true, T,
                         T, 1));
         return new GpuHealth(index, uuid, "NVIDIA H100 80GB HBM3", state, T, reasons);
+    }
+
+    /**
+     * {@code health} with MIG device {@code migUuid} of snapshot {@code s} judged {@code state} by its own reasons, as
+     * the health model lists it: under its GPU's verdict.
+     */
+    public static List<GpuHealth> withMig(List<GpuHealth> health, Snapshot s, String migUuid, HealthState state) {
+        MigInstance d = s.gpus().stream().flatMap(g -> g.migDevices().stream()).map(MigSample::info)
+                .filter(m -> m.uuid().equals(migUuid)).findFirst().orElseThrow();
+        List<Reason> reasons = verdict(d.gpuIndex(), migUuid, state).reasons();
+        MigHealth mig = new MigHealth(d.uuid(), d.address(), d.gpuIndex(), d.parentUuid(), d.gpuInstanceId(),
+                d.computeInstanceId(), d.profile(), state, T, reasons, List.of(), List.of());
+        return health.stream().map(g -> !g.uuid().equals(d.parentUuid()) ? g
+                : new GpuHealth(g.index(), g.uuid(), g.name(), g.state(), g.since(), g.reasons(), g.actions(),
+                        java.util.stream.Stream.concat(g.migDevices().stream(), java.util.stream.Stream.of(mig)).toList()))
+                .toList();
     }
 
     /** The standings the lease book would decide with, at the snapshot's time. */
