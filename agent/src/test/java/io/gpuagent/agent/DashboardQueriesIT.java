@@ -138,6 +138,7 @@ class DashboardQueriesIT {
         // Registered, the 7 whole GPUs leasable, all 8 watched for driver events (an event fired before is lost).
         node.await(START, () -> {
             assertEquals(LEASABLE_WHOLE, leasable(coordinator), "leasable GPUs the coordinator sees");
+            assertEquals(4, migDevices(coordinator), "MIG devices the coordinator sees");
             assertTrue(body(agent + "/metrics").contains("gpu_agent_event_watch_gpus 8.0\n"), "watching all 8 GPUs");
         });
         int prometheusPort = PackagedAgent.freePort();
@@ -148,6 +149,13 @@ class DashboardQueriesIT {
         assertEquals(201, send(post(coordinator + "/v1/placements", "{\"jobId\":\"dash-job\",\"gpus\":2,"
                 + "\"constraints\":{\"ttlSeconds\":600}}")).statusCode());
         assertEquals(409, send(post(coordinator + "/v1/placements", "{\"jobId\":\"too-big\",\"gpus\":64}")).statusCode());
+        // And one of two MIG devices by profile: the coordinator places it on GPU 7's 1g.10gb instances.
+        HttpResponse<String> mig = send(post(coordinator + "/v1/placements", "{\"jobId\":\"dash-mig\","
+                + "\"mig\":{\"profile\":\"1g.10gb\",\"count\":2},\"constraints\":{\"ttlSeconds\":600}}"));
+        assertEquals(201, mig.statusCode(), mig.body());
+        JsonNode migGpus = JSON.readTree(mig.body()).path("allocations").path(0).path("gpus");
+        assertEquals(2, migGpus.size(), mig.body());
+        migGpus.forEach(u -> assertTrue(u.asText().startsWith("MIG-"), mig.body()));
         assertEquals(200, send(post(agent + "/v1/gpus/7/cordon", "{\"reason\":\"dashboard test\"}")).statusCode());
         // Faults: a warning XID, a fatal XID, a GPU off the bus, a link down, a pending remap, failing NVML
         // calls, PCIe replays, a hot GPU, and a warning XID on one MIG device of GPU 7.
@@ -358,6 +366,14 @@ class DashboardQueriesIT {
             for (JsonNode g : node.path("inventory").path("gpus")) {
                 n += g.path("leasable").asBoolean() ? 1 : 0;
             }
+        }
+        return n;
+    }
+
+    private int migDevices(String coordinator) {
+        int n = 0;
+        for (JsonNode node : get(coordinator + "/v1/nodes")) {
+            n += node.path("inventory").path("mig").size();
         }
         return n;
     }

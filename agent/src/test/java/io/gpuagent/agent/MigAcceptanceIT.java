@@ -114,6 +114,8 @@ class MigAcceptanceIT {
             assertEquals(Map.of("0/2", "UNHEALTHY", "0/7", "HEALTHY", "0/8", "HEALTHY", "0/9", "HEALTHY"), states,
                     "/health: GPU 0's MIG devices");
             assertEquals("HEALTHY", gpuState(json(health.body()), 0), "GPU 0 itself: its MIG devices' faults are theirs");
+            String reason = json(health.body()).path("reason").asText();
+            assertTrue(reason.contains("0/2"), "/health's reason names the MIG device: " + reason);
             for (int sibling : List.of(7, 8, 9)) {
                 assertEquals("HEALTHY", json(agent.body("/v1/gpus/0/" + sibling)).path("health").asText(), "0/" + sibling);
                 assertEquals(1.0, migHealth(agent, String.valueOf(sibling), "healthy"), "gpu_agent_mig_device_health of 0/" + sibling);
@@ -127,6 +129,7 @@ class MigAcceptanceIT {
             assertEquals("0/2", xidEvent.path("migAddress").asText(), xidEvent.toString());
             assertTrue(xidEvent.path("message").asText().contains("MIG device 0/2"), xidEvent.toString());
             assertEquals("UNHEALTHY", lastEvent(agent, "0/2", "state").path("state").asText(), "0/2's state event");
+            assertEquals(xidEvent.path("id").asLong(), lastEvent(agent, gi2, "xid").path("id").asLong(), "?gpu=<MIG- UUID>");
 
             // 2b. A GPU-wide XID, even one the driver attributes to GPU instance 8: every MIG device of GPU 0.
             machine.xid(0, GPU_WIDE_XID, 8);
@@ -144,6 +147,15 @@ class MigAcceptanceIT {
                     assertEquals(1.0, migHealth(agent, id, "unhealthy"), "gpu_agent_mig_device_health of 0/" + id);
                 }
             });
+
+            // A clear of the GPU drops its reasons, which its MIG devices inherited; 0/2's own stays until it is cleared.
+            assertEquals(200, agent.send("POST", "/v1/gpus/0/health/clear", OPERATOR, null).statusCode());
+            agent.await(SETTLE, () -> assertEquals(Map.of("0/2", "UNHEALTHY", "0/7", "HEALTHY", "0/8", "HEALTHY",
+                    "0/9", "HEALTHY"), migStates(json(agent.get("/health").body()), 0), "after a clear of GPU 0"));
+            HttpResponse<String> cleared = agent.send("POST", "/v1/gpus/0/2/health/clear", OPERATOR, null);
+            assertEquals(200, cleared.statusCode(), cleared.body());
+            agent.await(SETTLE, () -> assertEquals(200, agent.get("/health").statusCode(), "after a clear of 0/2"));
+            assertEquals("HEALTHY", healthOf(agent, "0/2").path("state").asText());
 
             // 4. A MIG mode change set on GPU 3 (pending: disabled) shows in gpu_agent_mig_mode in the next sweeps.
             long before = sequence(agent);
