@@ -66,7 +66,8 @@ class MigAcceptanceIT {
     /**
      * Machines.h100Mig() (8 H100s in MIG mode, GPU 0 the acceptance layout): one series set per GPU instance with
      * the right labels and values, promtool-clean; an XID on GPU instance 2 takes out that MIG device alone, a
-     * GPU-wide XID all of them; a pending MIG mode change shows in gpu_agent_mig_mode in the next sweep.
+     * GPU-wide XID all of them; a pending MIG mode change shows in gpu_agent_mig_mode in the next sweep; a
+     * reconfiguration replaces one instance's series, health and address with its successor's.
      */
     @Test
     void aDgxH100InMigModeIsMeasuredAndJudgedPerInstance() throws Exception {
@@ -178,14 +179,33 @@ class MigAcceptanceIT {
             assertEquals(4, select(all, "gpu_agent_mig_device_info", Map.of("gpu", "3")).size(), "GPU 3's MIG devices");
             assertEquals(1, select(all, "gpu_agent_mig_mode", Map.of("gpu", "0", "pending", "enabled")).size());
             Promtool.checkMetrics(agent.body("/metrics"), Promtool.Lint.DCGM_NAMES);
+
+            // The operator's tools reconfigure GPU 0 (GPU instance 9 destroyed, 10 created): the strict fake aborts
+            // on any use of 9's old handles, so the agent must drop them; 9's series, health and address go, 10 comes.
+            machine.line("gpu.0.mig.9.profile = none").migInstance(0, 10, "1g.10gb").migMemoryUsed(0, 10, 2048);
+            agent.scenario(machine.text());
+            agent.await(SETTLE, () -> assertEquals(Set.of("2", "7", "8", "10"), labelValues(select(parse(agent.body("/metrics")),
+                    "DCGM_FI_DEV_FB_USED", Map.of("gpu", "0")), "GPU_I_ID"), "GPU 0's instances after the reconfiguration"));
+            all = parse(agent.body("/metrics"));
+            assertEquals(List.of(2048.0), values(select(all, "DCGM_FI_DEV_FB_USED", Map.of("gpu", "0", "GPU_I_ID", "10"))));
+            assertEquals(List.of(), select(all, "gpu_agent_mig_device_info", Map.of("gpu", "0", "GPU_I_ID", "9")));
+            assertEquals(List.of(), select(all, "gpu_agent_mig_device_health", Map.of("gpu", "0", "GPU_I_ID", "9")));
+            assertEquals(1.0, migHealth(agent, "10", "healthy"), "gpu_agent_mig_device_health of 0/10");
+            assertEquals(404, agent.status("/v1/gpus/0/9"), "the destroyed instance's address");
+            assertEquals(404, agent.status("/v1/gpus/" + gi.get(9).path("uuid").asText()), "the destroyed instance's MIG- UUID");
+            assertEquals("HEALTHY", json(agent.body("/v1/gpus/0/10")).path("health").asText());
+            assertEquals(Map.of("0/10", "HEALTHY", "0/2", "HEALTHY", "0/7", "HEALTHY", "0/8", "HEALTHY"),
+                    migStates(json(agent.get("/health").body()), 0), "/health after the reconfiguration");
+            Promtool.checkMetrics(agent.body("/metrics"), Promtool.Lint.DCGM_NAMES);
+            assertTrue(agent.isAlive(), "the agent outlived the reconfiguration");
         }
     }
 
     /**
      * One H100 in MIG mode (the acceptance layout) beside one whole H100: two 1g.10gb are leased as two MIG-
      * UUIDs on healthy instances; with one of the three 1g.10gb UNHEALTHY a lease of three is refused with the
-     * reason and one of two granted; a reset of the GPU under that lease is refused, and a drain waits for the
-     * lease to end before the reset runs.
+     * reason and one of two granted; a reset of the GPU under that lease is refused (also once one of its MIG
+     * devices has been destroyed), and a drain waits for the lease to end before the reset runs.
      */
     @Test
     void migDevicesAreLeasedByProfileAndTheirGpuIsNotResetUnderThem() throws Exception {
@@ -255,6 +275,11 @@ class MigAcceptanceIT {
             });
             Promtool.checkMetrics(agent.body("/metrics"), Promtool.Lint.DCGM_NAMES);
 
+            // The operator destroys GPU instance 8 under the lease (nvidia-mig-parted): the lease still holds GPU 0.
+            machine.line("gpu.0.mig.8.profile = none");
+            agent.scenario(machine.text());
+            agent.await(SETTLE, () -> assertEquals(404, agent.status("/v1/gpus/0/8"), "GPU instance 8 destroyed"));
+
             // 5. A reset of GPU 0 while a lease holds two of its MIG devices: refused, naming the job.
             HttpResponse<String> reset = agent.send("POST", "/v1/gpus/0/reset", OPERATOR, null);
             assertEquals(409, reset.statusCode(), reset.body());
@@ -271,7 +296,7 @@ class MigAcceptanceIT {
             long drainSweep = sequence(agent);
             agent.await(SETTLE, () -> assertTrue(sequence(agent) >= drainSweep + 3, "three more sweeps"));
             assertEquals("running", json(agent.body("/v1/actions/" + drainId)).path("status").asText(),
-                    "the drain, while the lease holds 0/7 and 0/8");
+                    "the drain, while the lease holds 0/7 and the destroyed 0/8");
             assertEquals(204, agent.send("DELETE", "/v1/leases/" + held.path("leaseId").asText(), SCHEDULER, null).statusCode());
             agent.await(SETTLE, () -> assertEquals("succeeded",
                     json(agent.body("/v1/actions/" + drainId)).path("status").asText(), "drain " + drainId));
