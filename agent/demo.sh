@@ -4,7 +4,7 @@
 # Named scenarios: h100 (the default: 8 x H100, whole GPUs), mig (8 x H100 in MIG mode, 4 MIG devices each,
 # profiles mixed: native-bindings/src/test/resources/scenarios/h100-mig.conf).
 # Change readings or inject faults while it runs by editing the scenario file it prints
-# (keys: native-bindings/README.md), e.g.  echo 'event.1 = 3 xid 79' >> <scenario>
+# (keys: native-bindings/README.md); it prints a line that injects an XID.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/.mvn/find-jdk.sh"
@@ -35,27 +35,35 @@ gpu.*.util_gpu = 37
 gpu.*.memory_used_mib = 1024
 gpu.*.power_mw = 120000
 SCN
+# An event number fires once per fake driver process, and those already in the file fire (unseen) at start:
+# the injection hint takes the next unused one, so it works after a restart too.
+last_event=$(sed -n 's/^[[:space:]]*event\.\([0-9][0-9]*\).*/\1/p' "$scenario" | sort -n | tail -n 1)
+next_event=$(( ${last_event:-0} + 1 ))
 if [ "$name" = mig ]; then
   cat <<MSG
-demo: gpu-agent on the fake NVML driver, 8 x H100 in MIG mode (4 MIG devices each)
+demo: gpu-agent on the fake NVML driver, 8 x H100 in MIG mode (4 MIG devices each; GPU 0: 3g.40gb on GPU instance 2, 1g.10gb on 7, 8, 9)
   curl -s localhost:$port/metrics | grep DCGM_FI_DEV_FB_USED
   curl -s localhost:$port/metrics | grep gpu_agent_mig
+  curl -s localhost:$port/health
+  curl -s localhost:$port/health/gpus/0/7
   curl -s localhost:$port/v1/gpus/0
   curl -s localhost:$port/v1/gpus/0/7
-  curl -s localhost:$port/health
-demo: inject an XID on GPU 0's GPU instance 7:  echo 'event.1 = 0 xid 31 gi=7' >> $scenario
+  curl -s localhost:$port/q/health/ready
+demo: inject an XID on GPU 0's GPU instance 7:  echo 'event.$next_event = 0 xid 31 gi=7' >> $scenario
 MSG
-fi
-cat <<MSG
-demo: gpu-agent on the fake NVML driver, 8 x H100 ($name)
+else
+  cat <<MSG
+demo: gpu-agent on the fake NVML driver, 8 x H100
   curl -s localhost:$port/metrics | grep DCGM_FI_DEV_GPU_TEMP
   curl -s localhost:$port/health
   curl -s localhost:$port/health/gpus/0
   curl -s localhost:$port/v1/gpus
   curl -s localhost:$port/v1/gpus/0
   curl -s localhost:$port/q/health/ready
-demo: scenario file (edit it to change readings or inject faults): $scenario
+demo: inject an XID on GPU 3:  echo 'event.$next_event = 3 xid 79' >> $scenario
 MSG
+fi
+echo "demo: scenario file (edit it to change readings or inject faults): $scenario"
 # The shipped JVM options (systemd/environment). When a package build staged the .deb tree, the demo runs
 # its launcher: the jlink'd runtime and the AOT cache trained at package time, as the service starts.
 java_opts=$(sed -n 's/^JAVA_OPTS="\(.*\)"$/\1/p' "$root/systemd/environment")

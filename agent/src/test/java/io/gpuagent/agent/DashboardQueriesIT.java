@@ -36,8 +36,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Every query of every dashboard in {@code grafana/dashboards/} (panels, variables, annotations) and every
  * recording rule in {@code rules/}, run through a real Prometheus that scrapes a real coordinator and a real
- * agent (the packaged jar) on the fake driver, with faults, a cordon and leases injected so that every panel
- * has something to show: each query must parse and return data. A misspelt metric or label fails here.
+ * agent (the packaged jar) on the fake driver, with a GPU in MIG mode, faults, a cordon and leases injected so
+ * that every panel has something to show: each query must parse and return data, the MIG panels' included. A
+ * misspelt metric or label fails here.
  * The same Prometheus loads {@code rules/}; two alerts are checked against the real series as well.
  */
 class DashboardQueriesIT {
@@ -52,12 +53,23 @@ class DashboardQueriesIT {
     static final Pattern LABEL_VALUES = Pattern.compile("^label_values\\((.+),\\s*(\\w+)\\)$");
     static final Pattern VARIABLE = Pattern.compile("\\$\\{(\\w+)}|\\$(\\w+)");
     /**
-     * Queries of MIG series (the per GPU instance DCGM series, {@code gpu_agent_mig_*}): the fake driver has no GPU
-     * in MIG mode yet and the sampler reads no MIG devices yet (issue 20: the fake's MIG topology and the sampler's
-     * MIG reader come in other branches), so they must parse but may be empty. Remove this when the node's
-     * scenario gets a GPU in MIG mode.
+     * GPU 7 in MIG mode (issue 20's layout: 1g.10gb x3, 3g.40gb x1, memory and GPM activity on two instances, a
+     * mode change pending), so that the MIG panels (series per GPU instance, {@code gpu_agent_mig_*}) have data.
+     * It is not leasable whole: 7 GPUs are.
      */
-    static final Pattern MIG_SERIES = Pattern.compile("GPU_I_ID|gpu_agent_mig_");
+    static final String MIG_GPU = """
+            gpu.7.mig_mode = 1
+            gpu.7.mig_pending = 0
+            gpu.7.mig.2.profile = 3g.40gb
+            gpu.7.mig.2.memory_used_mib = 18432
+            gpu.7.mig.2.gpm.1 = 62.5
+            gpu.7.mig.7.profile = 1g.10gb
+            gpu.7.mig.7.memory_used_mib = 4096
+            gpu.7.mig.7.gpm.1 = 12
+            gpu.7.mig.8.profile = 1g.10gb
+            gpu.7.mig.9.profile = 1g.10gb
+            """;
+    static final int LEASABLE_WHOLE = 7;
 
     /** One query of a dashboard: where it is (for the failure message), its PromQL, and how Grafana runs it. */
     record Query(String where, String expr, boolean instant) {
@@ -111,7 +123,7 @@ class DashboardQueriesIT {
                 .property("gpu-agent.coordinator.allow-loopback-agents", "true").start();
         agents.add(coordinatorAgent);
         int coordinatorPort = coordinatorAgent.port();
-        PackagedAgent node = PackagedAgent.named("dashboards-node").dir(dir.resolve("node")).scenario("gpus = 8\n")
+        PackagedAgent node = PackagedAgent.named("dashboards-node").dir(dir.resolve("node")).scenario("gpus = 8\n" + MIG_GPU)
                 .property("gpu-agent.auth.token-file", tokenFile).property("gpu-agent.counters-file", counters)
                 .property("gpu-agent.hostname", "dash-node").property("gpu-agent.advertise-url", "http://127.0.0.1:{port}")
                 .property("gpu-agent.coordinator.url", "http://127.0.0.1:" + coordinatorPort)
@@ -123,9 +135,10 @@ class DashboardQueriesIT {
         String coordinator = "http://127.0.0.1:" + coordinatorPort;
         String agent = "http://127.0.0.1:" + agentPort;
 
-        // Registered, all 8 GPUs leasable and watched for driver events (an event fired before is lost).
+        // Registered, the 7 whole GPUs leasable, all 8 watched for driver events (an event fired before is lost).
         node.await(START, () -> {
-            assertEquals(8, leasable(coordinator), "leasable GPUs the coordinator sees");
+            assertEquals(LEASABLE_WHOLE, leasable(coordinator), "leasable GPUs the coordinator sees");
+            assertEquals(4, migDevices(coordinator), "MIG devices the coordinator sees");
             assertTrue(body(agent + "/metrics").contains("gpu_agent_event_watch_gpus 8.0\n"), "watching all 8 GPUs");
         });
         int prometheusPort = PackagedAgent.freePort();
@@ -136,9 +149,16 @@ class DashboardQueriesIT {
         assertEquals(201, send(post(coordinator + "/v1/placements", "{\"jobId\":\"dash-job\",\"gpus\":2,"
                 + "\"constraints\":{\"ttlSeconds\":600}}")).statusCode());
         assertEquals(409, send(post(coordinator + "/v1/placements", "{\"jobId\":\"too-big\",\"gpus\":64}")).statusCode());
+        // And one of two MIG devices by profile: the coordinator places it on GPU 7's 1g.10gb instances.
+        HttpResponse<String> mig = send(post(coordinator + "/v1/placements", "{\"jobId\":\"dash-mig\","
+                + "\"mig\":{\"profile\":\"1g.10gb\",\"count\":2},\"constraints\":{\"ttlSeconds\":600}}"));
+        assertEquals(201, mig.statusCode(), mig.body());
+        JsonNode migGpus = JSON.readTree(mig.body()).path("allocations").path(0).path("gpus");
+        assertEquals(2, migGpus.size(), mig.body());
+        migGpus.forEach(u -> assertTrue(u.asText().startsWith("MIG-"), mig.body()));
         assertEquals(200, send(post(agent + "/v1/gpus/7/cordon", "{\"reason\":\"dashboard test\"}")).statusCode());
         // Faults: a warning XID, a fatal XID, a GPU off the bus, a link down, a pending remap, failing NVML
-        // calls, PCIe replays and a hot GPU.
+        // calls, PCIe replays, a hot GPU, and a warning XID on one MIG device of GPU 7.
         node.scenario("""
                 gpus = 8
                 event.1 = 0 xid 13
@@ -150,7 +170,8 @@ class DashboardQueriesIT {
                 gpu.3.error.nvmlDeviceGetPowerUsage = 999
                 gpu.2.pcie_replay = 12
                 gpu.2.temp = 88
-                """);
+                event.4 = 7 xid 13 gi=8
+                """ + MIG_GPU);
         FakeNvml.eventually(Duration.ofSeconds(30), () -> {
             String metrics = body(agent + "/metrics");
             assertTrue(metrics.contains("xid=\"79\",} 1.0"), "XID 79 counted");
@@ -229,7 +250,7 @@ class DashboardQueriesIT {
                     break;
                 }
             }
-            if (!data && !bindings.isEmpty() && !MIG_SERIES.matcher(q.expr()).find()) {
+            if (!data && !bindings.isEmpty()) {
                 problems.add(q.where() + ": no data for any of " + bindings + ": " + q.expr());
             }
         }
@@ -345,6 +366,14 @@ class DashboardQueriesIT {
             for (JsonNode g : node.path("inventory").path("gpus")) {
                 n += g.path("leasable").asBoolean() ? 1 : 0;
             }
+        }
+        return n;
+    }
+
+    private int migDevices(String coordinator) {
+        int n = 0;
+        for (JsonNode node : get(coordinator + "/v1/nodes")) {
+            n += node.path("inventory").path("mig").size();
         }
         return n;
     }

@@ -44,6 +44,7 @@ public final class PackagedAgent implements AutoCloseable {
     /** How long a start may take on a loaded 2-core CI machine with several JVMs. */
     public static final Duration START = Duration.ofSeconds(90);
 
+    private static final Pattern GPU_LABEL = Pattern.compile("[{,]gpu=\"(\\d+)\"");
     private static final Pattern JAVA_OPTS = Pattern.compile("(?m)^JAVA_OPTS=\"([^\"]*)\"");
 
     private final Options options;
@@ -311,13 +312,17 @@ public final class PackagedAgent implements AutoCloseable {
         });
     }
 
-    /** Waits for a first good scrape: /metrics answers 200 with every GPU's temperature. */
+    /**
+     * Waits for a first good scrape: /metrics answers 200 with every GPU's temperature (a GPU in MIG mode has one
+     * per GPU instance, so GPUs are counted by their {@code gpu} label).
+     */
     public PackagedAgent awaitScrape() {
         int gpus = gpusInScenario();
         await(START, () -> {
             String metrics = body("/metrics");
-            long temps = metrics.lines().filter(l -> l.startsWith("DCGM_FI_DEV_GPU_TEMP{")).count();
-            assertEquals(gpus, temps, "GPU temperatures in /metrics");
+            long temps = metrics.lines().filter(l -> l.startsWith("DCGM_FI_DEV_GPU_TEMP{"))
+                    .map(l -> GPU_LABEL.matcher(l)).filter(Matcher::find).map(m -> m.group(1)).distinct().count();
+            assertEquals(gpus, temps, "GPUs with a temperature in /metrics");
         });
         return this;
     }
