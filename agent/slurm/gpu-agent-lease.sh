@@ -12,7 +12,7 @@ PATH=${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 
 settings=${GPU_AGENT_SLURM_ENV:-/etc/gpu-agent/slurm.env}
-known="GPU_AGENT_URL GPU_AGENT_SOCKET GPU_AGENT_USER GPU_AGENT_NODE GPU_AGENT_TOKEN_FILE GPU_AGENT_SLURM_STATE GPU_AGENT_LEASE_TTL GPU_AGENT_TIMEOUT GPU_AGENT_RESUME GPU_AGENT_FAIL_THRESHOLD SLURM_CONF"
+known="GPU_AGENT_URL GPU_AGENT_SOCKET GPU_AGENT_USER GPU_AGENT_NODE GPU_AGENT_TOKEN_FILE GPU_AGENT_SLURM_STATE GPU_AGENT_LEASE_TTL GPU_AGENT_TIMEOUT GPU_AGENT_RESUME GPU_AGENT_FAIL_THRESHOLD GPU_AGENT_SLURM_JOB_ENV SLURM_CONF"
 from_env=" "
 for key in $known; do
     eval "[ -z \"\${$key+set}\" ]" || from_env="$from_env$key "
@@ -55,6 +55,8 @@ fi
 # The name Slurm knows this node by: slurmd passes it; it can differ from the host name.
 node=${GPU_AGENT_NODE:-${SLURMD_NODENAME:-$(hostname -s)}}
 state_dir=${GPU_AGENT_SLURM_STATE:-/run/gpu-agent-slurm}
+# The prolog's notes for gpu-agent-taskprolog, which runs as the job's user: so not in root's $state_dir.
+job_env_dir=${GPU_AGENT_SLURM_JOB_ENV:-/run/gpu-agent-slurm-env}
 
 fail() { echo "$me: $*" >&2; exit 1; }
 
@@ -130,6 +132,30 @@ state_setup() {
         echo "$me: $state_dir (GPU_AGENT_SLURM_STATE) must be a directory (not a link) owned by root and writable by root only; fix: chown root:root $state_dir && chmod 0700 $state_dir" >&2
         exit 2
     }
+}
+
+# job_env_setup: the directory of the prolog's notes for the task prolog (mode 0755: the job's user reads its
+# job's note there; only root writes).
+job_env_setup() {
+    (umask 022 && mkdir -p "$job_env_dir") 2>/dev/null
+    owned_by_us "$job_env_dir" d || {
+        echo "$me: $job_env_dir (GPU_AGENT_SLURM_JOB_ENV) must be a directory (not a link) owned by root and writable by root only; fix: chown root:root $job_env_dir && chmod 0755 $job_env_dir" >&2
+        exit 2
+    }
+}
+
+# device_slots < the answer of GET /v1/gpus: the node's devices in the order gres.conf lists them for Slurm, one
+# UUID a line: the GPUs by index, a GPU in MIG mode as its MIG devices (GPU instance, then compute instance order,
+# as the agent lists them in migDevices) instead of itself, none while it has none. Slurm's GPU index N
+# (SLURM_JOB_GPUS) is line N+1. In that answer every "uuid" key is a GPU's or a MIG device's, in that order, and
+# a GPU's "mig_mode" reading comes before its MIG devices (docs/api.md, "GPUs").
+device_slots() {
+    tr -d '\n' | tr ',' '\n' \
+        | sed -n -e 's/.*"uuid":"\([^"]*\)".*/uuid \1/p' -e 's/.*"mig_mode":\([0-9.]*\).*/mig \1/p' | awk '
+            $1 == "uuid" && $2 ~ /^MIG-/ { print $2; held = ""; next }
+            $1 == "uuid" { if (held != "") print held; held = $2; next }
+            $1 == "mig" && $2 + 0 == 1 { held = "" }
+            END { if (held != "") print held }'
 }
 
 # private_tmp: a private directory for answers (mode 0700, removed on exit): never a guessable name in /tmp.
