@@ -144,18 +144,49 @@ job_env_setup() {
     }
 }
 
-# device_slots < the answer of GET /v1/gpus: the node's devices in the order gres.conf lists them for Slurm, one
-# UUID a line: the GPUs by index, a GPU in MIG mode as its MIG devices (GPU instance, then compute instance order,
-# as the agent lists them in migDevices) instead of itself, none while it has none. Slurm's GPU index N
-# (SLURM_JOB_GPUS) is line N+1. In that answer every "uuid" key is a GPU's or a MIG device's, in that order, and
-# a GPU's "mig_mode" reading comes before its MIG devices (docs/api.md, "GPUs").
-device_slots() {
-    tr -d '\n' | tr ',' '\n' \
-        | sed -n -e 's/.*"uuid":"\([^"]*\)".*/uuid \1/p' -e 's/.*"mig_mode":\([0-9.]*\).*/mig \1/p' | awk '
-            $1 == "uuid" && $2 ~ /^MIG-/ { print $2; held = ""; next }
-            $1 == "uuid" { if (held != "") print held; held = $2; next }
-            $1 == "mig" && $2 + 0 == 1 { held = "" }
-            END { if (held != "") print held }'
+# slurm_devices < the answer of GET /v1/gpus: the node's devices in the order slurmd numbers them (SLURM_JOB_GPUS)
+# when gres.conf is written as docs/slurm.md says (gpu-agent-gres-conf prints it), one a line:
+#   UUID TYPE DEVICE GI CI
+# (GI, CI: a MIG device's GPU and compute instance ids, "-" for a whole GPU). Without a GPU in MIG mode: the GPUs by
+# index, TYPE "-" (gres.conf lists /dev/nvidiaN in NVML order, untyped). With one: every MIG device and every GPU not
+# in MIG mode, typed as slurmd's NVML autodetect types them (gpu_nvml.c: a MIG device <slices>g.<GB>gb after its
+# GPU instance's slices and memory, MiB/1024 rounded; a GPU its name, lower case, blanks as underscores), ordered
+# by type (slurmd takes slurm.conf's Gres= types in order, and gres.conf's lines of each type in order: both list
+# the types sorted), then GPU index, GPU instance and compute instance (the agent's order). A GPU in MIG mode stands
+# for its MIG devices (none while it has none). In that answer each key read here comes first after the "uuid" of
+# its GPU or MIG device; a GPU's "mig_mode" reading before its MIG devices (docs/api.md, "GPUs").
+slurm_devices() {
+    tr -d '\n' | tr ',' '\n' | sed -n \
+        -e 's/.*"uuid":"\([^"]*\)".*/uuid \1/p' -e 's/.*"name":"\([^"]*\)".*/name \1/p' \
+        -e 's/.*"device":"\([^"]*\)".*/device \1/p' -e 's/.*"mig_mode":\([0-9.]*\).*/mig \1/p' \
+        -e 's/.*"gpuInstanceId":\([0-9]*\).*/gi \1/p' -e 's/.*"computeInstanceId":\([0-9]*\).*/ci \1/p' \
+        -e 's/.*"slices":\([0-9]*\).*/slices \1/p' -e 's/.*"memoryMib":\([0-9]*\).*/mem \1/p' | awk '
+        function flush() {
+            if (kind == "mig") {
+                n++; uuid[n] = id; type[n] = slices "g." int(mem / 1024 + 0.5) "gb"; dev[n] = gdev; gi[n] = g; ci[n] = c
+            } else if (kind == "gpu" && !inmig) {
+                n++; uuid[n] = id; type[n] = tolower(gname); gsub(/ /, "_", type[n]); dev[n] = gdev; gi[n] = "-"; ci[n] = "-"
+            }
+        }
+        $1 == "uuid" {
+            if ($2 ~ /^MIG-/ && kind == "gpu") { inmig = 1; anymig = 1 }   # a GPU with MIG devices is in MIG mode
+            flush()
+            id = $2; g = c = slices = mem = ""
+            if ($2 ~ /^MIG-/) kind = "mig"
+            else { kind = "gpu"; inmig = 0; gname = gdev = "" }
+            next
+        }
+        kind == "gpu" && $1 == "name" && gname == "" { gname = substr($0, 6) }
+        kind == "gpu" && $1 == "device" && gdev == "" { gdev = $2 }
+        kind == "gpu" && $1 == "mig" && $2 + 0 == 1 { inmig = 1; anymig = 1 }
+        kind == "mig" && $1 == "gi" && g == "" { g = $2 }
+        kind == "mig" && $1 == "ci" && c == "" { c = $2 }
+        kind == "mig" && $1 == "slices" && slices == "" { slices = $2 }
+        kind == "mig" && $1 == "mem" && mem == "" { mem = $2 }
+        END {
+            flush()
+            for (i = 1; i <= n; i++) print (anymig ? type[i] : "-"), i, uuid[i], (anymig ? type[i] : "-"), dev[i], gi[i], ci[i]
+        }' | LC_ALL=C sort -k1,1 -k2,2n | cut -d' ' -f3-
 }
 
 # private_tmp: a private directory for answers (mode 0700, removed on exit): never a guessable name in /tmp.

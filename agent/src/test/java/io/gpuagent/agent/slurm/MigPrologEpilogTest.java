@@ -125,20 +125,23 @@ class MigPrologEpilogTest {
     }
 
     @Test
-    void migDevicesSlurmKnowsByIndexAreTheAgentsInOrderAndTheTaskPrologNamesThem() throws IOException {
-        // A hand-written gres.conf lists the MIG devices in the agent's order, so Slurm's index i is device i:
-        // one on GPU 1 (its second) and the last one (GPU 7's last compute instance of a split GPU instance).
-        int first = node.devices.indexOf(node.devices.stream().filter(d -> d.gpu() == 1).toList().get(1));
-        int last = node.devices.size() - 1;
+    void migDevicesSlurmKnowsByIndexAreTakenInSlurmsOrderAndTheTaskPrologNamesThem() throws IOException {
+        // With gres.conf written as gpu-agent-gres-conf prints it, Slurm's index i is the i-th device in slurmd's
+        // order (types sorted, then the agent's order): the second one and the last one.
+        int first = 1;
+        int last = node.slurmOrder.size() - 1;
         MigDevice a = node.atIndex(first);
         MigDevice b = node.atIndex(last);
+        assertTrue(!a.type().equals(b.type()), a + " / " + b);
         String gpus = first + "," + last;
         // What slurmd sets without a unique id: indices in CUDA_VISIBLE_DEVICES too.
         SlurmScripts.Run prolog = slurm.run("gpu-agent-prolog", env("SLURM_JOB_ID", "5200", "SLURM_JOB_GPUS", gpus,
                 "CUDA_VISIBLE_DEVICES", gpus));
         assertEquals(0, prolog.exit(), prolog.err());
         Map<String, Object> lease = PrologEpilogTest.leasesOf("slurm-5200").getFirst();
-        assertEquals(List.of(a.uuid(), b.uuid()), lease.get("gpus"));
+        assertEquals(java.util.stream.Stream.of(a, b).sorted(java.util.Comparator.comparingInt(MigDevice::gpu)
+                .thenComparingInt(MigDevice::gpuInstanceId).thenComparingInt(MigDevice::computeInstanceId))
+                .map(MigDevice::uuid).toList(), lease.get("gpus"), "in the agent's order");
         assertTrue(prolog.out().contains("job 5200 holds lease " + lease.get("leaseId") + " on GPUs " + gpus + " (MIG devices "
                 + uuids(a, b) + ")"), prolog.out());
 
@@ -173,6 +176,26 @@ class MigPrologEpilogTest {
         assertEquals(0, epilog.exit(), epilog.err());
         assertEquals(List.of(), PrologEpilogTest.leasesOf("slurm-5200"));
         assertFalse(Files.exists(note), "the note goes with the lease");
+    }
+
+    @Test
+    void gresConfForTheNodeIsPrintedInSlurmsOrderWithTheCapabilityDevices() throws IOException {
+        Path minors = dir.resolve("mig-minors");
+        Files.writeString(minors, node.migMinors());
+        SlurmScripts.Run conf = slurm.run("gpu-agent-gres-conf", env("GPU_AGENT_NODE", "mig007"), minors.toString());
+        assertEquals(0, conf.exit(), conf.err());
+        List<String> lines = conf.out().lines().toList();
+        assertEquals(node.gresConfLines("mig007", Path.of("/dev")),
+                lines.stream().filter(l -> !l.startsWith("#")).map(l -> l + "\n").reduce("", String::concat));
+        assertEquals("# slurm.conf, on the NodeName line of mig007: Gres=" + node.gres(), lines.getLast());
+        assertTrue(lines.getFirst().startsWith("# gres.conf for mig007, from gpu-agent at http://127.0.0.1:"), lines.getFirst());
+
+        // A minors file that is not the driver's: no line with a made-up minor.
+        Files.writeString(minors, "config 1\nmonitor 2\n");
+        SlurmScripts.Run none = slurm.run("gpu-agent-gres-conf", env("GPU_AGENT_NODE", "mig007"), minors.toString());
+        assertEquals(1, none.exit(), none.out());
+        assertTrue(none.err().contains("no minor for gpu0/gi"), none.err());
+        assertFalse(none.out().contains("nvidia-cap"), none.out());
     }
 
     @Test

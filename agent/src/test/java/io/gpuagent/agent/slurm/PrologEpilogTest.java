@@ -94,6 +94,20 @@ class PrologEpilogTest {
     }
 
     @Test
+    void gresConfForANodeWithoutMigIsTheExamplesUntypedGpusInNvmlOrder() {
+        List<Map<String, Object>> gpus = given().get("/v1/gpus").then().statusCode(200).extract().jsonPath().getList("gpus");
+        SlurmScripts.Run conf = slurm.run("gpu-agent-gres-conf", Map.of("GPU_AGENT_NODE", "gpu007"));
+        assertEquals(0, conf.exit(), conf.err());
+        List<String> expected = new ArrayList<>();
+        for (Map<String, Object> g : gpus) {
+            expected.add("NodeName=gpu007 Name=gpu File=/dev/" + g.get("device"));
+        }
+        assertEquals(expected, conf.out().lines().filter(l -> !l.startsWith("#")).toList());
+        assertTrue(conf.out().endsWith("# slurm.conf, on the NodeName line of gpu007: Gres=gpu:" + gpus.size() + "\n"), conf.out());
+        assertEquals(List.of(), slurm.takeCalls(), "it asks the agent only");
+    }
+
+    @Test
     void epilogFindsTheLeaseByJobWhenTheNoteIsGone() throws Exception {
         assertEquals(0, slurm.run("gpu-agent-prolog", job("77", "0")).exit());
         Files.delete(dir.resolve("state/slurm-77.lease"));

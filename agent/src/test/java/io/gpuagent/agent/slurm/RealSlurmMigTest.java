@@ -57,6 +57,26 @@ class RealSlurmMigTest {
         LeaseTestSupport.freshNode(cordons);
     }
 
+    /**
+     * The node configured by hand: gres.conf and slurm.conf's Gres= as agent/slurm/gpu-agent-gres-conf prints them
+     * (with the driver's mig-minors for the fake's GPUs), which must be what {@link SlurmMigNode} expects.
+     */
+    private RealSlurm.NodeGres byHand(Path dev) {
+        try {
+            Path work = Files.createTempDirectory(Path.of("target"), "gres-conf").toAbsolutePath();
+            Files.writeString(work.resolve("mig-minors"), node.migMinors());
+            SlurmScripts.Run run = new SlurmScripts(work).run("gpu-agent-gres-conf", Map.of("GPU_AGENT_NODE", RealSlurm.NODE),
+                    work.resolve("mig-minors").toString());
+            assertEquals(0, run.exit(), run.err());
+            assertEquals(node.gresConfLines(RealSlurm.NODE, Path.of("/dev")), run.out().lines().filter(l -> !l.startsWith("#"))
+                    .map(l -> l + "\n").reduce("", String::concat));
+            assertTrue(run.out().contains("Gres=" + node.gres() + "\n"), run.out());
+            return node.handWritten(run.out().replace("/dev/", dev + "/"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static RealSlurm up(RealSlurm slurm) throws Exception {
         slurm.settings(RestAssured.port, TestToken.FILE);
         // The health checks before the settings existed found no agent: whatever they did, start from a clean node.
@@ -95,7 +115,7 @@ class RealSlurmMigTest {
     @Test
     @SuppressWarnings("unchecked")
     void byHandJobsLeaseTheMigDevicesAtSlurmsIndicesAndTheirTasksGetTheirUuids() throws Exception {
-        try (RealSlurm slurm = up(RealSlurm.start(SlurmScripts.SCRIPTS, dev -> node.handWritten(RealSlurm.NODE, dev)))) {
+        try (RealSlurm slurm = up(RealSlurm.start(SlurmScripts.SCRIPTS, this::byHand))) {
             List<Map.Entry<String, Long>> types = mostAndFewest();
             String many = types.get(0).getKey();
             String few = types.get(1).getKey();
@@ -106,7 +126,7 @@ class RealSlurmMigTest {
             for (String job : List.of(two, all)) {
                 String type = job.equals(two) ? many : few;
                 Map<String, Object> lease = leaseOf(slurm, job);
-                // Slurm's indices are gres.conf's lines, which list the agent's devices in its order.
+                // Slurm's indices are positions in slurmd's order (types sorted, then the agent's order).
                 List<MigDevice> gave = slurm.jobGpus(job).stream().map(node::atIndex).toList();
                 assertEquals(gave.stream().map(MigDevice::uuid).sorted().toList(),
                         ((List<String>) lease.get("gpus")).stream().sorted().toList(), "job " + job + ": the MIG devices Slurm gave it");
@@ -130,7 +150,7 @@ class RealSlurmMigTest {
 
     @Test
     void byHandAPrologRefusedForAMigDeviceOnACordonedGpuNamesItAndSlurmDrains() throws Exception {
-        try (RealSlurm slurm = up(RealSlurm.start(SlurmScripts.SCRIPTS, dev -> node.handWritten(RealSlurm.NODE, dev)))) {
+        try (RealSlurm slurm = up(RealSlurm.start(SlurmScripts.SCRIPTS, this::byHand))) {
             // Every device of the rarest type, so Slurm must give the job the one on the cordoned GPU.
             Map.Entry<String, Long> few = mostAndFewest().get(1);
             MigDevice victim = node.devices.stream().filter(d -> d.type().equals(few.getKey()))

@@ -11,6 +11,7 @@ import io.gpuagent.nvml.fake.Machines;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,9 +23,8 @@ import java.util.stream.Collectors;
  * ({@link RealSlurm.NodeGres}), from the agent's {@code GET /v1/gpus}:
  * <ul>
  * <li>{@link #handWritten}: gres.conf lists each MIG device with {@code MultipleFiles} (its GPU, its GPU instance's
- * and compute instance's capability devices), typed by profile, in the agent's order (GPUs by index, a GPU in MIG
- * mode as its MIG devices): what Debian's slurmd, built without NVML, needs. Slurm then knows the devices by
- * index only.</li>
+ * and compute instance's capability devices), typed as autodetect would, in {@link #slurmOrder}: what Debian's
+ * slurmd, built without NVML, needs. Slurm then knows the devices by index only.</li>
  * <li>{@link #autodetected}: what slurmd's NVML autodetect reports for the same devices (gpu_nvml.c,
  * {@code _handle_mig}), given to Debian's slurmd through fake_gpus.conf, Slurm's own stand-in for its gpu plugin:
  * the type slurmd derives, the same files, and the MIG UUID as each device's unique id, with NVML's environment
@@ -80,10 +80,18 @@ final class SlurmMigNode {
         }
     }
 
+    /** The agent's order: GPU index, GPU instance, compute instance. */
     final List<MigDevice> devices;
+    /**
+     * The order slurmd numbers them in when configured by hand as docs/slurm.md says: slurmd takes slurm.conf's
+     * {@code Gres=} types in order and each type's gres.conf lines in order (gres.c {@code _merge_config}), and
+     * both list the types sorted; within a type, the agent's order.
+     */
+    final List<MigDevice> slurmOrder;
 
     private SlurmMigNode(List<MigDevice> devices) {
         this.devices = devices;
+        this.slurmOrder = devices.stream().sorted(Comparator.comparing(MigDevice::type)).toList();
     }
 
     /**
@@ -142,14 +150,43 @@ final class SlurmMigNode {
         return devices.stream().collect(Collectors.groupingBy(MigDevice::type, TreeMap::new, Collectors.counting()));
     }
 
-    /** The node as Debian's slurmd must be told: one gres.conf line per MIG device, in the agent's order. */
-    RealSlurm.NodeGres handWritten(String node, Path dev) {
-        StringBuilder conf = new StringBuilder("# MIG devices, as agent/slurm/gres.conf.example says (written by SlurmMigNode)\n");
-        for (MigDevice d : devices) {
+    /**
+     * gres.conf's lines for this node as Debian's slurmd must be told (agent/slurm/gpu-agent-gres-conf prints them):
+     * one per MIG device, in {@link #slurmOrder}.
+     */
+    String gresConfLines(String node, Path dev) {
+        StringBuilder conf = new StringBuilder();
+        for (MigDevice d : slurmOrder) {
             conf.append("NodeName=").append(node).append(" Name=gpu Type=").append(d.type())
                     .append(" MultipleFiles=").append(d.files(dev)).append('\n');
         }
-        return new RealSlurm.NodeGres(gres(), conf.toString(), "", deviceNodes());
+        return conf.toString();
+    }
+
+    /** The node configured by hand with {@code gresConf} (gres.conf's text for device files under {@code dev}). */
+    RealSlurm.NodeGres handWritten(String gresConf) {
+        return new RealSlurm.NodeGres(gres(), gresConf, "", deviceNodes());
+    }
+
+    /**
+     * /proc/driver/nvidia-caps/mig-minors as the driver writes it for the GPUs this node has: every capability of
+     * every GPU instance and compute instance id, numbered in that order after {@code config 1} and
+     * {@code monitor 2}.
+     */
+    String migMinors() {
+        StringBuilder out = new StringBuilder("config 1\nmonitor 2\n");
+        int gpus = devices.stream().mapToInt(MigDevice::gpu).max().orElseThrow() + 1;
+        for (int g = 0; g < gpus; g++) {
+            for (int gi = 0; gi < 15; gi++) {
+                int minor = 3 + g * 135 + gi * 9;
+                out.append("gpu").append(g).append("/gi").append(gi).append("/access ").append(minor).append('\n');
+                for (int ci = 0; ci < 8; ci++) {
+                    out.append("gpu").append(g).append("/gi").append(gi).append("/ci").append(ci).append("/access ")
+                            .append(minor + 1 + ci).append('\n');
+                }
+            }
+        }
+        return out.toString();
     }
 
     /**
@@ -178,7 +215,7 @@ final class SlurmMigNode {
                 fake.toString(), deviceNodes());
     }
 
-    private List<RealSlurm.CharDevice> deviceNodes() {
+    List<RealSlurm.CharDevice> deviceNodes() {
         List<RealSlurm.CharDevice> out = new ArrayList<>();
         devices.stream().mapToInt(MigDevice::gpu).distinct()
                 .forEach(g -> out.add(new RealSlurm.CharDevice("nvidia" + g, NVIDIA_MAJOR, g)));
@@ -189,9 +226,9 @@ final class SlurmMigNode {
         return out.stream().distinct().toList();
     }
 
-    /** The device at Slurm's index {@code i}: with a hand-written gres.conf, the agent's order. */
+    /** The device at Slurm's index {@code i} with a gres.conf written by hand ({@link #slurmOrder}). */
     MigDevice atIndex(int i) {
-        return devices.get(i);
+        return slurmOrder.get(i);
     }
 
     MigDevice byUuid(String uuid) {

@@ -64,8 +64,10 @@ public final class SlurmScripts {
     }
 
     /** Runs {@code script} with the agent's URL and token, plus {@code env}, as slurmd would on node7. */
-    Run run(String script, Map<String, String> env) {
-        ProcessBuilder pb = new ProcessBuilder(SCRIPTS.resolve(script).toString());
+    Run run(String script, Map<String, String> env, String... args) {
+        List<String> command = new ArrayList<>(List.of(SCRIPTS.resolve(script).toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
         // Only what the test gives: a CUDA_VISIBLE_DEVICES or SLURM_JOB_GPUS of the machine running the build
         // would otherwise reach the scripts as if Slurm had set it.
         pb.environment().keySet().removeIf(k -> k.startsWith("SLURM") || k.startsWith("CUDA_") || k.startsWith("GPU_AGENT_"));
