@@ -12,7 +12,7 @@ PATH=${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 
 settings=${GPU_AGENT_SLURM_ENV:-/etc/gpu-agent/slurm.env}
-known="GPU_AGENT_URL GPU_AGENT_SOCKET GPU_AGENT_USER GPU_AGENT_NODE GPU_AGENT_TOKEN_FILE GPU_AGENT_SLURM_STATE GPU_AGENT_LEASE_TTL GPU_AGENT_TIMEOUT GPU_AGENT_RESUME GPU_AGENT_FAIL_THRESHOLD SLURM_CONF"
+known="GPU_AGENT_URL GPU_AGENT_SOCKET GPU_AGENT_USER GPU_AGENT_NODE GPU_AGENT_TOKEN_FILE GPU_AGENT_SLURM_STATE GPU_AGENT_LEASE_TTL GPU_AGENT_TIMEOUT GPU_AGENT_RESUME GPU_AGENT_FAIL_THRESHOLD GPU_AGENT_SLURM_JOB_ENV SLURM_CONF"
 from_env=" "
 for key in $known; do
     eval "[ -z \"\${$key+set}\" ]" || from_env="$from_env$key "
@@ -55,6 +55,8 @@ fi
 # The name Slurm knows this node by: slurmd passes it; it can differ from the host name.
 node=${GPU_AGENT_NODE:-${SLURMD_NODENAME:-$(hostname -s)}}
 state_dir=${GPU_AGENT_SLURM_STATE:-/run/gpu-agent-slurm}
+# The prolog's notes for gpu-agent-taskprolog, which runs as the job's user: so not in root's $state_dir.
+job_env_dir=${GPU_AGENT_SLURM_JOB_ENV:-/run/gpu-agent-slurm-env}
 
 fail() { echo "$me: $*" >&2; exit 1; }
 
@@ -130,6 +132,61 @@ state_setup() {
         echo "$me: $state_dir (GPU_AGENT_SLURM_STATE) must be a directory (not a link) owned by root and writable by root only; fix: chown root:root $state_dir && chmod 0700 $state_dir" >&2
         exit 2
     }
+}
+
+# job_env_setup: the directory of the prolog's notes for the task prolog (mode 0755: the job's user reads its
+# job's note there; only root writes).
+job_env_setup() {
+    (umask 022 && mkdir -p "$job_env_dir") 2>/dev/null
+    owned_by_us "$job_env_dir" d || {
+        echo "$me: $job_env_dir (GPU_AGENT_SLURM_JOB_ENV) must be a directory (not a link) owned by root and writable by root only; fix: chown root:root $job_env_dir && chmod 0755 $job_env_dir" >&2
+        exit 2
+    }
+}
+
+# slurm_devices < the answer of GET /v1/gpus: the node's devices in the order slurmd numbers them (SLURM_JOB_GPUS)
+# when gres.conf is written as docs/slurm.md says (gpu-agent-gres-conf prints it), one a line:
+#   UUID TYPE DEVICE GI CI
+# (GI, CI: a MIG device's GPU and compute instance ids, "-" for a whole GPU). Without a GPU in MIG mode: the GPUs by
+# index, TYPE "-" (gres.conf lists /dev/nvidiaN in NVML order, untyped). With one: every MIG device and every GPU not
+# in MIG mode, typed as slurmd's NVML autodetect types them (gpu_nvml.c: a MIG device <slices>g.<GB>gb after its
+# GPU instance's slices and memory, MiB/1024 rounded; a GPU its name, lower case, blanks as underscores), ordered
+# by type (slurmd takes slurm.conf's Gres= types in order, and gres.conf's lines of each type in order: both list
+# the types sorted), then GPU index, GPU instance and compute instance (the agent's order). A GPU in MIG mode stands
+# for its MIG devices (none while it has none). In that answer each key read here comes first after the "uuid" of
+# its GPU or MIG device; a GPU's "mig_mode" reading before its MIG devices (docs/api.md, "GPUs").
+slurm_devices() {
+    tr -d '\n' | tr ',' '\n' | sed -n \
+        -e 's/.*"uuid":"\([^"]*\)".*/uuid \1/p' -e 's/.*"name":"\([^"]*\)".*/name \1/p' \
+        -e 's/.*"device":"\([^"]*\)".*/device \1/p' -e 's/.*"mig_mode":\([0-9.]*\).*/mig \1/p' \
+        -e 's/.*"gpuInstanceId":\([0-9]*\).*/gi \1/p' -e 's/.*"computeInstanceId":\([0-9]*\).*/ci \1/p' \
+        -e 's/.*"slices":\([0-9]*\).*/slices \1/p' -e 's/.*"memoryMib":\([0-9]*\).*/mem \1/p' | awk '
+        function flush() {
+            if (kind == "mig") {
+                n++; uuid[n] = id; type[n] = slices "g." int(mem / 1024 + 0.5) "gb"; dev[n] = gdev; gi[n] = g; ci[n] = c
+            } else if (kind == "gpu" && !inmig) {
+                n++; uuid[n] = id; type[n] = tolower(gname); gsub(/ /, "_", type[n]); dev[n] = gdev; gi[n] = "-"; ci[n] = "-"
+            }
+        }
+        $1 == "uuid" {
+            if ($2 ~ /^MIG-/ && kind == "gpu") { inmig = 1; anymig = 1 }   # a GPU with MIG devices is in MIG mode
+            flush()
+            id = $2; g = c = slices = mem = ""
+            if ($2 ~ /^MIG-/) kind = "mig"
+            else { kind = "gpu"; inmig = 0; gname = gdev = "" }
+            next
+        }
+        kind == "gpu" && $1 == "name" && gname == "" { gname = substr($0, 6) }
+        kind == "gpu" && $1 == "device" && gdev == "" { gdev = $2 }
+        kind == "gpu" && $1 == "mig" && $2 + 0 == 1 { inmig = 1; anymig = 1 }
+        kind == "mig" && $1 == "gi" && g == "" { g = $2 }
+        kind == "mig" && $1 == "ci" && c == "" { c = $2 }
+        kind == "mig" && $1 == "slices" && slices == "" { slices = $2 }
+        kind == "mig" && $1 == "mem" && mem == "" { mem = $2 }
+        END {
+            flush()
+            for (i = 1; i <= n; i++) print (anymig ? type[i] : "-"), i, uuid[i], (anymig ? type[i] : "-"), dev[i], gi[i], ci[i]
+        }' | LC_ALL=C sort -k1,1 -k2,2n | cut -d' ' -f3-
 }
 
 # private_tmp: a private directory for answers (mode 0700, removed on exit): never a guessable name in /tmp.

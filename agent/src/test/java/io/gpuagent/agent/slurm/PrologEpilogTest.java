@@ -94,6 +94,20 @@ class PrologEpilogTest {
     }
 
     @Test
+    void gresConfForANodeWithoutMigIsTheExamplesUntypedGpusInNvmlOrder() {
+        List<Map<String, Object>> gpus = given().get("/v1/gpus").then().statusCode(200).extract().jsonPath().getList("gpus");
+        SlurmScripts.Run conf = slurm.run("gpu-agent-gres-conf", Map.of("GPU_AGENT_NODE", "gpu007"));
+        assertEquals(0, conf.exit(), conf.err());
+        List<String> expected = new ArrayList<>();
+        for (Map<String, Object> g : gpus) {
+            expected.add("NodeName=gpu007 Name=gpu File=/dev/" + g.get("device"));
+        }
+        assertEquals(expected, conf.out().lines().filter(l -> !l.startsWith("#")).toList());
+        assertTrue(conf.out().endsWith("# slurm.conf, on the NodeName line of gpu007: Gres=gpu:" + gpus.size() + "\n"), conf.out());
+        assertEquals(List.of(), slurm.takeCalls(), "it asks the agent only");
+    }
+
+    @Test
     void epilogFindsTheLeaseByJobWhenTheNoteIsGone() throws Exception {
         assertEquals(0, slurm.run("gpu-agent-prolog", job("77", "0")).exit());
         Files.delete(dir.resolve("state/slurm-77.lease"));
@@ -141,7 +155,8 @@ class PrologEpilogTest {
             int port = listener.getLocalPort();
             CompletableFuture<SlurmScripts.Run> prolog = CompletableFuture.supplyAsync(() -> slurm.run("gpu-agent-prolog",
                     Map.of("SLURM_JOB_ID", "55", "SLURM_JOB_GPUS", "1", "GPU_AGENT_URL", "http://127.0.0.1:" + port)));
-            List<String> answers = List.of("{\"index\":1,\"uuid\":\"GPU-held-1\"}", "{\"leaseId\":\"L-held\",\"jobId\":\"slurm-55\"}");
+            List<String> answers = List.of("{\"gpus\":[{\"index\":0,\"uuid\":\"GPU-held-0\",\"migDevices\":[]},"
+                    + "{\"index\":1,\"uuid\":\"GPU-held-1\",\"migDevices\":[]}]}", "{\"leaseId\":\"L-held\",\"jobId\":\"slurm-55\"}");
             List<String> requests = new ArrayList<>();
             for (String answer : answers) {
                 try (Socket held = listener.accept()) {
@@ -161,7 +176,7 @@ class PrologEpilogTest {
             }
             SlurmScripts.Run run = prolog.get(60, TimeUnit.SECONDS);
             assertEquals(0, run.exit(), run.err());
-            assertEquals(List.of("GET /v1/gpus/1 HTTP/1.1", "POST /v1/leases HTTP/1.1"), requests);
+            assertEquals(List.of("GET /v1/gpus HTTP/1.1", "POST /v1/leases HTTP/1.1"), requests);
             assertTrue(run.out().contains("job 55 holds lease L-held"), run.out());
         }
     }

@@ -10,15 +10,18 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
  * A one-node Slurm cluster of Debian's slurm-wlm (22.05) and munge, started by the test in its own directory
  * (its own munged, key and socket; free ports), so it runs beside anything else on the machine: slurmctld and
- * slurmd with {@code Gres=gpu:8} on character device nodes (slurmd rejects regular files), no cgroups, and the
- * shipped scripts as HealthCheckProgram, Prolog and Epilog.
+ * slurmd with the node's GPUs as {@link NodeGres} says ({@code Gres=gpu:8} from the shipped examples, or MIG
+ * devices, {@link SlurmMigNode}) on character device nodes (slurmd rejects regular files), no cgroups, and the
+ * shipped scripts as HealthCheckProgram, Prolog, Epilog and TaskProlog.
  *
  * <p>slurmd starts those scripts with no settings of ours in their environment, so each is a two-line wrapper
  * that names the settings file ({@code GPU_AGENT_SLURM_ENV}), as a site with the file elsewhere than
@@ -30,6 +33,8 @@ final class RealSlurm implements AutoCloseable {
     /** Not this host's name: the scripts must use the name slurmd gives them (SLURMD_NODENAME). */
     static final String NODE = "gpuagent-test";
     static final int HEALTH_CHECK_SECONDS = 2;
+    /** The node's CPUs (slurm.conf; fake_gpus.conf lines name them too). */
+    static final int CPUS = 8;
 
     private static final List<String> PROGRAMS = List.of("/usr/sbin/munged", "/usr/sbin/slurmctld", "/usr/sbin/slurmd",
             "/usr/bin/scontrol", "/usr/bin/sbatch", "/usr/bin/srun", "/usr/bin/scancel");
@@ -38,6 +43,10 @@ final class RealSlurm implements AutoCloseable {
     final Path conf;
     final Path settings;
     final Path healthRuns;
+    /** The device nodes slurmd checks ({@code nvidiaN}, {@code nvidia-caps/nvidia-capN}): a short path, see {@link NodeGres}. */
+    final Path dev;
+    /** GPU_AGENT_SLURM_JOB_ENV: the prolog's notes for the task prolog. */
+    final Path jobEnv;
     private final Path mungeDir;
     private final List<Process> daemons = new ArrayList<>();
 
@@ -55,23 +64,65 @@ final class RealSlurm implements AutoCloseable {
         assumeTrue(false, why);
     }
 
-    /** Starts munged, slurmctld and slurmd; returns once the node is up. {@code scripts}: agent/slurm. */
-    static RealSlurm start(Path scripts) throws Exception {
-        return new RealSlurm(Files.createTempDirectory(Path.of("target"), "real-slurm").toAbsolutePath(), scripts);
+    /**
+     * What slurmd is told about the node's GPUs: slurm.conf's {@code Gres=}, gres.conf, and fake_gpus.conf (empty:
+     * none), with the character devices they name ({@code mknod}). fake_gpus.conf is Slurm's own stand-in for
+     * hardware detection (gres_gpu.c reads it, when it exists next to slurm.conf, in place of what the gpu plugin
+     * detects): one line per device, {@code type|cpus|cpu range|links|files|unique id|flags}, at most 255
+     * characters, hence the short {@link #dev}.
+     */
+    record NodeGres(String gres, String gresConf, String fakeGpusConf, List<CharDevice> devices) {
     }
 
-    private RealSlurm(Path dir, Path scripts) throws Exception {
+    /** A character device node under {@link #dev}. */
+    record CharDevice(String path, int major, int minor) {
+    }
+
+    /** Starts munged, slurmctld and slurmd with 8 whole GPUs as the shipped examples configure them. */
+    static RealSlurm start(Path scripts) throws Exception {
+        return start(scripts, dev -> wholeGpus(scripts, dev));
+    }
+
+    /**
+     * Starts munged, slurmctld and slurmd; returns once the node is up. {@code scripts}: agent/slurm;
+     * {@code gres}: the node's GPUs, given the directory of device nodes.
+     */
+    static RealSlurm start(Path scripts, Function<Path, NodeGres> gres) throws Exception {
+        return new RealSlurm(Files.createTempDirectory(Path.of("target"), "real-slurm").toAbsolutePath(), scripts, gres);
+    }
+
+    /** agent/slurm/gres.conf.example for this node and its device nodes: {@code Gres=gpu:8} on /dev/nvidia[0-7]. */
+    private static NodeGres wholeGpus(Path scripts, Path dev) {
+        try {
+            String gresConf = Files.readString(scripts.resolve("gres.conf.example"))
+                    .replace("NodeName=gpu[001-016]", "NodeName=" + NODE).replace("File=/dev/", "File=" + dev + "/");
+            List<CharDevice> devices = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                devices.add(new CharDevice("nvidia" + i, 195, i));
+            }
+            return new NodeGres("gpu:8", gresConf, "", devices);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private RealSlurm(Path dir, Path scripts, Function<Path, NodeGres> gresOf) throws Exception {
         this.dir = dir;
         this.conf = dir.resolve("slurm.conf");
         this.settings = dir.resolve("slurm.env");
         this.healthRuns = dir.resolve("log/healthcheck.runs");
-        // A unix socket path must stay under 108 bytes; target/ can be deep.
+        this.jobEnv = dir.resolve("job-env");
+        // A unix socket path must stay under 108 bytes, and a fake_gpus.conf line under 256: target/ can be deep.
         this.mungeDir = Files.createTempDirectory("gpu-agent-munge");
-        for (String d : List.of("state", "spool", "log", "dev", "bin", "leases")) {
+        this.dev = Files.createTempDirectory("gad");
+        for (String d : List.of("state", "spool", "log", "bin", "leases")) {
             Files.createDirectories(dir.resolve(d));
         }
-        for (int i = 0; i < 8; i++) {
-            exec(Duration.ofSeconds(10), "mknod", dir.resolve("dev/nvidia" + i).toString(), "c", "195", String.valueOf(i));
+        NodeGres gres = gresOf.apply(dev);
+        for (CharDevice d : gres.devices()) {
+            Path node = dev.resolve(d.path());
+            Files.createDirectories(node.getParent());
+            exec(Duration.ofSeconds(10), "mknod", node.toString(), "c", String.valueOf(d.major()), String.valueOf(d.minor()));
         }
         writeWrappers(scripts);
         int ctldPort = freePort();
@@ -106,13 +157,14 @@ final class RealSlurm implements AutoCloseable {
                 SlurmdParameters=config_overrides
                 ReturnToService=2
                 KillWait=5
-                NodeName=%5$s NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=8 RealMemory=1000 Gres=gpu:8 State=UNKNOWN
+                NodeName=%5$s NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=%7$d RealMemory=1000 Gres=%6$s State=UNKNOWN
                 PartitionName=gpu Nodes=%5$s Default=YES MaxTime=INFINITE State=UP
                 # From agent/slurm/slurm.conf.example (scripts in bin/, a shorter interval):
-                """.formatted(dir, ctldPort, slurmdPort, mungeDir.resolve("socket"), NODE) + shipped(scripts));
-        // agent/slurm/gres.conf.example, for this node and its device nodes.
-        Files.writeString(dir.resolve("gres.conf"), Files.readString(scripts.resolve("gres.conf.example"))
-                .replace("NodeName=gpu[001-016]", "NodeName=" + NODE).replace("File=/dev/", "File=" + dir + "/dev/"));
+                """.formatted(dir, ctldPort, slurmdPort, mungeDir.resolve("socket"), NODE, gres.gres(), CPUS) + shipped(scripts));
+        Files.writeString(dir.resolve("gres.conf"), gres.gresConf());
+        if (!gres.fakeGpusConf().isEmpty()) {
+            Files.writeString(dir.resolve("fake_gpus.conf"), gres.fakeGpusConf());
+        }
 
         Path key = mungeDir.resolve("key");
         byte[] bytes = new byte[1024];
@@ -136,12 +188,12 @@ final class RealSlurm implements AutoCloseable {
     private String shipped(Path scripts) throws IOException {
         StringBuilder out = new StringBuilder();
         for (String line : Files.readAllLines(scripts.resolve("slurm.conf.example"))) {
-            if (line.matches("(GresTypes|HealthCheck\\w+|Prolog|Epilog)=.*")) {
+            if (line.matches("(GresTypes|HealthCheck\\w+|Prolog|Epilog|TaskProlog)=.*")) {
                 out.append(line.startsWith("HealthCheckInterval=") ? "HealthCheckInterval=" + HEALTH_CHECK_SECONDS
                         : line.replace("/usr/lib/gpu-agent/slurm/", dir + "/bin/")).append('\n');
             }
         }
-        if (out.toString().lines().count() != 6) {
+        if (out.toString().lines().count() != 7) {
             throw new AssertionError("slurm.conf.example lost a gpu-agent setting:\n" + out);
         }
         return out.toString();
@@ -155,9 +207,11 @@ final class RealSlurm implements AutoCloseable {
                 GPU_AGENT_USER=%s
                 GPU_AGENT_TOKEN_FILE="%s"
                 GPU_AGENT_SLURM_STATE=%s
+                GPU_AGENT_SLURM_JOB_ENV=%s
                 GPU_AGENT_TIMEOUT=5
                 SLURM_CONF=%s
-                """.formatted(agentPort, System.getProperty("user.name"), tokenFile.toAbsolutePath(), dir.resolve("leases"), conf));
+                """.formatted(agentPort, System.getProperty("user.name"), tokenFile.toAbsolutePath(), dir.resolve("leases"),
+                jobEnv, conf));
         // The scripts refuse a settings file anyone but its owner may write.
         Files.setPosixFilePermissions(settings, PosixFilePermissions.fromString("rw-r--r--"));
     }
@@ -172,7 +226,7 @@ final class RealSlurm implements AutoCloseable {
                 echo $rc >>%s
                 exit $rc
                 """.formatted(env, scripts.resolve("gpu-agent-healthcheck"), healthRuns));
-        for (String s : List.of("gpu-agent-prolog", "gpu-agent-epilog")) {
+        for (String s : List.of("gpu-agent-prolog", "gpu-agent-epilog", "gpu-agent-taskprolog")) {
             Files.writeString(dir.resolve("bin").resolve(s), "#!/bin/sh\n%s exec %s\n".formatted(env, scripts.resolve(s)));
         }
         try (Stream<Path> bin = Files.list(dir.resolve("bin"))) {
@@ -310,12 +364,13 @@ final class RealSlurm implements AutoCloseable {
                 p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
-        try (Stream<Path> files = Files.list(mungeDir)) {
-            for (Path f : files.toList()) {
-                Files.deleteIfExists(f);
+        for (Path d : List.of(mungeDir, dev)) {
+            try (Stream<Path> files = Files.walk(d)) {
+                for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
             }
         }
-        Files.deleteIfExists(mungeDir);
     }
 
     private void daemon(Path out, String... command) throws IOException {

@@ -28,6 +28,8 @@ public final class SlurmScripts {
     final Path dir;
     final Path calls;
     final Path showNode;
+    /** GPU_AGENT_SLURM_JOB_ENV: the prolog's notes for the task prolog. */
+    final Path jobEnv;
 
     /** What a run printed and how it ended. */
     public record Run(int exit, String out, String err) {
@@ -37,6 +39,7 @@ public final class SlurmScripts {
         this.dir = dir;
         this.calls = dir.resolve("scontrol.calls");
         this.showNode = dir.resolve("scontrol.show");
+        this.jobEnv = dir.resolve("job-env");
         try {
             // The shared stub (also the test profile's drain-command), first on the PATH under its own name; it
             // knows this test's files even when the script runs without our environment (runBare).
@@ -61,8 +64,13 @@ public final class SlurmScripts {
     }
 
     /** Runs {@code script} with the agent's URL and token, plus {@code env}, as slurmd would on node7. */
-    Run run(String script, Map<String, String> env) {
-        ProcessBuilder pb = new ProcessBuilder(SCRIPTS.resolve(script).toString());
+    Run run(String script, Map<String, String> env, String... args) {
+        List<String> command = new ArrayList<>(List.of(SCRIPTS.resolve(script).toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        // Only what the test gives: a CUDA_VISIBLE_DEVICES or SLURM_JOB_GPUS of the machine running the build
+        // would otherwise reach the scripts as if Slurm had set it.
+        pb.environment().keySet().removeIf(k -> k.startsWith("SLURM") || k.startsWith("CUDA_") || k.startsWith("GPU_AGENT_"));
         pb.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
         pb.environment().put("GPU_AGENT_SLURM_ENV", dir.resolve("no-such-settings").toString());
         pb.environment().put("GPU_AGENT_URL", "http://127.0.0.1:" + RestAssured.port);
@@ -70,6 +78,7 @@ public final class SlurmScripts {
         pb.environment().put("SLURMD_NODENAME", "node7");
         pb.environment().put("GPU_AGENT_TOKEN_FILE", TestToken.FILE.toAbsolutePath().toString());
         pb.environment().put("GPU_AGENT_SLURM_STATE", dir.resolve("state").toString());
+        pb.environment().put("GPU_AGENT_SLURM_JOB_ENV", jobEnv.toString());
         pb.environment().putAll(env);
         return start(script, pb);
     }
@@ -88,8 +97,10 @@ public final class SlurmScripts {
                     GPU_AGENT_USER=%s
                     GPU_AGENT_TOKEN_FILE="%s"
                     GPU_AGENT_SLURM_STATE='%s'
+                    GPU_AGENT_SLURM_JOB_ENV=%s
                     PATH=%s
-                    """.formatted(RestAssured.port, USER, TestToken.FILE.toAbsolutePath(), dir.resolve("state"), dir.resolve("bin")));
+                    """.formatted(RestAssured.port, USER, TestToken.FILE.toAbsolutePath(), dir.resolve("state"), jobEnv,
+                    dir.resolve("bin")));
             // The scripts refuse a settings file anyone but its owner may write (whatever the umask).
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         } catch (IOException e) {
