@@ -82,10 +82,17 @@ class MigPlacementApiTest {
         Response fat = placeMig("job-mig-c", "{\"profile\":\"3g.40gb\",\"count\":1}", null);
         assertEquals(List.of(small.migUuid(0, 4)), fat.jsonPath().getList("allocations[0].gpus"), fat.asString());
 
-        // No node holds 6 more 1g.10gb (a MIG placement never spans nodes); the detail says what each has.
-        Response none = placeMig("job-mig-d", "{\"profile\":\"1g.10gb\",\"count\":6}", null);
-        assertEquals(409, none.statusCode(), none.asString());
-        String detail = none.jsonPath().getString("detail");
+        // No node holds 6 more 1g.10gb (a MIG placement never spans nodes); the detail says what each has: its
+        // devices are "not leasable" (held by this coordinator) until the agents' next heartbeats show the leases.
+        String detail = "";
+        for (long until = System.nanoTime() + 10_000_000_000L; System.nanoTime() < until; Thread.sleep(50)) {
+            Response none = placeMig("job-mig-d", "{\"profile\":\"1g.10gb\",\"count\":6}", null);
+            assertEquals(409, none.statusCode(), none.asString());
+            detail = none.jsonPath().getString("detail");
+            if (detail.contains("(2 leased)") && detail.contains("(3 leased)")) {
+                break;
+            }
+        }
         assertTrue(detail.startsWith("nothing fits 6 MIG device(s) of profile 1g.10gb now"), detail);
         assertTrue(detail.contains(big.node() + ": 5 of 7 1g.10gb MIG devices leasable (2 leased)"), detail);
         assertTrue(detail.contains(small.node() + ": 0 of 3 1g.10gb MIG devices leasable (3 leased)"), detail);
