@@ -23,7 +23,7 @@ final class GpmReader implements GpuReader {
     private static final System.Logger LOG = System.getLogger(GpmReader.class.getName());
     static final int IN_USE_RETRY = 30;
     private static final Object IN_USE = new Object();
-    private static final long MIN_INTERVAL_NANOS = 100_000_000L; // GPM's internal refresh
+    static final long MIN_INTERVAL_NANOS = 100_000_000L; // GPM's internal refresh
     private static final double MIB = 1024.0 * 1024.0;
     private static final List<Reading> GPM_READINGS = gpmReadings();
 
@@ -167,7 +167,8 @@ final class GpmReader implements GpuReader {
         }
     }
 
-    private static Reading forMetric(int metricId, List<Reading> wanted) {
+    /** The reading {@code metricId} fills among {@code wanted} (or PCIe bytes); null for none. */
+    static Reading forMetric(int metricId, List<Reading> wanted) {
         if (metricId == GpmMetricIds.PCIE_TX_PER_SEC) {
             return Reading.PCIE_TX_BYTES_PER_SEC;
         }

@@ -1,6 +1,7 @@
 package io.gpuagent.exporter;
 
 import io.gpuagent.nvml.MemoryInfo;
+import java.util.function.ObjDoubleConsumer;
 
 /**
  * Frame buffer through {@code nvmlDeviceGetMemoryInfo_v2} (v1 fallback: no reserved), bytes to whole MiB
@@ -16,14 +17,18 @@ final class MemoryReader implements GpuReader {
         }
         MemoryInfo m = ctx.call("nvmlDeviceGetMemoryInfo_v2", ctx.device::memoryInfo, Reading.FB_TOTAL_MIB,
                 Reading.FB_FREE_MIB, Reading.FB_USED_MIB, Reading.FB_RESERVED_MIB);
-        if (m == null) {
-            return;
+        if (m != null) {
+            fill(m, ctx::set);
         }
-        ctx.set(Reading.FB_TOTAL_MIB, m.total() / MIB);
-        ctx.set(Reading.FB_FREE_MIB, m.free() / MIB);
-        ctx.set(Reading.FB_USED_MIB, m.used() / MIB);
+    }
+
+    /** The frame buffer readings of {@code m} in whole MiB: a GPU's, or a MIG device's GPU instance's (MigReader). */
+    static void fill(MemoryInfo m, ObjDoubleConsumer<Reading> set) {
+        set.accept(Reading.FB_TOTAL_MIB, m.total() / MIB);
+        set.accept(Reading.FB_FREE_MIB, m.free() / MIB);
+        set.accept(Reading.FB_USED_MIB, m.used() / MIB);
         if (m.versioned()) {
-            ctx.set(Reading.FB_RESERVED_MIB, m.reserved() / MIB);
+            set.accept(Reading.FB_RESERVED_MIB, m.reserved() / MIB);
         }
     }
 }

@@ -39,8 +39,6 @@ final class MigReader implements GpuReader {
             Reading.SM_OCCUPANCY, Reading.PIPE_TENSOR_ACTIVE, Reading.PIPE_TENSOR_DFMA_ACTIVE,
             Reading.PIPE_TENSOR_HMMA_ACTIVE, Reading.PIPE_TENSOR_IMMA_ACTIVE, Reading.PIPE_INT_ACTIVE,
             Reading.DRAM_ACTIVE, Reading.PIPE_FP64_ACTIVE, Reading.PIPE_FP32_ACTIVE, Reading.PIPE_FP16_ACTIVE);
-    private static final long MIB = 1024L * 1024L;
-    private static final long MIN_INTERVAL_NANOS = 100_000_000L;
 
     @Override
     public void read(ReadContext ctx) {
@@ -158,14 +156,8 @@ final class MigReader implements GpuReader {
             return;
         }
         MemoryInfo m = ctx.call("nvmlDeviceGetMemoryInfo_v2", d::memoryInfo);
-        if (m == null) {
-            return;
-        }
-        b.set(Reading.FB_TOTAL_MIB, m.total() / MIB);
-        b.set(Reading.FB_FREE_MIB, m.free() / MIB);
-        b.set(Reading.FB_USED_MIB, m.used() / MIB);
-        if (m.versioned()) {
-            b.set(Reading.FB_RESERVED_MIB, m.reserved() / MIB);
+        if (m != null) {
+            MemoryReader.fill(m, b::set);
         }
     }
 
@@ -195,7 +187,7 @@ final class MigReader implements GpuReader {
             st.migGpm.put(d.uuid(), new GpuState.MigGpm(current, now));
             return;
         }
-        if (now - previous.nanos() < MIN_INTERVAL_NANOS) {
+        if (now - previous.nanos() < GpmReader.MIN_INTERVAL_NANOS) {
             current.close();
             return;
         }
@@ -208,11 +200,9 @@ final class MigReader implements GpuReader {
                     () -> ctx.device.gpmMetrics(previous.sample(), current, ids));
             if (values != null) {
                 for (GpmMetricValue v : values) {
-                    for (Reading r : wanted) {
-                        Reading.Source.Gpm src = (Reading.Source.Gpm) r.source();
-                        if (src.metricId() == v.metricId() && v.ok()) {
-                            b.set(r, v.value() * src.scale());
-                        }
+                    Reading r = GpmReader.forMetric(v.metricId(), wanted);
+                    if (r != null && v.ok()) {
+                        b.set(r, v.value() * ((Reading.Source.Gpm) r.source()).scale());
                     }
                 }
             }
