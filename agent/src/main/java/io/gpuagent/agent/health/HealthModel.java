@@ -85,6 +85,7 @@ public class HealthModel {
             meters.sync(engine.gpus(), judgement.vanished(), judgement.vanishedMig());
             judgement.vanished().forEach(xids::forget);
             judgement.vanished().forEach(repeats::forget);
+            judgement.vanishedMig().forEach(xids::forget);
             judgement.vanishedMig().forEach(repeats::forget);
             List<AgentEvent> entries = new ArrayList<>(repeats.due(clock.instant()));
             entries.forEach(e -> LOG.warn(e.message()));
