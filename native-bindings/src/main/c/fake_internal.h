@@ -270,6 +270,8 @@ int fake_mig_ci_profile_supported(const fake_gi *gi, unsigned int profile); /* N
 
 /* scenario.c */
 scenario *scenario_parse(const char *path, const char *text, size_t len);
+/* 1: scenario_parse reports nothing (the fake DCGM parses the same file; the fake NVML reports its lines). */
+extern int fake_scenario_quiet;
 void scenario_free(scenario *s);
 unsigned int fake_fields_max(const scenario *s);
 unsigned int fake_gpm_metric_max(const scenario *s);
