@@ -35,6 +35,10 @@ public final class FakeNvml {
     public static final Path LIBRARY = library("fake-nvml");
     /** The same driver exporting only what a 535 driver exports. */
     public static final Path LIBRARY_535 = library("fake-nvml-535");
+    /** The fake DCGM (libdcgm.so.4, DCGM 4.6's exports); it reads the same scenario file ({@code dcgm.*} keys). */
+    public static final Path DCGM_LIBRARY = library("fake-dcgm", "libdcgm.so.4");
+    /** The fake DCGM as a 4.0 library: version 4.0.0, no {@code dcgmConnect_v3}. */
+    public static final Path DCGM_LIBRARY_40 = library("fake-dcgm-4.0", "libdcgm.so.4");
     public static final Path SCENARIO_FILE = Path.of(System.getenv().getOrDefault("FAKE_NVML_SCENARIO",
             "target/test-scenario.conf")).toAbsolutePath();
     /** Where the fake confirms the marker of the scenario in force. */
@@ -189,14 +193,18 @@ public final class FakeNvml {
      * module whose application is configured with a path: one JVM must load one copy of the fake.
      */
     private static Path library(String build) {
+        return library(build, "libnvidia-ml.so.1");
+    }
+
+    private static Path library(String build, String soname) {
         String override = System.getProperty("fake.nvml.library");
         if (override != null && !override.isBlank() && build.equals("fake-nvml")) {
             return Path.of(override).toAbsolutePath();
         }
-        String resource = build + "/libnvidia-ml.so.1";
+        String resource = build + "/" + soname;
         URL url = FakeNvml.class.getResource(resource);
         if (url == null) {
-            throw new IllegalStateException("the fake NVML driver is not in the test kit (" + resource
+            throw new IllegalStateException("the fake driver is not in the test kit (" + resource
                     + "): build native-bindings first (./mvnw -pl <module> -am verify)");
         }
         try {
@@ -208,7 +216,7 @@ public final class FakeNvml {
                 bytes = in.readAllBytes();
             }
             String digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes), 0, 8);
-            Path lib = Path.of(System.getProperty("java.io.tmpdir"), "fake-nvml-kit-" + digest, build, "libnvidia-ml.so.1");
+            Path lib = Path.of(System.getProperty("java.io.tmpdir"), "fake-nvml-kit-" + digest, build, soname);
             if (!Files.isRegularFile(lib) || Files.size(lib) != bytes.length) {
                 Files.createDirectories(lib.getParent());
                 Path tmp = Files.createTempFile(lib.getParent(), "lib", ".tmp");

@@ -1,6 +1,7 @@
 package io.gpuagent.nvml.ffm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.nvml.fake.FakeNvml;
@@ -25,13 +26,15 @@ class BadScenarioTest {
                 "gpu.0.temp = hot",               // line 4: bad number
                 "gpu.9.temp = 50",                // line 5: GPU index out of range
                 "this line has no equals sign",   // line 6
-                "gpu.0.temp = 66"));
+                "gpu.0.temp = 66",
+                "dcgm.gpu.0.field.1002 = 0.5"));  // line 8: the fake DCGM's key, not NVML's to report
         Result result = runProbe(scenario);
         assertEquals(0, result.exit, "the child JVM must exit normally:\n" + result.stderr + result.stdout);
         for (int line : new int[] {3, 4, 5, 6}) {
             assertTrue(result.stderr.contains(scenario + ":" + line + ":"),
                     "stderr names " + scenario + ":" + line + ":\n" + result.stderr);
         }
+        assertFalse(result.stderr.contains(scenario + ":8:"), "dcgm.* lines are the fake DCGM's:\n" + result.stderr);
         assertTrue(result.stdout.contains("gpus=3"), result.stdout);
         assertTrue(result.stdout.contains("temp0=66"), "the good lines still apply:\n" + result.stdout);
     }
