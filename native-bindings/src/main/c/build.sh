@@ -15,7 +15,7 @@ $cc $flags -o "$out/fake-nvml/libnvidia-ml.so.1" "$src"/*.c
 $cc $flags -DFAKE_DRIVER_535 -o "$out/fake-nvml-535/libnvidia-ml.so.1" "$src"/*.c
 
 # The fake DCGM: target/fake-dcgm/libdcgm.so.4 (DCGM 4.6's exports) and target/fake-dcgm-4.0/libdcgm.so.4 (without
-# dcgmConnect_v3, which 4.5 added). Compiled against NVIDIA's DCGM 4.6 headers (dcgm/include, vendored) so every fake
+# dcgmStopDiagnostic and dcgmConnect_v3, which 4.3 and 4.5 added). Compiled against NVIDIA's DCGM 4.6 headers (dcgm/include, vendored) so every fake
 # function is checked against its prototype; the scenario parser is the fake NVML's, so both see the same GPUs.
 dflags="-std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -shared -pthread -fvisibility=hidden -DDCGM_API_EXPORT -I$src/dcgm/include -I$src -Wl,-soname,libdcgm.so.4 -Wl,-z,nodelete"
 mkdir -p "$out/fake-dcgm" "$out/fake-dcgm-4.0"

@@ -1576,6 +1576,8 @@ dcgmReturn_t DCGM_PUBLIC_API dcgmActionValidate_v2(dcgmHandle_t pDcgmHandle, dcg
     return run_diag(DF_dcgmActionValidate_v2, pDcgmHandle, drd->groupId, level, response);
 }
 
+#ifndef FAKE_DCGM_40
+/* DCGM 4.3 added it; the 4.0 build of the fake does not export it. */
 dcgmReturn_t DCGM_PUBLIC_API dcgmStopDiagnostic(dcgmHandle_t pDcgmHandle) {
     dcgmReturn_t rc = enter_handle(DF_dcgmStopDiagnostic, pDcgmHandle);
     if (rc != DCGM_ST_OK)
@@ -1586,3 +1588,4 @@ dcgmReturn_t DCGM_PUBLIC_API dcgmStopDiagnostic(dcgmHandle_t pDcgmHandle) {
     }
     return leave(DCGM_ST_OK);
 }
+#endif

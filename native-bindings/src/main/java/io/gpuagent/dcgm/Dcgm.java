@@ -74,7 +74,10 @@ public interface Dcgm extends AutoCloseable {
     /** Runs a diagnostic on the group and waits for it (r1: seconds; r3/r4: many minutes). */
     DiagReport runDiagnostic(long groupId, DiagLevel level);
 
-    /** Asks a running diagnostic to stop; the caller waiting in {@link #runDiagnostic} gets NVVS_KILLED. */
+    /**
+     * Asks a running diagnostic to stop; the caller waiting in {@link #runDiagnostic} gets NVVS_KILLED. DCGM 4.3 added
+     * it: FUNCTION_NOT_FOUND on an older library.
+     */
     void stopDiagnostic();
 
     /** Unregisters what is still registered, stops the engine or disconnects, then dcgmShutdown. */

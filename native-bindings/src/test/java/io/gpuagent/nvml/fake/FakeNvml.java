@@ -37,7 +37,7 @@ public final class FakeNvml {
     public static final Path LIBRARY_535 = library("fake-nvml-535");
     /** The fake DCGM (libdcgm.so.4, DCGM 4.6's exports); it reads the same scenario file ({@code dcgm.*} keys). */
     public static final Path DCGM_LIBRARY = library("fake-dcgm", "libdcgm.so.4");
-    /** The fake DCGM as a 4.0 library: version 4.0.0, no {@code dcgmConnect_v3}. */
+    /** The fake DCGM as a 4.0 library: version 4.0.0, no {@code dcgmStopDiagnostic} (4.3) or {@code dcgmConnect_v3} (4.5). */
     public static final Path DCGM_LIBRARY_40 = library("fake-dcgm-4.0", "libdcgm.so.4");
     public static final Path SCENARIO_FILE = Path.of(System.getenv().getOrDefault("FAKE_NVML_SCENARIO",
             "target/test-scenario.conf")).toAbsolutePath();
