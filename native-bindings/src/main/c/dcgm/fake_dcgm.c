@@ -609,7 +609,17 @@ static dcgmReturn_t enter_handle(dfn fn, dcgmHandle_t h) {
     return DCGM_ST_OK;
 }
 
+static void group_expand(dgroup *out, dcgmGpuGrp_t id);
+static dgroup all_gpus; /* DCGM_GROUP_ALL_GPUS: its health and policy settings; its members are read at each use */
+
 static dgroup *group_of(dfn fn, dcgmGpuGrp_t id) {
+    if (id == DCGM_GROUP_ALL_GPUS) {
+        unsigned int health = all_gpus.health_systems, conditions = all_gpus.policy_conditions;
+        group_expand(&all_gpus, id);
+        all_gpus.health_systems = health;
+        all_gpus.policy_conditions = conditions;
+        return &all_gpus;
+    }
     for (int i = 0; i < MAX_GROUPS; i++)
         if (groups[i].live && groups[i].id == id)
             return &groups[i];
@@ -660,15 +670,6 @@ static void group_expand(dgroup *out, dcgmGpuGrp_t id) {
     out->id = id;
     for (unsigned int i = 0; i < gpu_count(); i++)
         group_add(out, DCGM_FE_GPU, i);
-}
-
-/* The group a call names (DCGM_GROUP_ALL_GPUS included); NULL: BADPARAM (strict aborted already). */
-static dgroup *resolve_group(dfn fn, dcgmGpuGrp_t id, dgroup *scratch) {
-    if (id == DCGM_GROUP_ALL_GPUS) {
-        group_expand(scratch, id);
-        return scratch;
-    }
-    return group_of(fn, id);
 }
 
 static int group_has(const dgroup *g, dcgm_field_entity_group_t eg, dcgm_field_eid_t id) {
@@ -739,6 +740,7 @@ dcgmReturn_t DCGM_PUBLIC_API dcgmShutdown(void) {
         strict_abort(DF_dcgmShutdown, "a diagnostic is still running");
     check_no_callbacks(DF_dcgmShutdown, 0);
     drop_host_state(0);
+    memset(&all_gpus, 0, sizeof(all_gpus));
     for (int i = 0; i < MAX_FIELD_GROUPS; i++)
         fgroups[i].live = 0;
     for (int i = 0; i < MAX_HANDLES; i++)
@@ -1005,6 +1007,8 @@ dcgmReturn_t DCGM_PUBLIC_API dcgmGroupDestroy(dcgmHandle_t pDcgmHandle, dcgmGpuG
     dcgmReturn_t rc = enter_handle(DF_dcgmGroupDestroy, pDcgmHandle);
     if (rc != DCGM_ST_OK)
         return rc;
+    if (groupId == DCGM_GROUP_ALL_GPUS)
+        return leave(DCGM_ST_BADPARAM);
     dgroup *g = group_of(DF_dcgmGroupDestroy, groupId);
     if (!g)
         return leave(DCGM_ST_NOT_CONFIGURED);
@@ -1027,6 +1031,8 @@ dcgmReturn_t DCGM_PUBLIC_API dcgmGroupAddEntity(dcgmHandle_t pDcgmHandle, dcgmGp
     dcgmReturn_t rc = enter_handle(DF_dcgmGroupAddEntity, pDcgmHandle);
     if (rc != DCGM_ST_OK)
         return rc;
+    if (groupId == DCGM_GROUP_ALL_GPUS)
+        return leave(DCGM_ST_BADPARAM);
     dgroup *g = group_of(DF_dcgmGroupAddEntity, groupId);
     if (!g)
         return leave(DCGM_ST_NOT_CONFIGURED);
@@ -1083,8 +1089,7 @@ dcgmReturn_t DCGM_PUBLIC_API dcgmWatchFields(dcgmHandle_t pDcgmHandle, dcgmGpuGr
     dcgmReturn_t rc = enter_handle(DF_dcgmWatchFields, pDcgmHandle);
     if (rc != DCGM_ST_OK)
         return rc;
-    dgroup scratch;
-    if (!resolve_group(DF_dcgmWatchFields, groupId, &scratch) || !fgroup_of(DF_dcgmWatchFields, fieldGroupId))
+    if (!group_of(DF_dcgmWatchFields, groupId) || !fgroup_of(DF_dcgmWatchFields, fieldGroupId))
         return leave(DCGM_ST_BADPARAM);
     if (updateFreq <= 0 || (maxKeepAge <= 0 && maxKeepSamples <= 0))
         return leave(DCGM_ST_BADPARAM);
@@ -1105,8 +1110,7 @@ dcgmReturn_t DCGM_PUBLIC_API dcgmUnwatchFields(dcgmHandle_t pDcgmHandle, dcgmGpu
     dcgmReturn_t rc = enter_handle(DF_dcgmUnwatchFields, pDcgmHandle);
     if (rc != DCGM_ST_OK)
         return rc;
-    dgroup scratch;
-    if (!resolve_group(DF_dcgmUnwatchFields, groupId, &scratch) || !fgroup_of(DF_dcgmUnwatchFields, fieldGroupId))
+    if (!group_of(DF_dcgmUnwatchFields, groupId) || !fgroup_of(DF_dcgmUnwatchFields, fieldGroupId))
         return leave(DCGM_ST_BADPARAM);
     for (int w = 0; w < MAX_WATCHES; w++)
         if (watches[w].live && watches[w].group == groupId && watches[w].fgroup == fieldGroupId)
@@ -1118,9 +1122,7 @@ static int watched(dcgm_field_entity_group_t eg, dcgm_field_eid_t id, unsigned s
     for (int w = 0; w < MAX_WATCHES; w++) {
         if (!watches[w].live)
             continue;
-        dgroup scratch;
-        const dgroup *g = watches[w].group == DCGM_GROUP_ALL_GPUS ? (group_expand(&scratch, DCGM_GROUP_ALL_GPUS), &scratch)
-                                                                   : group_of(DF_dcgmEntitiesGetLatestValues, watches[w].group);
+        const dgroup *g = group_of(DF_dcgmEntitiesGetLatestValues, watches[w].group);
         const dfgroup *f = NULL;
         for (int i = 0; i < MAX_FIELD_GROUPS; i++)
             if (fgroups[i].live && fgroups[i].id == watches[w].fgroup)
@@ -1519,8 +1521,7 @@ static dcgmReturn_t run_diag(dfn fn, dcgmHandle_t h, dcgmGpuGrp_t groupId, int l
     unsigned int ntests = tests_for_level(level);
     if (!ntests)
         return leave(DCGM_ST_BADPARAM);
-    dgroup scratch;
-    dgroup *g = resolve_group(fn, groupId, &scratch);
+    dgroup *g = group_of(fn, groupId);
     if (!g)
         return leave(DCGM_ST_BADPARAM);
     if (!g->n)

@@ -133,6 +133,9 @@ class DcgmValuesTest {
 
             dcgm.setHealthWatches(group, HealthSystems.ALL, Duration.ofSeconds(10), Duration.ofMinutes(10));
             assertEquals(2, dcgm.healthCheck(group).incidents().size(), "GPU 5's incident is not in the group");
+            dcgm.setHealthWatches(Dcgm.ALL_GPUS, HealthSystems.THERMAL, Duration.ofSeconds(10), Duration.ofMinutes(10));
+            assertEquals(List.of(new HealthIncident(Entity.gpu(5), HealthSystems.THERMAL, HealthResult.FAIL, 37, "too hot")),
+                    dcgm.healthCheck(Dcgm.ALL_GPUS).incidents());
             FakeDcgm.scenario();
             assertEquals(new HealthReport(HealthResult.PASS, List.of()), dcgm.healthCheck(group),
                     "the reused buffer holds nothing of the last answer");
