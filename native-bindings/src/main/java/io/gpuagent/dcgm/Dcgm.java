@@ -75,6 +75,12 @@ public interface Dcgm extends AutoCloseable {
     DiagReport runDiagnostic(long groupId, DiagLevel level);
 
     /**
+     * The same through {@code dcgmActionValidate_v2} ({@code dcgmRunDiag_v10} from DCGM 4.1, {@code _v9} before), the
+     * call {@code dcgmi diag} makes: {@code validate} is the level.
+     */
+    DiagReport validate(long groupId, DiagLevel level);
+
+    /**
      * Asks a running diagnostic to stop; the caller waiting in {@link #runDiagnostic} gets NVVS_KILLED. DCGM 4.3 added
      * it: FUNCTION_NOT_FOUND on an older library.
      */

@@ -614,7 +614,32 @@ public final class FfmDcgm implements Dcgm {
 
     @Override
     public DiagReport runDiagnostic(long groupId, DiagLevel level) {
-        try (var h = hold("dcgmRunDiagnostic")) {
+        return diagnostic("dcgmRunDiagnostic", r -> (int) fn.dcgmRunDiagnostic.invokeExact(handle, groupId, level.code(), r));
+    }
+
+    @Override
+    public DiagReport validate(long groupId, DiagLevel level) {
+        return diagnostic("dcgmActionValidate_v2", r -> {
+            boolean v10 = version.atLeast(4, 1);
+            MemoryLayout layout = v10 ? RUN_DIAG_V10 : RUN_DIAG_V9;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment run = struct(arena, layout, v10 ? RUN_DIAG_V10_VERSION : RUN_DIAG_V9_VERSION);
+                run.set(JAVA_LONG, off(layout, "groupId"), groupId);
+                run.set(JAVA_INT, off(layout, "validate"), level.validation());
+                return (int) fn.dcgmActionValidate_v2.invokeExact(handle, run, r);
+            }
+        });
+    }
+
+    /** One native diagnostic call filling the response. */
+    @FunctionalInterface
+    private interface DiagCall {
+        int call(MemorySegment response) throws Throwable;
+    }
+
+    /** Runs {@code call} on the reused response buffer, versioned for this library (v12 from 4.2, else v11). */
+    private DiagReport diagnostic(String function, DiagCall call) {
+        try (var h = hold(function)) {
             diagLock.lock();
             try {
                 boolean v12 = version.atLeast(4, 2);
@@ -625,7 +650,7 @@ public final class FfmDcgm implements Dcgm {
                 MemorySegment r = diagResponse;
                 r.fill((byte) 0);
                 r.set(JAVA_INT, 0, v12 ? DIAG_RESPONSE_V12_VERSION : DIAG_RESPONSE_V11_VERSION);
-                check((int) fn.dcgmRunDiagnostic.invokeExact(handle, groupId, level.code(), r), "dcgmRunDiagnostic");
+                check(call.call(r), function);
                 return diagReport(r, layout, v12 ? DIAG_TEST_RUN_V2 : DIAG_TEST_RUN_V1);
             } finally {
                 diagLock.unlock();

@@ -20,7 +20,10 @@ import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Diagnostics on the fake DCGM: per-test and per-GPU results, both response versions, a stop, IN_USE. */
+/**
+ * Diagnostics on the fake DCGM: per-test and per-GPU results, both response versions (and run-diag versions through
+ * dcgmActionValidate_v2), a stop, IN_USE.
+ */
 class DcgmDiagTest {
 
     @AfterEach
@@ -50,6 +53,7 @@ class DcgmDiagTest {
             try (Dcgm dcgm = Dcgm.embedded(library)) {
                 long group = dcgm.createGroup("diag", List.of(Entity.gpu(2), Entity.gpu(5)));
                 DiagReport report = dcgm.runDiagnostic(group, DiagLevel.R2);
+                assertEquals(report, dcgm.validate(group, DiagLevel.R2), "dcgmActionValidate_v2 answers the same");
                 assertFalse(report.passed(), library);
                 assertEquals(List.of("memory"), report.failedTests(), library);
                 assertEquals(List.of("software", "pcie", "memory"), report.tests().stream().map(DiagReport.Test::name).toList());

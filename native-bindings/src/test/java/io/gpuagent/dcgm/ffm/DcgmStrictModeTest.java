@@ -41,6 +41,18 @@ class DcgmStrictModeTest {
     }
 
     @Test
+    void badDcgmLinesAreReportedWithTheirLineAndTheRestApplies() throws Exception {
+        Result r = child("group-after-destroy", "0", "dcgm.no_such_key = 1", "dcgm.gpu.5.field.1002 = 0.5",
+                "dcgm.policy.1 = 0 meltdown", "dcgm.gpu.1.field.1002 = 0.5");
+        assertEquals(0, r.exit, r.output);
+        assertTrue(r.output.contains(":2: unknown key 'dcgm.no_such_key'"), r.output);
+        assertTrue(r.output.contains(":3: GPU index 5 out of range (gpus = 2)"), r.output);
+        assertTrue(r.output.contains(":4: expected '<gpu> <dbe|pci|"), r.output);
+        assertTrue(!r.output.contains(":5:"), r.output);
+        assertTrue(!r.output.contains("fake-nvml:"), "the fake NVML's parser, inside the fake DCGM, stays quiet:\n" + r.output);
+    }
+
+    @Test
     void theBindingsStayCleanThroughABurstAndAClose() throws Exception {
         Result r = child("bindings-clean", "1");
         assertEquals(0, r.exit, r.output);
@@ -51,9 +63,10 @@ class DcgmStrictModeTest {
     private record Result(int exit, String output) {
     }
 
-    private static Result child(String name, String strict) throws Exception {
+    private static Result child(String name, String strict, String... lines) throws Exception {
         Path scenario = Files.createTempFile(Path.of("target").toAbsolutePath(), "dcgm-strict", ".conf");
         Files.write(scenario, List.of("gpus = 2"));
+        Files.write(scenario, List.of(lines), java.nio.file.StandardOpenOption.APPEND);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-XX:-CreateCoredumpOnCrash",
                 "-XX:ErrorFile=" + Path.of("target").toAbsolutePath() + "/hs_err_dcgm_strict_%p.log",
