@@ -24,9 +24,12 @@ import java.util.List;
  */
 final class DcgmFunctions {
 
-    /** A symbol this table binds. */
-    record Bound(String name, boolean optional) {
+    /** A symbol this table binds, with its descriptor. */
+    record Bound(String name, boolean optional, FunctionDescriptor descriptor) {
     }
+
+    /** {@code fpRecvUpdates}: {@code int (*)(dcgmPolicyCallbackResponse_t *, uint64_t)}, the one upcall. */
+    static final FunctionDescriptor POLICY_CALLBACK = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG);
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final FunctionDescriptor I_VOID = FunctionDescriptor.of(JAVA_INT);
@@ -124,18 +127,19 @@ final class DcgmFunctions {
     }
 
     private MethodHandle required(String name, FunctionDescriptor d) {
-        bound.add(new Bound(name, false));
+        bound.add(new Bound(name, false, d));
         return lookup.find(name).map(a -> LINKER.downcallHandle(a, d))
                 .orElseThrow(() -> new DcgmException(DcgmReturn.FUNCTION_NOT_FOUND.code(), name,
                         library + " does not export " + name + "; gpu-agent needs DCGM 4.0 or later"));
     }
 
     private MethodHandle optional(String name, FunctionDescriptor d) {
-        bound.add(new Bound(name, true));
+        bound.add(new Bound(name, true, d));
         return lookup.find(name).map(a -> LINKER.downcallHandle(a, d)).orElse(null);
     }
 
-    /** Every symbol bound, in order: the coverage table in native-bindings/README.md lists them. */
+    /** Every symbol bound, in order: the coverage table in native-bindings/README.md lists them, the native-image
+     * registration (DcgmForeignConfigTest) their descriptors. */
     List<Bound> bound() {
         return Collections.unmodifiableList(bound);
     }

@@ -2,14 +2,12 @@ package io.gpuagent.dcgm.ffm;
 
 import static io.gpuagent.dcgm.ffm.DcgmLayouts.POLICY_CALLBACK_RESPONSE_V2;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.gpuagent.dcgm.PolicyCondition;
 import io.gpuagent.dcgm.PolicyViolation;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
@@ -64,7 +62,7 @@ final class PolicyUpcalls {
                     try {
                         s = Linker.nativeLinker().upcallStub(MethodHandles.lookup().findStatic(PolicyUpcalls.class,
                                 "onViolation", MethodType.methodType(int.class, MemorySegment.class, long.class)),
-                                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), Arena.global());
+                                DcgmFunctions.POLICY_CALLBACK, Arena.global());
                     } catch (ReflectiveOperationException e) {
                         throw new IllegalStateException(e);
                     }
