@@ -1375,6 +1375,12 @@ static void *policy_main(void *arg) {
             return NULL;
         }
         refresh();
+        if (dc && dc->hostengine_gone) {
+            /* No host engine, no callbacks: violations fire once it is back. */
+            pthread_mutex_unlock(&mu);
+            sleep_ms(10);
+            continue;
+        }
         struct delivery {
             fpRecvUpdates cb;
             uint64_t user;

@@ -78,6 +78,22 @@ class DcgmPolicyTest {
     }
 
     @Test
+    void aViolationWhileTheHostEngineIsGoneArrivesOnceItIsBack() throws Exception {
+        try (Dcgm dcgm = Dcgm.remote(FakeDcgm.LIBRARY.toString(), "127.0.0.1", Duration.ofSeconds(1))) {
+            long group = dcgm.createGroup("policy", List.of(Entity.gpu(2)));
+            dcgm.setPolicy(group, EnumSet.of(PolicyCondition.POWER));
+            try (PolicyRegistration reg = dcgm.registerPolicy(group, EnumSet.of(PolicyCondition.POWER), 10)) {
+                String violation = "dcgm.policy." + fresh() + " = 2 power 712";
+                FakeDcgm.scenario("dcgm.hostengine_gone = 1", violation);
+                FakeDcgm.scenario(violation);
+                PolicyViolation v = reg.poll(WAIT).orElseThrow();
+                assertEquals(new PolicyViolation(PolicyCondition.POWER, 0x10, 2, v.timestampMicros(), 712), v);
+            }
+            dcgm.destroyGroup(group);
+        }
+    }
+
+    @Test
     void nothingArrivesAfterUnregisterAndCloseUnregistersWhatIsLeft() throws Exception {
         Dcgm dcgm = FakeDcgm.embedded();
         long group = dcgm.createGroup("policy", List.of(Entity.gpu(1)));
