@@ -102,7 +102,7 @@ public class ApiServer {
         c.setRequestRetryBackoffLimit(0);   // the node thread retries with its own backoff; a request never waits long
         this.client = new KubernetesClientBuilder().withConfig(c).withHttpClientFactory(new JdkHttpClientFactory()).build();
         Gauge.builder(UP, down, d -> d.get() ? 0 : 1)
-                .description("1 while the Kubernetes API server answered the agent's last request, 0 during an outage.")
+                .description("1 while the Kubernetes API server answered the agent's last request, 0 during an outage")
                 .strongReference(true).register(registry.registry());
         for (Kind k : Kind.values()) {
             count(k, Outcome.OK, 0);   // the series exist before the first write
@@ -286,7 +286,7 @@ public class ApiServer {
                 .tag("result", outcome.name().toLowerCase(Locale.ROOT))
                 .description("Requests the agent made to the Kubernetes API server, by what they were for and how they "
                         + "ended (conflict: retried after a fresh read; blocked: an eviction a PodDisruptionBudget "
-                        + "refused for now; dropped: an Event the full queue could not hold).")
+                        + "refused for now; dropped: an Event the full queue could not hold)")
                 .register(registry.registry()).increment(n);
     }
 }
