@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Taint;
 import io.gpuagent.agent.health.GpuHealth;
+import io.gpuagent.agent.health.MigHealth;
 import io.gpuagent.agent.health.Reason;
 import io.gpuagent.agent.health.detect.HealthState;
 import java.time.Instant;
@@ -66,6 +67,21 @@ class TaintsTest {
                 Set.of(HealthState.UNHEALTHY, HealthState.LOST));
         assertEquals(new GpuVerdict("True", "GpusHealthy", "1 GPU serving", Optional.empty()), healthy);
         assertEquals("Unknown", GpuVerdict.of(List.of(), Set.of(HealthState.LOST)).status());
+    }
+
+    @Test
+    void aMigDeviceOfItsOwnTaintsAndIsNamedWhileItsGpuServes() {
+        Instant t = Instant.parse("2026-01-01T00:00:00Z");
+        Reason xid = Reason.of("xid", "XID_94", HealthState.UNHEALTHY, "contained ECC error", "restart the app", t);
+        MigHealth bad = new MigHealth("MIG-a", "0/1/0", 0, "GPU-0", 1, 0, "1g.10gb", HealthState.UNHEALTHY, t,
+                List.of(xid), List.of(), List.of());
+        MigHealth fine = new MigHealth("MIG-b", "0/2/0", 0, "GPU-0", 2, 0, "1g.10gb", HealthState.HEALTHY, t,
+                List.of(), List.of(), List.of());
+        GpuHealth gpu = new GpuHealth(0, "GPU-0", "H100", HealthState.HEALTHY, t, List.of(), List.of(), List.of(bad, fine));
+        GpuVerdict v = GpuVerdict.of(List.of(gpu), Set.of(HealthState.UNHEALTHY, HealthState.LOST));
+        assertEquals("False", v.status());
+        assertEquals(Optional.of("UNHEALTHY"), v.taint());
+        assertEquals("MIG 0/1/0 MIG-a UNHEALTHY: XID_94 (contained ECC error)", v.message());
     }
 
     private static Node node(Map<String, String> annotations, List<Taint> taints) {
