@@ -191,6 +191,7 @@ final class ActionRunner {
             o = StepOutcome.failed("the agent is stopping");
         }
         log.append(e.line(s, o, millisSince(t0)));
+        steps.announce(e, s, o);
         return o;
     }
 

@@ -167,7 +167,11 @@ final class AutomaticRecovery implements HealthListener {
             String note = "observe mode: nothing was changed; gpu-agent.recovery.mode=enforce would run these steps"
                     + (breaker.isOpen() ? " (but the node breaker is open: " + breaker.openReason() + ")" : "");
             for (Step s : e.steps) {
-                log.append(e.line(s, Result.RECOMMENDED, null, note));
+                String n = s == Step.DRAIN ? steps.kubernetesPreview(uuid).map(k -> note + "; in Kubernetes it " + k)
+                        .orElse(note) : note;
+                StepOutcome o = new StepOutcome(Result.RECOMMENDED, n);
+                log.append(e.line(s, o, null));
+                steps.announce(e, s, o);
             }
             return;
         }

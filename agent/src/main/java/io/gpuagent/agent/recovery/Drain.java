@@ -1,8 +1,11 @@
 package io.gpuagent.agent.recovery;
 
+import io.gpuagent.agent.kubernetes.NodeDrain;
 import io.gpuagent.agent.lease.GpuLeases;
 import io.gpuagent.agent.sampler.SamplerService;
+import io.gpuagent.exporter.MigSample;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,6 +17,8 @@ import java.util.stream.Collectors;
  * lease and no processes; at {@code drain-deadline} either give up ({@code abort}, the GPU stays cordoned) or
  * end the GPU's leases and terminate its processes ({@code terminate}). A GPU in MIG mode is drained with all
  * its MIG devices: the cordon of the GPU covers them, and a lease or a process on any of them holds the GPU.
+ * With Kubernetes on ({@link NodeDrain}), the node is cordoned and the pods holding the GPU or its MIG devices are
+ * evicted first, within the same deadline.
  */
 final class Drain {
 
@@ -23,11 +28,13 @@ final class Drain {
     private final Commands commands;
     private final ProcessSignals signals;
     private final NvmlWrites nvml;
+    private final NodeDrain kubernetes;
     private final Optional<CommandTemplate> drainCommand;
     private final long pollMillis;
 
     Drain(RecoveryConfig config, SamplerService sampler, GpuLeases leases, Commands commands, ProcessSignals signals,
-          NvmlWrites nvml, long pollMillis) {
+          NvmlWrites nvml, NodeDrain kubernetes, long pollMillis) {
+        this.kubernetes = kubernetes;
         this.config = config;
         this.sampler = sampler;
         this.leases = leases;
@@ -52,6 +59,15 @@ final class Drain {
         }
         long start = System.nanoTime();
         long deadline = start + config.drainDeadline().toNanos();
+        if (kubernetes.enabled()) {
+            notes.add(kubernetes.cordon("gpu-agent " + e.actionId + ": GPU " + e.target.index() + " " + e.reason));
+            NodeDrain.Outcome evicted = kubernetes.evict(devices(uuid), deadline);
+            notes.add(evicted.detail());
+            if (!evicted.ok()) {
+                return StepOutcome.failed(String.join("; ", notes) + "; the GPU stays cordoned: check the pods' "
+                        + "PodDisruptionBudgets, then drain again");
+            }
+        }
         Busy b = busy(uuid);
         while (!b.idle() && System.nanoTime() < deadline) {
             Thread.sleep(pollMillis);
@@ -103,6 +119,14 @@ final class Drain {
                     + "processes: " + Privilege.FIX);
         }
         return allGone ? StepOutcome.ok(what) : StepOutcome.failed(what);
+    }
+
+    /** The GPU's UUID and its MIG devices' (the kubelet names either as what a pod holds). */
+    Set<String> devices(String uuid) {
+        Set<String> d = new LinkedHashSet<>();
+        d.add(uuid);
+        sampler.latest().gpu(uuid).ifPresent(g -> g.migDevices().stream().map(MigSample::uuid).forEach(d::add));
+        return d;
     }
 
     /** The GPU's leases and processes, its MIG devices' included. */

@@ -5,6 +5,7 @@ import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.journal.EventLog;
+import io.gpuagent.agent.kubernetes.NodeDrain;
 import io.gpuagent.agent.lease.Cordons;
 import io.gpuagent.agent.lease.GpuLeases;
 import io.gpuagent.agent.nvml.ShutdownOrder;
@@ -73,7 +74,7 @@ public class RecoveryEngine {
     public RecoveryEngine(RecoveryConfig config, AgentConfig agent, HealthModel health, SamplerService sampler,
                           AgentRegistry agentRegistry, ActionAudit audit, Cordons cordons, GpuLeases leases,
                           Commands commands, ProcessSignals signals, NvmlWrites nvmlWrites, EventLog events, GpuReset gpuReset,
-                          Clock clock) {
+                          NodeDrain kubernetes, Clock clock) {
         this.config = config;
         this.clock = clock;
         this.health = health;
@@ -85,7 +86,7 @@ public class RecoveryEngine {
         this.rateLimit = new ResetRateLimit(config.resetLimit(), config.resetWindow());
         this.breaker = new NodeBreaker(config.breakerWindow());
         this.steps = new StepRunner(config, agent, health, sampler, cordons, leases, commands, signals, nvmlWrites,
-                gpuReset, clock);
+                gpuReset, kubernetes, clock);
         this.log = new ActionLog(audit, escalation, rateLimit);
         this.runner = new ActionRunner(config, cordons, breaker, rateLimit, log, steps, clock);
         for (ActionRecord r : audit.replayed()) {

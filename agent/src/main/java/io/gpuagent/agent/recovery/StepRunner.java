@@ -4,6 +4,7 @@ import io.gpuagent.agent.AgentConfig;
 import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.health.detect.RepairAction;
+import io.gpuagent.agent.kubernetes.NodeDrain;
 import io.gpuagent.agent.lease.Cordons;
 import io.gpuagent.agent.lease.GpuLeases;
 import io.gpuagent.agent.sampler.SamplerService;
@@ -37,6 +38,7 @@ final class StepRunner {
     private final Commands commands;
     private final NvmlWrites nvmlWrites;
     private final Drain drain;
+    private final NodeDrain kubernetes;
     private final GpuReset gpuReset;
     private final String node;
     private final long pollMillis;
@@ -50,7 +52,8 @@ final class StepRunner {
 
     StepRunner(RecoveryConfig config, AgentConfig agent, HealthModel health, SamplerService sampler, Cordons cordons,
                GpuLeases leases, Commands commands, ProcessSignals signals, NvmlWrites nvmlWrites, GpuReset gpuReset,
-               Clock clock) {
+               NodeDrain kubernetes, Clock clock) {
+        this.kubernetes = kubernetes;
         this.config = config;
         this.clock = clock;
         this.health = health;
@@ -69,7 +72,7 @@ final class StepRunner {
         this.resetCommand = CommandTemplate.parse("gpu-agent.recovery.reset-command", config.resetCommand(),
                 Set.of("index", "uuid", "pciBusId"));
         this.privileged = config.privilegedSocket().map(PrivilegedSocket::new);
-        this.drain = new Drain(config, sampler, leases, commands, signals, nvmlWrites, pollMillis);
+        this.drain = new Drain(config, sampler, leases, commands, signals, nvmlWrites, kubernetes, pollMillis);
         this.rebootCommand = config.rebootCommand().map(c -> CommandTemplate.parse("gpu-agent.recovery.reboot-command",
                 c, Set.of("node", "reason")));
     }
@@ -118,7 +121,38 @@ final class StepRunner {
         if (e.trigger instanceof Trigger.Operator) {
             inspecting.remove(e.target.uuid());   // an operator looked at it
         }
-        return StepOutcome.ok(was ? "uncordoned: the GPU rejoins placement" : "was not cordoned");
+        String detail = was ? "uncordoned: the GPU rejoins placement" : "was not cordoned";
+        if (kubernetes.enabled() && cordons.all().isEmpty()) {
+            // The node goes back to the scheduler once no GPU is out of placement, and only if the agent cordoned it.
+            try {
+                detail += "; " + kubernetes.uncordon();
+            } catch (Exception x) {
+                detail += "; the node could not be uncordoned in Kubernetes (" + x.getMessage() + "): run kubectl "
+                        + "uncordon on it once the API server answers";
+            }
+        }
+        return StepOutcome.ok(detail);
+    }
+
+    /** With Kubernetes on, what a drain of this GPU would do there (observe mode's audit line); else empty. */
+    Optional<String> kubernetesPreview(String uuid) {
+        return kubernetes.enabled() ? Optional.of(kubernetes.preview(drain.devices(uuid))) : Optional.empty();
+    }
+
+    /** With Kubernetes on, a node Event for a step that ended (Warning unless it succeeded or was only recommended). */
+    void announce(Execution e, Step s, StepOutcome o) {
+        if (!kubernetes.enabled() || s == Step.REQUEST || !o.result().finished()) {
+            return;
+        }
+        String name = s.name().toLowerCase(java.util.Locale.ROOT);
+        StringBuilder reason = new StringBuilder("GpuRecovery");
+        for (String part : name.split("_")) {
+            reason.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
+        }
+        boolean warning = o.result() != Result.SUCCEEDED && o.result() != Result.RECOMMENDED;
+        String where = e.target == null ? "" : "GPU " + e.target.index() + " " + e.target.uuid() + ": ";
+        kubernetes.recordEvent(warning, reason.toString(), where + s.label() + " " + o.result().label()
+                + (o.detail() == null ? "" : " (" + o.detail() + ")") + "; action " + e.actionId + " in /v1/actions");
     }
 
     /** See {@link GpuReset}: NVML is released around the command (or the helper's reset), which the driver needs. */
