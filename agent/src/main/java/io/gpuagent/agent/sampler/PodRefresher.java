@@ -115,6 +115,9 @@ public final class PodRefresher implements AutoCloseable {
                 outcome = new Outcome.Published(result.map(), result.unresolved());
             }
         } catch (KubeletFailure failure) {
+            if (stopped) {
+                return new Outcome.Failed(failure);   // the call was cut short by close(), not by the kubelet
+            }
             failures.get(failure.reason()).increment();
             outcome = new Outcome.Failed(failure);
         }
