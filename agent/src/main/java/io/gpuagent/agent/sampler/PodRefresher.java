@@ -65,16 +65,16 @@ public final class PodRefresher implements AutoCloseable {
         }
         this.interval = interval;
         for (KubeletFailure.Reason reason : KubeletFailure.Reason.values()) {
-            failures.put(reason, Counter.builder("gpu_agent_kubelet_refresh_failures_total")
+            failures.put(reason, Counter.builder("gpu_agent.kubelet.refresh.failures")
                     .tag("reason", reason.label())
-                    .description("Refreshes of the pod attribution that got no usable answer from the kubelet, by reason")
+                    .description("Refreshes of the pod attribution that got no usable answer from the kubelet.")
                     .register(meters));
         }
-        Gauge.builder("gpu_agent_kubelet_mapping_age_seconds", this, PodRefresher::ageSeconds)
-                .description("Seconds since the kubelet's last good answer (NaN before the first)")
+        Gauge.builder("gpu_agent.kubelet.mapping.age", this, PodRefresher::ageSeconds).baseUnit("seconds")
+                .description("Seconds since the kubelet's last good answer (NaN before the first).")
                 .register(meters);
-        Gauge.builder("gpu_agent_kubelet_attributed_devices", attribution, a -> a.current().devices().size())
-                .description("GPUs and MIG devices the last good answer says some container holds")
+        Gauge.builder("gpu_agent.kubelet.attributed.devices", attribution, a -> a.current().devices().size())
+                .description("GPUs and MIG devices the kubelet's last good answer says a container holds.")
                 .register(meters);
     }
 

@@ -68,7 +68,7 @@ class PodRefresherTest {
     }
 
     private double failures(Reason reason) {
-        return meters.get("gpu_agent_kubelet_refresh_failures_total").tag("reason", reason.label()).counter().count();
+        return meters.get("gpu_agent.kubelet.refresh.failures").tag("reason", reason.label()).counter().count();
     }
 
     private void firstGoodAnswer() {
@@ -83,9 +83,9 @@ class PodRefresherTest {
         PodMap map = attribution.current();
         assertEquals(List.of(ref("ml", "train", "main")), map.pods(GPU0));
         assertEquals(List.of(ref("ml", "small", "side")), map.pods(MIG_GI7));
-        double age = meters.get("gpu_agent_kubelet_mapping_age_seconds").gauge().value();
+        double age = meters.get("gpu_agent.kubelet.mapping.age").gauge().value();
         assertTrue(age >= 0 && age < 60, "age " + age);
-        assertEquals(2.0, meters.get("gpu_agent_kubelet_attributed_devices").gauge().value());
+        assertEquals(2.0, meters.get("gpu_agent.kubelet.attributed.devices").gauge().value());
     }
 
     @Test
@@ -102,7 +102,7 @@ class PodRefresherTest {
         assertEquals(Reason.SOCKET_MISSING, outcome.failure().reason());
         assertEquals(1.0, failures(Reason.SOCKET_MISSING));
         assertTrue(attribution.last().isEmpty());
-        assertTrue(Double.isNaN(meters.get("gpu_agent_kubelet_mapping_age_seconds").gauge().value()));
+        assertTrue(Double.isNaN(meters.get("gpu_agent.kubelet.mapping.age").gauge().value()));
 
         firstGoodAnswer();
         assertEquals(List.of(ref("ml", "train", "main")), attribution.current().pods(GPU0));
