@@ -8,6 +8,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
@@ -95,7 +96,12 @@ public final class GrpcPodResources implements PodResources {
         }
     }
 
-    private void open(Object key) {
+    private void open(Object key) throws KubeletFailure {
+        if (!Epoll.isAvailable()) {
+            // The shaded Netty unpacks its epoll library into java.io.tmpdir; a tmpdir mounted noexec stops it.
+            throw new KubeletFailure(Reason.ERROR, "the epoll transport a unix socket needs is unavailable ("
+                    + Epoll.unavailabilityCause() + "); give the agent an executable java.io.tmpdir", null);
+        }
         if (loop == null) {
             loop = new EpollEventLoopGroup(1, new DefaultThreadFactory("kubelet-grpc", true));
         }

@@ -29,8 +29,12 @@ public interface KubeletConfig {
     @WithDefault("5s")
     Duration deadline();
 
-    /** The largest answer accepted, in bytes; a larger one is refused whole (the last good map stays). */
-    @WithDefault("16777216")
+    /**
+     * The largest answer accepted, in bytes; a larger one is refused whole (the last good map stays). A node's
+     * answer is usually tens of KiB; 4 MiB (gRPC's own default) leaves room and stays small beside the agent's
+     * 64 MB heap, which holds a parsed answer while it is mapped.
+     */
+    @WithDefault("4194304")
     int maxAnswerBytes();
 
     /**

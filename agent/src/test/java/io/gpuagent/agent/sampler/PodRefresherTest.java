@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The refresher and the gRPC client against a real gRPC server on a unix socket (the fake kubelet). */
 class PodRefresherTest {
 
-    private static final int MAX_ANSWER = 16 << 20;
+    private static final int MAX_ANSWER = 4 << 20;
 
     @TempDir
     Path dir;
@@ -49,11 +49,16 @@ class PodRefresherTest {
     @BeforeEach
     void kubelet() {
         kubelet = new FakeKubelet(dir.resolve("pod-resources/kubelet.sock"));
-        client = new GrpcPodResources(kubelet.socket(), Duration.ofMillis(500), MAX_ANSWER);
         attribution = new PodAttribution();
+        refresher = refresher(GpuIdType.UID, Duration.ofMillis(500));
+    }
+
+    /** A refresher (and client, and meters) reading ids as {@code type}, with call deadline {@code deadline}. */
+    private PodRefresher refresher(GpuIdType type, Duration deadline) {
+        client = new GrpcPodResources(kubelet.socket(), deadline, MAX_ANSWER);
         meters = new SimpleMeterRegistry();
         Snapshot node = TestNode.snapshot();
-        refresher = new PodRefresher(client, new PodMapping(List.of("nvidia.com/gpu", "nvidia.com/mig-*"), GpuIdType.UID),
+        return new PodRefresher(client, new PodMapping(List.of("nvidia.com/gpu", "nvidia.com/mig-*"), type),
                 () -> node, attribution, meters, Clock.systemUTC(), Duration.ofSeconds(1));
     }
 
@@ -127,11 +132,7 @@ class PodRefresherTest {
     void aHundredMegabyteAnswerIsRefusedByTheSizeLimitAndTheLastGoodMapStays() {
         // A deadline long enough for the fake to write 100 MB on a busy machine: the size limit must say no.
         refresher.close();
-        client = new GrpcPodResources(kubelet.socket(), Duration.ofSeconds(30), MAX_ANSWER);
-        meters = new SimpleMeterRegistry();
-        Snapshot node = TestNode.snapshot();
-        refresher = new PodRefresher(client, new PodMapping(List.of("nvidia.com/gpu"), GpuIdType.UID), () -> node,
-                attribution, meters, Clock.systemUTC(), Duration.ofSeconds(1));
+        refresher = refresher(GpuIdType.UID, Duration.ofSeconds(30));
         firstGoodAnswer();
         PodAttribution.Published before = attribution.last().orElseThrow();
         kubelet.huge(100);
@@ -162,6 +163,34 @@ class PodRefresherTest {
         kubelet.answer(pods(pod("ml", "again", container("main", "nvidia.com/gpu", GPU0))));
         assertInstanceOf(PodRefresher.Outcome.Published.class, refresher.refreshOnce());
         assertEquals(List.of(ref("ml", "again", "main")), attribution.current().pods(GPU0));
+    }
+
+    @Test
+    void gkeIdsAndDraClaimsComeThroughTheSocket() {
+        refresher.close();
+        refresher = refresher(GpuIdType.DEVICE_NAME, Duration.ofMillis(500));
+        kubelet.start().answer(pods(
+                pod("gke", "whole", container("c", "nvidia.com/gpu", "nvidia1/vgpu0")),
+                pod("gke", "mig", container("c", "nvidia.com/gpu", "nvidia5/gi7")),
+                pod("dra", "claim", FakeKubelet.claim("c", PodMapping.DRA_DRIVER, "gpu-0"))));
+        var outcome = assertInstanceOf(PodRefresher.Outcome.Published.class, refresher.refreshOnce());
+        assertEquals(0, outcome.unresolved());
+        PodMap map = attribution.current();
+        assertEquals(List.of(ref("gke", "whole", "c")), map.pods(GPU1));
+        assertEquals(List.of(ref("gke", "mig", "c")), map.pods(MIG_GI7));
+        assertEquals(List.of(ref("dra", "claim", "c")), map.pods(GPU0));
+    }
+
+    @Test
+    void anAnswerBeforeTheFirstGpuReadingsIsNotUsed() {
+        refresher.close();
+        client = new GrpcPodResources(kubelet.socket(), Duration.ofMillis(500), MAX_ANSWER);
+        refresher = new PodRefresher(client, new PodMapping(List.of("nvidia.com/gpu"), GpuIdType.UID),
+                () -> Snapshot.initial(java.time.Instant.now()), attribution, new SimpleMeterRegistry(),
+                Clock.systemUTC(), Duration.ofSeconds(1));
+        kubelet.start().answer(pods(pod("ml", "train", container("main", "nvidia.com/gpu", GPU0))));
+        assertInstanceOf(PodRefresher.Outcome.NoGpus.class, refresher.refreshOnce());
+        assertTrue(attribution.last().isEmpty());
     }
 
     @Test
