@@ -64,11 +64,12 @@ class KubeletPodLabelsTest {
     }
 
     @AfterAll
-    static void kubeletDown() {
+    static void kubeletDown() throws java.io.IOException {
         if (kubelet != null) {
             kubelet.close();
             kubelet = null;
         }
+        java.nio.file.Files.deleteIfExists(SOCKET.getParent());
     }
 
     static String scrape() {
