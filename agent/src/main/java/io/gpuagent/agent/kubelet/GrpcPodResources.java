@@ -42,7 +42,7 @@ public final class GrpcPodResources implements PodResources {
 
     private EventLoopGroup loop;
     private ManagedChannel channel;
-    private Object channelSocket;   // the socket file's key (device and inode) the channel was opened on
+    private Object channelSocket;   // the socket file (device, inode, times) the channel was opened on
 
     public GrpcPodResources(Path socket, Duration deadline, int maxAnswerBytes) {
         this.socket = Objects.requireNonNull(socket, "socket");
@@ -86,9 +86,9 @@ public final class GrpcPodResources implements PodResources {
     private Object socketKey() throws KubeletFailure {
         try {
             BasicFileAttributes attributes = Files.readAttributes(socket, BasicFileAttributes.class);
-            Object key = attributes.fileKey();
-            // Without a file key (not on Linux) the modification time still tells a new socket from the old one.
-            return key != null ? key : attributes.lastModifiedTime();
+            // Device and inode, and the times: a file system may give a new socket the inode its predecessor had.
+            return java.util.Arrays.asList(attributes.fileKey(), attributes.creationTime(),
+                    attributes.lastModifiedTime());
         } catch (NoSuchFileException e) {
             throw new KubeletFailure(Reason.SOCKET_MISSING, "no socket at " + socket, e);
         } catch (IOException e) {

@@ -116,6 +116,30 @@ class KubeletPodLabelsTest {
 
     @Test
     @SuppressWarnings("unchecked")
+    void anEventOfAHeldGpuNamesItsPods() {
+        FakeNvml.write(Machines.dgxH100());
+        String gpu5 = uuidOfGpu(5);
+        kubelet.answer(pods(pod("ml", "train", container("main", "nvidia.com/gpu", gpu5))));
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> assertEquals(1, given().get("/v1/gpus/5").then()
+                .statusCode(200).extract().jsonPath().getList("pods").size()));
+        long since = given().get("/v1/events").then().statusCode(200).extract().jsonPath()
+                .getList("events.id", Long.class).stream().mapToLong(Long::longValue).max().orElse(0);
+
+        FakeNvml.write(Machines.dgxH100().gpu(5, "temp", 86));   // near the slowdown threshold: DEGRADED
+        FakeNvml.eventually(Duration.ofSeconds(10), () -> {
+            List<Map<String, Object>> events = given().queryParam("since", since).queryParam("gpu", 5)
+                    .get("/v1/events").then().statusCode(200).extract().jsonPath().getList("events");
+            Map<String, Object> degraded = events.stream().filter(e -> "DEGRADED".equals(e.get("state"))).findFirst()
+                    .orElseThrow(() -> new AssertionError("no DEGRADED event of GPU 5: " + events));
+            assertEquals(List.of(Map.of("namespace", "ml", "pod", "train", "container", "main")), degraded.get("pods"));
+        });
+        List<Map<String, Object>> gpu4 = given().queryParam("since", since).queryParam("gpu", 4).get("/v1/events")
+                .then().statusCode(200).extract().jsonPath().getList("events");
+        assertTrue(gpu4.stream().noneMatch(e -> e.containsKey("pods")), "GPU 4 is no pod's: " + gpu4);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
     void migDevicesCarryThePodsThatHoldThem() {
         FakeNvml.write(Machines.h100Mig());
         String[] gi7 = new String[1];
