@@ -37,7 +37,8 @@ import java.util.regex.Pattern;
  * mode: a device name that is a {@code GPU-} or {@code MIG-} UUID, {@code gpu-N} (minor number N), or
  * {@code gpu-N-mig-P-S-Z} (the MIG device of GPU N with profile id P at placement start S, Z slices), and a CDI
  * device whose name after {@code =} is such a UUID. Ids in no known form, or naming no device of the snapshot,
- * are counted as unresolved and otherwise ignored.
+ * are counted as unresolved and otherwise ignored; so are containers whose names exceed Kubernetes' limits (they
+ * would become labels).
  */
 public final class PodMapping {
 
@@ -88,6 +89,10 @@ public final class PodMapping {
         int unresolved = 0;
         for (var pod : answer.getPodResourcesList()) {
             for (ContainerResources container : pod.getContainersList()) {
+                if (!kubernetesNames(pod.getNamespace(), pod.getName(), container.getName())) {
+                    unresolved++;   // not names the kubelet gives: they would become labels of any length
+                    continue;
+                }
                 PodRef ref = new PodRef(pod.getNamespace(), pod.getName(), container.getName(), "");
                 Set<String> held = new LinkedHashSet<>();
                 for (ContainerDevices devices : container.getDevicesList()) {
@@ -173,6 +178,12 @@ public final class PodMapping {
             }
         }
         return List.of();
+    }
+
+    /** Within Kubernetes' limits: a namespace and a container name are DNS labels (63), a pod name a subdomain (253). */
+    private static boolean kubernetesNames(String namespace, String pod, String container) {
+        return !namespace.isEmpty() && namespace.length() <= 63 && !pod.isEmpty() && pod.length() <= 253
+                && !container.isEmpty() && container.length() <= 63;
     }
 
     private static boolean isUuid(String id) {

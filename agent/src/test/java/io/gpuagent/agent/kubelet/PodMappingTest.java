@@ -111,6 +111,16 @@ class PodMappingTest {
     }
 
     @Test
+    void namesNoKubeletGivesAreNotLabels() {
+        var result = map(GpuIdType.UID, pods(
+                pod("ml", "p".repeat(254), container("c", "nvidia.com/gpu", GPU0)),
+                pod("", "nameless-namespace", container("c", "nvidia.com/gpu", GPU1)),
+                pod("ml", "ok", container("c".repeat(64), "nvidia.com/gpu", GPU2))));
+        assertTrue(result.map().isEmpty(), result.map().toString());
+        assertEquals(3, result.unresolved());
+    }
+
+    @Test
     void anEmptyAnswerIsAnEmptyMap() {
         assertTrue(map(GpuIdType.UID, ListPodResourcesResponse.getDefaultInstance()).map().isEmpty());
     }
