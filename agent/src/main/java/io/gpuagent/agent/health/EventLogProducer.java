@@ -9,10 +9,14 @@ import io.gpuagent.agent.journal.EventLog;
 import io.gpuagent.agent.journal.JournalConfig;
 import io.gpuagent.agent.journal.JournalWatch;
 import io.gpuagent.agent.journal.JsonlJournal;
+import io.gpuagent.agent.kubelet.PodMap;
+import io.gpuagent.agent.kubelet.PodRef;
+import io.gpuagent.agent.sampler.PodAttribution;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import java.util.List;
 import java.util.function.Predicate;
 
 /**
@@ -28,11 +32,25 @@ public class EventLogProducer {
     @Produces
     @Singleton
     EventLog eventLog(AgentConfig config, JournalConfig journal, HealthConfig health, ObjectMapper mapper,
-                      JournalWatch watch) {
+                      JournalWatch watch, PodAttribution pods) {
         EventLog log = new EventLog(config.stateDir(), MEMORY_CAPACITY, 4L * MEMORY_CAPACITY, mapper,
                 JsonlJournal.Disk.REAL, journal.onCorruption(), fatal(XidDetector.withOverrides(health.xidClass())));
+        log.annotateWith(event -> withPods(event, pods.current()));
         watch.register(EventLog.FILE_NAME, log);
         return log;
+    }
+
+    /**
+     * The event with the containers that hold its device now (its MIG device's, else its GPU's), from the kubelet's
+     * last good answer; unchanged for node-level events and devices no container holds.
+     */
+    static AgentEvent withPods(AgentEvent event, PodMap held) {
+        if (event.pods() != null || event.uuid() == null || held.isEmpty()) {
+            return event;
+        }
+        List<PodRef> refs = held.pods(event.migUuid() != null ? event.migUuid() : event.uuid());
+        return refs.isEmpty() ? event : event.withPods(refs.stream().limit(AgentEvent.MAX_PODS)
+                .map(r -> new AgentEvent.Pod(r.namespace(), r.pod(), r.container())).toList());
     }
 
     /** What /health names until it is cleared: a state change to UNHEALTHY or LOST, an XID classed fatal or lost. */

@@ -2,6 +2,8 @@ package io.gpuagent.agent.http;
 
 import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.HealthModel;
+import io.gpuagent.agent.kubelet.PodMap;
+import io.gpuagent.agent.sampler.PodAttribution;
 import io.gpuagent.agent.sampler.SamplerService;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.MigSample;
@@ -26,10 +28,12 @@ public class GpuResource {
 
     private final SamplerService sampler;
     private final HealthModel health;
+    private final PodAttribution pods;
 
-    public GpuResource(SamplerService sampler, HealthModel health) {
+    public GpuResource(SamplerService sampler, HealthModel health, PodAttribution pods) {
         this.sampler = sampler;
         this.health = health;
+        this.pods = pods;
     }
 
     public record GpuList(Instant time, long snapshot, boolean nvmlUp, String nvmlDownReason, String driverVersion,
@@ -41,7 +45,8 @@ public class GpuResource {
         Snapshot s = sampler.latest();
         Instant now = Instant.now();
         List<GpuHealth> judged = health.gpus();
-        List<GpuView> gpus = s.gpus().stream().map(g -> GpuView.of(g, healthOf(judged, g), now)).toList();
+        PodMap held = pods.current();
+        List<GpuView> gpus = s.gpus().stream().map(g -> GpuView.of(g, healthOf(judged, g), now, held)).toList();
         return new GpuList(now, s.sequence(), s.nvmlUp(), s.nvmlDownReason(), s.driverVersion(), gpus);
     }
 
@@ -70,10 +75,10 @@ public class GpuResource {
         Snapshot s = sampler.latest();
         if (id.mig()) {
             MigSample mig = id.findMig(s).orElseThrow(id::notFound);
-            return Response.ok(MigView.of(mig, health.migDevice(mig.uuid()).orElse(null))).build();
+            return Response.ok(MigView.of(mig, health.migDevice(mig.uuid()).orElse(null), pods.current())).build();
         }
         GpuSample gpu = id.find(s).orElseThrow(id::notFound);
-        return Response.ok(GpuView.of(gpu, healthOf(health.gpus(), gpu), Instant.now())).build();
+        return Response.ok(GpuView.of(gpu, healthOf(health.gpus(), gpu), Instant.now(), pods.current())).build();
     }
 
     private static GpuHealth healthOf(List<GpuHealth> judged, GpuSample gpu) {

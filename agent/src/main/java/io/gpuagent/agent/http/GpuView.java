@@ -2,6 +2,7 @@ package io.gpuagent.agent.http;
 
 import io.gpuagent.agent.health.GpuHealth;
 import io.gpuagent.agent.health.detect.HealthState;
+import io.gpuagent.agent.kubelet.PodMap;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.GpuStatus;
 import io.gpuagent.exporter.NvLinkInfo;
@@ -17,14 +18,20 @@ import java.util.Map;
 /**
  * One GPU in {@code /v1/gpus}: identity, health, and every reading the latest snapshot holds ({@code mig_mode},
  * {@code mig_mode_pending} among them where the GPU has MIG). A GPU in MIG mode lists its MIG devices
- * ({@code migDevices}, GPU instance then compute instance order; empty otherwise).
+ * ({@code migDevices}, GPU instance then compute instance order; empty otherwise). {@code pods}: the containers
+ * the kubelet says hold it ({@link PodView}; empty without pod attribution).
  */
 public record GpuView(int index, String uuid, String name, String pciBusId, String device, String serial,
                       String vbiosVersion, GpuStatus status, String statusReason, Instant readAt, double ageSeconds,
                       HealthState health, Map<String, Double> readings, List<NvLinkInfo> nvLinks,
-                      List<ProcessInfo> processes, List<String> notes, List<MigView> migDevices) {
+                      List<ProcessInfo> processes, List<String> notes, List<MigView> migDevices,
+                      List<PodView> pods) {
 
     static GpuView of(GpuSample gpu, GpuHealth health, Instant now) {
+        return of(gpu, health, now, PodMap.EMPTY);
+    }
+
+    static GpuView of(GpuSample gpu, GpuHealth health, Instant now, PodMap pods) {
         Map<String, Double> readings = new LinkedHashMap<>();
         for (Reading r : Reading.values()) {
             if (gpu.has(r)) {
@@ -36,6 +43,7 @@ public record GpuView(int index, String uuid, String name, String pciBusId, Stri
                 gpu.info().serial(), gpu.info().vbiosVersion(), gpu.status(), gpu.statusReason(), gpu.readAt(), age,
                 health == null ? HealthState.INITIALIZING : health.state(), readings, gpu.nvLinks(), gpu.processes(),
                 gpu.notes(), gpu.migDevices().stream()
-                        .map(m -> MigView.of(m, health == null ? null : health.migDevice(m.uuid()))).toList());
+                        .map(m -> MigView.of(m, health == null ? null : health.migDevice(m.uuid()), pods)).toList(),
+                PodView.of(pods, gpu.uuid()));
     }
 }

@@ -3,6 +3,7 @@ package io.gpuagent.agent.http;
 import io.gpuagent.agent.health.MigHealth;
 import io.gpuagent.agent.health.Reason;
 import io.gpuagent.agent.health.detect.HealthState;
+import io.gpuagent.agent.kubelet.PodMap;
 import io.gpuagent.exporter.MigInstance;
 import io.gpuagent.exporter.MigSample;
 import io.gpuagent.exporter.Reading;
@@ -19,13 +20,19 @@ import java.util.Map;
  * @param health    the worse of its own and its GPU's state; INITIALIZING until first judged
  * @param reasons   its own reasons, worst first
  * @param inherited its GPU's reasons, worst first
+ * @param pods      the containers the kubelet says hold it ({@link PodView}; empty without pod attribution)
  */
 public record MigView(String uuid, String address, int gpu, String parentUuid, int gpuInstanceId,
                       int computeInstanceId, String profile, int profileId, int slices, int placementStart,
                       int multiprocessors, long memoryMib, HealthState health, List<Reason> reasons,
-                      List<Reason> inherited, Map<String, Double> readings, List<ProcessInfo> processes) {
+                      List<Reason> inherited, Map<String, Double> readings, List<ProcessInfo> processes,
+                      List<PodView> pods) {
 
     static MigView of(MigSample mig, MigHealth health) {
+        return of(mig, health, PodMap.EMPTY);
+    }
+
+    static MigView of(MigSample mig, MigHealth health, PodMap pods) {
         Map<String, Double> readings = new LinkedHashMap<>();
         for (Reading r : Reading.values()) {
             if (mig.has(r)) {
@@ -37,6 +44,6 @@ public record MigView(String uuid, String address, int gpu, String parentUuid, i
                 i.computeInstanceId(), i.profile(), i.profileId(), i.slices(), i.placementStart(), i.multiprocessors(),
                 i.memoryMib(), health == null ? HealthState.INITIALIZING : health.state(),
                 health == null ? List.of() : health.reasons(), health == null ? List.of() : health.inherited(),
-                readings, mig.processes());
+                readings, mig.processes(), PodView.of(pods, i.uuid()));
     }
 }

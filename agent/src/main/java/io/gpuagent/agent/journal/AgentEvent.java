@@ -1,6 +1,8 @@
 package io.gpuagent.agent.journal;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * One entry of the event history (faults, state changes, actions): a line in {@code events.jsonl} and an
@@ -20,9 +22,30 @@ import java.time.Instant;
  * @param state         the new state of a state change, else null
  * @param previousState the state before a state change, else null
  * @param message       a sentence for a person
+ * @param pods          the containers the kubelet said held the device (the MIG device, else the GPU) when the event
+ *                      was logged, at most {@link #MAX_PODS}; null without pod attribution, for node-level events and
+ *                      in lines written before events had pods
  */
 public record AgentEvent(long id, Instant time, Integer gpu, String uuid, String migUuid, String migAddress, String kind,
-                         String detector, String code, String state, String previousState, String message) {
+                         String detector, String code, String state, String previousState, String message,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) List<Pod> pods) {
+
+    /** The most containers one event names (time-slicing can put many on one GPU). */
+    public static final int MAX_PODS = 8;
+
+    /** A container that held the event's device: the names dcgm-exporter puts on its series. */
+    public record Pod(String namespace, String pod, String container) {
+    }
+
+    public AgentEvent {
+        pods = pods == null ? null : List.copyOf(pods.subList(0, Math.min(pods.size(), MAX_PODS)));
+    }
+
+    /** An event without pods. */
+    public AgentEvent(long id, Instant time, Integer gpu, String uuid, String migUuid, String migAddress, String kind,
+                      String detector, String code, String state, String previousState, String message) {
+        this(id, time, gpu, uuid, migUuid, migAddress, kind, detector, code, state, previousState, message, null);
+    }
 
     public static final String XID = "xid";
     public static final String STATE = "state";
@@ -43,16 +66,22 @@ public record AgentEvent(long id, Instant time, Integer gpu, String uuid, String
     /** This event as one of the MIG device {@code newMigUuid} at {@code newMigAddress} ({@code gpu}/{@code uuid}: its GPU's). */
     public AgentEvent withMig(String newMigUuid, String newMigAddress) {
         return new AgentEvent(id, time, gpu, uuid, newMigUuid, newMigAddress, kind, detector, code, state, previousState,
-                message);
+                message, pods);
     }
 
     public AgentEvent withId(long newId) {
         return new AgentEvent(newId, time, gpu, uuid, migUuid, migAddress, kind, detector, code, state, previousState,
-                message);
+                message, pods);
     }
 
     public AgentEvent withTime(Instant newTime) {
         return new AgentEvent(id, newTime, gpu, uuid, migUuid, migAddress, kind, detector, code, state, previousState,
-                message);
+                message, pods);
+    }
+
+    /** This event naming the containers that held its device ({@code null} or empty: none). */
+    public AgentEvent withPods(List<Pod> newPods) {
+        return new AgentEvent(id, time, gpu, uuid, migUuid, migAddress, kind, detector, code, state, previousState,
+                message, newPods == null || newPods.isEmpty() ? null : newPods);
     }
 }

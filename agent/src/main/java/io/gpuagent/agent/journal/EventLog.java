@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -54,6 +55,8 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
     private boolean closed;
 
     /** Opens the log, compacting the file when it grows past 4 x memoryCapacity lines. */
+    private volatile UnaryOperator<AgentEvent> annotator = UnaryOperator.identity();
+
     public EventLog(Path stateDir, int memoryCapacity, ObjectMapper mapper) {
         this(stateDir, memoryCapacity, 4L * memoryCapacity, mapper);
     }
@@ -108,6 +111,14 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
         return appendAll(List.of(Objects.requireNonNull(event, "event"))).getFirst();
     }
 
+    /**
+     * Adds what other parts of the agent know about an event's device before it is stored (the pods holding it);
+     * called under this log's lock for every appended event, so it must only read published state.
+     */
+    public void annotateWith(UnaryOperator<AgentEvent> newAnnotator) {
+        annotator = Objects.requireNonNull(newAnnotator, "annotator");
+    }
+
     /** False once the file failed (events are refused until the agent restarts) or after close. */
     public boolean usable() {
         return journal.usable();
@@ -129,7 +140,7 @@ public final class EventLog implements AutoCloseable, JournalWatch.Watched {
             }
             Instant now = Instant.now();
             for (AgentEvent event : events) {
-                AgentEvent e = Objects.requireNonNull(event, "event").withId(lastId + 1);
+                AgentEvent e = annotator.apply(Objects.requireNonNull(event, "event")).withId(lastId + 1);
                 if (e.time() == null) {
                     e = e.withTime(now);
                 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.kubelet.PodRef;
 import io.fabric8.kubernetes.api.model.DeleteOptionsBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.policy.v1.Eviction;
 import io.fabric8.kubernetes.api.model.policy.v1.EvictionBuilder;
@@ -177,13 +178,25 @@ public class ApiServer {
 
     /**
      * POSTs a policy/v1 Eviction for the pod, with its UID as a precondition (a new pod under the same name is
-     * not the one that held the GPU). The API server deletes it only if its PodDisruptionBudgets allow.
+     * not the one that held the GPU). Without a UID (the kubelet's answer carries none) the pod is read first and
+     * evicted only while it runs on this node, under the UID read. The API server deletes it only if its PodDisruptionBudgets allow.
      */
     public EvictionResult evict(PodRef pod) throws Exception {
-        Eviction eviction = new EvictionBuilder().withNewMetadata().withName(pod.pod()).withNamespace(pod.namespace())
-                .endMetadata().withDeleteOptions(new DeleteOptionsBuilder().withNewPreconditions().withUid(pod.uid())
-                        .endPreconditions().build()).build();
+        String uid = pod.uid();
         try {
+            if (uid.isEmpty()) {
+                // The kubelet's pod-resources answer names no UID: read the pod, and evict it only if it is still
+                // the one on this node (a pod of the same name elsewhere, or gone, is not ours to touch).
+                Pod live = run(() -> client.pods().inNamespace(pod.namespace()).withName(pod.pod()).get());
+                if (live == null || live.getSpec() == null || !node.equals(live.getSpec().getNodeName())) {
+                    count(Kind.EVICTION, Outcome.GONE, 1);
+                    return EvictionResult.GONE;
+                }
+                uid = live.getMetadata().getUid();
+            }
+            Eviction eviction = new EvictionBuilder().withNewMetadata().withName(pod.pod())
+                    .withNamespace(pod.namespace()).endMetadata().withDeleteOptions(new DeleteOptionsBuilder()
+                            .withNewPreconditions().withUid(uid).endPreconditions().build()).build();
             boolean done = run(() -> client.pods().inNamespace(pod.namespace()).withName(pod.pod()).evict(eviction));
             count(Kind.EVICTION, done ? Outcome.OK : Outcome.BLOCKED, 1);
             return done ? EvictionResult.EVICTED : EvictionResult.BLOCKED;

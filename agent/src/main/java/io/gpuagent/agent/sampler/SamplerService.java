@@ -43,13 +43,14 @@ public class SamplerService {
 
     /**
      * {@code xids} decorates the GPU family with the last XID and the count of each XID per GPU (the health
-     * model records them), {@code jobs} with {@code hpc_job} on leased GPUs (the lease book publishes them);
+     * model records them), {@code jobs} with {@code hpc_job} on leased GPUs (the lease book publishes them),
+     * {@code pods} with {@code pod}/{@code namespace}/{@code container} of the containers the kubelet says hold them;
      * the {@code journals} are looked at after each sweep, so that watching them costs no thread of its own
      * while they work. Without {@code gpu-agent.counters-file} the bundled set {@code gpu-agent.metrics.default-set}
      * names is served.
      */
     public SamplerService(AgentConfig config, NvmlConnector nvml, AgentRegistry agentRegistry, XidLedger xids,
-                          HpcJobLabels jobs, JournalWatch journals) {
+                          HpcJobLabels jobs, PodLabels pods, JournalWatch journals) {
         this.config = config;
         CountersFile counters = config.countersFile().map(CountersFile::parse)
                 .orElseGet(() -> CountersFile.bundled(config.metrics().defaultSet()));
@@ -64,7 +65,7 @@ public class SamplerService {
                 config.hostname().orElse(null));
         this.sampler = new Sampler(nvml, settings, agentRegistry.registry(), Clock.systemUTC());
         this.writer = new GpuMetricsWriter(metrics, config.hostnameLabel(), settings.hostname(),
-                GpuDecorator.combine(xids, jobs));
+                GpuDecorator.combine(xids, GpuDecorator.combine(jobs, pods)));
         LOG.infof("sampling %d GPU metrics (%s) every %s (gpu deadline %s)", metrics.size(), counters.source(),
                 config.sampleInterval(), config.gpuDeadline());
         // Render the GPU family on the sampler thread, so no scrape pays for it.
