@@ -1,0 +1,140 @@
+#!/bin/sh
+# Checks the image `./mvnw package` built (agent/target/gpu-agent-image.tar) by running it:
+#   kubernetes/image/check-image.sh [image tar]
+# skopeo reads the OCI archive (entrypoint, user, layers), umoci unpacks it into an OCI bundle, and a real container
+# runtime (runc, else crun; RUNTIME=... picks one) starts it as the DaemonSet does: user 65532, read-only root, no
+# capabilities, no new privileges, an empty /tmp, a state directory, and the fake NVML driver mounted where the
+# DaemonSet mounts the host's driver. Then /metrics must carry the GPU family and /health, /q/health/live answer 200.
+# Where the kernel refuses containers (no namespaces or cgroups for the runtime), it says so and starts the same
+# entrypoint from the unpacked root with chroot instead, as user 65532. Needs root, skopeo, umoci, python3, curl
+# and runc or crun (Debian: apt-get install skopeo umoci runc python3 curl), and the fake driver
+# (native-bindings/target/fake-nvml, built by ./mvnw package).
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+image=${1:-$root/agent/target/gpu-agent-image.tar}
+fake="$root/native-bindings/target/fake-nvml/libnvidia-ml.so.1"
+for tool in skopeo umoci python3 curl; do
+  command -v "$tool" >/dev/null || { echo "check-image.sh: $tool missing (Debian: apt-get install skopeo umoci python3 curl)" >&2; exit 1; }
+done
+[ -f "$image" ] || { echo "check-image.sh: $image missing: run ./mvnw package (without -Dimage.skip=true)" >&2; exit 1; }
+[ -f "$fake" ] || { echo "check-image.sh: $fake missing: build native-bindings first" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "check-image.sh: needs root (umoci unpack keeps owners; the runtime or chroot starts the agent)" >&2; exit 1; }
+
+work=$(mktemp -d)
+name="gpu-agent-check-$$"
+runtime=""
+pid=""
+cleanup() {
+  if [ -n "$runtime" ]; then
+    "$runtime" kill "$name" KILL 2>/dev/null || true
+    "$runtime" delete -f "$name" 2>/dev/null || true
+  fi
+  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+  for m in proc tmp var/lib/gpu-agent host/driver/libnvidia-ml.so.1 scenario; do
+    umount "$work/bundle/rootfs/$m" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "check-image.sh: $image, $(du -m "$image" | cut -f1) MB"
+skopeo inspect --config "oci-archive:$image" > "$work/config.json"
+python3 - "$work/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["config"]
+assert c["User"] == "65532:65532", "image user is %r, not 65532:65532" % c["User"]
+assert c["Entrypoint"][0] == "/opt/gpu-agent/jdk/bin/java", c["Entrypoint"]
+print("check-image.sh: user %s, entrypoint %s" % (c["User"], " ".join(c["Entrypoint"])))
+PY
+skopeo copy -q "oci-archive:$image" "oci:$work/layout:gpu-agent"
+umoci unpack --image "$work/layout:gpu-agent" "$work/bundle" >/dev/null
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/state" "$work/scenario" "$work/bundle/rootfs/host/driver" "$work/bundle/rootfs/scenario"
+: > "$work/bundle/rootfs/host/driver/libnvidia-ml.so.1"
+chown 65532:65532 "$work/state"
+chmod 0755 "$work" "$work/scenario"
+printf 'gpus = 8\ngpu.*.temp = 45\ngpu.*.util_gpu = 50\n' > "$work/scenario/scenario.conf"
+chmod 0644 "$work/scenario/scenario.conf"
+env="FAKE_NVML_SCENARIO=/scenario/scenario.conf GPU_AGENT_NVML_LIBRARY=/host/driver/libnvidia-ml.so.1 QUARKUS_HTTP_PORT=$port QUARKUS_HTTP_HOST=127.0.0.1"
+
+# The bundle as the DaemonSet runs it. The host's network (the probes come from here); no cgroup settings: this
+# checks the image, not resource limits (and some kernels here mix cgroup v1 and v2, which crun refuses).
+python3 - "$work/bundle/config.json" "$work" "$fake" "$env" <<'PY'
+import json, sys
+path, work, fake, env = sys.argv[1:5]
+c = json.load(open(path))
+p = c["process"]
+p["terminal"] = False
+p.pop("rlimits", None)
+p["capabilities"] = {k: [] for k in p["capabilities"]}
+p["noNewPrivileges"] = True
+p["env"] += env.split()
+c["root"]["readonly"] = True
+linux = c["linux"]
+linux["namespaces"] = [n for n in linux["namespaces"] if n["type"] != "network"]
+linux.pop("resources", None)
+linux.pop("cgroupsPath", None)
+c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"] + [
+    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]},
+    {"destination": "/var/lib/gpu-agent", "type": "bind", "source": work + "/state", "options": ["rbind", "rw"]},
+    {"destination": "/host/driver/libnvidia-ml.so.1", "type": "bind", "source": fake, "options": ["rbind", "ro"]},
+    {"destination": "/scenario", "type": "bind", "source": work + "/scenario", "options": ["rbind", "ro"]},
+]
+json.dump(c, open(path, "w"), indent=1)
+PY
+
+log="$work/agent.log"
+how=""
+for candidate in ${RUNTIME:-runc crun}; do
+  command -v "$candidate" >/dev/null || continue
+  : > "$log"
+  "$candidate" run --bundle "$work/bundle" "$name" > "$log" 2>&1 &
+  pid=$!
+  sleep 2
+  if kill -0 "$pid" 2>/dev/null; then
+    runtime=$candidate
+    how="in a container ($candidate: read-only root, user 65532, no capabilities)"
+    break
+  fi
+  echo "check-image.sh: $candidate cannot run containers here: $(tail -1 "$log")" >&2
+  "$candidate" delete -f "$name" 2>/dev/null || true
+  pid=""
+done
+if [ -z "$how" ]; then
+  echo "check-image.sh: no container runtime could start the image on this kernel; starting its entrypoint from the" \
+    "unpacked root with chroot instead (user 65532; the image's file system, loader and libraries)" >&2
+  rootfs="$work/bundle/rootfs"
+  mkdir -p "$rootfs/proc"
+  mount -t proc proc "$rootfs/proc"
+  mount -t tmpfs -o mode=1777 tmpfs "$rootfs/tmp"
+  mount --bind "$work/state" "$rootfs/var/lib/gpu-agent"
+  mount --bind -o ro "$fake" "$rootfs/host/driver/libnvidia-ml.so.1"
+  mount --bind -o ro "$work/scenario" "$rootfs/scenario"
+  entrypoint=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["config"]["Entrypoint"]))' "$work/config.json")
+  # shellcheck disable=SC2086
+  chroot=$(command -v chroot)
+  env -i PATH=/usr/bin:/bin HOME=/var/lib/gpu-agent GPU_AGENT_STATE_DIR=/var/lib/gpu-agent \
+    GPU_AGENT_CONFIG=/etc/gpu-agent/agent.properties $env \
+    "$chroot" --userspec=65532:65532 "$rootfs" $entrypoint > "$log" 2>&1 &
+  pid=$!
+  how="from the unpacked root (chroot, user 65532)"
+fi
+
+ok=0
+for _ in $(seq 1 180); do
+  if curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | grep -q '^DCGM_FI_DEV_GPU_TEMP{'; then ok=1; break; fi
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.5
+done
+if [ "$ok" != 1 ]; then
+  cat "$log" >&2
+  echo "check-image.sh: FAILED: the image started $how but /metrics never served the GPU family" >&2
+  exit 1
+fi
+for path in /health /q/health/live; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$path")
+  [ "$code" = 200 ] || { cat "$log" >&2; echo "check-image.sh: FAILED: $path answered $code" >&2; exit 1; }
+done
+gpus=$(curl -fsS "http://127.0.0.1:$port/metrics" | grep -c '^DCGM_FI_DEV_GPU_TEMP{')
+echo "check-image.sh: OK: the image ran $how; /metrics served $gpus GPUs from the fake driver, /health and /q/health/live answered 200"
