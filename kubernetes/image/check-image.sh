@@ -29,8 +29,11 @@ cleanup() {
     "$runtime" kill "$name" KILL 2>/dev/null || true
     "$runtime" delete -f "$name" 2>/dev/null || true
   fi
-  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
-  for m in proc tmp var/lib/gpu-agent host/driver/libnvidia-ml.so.1 scenario; do
+  if [ -n "$pid" ]; then
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true   # gone before its mounts are taken away
+  fi
+  for m in scenario host/driver/libnvidia-ml.so.1 var/lib/gpu-agent tmp proc; do
     umount "$work/bundle/rootfs/$m" 2>/dev/null || true
   done
   rm -rf "$work"
@@ -137,4 +140,21 @@ for path in /health /q/health/live; do
   [ "$code" = 200 ] || { cat "$log" >&2; echo "check-image.sh: FAILED: $path answered $code" >&2; exit 1; }
 done
 gpus=$(curl -fsS "http://127.0.0.1:$port/metrics" | grep -c '^DCGM_FI_DEV_GPU_TEMP{')
-echo "check-image.sh: OK: the image ran $how; /metrics served $gpus GPUs from the fake driver, /health and /q/health/live answered 200"
+
+# The node-problem-detector plugin from the same image, beside the running agent: exit 0 and one line.
+entrypoint=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["config"]["Entrypoint"]))' "$work/config.json")
+set +e
+if [ -n "$runtime" ]; then
+  # shellcheck disable=SC2086
+  npd=$("$runtime" exec "$name" $entrypoint check --npd --url "http://127.0.0.1:$port" 2>"$work/npd.err")
+else
+  # shellcheck disable=SC2086
+  npd=$(env -i PATH=/usr/bin:/bin "$chroot" --userspec=65532:65532 "$rootfs" $entrypoint check --npd --url "http://127.0.0.1:$port" 2>"$work/npd.err")
+fi
+npd_exit=$?
+set -e
+case "$npd" in
+  "OK: $gpus GPUs healthy") [ "$npd_exit" = 0 ] || { echo "check-image.sh: FAILED: check --npd said '$npd' with exit $npd_exit" >&2; exit 1; } ;;
+  *) cat "$work/npd.err" >&2; echo "check-image.sh: FAILED: check --npd said '$npd' (exit $npd_exit), not 'OK: $gpus GPUs healthy'" >&2; exit 1 ;;
+esac
+echo "check-image.sh: OK: the image ran $how; /metrics served $gpus GPUs from the fake driver, /health and /q/health/live answered 200; its check --npd said '$npd'"
