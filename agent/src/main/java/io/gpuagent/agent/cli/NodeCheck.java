@@ -96,7 +96,7 @@ final class NodeCheck {
                 body = in.readNBytes(MAX_BODY + 1);
             }
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
-            return new Verdict(UNKNOWN, "UNKNOWN: no answer from the agent at " + target.health() + ": " + describe(e));
+            return new Verdict(UNKNOWN, "UNKNOWN: no agent at " + target.health().getAuthority() + ": " + describe(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Verdict(UNKNOWN, "UNKNOWN: interrupted");
@@ -110,7 +110,8 @@ final class NodeCheck {
         }
         if (health == null || !health.path("healthy").isBoolean() || (code != 200 && code != 503)
                 || health.path("healthy").asBoolean() != (code == 200)) {
-            return new Verdict(UNKNOWN, "UNKNOWN: " + target.health() + " answered " + code + " without the agent's health");
+            return new Verdict(UNKNOWN, "UNKNOWN: " + target.health().getAuthority() + " answered " + code
+                    + ", not the agent's health");
         }
         int gpus = health.path("nvml").path("gpus").asInt(0);
         String status = health.path("status").asText("");
@@ -123,6 +124,12 @@ final class NodeCheck {
     }
 
     private static String describe(Throwable e) {
+        if (e instanceof java.net.ConnectException) {
+            return "connection refused";
+        }
+        if (e instanceof java.net.http.HttpTimeoutException) {
+            return "no answer in time";
+        }
         String message = e.getMessage();
         while (message == null && e.getCause() != null) {
             e = e.getCause();

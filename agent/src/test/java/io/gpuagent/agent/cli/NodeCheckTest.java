@@ -106,8 +106,18 @@ class NodeCheckTest {
         }
         Result r = check(Map.of(), "--npd", "--url", "http://127.0.0.1:" + port);
         assertEquals(2, r.exit(), r.out());
-        assertTrue(r.out().startsWith("UNKNOWN: no answer from the agent at http://127.0.0.1:" + port), r.out());
+        assertEquals("UNKNOWN: no agent at 127.0.0.1:" + port + ": connection refused\n", r.out());
         assertOneShortLine(r.out());
+    }
+
+    @Test
+    void aHungAgentIsUnknownWithinTheTimeout() throws IOException {
+        // The kernel completes the connection (backlog); nothing ever answers.
+        try (ServerSocket hung = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Result r = check(Map.of(), "--npd", "--timeout", "1", "--url", "http://127.0.0.1:" + hung.getLocalPort());
+            assertEquals(2, r.exit(), r.out());
+            assertEquals("UNKNOWN: no agent at 127.0.0.1:" + hung.getLocalPort() + ": no answer in time\n", r.out());
+        }
     }
 
     @Test
@@ -138,7 +148,7 @@ class NodeCheckTest {
         // The environment wins over the file, as for the agent.
         r = check(Map.of("GPU_AGENT_CONFIG", file.toString(), "QUARKUS_HTTP_PORT", "1"), "--npd");
         assertEquals(2, r.exit(), r.out());
-        assertTrue(r.out().contains("http://127.0.0.1:1/health"), r.out());
+        assertTrue(r.out().contains("127.0.0.1:1:"), r.out());
     }
 
     @Test
