@@ -28,12 +28,13 @@ cleanup() {
   if [ -n "$runtime" ]; then
     "$runtime" kill "$name" KILL 2>/dev/null || true
     "$runtime" delete -f "$name" 2>/dev/null || true
+    "$runtime" delete -f "$name-init" 2>/dev/null || true
   fi
   if [ -n "$pid" ]; then
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true   # gone before its mounts are taken away
   fi
-  for m in scenario host/driver/libnvidia-ml.so.1 var/lib/gpu-agent tmp proc; do
+  for m in scenario host/driver/libnvidia-ml.so.1 etc/gpu-agent-secret var/lib/gpu-agent tmp proc; do
     umount "$work/bundle/rootfs/$m" 2>/dev/null || true
   done
   rm -rf "$work"
@@ -55,7 +56,11 @@ umoci unpack --image "$work/layout:gpu-agent" "$work/bundle" >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$work/state" "$work/scenario" "$work/bundle/rootfs/host/driver" "$work/bundle/rootfs/scenario"
 : > "$work/bundle/rootfs/host/driver/libnvidia-ml.so.1"
-chown 65532:65532 "$work/state"
+# The state directory as the kubelet makes a hostPath: root's, 0755. The init container must give it to 65532.
+chmod 0755 "$work/state"
+mkdir -p "$work/secret" "$work/bundle/rootfs/etc/gpu-agent-secret"
+printf 'operator-token-for-the-check\n' > "$work/secret/token"
+chmod 0400 "$work/secret/token"
 chmod 0755 "$work" "$work/scenario"
 printf 'gpus = 8\ngpu.*.temp = 45\ngpu.*.util_gpu = 50\n' > "$work/scenario/scenario.conf"
 chmod 0644 "$work/scenario/scenario.conf"
@@ -86,6 +91,51 @@ c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"] + [
 ]
 json.dump(c, open(path, "w"), indent=1)
 PY
+
+# The DaemonSet's init container first: the image's prepare-dir as root with CAP_CHOWN and CAP_FOWNER only, on a
+# read-only root, giving the state directory to 65532 and copying a Secret's token file (the enforce overlay's).
+mkdir -p "$work/init"
+python3 - "$work/bundle/config.json" "$work/init/config.json" "$work" <<'PY'
+import json, sys
+src, dst, work = sys.argv[1:4]
+c = json.load(open(src))
+c["root"]["path"] = work + "/bundle/rootfs"
+p = c["process"]
+p["args"] = p["args"] + ["prepare-dir", "/var/lib/gpu-agent", "65532:65532", "/etc/gpu-agent-secret/token=operator-token"]
+p["user"] = {"uid": 0, "gid": 0}
+caps = ["CAP_CHOWN", "CAP_FOWNER"]
+p["capabilities"] = {"bounding": caps, "effective": caps, "permitted": caps}
+c["mounts"] += [{"destination": "/etc/gpu-agent-secret", "type": "bind", "source": work + "/secret", "options": ["rbind", "ro"]}]
+json.dump(c, open(dst, "w"), indent=1)
+PY
+init=""
+for candidate in ${RUNTIME:-runc crun}; do
+  command -v "$candidate" >/dev/null || continue
+  if "$candidate" run --bundle "$work/init" "$name-init" > "$work/init.log" 2>&1; then
+    init="in $candidate as root with CAP_CHOWN and CAP_FOWNER"
+    break
+  fi
+  "$candidate" delete -f "$name-init" 2>/dev/null || true
+  grep -q '^prepare-dir' "$work/init.log" && { cat "$work/init.log" >&2; echo "check-image.sh: FAILED: prepare-dir in $candidate" >&2; exit 1; }
+done
+if [ -z "$init" ]; then
+  rootfs="$work/bundle/rootfs"
+  mkdir -p "$rootfs/proc"
+  mount -t proc proc "$rootfs/proc"
+  mount --bind "$work/state" "$rootfs/var/lib/gpu-agent"
+  mount --bind -o ro "$work/secret" "$rootfs/etc/gpu-agent-secret"
+  entrypoint=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["config"]["Entrypoint"]))' "$work/config.json")
+  # shellcheck disable=SC2086
+  env -i PATH=/usr/bin:/bin "$(command -v chroot)" "$rootfs" $entrypoint prepare-dir /var/lib/gpu-agent 65532:65532 \
+    /etc/gpu-agent-secret/token=operator-token > "$work/init.log" 2>&1 || { cat "$work/init.log" >&2; echo "check-image.sh: FAILED: prepare-dir from the unpacked root" >&2; exit 1; }
+  umount "$rootfs/etc/gpu-agent-secret" "$rootfs/var/lib/gpu-agent" "$rootfs/proc"
+  init="from the unpacked root (chroot, root)"
+fi
+[ "$(stat -c '%u:%g %a' "$work/state")" = "65532:65532 750" ] \
+  || { cat "$work/init.log" >&2; echo "check-image.sh: FAILED: prepare-dir left the state directory $(stat -c '%u:%g %a' "$work/state")" >&2; exit 1; }
+[ "$(stat -c '%u:%g %a %F' "$work/state/operator-token")" = "65532:65532 600 regular file" ] \
+  || { echo "check-image.sh: FAILED: the token copy is $(stat -c '%u:%g %a %F' "$work/state/operator-token")" >&2; exit 1; }
+echo "check-image.sh: prepare-dir ran $init: state directory 65532:65532 0750, token copied 0600"
 
 log="$work/agent.log"
 how=""

@@ -31,9 +31,11 @@ final class PrepareDir {
         int gid = Integer.parseInt(owner[1]);
         try {
             Files.createDirectories(dir);
-            own(dir, uid, gid);
+            // Root with CAP_CHOWN but without CAP_DAC_OVERRIDE may write only into a directory it owns: take it back
+            // (a restarted pod finds it the agent's), write, and give it to the agent last.
+            Path self = Path.of("/proc/self");   // owned by this process's user and group
+            own(dir, (Integer) Files.getAttribute(self, "unix:uid"), (Integer) Files.getAttribute(self, "unix:gid"));
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-x---"));
-            out.println("prepare-dir: " + dir + " owned by " + uid + ":" + gid + ", mode 0750");
             for (int i = 2; i < args.length; i++) {
                 int eq = args[i].indexOf('=');
                 String name = eq < 0 ? "" : args[i].substring(eq + 1);
@@ -51,6 +53,8 @@ final class PrepareDir {
                 Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 out.println("prepare-dir: " + source + " copied to " + target + ", owned by " + uid + ":" + gid + ", mode 0600");
             }
+            own(dir, uid, gid);
+            out.println("prepare-dir: " + dir + " owned by " + uid + ":" + gid + ", mode 0750");
             return 0;
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             err.println("prepare-dir: " + e + "; the init container needs root with CAP_CHOWN and CAP_FOWNER, and the"
