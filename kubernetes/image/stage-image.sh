@@ -20,7 +20,9 @@ debs=${GPU_AGENT_IMAGE_DEBS:-$out/../image-debs}
 stage="$out/root"
 opt="$stage/opt/gpu-agent"
 rm -rf "$stage"
-mkdir -p "$opt" "$stage/etc" "$stage/tmp" "$stage/lib64" "$stage/var/lib/gpu-agent"
+# The DaemonSet's mount points exist in the image (a read-only root cannot grow them later).
+mkdir -p "$opt" "$stage/etc/gpu-agent" "$stage/tmp" "$stage/lib64" "$stage/var/lib/gpu-agent" "$stage/host/driver" \
+  "$stage/var/lib/kubelet/pod-resources" "$stage/run/gpu-agent"
 
 # The runtime: the same modules and stripping as the .deb's (systemd/debian/stage.sh).
 "$JAVA_HOME/bin/jlink" --add-modules "$(cat "$root/systemd/debian/jdk-modules")" \
