@@ -159,6 +159,21 @@ class KubernetesManifestsTest {
         });
     }
 
+    /** The enforce overlay replaces the base's agent.properties whole: it must keep every other base setting. */
+    @org.junit.jupiter.api.Test
+    void enforceKeepsTheBaseSettings() throws IOException {
+        Properties base = new Properties();
+        Properties enforce = new Properties();
+        try (var in = Files.newBufferedReader(KUSTOMIZE_ROOT.resolve("base/agent.properties"))) {
+            base.load(in);
+        }
+        try (var in = Files.newBufferedReader(KUSTOMIZE_ROOT.resolve("overlays/enforce/agent.properties"))) {
+            enforce.load(in);
+        }
+        base.stringPropertyNames().stream().filter(k -> !k.equals("gpu-agent.recovery.mode"))
+                .forEach(k -> assertEquals(base.getProperty(k), enforce.getProperty(k), k + " in overlays/enforce/agent.properties"));
+    }
+
     private static void enforceHasItsPrivateOperatorToken(DaemonSet ds, Properties properties) {
         PodSpec pod = ds.getSpec().getTemplate().getSpec();
         assertEquals("/run/gpu-agent/operator-token", properties.getProperty("gpu-agent.auth.operator-token-file"));
