@@ -2,9 +2,13 @@
 # Checks the image `./mvnw package` built (agent/target/gpu-agent-image.tar) by running it:
 #   kubernetes/image/check-image.sh [image tar]
 # skopeo reads the OCI archive (entrypoint, user, layers), umoci unpacks it into an OCI bundle, and a real container
-# runtime (runc, else crun; RUNTIME=... picks one) starts it as the DaemonSet does: user 65532, read-only root, no
-# capabilities, no new privileges, an empty /tmp, a state directory, and the fake NVML driver mounted where the
-# DaemonSet mounts the host's driver. Then /metrics must carry the GPU family and /health, /q/health/live answer 200.
+# runtime (runc, else crun; RUNTIME=... picks one) runs it as the DaemonSet does: first the init containers'
+# prepare-dir (root with CAP_CHOWN and CAP_FOWNER only) on a root-owned state directory and an operator token as a
+# Secret mounts it; then the agent as user 65532, read-only root, no capabilities, no new privileges, an empty /tmp,
+# the enforce overlay's agent.properties where the ConfigMap goes, and the fake NVML driver where the DaemonSet
+# mounts the host's driver. /metrics must carry the GPU family, /health and /q/health/live answer 200, the agent
+# run in enforce mode (so with a private token and a policy that needs no privilege), and the image's own
+# `check --npd` say OK.
 # Where the kernel refuses containers (no namespaces or cgroups for the runtime), it says so and starts the same
 # entrypoint from the unpacked root with chroot instead, as user 65532. Needs root, skopeo, umoci, python3, curl
 # and runc or crun (Debian: apt-get install skopeo umoci runc python3 curl), and the fake driver
@@ -34,7 +38,8 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true   # gone before its mounts are taken away
   fi
-  for m in scenario host/driver/libnvidia-ml.so.1 etc/gpu-agent-secret var/lib/gpu-agent tmp proc; do
+  for m in scenario host/driver/libnvidia-ml.so.1 etc/gpu-agent/agent.properties etc/gpu-agent-secret run/gpu-agent \
+    var/lib/gpu-agent tmp proc; do
     umount "$work/bundle/rootfs/$m" 2>/dev/null || true
   done
   rm -rf "$work"
@@ -54,23 +59,29 @@ skopeo copy -q "oci-archive:$image" "oci:$work/layout:gpu-agent"
 umoci unpack --image "$work/layout:gpu-agent" "$work/bundle" >/dev/null
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$work/state" "$work/scenario" "$work/bundle/rootfs/host/driver" "$work/bundle/rootfs/scenario"
-: > "$work/bundle/rootfs/host/driver/libnvidia-ml.so.1"
-# The state directory as the kubelet makes a hostPath: root's, 0755. The init container must give it to 65532.
-chmod 0755 "$work/state"
-mkdir -p "$work/secret" "$work/bundle/rootfs/etc/gpu-agent-secret"
+rootfs="$work/bundle/rootfs"
+# Mount targets for single files. The settings are the enforce overlay's ConfigMap (the base's plus enforce mode and
+# its policy; KubernetesManifestsTest holds the two alike): enforce mode starts only where the operator token is
+# private and the policy needs no privilege the pod lacks, so this also checks the overlay's promise.
+: > "$rootfs/host/driver/libnvidia-ml.so.1"
+: > "$rootfs/etc/gpu-agent/agent.properties"
+mkdir -p "$rootfs/scenario" "$rootfs/etc/gpu-agent-secret"
+# The state directory as the kubelet makes a hostPath, and the token directory as an emptyDir: root's, 0755. The
+# init containers must give them to 65532.
+mkdir -p "$work/state" "$work/run" "$work/scenario" "$work/secret"
+chmod 0755 "$work" "$work/state" "$work/run" "$work/scenario"
 printf 'operator-token-for-the-check\n' > "$work/secret/token"
 chmod 0400 "$work/secret/token"
-chmod 0755 "$work" "$work/scenario"
 printf 'gpus = 8\ngpu.*.temp = 45\ngpu.*.util_gpu = 50\n' > "$work/scenario/scenario.conf"
 chmod 0644 "$work/scenario/scenario.conf"
-env="FAKE_NVML_SCENARIO=/scenario/scenario.conf GPU_AGENT_NVML_LIBRARY=/host/driver/libnvidia-ml.so.1 QUARKUS_HTTP_PORT=$port QUARKUS_HTTP_HOST=127.0.0.1"
+settings="$root/kubernetes/overlays/enforce/agent.properties"
+env="FAKE_NVML_SCENARIO=/scenario/scenario.conf QUARKUS_HTTP_PORT=$port QUARKUS_HTTP_HOST=127.0.0.1"
 
 # The bundle as the DaemonSet runs it. The host's network (the probes come from here); no cgroup settings: this
 # checks the image, not resource limits (and some kernels here mix cgroup v1 and v2, which crun refuses).
-python3 - "$work/bundle/config.json" "$work" "$fake" "$env" <<'PY'
+python3 - "$work/bundle/config.json" "$work" "$fake" "$settings" "$env" <<'PY'
 import json, sys
-path, work, fake, env = sys.argv[1:5]
+path, work, fake, settings, env = sys.argv[1:6]
 c = json.load(open(path))
 p = c["process"]
 p["terminal"] = False
@@ -86,56 +97,67 @@ linux.pop("cgroupsPath", None)
 c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"] + [
     {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]},
     {"destination": "/var/lib/gpu-agent", "type": "bind", "source": work + "/state", "options": ["rbind", "rw"]},
+    {"destination": "/run/gpu-agent", "type": "bind", "source": work + "/run", "options": ["rbind", "ro"]},
+    {"destination": "/etc/gpu-agent/agent.properties", "type": "bind", "source": settings, "options": ["rbind", "ro"]},
     {"destination": "/host/driver/libnvidia-ml.so.1", "type": "bind", "source": fake, "options": ["rbind", "ro"]},
     {"destination": "/scenario", "type": "bind", "source": work + "/scenario", "options": ["rbind", "ro"]},
 ]
 json.dump(c, open(path, "w"), indent=1)
 PY
 
-# The DaemonSet's init container first: the image's prepare-dir as root with CAP_CHOWN and CAP_FOWNER only, on a
-# read-only root, giving the state directory to 65532 and copying a Secret's token file (the enforce overlay's).
-mkdir -p "$work/init"
-python3 - "$work/bundle/config.json" "$work/init/config.json" "$work" <<'PY'
+# The DaemonSet's init containers first: the image's prepare-dir as root with CAP_CHOWN and CAP_FOWNER only, on a
+# read-only root: the state directory (base), then the operator token's directory with a Secret's file (enforce).
+entrypoint=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["config"]["Entrypoint"]))' "$work/config.json")
+chroot=$(command -v chroot)
+init=""
+prepare() {
+  mkdir -p "$work/init"
+  python3 - "$work/bundle/config.json" "$work/init/config.json" "$work" "$@" <<'PY'
 import json, sys
 src, dst, work = sys.argv[1:4]
 c = json.load(open(src))
 c["root"]["path"] = work + "/bundle/rootfs"
 p = c["process"]
-p["args"] = p["args"] + ["prepare-dir", "/var/lib/gpu-agent", "65532:65532", "/etc/gpu-agent-secret/token=operator-token"]
+p["args"] = p["args"] + ["prepare-dir"] + sys.argv[4:]
 p["user"] = {"uid": 0, "gid": 0}
 caps = ["CAP_CHOWN", "CAP_FOWNER"]
 p["capabilities"] = {"bounding": caps, "effective": caps, "permitted": caps}
+for m in c["mounts"]:
+    if m["destination"] == "/run/gpu-agent":
+        m["options"] = ["rbind", "rw"]
 c["mounts"] += [{"destination": "/etc/gpu-agent-secret", "type": "bind", "source": work + "/secret", "options": ["rbind", "ro"]}]
 json.dump(c, open(dst, "w"), indent=1)
 PY
-init=""
-for candidate in ${RUNTIME:-runc crun}; do
-  command -v "$candidate" >/dev/null || continue
-  if "$candidate" run --bundle "$work/init" "$name-init" > "$work/init.log" 2>&1; then
-    init="in $candidate as root with CAP_CHOWN and CAP_FOWNER"
-    break
-  fi
-  "$candidate" delete -f "$name-init" 2>/dev/null || true
-  grep -q '^prepare-dir' "$work/init.log" && { cat "$work/init.log" >&2; echo "check-image.sh: FAILED: prepare-dir in $candidate" >&2; exit 1; }
-done
-if [ -z "$init" ]; then
-  rootfs="$work/bundle/rootfs"
+  for candidate in ${RUNTIME:-runc crun}; do
+    command -v "$candidate" >/dev/null || continue
+    if "$candidate" run --bundle "$work/init" "$name-init" >> "$work/init.log" 2>&1; then
+      init="in $candidate as root with CAP_CHOWN and CAP_FOWNER"
+      return 0
+    fi
+    "$candidate" delete -f "$name-init" 2>/dev/null || true
+    grep -q '^prepare-dir' "$work/init.log" && { cat "$work/init.log" >&2; echo "check-image.sh: FAILED: prepare-dir in $candidate" >&2; exit 1; }
+  done
+  # No runtime: the same from the unpacked root.
   mkdir -p "$rootfs/proc"
   mount -t proc proc "$rootfs/proc"
   mount --bind "$work/state" "$rootfs/var/lib/gpu-agent"
+  mount --bind "$work/run" "$rootfs/run/gpu-agent"
   mount --bind -o ro "$work/secret" "$rootfs/etc/gpu-agent-secret"
-  entrypoint=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["config"]["Entrypoint"]))' "$work/config.json")
   # shellcheck disable=SC2086
-  env -i PATH=/usr/bin:/bin "$(command -v chroot)" "$rootfs" $entrypoint prepare-dir /var/lib/gpu-agent 65532:65532 \
-    /etc/gpu-agent-secret/token=operator-token > "$work/init.log" 2>&1 || { cat "$work/init.log" >&2; echo "check-image.sh: FAILED: prepare-dir from the unpacked root" >&2; exit 1; }
-  umount "$rootfs/etc/gpu-agent-secret" "$rootfs/var/lib/gpu-agent" "$rootfs/proc"
+  env -i PATH=/usr/bin:/bin "$chroot" "$rootfs" $entrypoint prepare-dir "$@" >> "$work/init.log" 2>&1 \
+    || { cat "$work/init.log" >&2; echo "check-image.sh: FAILED: prepare-dir from the unpacked root" >&2; exit 1; }
+  umount "$rootfs/etc/gpu-agent-secret" "$rootfs/run/gpu-agent" "$rootfs/var/lib/gpu-agent" "$rootfs/proc"
   init="from the unpacked root (chroot, root)"
-fi
-[ "$(stat -c '%u:%g %a' "$work/state")" = "65532:65532 750" ] \
-  || { cat "$work/init.log" >&2; echo "check-image.sh: FAILED: prepare-dir left the state directory $(stat -c '%u:%g %a' "$work/state")" >&2; exit 1; }
-[ "$(stat -c '%u:%g %a %F' "$work/state/operator-token")" = "65532:65532 600 regular file" ] \
-  || { echo "check-image.sh: FAILED: the token copy is $(stat -c '%u:%g %a %F' "$work/state/operator-token")" >&2; exit 1; }
-echo "check-image.sh: prepare-dir ran $init: state directory 65532:65532 0750, token copied 0600"
+}
+prepare /var/lib/gpu-agent 65532:65532
+prepare /run/gpu-agent 65532:65532 /etc/gpu-agent-secret/token=operator-token
+for d in state run; do
+  [ "$(stat -c '%u:%g %a' "$work/$d")" = "65532:65532 750" ] \
+    || { cat "$work/init.log" >&2; echo "check-image.sh: FAILED: prepare-dir left $d $(stat -c '%u:%g %a' "$work/$d")" >&2; exit 1; }
+done
+[ "$(stat -c '%u:%g %a %F' "$work/run/operator-token")" = "65532:65532 600 regular file" ] \
+  || { echo "check-image.sh: FAILED: the token copy is $(stat -c '%u:%g %a %F' "$work/run/operator-token")" >&2; exit 1; }
+echo "check-image.sh: prepare-dir ran $init: state and token directories 65532:65532 0750, token copied 0600"
 
 log="$work/agent.log"
 how=""
@@ -157,16 +179,15 @@ done
 if [ -z "$how" ]; then
   echo "check-image.sh: no container runtime could start the image on this kernel; starting its entrypoint from the" \
     "unpacked root with chroot instead (user 65532; the image's file system, loader and libraries)" >&2
-  rootfs="$work/bundle/rootfs"
   mkdir -p "$rootfs/proc"
   mount -t proc proc "$rootfs/proc"
   mount -t tmpfs -o mode=1777 tmpfs "$rootfs/tmp"
   mount --bind "$work/state" "$rootfs/var/lib/gpu-agent"
+  mount --bind -o ro "$work/run" "$rootfs/run/gpu-agent"
+  mount --bind -o ro "$settings" "$rootfs/etc/gpu-agent/agent.properties"
   mount --bind -o ro "$fake" "$rootfs/host/driver/libnvidia-ml.so.1"
   mount --bind -o ro "$work/scenario" "$rootfs/scenario"
-  entrypoint=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["config"]["Entrypoint"]))' "$work/config.json")
   # shellcheck disable=SC2086
-  chroot=$(command -v chroot)
   env -i PATH=/usr/bin:/bin HOME=/var/lib/gpu-agent GPU_AGENT_STATE_DIR=/var/lib/gpu-agent \
     GPU_AGENT_CONFIG=/etc/gpu-agent/agent.properties $env \
     "$chroot" --userspec=65532:65532 "$rootfs" $entrypoint > "$log" 2>&1 &
@@ -190,6 +211,8 @@ for path in /health /q/health/live; do
   [ "$code" = 200 ] || { cat "$log" >&2; echo "check-image.sh: FAILED: $path answered $code" >&2; exit 1; }
 done
 gpus=$(curl -fsS "http://127.0.0.1:$port/metrics" | grep -c '^DCGM_FI_DEV_GPU_TEMP{')
+grep -q 'recovery: mode enforce' "$log" \
+  || { cat "$log" >&2; echo "check-image.sh: FAILED: the agent did not run in the enforce overlay's mode" >&2; exit 1; }
 
 # The node-problem-detector plugin from the same image, beside the running agent: exit 0 and one line.
 entrypoint=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["config"]["Entrypoint"]))' "$work/config.json")
@@ -207,4 +230,4 @@ case "$npd" in
   "OK: $gpus GPUs healthy") [ "$npd_exit" = 0 ] || { echo "check-image.sh: FAILED: check --npd said '$npd' with exit $npd_exit" >&2; exit 1; } ;;
   *) cat "$work/npd.err" >&2; echo "check-image.sh: FAILED: check --npd said '$npd' (exit $npd_exit), not 'OK: $gpus GPUs healthy'" >&2; exit 1 ;;
 esac
-echo "check-image.sh: OK: the image ran $how; /metrics served $gpus GPUs from the fake driver, /health and /q/health/live answered 200; its check --npd said '$npd'"
+echo "check-image.sh: OK: the image ran $how, in enforce mode with the enforce overlay's settings; /metrics served $gpus GPUs from the fake driver, /health and /q/health/live answered 200; its check --npd said '$npd'"
