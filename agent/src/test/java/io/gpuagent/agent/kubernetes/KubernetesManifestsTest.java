@@ -159,6 +159,36 @@ class KubernetesManifestsTest {
         });
     }
 
+    /** The opt-in component for the kubelet's root-only socket changes the agent's user and nothing else. */
+    @org.junit.jupiter.api.Test
+    void theKubeletSocketComponentChangesOnlyTheUser() throws Exception {
+        Path dir = Files.createDirectories(Path.of("target", "kustomize-kubelet-socket").toAbsolutePath());
+        Files.writeString(dir.resolve("kustomization.yaml"), """
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                resources:
+                  - %s
+                components:
+                  - %s
+                """.formatted(dir.relativize(KUSTOMIZE_ROOT.resolve("overlays/observe")),
+                dir.relativize(KUSTOMIZE_ROOT.resolve("components/kubelet-socket"))));
+        List<HasMetadata> with = render("observe + kubelet-socket", dir);
+        List<HasMetadata> without = render("observe");
+        DaemonSet ds = with.stream().filter(DaemonSet.class::isInstance).map(DaemonSet.class::cast).findFirst().orElseThrow();
+        var sc = ds.getSpec().getTemplate().getSpec().getContainers().getFirst().getSecurityContext();
+        assertEquals(0L, sc.getRunAsUser());
+        assertFalse(sc.getRunAsNonRoot());
+        assertEquals(List.of("ALL"), sc.getCapabilities().getDrop());
+        assertTrue(sc.getCapabilities().getAdd() == null || sc.getCapabilities().getAdd().isEmpty());
+        assertTrue(sc.getReadOnlyRootFilesystem());
+        assertFalse(sc.getAllowPrivilegeEscalation());
+        // Everything else as in the overlay alone.
+        sc.setRunAsUser(null);
+        sc.setRunAsGroup(null);
+        sc.setRunAsNonRoot(true);
+        assertEquals(without, with);
+    }
+
     /** The enforce overlay replaces the base's agent.properties whole: it must keep every other base setting. */
     @org.junit.jupiter.api.Test
     void enforceKeepsTheBaseSettings() throws IOException {
@@ -185,7 +215,11 @@ class KubernetesManifestsTest {
 
     /** {@code kubectl kustomize kubernetes/overlays/<overlay>}, each object parsed strictly by its model class. */
     private static List<HasMetadata> render(String overlay) throws Exception {
-        String yaml = kustomize(KUSTOMIZE_ROOT.resolve("overlays").resolve(overlay));
+        return render(overlay, KUSTOMIZE_ROOT.resolve("overlays").resolve(overlay));
+    }
+
+    private static List<HasMetadata> render(String overlay, Path dir) throws Exception {
+        String yaml = kustomize(dir);
         List<HasMetadata> out = new ArrayList<>();
         for (JsonNode doc : new YAMLMapper().readerFor(JsonNode.class).readValues(yaml).readAll().stream()
                 .map(JsonNode.class::cast).toList()) {
