@@ -102,6 +102,8 @@ class KubernetesManifestsTest {
         PodMonitor monitor = (PodMonitor) byKind.get("PodMonitor");
         assertEquals("metrics", monitor.getSpec().getPodMetricsEndpoints().getFirst().getPort());
         assertEquals("/metrics", monitor.getSpec().getPodMetricsEndpoints().getFirst().getPath());
+        // rules/ alert on up{job="gpu-agent"}: the job is the value of this pod label.
+        assertEquals("gpu-agent", ds.getSpec().getTemplate().getMetadata().getLabels().get(monitor.getSpec().getJobLabel()));
         assertEquals(ds.getSpec().getSelector().getMatchLabels(), monitor.getSpec().getSelector().getMatchLabels());
         assertEquals(ds.getSpec().getSelector().getMatchLabels(), ((Service) byKind.get("Service")).getSpec().getSelector());
     }
