@@ -17,8 +17,8 @@ port=${PORT:-9400}
 jar="$root/agent/target/quarkus-app/quarkus-run.jar"
 fake="$root/native-bindings/target/fake-nvml/libnvidia-ml.so.1"
 if [ ! -f "$jar" ] || [ ! -f "$fake" ] || [ -n "${REBUILD:-}" ]; then
-  echo "demo: building (./mvnw -DskipTests install; the first build downloads dependencies)..."
-  (cd "$root" && ./mvnw -q -B -DskipTests install)
+  echo "demo: building (./mvnw -DskipTests -Dimage.skip=true install; the first build downloads dependencies)..."
+  (cd "$root" && ./mvnw -q -B -DskipTests -Dimage.skip=true install)
 fi
 # Each scenario keeps its own editable copy and state directory: leases and events of one do not leak into another.
 demo="$root/agent/target/demo/$name"
