@@ -75,7 +75,8 @@ chmod 0400 "$work/secret/token"
 printf 'gpus = 8\ngpu.*.temp = 45\ngpu.*.util_gpu = 50\n' > "$work/scenario/scenario.conf"
 chmod 0644 "$work/scenario/scenario.conf"
 settings="$root/kubernetes/overlays/enforce/agent.properties"
-env="FAKE_NVML_SCENARIO=/scenario/scenario.conf QUARKUS_HTTP_PORT=$port QUARKUS_HTTP_HOST=127.0.0.1"
+# NODE_NAME as the downward API sets it; no API server or kubelet answers here, which must not stop metrics or health.
+env="FAKE_NVML_SCENARIO=/scenario/scenario.conf QUARKUS_HTTP_PORT=$port QUARKUS_HTTP_HOST=127.0.0.1 NODE_NAME=check-node"
 
 # The bundle as the DaemonSet runs it. The host's network (the probes come from here); no cgroup settings: this
 # checks the image, not resource limits (and some kernels here mix cgroup v1 and v2, which crun refuses).
