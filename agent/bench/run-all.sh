@@ -5,6 +5,7 @@
 #   ./mvnw -B -pl agent -am package -DskipTests
 #
 #   agent/bench/run-all.sh [--gpus 8|64|both] [--mig] [--quick] [--soak] [--jit shipped|c1|full] [--no-aot]
+#                          [--kubelet normal|hang|big]
 #
 # Per GPU count (default both): start to first good scrape; scrape latency at 1 connection, each scrape's own
 # (scrape-latency.c, compiled here with cc) and wrk's coordinated-omission-corrected percentiles; throughput
@@ -15,6 +16,12 @@
 # --soak: 1M scrapes at 16 connections: RSS growth, GC pauses (-Xlog:gc), fds and threads before/after.
 # --quick: short phases (3 s loads, 10 s rest, 20k-scrape soak), a smoke run of the script, not a result.
 # --mig: 8 GPUs in MIG mode, 4 MIG devices each (one series set per GPU instance: 32 instead of 8).
+# --kubelet normal|hang|big: pod attribution on (gpu-agent.kubelet.*, refresh every 2 s) against the fake kubelet
+# (FakeKubeletMain on the agent's test classpath, agent/bench/lib.sh), every GPU held by one pod. It waits for a
+# scrape with every GPU's pod labels before measuring. hang: from then on every call hangs (each ends at the 5 s
+# deadline); big: every call is answered with about 100 MiB (refused by its size); the measurements start after
+# the first such failure, so the bad answers overlap the loads. After them it checks that the pod labels are
+# still those of the last good answer and prints that as a row. normal: the kubelet answers throughout.
 # --jit c1 keeps -XX:TieredStopAtLevel=1 (as shipped), --jit full drops it (C2); run both to choose.
 # Needs wrk, prometheus-node-exporter and a C compiler (apt-get install wrk prometheus-node-exporter gcc), curl,
 # python3.
@@ -24,6 +31,7 @@ set -euo pipefail
 gpu_set="8 64"
 quick=""
 soak=""
+kubelet=""
 args="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -33,7 +41,9 @@ while [ $# -gt 0 ]; do
     --soak) soak=1 ;;
     --jit) shift; export BENCH_JIT=$1 ;;
     --no-aot) export BENCH_AOT=0 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --kubelet) shift; kubelet=${1:-}
+      case "$kubelet" in normal|hang|big) ;; *) echo "run-all.sh: --kubelet takes normal, hang or big, not '$kubelet'" >&2; exit 2 ;; esac ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0"; exit 0 ;;
     *) echo "run-all.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -41,6 +51,9 @@ done
 for tool in wrk prometheus-node-exporter cc curl python3; do
   command -v $tool >/dev/null || { echo "bench: $tool not found (apt-get install wrk prometheus-node-exporter gcc)" >&2; exit 1; }
 done
+if [ -n "$kubelet" ] && [ "${BENCH_MIG:-0}" = 1 ]; then
+  echo "run-all.sh: --kubelet with --mig is not supported (the fake kubelet hands out whole GPUs)" >&2; exit 2
+fi
 if [ -n "$quick" ]; then load_s=3; rest_s=10; soak_n=20000; else load_s=10; rest_s=60; soak_n=1000000; fi
 bench_pick
 
@@ -59,8 +72,20 @@ measure() {
   mkdir -p "$dir/textfile"
   bench_scenario "$dir/scenario.conf" "$gpus"
   port=$(bench_free_port)
+  local kpid=""
+  if [ -n "$kubelet" ]; then
+    bench_kubelet_start "$dir/kubelet.sock" "$kubelet" "$gpus" "$dir/kubelet.log"
+    kpid=$bench_kubelet_pid
+    pids+=("$kpid")
+  fi
   t0=$(date +%s%N)
-  bench_start "$port" "$dir" "$dir/scenario.conf" "-Xlog:gc:file=$dir/gc.log"
+  if [ -n "$kubelet" ]; then
+    # The shipped deadline (5 s) and answer limit (4 MiB); a refresh every 2 s so bad calls keep coming.
+    GPU_AGENT_KUBELET_ENABLED=true GPU_AGENT_KUBELET_SOCKET="$dir/kubelet.sock" GPU_AGENT_KUBELET_REFRESH_INTERVAL=2s \
+      bench_start "$port" "$dir" "$dir/scenario.conf" "-Xlog:gc:file=$dir/gc.log"
+  else
+    bench_start "$port" "$dir" "$dir/scenario.conf" "-Xlog:gc:file=$dir/gc.log"
+  fi
   pids+=("$bench_pid")
   local pid=$bench_pid
   R[$gpus,start]=$(bench_wait_scrape "$port" "$t0") || { echo "bench: no good scrape within 60 s; log:" >&2; cat "$dir/agent.log" >&2; exit 1; }
@@ -73,6 +98,9 @@ measure() {
     [ "$(grep -c '^DCGM_FI_DEV_GPU_TEMP{' <<< "$scrape")" -ge "$gpus" ] && [ "${sweeps:-0}" -ge 2 ] && break
     sleep 0.02
   done
+  if [ -n "$kubelet" ]; then
+    kubelet_good "$gpus" "$port" "$dir" "$kpid"
+  fi
   curl -fsS "http://127.0.0.1:$port/metrics" > "$dir/scrape.prom"
   R[$gpus,series]=$(grep -vc '^#' "$dir/scrape.prom")
   R[$gpus,bytes]=$(wc -c < "$dir/scrape.prom")
@@ -114,8 +142,60 @@ measure() {
   if [ -n "$soak" ]; then
     soak "$gpus" "$port" "$pid" "$dir"
   fi
+  if [ -n "$kubelet" ]; then
+    kubelet_after "$gpus" "$port" "$dir"
+  fi
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  if [ -n "$kpid" ]; then kill "$kpid" 2>/dev/null || true; wait "$kpid" 2>/dev/null || true; fi
+}
+
+# The refresh failures of one reason so far (0 before the first).
+kubelet_failures() {
+  local m
+  m=$(curl -fsS "http://127.0.0.1:$1/metrics") || { echo 0; return 0; }
+  awk -v r="reason=\"$2\"" '/^gpu_agent_kubelet_refresh_failures_total\{/ && index($0, r) { n += $NF } END { printf "%d", n }' <<< "$m"
+}
+
+# Waits (at most 60 s) for a scrape with every GPU's pod labels and keeps them; in hang and big mode then turns
+# the kubelet bad and waits (at most 60 s) for the agent's first failed refresh, so the loads run against it.
+kubelet_good() {
+  local gpus=$1 port=$2 dir=$3 kpid=$4 labels="" reason
+  for _ in $(seq 1 600); do
+    labels=$(bench_pod_labels "$port")
+    [ -n "$labels" ] && [ "$(wc -l <<< "$labels")" -ge "$gpus" ] && break
+    sleep 0.1
+  done
+  [ -n "$labels" ] && [ "$(wc -l <<< "$labels")" -ge "$gpus" ] || {
+    echo "bench: no scrape with every GPU's pod labels within 60 s; agent log:" >&2; cat "$dir/agent.log" >&2
+    echo "fake kubelet log:" >&2; cat "$dir/kubelet.log" >&2; exit 1; }
+  printf '%s\n' "$labels" > "$dir/pod-labels.good"
+  [ "$kubelet" = normal ] && return 0
+  reason=deadline; [ "$kubelet" = big ] && reason=too_large
+  kill -HUP "$kpid"
+  for _ in $(seq 1 600); do
+    [ "$(kubelet_failures "$port" "$reason")" -ge 1 ] && return 0
+    sleep 0.1
+  done
+  echo "bench: the agent counted no '$reason' refresh failure within 60 s of the kubelet turning $kubelet; agent log:" >&2
+  cat "$dir/agent.log" >&2; echo "fake kubelet log:" >&2; cat "$dir/kubelet.log" >&2; exit 1
+}
+
+# After the measurements: are the pod labels still those of the last good answer, and how many refreshes failed.
+kubelet_after() {
+  local gpus=$1 port=$2 dir=$3 reason now
+  bench_pod_labels "$port" > "$dir/pod-labels.after"
+  if cmp -s "$dir/pod-labels.good" "$dir/pod-labels.after"; then
+    now="the same $(wc -l < "$dir/pod-labels.after") pod label sets as the last good answer"
+  else
+    now="LABELS CHANGED: $(diff "$dir/pod-labels.good" "$dir/pod-labels.after" | grep -c '^[<>]') lines differ from the last good answer"
+  fi
+  if [ "$kubelet" = normal ]; then
+    R[$gpus,kubelet]="$now; refresh failures: deadline $(kubelet_failures "$port" deadline), too_large $(kubelet_failures "$port" too_large)"
+  else
+    reason=deadline; [ "$kubelet" = big ] && reason=too_large
+    R[$gpus,kubelet]="$now, after $(kubelet_failures "$port" "$reason") '$reason' refresh failures; mapping age $(bench_metric "$port" gpu_agent_kubelet_mapping_age_seconds) s"
+  fi
 }
 
 # N scrapes at 16 connections. wrk runs for a duration, not a count: each run lasts what the remaining
@@ -158,6 +238,7 @@ for g in $gpu_set; do measure "$g"; done
 # The table: one row per figure, result | target | command.
 note=""
 [ -n "$quick" ] && note=" (--quick: short phases)"
+[ -n "$kubelet" ] && note="$note (attribution on, kubelet $kubelet)"
 awk -v l="$load" 'BEGIN { if (l + 0 > 1.0) exit 0; exit 1 }' && note="$note (busy machine: load average $load; not a result)"
 echo "machine: $(nproc) cores, load average $load; agent: $bench_kind, AOT cache: ${bench_aot:-none}; JVM options: $(bench_java_opts)"
 echo
@@ -171,6 +252,9 @@ for g in $gpu_set; do
   echo "| $g GPUs: resident memory after the loads$note | ${R[$g,rss]} MB | <= 128 MB (8 GPUs) | \`$cmd\` |"
   echo "| $g GPUs: CPU at rest over ${rest_s} s, the agent's threads (the JVM's less the fake driver's scenario watcher)$note | ${R[$g,cpu]}% of one core (whole JVM ${R[$g,cpu_jvm]}%) | <= 1% (8 GPUs) | \`$cmd\` |"
   echo "| $g GPUs: sweep duration (gpu_agent_sample_duration_seconds)$note | mean ${R[$g,sweep]} ms, max ${R[$g,sweep_max]} ms; ${R[$g,threads]} threads at rest | grows no worse than linearly | \`$cmd\` |"
+  if [ -n "$kubelet" ]; then
+    echo "| $g GPUs: pod labels after the loads, kubelet $kubelet$note | ${R[$g,kubelet]} | the labels of the last good answer | \`$cmd\` |"
+  fi
   if [ -n "$soak" ]; then
     echo "| $g GPUs: soak, ${R[$g,soak_n]} scrapes at 16 connections in ${R[$g,soak_s]} s$note | RSS ${R[$g,rss0]} -> ${R[$g,rss1]} MB (${R[$g,rss_growth]}%); ${R[$g,gc]}; fds ${R[$g,fd]}; threads ${R[$g,th]} ${R[$g,soak_err]} | RSS growth <= 5%, no full GC over 10 ms, no fd or thread growth | \`$cmd\` |"
   fi
