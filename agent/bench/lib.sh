@@ -156,26 +156,20 @@ bench_threads() { awk '/Threads/{print $2}' "/proc/$1/status"; }
 bench_fds() { ls "/proc/$1/fd" | wc -l; }
 
 # The fake kubelet (run-all.sh --kubelet): agent/src/test/java/io/gpuagent/agent/kubelet/FakeKubeletMain.java,
-# a real grpc-java pod-resources server on a unix socket, run on the agent module's test classpath (written once
-# to agent/target/bench-test-classpath.txt by the dependency plugin, offline). Needs the test classes that
-# `./mvnw -B -pl agent -am package -DskipTests` compiles.
-bench_kubelet_cp="$bench_root/agent/target/bench-test-classpath.txt"
+# a real grpc-java pod-resources server on a unix socket. It runs on the test classes that
+# `./mvnw -B -pl agent -am package -DskipTests` compiles, the agent's classes and the packaged app's libraries
+# (quarkus-app/lib/main: grpc, the shaded Netty, protobuf), so it needs no Maven run here.
 
 # bench_kubelet_start <socket> <normal|hang|big> <gpus> <log>: starts it in the background; sets bench_kubelet_pid.
 # Every GPU of the bench scenario is held by one pod (bench/bench-N, container work). In hang and big mode,
 # `kill -HUP $bench_kubelet_pid` makes every later call hang, or be answered with about 100 MiB.
 bench_kubelet_start() {
   local socket=$1 mode=$2 gpus=$3 log=$4 i
-  [ -f "$bench_root/agent/target/test-classes/io/gpuagent/agent/kubelet/FakeKubeletMain.class" ] || {
+  [ -f "$bench_root/agent/target/test-classes/io/gpuagent/agent/kubelet/FakeKubeletMain.class" ] && [ -d "$bench_app/lib/main" ] || {
     echo "bench: the fake kubelet is not compiled; build first: ./mvnw -B -pl agent -am package -DskipTests" >&2; exit 1; }
-  if [ ! -s "$bench_kubelet_cp" ]; then
-    (cd "$bench_root" && ./mvnw -B -ntp -o -q -pl agent dependency:build-classpath -Dmdep.includeScope=test \
-      -Dmdep.outputFile="$bench_kubelet_cp") || {
-      echo "bench: could not write the fake kubelet's classpath; run once with network: ./mvnw -B -pl agent -am package -DskipTests" >&2; exit 1; }
-  fi
   # Its own small heap: the big mode holds one ~100 MiB answer and Netty's copy of it on the way out.
-  "$JAVA_HOME/bin/java" -Xmx768m -XX:TieredStopAtLevel=1 \
-    -cp "$bench_root/agent/target/test-classes:$bench_root/agent/target/classes:$(cat "$bench_kubelet_cp")" \
+  "$JAVA_HOME/bin/java" -Xmx768m -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED \
+    -cp "$bench_root/agent/target/test-classes:$bench_root/agent/target/classes:$bench_app/lib/main/*" \
     io.gpuagent.agent.kubelet.FakeKubeletMain "$socket" "$mode" "$gpus" > "$log" 2>&1 &
   bench_kubelet_pid=$!
   for i in $(seq 1 300); do
