@@ -112,7 +112,7 @@ public final class GpuMetricsWriter {
                 } else {
                     l.add(m);
                 }
-            } else if (m.source() != null || m.isXid() || m.isXidTotal() || m.isClockEventsTotal()) {
+            } else if (m.source() != null || m.isXid() || m.isXidTotal() || m.isClockEventsTotal() || m.isDcgmField()) {
                 s.add(m);
             }
         }
@@ -218,6 +218,9 @@ public final class GpuMetricsWriter {
         if (m.isClockEventsTotal()) {
             return appendClockEventTotals(sb, m.name(), prefix, g);
         }
+        if (m.isDcgmField()) {
+            return appendValue(sb, m, prefix, g.dcgmField(m.dcgmFieldId()));
+        }
         return appendValue(sb, m, prefix, g.raw(m.source()));
     }
 
@@ -232,7 +235,7 @@ public final class GpuMetricsWriter {
             appendXid(sb, m, prefix, instanceXid(g.info(), migs, from, to));
             return true;
         }
-        if (m.isXidTotal() || m.isClockEventsTotal()) {
+        if (m.isXidTotal() || m.isClockEventsTotal() || m.isDcgmField()) {
             return appendSeries(sb, m, g, prefix);   // the GPU's counts, repeated on each instance (MigScope.PARENT)
         }
         double v = scope == MigScope.INSTANCE ? migs.get(from).raw(m.source()) : g.raw(m.source());

@@ -58,6 +58,20 @@ public record MetricDef(String name, MetricType type, String help, String unit, 
         return dcgmFieldId == CLOCK_EVENTS_TOTAL_ID;
     }
 
+    /**
+     * A DCGM field NVML cannot give that a counters file asked for while DCGM is on: no reading, rendered from
+     * {@link GpuSample#dcgmField(int)} by its DCGM field id.
+     */
+    public boolean isDcgmField() {
+        return source == null && type != MetricType.LABEL && dcgmFieldId > 0 && !isXid() && !isXidTotal()
+                && !isClockEventsTotal();
+    }
+
+    /** A DCGM-only field served from DCGM (see {@link #isDcgmField()}). */
+    public static MetricDef dcgmField(String name, MetricType type, String help, int dcgmFieldId) {
+        return new MetricDef(name, type, help, "", null, false, dcgmFieldId, UnitScale.NONE);
+    }
+
     /** The same metric under another name, type and help (what a counters-file line chose). */
     public MetricDef as(String newName, MetricType newType, String newHelp) {
         return new MetricDef(newName, newType, newHelp, unit, source, defaultSet, dcgmFieldId, scale);
