@@ -250,6 +250,7 @@ public final class GpuSample {
         private List<ProcessInfo> processes = List.of();
         private List<String> notes = List.of();
         private List<MigSample> migDevices = List.of();
+        private DcgmPart dcgm = DcgmPart.NONE;
 
         private Builder(GpuInfo info) {
             this.info = Objects.requireNonNull(info, "info");
@@ -298,9 +299,14 @@ public final class GpuSample {
             return this;
         }
 
+        public Builder dcgm(DcgmPart part) {
+            this.dcgm = Objects.requireNonNull(part);
+            return this;
+        }
+
         public GpuSample build() {
             return new GpuSample(info, status, reason, readAt, values.clone(), nvLinks, processes, notes, migDevices,
-                    false, DcgmPart.NONE);
+                    false, dcgm);
         }
     }
 }

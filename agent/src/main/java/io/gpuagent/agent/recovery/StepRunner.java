@@ -7,12 +7,19 @@ import io.gpuagent.agent.health.detect.RepairAction;
 import io.gpuagent.agent.lease.Cordons;
 import io.gpuagent.agent.lease.GpuLeases;
 import io.gpuagent.agent.sampler.SamplerService;
+import io.gpuagent.agent.health.detect.DcgmDetector;
+import io.gpuagent.dcgm.DcgmException;
+import io.gpuagent.dcgm.DcgmReturn;
+import io.gpuagent.dcgm.DiagLevel;
+import io.gpuagent.dcgm.DiagReport;
+import io.gpuagent.exporter.DcgmFeed;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.GpuStatus;
 import io.gpuagent.exporter.Snapshot;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -167,7 +175,81 @@ final class StepRunner {
             return StepOutcome.failed("the GPU reads OK but is still " + h.get().state() + ": "
                     + h.get().reasons().getFirst().message());
         }
-        return StepOutcome.ok("the GPU reads OK again; health " + h.get().state());
+        Optional<String> diagFailed = diagnostic(uuid);
+        if (diagFailed.isPresent()) {
+            return StepOutcome.failed(diagFailed.get());
+        }
+        return StepOutcome.ok("the GPU reads OK again; health " + h.get().state()
+                + (verifyDiag().isPresent() && sampler.dcgm().isPresent()
+                        ? "; DCGM diagnostic r" + (verifyDiag().get().ordinal() + 1) + " passed" : ""));
+    }
+
+    /** {@code gpu-agent.dcgm.verify-diag-level}: empty for {@code off} (or DCGM off). */
+    private Optional<DiagLevel> verifyDiag() {
+        String level = sampler.config().dcgm().verifyDiagLevel().strip();
+        return switch (level) {
+            case "off", "0", "" -> Optional.empty();
+            case "1", "r1" -> Optional.of(DiagLevel.R1);
+            case "2", "r2" -> Optional.of(DiagLevel.R2);
+            case "3", "r3" -> Optional.of(DiagLevel.R3);
+            case "4", "r4" -> Optional.of(DiagLevel.R4);
+            default -> throw new IllegalArgumentException("gpu-agent.dcgm.verify-diag-level must be off or 1 to 4, not '"
+                    + level + "'");
+        };
+    }
+
+    /**
+     * After a reset, the DCGM diagnostic of {@code gpu-agent.dcgm.verify-diag-level} on the GPU (DCGM on only): why
+     * the verification fails (the failing tests with their DCGM_FR codes), or empty when it passed or is not
+     * configured. A GPU DCGM calls busy (IN_USE, another diagnostic running) is asked again every few seconds until
+     * the diagnostic timeout.
+     */
+    private Optional<String> diagnostic(String uuid) throws InterruptedException {
+        Optional<DiagLevel> level = verifyDiag();
+        Optional<DcgmFeed> dcgm = sampler.dcgm();
+        if (level.isEmpty() || dcgm.isEmpty()) {
+            return Optional.empty();
+        }
+        String name = "r" + (level.get().ordinal() + 1);
+        Duration timeout = sampler.config().dcgm().verifyDiagTimeout();
+        long until = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                Optional<DiagReport> report = dcgm.get().diagnose(uuid, level.get(),
+                        Duration.ofNanos(Math.max(until - System.nanoTime(), 1)));
+                if (report.isEmpty()) {
+                    return Optional.of("the DCGM diagnostic " + name + " could not run: DCGM is not connected ("
+                            + dcgm.get().downReason() + "); the GPU stays cordoned: run dcgmi diag -r "
+                            + (level.get().ordinal() + 1) + " on it, then uncordon it");
+                }
+                if (report.get().passed()) {
+                    return Optional.empty();
+                }
+                List<String> failed = new java.util.ArrayList<>();
+                for (DiagReport.Test t : report.get().tests()) {
+                    if (t.result() == io.gpuagent.dcgm.DiagResult.FAIL) {
+                        String codes = t.errors().stream().map(er -> DcgmDetector.errorName(er.code())
+                                + (er.message().isEmpty() ? "" : " " + er.message())).distinct()
+                                .collect(java.util.stream.Collectors.joining("; "));
+                        failed.add(t.name() + (codes.isEmpty() ? "" : " (" + codes + ")"));
+                    }
+                }
+                return Optional.of("the DCGM diagnostic " + name + " failed after the reset: tests " + failed
+                        + "; the GPU stays cordoned (dcgmi diag -r " + (level.get().ordinal() + 1) + " for details)");
+            } catch (DcgmException ex) {
+                boolean busy = ex.result() == DcgmReturn.IN_USE || ex.result() == DcgmReturn.DIAG_ALREADY_RUNNING;
+                if (!busy || System.nanoTime() > until) {
+                    return Optional.of("the DCGM diagnostic " + name + " did not run: " + ex.getMessage()
+                            + (busy ? " (the GPU stayed busy for " + timeout + ")" : ""));
+                }
+                Thread.sleep(Math.max(pollMillis, 2000));
+            } catch (TimeoutException ex) {
+                return Optional.of("the DCGM diagnostic " + name + " did not finish within " + timeout
+                        + " (gpu-agent.dcgm.verify-diag-timeout)");
+            } catch (RuntimeException ex) {
+                return Optional.of("the DCGM diagnostic " + name + " did not run: " + ex.getMessage());
+            }
+        }
     }
 
     private StepOutcome powerCap(String uuid) throws Exception {
