@@ -73,8 +73,9 @@ public class SamplerService {
                 Clock.systemUTC());
         this.writer = new GpuMetricsWriter(metrics, config.hostnameLabel(), settings.hostname(),
                 GpuDecorator.combine(xids, jobs));
-        new FieldSources(agentRegistry.registry(), writer.metrics(), dcgm.on(), sampler::latest);
         if (dcgm.on()) {
+            // Only with DCGM on: without it every series is NVML's, and the footprint stays as it was.
+            new FieldSources(agentRegistry.registry(), writer.metrics(), true, sampler::latest);
             LOG.infof("DCGM %s (%s): profiling %s, DCGM-only fields %s; health watches and policies feed the "
                     + "dcgm detector", dcgm.mode().name().toLowerCase(java.util.Locale.ROOT),
                     dcgm.mode() == DcgmSettings.Mode.REMOTE ? dcgm.address() : dcgm.library(),
