@@ -165,6 +165,48 @@ class DcgmSamplerTest {
     }
 
     @Test
+    void aMigGpuWithoutGpmGetsEachGpuInstancesProfilingFromDcgm() {
+        FakeNvml.apply(Machines.h100Mig().all("name", "NVIDIA A100-SXM4-80GB").all("architecture", 7)
+                .all("gpm_supported", 0)
+                .line("dcgm.gpu.0.field.1001 = 0.3").line("dcgm.gpu.0.mig.2.field.1001 = 0.4")
+                .line("dcgm.gpu.0.mig.7.field.1001 = 0.1"));
+        List<MetricDef> metrics = profilingMetrics();
+        Sampler s = sampler(metrics, embedded(DcgmSettings.Profiling.AUTO, Set.of()));
+        Snapshot snap = s.sweepNow();
+        GpuSample gpu0 = snap.gpu(0).orElseThrow();
+        assertEquals(List.of(2, 7, 8, 9), gpu0.migDevices().stream().map(m -> m.info().gpuInstanceId()).toList());
+        assertEquals(0.3, gpu0.raw(Reading.GR_ENGINE_ACTIVE));
+        assertEquals(0.4, gpu0.migDevices().get(0).raw(Reading.GR_ENGINE_ACTIVE), "GPU instance 2's own");
+        assertEquals(0.1, gpu0.migDevices().get(1).raw(Reading.GR_ENGINE_ACTIVE), "GPU instance 7's own");
+        assertFalse(gpu0.migDevices().get(2).has(Reading.GR_ENGINE_ACTIVE), "no value for instance 8 in the scenario");
+
+        String text = new GpuMetricsWriter(metrics, "Hostname", "testhost", GpuDecorator.NONE).renderText(snap);
+        String gi2 = text.lines().filter(l -> l.startsWith("DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu=\"0\",")
+                && l.contains("GPU_I_ID=\"2\"")).findFirst().orElse("<none>\n" + text);
+        assertTrue(gi2.endsWith("} 0.4"), gi2);
+    }
+
+    @Test
+    void aBurstOfAThousandPolicyViolationsReachesTheSamplesWithNoneDropped() {
+        FakeNvml.apply(a100WithProfiling());
+        Sampler s = sampler(profilingMetrics(), embedded(DcgmSettings.Profiling.AUTO, Set.of()));
+        s.sweepNow();
+        FakeNvml.apply(a100WithProfiling().line("dcgm.policy." + FakeNvml.nextEventNumber() + " = 3 dbe 1 x1000"));
+        int[] seen = new int[1];
+        FakeNvml.eventually(Duration.ofSeconds(15), () -> {
+            for (GpuSample g : s.sweepNow().gpus()) {
+                for (DcgmViolation v : g.dcgm().violations()) {
+                    assertEquals(3, g.index(), "only GPU 3's");
+                    assertEquals("DBE", v.condition());
+                    seen[0]++;
+                }
+            }
+            assertEquals(1000, seen[0]);
+        });
+        assertTrue(s.dcgm().orElseThrow().up());
+    }
+
+    @Test
     void dcgmExporterShippedCountersFilesAreServedInFull() throws Exception {
         FakeNvml.apply(FakeDriverSamplerTest.baseScenario().line("dcgm.gpu.*.field." + VGPU_LICENSE_STATUS + " = 1"));
         for (String file : List.of("/dcgm-exporter/default-counters.csv", "/dcgm-exporter/dcp-metrics-included.csv",
