@@ -108,6 +108,11 @@ public final class CountersFile {
             }
             Optional<MetricDef> def = MetricCatalog.byName(name);
             if (def.isEmpty()) {
+                if (dcgm && name.equals(MetricDef.GPU_HEALTH_STATUS) && type != MetricType.LABEL) {
+                    metrics.add(new MetricDef(name, type, f[2], "result", null, false, MetricDef.GPU_HEALTH_STATUS_ID,
+                            UnitScale.NONE));
+                    continue;
+                }
                 if (dcgm && type != MetricType.LABEL && MetricCatalog.isDcgmField(name)) {
                     metrics.add(MetricDef.dcgmField(name, type, f[2], MetricCatalog.dcgmFieldId(name)));
                     continue;

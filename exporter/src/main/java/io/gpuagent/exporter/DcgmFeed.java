@@ -352,7 +352,8 @@ public final class DcgmFeed implements AutoCloseable {
             for (HealthIncident h : dcgm.healthCheck(Dcgm.ALL_GPUS).incidents()) {
                 if (h.entity().group() == EntityGroup.GPU && uuidByGpuId.containsKey(h.entity().id())) {
                     incidents.computeIfAbsent(uuidByGpuId.get(h.entity().id()), u -> new ArrayList<>())
-                            .add(new DcgmIncident(HealthSystems.name(h.system()), h.health() == HealthResult.FAIL,
+                            .add(new DcgmIncident(h.system() == HealthSystems.ALL ? "ALL" : HealthSystems.name(h.system()),
+                                    h.health() == HealthResult.FAIL,
                                     h.errorCode(), h.message()));
                 }
             }

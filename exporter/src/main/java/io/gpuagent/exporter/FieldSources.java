@@ -37,7 +37,7 @@ public final class FieldSources {
 
     static List<String> candidates(MetricDef m, boolean dcgmOn) {
         List<String> c = new ArrayList<>(2);
-        if (m.isDcgmField()) {
+        if (m.isDcgmField() || m.isGpuHealthStatus()) {
             c.add("dcgm");
             return c;
         }
@@ -57,7 +57,7 @@ public final class FieldSources {
     }
 
     private String current(MetricDef m) {
-        if (m.isDcgmField()) {
+        if (m.isDcgmField() || m.isGpuHealthStatus()) {
             return "dcgm";
         }
         Reading r = m.source();

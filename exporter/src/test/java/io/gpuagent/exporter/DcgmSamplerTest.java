@@ -149,8 +149,22 @@ class DcgmSamplerTest {
     void healthIncidentsAndPolicyViolationsJoinTheSample() {
         FakeNvml.apply(a100WithProfiling().line("dcgm.gpu.2.health.0 = mem fail 43 double-bit ECC error"));
         Sampler s = sampler(profilingMetrics(), embedded(DcgmSettings.Profiling.AUTO, Set.of()));
-        GpuSample g2 = s.sweepNow().gpus().get(2);
+        Snapshot first = s.sweepNow();
+        GpuSample g2 = first.gpus().get(2);
         assertEquals(List.of(new DcgmIncident("MEM", true, 43, "double-bit ECC error")), g2.dcgm().incidents());
+
+        // dcgm-exporter's DCGM_EXP_GPU_HEALTH_STATUS: a series per watch and GPU, the incident's result and code.
+        List<MetricDef> health = CountersFile.parse("health.csv",
+                List.of("DCGM_EXP_GPU_HEALTH_STATUS, counter, DCGM reported health status"), true).metrics();
+        String text = new GpuMetricsWriter(health, "Hostname", "testhost", GpuDecorator.NONE).renderText(first);
+        assertEquals(4 * 11, text.lines().filter(l -> l.startsWith("DCGM_EXP_GPU_HEALTH_STATUS{")).count(), text);
+        assertTrue(lineOf(text, "DCGM_EXP_GPU_HEALTH_STATUS{gpu=\"2\",").contains("health_watch=\"PCIE\","
+                + "health_error_code=\"DCGM_FR_OK\"} 0"), text);
+        assertTrue(text.lines().anyMatch(l -> l.startsWith("DCGM_EXP_GPU_HEALTH_STATUS{gpu=\"2\",")
+                && l.endsWith(",health_watch=\"MEM\",health_error_code=\"" + DcgmErrors.name(43) + "\"} 20")), text);
+        assertEquals(List.of("DCGM_EXP_GPU_HEALTH_STATUS (line 1)"),
+                CountersFile.parse("health.csv", List.of("DCGM_EXP_GPU_HEALTH_STATUS, counter, x"), false).skipped(),
+                "skipped with DCGM off, as before");
 
         // Registered by the first sweep's connect; the fake's own thread delivers it from now on.
         long n = FakeNvml.nextEventNumber();

@@ -1,19 +1,12 @@
 package io.gpuagent.agent.health.detect;
 
+import io.gpuagent.exporter.DcgmErrors;
 import io.gpuagent.exporter.DcgmIncident;
 import io.gpuagent.exporter.DcgmViolation;
 import io.gpuagent.exporter.GpuSample;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * DCGM's own verdicts ({@code gpu-agent.dcgm.mode} on, docs/faults.md#dcgm): the incidents of its health watches
@@ -30,8 +23,6 @@ import java.util.Map;
  * </ul>
  */
 public record DcgmDetector() implements Detector {
-    private static final Map<Integer, String> ERRORS = load();
-
     @Override
     public String name() {
         return "dcgm";
@@ -72,7 +63,7 @@ public record DcgmDetector() implements Detector {
 
     /** The {@code DCGM_FR_*} name of an error code; {@code DCGM_FR_<n>} for one the 4.6.0 header does not list. */
     public static String errorName(int code) {
-        return ERRORS.getOrDefault(code, "DCGM_FR_" + code);
+        return DcgmErrors.name(code);
     }
 
     private static RepairAction actionFor(String watch) {
@@ -81,23 +72,5 @@ public record DcgmDetector() implements Detector {
             case "DRIVER" -> RepairAction.REBOOT;
             default -> RepairAction.DRAIN_AND_RESET;   // MEM, SM, PMU, MCU, INFOROM
         };
-    }
-
-    private static Map<Integer, String> load() {
-        Map<Integer, String> m = new HashMap<>();
-        try (InputStream in = DcgmDetector.class.getResourceAsStream("dcgm-errors.txt")) {
-            if (in == null) {
-                throw new IllegalStateException("dcgm-errors.txt missing from the agent jar");
-            }
-            new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).lines()
-                    .filter(l -> !l.isBlank() && !l.startsWith("#"))
-                    .forEach(l -> {
-                        String[] p = l.strip().split("\\s+");
-                        m.putIfAbsent(Integer.parseInt(p[0]), p[1]);
-                    });
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return Map.copyOf(m);
     }
 }
