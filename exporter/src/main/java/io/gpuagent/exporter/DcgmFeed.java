@@ -71,6 +71,9 @@ public final class DcgmFeed implements AutoCloseable {
     // sweep thread only
     private CompletableFuture<Result> inFlight;
     private Result last = Result.down("DCGM not connected yet");
+    private int sweepsSinceFresh;
+    /** After this many sweeps without a finished DCGM read, its old values are dropped rather than served. */
+    static final int STALE_AFTER_SWEEPS = 3;
 
     // dcgm-reader thread only (and release/close, which run there too)
     private Dcgm dcgm;
@@ -179,9 +182,11 @@ public final class DcgmFeed implements AutoCloseable {
             wants.add(new Want(g.uuid(), prof, List.copyOf(gis)));
         }
         String note = null;
+        sweepsSinceFresh++;
         if (inFlight != null && inFlight.isDone()) {
             last = resultOf(inFlight);
             inFlight = null;
+            sweepsSinceFresh = 0;
         }
         if (inFlight == null) {
             try {
@@ -193,6 +198,7 @@ public final class DcgmFeed implements AutoCloseable {
             try {
                 last = inFlight.get(Math.max(remaining, 0), TimeUnit.NANOSECONDS);
                 inFlight = null;
+                sweepsSinceFresh = 0;
             } catch (TimeoutException e) {
                 note = "DCGM readings are from the previous sweep: the DCGM read is still running";
             } catch (InterruptedException e) {
@@ -204,9 +210,15 @@ public final class DcgmFeed implements AutoCloseable {
         } else {
             note = "DCGM readings are from an earlier sweep: a DCGM read is still running";
         }
+        Result served = last;
+        if (sweepsSinceFresh >= STALE_AFTER_SWEEPS && last.connected()) {
+            // e.g. a long diagnostic holds the DCGM thread: old profiling values are not served as if current
+            served = Result.down("the DCGM read has not finished for " + sweepsSinceFresh + " sweeps (a DCGM "
+                    + "diagnostic running, or DCGM slow to answer)");
+        }
         List<GpuSample> out = new ArrayList<>(gpus.size());
         for (GpuSample g : gpus) {
-            out.add(g.status() == GpuStatus.LOST || !g.info().known() ? g : merge(g, last, note));
+            out.add(g.status() == GpuStatus.LOST || !g.info().known() ? g : merge(g, served, note));
         }
         return out;
     }
@@ -368,7 +380,7 @@ public final class DcgmFeed implements AutoCloseable {
                 }
             }
             return new Result(true, null, prof, migProf, fields, incidents, violations);
-        } catch (DcgmException | IllegalStateException e) {
+        } catch (RuntimeException e) {
             boolean gone = e instanceof DcgmException d && d.connectionLost();
             String reason = gone ? "the DCGM host engine went away (" + e.getMessage() + ")"
                     : "a DCGM read failed (" + e.getMessage() + ")";

@@ -128,6 +128,24 @@ class DcgmSamplerTest {
     }
 
     @Test
+    void aDcgmReadThatDoesNotFinishIsNotWaitedForAndItsOldValuesAreDroppedAfterThreeSweeps() {
+        FakeNvml.apply(a100WithProfiling());
+        Sampler s = sampler(profilingMetrics(), embedded(DcgmSettings.Profiling.AUTO, Set.of()));
+        assertEquals(0.25, s.sweepNow().gpus().get(0).raw(Reading.SM_ACTIVE));
+        FakeNvml.apply(a100WithProfiling().line("dcgm.latency_ms.dcgmEntitiesGetLatestValues = 5000"));
+        GpuSample waiting = s.sweepNow().gpus().get(0);
+        assertEquals(0.25, waiting.raw(Reading.SM_ACTIVE), "the previous read's value, with a note");
+        assertTrue(waiting.notes().stream().anyMatch(n -> n.contains("still running")), waiting.notes().toString());
+        s.sweepNow();
+        GpuSample dropped = s.sweepNow().gpus().get(0);
+        assertFalse(dropped.has(Reading.SM_ACTIVE), dropped.toString());
+        assertTrue(dropped.has(Reading.GPU_TEMP_C), "NVML's readings are on time");
+        assertTrue(dropped.notes().stream().anyMatch(n -> n.contains("has not finished for 3 sweeps")),
+                dropped.notes().toString());
+        FakeNvml.apply(a100WithProfiling());
+    }
+
+    @Test
     void onHopperGpmStaysOursUnlessDcgmIsAskedFor() throws Exception {
         FakeNvml.apply(FakeDriverSamplerTest.baseScenario().line("dcgm.gpu.*.field.1001 = 0.99"));
         List<MetricDef> metrics = profilingMetrics();

@@ -175,7 +175,7 @@ final class StepRunner {
             return StepOutcome.failed("the GPU reads OK but is still " + h.get().state() + ": "
                     + h.get().reasons().getFirst().message());
         }
-        Optional<String> diagFailed = diagnostic(uuid);
+        Optional<String> diagFailed = diagnostic(uuid, last);
         if (diagFailed.isPresent()) {
             return StepOutcome.failed(diagFailed.get());
         }
@@ -204,13 +204,19 @@ final class StepRunner {
      * configured. A GPU DCGM calls busy (IN_USE, another diagnostic running) is asked again every few seconds until
      * the diagnostic timeout.
      */
-    private Optional<String> diagnostic(String uuid) throws InterruptedException {
+    private Optional<String> diagnostic(String uuid, GpuSample after) throws InterruptedException {
         Optional<DiagLevel> level = verifyDiag();
         Optional<DcgmFeed> dcgm = sampler.dcgm();
         if (level.isEmpty() || dcgm.isEmpty()) {
             return Optional.empty();
         }
         String name = "r" + (level.get().ordinal() + 1);
+        if (!after.processes().isEmpty()) {
+            // The diagnostic loads the GPU: never under someone's work. The drain before the reset emptied it.
+            return Optional.of("the DCGM diagnostic " + name + " was not run: processes "
+                    + after.processes().stream().map(p -> String.valueOf(p.pid())).toList() + " are on the GPU "
+                    + "after the reset; the GPU stays cordoned");
+        }
         Duration timeout = sampler.config().dcgm().verifyDiagTimeout();
         long until = System.nanoTime() + timeout.toNanos();
         while (true) {
