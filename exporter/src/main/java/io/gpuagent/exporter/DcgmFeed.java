@@ -438,8 +438,9 @@ public final class DcgmFeed implements AutoCloseable {
             nextAttemptNanos = 0;
             up = true;
             downReason = null;
-            LOG.log(Level.INFO, "DCGM connected (" + describe() + ", DCGM " + dcgm.version() + ", "
-                    + gpuIdByUuid.size() + " GPUs); profiling from DCGM: " + profiling + ", DCGM-only fields: "
+            var v = dcgm.version();
+            LOG.log(Level.INFO, "DCGM connected (" + describe() + ", DCGM " + v.major() + "." + v.minor() + "." + v.patch()
+                    + ", " + gpuIdByUuid.size() + " GPUs); profiling from DCGM: " + profiling + ", DCGM-only fields: "
                     + Arrays.toString(extraIds));
             loggedState = true;
             return true;
