@@ -94,6 +94,7 @@ final class StepRunner {
             case TERMINATE -> drain.terminate(e);
             case RESET -> reset(e);
             case VERIFY -> verify(e);
+            case DIAGNOSE -> diagnose(e);
             case POWER_CAP -> powerCap(uuid);
             case POWER_RESTORE -> restorePower(uuid);
             case RESET_CLOCKS -> StepOutcome.ok(resetClocks(uuid));
@@ -184,6 +185,42 @@ final class StepRunner {
                         ? "; DCGM diagnostic r" + (verifyDiag().get().ordinal() + 1) + " passed" : ""));
     }
 
+    /**
+     * Why an operator's diagnostic may not run now (DCGM off, the GPU not drained: not cordoned, or processes on
+     * it); empty when it may. The diagnostic loads the GPU: never under someone's work.
+     */
+    Optional<String> diagnoseRefusal(Execution e) {
+        if (sampler.dcgm().isEmpty()) {
+            return Optional.of("DCGM is off (gpu-agent.dcgm.mode=off): no diagnostic can run; docs/dcgm.md");
+        }
+        if (cordons.of(e.target.uuid()).isEmpty()) {
+            return Optional.of("GPU " + e.target.index() + " is not drained: drain it first (POST /v1/gpus/"
+                    + e.target.index() + "/drain), then ask for the diagnostic");
+        }
+        Optional<GpuSample> g = sampler.latest().gpu(e.target.uuid());
+        if (g.isPresent() && !g.get().processes().isEmpty()) {
+            return Optional.of("GPU " + e.target.index() + " has processes " + g.get().processes().stream()
+                    .map(p -> String.valueOf(p.pid())).toList() + ": drain it first");
+        }
+        return Optional.empty();
+    }
+
+    /** An operator's diagnostic: the verify level, or r1 when the verify diagnostic is off. */
+    private StepOutcome diagnose(Execution e) throws InterruptedException {
+        Optional<String> no = diagnoseRefusal(e);
+        if (no.isPresent()) {
+            return StepOutcome.failed(no.get());
+        }
+        DiagLevel level = verifyDiag().orElse(DiagLevel.R1);
+        GpuSample now = sampler.latest().gpu(e.target.uuid()).orElse(null);
+        if (now == null) {
+            return StepOutcome.failed("the GPU is not in the latest snapshot");
+        }
+        Optional<String> failed = diagnostic(e.target.uuid(), now, level, "on the operator's request");
+        return failed.isPresent() ? StepOutcome.failed(failed.get())
+                : StepOutcome.ok("DCGM diagnostic r" + (level.ordinal() + 1) + " passed");
+    }
+
     /** {@code gpu-agent.dcgm.verify-diag-level}: empty for {@code off} (or DCGM off). */
     private Optional<DiagLevel> verifyDiag() {
         String level = sampler.config().dcgm().verifyDiagLevel().strip();
@@ -206,16 +243,26 @@ final class StepRunner {
      */
     private Optional<String> diagnostic(String uuid, GpuSample after) throws InterruptedException {
         Optional<DiagLevel> level = verifyDiag();
-        Optional<DcgmFeed> dcgm = sampler.dcgm();
-        if (level.isEmpty() || dcgm.isEmpty()) {
+        if (level.isEmpty() || sampler.dcgm().isEmpty()) {
             return Optional.empty();
+        }
+        return diagnostic(uuid, after, level.get(), "after the reset");
+    }
+
+    /** Runs the diagnostic {@code lvl}; why it failed or did not run ({@code when}: for the message), empty when it passed. */
+    private Optional<String> diagnostic(String uuid, GpuSample after, DiagLevel lvl, String when)
+            throws InterruptedException {
+        Optional<DiagLevel> level = Optional.of(lvl);
+        Optional<DcgmFeed> dcgm = sampler.dcgm();
+        if (dcgm.isEmpty()) {
+            return Optional.of("DCGM is off");
         }
         String name = "r" + (level.get().ordinal() + 1);
         if (!after.processes().isEmpty()) {
             // The diagnostic loads the GPU: never under someone's work. The drain before the reset emptied it.
             return Optional.of("the DCGM diagnostic " + name + " was not run: processes "
                     + after.processes().stream().map(p -> String.valueOf(p.pid())).toList() + " are on the GPU "
-                    + "after the reset; the GPU stays cordoned");
+                    + when + "; the GPU stays cordoned");
         }
         Duration timeout = sampler.config().dcgm().verifyDiagTimeout();
         long until = System.nanoTime() + timeout.toNanos();
@@ -240,7 +287,7 @@ final class StepRunner {
                         failed.add(t.name() + (codes.isEmpty() ? "" : " (" + codes + ")"));
                     }
                 }
-                return Optional.of("the DCGM diagnostic " + name + " failed after the reset: tests " + failed
+                return Optional.of("the DCGM diagnostic " + name + " failed " + when + ": tests " + failed
                         + "; the GPU stays cordoned (dcgmi diag -r " + (level.get().ordinal() + 1) + " for details)");
             } catch (DcgmException ex) {
                 boolean busy = ex.result() == DcgmReturn.IN_USE || ex.result() == DcgmReturn.DIAG_ALREADY_RUNNING;

@@ -88,6 +88,28 @@ class DcgmRecoveryTest {
     }
 
     @Test
+    void anOperatorDiagnosticRunsOnlyOnADrainedGpuAndReportsTheFailingTest() {
+        FakeNvml.eventually(SOON, () -> assertTrue(sampler.dcgm().orElseThrow().up(), "DCGM connected"));
+        RecoveryTestSupport.authed().post("/v1/gpus/4/diag").then().statusCode(409)
+                .body("detail", org.hamcrest.Matchers.containsString("not drained"));
+
+        RecoveryTestSupport.authed().post("/v1/gpus/4/cordon").then().statusCode(200);
+        String passed = RecoveryTestSupport.authed().post("/v1/gpus/4/diag").then().statusCode(202).extract()
+                .path("actionId");
+        assertEquals("succeeded", RecoveryTestSupport.awaitEnd(passed));
+        assertTrue(RecoveryTestSupport.action(passed).toString().contains("DCGM diagnostic r1 passed"),
+                RecoveryTestSupport.action(passed).toString());
+
+        FakeNvml.write("gpus = 8\ndcgm.diag.software.gpu.4 = fail 4 injected\n");
+        String failed = RecoveryTestSupport.authed().post("/v1/gpus/4/diag").then().statusCode(202).extract()
+                .path("actionId");
+        assertEquals("failed", RecoveryTestSupport.awaitEnd(failed));
+        String view = RecoveryTestSupport.action(failed).toString();
+        assertTrue(view.contains("failed on the operator's request: tests [software (DCGM_FR_VOLATILE_DBE_DETECTED"),
+                view);
+    }
+
+    @Test
     void aDcgmHealthIncidentIsAReasonOfHealth() {
         FakeNvml.write("gpus = 8\ndcgm.gpu.3.health.0 = pcie warn 3 PCIe replay rate above threshold\n");
         FakeNvml.eventually(SOON, () -> given().get("/health/gpus/3").then().body("state", equalTo("DEGRADED"))
