@@ -146,6 +146,32 @@ class DcgmSamplerTest {
     }
 
     @Test
+    void dcgmAbsentOrRefusingLeavesNvmlAsItWasAndARemoteHostEngineIsReachedOnceItAnswers() {
+        FakeNvml.apply(a100WithProfiling());
+        Sampler absent = sampler(profilingMetrics(), new DcgmSettings(DcgmSettings.Mode.EMBEDDED,
+                "/nonexistent/libdcgm.so.4", "", DcgmSettings.Profiling.AUTO, Duration.ofSeconds(2),
+                Duration.ofSeconds(1), Set.of()));
+        GpuSample g = absent.sweepNow().gpus().get(0);
+        assertEquals(GpuStatus.OK, g.status());
+        assertTrue(g.has(Reading.GPU_TEMP_C));
+        assertFalse(g.has(Reading.SM_ACTIVE), "an A100 without DCGM has no profiling series, as before");
+        assertTrue(g.notes().stream().anyMatch(n -> n.contains("is not available")), g.notes().toString());
+        assertFalse(absent.dcgm().orElseThrow().up());
+        sampler.close();
+
+        FakeNvml.apply(a100WithProfiling().line("dcgm.connect_error = -21"));
+        Sampler remote = sampler(profilingMetrics(), new DcgmSettings(DcgmSettings.Mode.REMOTE,
+                FakeNvml.DCGM_LIBRARY.toString(), "tcp://127.0.0.1:5555", DcgmSettings.Profiling.AUTO,
+                Duration.ofSeconds(2), Duration.ofSeconds(1), Set.of()));
+        assertFalse(remote.sweepNow().gpus().get(0).has(Reading.SM_ACTIVE));
+        assertTrue(remote.dcgm().orElseThrow().downReason().contains("remote tcp://127.0.0.1:5555"),
+                remote.dcgm().orElseThrow().downReason());
+        FakeNvml.apply(a100WithProfiling());
+        FakeNvml.eventually(Duration.ofSeconds(15),
+                () -> assertEquals(0.25, remote.sweepNow().gpus().get(0).raw(Reading.SM_ACTIVE)));
+    }
+
+    @Test
     void onHopperGpmStaysOursUnlessDcgmIsAskedFor() throws Exception {
         FakeNvml.apply(FakeDriverSamplerTest.baseScenario().line("dcgm.gpu.*.field.1001 = 0.99"));
         List<MetricDef> metrics = profilingMetrics();
