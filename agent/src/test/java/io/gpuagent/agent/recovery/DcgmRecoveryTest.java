@@ -55,6 +55,8 @@ class DcgmRecoveryTest {
     void xid79ResetsWithDcgmLetGoOfAndTheR1DiagnosticPasses() {
         RecoveryTestSupport.awaitEventWatch();
         FakeNvml.eventually(SOON, () -> assertTrue(sampler.dcgm().orElseThrow().up(), "DCGM connected"));
+        java.util.Set<String> downReasons = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        sampler.onSnapshot(snap -> sampler.dcgm().map(d -> d.downReason()).ifPresent(downReasons::add));
         long after = lastLineId();
         RecoveryTestSupport.loseGpu(1);
         FakeNvml.eventually(SOON, () -> assertTrue(steps(lines(1, after), "succeeded").contains("uncordon"),
@@ -64,6 +66,8 @@ class DcgmRecoveryTest {
                 && "succeeded".equals(l.get("result"))).findFirst().orElseThrow();
         assertTrue(verify.get("detail").toString().contains("DCGM diagnostic r1 passed"), verify.toString());
         FakeNvml.eventually(SOON, () -> assertTrue(sampler.dcgm().orElseThrow().up(), "DCGM connected again"));
+        assertTrue(downReasons.stream().anyMatch(r -> r.startsWith("DCGM released: NVML released while GPU 1")),
+                "DCGM was let go of for the reset: " + downReasons);
         given().get("/health/gpus/1").then().statusCode(200).body("state", equalTo("HEALTHY"));
     }
 
