@@ -176,7 +176,7 @@ final class StepRunner {
             return StepOutcome.failed("the GPU reads OK but is still " + h.get().state() + ": "
                     + h.get().reasons().getFirst().message());
         }
-        Optional<String> diagFailed = diagnostic(uuid, last);
+        Optional<String> diagFailed = diagnostic(uuid);
         if (diagFailed.isPresent()) {
             return StepOutcome.failed(diagFailed.get());
         }
@@ -197,10 +197,9 @@ final class StepRunner {
             return Optional.of("GPU " + e.target.index() + " is not drained: drain it first (POST /v1/gpus/"
                     + e.target.index() + "/drain), then ask for the diagnostic");
         }
-        Optional<GpuSample> g = sampler.latest().gpu(e.target.uuid());
-        if (g.isPresent() && !g.get().processes().isEmpty()) {
-            return Optional.of("GPU " + e.target.index() + " has processes " + g.get().processes().stream()
-                    .map(p -> String.valueOf(p.pid())).toList() + ": drain it first");
+        Busy busy = busy(e.target.uuid());
+        if (!busy.idle()) {
+            return Optional.of("GPU " + e.target.index() + " is " + busy.describe() + ": drain it first");
         }
         return Optional.empty();
     }
@@ -212,11 +211,7 @@ final class StepRunner {
             return StepOutcome.failed(no.get());
         }
         DiagLevel level = verifyDiag().orElse(DiagLevel.R1);
-        GpuSample now = sampler.latest().gpu(e.target.uuid()).orElse(null);
-        if (now == null) {
-            return StepOutcome.failed("the GPU is not in the latest snapshot");
-        }
-        Optional<String> failed = diagnostic(e.target.uuid(), now, level, "on the operator's request");
+        Optional<String> failed = diagnostic(e.target.uuid(), level, "on the operator's request");
         return failed.isPresent() ? StepOutcome.failed(failed.get())
                 : StepOutcome.ok("DCGM diagnostic r" + (level.ordinal() + 1) + " passed");
     }
@@ -241,16 +236,16 @@ final class StepRunner {
      * configured. A GPU DCGM calls busy (IN_USE, another diagnostic running) is asked again every few seconds until
      * the diagnostic timeout.
      */
-    private Optional<String> diagnostic(String uuid, GpuSample after) throws InterruptedException {
+    private Optional<String> diagnostic(String uuid) throws InterruptedException {
         Optional<DiagLevel> level = verifyDiag();
         if (level.isEmpty() || sampler.dcgm().isEmpty()) {
             return Optional.empty();
         }
-        return diagnostic(uuid, after, level.get(), "after the reset");
+        return diagnostic(uuid, level.get(), "after the reset");
     }
 
     /** Runs the diagnostic {@code lvl}; why it failed or did not run ({@code when}: for the message), empty when it passed. */
-    private Optional<String> diagnostic(String uuid, GpuSample after, DiagLevel lvl, String when)
+    private Optional<String> diagnostic(String uuid, DiagLevel lvl, String when)
             throws InterruptedException {
         Optional<DiagLevel> level = Optional.of(lvl);
         Optional<DcgmFeed> dcgm = sampler.dcgm();
@@ -258,11 +253,12 @@ final class StepRunner {
             return Optional.of("DCGM is off");
         }
         String name = "r" + (level.get().ordinal() + 1);
-        if (!after.processes().isEmpty()) {
-            // The diagnostic loads the GPU: never under someone's work. The drain before the reset emptied it.
-            return Optional.of("the DCGM diagnostic " + name + " was not run: processes "
-                    + after.processes().stream().map(p -> String.valueOf(p.pid())).toList() + " are on the GPU "
-                    + when + "; the GPU stays cordoned");
+        Busy holders = busy(uuid);
+        if (!holders.idle()) {
+            // The diagnostic loads the GPU: never under someone's work (a lease, or processes on it or its MIG
+            // devices). Before a reset the drain emptied it.
+            return Optional.of("the DCGM diagnostic " + name + " was not run " + when + ": the GPU is "
+                    + holders.describe() + "; the GPU stays cordoned");
         }
         Duration timeout = sampler.config().dcgm().verifyDiagTimeout();
         long until = System.nanoTime() + timeout.toNanos();
