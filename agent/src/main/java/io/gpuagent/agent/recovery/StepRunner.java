@@ -245,14 +245,12 @@ final class StepRunner {
     }
 
     /** Runs the diagnostic {@code lvl}; why it failed or did not run ({@code when}: for the message), empty when it passed. */
-    private Optional<String> diagnostic(String uuid, DiagLevel lvl, String when)
-            throws InterruptedException {
-        Optional<DiagLevel> level = Optional.of(lvl);
+    private Optional<String> diagnostic(String uuid, DiagLevel lvl, String when) throws InterruptedException {
         Optional<DcgmFeed> dcgm = sampler.dcgm();
         if (dcgm.isEmpty()) {
             return Optional.of("DCGM is off");
         }
-        String name = "r" + (level.get().ordinal() + 1);
+        String name = "r" + (lvl.ordinal() + 1);
         Busy holders = busy(uuid);
         if (!holders.idle()) {
             // The diagnostic loads the GPU: never under someone's work (a lease, or processes on it or its MIG
@@ -264,12 +262,12 @@ final class StepRunner {
         long until = System.nanoTime() + timeout.toNanos();
         while (true) {
             try {
-                Optional<DiagReport> report = dcgm.get().diagnose(uuid, level.get(),
+                Optional<DiagReport> report = dcgm.get().diagnose(uuid, lvl,
                         Duration.ofNanos(Math.max(until - System.nanoTime(), 1)));
                 if (report.isEmpty()) {
                     return Optional.of("the DCGM diagnostic " + name + " could not run: DCGM is not connected ("
                             + dcgm.get().downReason() + "); the GPU stays cordoned: run dcgmi diag -r "
-                            + (level.get().ordinal() + 1) + " on it, then uncordon it");
+                            + (lvl.ordinal() + 1) + " on it, then uncordon it");
                 }
                 if (report.get().passed()) {
                     return Optional.empty();
@@ -284,7 +282,7 @@ final class StepRunner {
                     }
                 }
                 return Optional.of("the DCGM diagnostic " + name + " failed " + when + ": tests " + failed
-                        + "; the GPU stays cordoned (dcgmi diag -r " + (level.get().ordinal() + 1) + " for details)");
+                        + "; the GPU stays cordoned (dcgmi diag -r " + (lvl.ordinal() + 1) + " for details)");
             } catch (DcgmException ex) {
                 boolean busy = ex.result() == DcgmReturn.IN_USE || ex.result() == DcgmReturn.DIAG_ALREADY_RUNNING;
                 if (!busy || System.nanoTime() > until) {
