@@ -2,7 +2,8 @@
 # The demo: builds the agent and runs it on the fake NVML driver with 8 simulated H100s.
 #   agent/demo.sh [scenario]       # then curl the URLs it prints; Ctrl-C stops it
 # Named scenarios: h100 (the default: 8 x H100, whole GPUs), mig (8 x H100 in MIG mode, 4 MIG devices each,
-# profiles mixed: native-bindings/src/test/resources/scenarios/h100-mig.conf).
+# profiles mixed: native-bindings/src/test/resources/scenarios/h100-mig.conf), dcgm (8 x A100, no GPM: the
+# DCGM_FI_PROF_* series come from the fake DCGM, embedded; docs/dcgm.md).
 # Change readings or inject faults while it runs by editing the scenario file it prints
 # (keys: native-bindings/README.md); it prints a line that injects an XID.
 set -euo pipefail
@@ -10,8 +11,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/.mvn/find-jdk.sh"
 name=${1:-h100}
 case "$name" in
-  h100|mig) ;;
-  *) echo "demo: no scenario '$name'; the named scenarios are h100 (default) and mig" >&2; exit 2 ;;
+  h100|mig|dcgm) ;;
+  *) echo "demo: no scenario '$name'; the named scenarios are h100 (default), mig and dcgm" >&2; exit 2 ;;
 esac
 port=${PORT:-9400}
 jar="$root/agent/target/quarkus-app/quarkus-run.jar"
@@ -26,6 +27,29 @@ mkdir -p "$demo/state"
 scenario="$demo/scenario.conf"
 if [ "$name" = mig ] && [ ! -f "$scenario" ]; then
   cp "$root/native-bindings/src/test/resources/scenarios/h100-mig.conf" "$scenario"
+fi
+if [ "$name" = dcgm ] && [ ! -f "$scenario" ]; then
+  cat > "$scenario" <<'SCN'
+# Fake NVML + fake DCGM scenario for the demo: 8 x NVIDIA A100-SXM4-80GB (Ampere: no GPM, so the profiling
+# series come from DCGM). Edit and save; the agent sees it within 1 s. dcgm.* keys: native-bindings/README.md.
+gpus = 8
+gpu.*.name = NVIDIA A100-SXM4-80GB
+gpu.*.architecture = 7
+gpu.*.cc_major = 8
+gpu.*.cc_minor = 0
+gpu.*.gpm_supported = 0
+gpu.*.memory_total_mib = 81920
+gpu.*.temp = 41
+gpu.*.util_gpu = 37
+gpu.*.memory_used_mib = 1024
+gpu.*.power_mw = 180000
+dcgm.gpu.*.field.1001 = 0.62
+dcgm.gpu.*.field.1002 = 0.55
+dcgm.gpu.*.field.1003 = 0.21
+dcgm.gpu.*.field.1004 = 0.31
+dcgm.gpu.*.field.1005 = 0.44
+dcgm.gpu.*.field.1007 = 0.12
+SCN
 fi
 [ -f "$scenario" ] || cat > "$scenario" <<'SCN'
 # Fake NVML scenario for the demo: 8 x NVIDIA H100 80GB HBM3. Edit and save; the agent sees it within 1 s.
@@ -51,6 +75,15 @@ demo: gpu-agent on the fake NVML driver, 8 x H100 in MIG mode (4 MIG devices eac
   curl -s localhost:$port/q/health/ready
 demo: inject an XID on GPU 0's GPU instance 7:  echo 'event.$next_event = 0 xid 31 gi=7' >> $scenario
 MSG
+elif [ "$name" = dcgm ]; then
+  cat <<MSG
+demo: gpu-agent on the fake NVML driver and the fake DCGM (embedded), 8 x A100 (no GPM)
+  curl -s localhost:$port/metrics | grep -E '^DCGM_FI_PROF_(SM_ACTIVE|PIPE_TENSOR_ACTIVE|DRAM_ACTIVE)'
+  curl -s localhost:$port/metrics | grep gpu_agent_field_source
+  curl -s localhost:$port/health/gpus/3
+demo: a DCGM health incident on GPU 3:  echo 'dcgm.gpu.3.health.0 = mem fail 4 volatile double-bit ECC error' >> $scenario
+demo: the host engine going away:      echo 'dcgm.hostengine_gone = 1' >> $scenario   (then remove the line)
+MSG
 else
   cat <<MSG
 demo: gpu-agent on the fake NVML driver, 8 x H100
@@ -68,6 +101,11 @@ echo "demo: scenario file (edit it to change readings or inject faults): $scenar
 # its launcher: the jlink'd runtime and the AOT cache trained at package time, as the service starts.
 java_opts=$(sed -n 's/^JAVA_OPTS="\(.*\)"$/\1/p' "$root/systemd/environment")
 props="-Dquarkus.http.port=$port -Dgpu-agent.nvml.library=$fake -Dgpu-agent.state-dir=$demo/state"
+if [ "$name" = dcgm ]; then
+  # Every metric gpu-agent knows (all-counters.csv), so that DCGM_FI_PROF_SM_ACTIVE and the other opt-in ones show.
+  props="$props -Dgpu-agent.dcgm.mode=embedded -Dgpu-agent.dcgm.library=$root/native-bindings/target/fake-dcgm/libdcgm.so.4"
+  props="$props -Dgpu-agent.counters-file=$root/exporter/src/main/resources/io/gpuagent/exporter/all-counters.csv"
+fi
 staged="$root/agent/target/deb/root/usr/lib/gpu-agent"
 if [ -x "$staged/bin/gpu-agent" ] && [ -z "${REBUILD:-}" ] && [ ! "$jar" -nt "$staged/app/quarkus-run.jar" ]; then
   echo "demo: the packaged launcher $staged/bin/gpu-agent (AOT cache: $([ -f "$staged/app/gpu-agent.aot" ] && echo yes || echo no))"

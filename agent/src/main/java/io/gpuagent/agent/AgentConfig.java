@@ -1,5 +1,6 @@
 package io.gpuagent.agent;
 
+import io.gpuagent.exporter.DcgmSettings;
 import io.gpuagent.exporter.DefaultSet;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithConverter;
@@ -13,6 +14,8 @@ import java.util.Optional;
 public interface AgentConfig {
 
     Nvml nvml();
+
+    Dcgm dcgm();
 
     /** How often the sampler sweeps every GPU. */
     @WithDefault("1s")
@@ -50,6 +53,45 @@ public interface AgentConfig {
         @WithDefault("legacy")
         @WithConverter(DefaultSetConverter.class)
         DefaultSet defaultSet();
+    }
+
+    /** NVIDIA DCGM beside NVML (docs/dcgm.md). Off by default: then nothing of DCGM is loaded or started. */
+    interface Dcgm {
+        /** {@code off}, {@code embedded} (a host engine in this process) or {@code remote} (nv-hostengine). */
+        @WithDefault("off")
+        DcgmSettings.Mode mode();
+
+        /** The remote host engine: {@code host:port}, {@code tcp://host:port} or {@code unix:///path}. */
+        @WithDefault("localhost:5555")
+        String address();
+
+        /** A soname searched on the loader path, or a path to the library. */
+        @WithDefault("libdcgm.so.4")
+        String library();
+
+        /** Where DCGM_FI_PROF_* come from: {@code auto} (DCGM where the GPU has no GPM), {@code dcgm}, {@code gpm}. */
+        @WithDefault("auto")
+        DcgmSettings.Profiling profiling();
+
+        /** How long a remote connect may take. */
+        @WithDefault("5s")
+        Duration connectTimeout();
+
+        /** The backoff between attempts to reach DCGM again doubles from 1 s up to this. */
+        @WithDefault("30s")
+        Duration reconnectMaxDelay();
+
+        /**
+         * The DCGM diagnostic the recovery verify step runs on a GPU after its reset: {@code off}, or the level
+         * {@code 1} to {@code 4} ({@code dcgmi diag -r N}; 1 takes seconds, 3 and 4 many minutes). Unused when DCGM
+         * is off.
+         */
+        @WithDefault("1")
+        String verifyDiagLevel();
+
+        /** How long the verify step waits for the diagnostic (a busy GPU is asked again until then). */
+        @WithDefault("5m")
+        Duration verifyDiagTimeout();
     }
 
     interface Nvml {

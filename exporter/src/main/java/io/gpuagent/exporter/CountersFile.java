@@ -68,6 +68,25 @@ public final class CountersFile {
 
     /** Parses {@code lines}; {@code source} names them in messages. */
     public static CountersFile parse(String source, List<String> lines) {
+        return parse(source, lines, false);
+    }
+
+    /**
+     * Parses {@code file}; with {@code dcgm} (DCGM on, docs/dcgm.md) a DCGM field NVML cannot give is served from
+     * DCGM ({@link MetricDef#isDcgmField()}) instead of skipped; DCGM-only label fields are still skipped.
+     */
+    public static CountersFile parse(Path file, boolean dcgm) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new CountersFileException(file.toString(), 0, "cannot read the counters file: " + e);
+        }
+        return parse(file.toString(), lines, dcgm);
+    }
+
+    /** Parses {@code lines}, serving DCGM-only fields from DCGM when {@code dcgm}. */
+    public static CountersFile parse(String source, List<String> lines, boolean dcgm) {
         List<MetricDef> metrics = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         Set<String> seen = new HashSet<>();
@@ -89,6 +108,15 @@ public final class CountersFile {
             }
             Optional<MetricDef> def = MetricCatalog.byName(name);
             if (def.isEmpty()) {
+                if (dcgm && name.equals(MetricDef.GPU_HEALTH_STATUS) && type != MetricType.LABEL) {
+                    metrics.add(new MetricDef(name, type, f[2], "result", null, false, MetricDef.GPU_HEALTH_STATUS_ID,
+                            UnitScale.NONE));
+                    continue;
+                }
+                if (dcgm && type != MetricType.LABEL && MetricCatalog.isDcgmField(name)) {
+                    metrics.add(MetricDef.dcgmField(name, type, f[2], MetricCatalog.dcgmFieldId(name)));
+                    continue;
+                }
                 if (MetricCatalog.isKnownNotSupplied(name)) {
                     skipped.add(name + " (line " + lineNo + ")");
                     continue;
@@ -121,6 +149,11 @@ public final class CountersFile {
     /** A bundled default set ({@code gpu-agent.metrics.default-set}). */
     public static CountersFile bundled(DefaultSet set) {
         return resource(set.resource());
+    }
+
+    /** A bundled set; with {@code dcgm}, its DCGM-only fields are served from DCGM. */
+    public static CountersFile bundled(DefaultSet set, boolean dcgm) {
+        return parse("classpath:" + set.resource(), resourceText(set.resource()).lines().toList(), dcgm);
     }
 
     /** The bundled full set ({@code all-counters.csv}). */

@@ -112,7 +112,8 @@ public final class GpuMetricsWriter {
                 } else {
                     l.add(m);
                 }
-            } else if (m.source() != null || m.isXid() || m.isXidTotal() || m.isClockEventsTotal()) {
+            } else if (m.source() != null || m.isXid() || m.isXidTotal() || m.isClockEventsTotal() || m.isDcgmField()
+                    || m.isGpuHealthStatus()) {
                 s.add(m);
             }
         }
@@ -218,6 +219,12 @@ public final class GpuMetricsWriter {
         if (m.isClockEventsTotal()) {
             return appendClockEventTotals(sb, m.name(), prefix, g);
         }
+        if (m.isDcgmField()) {
+            return appendValue(sb, m, prefix, g.dcgmField(m.dcgmFieldId()));
+        }
+        if (m.isGpuHealthStatus()) {
+            return appendHealthStatus(sb, m.name(), prefix, g.dcgm());
+        }
         return appendValue(sb, m, prefix, g.raw(m.source()));
     }
 
@@ -232,7 +239,7 @@ public final class GpuMetricsWriter {
             appendXid(sb, m, prefix, instanceXid(g.info(), migs, from, to));
             return true;
         }
-        if (m.isXidTotal() || m.isClockEventsTotal()) {
+        if (m.isXidTotal() || m.isClockEventsTotal() || m.isDcgmField() || m.isGpuHealthStatus()) {
             return appendSeries(sb, m, g, prefix);   // the GPU's counts, repeated on each instance (MigScope.PARENT)
         }
         double v = scope == MigScope.INSTANCE ? migs.get(from).raw(m.source()) : g.raw(m.source());
@@ -253,6 +260,33 @@ public final class GpuMetricsWriter {
             }
         }
         return whole;
+    }
+
+    /** The health watches dcgm-exporter reports, in its order (ALL: GPU-wide XIDs DCGM files under no subsystem). */
+    private static final List<String> HEALTH_WATCHES = List.of("PCIE", "NVLINK", "PMU", "MCU", "MEM", "SM", "INFOROM",
+            "THERMAL", "POWER", "DRIVER", "ALL");
+
+    /**
+     * DCGM_EXP_GPU_HEALTH_STATUS: one series per health watch, the watch's incident (the last one DCGM listed for it)
+     * or PASS with DCGM_FR_OK; none while DCGM does not answer.
+     */
+    private static boolean appendHealthStatus(StringBuilder sb, String name, String prefix, DcgmPart dcgm) {
+        if (!dcgm.connected()) {
+            return false;
+        }
+        for (String watch : HEALTH_WATCHES) {
+            DcgmIncident found = null;
+            for (DcgmIncident i : dcgm.incidents()) {
+                if (i.watch().equals(watch)) {
+                    found = i;
+                }
+            }
+            String code = found == null ? "DCGM_FR_OK" : DcgmErrors.name(found.code());
+            int value = found == null ? 0 : found.failed() ? 20 : 10;
+            sb.append(name).append(prefix).append(",health_watch=\"").append(watch).append("\",health_error_code=\"")
+                    .append(code).append("\"} ").append(value).append('\n');
+        }
+        return true;
     }
 
     private static void appendXid(StringBuilder sb, MetricDef m, String prefix, OptionalInt xid) {

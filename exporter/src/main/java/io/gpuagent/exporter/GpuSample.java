@@ -30,10 +30,11 @@ public final class GpuSample {
     private final List<String> notes;
     private final List<MigSample> migDevices;
     private final boolean released;
+    private final DcgmPart dcgm;
 
     private GpuSample(GpuInfo info, GpuStatus status, String statusReason, Instant readAt, double[] values,
                       List<NvLinkInfo> nvLinks, List<ProcessInfo> processes, List<String> notes,
-                      List<MigSample> migDevices, boolean released) {
+                      List<MigSample> migDevices, boolean released, DcgmPart dcgm) {
         this.info = Objects.requireNonNull(info, "info");
         this.status = Objects.requireNonNull(status, "status");
         this.statusReason = statusReason;
@@ -44,6 +45,7 @@ public final class GpuSample {
         this.notes = notes;
         this.migDevices = migDevices;
         this.released = released;
+        this.dcgm = dcgm;
     }
 
     public static Builder builder(GpuInfo info) {
@@ -169,7 +171,7 @@ public final class GpuSample {
 
     /** The same values with another status and reason, keeping {@link #readAt()}. */
     public GpuSample withStatus(GpuStatus newStatus, String reason) {
-        return new GpuSample(info, newStatus, reason, readAt, values, nvLinks, processes, notes, migDevices, false);
+        return new GpuSample(info, newStatus, reason, readAt, values, nvLinks, processes, notes, migDevices, false, dcgm);
     }
 
     /**
@@ -178,12 +180,42 @@ public final class GpuSample {
      */
     public GpuSample released(String reason) {
         return new GpuSample(info, GpuStatus.STALE, reason, readAt, values, nvLinks, processes, notes, migDevices,
-                true);
+                true, dcgm);
     }
 
     /** Whether this is a {@link #released} sample. */
     public boolean isReleased() {
         return released;
+    }
+
+    /**
+     * What DCGM added to this sample ({@code gpu-agent.dcgm.mode} on): which readings it supplied, the DCGM-only
+     * fields a counters file asked for, DCGM's health incidents and the policy violations of this sweep.
+     * {@link DcgmPart#NONE} when DCGM is off or gave nothing for this GPU.
+     */
+    public DcgmPart dcgm() {
+        return dcgm;
+    }
+
+    /** A DCGM-only field's value ({@link MetricDef#isDcgmField()}), NaN when DCGM has none for this GPU. */
+    public double dcgmField(int fieldId) {
+        Double v = dcgm.fields().get(fieldId);
+        return v == null ? Double.NaN : v;
+    }
+
+    /**
+     * These readings with DCGM's joined in (the sampler does it after the NVML reads, in the same sweep): {@code
+     * values} replaces this sample's values, {@code migs} its MIG devices, {@code moreNotes} is appended.
+     */
+    GpuSample withDcgm(double[] newValues, List<MigSample> migs, DcgmPart part, List<String> moreNotes) {
+        List<String> n = notes;
+        if (!moreNotes.isEmpty()) {
+            n = new java.util.ArrayList<>(notes);
+            n.addAll(moreNotes);
+            n = List.copyOf(n);
+        }
+        return new GpuSample(info, status, statusReason, readAt, newValues, nvLinks, processes, n, List.copyOf(migs),
+                released, part);
     }
 
     /** A copy of the values, indexed by {@link Reading#ordinal()}. */
@@ -218,6 +250,7 @@ public final class GpuSample {
         private List<ProcessInfo> processes = List.of();
         private List<String> notes = List.of();
         private List<MigSample> migDevices = List.of();
+        private DcgmPart dcgm = DcgmPart.NONE;
 
         private Builder(GpuInfo info) {
             this.info = Objects.requireNonNull(info, "info");
@@ -266,9 +299,14 @@ public final class GpuSample {
             return this;
         }
 
+        public Builder dcgm(DcgmPart part) {
+            this.dcgm = Objects.requireNonNull(part);
+            return this;
+        }
+
         public GpuSample build() {
             return new GpuSample(info, status, reason, readAt, values.clone(), nvLinks, processes, notes, migDevices,
-                    false);
+                    false, dcgm);
         }
     }
 }

@@ -273,6 +273,11 @@ public final class MetricCatalog {
         return def == null ? Optional.empty() : Optional.of(def.as(name, def.type(), def.help()));
     }
 
+    /** DCGM's field id of a DCGM field name; 0 (DCGM's "unknown field") when it is none. */
+    public static int dcgmFieldId(String name) {
+        return DCGM_FIELDS.getOrDefault(name, 0);
+    }
+
     /** Whether {@code name} is a field DCGM defines (whether or not the agent can supply it). */
     public static boolean isDcgmField(String name) {
         return DCGM_FIELDS.containsKey(name);

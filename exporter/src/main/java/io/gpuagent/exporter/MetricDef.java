@@ -34,6 +34,10 @@ public record MetricDef(String name, MetricType type, String help, String unit, 
     public static final int XID_ERRORS_TOTAL_ID = 9100;
     /** {@code DCGM_EXP_CLOCK_EVENTS_TOTAL}, likewise exporter-owned. */
     public static final int CLOCK_EVENTS_TOTAL_ID = 9101;
+    /** {@code DCGM_EXP_GPU_HEALTH_STATUS}, likewise; served only with DCGM on (its health watches). */
+    public static final int GPU_HEALTH_STATUS_ID = 9102;
+    /** dcgm-exporter's name of {@link #GPU_HEALTH_STATUS_ID}. */
+    public static final String GPU_HEALTH_STATUS = "DCGM_EXP_GPU_HEALTH_STATUS";
 
     public MetricDef {
         Objects.requireNonNull(name, "name");
@@ -56,6 +60,28 @@ public record MetricDef(String name, MetricType type, String help, String unit, 
     /** DCGM_EXP_CLOCK_EVENTS_TOTAL: one series per clock event reason that began, label {@code clock_event}. */
     public boolean isClockEventsTotal() {
         return dcgmFieldId == CLOCK_EVENTS_TOTAL_ID;
+    }
+
+    /**
+     * A DCGM field NVML cannot give that a counters file asked for while DCGM is on: no reading, rendered from
+     * {@link GpuSample#dcgmField(int)} by its DCGM field id.
+     */
+    public boolean isDcgmField() {
+        return source == null && type != MetricType.LABEL && dcgmFieldId > 0 && !isXid() && !isXidTotal()
+                && !isClockEventsTotal() && !isGpuHealthStatus();
+    }
+
+    /**
+     * DCGM_EXP_GPU_HEALTH_STATUS (DCGM on): per GPU one series per health watch, labels {@code health_watch} and
+     * {@code health_error_code}, value DCGM's result (0 pass, 10 warn, 20 fail), as dcgm-exporter serves it.
+     */
+    public boolean isGpuHealthStatus() {
+        return dcgmFieldId == GPU_HEALTH_STATUS_ID;
+    }
+
+    /** A DCGM-only field served from DCGM (see {@link #isDcgmField()}). */
+    public static MetricDef dcgmField(String name, MetricType type, String help, int dcgmFieldId) {
+        return new MetricDef(name, type, help, "", null, false, dcgmFieldId, UnitScale.NONE);
     }
 
     /** The same metric under another name, type and help (what a counters-file line chose). */

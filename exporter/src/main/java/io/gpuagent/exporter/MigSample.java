@@ -55,6 +55,16 @@ public final class MigSample {
         return processes;
     }
 
+    /** A copy of the values, indexed by {@link Reading#ordinal()}. */
+    double[] valuesCopy() {
+        return values.clone();
+    }
+
+    /** The same MIG device with other values (DCGM's profiling joined in). */
+    MigSample withValues(double[] newValues) {
+        return new MigSample(info, newValues, processes);
+    }
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("MigSample[").append(info.address()).append(", ").append(info.uuid())

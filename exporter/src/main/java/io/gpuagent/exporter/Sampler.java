@@ -59,6 +59,7 @@ public final class Sampler implements AutoCloseable {
     private final AgentMeters meters;
     private final ExecutorService workers;
     private final ReentrantLock sweepLock = new ReentrantLock();
+    private final DcgmFeed dcgm;          // null when gpu-agent.dcgm.mode=off: nothing of DCGM is loaded
 
     // guarded by sweepLock
     private Nvml nvml;
@@ -71,6 +72,7 @@ public final class Sampler implements AutoCloseable {
     private Topology topology = Topology.EMPTY;
     private Snapshot lastGood;            // the last snapshot with NVML up: served stale while NVML is released
     private Snapshot releasedFrom;        // while the first reads after a release run: what to serve meanwhile
+    private boolean dcgmReleased;         // DCGM let go of while NVML is released (a GPU reset)
     private final TopologyReader topologyReader;
 
     private volatile boolean running;
@@ -84,11 +86,27 @@ public final class Sampler implements AutoCloseable {
      * @param clock         timestamps of readings and snapshot ages
      */
     public Sampler(NvmlSource source, SamplerSettings settings, MeterRegistry agentRegistry, Clock clock) {
+        this(source, settings, DcgmSettings.OFF, agentRegistry, clock);
+    }
+
+    /**
+     * A sampler that also reads DCGM ({@code dcgm} on): the readings NVML cannot give join the same snapshot
+     * ({@link DcgmFeed}). With {@link DcgmSettings#OFF} the same as without.
+     */
+    public Sampler(NvmlSource source, SamplerSettings settings, DcgmSettings dcgm, MeterRegistry agentRegistry,
+                   Clock clock) {
         this.source = Objects.requireNonNull(source, "source");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
         for (Reading r : settings.readings()) {
             requested[r.ordinal()] = true;
+        }
+        Objects.requireNonNull(dcgm, "dcgm");
+        this.dcgm = dcgm.on() ? new DcgmFeed(dcgm, settings.readings()) : null;
+        if (this.dcgm != null && dcgm.profiling() == DcgmSettings.Profiling.DCGM) {
+            for (Reading r : this.dcgm.profiling()) {
+                requested[r.ordinal()] = false;   // DCGM's profiling module holds the counters: no GPM of ours
+            }
         }
         this.latest = new AtomicReference<>(Snapshot.initial(clock.instant()));
         this.meters = new AgentMeters(Objects.requireNonNull(agentRegistry, "agentRegistry"), latest::get, clock);
@@ -104,6 +122,11 @@ public final class Sampler implements AutoCloseable {
 
     public SamplerSettings settings() {
         return settings;
+    }
+
+    /** The DCGM side, when {@code gpu-agent.dcgm.mode} is not off. */
+    public Optional<DcgmFeed> dcgm() {
+        return Optional.ofNullable(dcgm);
     }
 
     /** Starts the sampler thread; the first sweep begins at once. Idempotent. */
@@ -187,6 +210,9 @@ public final class Sampler implements AutoCloseable {
         } finally {
             sweepLock.unlock();
         }
+        if (dcgm != null) {
+            dcgm.close();
+        }
     }
 
     private void loop() {
@@ -245,10 +271,18 @@ public final class Sampler implements AutoCloseable {
             if (released != null && lastGood != null) {
                 releasedFrom = lastGood;
             }
+            if (released != null && dcgm != null && !dcgmReleased) {
+                dcgm.release(released);   // an embedded host engine holds the GPUs open too
+                dcgmReleased = true;
+            }
             snapshot = released != null && lastGood != null ? servedStale(takenAt, released)
                     : new Snapshot(++sequence, takenAt, false, downReason == null ? "NVML is not available" : downReason,
                     "", 0, List.of());
         } else {
+            if (dcgmReleased) {
+                dcgm.reacquire();
+                dcgmReleased = false;
+            }
             if (current.get() != nvml) {
                 retireAll();
                 nvml = current.get();
@@ -332,6 +366,15 @@ public final class Sampler implements AutoCloseable {
                 gpus.add(s);
                 meters.gpuSeen(s.info());
             }
+        }
+        if (dcgm != null) {
+            // DCGM's read starts once NVML's are in (it needs their UUIDs and MIG devices); it gets what is left of
+            // the deadline, and at least a tenth of it.
+            long dcgmDeadline = Math.max(deadline, System.nanoTime() + settings.gpuDeadline().toNanos() / 10);
+            List<GpuState> st = states;
+            // A GPU whose GPM support is not known yet counts as having it: DCGM watching its profiling fields
+            // would take the counters from our GPM on a Hopper GPU.
+            gpus = dcgm.join(gpus, i -> i >= st.size() || !Boolean.FALSE.equals(st.get(i).gpmSupported), dcgmDeadline);
         }
         return new Snapshot(++sequence, takenAt, true, null, driverVersion, count, gpus, topology(gpus));
     }

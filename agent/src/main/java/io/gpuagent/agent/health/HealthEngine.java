@@ -1,6 +1,7 @@
 package io.gpuagent.agent.health;
 
 import io.gpuagent.agent.health.detect.ClocksDetector;
+import io.gpuagent.agent.health.detect.DcgmDetector;
 import io.gpuagent.agent.health.detect.Detector;
 import io.gpuagent.agent.health.detect.DriverDetector;
 import io.gpuagent.agent.health.detect.EccDetector;
@@ -125,7 +126,8 @@ public final class HealthEngine {
                 new PcieDetector(c.rateWindow(), c.pcieReplaysPerMinute()),
                 new NvLinkDetector(c.rateWindow(), c.nvlinkErrorsPerMinute(), c.nvlinkCrcErrorsPerSecond()),
                 new LostDetector(),
-                new DriverDetector());
+                new DriverDetector(),
+                new DcgmDetector());
     }
 
     HealthEngine(List<Detector> detectors, Duration hysteresis, Clock clock) {

@@ -66,6 +66,7 @@ final class Endpoints {
             json("/v1/gpus/{id}/uncordon"),
             json("/v1/gpus/{id}/drain"),
             json("/v1/gpus/{id}/reset", "force"),
+            json("/v1/gpus/{id}/diag"),
             json("/v1/gpus/{id}/health/clear"),
             json("/v1/gpus/{id}/{gi:[0-9]+}/health/clear"),
             json("/v1/gpus/{id}/{gi:[0-9]+}/{ci:[0-9]+}/health/clear"),

@@ -81,8 +81,17 @@ public class GpuActionsResource {
         return submit(Step.RESET, id, body, request, flag(force));
     }
 
+    @POST
+    @Path("/diag")
+    @TokenAuthRequired(AccessRole.OPERATOR)
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response diag(@PathParam("id") String id, String body, @Context HttpServerRequest request) {
+        return submit(Step.DIAGNOSE, id, body, request, false);
+    }
+
     private Response submit(Step action, String raw, String body, HttpServerRequest request, boolean force) {
-        GpuId id = GpuId.parse(raw).requireGpu("cordon, uncordon, drain and reset");
+        GpuId id = GpuId.parse(raw).requireGpu("cordon, uncordon, drain, reset and diag");
         String reason = OperatorReason.parse(mapper, body, "operator " + action.label() + " via the API", "fan replaced");
         GpuSample gpu = id.find(sampler.latest()).orElseThrow(id::notFound);
         if (!gpu.info().known()) {

@@ -20,7 +20,9 @@ public enum ActionKind {
     /** An operator clear of the GPU's health state. */
     CLEAR,
     /** An operator closing the node breaker. */
-    BREAKER_RESET;
+    BREAKER_RESET,
+    /** An operator's DCGM diagnostic of a drained GPU. */
+    DIAGNOSE;
 
     @JsonValue
     public String label() {
@@ -45,6 +47,7 @@ public enum ActionKind {
             case DRAIN -> DRAIN;
             case RESET -> RESET;
             case CLEAR -> CLEAR;
+            case DIAGNOSE -> DIAGNOSE;
             default -> throw new IllegalStateException("no operator action runs step " + step.label());
         };
     }

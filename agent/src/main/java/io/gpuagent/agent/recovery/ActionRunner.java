@@ -97,6 +97,11 @@ final class ActionRunner {
      * Why a reset of the GPU must not run now (a MIG device, not drained, rate limited), or empty when it may. A
      * GPU in MIG mode is drained only when no lease holds any of its MIG devices and no process runs on any.
      */
+    /** Why an operator's DCGM diagnostic may not run now; empty when it may. */
+    Optional<String> diagnoseRefusal(Execution e) {
+        return steps.diagnoseRefusal(e);
+    }
+
     Optional<String> resetRefusal(Execution e, Instant now) {
         if (e.target.uuid().startsWith("MIG-")) {
             return Optional.of(e.target.uuid() + " is a MIG device, which cannot be reset on its own: a reset is of "

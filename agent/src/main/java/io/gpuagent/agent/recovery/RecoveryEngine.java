@@ -183,6 +183,20 @@ public class RecoveryEngine {
                 }
                 yield new Submission.Accepted(ActionView.of(List.of(runner.start(e, lane.get()))));
             }
+            case DIAGNOSE -> {
+                Execution e = new Execution(ActionKind.DIAGNOSE, target, trigger, reason, List.of(Step.DIAGNOSE), force);
+                Optional<String> no = runner.diagnoseRefusal(e);
+                if (no.isPresent()) {
+                    throw refuse(e, no.get(), null);
+                }
+                Optional<GpuLanes.Lane> lane = lanes.tryAcquire(target.uuid(), e.actionId);
+                if (lane.isEmpty()) {
+                    String holder = lanes.holder(target.uuid()).orElse("?");
+                    throw refuse(e, "action " + holder + " is in progress on GPU " + target.index()
+                            + "; one action at a time per GPU: follow it at /v1/actions/" + holder, null);
+                }
+                yield new Submission.Accepted(ActionView.of(List.of(runner.start(e, lane.get()))));
+            }
             default -> throw new IllegalArgumentException("the API cannot request " + action.label());
         };
     }

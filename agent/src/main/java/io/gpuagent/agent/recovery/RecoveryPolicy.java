@@ -102,6 +102,9 @@ public final class RecoveryPolicy {
         for (String lost : List.of("XID_79", "GPU_IS_LOST", "GPU_UNAVAILABLE")) {
             d.put(normalise(lost), drainReset);
         }
+        // DCGM saw memory fail (its policy): the pages retire at the reset, which the diagnostic then checks.
+        d.put(normalise("DCGM_POLICY_DBE"), drainReset);
+        d.put(normalise("DCGM_POLICY_MAX_PAGES_RETIRED"), drainReset);
         d.put(normalise("THERMAL_SLOWDOWN_SUSTAINED"), List.of(POWER_CAP, RESET_CLOCKS));
         d.put(normalise("MEMORY_TEMP_SUSTAINED"), List.of(POWER_CAP, RESET_CLOCKS));
         // Near shutdown: take it out of placement and draw less power now; a person checks the cooling.

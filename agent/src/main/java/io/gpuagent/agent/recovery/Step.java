@@ -32,7 +32,12 @@ public enum Step {
     /** The GPU stays cordoned for a person to inspect; no further automatic action. */
     INSPECT_HARDWARE,
     /** An operator clear of the GPU's health state. */
-    CLEAR;
+    CLEAR,
+    /**
+     * A DCGM diagnostic on a drained GPU (cordoned, no processes): {@code POST /v1/gpus/{id}/diag}. Needs DCGM on
+     * (docs/dcgm.md).
+     */
+    DIAGNOSE;
 
     @JsonValue
     public String label() {
@@ -60,6 +65,6 @@ public enum Step {
         }
         throw new IllegalArgumentException("unknown recovery step '" + text.strip() + "'; use one of cordon, uncordon, "
                 + "drain, terminate, reset (verify follows it), power_cap, power_restore, reset_clocks, request_reboot, "
-                + "inspect_hardware, clear");
+                + "inspect_hardware, clear, diagnose");
     }
 }

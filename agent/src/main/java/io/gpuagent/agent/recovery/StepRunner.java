@@ -8,12 +8,19 @@ import io.gpuagent.agent.kubernetes.NodeDrain;
 import io.gpuagent.agent.lease.Cordons;
 import io.gpuagent.agent.lease.GpuLeases;
 import io.gpuagent.agent.sampler.SamplerService;
+import io.gpuagent.agent.health.detect.DcgmDetector;
+import io.gpuagent.dcgm.DcgmException;
+import io.gpuagent.dcgm.DcgmReturn;
+import io.gpuagent.dcgm.DiagLevel;
+import io.gpuagent.dcgm.DiagReport;
+import io.gpuagent.exporter.DcgmFeed;
 import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.GpuStatus;
 import io.gpuagent.exporter.Snapshot;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -89,6 +97,7 @@ final class StepRunner {
             case TERMINATE -> drain.terminate(e);
             case RESET -> reset(e);
             case VERIFY -> verify(e);
+            case DIAGNOSE -> diagnose(e);
             case POWER_CAP -> powerCap(uuid);
             case POWER_RESTORE -> restorePower(uuid);
             case RESET_CLOCKS -> StepOutcome.ok(resetClocks(uuid));
@@ -201,7 +210,127 @@ final class StepRunner {
             return StepOutcome.failed("the GPU reads OK but is still " + h.get().state() + ": "
                     + h.get().reasons().getFirst().message());
         }
-        return StepOutcome.ok("the GPU reads OK again; health " + h.get().state());
+        Optional<String> diagFailed = diagnostic(uuid);
+        if (diagFailed.isPresent()) {
+            return StepOutcome.failed(diagFailed.get());
+        }
+        return StepOutcome.ok("the GPU reads OK again; health " + h.get().state()
+                + (verifyDiag().isPresent() && sampler.dcgm().isPresent()
+                        ? "; DCGM diagnostic r" + (verifyDiag().get().ordinal() + 1) + " passed" : ""));
+    }
+
+    /**
+     * Why an operator's diagnostic may not run now (DCGM off, the GPU not drained: not cordoned, or processes on
+     * it); empty when it may. The diagnostic loads the GPU: never under someone's work.
+     */
+    Optional<String> diagnoseRefusal(Execution e) {
+        if (sampler.dcgm().isEmpty()) {
+            return Optional.of("DCGM is off (gpu-agent.dcgm.mode=off): no diagnostic can run; docs/dcgm.md");
+        }
+        if (cordons.of(e.target.uuid()).isEmpty()) {
+            return Optional.of("GPU " + e.target.index() + " is not drained: drain it first (POST /v1/gpus/"
+                    + e.target.index() + "/drain), then ask for the diagnostic");
+        }
+        Busy busy = busy(e.target.uuid());
+        if (!busy.idle()) {
+            return Optional.of("GPU " + e.target.index() + " is " + busy.describe() + ": drain it first");
+        }
+        return Optional.empty();
+    }
+
+    /** An operator's diagnostic: the verify level, or r1 when the verify diagnostic is off. */
+    private StepOutcome diagnose(Execution e) throws InterruptedException {
+        Optional<String> no = diagnoseRefusal(e);
+        if (no.isPresent()) {
+            return StepOutcome.failed(no.get());
+        }
+        DiagLevel level = verifyDiag().orElse(DiagLevel.R1);
+        Optional<String> failed = diagnostic(e.target.uuid(), level, "on the operator's request");
+        return failed.isPresent() ? StepOutcome.failed(failed.get())
+                : StepOutcome.ok("DCGM diagnostic r" + (level.ordinal() + 1) + " passed");
+    }
+
+    /** {@code gpu-agent.dcgm.verify-diag-level}: empty for {@code off} (or DCGM off). */
+    private Optional<DiagLevel> verifyDiag() {
+        String level = sampler.config().dcgm().verifyDiagLevel().strip();
+        return switch (level) {
+            case "off", "0", "" -> Optional.empty();
+            case "1", "r1" -> Optional.of(DiagLevel.R1);
+            case "2", "r2" -> Optional.of(DiagLevel.R2);
+            case "3", "r3" -> Optional.of(DiagLevel.R3);
+            case "4", "r4" -> Optional.of(DiagLevel.R4);
+            default -> throw new IllegalArgumentException("gpu-agent.dcgm.verify-diag-level must be off or 1 to 4, not '"
+                    + level + "'");
+        };
+    }
+
+    /**
+     * After a reset, the DCGM diagnostic of {@code gpu-agent.dcgm.verify-diag-level} on the GPU (DCGM on only): why
+     * the verification fails (the failing tests with their DCGM_FR codes), or empty when it passed or is not
+     * configured. A GPU DCGM calls busy (IN_USE, another diagnostic running) is asked again every few seconds until
+     * the diagnostic timeout.
+     */
+    private Optional<String> diagnostic(String uuid) throws InterruptedException {
+        Optional<DiagLevel> level = verifyDiag();
+        if (level.isEmpty() || sampler.dcgm().isEmpty()) {
+            return Optional.empty();
+        }
+        return diagnostic(uuid, level.get(), "after the reset");
+    }
+
+    /** Runs the diagnostic {@code lvl}; why it failed or did not run ({@code when}: for the message), empty when it passed. */
+    private Optional<String> diagnostic(String uuid, DiagLevel lvl, String when) throws InterruptedException {
+        Optional<DcgmFeed> dcgm = sampler.dcgm();
+        if (dcgm.isEmpty()) {
+            return Optional.of("DCGM is off");
+        }
+        String name = "r" + (lvl.ordinal() + 1);
+        Busy holders = busy(uuid);
+        if (!holders.idle()) {
+            // The diagnostic loads the GPU: never under someone's work (a lease, or processes on it or its MIG
+            // devices). Before a reset the drain emptied it.
+            return Optional.of("the DCGM diagnostic " + name + " was not run " + when + ": the GPU is "
+                    + holders.describe() + "; the GPU stays cordoned");
+        }
+        Duration timeout = sampler.config().dcgm().verifyDiagTimeout();
+        long until = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                Optional<DiagReport> report = dcgm.get().diagnose(uuid, lvl,
+                        Duration.ofNanos(Math.max(until - System.nanoTime(), 1)));
+                if (report.isEmpty()) {
+                    return Optional.of("the DCGM diagnostic " + name + " could not run: DCGM is not connected ("
+                            + dcgm.get().downReason() + "); the GPU stays cordoned: run dcgmi diag -r "
+                            + (lvl.ordinal() + 1) + " on it, then uncordon it");
+                }
+                if (report.get().passed()) {
+                    return Optional.empty();
+                }
+                List<String> failed = new java.util.ArrayList<>();
+                for (DiagReport.Test t : report.get().tests()) {
+                    if (t.result() == io.gpuagent.dcgm.DiagResult.FAIL) {
+                        String codes = t.errors().stream().map(er -> DcgmDetector.errorName(er.code())
+                                + (er.message().isEmpty() ? "" : " " + er.message())).distinct()
+                                .collect(java.util.stream.Collectors.joining("; "));
+                        failed.add(t.name() + (codes.isEmpty() ? "" : " (" + codes + ")"));
+                    }
+                }
+                return Optional.of("the DCGM diagnostic " + name + " failed " + when + ": tests " + failed
+                        + "; the GPU stays cordoned (dcgmi diag -r " + (lvl.ordinal() + 1) + " for details)");
+            } catch (DcgmException ex) {
+                boolean busy = ex.result() == DcgmReturn.IN_USE || ex.result() == DcgmReturn.DIAG_ALREADY_RUNNING;
+                if (!busy || System.nanoTime() > until) {
+                    return Optional.of("the DCGM diagnostic " + name + " did not run: " + ex.getMessage()
+                            + (busy ? " (the GPU stayed busy for " + timeout + ")" : ""));
+                }
+                Thread.sleep(Math.max(pollMillis, 2000));
+            } catch (TimeoutException ex) {
+                return Optional.of("the DCGM diagnostic " + name + " did not finish within " + timeout
+                        + " (gpu-agent.dcgm.verify-diag-timeout)");
+            } catch (RuntimeException ex) {
+                return Optional.of("the DCGM diagnostic " + name + " did not run: " + ex.getMessage());
+            }
+        }
     }
 
     private StepOutcome powerCap(String uuid) throws Exception {

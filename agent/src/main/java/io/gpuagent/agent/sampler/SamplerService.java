@@ -6,6 +6,9 @@ import io.gpuagent.agent.journal.JournalWatch;
 import io.gpuagent.agent.nvml.NvmlConnector;
 import io.gpuagent.agent.nvml.ShutdownOrder;
 import io.gpuagent.exporter.CountersFile;
+import io.gpuagent.exporter.DcgmFeed;
+import io.gpuagent.exporter.DcgmSettings;
+import io.gpuagent.exporter.FieldSources;
 import io.gpuagent.exporter.DefaultSet;
 import io.gpuagent.exporter.GpuDecorator;
 import io.gpuagent.exporter.GpuMetricsWriter;
@@ -23,6 +26,7 @@ import jakarta.enterprise.event.Observes;
 import java.time.Clock;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
@@ -52,8 +56,9 @@ public class SamplerService {
     public SamplerService(AgentConfig config, NvmlConnector nvml, AgentRegistry agentRegistry, XidLedger xids,
                           HpcJobLabels jobs, PodLabels pods, JournalWatch journals) {
         this.config = config;
-        CountersFile counters = config.countersFile().map(CountersFile::parse)
-                .orElseGet(() -> CountersFile.bundled(config.metrics().defaultSet()));
+        DcgmSettings dcgm = dcgmSettings(config.dcgm());
+        CountersFile counters = config.countersFile().map(f -> CountersFile.parse(f, dcgm.on()))
+                .orElseGet(() -> CountersFile.bundled(config.metrics().defaultSet(), dcgm.on()));
         if (config.countersFile().isPresent() && config.metrics().defaultSet() != DefaultSet.LEGACY) {
             LOG.warnf("gpu-agent.metrics.default-set=%s is not used: gpu-agent.counters-file %s chooses the GPU metrics",
                     config.metrics().defaultSet().configValue(), counters.source());
@@ -63,9 +68,22 @@ public class SamplerService {
         readings.addAll(Reading.health());
         SamplerSettings settings = new SamplerSettings(config.sampleInterval(), config.gpuDeadline(), readings,
                 config.hostname().orElse(null));
-        this.sampler = new Sampler(nvml, settings, agentRegistry.registry(), Clock.systemUTC());
+        Set<Integer> dcgmFields = new java.util.TreeSet<>();
+        metrics.stream().filter(MetricDef::isDcgmField).forEach(m -> dcgmFields.add(m.dcgmFieldId()));
+        this.sampler = new Sampler(nvml, settings, dcgm.withFields(dcgmFields), agentRegistry.registry(),
+                Clock.systemUTC());
         this.writer = new GpuMetricsWriter(metrics, config.hostnameLabel(), settings.hostname(),
                 GpuDecorator.combine(xids, GpuDecorator.combine(jobs, pods)));
+        if (dcgm.on()) {
+            // Only with DCGM on: without it every series is NVML's, and the footprint stays as it was.
+            new FieldSources(agentRegistry.registry(), writer.metrics(), true, sampler::latest);
+            LOG.infof("DCGM %s (%s): profiling %s, DCGM-only fields %s; health watches and policies feed the "
+                    + "dcgm detector", dcgm.mode().name().toLowerCase(java.util.Locale.ROOT),
+                    dcgm.mode() == DcgmSettings.Mode.REMOTE ? dcgm.address() : dcgm.library(),
+                    dcgm.profiling().name().toLowerCase(java.util.Locale.ROOT), dcgmFields);
+        } else {
+            LOG.info("DCGM off (gpu-agent.dcgm.mode=off): NVML only, no DCGM library loaded");
+        }
         LOG.infof("sampling %d GPU metrics (%s) every %s (gpu deadline %s)", metrics.size(), counters.source(),
                 config.sampleInterval(), config.gpuDeadline());
         // Render the GPU family on the sampler thread, so no scrape pays for it.
@@ -73,6 +91,16 @@ public class SamplerService {
         sampler.onSnapshot(snapshot -> journals.afterSweep());
         nvml.onOpened(sampler::sweepSoon);   // the first good readings follow NVML's start at once
         sampler.start();
+    }
+
+    static DcgmSettings dcgmSettings(AgentConfig.Dcgm c) {
+        return new DcgmSettings(c.mode(), c.library(), c.address(), c.profiling(), c.connectTimeout(),
+                c.reconnectMaxDelay(), Set.of());
+    }
+
+    /** The DCGM side of the sampler, when {@code gpu-agent.dcgm.mode} is not off. */
+    public Optional<DcgmFeed> dcgm() {
+        return sampler.dcgm();
     }
 
     void stop(@Observes @Priority(ShutdownOrder.SAMPLER) ShutdownEvent event) {

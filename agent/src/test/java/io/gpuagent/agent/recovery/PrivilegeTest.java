@@ -77,13 +77,17 @@ class PrivilegeTest {
 
     @Test
     void aPolicyWithoutResetsOrNvmlWritesNeedsNoCapability() {
-        RecoveryConfig c = config(Map.of("gpu-agent.recovery.policy.reset_gpu", "cordon",
-                "gpu-agent.recovery.policy.drain_and_reset", "cordon", "gpu-agent.recovery.policy.drain_p2p", "cordon",
-                "gpu-agent.recovery.policy.xid_79", "cordon", "gpu-agent.recovery.policy.gpu_is_lost", "cordon",
-                "gpu-agent.recovery.policy.gpu_unavailable", "cordon",
-                "gpu-agent.recovery.policy.thermal_slowdown_sustained", "none",
-                "gpu-agent.recovery.policy.memory_temp_sustained", "none",
-                "gpu-agent.recovery.policy.thermal_near_shutdown", "cordon"));
+        RecoveryConfig c = config(Map.ofEntries(Map.entry("gpu-agent.recovery.policy.reset_gpu", "cordon"),
+                Map.entry("gpu-agent.recovery.policy.drain_and_reset", "cordon"),
+                Map.entry("gpu-agent.recovery.policy.drain_p2p", "cordon"),
+                Map.entry("gpu-agent.recovery.policy.xid_79", "cordon"),
+                Map.entry("gpu-agent.recovery.policy.gpu_is_lost", "cordon"),
+                Map.entry("gpu-agent.recovery.policy.gpu_unavailable", "cordon"),
+                Map.entry("gpu-agent.recovery.policy.thermal_slowdown_sustained", "none"),
+                Map.entry("gpu-agent.recovery.policy.memory_temp_sustained", "none"),
+                Map.entry("gpu-agent.recovery.policy.thermal_near_shutdown", "cordon"),
+                Map.entry("gpu-agent.recovery.policy.dcgm_policy_dbe", "cordon"),
+                Map.entry("gpu-agent.recovery.policy.dcgm_policy_max_pages_retired", "cordon")));
         assertTrue(PrivilegeCheck.missing(c, NONE, program -> false).isEmpty(),
                 PrivilegeCheck.missing(c, NONE, program -> false).toString());
     }
