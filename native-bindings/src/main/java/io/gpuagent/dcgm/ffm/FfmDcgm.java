@@ -1,5 +1,6 @@
 package io.gpuagent.dcgm.ffm;
 
+import io.gpuagent.ffm.CallGuard;
 import static io.gpuagent.dcgm.ffm.DcgmLayouts.*;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.MemoryLayout.PathElement.sequenceElement;
@@ -46,7 +47,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * {@link Dcgm} over one dlopened {@code libdcgm.so.4} (or the fake). The same lifecycle guard as the NVML bindings:
@@ -58,7 +58,6 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class FfmDcgm implements Dcgm {
 
     private static final int OPERATION_MODE_AUTO = 1;
-    private static final long CLOSE_WAIT_MS = 10_000;
     private static final long INT64_BLANK = 0x7ffffffffffffff0L;
     private static final double FP64_BLANK = 140737488355328.0;
 
@@ -66,9 +65,7 @@ public final class FfmDcgm implements Dcgm {
     private final long handle;
     private final boolean embedded;
     private final DcgmVersion version;
-    private final ReentrantReadWriteLock guard = new ReentrantReadWriteLock();
-    private volatile boolean closed;
-    private boolean shutDown; // guarded by the write lock
+    private final CallGuard guard = new CallGuard("DCGM");
     private final Arena buffers = Arena.ofShared();
     private final ReentrantLock healthLock = new ReentrantLock();
     private final ReentrantLock diagLock = new ReentrantLock();
@@ -180,26 +177,8 @@ public final class FfmDcgm implements Dcgm {
     // ---------------------------------------------------------------------------------------------------------
 
     /** Holds DCGM open for one call; UNINITIALIZED once close has begun. */
-    private Held hold(String function) {
-        if (Thread.currentThread().isVirtual()) {
-            throw new IllegalStateException(function + " called on a virtual thread (" + Thread.currentThread()
-                    + "): DCGM calls must run on platform threads, a native call pins its carrier");
-        }
-        guard.readLock().lock();
-        if (closed) {
-            guard.readLock().unlock();
-            throw new DcgmException(DcgmReturn.UNINITIALIZED.code(), function, "this Dcgm was closed");
-        }
-        return held;
-    }
-
-    private final Held held = new Held();
-
-    private final class Held implements AutoCloseable {
-        @Override
-        public void close() {
-            guard.readLock().unlock();
-        }
+    private CallGuard.Held hold(String function) {
+        return guard.hold(function, f -> new DcgmException(DcgmReturn.UNINITIALIZED.code(), f, "this Dcgm was closed"));
     }
 
     private void check(int rc, String function) {
@@ -602,7 +581,7 @@ public final class FfmDcgm implements Dcgm {
             // First out of the registry: a callback already on its way finds nothing and is dropped.
             PolicyUpcalls.unregister(key);
             registrations.remove(this);
-            if (!closed) {
+            if (!guard.closed()) {
                 try (var h = hold("dcgmPolicyUnregister")) {
                     check((int) fn.dcgmPolicyUnregister.invokeExact(handle, groupId, mask), "dcgmPolicyUnregister");
                 } catch (Throwable t) {
@@ -715,52 +694,39 @@ public final class FfmDcgm implements Dcgm {
     /**
      * Unregisters every policy callback still registered (DCGM would otherwise call into a stopped engine), stops the
      * embedded engine or disconnects, then {@code dcgmShutdown}, once, after the calls in flight have returned. A
-     * call still in flight after {@value #CLOSE_WAIT_MS} ms keeps DCGM up rather than freeing it under that call.
+     * call still in flight after {@value CallGuard#CLOSE_WAIT_MS} ms keeps DCGM up rather than freeing it under that call.
      */
     @Override
     public void close() {
-        closed = true;
-        boolean exclusive;
         try {
-            exclusive = guard.writeLock().tryLock(CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            exclusive = false;
-        }
-        if (!exclusive) {
-            throw new DcgmException(DcgmReturn.IN_USE.code(), "dcgmShutdown", "a DCGM call is still in flight after "
-                    + CLOSE_WAIT_MS + " ms; DCGM stays up rather than shut down under it");
-        }
-        try {
-            if (shutDown) {
-                return;
-            }
-            shutDown = true;
-            try {
-                for (Registration r : List.copyOf(registrations)) {
-                    PolicyUpcalls.unregister(r.key);
-                    int ignored = (int) fn.dcgmPolicyUnregister.invokeExact(handle, r.groupId, r.mask);
-                }
-                registrations.clear();
-                MethodHandle stop = embedded ? fn.dcgmStopEmbedded : fn.dcgmDisconnect;
-                int rc = (int) stop.invokeExact(handle);
-                int shut = (int) fn.dcgmShutdown.invokeExact();
-                if (rc != 0 && rc != DcgmReturn.CONNECTION_NOT_VALID.code()) {
-                    throw new DcgmException(rc, embedded ? "dcgmStopEmbedded" : "dcgmDisconnect", describe(fn, rc));
-                }
-                check(shut, "dcgmShutdown");
-            } finally {
-                buffers.close();
-            }
+            guard.shutDown(() -> new DcgmException(DcgmReturn.IN_USE.code(), "dcgmShutdown", "a DCGM call is still in "
+                    + "flight after " + CallGuard.CLOSE_WAIT_MS + " ms; DCGM stays up rather than shut down under it"),
+                    () -> {
+                        try {
+                            for (Registration r : List.copyOf(registrations)) {
+                                PolicyUpcalls.unregister(r.key);
+                                int ignored = (int) fn.dcgmPolicyUnregister.invokeExact(handle, r.groupId, r.mask);
+                            }
+                            registrations.clear();
+                            MethodHandle stop = embedded ? fn.dcgmStopEmbedded : fn.dcgmDisconnect;
+                            int rc = (int) stop.invokeExact(handle);
+                            int shut = (int) fn.dcgmShutdown.invokeExact();
+                            if (rc != 0 && rc != DcgmReturn.CONNECTION_NOT_VALID.code()) {
+                                throw new DcgmException(rc, embedded ? "dcgmStopEmbedded" : "dcgmDisconnect",
+                                        describe(fn, rc));
+                            }
+                            check(shut, "dcgmShutdown");
+                        } finally {
+                            buffers.close();
+                        }
+                    });
         } catch (Throwable t) {
             throw rethrow(t);
-        } finally {
-            guard.writeLock().unlock();
         }
     }
 
     @Override
     public String toString() {
-        return "Dcgm[" + fn.library + (embedded ? ", embedded" : ", remote") + (closed ? ", closed]" : "]");
+        return "Dcgm[" + fn.library + (embedded ? ", embedded" : ", remote") + (guard.closed() ? ", closed]" : "]");
     }
 }

@@ -1,5 +1,6 @@
 package io.gpuagent.nvml.ffm;
 
+import io.gpuagent.ffm.CallGuard;
 import static io.gpuagent.nvml.ffm.Native.check;
 import static io.gpuagent.nvml.ffm.Native.rethrow;
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -19,8 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * {@link Nvml} over one dlopened {@code libnvidia-ml.so.1} (or the fake).
@@ -40,13 +39,7 @@ public final class FfmNvml implements Nvml {
 
     final Functions fn;
     private final String library;
-    /** How long {@link #close()} waits for calls in flight before it leaves NVML initialised. */
-    static final long CLOSE_WAIT_MS = 10_000;
-
-    private final ReentrantReadWriteLock guard = new ReentrantReadWriteLock();
-    private final Held held = new Held();
-    private volatile boolean closed;
-    private boolean shutDown;   // guarded by the write lock
+    private final CallGuard guard = new CallGuard("NVML");
     // Callers compare devices by identity, and events name the firing GPU by its handle address.
     private final ConcurrentMap<Integer, FfmGpuDevice> byIndex = new ConcurrentHashMap<>();
     private final ConcurrentMap<Long, FfmGpuDevice> byAddress = new ConcurrentHashMap<>();
@@ -78,30 +71,13 @@ public final class FfmNvml implements Nvml {
      * Holds NVML open for one call: {@code try (var held = nvml.hold(fn)) { ...native call... }}. Throws
      * UNINITIALIZED after {@link #close()}, as the driver would once its last reference is gone.
      */
-    Held hold(String function) {
-        if (Thread.currentThread().isVirtual()) {
-            throw new IllegalStateException(function + " called on a virtual thread (" + Thread.currentThread()
-                    + "): NVML calls must run on platform threads, a native call pins its carrier");
-        }
-        guard.readLock().lock();
-        if (closed) {
-            guard.readLock().unlock();
-            throw new NvmlException(Native.UNINITIALIZED, function, "this Nvml was closed");
-        }
-        return held;
+    CallGuard.Held hold(String function) {
+        return guard.hold(function, f -> new NvmlException(Native.UNINITIALIZED, f, "this Nvml was closed"));
     }
 
     /** Whether {@link #close()} has begun: frees are skipped from then on. */
     boolean closed() {
-        return closed;
-    }
-
-    /** The shared hold of one call; closing it lets {@link #close()} proceed once no call holds it. */
-    final class Held implements AutoCloseable {
-        @Override
-        public void close() {
-            guard.readLock().unlock();
-        }
+        return guard.closed();
     }
 
     @Override
@@ -152,7 +128,7 @@ public final class FfmNvml implements Nvml {
     @Override
     public GpuDevice device(int index) {
         FfmGpuDevice cached = byIndex.get(index);
-        if (cached != null && !closed) {
+        if (cached != null && !guard.closed()) {
             return cached;
         }
         try (var held = hold("nvmlDeviceGetHandleByIndex_v2"); Arena arena = Arena.ofConfined()) {
@@ -336,38 +312,22 @@ public final class FfmNvml implements Nvml {
 
     /**
      * {@code nvmlShutdown} once, after the calls in flight have returned; later calls do nothing. New calls
-     * fail at once. A call still inside the driver after {@value #CLOSE_WAIT_MS} ms (a hung GPU) keeps NVML
+     * fail at once. A call still inside the driver after {@value CallGuard#CLOSE_WAIT_MS} ms (a hung GPU) keeps NVML
      * initialised: shutting it down under that call would crash the process, leaving it initialised cannot.
      */
     @Override
     public void close() {
-        closed = true;
-        boolean exclusive;
         try {
-            exclusive = guard.writeLock().tryLock(CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            exclusive = false;
-        }
-        if (!exclusive) {
-            throw new NvmlException(NvmlReturn.IN_USE.code(), "nvmlShutdown", "an NVML call is still in flight after "
-                    + CLOSE_WAIT_MS + " ms; NVML stays initialised rather than freed under it");
-        }
-        try {
-            if (shutDown) {
-                return;
-            }
-            shutDown = true;
-            check((int) fn.system.nvmlShutdown.invokeExact(), "nvmlShutdown");
+            guard.shutDown(() -> new NvmlException(NvmlReturn.IN_USE.code(), "nvmlShutdown", "an NVML call is still in "
+                    + "flight after " + CallGuard.CLOSE_WAIT_MS + " ms; NVML stays initialised rather than freed under it"),
+                    () -> check((int) fn.system.nvmlShutdown.invokeExact(), "nvmlShutdown"));
         } catch (Throwable t) {
             throw rethrow(t);
-        } finally {
-            guard.writeLock().unlock();
         }
     }
 
     @Override
     public String toString() {
-        return "Nvml[" + library + (closed ? ", closed]" : "]");
+        return "Nvml[" + library + (guard.closed() ? ", closed]" : "]");
     }
 }
