@@ -17,6 +17,8 @@ import io.gpuagent.exporter.GpuSample;
 import io.gpuagent.exporter.MigSample;
 import io.gpuagent.exporter.Snapshot;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
@@ -92,7 +94,8 @@ public class UsageLedger {
         Instant unseenSince;   // the agent did not watch from then to the next sweep (it restarted)
         String unseenWhy;
         volatile double joules;
-        final List<FunctionCounter> meters = new ArrayList<>();
+        volatile double cost;
+        final List<Meter> meters = new ArrayList<>();
 
         Running(String leaseId, String jobId, Instant grantedAt, String currency, List<DeviceMeter> devices,
                 List<LeaseUsage.Gap> unobserved) {
@@ -348,6 +351,10 @@ public class UsageLedger {
                 .description("GPU time the live lease of this job held so far (a MIG device counts its share); gone "
                         + "when the lease ends.")
                 .tag("job", r.jobId).register(registry));
+        r.meters.add(Gauge.builder("gpu_agent.lease.cost", r, x -> x.cost)
+                .description("What the live lease of this job cost so far (energy x price + GPU-hours x rate, at the "
+                        + "prices in force over time); gone when the lease ends.")
+                .tag("job", r.jobId).tag("currency", r.currency).register(registry));
     }
 
     private boolean starting = true;   // guarded by lock: true while the constructor takes over the restored leases
@@ -377,6 +384,7 @@ public class UsageLedger {
                     r.unseenSince = null;
                 }
                 r.joules = r.energyJoules();
+                r.cost = UsageReport.of(r.usage(null, now), now).cost().total().doubleValue();
             }
             if (Duration.between(lastCheckpoint, now).compareTo(config.checkpointInterval()) >= 0) {
                 lastCheckpoint = now;

@@ -73,6 +73,7 @@ class UsageApiTest {
         String metrics = given().get("/metrics").then().statusCode(200).extract().asString();
         assertTrue(metrics.matches("(?s).*gpu_agent_lease_energy_joules_total\\{job=\"" + job + "\",?\\} 4\\.7\\b.*"), metrics);
         assertTrue(metrics.contains("gpu_agent_lease_gpu_seconds_total{job=\"" + job + "\""));
+        assertTrue(metrics.contains("gpu_agent_lease_cost{currency=\"EUR\",job=\"" + job + "\""), "the cost so far, in its currency");
 
         JsonPath released = authed().delete("/v1/leases/" + id).then().statusCode(200)
                 .body("leaseId", equalTo(id)).body("live", equalTo(false)).extract().jsonPath();
