@@ -116,6 +116,24 @@ class UsageAccountingTest {
     }
 
     @Test
+    void aPricesFileIsReadAndAMisspeltKeyIsRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("prices.properties");
+        java.nio.file.Files.writeString(file, "currency = EUR\nenergy-price = 0.3012\n"
+                + "gpu-hour.\"NVIDIA\\ H100\\ 80GB\\ HBM3\" = 2.175\ngpu-hour.default = 1.5\n");
+        Prices p = Prices.read(file);
+        assertEquals(new BigDecimal("0.3012"), p.energyPerKwh());
+        assertEquals(new BigDecimal("2.175"), p.gpuHourRate("NVIDIA H100 80GB HBM3"));
+        assertEquals(new BigDecimal("1.5"), p.gpuHourRate("NVIDIA A100-SXM4-80GB"));
+        java.nio.file.Files.writeString(file, "energy-prize = 0.30\n");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Prices.read(file));
+        assertTrue(e.getMessage().contains("unknown key 'energy-prize'"), e.getMessage());
+        java.nio.file.Files.writeString(file, "energy-price = -1\n");
+        assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Prices.read(file))
+                .getMessage().contains(">= 0"));
+    }
+
+    @Test
     void aMigDeviceIsChargedItsSlicesShareAndFlaggedEstimated() {
         DeviceMeter m = DeviceMeter.start("MIG-1", "GPU-0", 0, GPU.name(), "3g.40gb", DeviceMeter.migShare(3, 1), T0,
                 new Prices("EUR", new BigDecimal("1"), Map.of("default", new BigDecimal("7"))));

@@ -61,6 +61,7 @@ class UsageApiTest {
         JsonPath lease = authed().contentType("application/json").body("{\"jobId\":\"" + job + "\",\"gpus\":1,\"ttlSeconds\":600}")
                 .post("/v1/leases").then().statusCode(201).extract().jsonPath();
         String id = lease.getString("leaseId");
+        int gpu = lease.getInt("indices[0]");
         counter(5_000);
         counter(200);   // the driver reloaded: the counter restarts
         counter(700);
@@ -74,6 +75,11 @@ class UsageApiTest {
         assertTrue(metrics.matches("(?s).*gpu_agent_lease_energy_joules_total\\{job=\"" + job + "\",?\\} 4\\.7\\b.*"), metrics);
         assertTrue(metrics.contains("gpu_agent_lease_gpu_seconds_total{job=\"" + job + "\""));
         assertTrue(metrics.contains("gpu_agent_lease_cost{currency=\"EUR\",job=\"" + job + "\""), "the cost so far, in its currency");
+
+        // An XID on the leased GPU during the lease is counted in its usage.
+        FakeNvml.apply(Machines.dgxH100().line("gpu.*.power_mw = 0").line("gpu.*.energy_mj = 700").xid(gpu, 13));
+        FakeNvml.eventually(java.time.Duration.ofSeconds(10), () -> given().get("/v1/leases/" + id + "/usage").then()
+                .statusCode(200).body("gpus[0].xids", equalTo(1)).body("gpus[0].xidCodes", equalTo(java.util.List.of(13))));
 
         JsonPath released = authed().delete("/v1/leases/" + id).then().statusCode(200)
                 .body("leaseId", equalTo(id)).body("live", equalTo(false)).extract().jsonPath();
