@@ -40,6 +40,11 @@ public record GpuUsage(String uuid, String gpuUuid, int gpu, String model, Strin
     static final int KEPT = 16;
 
     public GpuUsage {
+        // Thousands of ended leases name the same few GPUs: one copy of each name, not one per line read.
+        uuid = uuid == null ? null : uuid.intern();
+        gpuUuid = gpuUuid == null ? null : gpuUuid.intern();
+        model = model == null ? null : model.intern();
+        migProfile = migProfile == null ? null : migProfile.intern();
         xidCodes = xidCodes == null ? List.of() : List.copyOf(xidCodes);
         healthChanges = healthChanges == null ? List.of() : List.copyOf(healthChanges);
         segments = segments == null ? List.of() : List.copyOf(segments);

@@ -17,6 +17,8 @@ public record LeaseUsage(String leaseId, String jobId, String node, Instant gran
                          Instant savedAt, String currency, List<GpuUsage> gpus, List<Gap> unobserved) {
 
     public LeaseUsage {
+        node = node == null ? null : node.intern();
+        currency = currency == null ? null : currency.intern();
         gpus = List.copyOf(gpus);
         unobserved = unobserved == null ? List.of() : List.copyOf(unobserved);
     }

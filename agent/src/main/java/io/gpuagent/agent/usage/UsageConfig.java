@@ -27,7 +27,11 @@ public interface UsageConfig {
     @WithDefault("20000")
     long compactAtLines();
 
-    /** The most ended leases kept (the oldest go first), whatever the retention: bounds memory and the file. */
-    @WithDefault("100000")
+    /**
+     * The most ended leases kept (the oldest go first), whatever the retention: bounds memory (an ended lease is
+     * held in memory as its totals, some 0.5 KB whatever its GPUs; its per-device detail is read back from the
+     * file when asked for) and the file.
+     */
+    @WithDefault("10000")
     int maxEnded();
 }

@@ -65,6 +65,11 @@ public class UsageLedger {
 
     /** Lines waiting for the writer; a checkpoint that does not fit is dropped (the next one carries it). */
     static final int WRITE_QUEUE = 256;
+    /**
+     * Ended leases kept whole in memory (the release answer, a coordinator or an epilog asking right after); older
+     * ones are summaries, their detail read back from the file when asked for.
+     */
+    static final int RECENT = 64;
 
     private final UsageConfig config;
     private final Clock clock;
@@ -77,7 +82,8 @@ public class UsageLedger {
 
     private final Object lock = new Object();
     private final Map<String, Running> live = new LinkedHashMap<>();        // guarded by lock
-    private final LinkedHashMap<String, LeaseUsage> ended = new LinkedHashMap<>();   // guarded by lock; end order
+    private final LinkedHashMap<String, UsageReport> ended = new LinkedHashMap<>();  // guarded by lock; summaries, end order
+    private final LinkedHashMap<String, LeaseUsage> recent = new LinkedHashMap<>();  // guarded by lock: the last RECENT ended, whole
     private final Map<String, LeaseUsage> resumable = new HashMap<>();      // guarded by lock: checkpoints at start
     private Prices prices;                                                   // guarded by lock
     private FileTime pricesSeen;                                             // guarded by lock
@@ -161,13 +167,8 @@ public class UsageLedger {
         Instant now = clock.instant();
         Instant keepFrom = now.minus(Duration.ofDays(config.retention()));
         synchronized (lock) {
-            for (LeaseUsage u : journal.restored().values()) {
-                if (u.endedAt() == null) {
-                    resumable.put(u.leaseId(), u);
-                } else if (u.endedAt().isAfter(keepFrom)) {
-                    ended.put(u.leaseId(), u);
-                }
-            }
+            resumable.putAll(journal.restored().checkpoints());
+            ended.putAll(journal.restored().ended());
             trimEnded(keepFrom);
             lastCheckpoint = now;
         }
@@ -184,7 +185,7 @@ public class UsageLedger {
                         + "after the last checkpoint is not known"));
                 LeaseUsage last = new LeaseUsage(u.leaseId(), u.jobId(), u.node(), u.grantedAt(), u.savedAt(), now,
                         u.currency(), u.gpus(), gaps);
-                ended.put(last.leaseId(), last);
+                ended(last);
                 gone.add(last);
             }
             resumable.clear();
@@ -227,14 +228,34 @@ public class UsageLedger {
         });
     }
 
-    /** The usage of a lease, live or ended (within the retention); empty when this node knows none. */
+    /**
+     * The usage of a lease, live or ended (within the retention); empty when this node knows none. An ended lease
+     * that is no longer among the {@link #RECENT} ones has its per-device detail read back from the file.
+     */
     public Optional<UsageReport> report(String leaseId) {
         Instant now = clock.instant();
+        UsageReport summary;
         synchronized (lock) {
             Running r = live.get(leaseId);
-            LeaseUsage u = r != null ? r.usage(null, now) : ended.get(leaseId);
-            return u == null ? Optional.empty() : Optional.of(UsageReport.of(u, now));
+            LeaseUsage u = r != null ? r.usage(null, now) : recent.get(leaseId);
+            if (u != null) {
+                return Optional.of(UsageReport.of(u, now));
+            }
+            summary = ended.get(leaseId);
         }
+        if (summary == null) {
+            return Optional.empty();
+        }
+        try {
+            Optional<LeaseUsage> whole = journal.find(leaseId);
+            if (whole.isPresent() && whole.get().endedAt() != null) {
+                return Optional.of(UsageReport.of(whole.get(), now));
+            }
+        } catch (IOException e) {
+            LOG.warnf("cannot read lease %s's usage detail from %s (%s); answering its totals", leaseId, journal.file(),
+                    e.getMessage());
+        }
+        return Optional.of(summary);
     }
 
     /**
@@ -243,10 +264,10 @@ public class UsageLedger {
      */
     public List<UsageReport> reports(Instant since, Instant until, String job, int limit) {
         Instant now = clock.instant();
-        List<LeaseUsage> all = new ArrayList<>();
+        List<UsageReport> all = new ArrayList<>();
         synchronized (lock) {
             all.addAll(ended.values());
-            live.values().forEach(r -> all.add(r.usage(null, now)));
+            live.values().forEach(r -> all.add(UsageReport.of(r.usage(null, now), now).summary()));
         }
         return all.stream()
                 .filter(u -> job == null || u.jobId().equals(job))
@@ -254,7 +275,6 @@ public class UsageLedger {
                 .filter(u -> since == null || u.endedAt() == null || !u.endedAt().isBefore(since))
                 .sorted((a, b) -> a.grantedAt().compareTo(b.grantedAt()))
                 .limit(limit)
-                .map(u -> UsageReport.of(u, now))
                 .toList();
     }
 
@@ -278,7 +298,7 @@ public class UsageLedger {
                     it.remove();
                     r.meters.forEach(registry::remove);
                     LeaseUsage last = r.usage(now, now);
-                    ended.put(r.leaseId, last);
+                    ended(last);
                     lines.add(last);
                 }
             }
@@ -391,10 +411,12 @@ public class UsageLedger {
                 write(live.values().stream().map(r -> r.usage(null, now)).toList(), false);
                 trimEnded(now.minus(Duration.ofDays(config.retention())));
                 if (journal.lineCount() > config.compactAtLines()) {
-                    List<LeaseUsage> keep = keep(now);
+                    Set<String> keepEnded = Set.copyOf(UsageJournal.keep(ended, now.minus(Duration.ofDays(config.retention())),
+                            config.maxEnded()));
+                    List<LeaseUsage> keepLive = live.values().stream().map(r -> r.usage(null, now)).toList();
                     submit(() -> {
                         try {
-                            journal.compact(keep);
+                            journal.compact(keepEnded, keepLive);
                         } catch (IOException e) {
                             LOG.warnf("compacting %s failed (%s); tried again at a later checkpoint", journal.file(),
                                     e.getMessage());
@@ -413,11 +435,31 @@ public class UsageLedger {
         }
     }
 
-    /** Caller holds the lock: every live lease's checkpoint and the ended leases within the retention. */
+    /**
+     * Caller holds the lock: what a journal reopened after a failure is rewritten to: the live leases' checkpoints
+     * and the {@link #RECENT} ended leases held whole (older ended leases stay answerable as totals until a restart).
+     */
     private List<LeaseUsage> keep(Instant now) {
-        List<LeaseUsage> all = new ArrayList<>(ended.values());
+        List<LeaseUsage> all = new ArrayList<>(recent.values());
         live.values().forEach(r -> all.add(r.usage(null, now)));
-        return UsageJournal.keep(all, now.minus(Duration.ofDays(config.retention())), config.maxEnded());
+        return all;
+    }
+
+    /** Caller holds the lock: a lease ended with these totals. */
+    private void ended(LeaseUsage last) {
+        ended.remove(last.leaseId());
+        ended.put(last.leaseId(), UsageReport.of(last, last.endedAt()).summary());
+        recent.put(last.leaseId(), last);
+        var it = recent.keySet().iterator();
+        while (recent.size() > RECENT && it.hasNext()) {
+            it.next();
+            it.remove();
+        }
+        var old = ended.keySet().iterator();   // the retention is applied at checkpoints; here only the count
+        while (ended.size() > config.maxEnded() && old.hasNext()) {
+            old.next();
+            old.remove();
+        }
     }
 
     /** Caller holds the lock. */
@@ -428,6 +470,7 @@ public class UsageLedger {
             it.next();
             it.remove();
         }
+        recent.keySet().retainAll(ended.keySet());
     }
 
     /** Caller holds the lock: reads a changed prices file and starts a new price period on every live device. */

@@ -53,8 +53,8 @@ public final class UsageJournalLoad {
         for (int r = 0; r < rounds; r++) {
             long start = System.nanoTime();
             try (UsageJournal j = UsageJournal.open(dir, mapper, JsonlJournal.OnCorruption.REFUSE)) {
-                if (j.restored().size() != leases) {
-                    throw new IllegalStateException("restored " + j.restored().size() + " of " + leases);
+                if (j.restored().ended().size() != leases) {
+                    throw new IllegalStateException("restored " + j.restored().ended().size() + " of " + leases);
                 }
             }
             ms[r] = (System.nanoTime() - start) / 1e6;
