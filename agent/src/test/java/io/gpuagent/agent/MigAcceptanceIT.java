@@ -245,7 +245,7 @@ class MigAcceptanceIT {
                 assertEquals("HEALTHY", json(agent.body("/v1/gpus/" + u)).path("health").asText(), u);
             }
             assertEquals(List.of("1g.10gb", "1g.10gb"), list(pair.path("mig"), "profile"), two.body());
-            assertEquals(204, agent.send("DELETE", "/v1/leases/" + pair.path("leaseId").asText(), SCHEDULER, null).statusCode());
+            assertEquals(200, agent.send("DELETE", "/v1/leases/" + pair.path("leaseId").asText(), SCHEDULER, null).statusCode());
 
             // One of the three 1g.10gb (GPU instance 9) turns UNHEALTHY: three are refused, two granted.
             machine.xid(0, INSTANCE_XID, 9);
@@ -296,7 +296,7 @@ class MigAcceptanceIT {
             agent.await(SETTLE, () -> assertTrue(sequence(agent) >= drainSweep + 3, "three more sweeps"));
             assertEquals("running", json(agent.body("/v1/actions/" + drainId)).path("status").asText(),
                     "the drain, while the lease holds 0/7 and the destroyed 0/8");
-            assertEquals(204, agent.send("DELETE", "/v1/leases/" + held.path("leaseId").asText(), SCHEDULER, null).statusCode());
+            assertEquals(200, agent.send("DELETE", "/v1/leases/" + held.path("leaseId").asText(), SCHEDULER, null).statusCode());
             agent.await(SETTLE, () -> assertEquals("succeeded",
                     json(agent.body("/v1/actions/" + drainId)).path("status").asText(), "drain " + drainId));
             HttpResponse<String> accepted = agent.send("POST", "/v1/gpus/0/reset", OPERATOR, null);

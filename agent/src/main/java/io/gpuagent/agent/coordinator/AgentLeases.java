@@ -8,6 +8,7 @@ import io.gpuagent.agent.auth.OutgoingTls;
 import io.gpuagent.agent.auth.TlsConfig;
 import io.gpuagent.agent.auth.TokenAuth;
 import io.gpuagent.agent.lease.Lease;
+import io.gpuagent.agent.usage.UsageReport;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.io.IOException;
@@ -180,6 +181,48 @@ public class AgentLeases {
             default -> new NotReleased("the agent at " + agentUrl + " answered " + r.statusCode()
                     + " to DELETE /v1/leases/" + leaseId + ": " + ProblemDetail.of(mapper, r.body(), 500));
         };
+    }
+
+    /** What came of asking an agent for a lease's usage. */
+    public sealed interface UsageAnswer {
+    }
+
+    /** The agent's {@code GET /v1/leases/{id}/usage}. */
+    public record UsageOf(UsageReport usage) implements UsageAnswer {
+    }
+
+    /** The agent could not be asked, or knows no usage of the lease: why. */
+    public record UsageMissing(String detail) implements UsageAnswer {
+    }
+
+    /** The usage of one lease on the agent of {@code node} (live, or ended within that agent's retention). */
+    public UsageAnswer usage(String node, String agentUrl, String leaseId) {
+        BoundedCall.Answer r;
+        try {
+            r = http.send(request(node, agentUrl, "/v1/leases/" + leaseId + "/usage").GET().build());
+        } catch (TokenAuth.TokenUnavailable e) {
+            return new UsageMissing("the coordinator cannot call the agent of " + node + ": " + e.getMessage());
+        } catch (IOException e) {
+            return new UsageMissing("cannot reach the agent at " + agentUrl + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new UsageMissing("interrupted while asking " + agentUrl + " for the usage of lease " + leaseId);
+        }
+        if (r.statusCode() != 200) {
+            return new UsageMissing("the agent at " + agentUrl + " answered " + r.statusCode() + " to GET /v1/leases/"
+                    + leaseId + "/usage: " + ProblemDetail.of(mapper, r.body(), 500));
+        }
+        try {
+            UsageReport u = mapper.readValue(r.body(), UsageReport.class);
+            if (u == null || u.energyJoules() == null || u.gpuSeconds() == null || u.cost() == null
+                    || u.cost().energy() == null || u.cost().gpuTime() == null || u.cost().currency() == null) {
+                return new UsageMissing("the agent at " + agentUrl + " answered a usage without its totals");
+            }
+            return new UsageOf(u);
+        } catch (IOException e) {
+            return new UsageMissing("the agent at " + agentUrl + " answered a usage that cannot be read ("
+                    + e.getMessage() + ")");
+        }
     }
 
     /**

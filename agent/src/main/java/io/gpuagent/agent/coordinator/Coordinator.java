@@ -6,6 +6,8 @@ import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.auth.RefusalLog;
 import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.journal.AgentEvent;
+import io.gpuagent.agent.usage.UsageReport;
+import io.gpuagent.agent.usage.UsageTotals;
 import io.gpuagent.agent.journal.EventLog;
 import io.gpuagent.agent.journal.JournalConfig;
 import io.gpuagent.agent.journal.JournalDamaged;
@@ -26,6 +28,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -358,6 +361,7 @@ public class Coordinator {
         }
         try {
             if (left.isEmpty()) {
+                remember(p);
                 if (b.end(placementId, "released")) {
                     String message = "released placement " + placementId + " of job " + p.jobId();
                     LOG.info(message);
@@ -378,6 +382,61 @@ public class Coordinator {
 
     public List<Placement> placements() {
         return book().all();
+    }
+
+    /** Released placements kept in memory so that their usage can still be summed (not across a restart). */
+    static final int RELEASED_KEPT = 1024;
+    private final Map<String, Placement> released = new LinkedHashMap<>();   // guarded by itself; release order
+
+    private void remember(Placement p) {
+        synchronized (released) {
+            released.put(p.placementId(), p);
+            var it = released.keySet().iterator();
+            while (released.size() > RELEASED_KEPT && it.hasNext()) {
+                it.next();
+                it.remove();
+            }
+        }
+    }
+
+    /** The usage of a placement's leases, summed across its nodes (docs/usage.md#placements). */
+    public record PlacementUsage(String placementId, String jobId, UsageTotals totals, List<NodeUsage> nodes) {
+    }
+
+    /** One lease of a placement: its usage, or why the node could not say ({@code missing}). */
+    public record NodeUsage(String node, String leaseId, UsageReport usage, String missing) {
+    }
+
+    /**
+     * Asks each node of a live or recently released placement ({@link #RELEASED_KEPT}) for its lease's usage and
+     * sums them. A node that cannot answer is listed with why, and the totals are then flagged estimated.
+     */
+    public PlacementUsage usage(String placementId) {
+        Placement p = book().get(placementId).orElseGet(() -> {
+            synchronized (released) {
+                return released.get(placementId);
+            }
+        });
+        if (p == null) {
+            throw new Refusal.Unknown("no placement " + placementId + " live or recently released on this coordinator; "
+                    + "ask each node's GET /v1/usage?job=<job> instead");
+        }
+        List<NodeUsage> nodes = new ArrayList<>();
+        List<UsageReport> found = new ArrayList<>();
+        for (Placement.Allocation a : p.allocations()) {
+            switch (leases.usage(a.node(), a.agentUrl(), a.leaseId())) {
+                case AgentLeases.UsageOf u -> {
+                    nodes.add(new NodeUsage(a.node(), a.leaseId(), u.usage().summary(), null));
+                    found.add(u.usage());
+                }
+                case AgentLeases.UsageMissing m -> nodes.add(new NodeUsage(a.node(), a.leaseId(), null, m.detail()));
+            }
+        }
+        UsageTotals t = UsageTotals.of(found);
+        if (found.size() < nodes.size()) {
+            t = new UsageTotals(t.leases(), t.energyJoules(), t.gpuSeconds(), t.cost(), true);
+        }
+        return new PlacementUsage(placementId, p.jobId(), t, nodes);
     }
 
     public Placement placement(String id) {

@@ -231,6 +231,12 @@ public class CoordinatorResource {
         return coordinator.placement(IdForms.generated(id, "placement"));
     }
 
+    @GET
+    @Path("/placements/{id}/usage")
+    public Coordinator.PlacementUsage placementUsage(@PathParam("id") String id) {
+        return coordinator.usage(IdForms.generated(id, "placement"));
+    }
+
     @DELETE
     @Path("/placements/{id}")
     @TokenAuthRequired(AccessRole.SCHEDULER)

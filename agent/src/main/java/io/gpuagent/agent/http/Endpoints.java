@@ -80,12 +80,15 @@ final class Endpoints {
             endpoint("/v1/leases", Set.of("GET", "POST"), Set.of(), Body.JSON, false),
             endpoint("/v1/leases/{id}", Set.of("GET", "DELETE"), Set.of(), Body.NONE, false),
             endpoint("/v1/leases/{id}/heartbeat", Set.of("POST"), Set.of(), Body.NONE, false),
+            open("/v1/leases/{id}/usage", "GET"),
+            open("/v1/usage", "GET", "since", "until", "job", "limit"),
             endpoint("/v1/nodes", Set.of("GET"), Set.of(), Body.NONE, true),
             endpoint("/v1/nodes/heartbeat", Set.of("POST"), Set.of(), Body.JSON, true),
             endpoint("/v1/nodes/{name}/heartbeat", Set.of("POST"), Set.of(), Body.JSON, true),
             endpoint("/v1/nodes/{name}/forget", Set.of("POST"), Set.of(), Body.NONE, true),
             endpoint("/v1/placements", Set.of("GET", "POST"), Set.of(), Body.JSON, true),
-            endpoint("/v1/placements/{id}", Set.of("GET", "DELETE"), Set.of(), Body.NONE, true));
+            endpoint("/v1/placements/{id}", Set.of("GET", "DELETE"), Set.of(), Body.NONE, true),
+            endpoint("/v1/placements/{id}/usage", Set.of("GET"), Set.of(), Body.NONE, true));
 
     private Endpoints() {
     }

@@ -15,6 +15,9 @@ import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.lease.Lease;
 import io.gpuagent.agent.lease.LeaseBook;
 import io.gpuagent.agent.lease.LeaseRequest;
+import io.gpuagent.agent.refusal.Refusal;
+import io.gpuagent.agent.usage.UsageLedger;
+import io.gpuagent.agent.usage.UsageReport;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -43,10 +46,12 @@ public class LeasesResource {
     private static final List<String> MIG_FIELDS = List.of("mig.profile", "mig.count");
 
     private final LeaseBook book;
+    private final UsageLedger usage;
     private final ObjectReader requests;
 
-    public LeasesResource(LeaseBook book, ObjectMapper mapper) {
+    public LeasesResource(LeaseBook book, UsageLedger usage, ObjectMapper mapper) {
         this.book = book;
+        this.usage = usage;
         // Strict: a misspelt field or "2" for a number is a client bug to report, not to guess around.
         ObjectMapper strict = mapper.copy();
         for (LogicalType t : new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean}) {
@@ -90,8 +95,19 @@ public class LeasesResource {
     @Path("/{id}")
     @TokenAuthRequired({AccessRole.SCHEDULER, AccessRole.COORDINATOR})
     public Response release(@PathParam("id") String id) {
-        book.release(IdForms.generated(id, "lease"));
-        return Response.noContent().build();
+        String leaseId = IdForms.generated(id, "lease");
+        book.release(leaseId);
+        // 200 with the lease's final usage (docs/usage.md); energy up to the last sweep before the release
+        return usage.report(leaseId).map(u -> Response.ok(u).build()).orElseGet(() -> Response.noContent().build());
+    }
+
+    @GET
+    @Path("/{id}/usage")
+    public UsageReport usage(@PathParam("id") String id) {
+        String leaseId = IdForms.generated(id, "lease");
+        return usage.report(leaseId).orElseThrow(() -> new Refusal.Unknown("no usage of lease " + leaseId
+                + " on this node (never granted here, or ended more than gpu-agent.usage.retention days ago); "
+                + "GET /v1/usage lists what is kept"));
     }
 
     @GET

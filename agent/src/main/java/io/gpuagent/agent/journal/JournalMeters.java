@@ -7,7 +7,7 @@ import java.util.function.BooleanSupplier;
 /**
  * {@code gpu_agent_journal_up{journal="placements.jsonl"}} on the coordinator: 1 while its placement journal
  * accepts records, 0 once a write or fsync failed (it stays failed until a restart). The agent's own state
- * files (events, actions, leases) report through {@link JournalWatch}, which also reopens them, under the
+ * files (events, actions, leases, usage) report through {@link JournalWatch}, which also reopens them, under the
  * same metric with their file names.
  */
 public final class JournalMeters {

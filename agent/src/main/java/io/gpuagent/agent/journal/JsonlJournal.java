@@ -47,6 +47,22 @@ public final class JsonlJournal<T> implements AutoCloseable {
     /** What open does with a damaged complete line: {@code gpu-agent.journal.on-corruption}. */
     public enum OnCorruption { REFUSE, SKIP }
 
+    /** One complete line of the file as it is on disk (without its newline), for callers that need not parse it. */
+    @FunctionalInterface
+    public interface RawLine {
+        void line(byte[] buf, int off, int len, long lineNo) throws IOException;
+    }
+
+    /**
+     * How {@link #compact(LinePlan, List)} chooses the lines to keep: it sees every line once ({@code see}), then
+     * is asked about each again ({@code keep}), both in file order and under the journal's locks.
+     */
+    public interface LinePlan {
+        void see(byte[] buf, int off, int len, long lineNo) throws IOException;
+
+        boolean keep(byte[] buf, int off, int len, long lineNo) throws IOException;
+    }
+
     /** How a journal makes its file durable; a seam so that tests can make the disk fail and heal. */
     @FunctionalInterface
     public interface Disk {
@@ -268,6 +284,66 @@ public final class JsonlJournal<T> implements AutoCloseable {
     }
 
     /**
+     * Hands every complete line of the file to {@code sink} as it is on disk (blank lines left out), in file
+     * order, without parsing it: for a reader that looks for a few lines among many (a lease id) and parses only
+     * those with {@link #parse(byte[], int, int)}.
+     */
+    public void scan(RawLine sink) throws IOException {
+        synchronized (writeLock) {
+            ensureUsable();
+            JournalLine.scan(raf, (buf, off, len, lineNo) -> {
+                if (!JournalLine.blank(buf, off, len)) {
+                    sink.line(buf, off, len, lineNo);
+                }
+            });
+        }
+    }
+
+    /** One line as {@link #scan} gives it, parsed (its CRC checked); throws when it is damaged. */
+    public T parse(byte[] buf, int off, int len) throws IOException {
+        byte[] json = JournalLine.checked(buf, off, len);
+        return json == null ? reader.readValue(buf, off, len) : reader.readValue(json);
+    }
+
+    /**
+     * Like {@link #compact(List)}, but keeps the lines {@code plan} chooses byte for byte (never parsed or
+     * re-encoded, so a large file is rewritten without holding its records in memory), followed by
+     * {@code extra}. Atomic in the same way.
+     */
+    public void compact(LinePlan plan, List<? extends T> extra) throws IOException {
+        synchronized (syncLock) {
+            synchronized (writeLock) {
+                ensureUsable();
+                JournalLine.scan(raf, (buf, off, len, lineNo) -> {
+                    if (!JournalLine.blank(buf, off, len)) {
+                        plan.see(buf, off, len, lineNo);
+                    }
+                });
+                long[] kept = {0};
+                long bytes = JournalFiles.replace(file, tmp, disk, out -> {
+                    long[] n = {0};
+                    JournalLine.scan(raf, (buf, off, len, lineNo) -> {
+                        if (!JournalLine.blank(buf, off, len) && plan.keep(buf, off, len, lineNo)) {
+                            out.write(buf, off, len);
+                            out.write('\n');
+                            n[0] += len + 1;
+                            kept[0]++;
+                        }
+                    });
+                    for (T record : extra) {
+                        byte[] line = JournalLine.encode(writer.writeValueAsBytes(record));
+                        out.write(line);
+                        n[0] += line.length;
+                        kept[0]++;
+                    }
+                    return n[0];
+                });
+                swapIn(bytes, kept[0]);
+            }
+        }
+    }
+
+    /**
      * After a failure ({@link #failure()}): opens the file again and rewrites it to {@code keep}, what the
      * owner acknowledged, since lines written around a failed fsync may or may not be on disk. Records
      * written but not yet synced when it failed stay failed ({@link #sync} throws for them). No-op when the
@@ -324,6 +400,11 @@ public final class JsonlJournal<T> implements AutoCloseable {
             }
             return n;
         });
+        swapIn(bytes, keep.size());
+    }
+
+    /** Caller holds syncLock and writeLock: the file was just replaced by one of {@code bytes} in {@code count} lines. */
+    private void swapIn(long bytes, long count) throws IOException {
         // The old inode is unlinked now: from here a failure leaves us unsure where the next record
         // would land on disk, so it disables the journal instead of risking a lost acknowledgement.
         try {
@@ -337,7 +418,7 @@ public final class JsonlJournal<T> implements AutoCloseable {
             throw e;
         }
         size = bytes;
-        lines = keep.size();
+        lines = count;
         synced = written;   // everything written so far is either in the new file or deliberately gone
     }
 

@@ -66,6 +66,10 @@ public class SamplerService {
         List<MetricDef> metrics = counters.metrics();
         Set<Reading> readings = EnumSet.copyOf(MetricCatalog.readingsFor(metrics));
         readings.addAll(Reading.health());
+        // Usage accounting (docs/usage.md): the energy counter rides in the field batch the sweep makes anyway,
+        // utilisation is one call; both are in the bundled sets already, a counters file may leave them out.
+        readings.add(Reading.TOTAL_ENERGY_MJ);
+        readings.add(Reading.GPU_UTIL_PCT);
         SamplerSettings settings = new SamplerSettings(config.sampleInterval(), config.gpuDeadline(), readings,
                 config.hostname().orElse(null));
         Set<Integer> dcgmFields = new java.util.TreeSet<>();

@@ -102,6 +102,39 @@ class CoordinatorApiTest {
     }
 
     @Test
+    void aPlacementsUsageIsSummedAcrossItsNodesLiveAndAfterRelease() throws Exception {
+        FakeAgent a = agent("use-a", 2);
+        FakeAgent b = agent("use-b", 2);
+        b.usageJoules = "250.250";
+        b.usageSeconds = "3600.000";
+        b.usageEnergyCost = "0.05";
+        b.usageTimeCost = "2.10";
+        Response r = place("job-usage", 4, "{\"ttlSeconds\":600}");
+        assertEquals(201, r.statusCode(), r.asString());
+        String id = r.jsonPath().getString("placementId");
+        assertEquals(2, r.jsonPath().getList("allocations").size(), "a placement across both nodes");
+
+        JsonPath u = given().get("/v1/placements/" + id + "/usage").then().statusCode(200).extract().jsonPath();
+        assertEquals("job-usage", u.getString("jobId"));
+        assertEquals(2, u.getInt("totals.leases"));
+        assertEquals(0, new java.math.BigDecimal("1250.750").compareTo(new java.math.BigDecimal(u.getString("totals.energyJoules"))));
+        assertEquals(0, new java.math.BigDecimal("10800").compareTo(new java.math.BigDecimal(u.getString("totals.gpuSeconds"))));
+        assertEquals(0, new java.math.BigDecimal("6.45").compareTo(new java.math.BigDecimal(u.getString("totals.cost.total"))));
+        assertEquals("EUR", u.getString("totals.cost.currency"));
+        assertEquals(2, u.getList("nodes").size());
+
+        a.silence();
+        b.silence();
+        given().header("Authorization", "Bearer " + TestToken.get()).delete("/v1/placements/" + id).then().statusCode(204);
+        b.close();   // one node gone: its part is missing, and the sum says it is not the whole
+        JsonPath after = given().get("/v1/placements/" + id + "/usage").then().statusCode(200).extract().jsonPath();
+        assertEquals(1, after.getInt("totals.leases"));
+        assertTrue(after.getBoolean("totals.estimated"));
+        assertTrue(after.getString("nodes.find { it.node == '" + b.node() + "' }.missing").contains("cannot reach"), after.prettify());
+        given().get("/v1/placements/" + java.util.UUID.randomUUID() + "/usage").then().statusCode(404);
+    }
+
+    @Test
     void placesOnTheBestFitNodeTakesTheLeaseThereAndReleasesIt() throws Exception {
         FakeAgent big = agent("big", 4);
         FakeAgent small = agent("small", 2);

@@ -72,6 +72,13 @@ final class FakeAgent implements AutoCloseable {
     private final Map<String, Lease> leases = new LinkedHashMap<>();   // guarded by this
     private final Set<Integer> broken = Collections.synchronizedSet(new java.util.HashSet<>());
     private long fencing;
+    /** Every lease id granted, released ones included: their usage stays answerable, as the agent's does. */
+    private final Set<String> granted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** What {@code GET /v1/leases/{id}/usage} answers for energy (J) and GPU time (s), and the two cost parts. */
+    volatile String usageJoules = "1000.500";
+    volatile String usageSeconds = "7200.000";
+    volatile String usageEnergyCost = "0.10";
+    volatile String usageTimeCost = "4.20";
     private volatile boolean retired;
 
     private record Lease(String leaseId, String jobId, List<String> uuids, Instant expiresAt) {
@@ -235,6 +242,16 @@ final class FakeAgent implements AutoCloseable {
                 } else {
                     answer(ex, 404, problem(404, "no lease " + id));
                 }
+            } else if ("GET".equals(ex.getRequestMethod()) && path.startsWith("/v1/leases/") && path.endsWith("/usage")) {
+                String id = path.substring("/v1/leases/".length(), path.length() - "/usage".length());
+                if (!granted.contains(id)) {
+                    answer(ex, 404, problem(404, "no usage of lease " + id));
+                    return;
+                }
+                answer(ex, 200, ("{\"leaseId\":\"%s\",\"jobId\":\"j\",\"node\":\"%s\",\"live\":false,\"energyJoules\":%s,"
+                        + "\"gpuSeconds\":%s,\"cost\":{\"currency\":\"EUR\",\"energy\":%s,\"gpuTime\":%s,\"total\":%s},"
+                        + "\"estimated\":false,\"gpus\":[]}").formatted(id, node, usageJoules, usageSeconds, usageEnergyCost,
+                        usageTimeCost, new java.math.BigDecimal(usageEnergyCost).add(new java.math.BigDecimal(usageTimeCost))));
             } else {
                 answer(ex, 405, problem(405, "not here"));
             }
@@ -256,6 +273,7 @@ final class FakeAgent implements AutoCloseable {
             lease = new Lease(id, req.get("jobId").asText(), uuids,
                     Instant.now().plusSeconds(req.path("ttlSeconds").asLong(3600)));
             leases.put(id, lease);
+            granted.add(id);
         }
         boolean ofMig = uuids.getFirst().startsWith("MIG-");
         // GPU-<node>-<index>, MIG-<node>-<gpu>-<gi>

@@ -12,12 +12,13 @@ import org.junit.jupiter.api.Test;
 class JournalUpMetricTest {
 
     @Test
-    void theAgentsThreeStateFilesAreUp() {
+    void theAgentsFourStateFilesAreUp() {
         String metrics = given().get("/metrics").then().statusCode(200).extract().asString();
         assertEquals(List.of(
                         "gpu_agent_journal_up{journal=\"actions.jsonl\",} 1.0",
                         "gpu_agent_journal_up{journal=\"events.jsonl\",} 1.0",
-                        "gpu_agent_journal_up{journal=\"leases.jsonl\",} 1.0"),
+                        "gpu_agent_journal_up{journal=\"leases.jsonl\",} 1.0",
+                        "gpu_agent_journal_up{journal=\"usage.jsonl\",} 1.0"),
                 metrics.lines().filter(l -> l.startsWith("gpu_agent_journal_up{journal=\"") && l.contains(".jsonl\""))
                         .sorted().toList(),
                 "no placements.jsonl: that is the coordinator's");

@@ -39,6 +39,17 @@ final class RealSlurm implements AutoCloseable {
     private static final List<String> PROGRAMS = List.of("/usr/sbin/munged", "/usr/sbin/slurmctld", "/usr/sbin/slurmd",
             "/usr/bin/scontrol", "/usr/bin/sbatch", "/usr/bin/srun", "/usr/bin/scancel");
 
+    /** What accounting in slurmdbd needs: with them the cluster stores jobs in a MariaDB of its own ({@link #accounting}). */
+    private static final List<String> ACCOUNTING_PROGRAMS = List.of("/usr/sbin/slurmdbd", "/usr/sbin/mariadbd",
+            "/usr/bin/mariadb-install-db", "/usr/bin/mariadb", "/usr/bin/sacctmgr", "/usr/bin/sacct");
+
+    /**
+     * Whether this cluster keeps accounting in slurmdbd (on a MariaDB started for it), so that {@code sacct} and
+     * {@code sacctmgr} work: where slurmdbd and mariadb-server are installed (apt-get install slurmdbd
+     * mariadb-server); otherwise {@code accounting_storage/none}.
+     */
+    final boolean accounting = ACCOUNTING_PROGRAMS.stream().allMatch(p -> Files.isExecutable(Path.of(p)));
+
     final Path dir;
     final Path conf;
     final Path settings;
@@ -127,6 +138,13 @@ final class RealSlurm implements AutoCloseable {
         writeWrappers(scripts);
         int ctldPort = freePort();
         int slurmdPort = freePort();
+        int dbdPort = freePort();
+        String accountingConf = accounting
+                ? "AccountingStorageType=accounting_storage/slurmdbd\nAccountingStorageHost=localhost\nAccountingStoragePort="
+                        + dbdPort + "\n"
+                        // the munged the clients use to reach slurmdbd (the default socket is not ours)
+                        + "AccountingStoragePass=" + mungeDir.resolve("socket") + "\n"
+                : "AccountingStorageType=accounting_storage/none\n";
         Files.writeString(conf, """
                 ClusterName=gpuagenttest
                 SlurmctldHost=localhost(127.0.0.1)
@@ -148,8 +166,7 @@ final class RealSlurm implements AutoCloseable {
                 ProctrackType=proctrack/linuxproc
                 TaskPlugin=task/none
                 JobAcctGatherType=jobacct_gather/none
-                AccountingStorageType=accounting_storage/none
-                JobCompType=jobcomp/none
+                %8$sJobCompType=jobcomp/none
                 MpiDefault=none
                 SelectType=select/cons_tres
                 SelectTypeParameters=CR_Core
@@ -160,7 +177,7 @@ final class RealSlurm implements AutoCloseable {
                 NodeName=%5$s NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=%7$d RealMemory=1000 Gres=%6$s State=UNKNOWN
                 PartitionName=gpu Nodes=%5$s Default=YES MaxTime=INFINITE State=UP
                 # From agent/slurm/slurm.conf.example (scripts in bin/, a shorter interval):
-                """.formatted(dir, ctldPort, slurmdPort, mungeDir.resolve("socket"), NODE, gres.gres(), CPUS) + shipped(scripts));
+                """.formatted(dir, ctldPort, slurmdPort, mungeDir.resolve("socket"), NODE, gres.gres(), CPUS, accountingConf) + shipped(scripts));
         Files.writeString(dir.resolve("gres.conf"), gres.gresConf());
         if (!gres.fakeGpusConf().isEmpty()) {
             Files.writeString(dir.resolve("fake_gpus.conf"), gres.fakeGpusConf());
@@ -174,14 +191,64 @@ final class RealSlurm implements AutoCloseable {
         daemon(dir.resolve("log/munged.out"), "/usr/sbin/munged", "--foreground", "--force",
                 "--socket=" + mungeDir.resolve("socket"), "--key-file=" + key, "--pid-file=" + mungeDir.resolve("pid"),
                 "--log-file=" + dir.resolve("log/munged.log"), "--seed-file=" + mungeDir.resolve("seed"));
-        waitFor(Duration.ofSeconds(10), () -> Files.exists(mungeDir.resolve("socket")), "munged's socket");
-        daemon(dir.resolve("log/slurmctld.out"), "/usr/sbin/slurmctld", "-D", "-i", "-f", conf.toString());
-        waitFor(Duration.ofSeconds(30), () -> scontrolQuiet("ping").contains("UP"), "slurmctld answering");
-        daemon(dir.resolve("log/slurmd.out"), "/usr/sbin/slurmd", "-D", "-N", NODE, "-f", conf.toString());
-        waitFor(Duration.ofSeconds(60), () -> {
-            String state = nodeState();
-            return state.startsWith("IDLE") && !state.contains("NOT_RESPONDING");
-        }, "node " + NODE + " IDLE");
+        try {
+            waitFor(Duration.ofSeconds(10), () -> Files.exists(mungeDir.resolve("socket")), "munged's socket");
+            if (accounting) {
+                startAccounting(dbdPort);
+            }
+            daemon(dir.resolve("log/slurmctld.out"), "/usr/sbin/slurmctld", "-D", "-i", "-f", conf.toString());
+            waitFor(Duration.ofSeconds(30), () -> scontrolQuiet("ping").contains("UP"), "slurmctld answering");
+            daemon(dir.resolve("log/slurmd.out"), "/usr/sbin/slurmd", "-D", "-N", NODE, "-f", conf.toString());
+            waitFor(Duration.ofSeconds(60), () -> {
+                String state = nodeState();
+                return state.startsWith("IDLE") && !state.contains("NOT_RESPONDING");
+    }, "node " + NODE + " IDLE");
+        } catch (Exception | AssertionError e) {
+            stopDaemons();   // close() is never called on a cluster that did not start
+            throw e;
+        }
+    }
+
+    /**
+     * A MariaDB of this cluster's own (its data in {@code dir/db}, on a free port of 127.0.0.1), slurmdbd on it, and
+     * the cluster registered (sacctmgr), before slurmctld starts.
+     */
+    private void startAccounting(int dbdPort) throws Exception {
+        Path db = dir.resolve("db");
+        Path socket = dir.resolve("db.sock");
+        int dbPort = freePort();
+        exec(Duration.ofSeconds(120), "/usr/bin/mariadb-install-db", "--no-defaults", "--datadir=" + db, "--user=root",
+                "--auth-root-authentication-method=normal", "--skip-test-db");
+        daemon(dir.resolve("log/mariadbd.out"), "/usr/sbin/mariadbd", "--no-defaults", "--datadir=" + db, "--user=root",
+                "--socket=" + socket, "--port=" + dbPort, "--bind-address=127.0.0.1", "--pid-file=" + dir.resolve("db.pid"),
+                "--log-error=" + dir.resolve("log/mariadbd.log"), "--innodb-buffer-pool-size=16M");
+        waitFor(Duration.ofSeconds(60), () -> run(Duration.ofSeconds(10), "/usr/bin/mariadb", "--no-defaults",
+                "--socket=" + socket, "-uroot", "-e", "SELECT 1").exit() == 0, "MariaDB answering");
+        exec(Duration.ofSeconds(30), "/usr/bin/mariadb", "--no-defaults", "--socket=" + socket, "-uroot", "-e",
+                "CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY 'slurm-test'; "
+                        + "GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';");
+        Path dbdConf = dir.resolve("slurmdbd.conf");   // beside slurm.conf: slurmdbd looks for it there
+        Files.writeString(dbdConf, """
+                AuthType=auth/munge
+                AuthInfo=socket=%s
+                DbdHost=localhost
+                DbdAddr=127.0.0.1
+                DbdPort=%d
+                SlurmUser=root
+                PidFile=%s/slurmdbd.pid
+                LogFile=%s/log/slurmdbd.log
+                StorageType=accounting_storage/mysql
+                StorageHost=127.0.0.1
+                StoragePort=%d
+                StorageUser=slurm
+                StoragePass=slurm-test
+                StorageLoc=slurm_acct_db
+                """.formatted(mungeDir.resolve("socket"), dbdPort, dir, dir, dbPort));
+        Files.setPosixFilePermissions(dbdConf, PosixFilePermissions.fromString("rw-------"));
+        daemon(dir.resolve("log/slurmdbd.out"), "/usr/sbin/slurmdbd", "-D");
+        waitFor(Duration.ofSeconds(60), () -> run(Duration.ofSeconds(20), "/usr/bin/sacctmgr", "-i", "add", "cluster",
+                "gpuagenttest").exit() == 0 || run(Duration.ofSeconds(20), "/usr/bin/sacctmgr", "-n", "-P", "list",
+                "cluster").out().contains("gpuagenttest"), "slurmdbd registering the cluster");
     }
 
     /** The shipped slurm.conf excerpt's settings for gpu-agent (not its example nodes), pointed at bin/. */
@@ -357,18 +424,22 @@ final class RealSlurm implements AutoCloseable {
         } catch (AssertionError | RuntimeException e) {
             // stopping the daemons matters more; their logs stay in dir
         }
-        // slurmd first (it ends its jobs' steps), munged last (the others need it to say goodbye).
-        for (Process p : daemons.reversed()) {
-            p.destroy();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        }
+        stopDaemons();
         for (Path d : List.of(mungeDir, dev)) {
             try (Stream<Path> files = Files.walk(d)) {
                 for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(f);
                 }
+            }
+        }
+    }
+
+    /** slurmd first (it ends its jobs' steps), munged last (the others need it to say goodbye). */
+    private void stopDaemons() throws InterruptedException {
+        for (Process p : daemons.reversed()) {
+            p.destroy();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
     }

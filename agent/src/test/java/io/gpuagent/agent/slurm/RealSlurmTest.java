@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.gpuagent.agent.TestToken;
 import io.gpuagent.agent.lease.Cordons;
@@ -95,6 +96,32 @@ class RealSlurmTest {
         // Prolog and epilog succeeded, so Slurm drained nothing: the node goes back to IDLE once the epilogs are done.
         slurm.waitFor(Duration.ofSeconds(20), () -> slurm.nodeState().equals("IDLE"), "node IDLE (is " + slurm.nodeState() + ")");
         assertEquals("", slurm.nodeReason());
+    }
+
+    /**
+     * docs/usage.md#slurm: after the job ends, {@code sacct -j <id> -o AdminComment} shows its usage, the agent's
+     * usage of the job's lease. Needs accounting in slurmdbd ({@link RealSlurm#accounting}).
+     */
+    @Test
+    void afterTheJobEndsSacctShowsItsUsageInAdminComment() {
+        assumeTrue(slurm.accounting, "no slurmdbd and mariadb-server: sacct has no database to read (apt-get install "
+                + "slurmdbd mariadb-server)");
+        String job = slurm.client("/usr/bin/sbatch", "--parsable", "--gres=gpu:1", "-o", "/dev/null", "--wrap", "sleep 300").strip();
+        FakeNvml.eventually(Duration.ofSeconds(30), () -> assertEquals(1, leasesOf("slurm-" + job).size(),
+                "job " + job + " holds one lease; slurmd log:\n" + slurm.slurmdLog()));
+        String leaseId = (String) leasesOf("slurm-" + job).getFirst().get("leaseId");
+        slurm.client("/usr/bin/scancel", job);
+        String[] comment = new String[1];
+        slurm.waitFor(Duration.ofSeconds(30), () -> {
+            comment[0] = slurm.client("/usr/bin/sacct", "-n", "-P", "-X", "-j", job, "-o", "AdminComment").strip();
+            return comment[0].startsWith("gpu-agent: energy_j=");
+        }, "sacct showing the job's usage in its AdminComment (the epilog's lines are in slurmd.log)");
+        assertTrue(comment[0].endsWith("lease=" + leaseId), comment[0]);
+        String energy = given().get("/v1/leases/" + leaseId + "/usage").then().statusCode(200).extract().jsonPath()
+                .getString("energyJoules");
+        String recorded = comment[0].replaceFirst(".*energy_j=([0-9.]+).*", "$1");
+        assertEquals(0, new java.math.BigDecimal(energy).compareTo(new java.math.BigDecimal(recorded)), comment[0]);
+        assertTrue(comment[0].contains(" cost=") && comment[0].contains("estimated=false"), comment[0]);
     }
 
     @Test

@@ -1,0 +1,177 @@
+package io.gpuagent.agent.usage;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gpuagent.agent.journal.JsonlJournal;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * {@code state-dir/usage.jsonl}: one {@link LeaseUsage} per line (a live lease's checkpoint, or an ended lease's
+ * final totals), each fsynced ({@link JsonlJournal}); the last line of a lease wins.
+ *
+ * <p>Memory: an ended lease is held as its summary ({@link UsageReport#summary()}, a few hundred bytes whatever its
+ * GPUs), never as its whole line; its per-device detail is read back from the file when asked for
+ * ({@link #find}), and compaction copies the lines it keeps byte for byte. So the agent's heap does not grow with
+ * the devices of the leases it keeps.
+ */
+final class UsageJournal implements AutoCloseable {
+
+    static final String FILE_NAME = "usage.jsonl";
+    /** Every line starts so (the record's first field): a lease's lines are found without parsing them. */
+    private static final byte[] PREFIX = "{\"leaseId\":\"".getBytes(StandardCharsets.US_ASCII);
+
+    /** What a replay found: live leases' last checkpoints, and ended leases' summaries in the order they ended. */
+    record Restored(Map<String, LeaseUsage> checkpoints, LinkedHashMap<String, UsageReport> ended) {
+    }
+
+    private final JsonlJournal<LeaseUsage> journal;
+    private final Restored restored;
+
+    private UsageJournal(JsonlJournal<LeaseUsage> journal, Restored restored) {
+        this.journal = journal;
+        this.restored = restored;
+    }
+
+    static UsageJournal open(Path stateDir, ObjectMapper mapper, JsonlJournal.OnCorruption onCorruption)
+            throws IOException {
+        Map<String, LeaseUsage> checkpoints = new HashMap<>();
+        LinkedHashMap<String, UsageReport> ended = new LinkedHashMap<>();
+        JsonlJournal<LeaseUsage> journal = JsonlJournal.open(stateDir.resolve(FILE_NAME), LeaseUsage.class, mapper,
+                u -> {
+                    if (u.endedAt() == null) {
+                        checkpoints.put(u.leaseId(), u);
+                        ended.remove(u.leaseId());
+                    } else {
+                        checkpoints.remove(u.leaseId());
+                        ended.remove(u.leaseId());   // re-inserted: in the order of each lease's last line
+                        ended.put(u.leaseId(), UsageReport.of(u, u.endedAt()).summary());
+                    }
+                }, JsonlJournal.Disk.REAL, onCorruption);
+        return new UsageJournal(journal, new Restored(checkpoints, ended));
+    }
+
+    /** The state as of opening. */
+    Restored restored() {
+        return restored;
+    }
+
+    /** Writes the lines with one fsync. */
+    void appendAll(List<LeaseUsage> lines) throws IOException {
+        long ticket = 0;
+        for (LeaseUsage u : lines) {
+            ticket = journal.write(u);
+        }
+        if (ticket > 0) {
+            journal.sync(ticket);
+        }
+    }
+
+    /** The last line of lease {@code leaseId} in the file, parsed; empty when there is none (or it is damaged). */
+    Optional<LeaseUsage> find(String leaseId) throws IOException {
+        byte[] id = leaseId.getBytes(StandardCharsets.UTF_8);
+        byte[][] last = {null};
+        journal.scan((buf, off, len, lineNo) -> {
+            if (is(buf, off, len, id)) {
+                last[0] = java.util.Arrays.copyOfRange(buf, off, off + len);
+            }
+        });
+        if (last[0] == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(journal.parse(last[0], 0, last[0].length));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Rewrites the file to the last line of each lease in {@code endedKept} (copied as it is) and {@code live}
+     * (the live leases' checkpoints now).
+     */
+    void compact(Set<String> endedKept, List<LeaseUsage> live) throws IOException {
+        Map<String, Long> lastLine = new HashMap<>();
+        journal.compact(new JsonlJournal.LinePlan() {
+            @Override
+            public void see(byte[] buf, int off, int len, long lineNo) {
+                String id = idOf(buf, off, len);
+                if (id != null && endedKept.contains(id)) {
+                    lastLine.put(id, lineNo);
+                }
+            }
+
+            @Override
+            public boolean keep(byte[] buf, int off, int len, long lineNo) {
+                String id = idOf(buf, off, len);
+                return id != null && Long.valueOf(lineNo).equals(lastLine.get(id));
+            }
+        }, live);
+    }
+
+    /** Rewrites the file to {@code keep} after a failure ({@link JsonlJournal#reopen}). */
+    void reopen(List<LeaseUsage> keep) throws IOException {
+        journal.reopen(keep);
+    }
+
+    Optional<String> failure() {
+        return journal.failure();
+    }
+
+    long lineCount() {
+        return journal.lineCount();
+    }
+
+    Path file() {
+        return journal.file();
+    }
+
+    /** The lease id a line starts with, or null. */
+    static String idOf(byte[] buf, int off, int len) {
+        if (len <= PREFIX.length || !java.util.Arrays.equals(buf, off, off + PREFIX.length, PREFIX, 0, PREFIX.length)) {
+            return null;
+        }
+        int start = off + PREFIX.length;
+        for (int i = start; i < off + len; i++) {
+            if (buf[i] == '"') {
+                return new String(buf, start, i - start, StandardCharsets.UTF_8);
+            }
+        }
+        return null;
+    }
+
+    private static boolean is(byte[] buf, int off, int len, byte[] id) {
+        int start = off + PREFIX.length;
+        return len > PREFIX.length + id.length
+                && java.util.Arrays.equals(buf, off, start, PREFIX, 0, PREFIX.length)
+                && java.util.Arrays.equals(buf, start, start + id.length, id, 0, id.length)
+                && buf[start + id.length] == '"';
+    }
+
+    /**
+     * Which ended leases to keep: those that ended after {@code endedAfter}, at most {@code maxEnded} of them (the
+     * newest), from {@code ended} in the order they ended.
+     */
+    static List<String> keep(LinkedHashMap<String, UsageReport> ended, Instant endedAfter, int maxEnded) {
+        List<String> within = new ArrayList<>();
+        ended.forEach((id, u) -> {
+            if (u.endedAt().isAfter(endedAfter)) {
+                within.add(id);
+            }
+        });
+        return within.subList(Math.max(0, within.size() - maxEnded), within.size());
+    }
+
+    @Override
+    public void close() {
+        journal.close();
+    }
+}
