@@ -144,6 +144,8 @@ public enum Reading {
     /** MIG mode after the next GPU reset: differs from {@link #MIG_MODE} while a change waits for a reset. */
     MIG_MODE_PENDING("mode", call("nvmlDeviceGetMigMode (pending)")),
 
+    /** Persistence mode: 1 on, 0 off (the node check wants it on for every GPU, docs/node-health.md). */
+    PERSISTENCE_MODE("mode", call("nvmlDeviceGetPersistenceMode")),
     /** {@link io.gpuagent.nvml.RecoveryAction} ordinal (565+ drivers). */
     RECOVERY_ACTION("action", field(FieldIds.GET_GPU_RECOVERY_ACTION)),
     /** Process count; the list is {@link GpuSample#processes()} (a ms-class call on real hardware). */
@@ -193,7 +195,7 @@ public enum Reading {
                 REMAPPED_ROWS_CORRECTABLE, REMAPPED_ROWS_UNCORRECTABLE, ROW_REMAP_PENDING, ROW_REMAP_FAILURE,
                 PCIE_REPLAY_COUNTER, PCIE_LINK_GEN, PCIE_LINK_WIDTH, PCIE_MAX_LINK_GEN, PCIE_MAX_LINK_WIDTH,
                 NVLINK_CRC_FLIT_ERRORS, NVLINK_CRC_DATA_ERRORS, NVLINK_REPLAY_ERRORS, NVLINK_RECOVERY_ERRORS,
-                NVLINK_LINKS, RECOVERY_ACTION, FB_TOTAL_MIB, FB_FREE_MIB, FB_USED_MIB, PROCESSES, MIG_MODE,
+                NVLINK_LINKS, RECOVERY_ACTION, PERSISTENCE_MODE, FB_TOTAL_MIB, FB_FREE_MIB, FB_USED_MIB, PROCESSES, MIG_MODE,
                 MIG_MODE_PENDING));
     }
 
