@@ -98,6 +98,17 @@ public interface HealthConfig {
     /** The InfiniBand/RoCE checks (docs/node-health.md#infiniband). */
     Ib ib();
 
+    /** The NVLink fabric checks (docs/node-health.md#nvlink-fabric). */
+    NvLink nvlink();
+
+    interface NvLink {
+        /**
+         * Active NVLink links every GPU should have (18 on an H100 SXM); fewer is NVLINK_LINKS_MISSING. Unset: the
+         * fewest any GPU had at the first healthy start with NVLink, learned as {@code expected-gpus} is.
+         */
+        OptionalInt expectedLinks();
+    }
+
     interface Node {
         /** Whether the node checks run (off: /health/node stays INITIALIZING, nothing is read). */
         @WithDefault("true")

@@ -61,7 +61,8 @@ public final class NodeJudge {
                         c.node().stateDirMinFreeMib() * 1024 * 1024),
                 new io.gpuagent.agent.health.detect.InfinibandDetector(ib.expectedPorts(), ib.expectedRateGbps(),
                         ib.flapWindow(), ib.flapLimit(), c.rateWindow(), Map.of("symbol_error", ib.symbolErrorsPerMinute(),
-                        "port_rcv_errors", ib.rcvErrorsPerMinute(), "link_error_recovery", ib.linkRecoveriesPerMinute())));
+                        "port_rcv_errors", ib.rcvErrorsPerMinute(), "link_error_recovery", ib.linkRecoveriesPerMinute())),
+                new io.gpuagent.agent.health.detect.FabricDetector());
     }
 
     /** The node's verdict as of the last sweep; never blocks. */

@@ -50,7 +50,7 @@ public class NodeSweep {
         this.sampler = sampler;
         this.config = config;
         this.reader = new HostReader(config.node().root(), agent.stateDir(), new Adjtimex());
-        this.expected = new ExpectedTopology(config.expectedGpus(), agent.stateDir());
+        this.expected = new ExpectedTopology(config.expectedGpus(), config.nvlink().expectedLinks(), agent.stateDir());
     }
 
     void start(@Observes StartupEvent event) {
@@ -81,7 +81,8 @@ public class NodeSweep {
                 return;   // no sweep of the GPUs yet: nothing to compare the host with
             }
             HostSample host = read();
-            health.judgeNode(new NodeSample(host, snapshot, expected.expectedGpus(snapshot, true)));
+            ExpectedTopology.Expected e = expected.expected(snapshot, true);
+            health.judgeNode(new NodeSample(host, snapshot, e.gpus(), e.nvLinks()));
         } catch (RuntimeException e) {
             LOG.errorf(e, "node sweep failed; the next runs in %s", config.node().interval());
         }

@@ -144,9 +144,10 @@ public final class Scan {
         }
         HostReader reader = new HostReader(config.node().root(), existing(stateDir), clock);
         HostSample host = reader.read(now);
-        ExpectedTopology expected = new ExpectedTopology(config.expectedGpus(), stateDir);
+        ExpectedTopology.Expected expected = new ExpectedTopology(config.expectedGpus(), config.nvlink().expectedLinks(),
+                stateDir).expected(snapshot, false);
         NodeJudge judge = new NodeJudge(NodeJudge.detectors(config), config.hysteresis(), now);
-        judge.onSample(new NodeSample(host, snapshot, expected.expectedGpus(snapshot, false)), now);
+        judge.onSample(new NodeSample(host, snapshot, expected.gpus(), expected.nvLinks()), now);
         NodeHealth node = judge.health();
         Map<String, List<NodeReason>> byCheck = new LinkedHashMap<>();
         node.checks().forEach(c -> byCheck.put(c.check(), new ArrayList<>()));

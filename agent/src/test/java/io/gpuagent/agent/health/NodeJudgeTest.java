@@ -83,7 +83,7 @@ class NodeJudgeTest {
                 OptionalInt.of(8)), T0);
         NodeHealth n = j.health();
         assertEquals(HealthState.HEALTHY, n.state(), n.toString());
-        assertEquals(11, n.checks().size());
+        assertEquals(12, n.checks().size());
         assertTrue(n.checks().stream().allMatch(c -> c.state() == HealthState.HEALTHY));
     }
 
@@ -150,6 +150,38 @@ class NodeJudgeTest {
         assertFalse(report.healthy());
         assertTrue(report.reason().startsWith("node "), report.reason());
         assertTrue(report.reason().contains("node gpu_count UNHEALTHY: the driver sees 7 of 8"), report.reason());
+    }
+
+    @Test
+    void aGpuWithFewerNvLinkLinksThanExpectedIsANodeFaultOnThatGpu() {
+        NodeJudge j = judge();
+        Snapshot s = new Snapshot(1, T0, true, null, "570.133.20", 2, List.of(
+                Samples.healthy(0).set(Reading.PERSISTENCE_MODE, 1).build(),
+                Samples.healthy(1).set(Reading.PERSISTENCE_MODE, 1).set(Reading.NVLINK_LINKS, 3).build()));
+        j.onSample(new NodeSample(read(HOSTS.resolve("dgx-h100"), T0, ClockSync.Status.SYNCHRONISED), s,
+                OptionalInt.of(2), OptionalInt.of(4)), T0);
+        NodeReason r = j.health().reasons().getFirst();
+        assertEquals("nvlink_links gpu:" + Samples.uuid(1) + " NVLINK_LINKS_MISSING", r.check() + " " + r.subject() + " "
+                + r.code());
+        assertTrue(r.message().contains("3 of 4 expected NVLink links"), r.message());
+        assertEquals(HealthState.UNHEALTHY, j.health().state());
+    }
+
+    @Test
+    void theTopologyIsLearnedAtTheFirstHealthyStartKeptAndNeverLearnedByAScan() throws IOException {
+        Path state = Files.createDirectories(work.resolve("state"));
+        Snapshot eight = gpus(8, true);   // four links each
+        assertEquals(new ExpectedTopology.Expected(OptionalInt.empty(), OptionalInt.empty()),
+                new ExpectedTopology(OptionalInt.empty(), OptionalInt.empty(), state).expected(eight, false));
+        assertEquals(new ExpectedTopology.Expected(OptionalInt.of(8), OptionalInt.of(4)),
+                new ExpectedTopology(OptionalInt.empty(), OptionalInt.empty(), state).expected(eight, true));
+        // the next start reads it back: seven GPUs do not lower it
+        assertEquals(new ExpectedTopology.Expected(OptionalInt.of(8), OptionalInt.of(4)),
+                new ExpectedTopology(OptionalInt.empty(), OptionalInt.empty(), state).expected(gpus(7, true), true));
+        assertTrue(Files.readString(state.resolve(ExpectedTopology.FILE)).contains("gpus=8\nnvlink-links=4\n"));
+        // configured keys win
+        assertEquals(new ExpectedTopology.Expected(OptionalInt.of(4), OptionalInt.of(18)),
+                new ExpectedTopology(OptionalInt.of(4), OptionalInt.of(18), state).expected(eight, true));
     }
 
     @Test

@@ -52,7 +52,7 @@ class ScanTest {
         FakeNvml.write("gpus = 8\n");
         Scan.Result r = scan("dgx-h100");
         assertTrue(r.ok(), printed(r, false));
-        assertEquals(8 + 11, r.rows().size(), printed(r, false));
+        assertEquals(8 + 12, r.rows().size(), printed(r, false));
         String table = printed(r, false);
         assertTrue(table.startsWith("CHECK"), table);
         assertTrue(table.strip().endsWith("all checks pass"), table);
@@ -87,7 +87,7 @@ class ScanTest {
         assertFalse(r.ok());
         assertEquals("nvml", r.rows().getFirst().check());
         assertTrue(r.rows().getFirst().fix().contains("GPU_AGENT_NVML_LIBRARY"));
-        assertEquals(12, r.rows().size(), printed(r, false));
+        assertEquals(13, r.rows().size(), printed(r, false));
     }
 
     @Test

@@ -15,7 +15,7 @@ import java.util.List;
  */
 public sealed interface Detector
         permits XidDetector, EccDetector, RemapDetector, RetiredPagesDetector, ThermalDetector, ClocksDetector,
-                PcieDetector, NvLinkDetector, LostDetector, DriverDetector, HostDetector, InfinibandDetector {
+                PcieDetector, NvLinkDetector, LostDetector, DriverDetector, HostDetector, InfinibandDetector, FabricDetector {
 
     /** The detector's name in reasons and events ({@code xid}, {@code ecc}, ...). */
     String name();

@@ -14,6 +14,8 @@ public enum NodeCheck {
     GPU_COUNT,
     /** No process sits in D state holding a /dev/nvidia* file for longer than the limit. */
     DEVICE_HOLDERS,
+    /** Every GPU has the expected number of active NVLink links. */
+    NVLINK_LINKS,
     /** The state directory has room. */
     STATE_DIR,
     /** The kernel clock is synchronised (leases expire by it). */

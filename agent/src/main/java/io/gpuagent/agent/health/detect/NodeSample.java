@@ -6,8 +6,13 @@ import java.util.OptionalInt;
 
 /**
  * What the node checks judge at one interval: the host as read ({@link HostSample}), the GPUs' latest snapshot
- * (driver version, GPU count, persistence mode), and the expected GPU count (configured, or learned at the first
- * healthy start; empty when neither).
+ * (driver version, GPU count, persistence mode, NVLink links), and the expected GPU count and active NVLink links
+ * per GPU (configured, or learned at the first healthy start; empty when neither).
  */
-public record NodeSample(HostSample host, Snapshot snapshot, OptionalInt expectedGpus) {
+public record NodeSample(HostSample host, Snapshot snapshot, OptionalInt expectedGpus, OptionalInt expectedNvLinks) {
+
+    /** A sample without an expected NVLink link count (not judged). */
+    public NodeSample(HostSample host, Snapshot snapshot, OptionalInt expectedGpus) {
+        this(host, snapshot, expectedGpus, OptionalInt.empty());
+    }
 }
