@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
+import io.gpuagent.agent.TestToken;
 import io.gpuagent.nvml.fake.FakeNvml;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -56,6 +57,10 @@ class NodeChecksApiTest {
         assertTrue(Pattern.compile("gpu_agent_node_check_reasons\\{check=\"gpu_count\",code=\"GPU_MISSING\",?} 1\\.0")
                 .matcher(metrics).find(), metrics);
         assertTrue(Pattern.compile("gpu_agent_ib_port_up\\{device=\"mlx5_3\",port=\"1\",?} 0\\.0").matcher(metrics).find());
+        // a clear keeps what the latest sweep still sees, and needs the operator's token
+        given().post("/v1/node/health/clear").then().statusCode(401);
+        given().header("Authorization", TestToken.header()).contentType("application/json").body("{\"reason\":\"checked\"}")
+                .post("/v1/node/health/clear").then().statusCode(200).body("state", equalTo("UNHEALTHY"));
         FakeNvml.write("gpus = 8\n");
     }
 }
