@@ -83,7 +83,7 @@ class NodeJudgeTest {
                 OptionalInt.of(8)), T0);
         NodeHealth n = j.health();
         assertEquals(HealthState.HEALTHY, n.state(), n.toString());
-        assertEquals(12, n.checks().size());
+        assertEquals(13, n.checks().size());
         assertTrue(n.checks().stream().allMatch(c -> c.state() == HealthState.HEALTHY));
     }
 
@@ -165,6 +165,28 @@ class NodeJudgeTest {
                 + r.code());
         assertTrue(r.message().contains("3 of 4 expected NVLink links"), r.message());
         assertEquals(HealthState.UNHEALTHY, j.health().state());
+    }
+
+    @Test
+    void eachFabricStateGivesItsReasonOnItsGpu() {
+        NodeJudge j = judge();
+        Snapshot s = new Snapshot(1, T0, true, null, "570.133.20", 5, List.of(
+                Samples.healthy(0).set(Reading.PERSISTENCE_MODE, 1).set(Reading.FABRIC_STATE, 1).build(),
+                Samples.healthy(1).set(Reading.PERSISTENCE_MODE, 1).set(Reading.FABRIC_STATE, 2).build(),
+                Samples.healthy(2).set(Reading.PERSISTENCE_MODE, 1).set(Reading.FABRIC_STATE, 3)
+                        .set(Reading.FABRIC_STATUS, 999).build(),
+                Samples.healthy(3).set(Reading.PERSISTENCE_MODE, 1).set(Reading.FABRIC_STATE, 3).set(Reading.FABRIC_STATUS, 0)
+                        .set(Reading.FABRIC_HEALTH_MASK, 1).set(Reading.FABRIC_HEALTH_SUMMARY, 3).build(),
+                Samples.healthy(4).set(Reading.PERSISTENCE_MODE, 1).set(Reading.FABRIC_STATE, 3).set(Reading.FABRIC_STATUS, 0)
+                        .set(Reading.FABRIC_HEALTH_MASK, 2).set(Reading.FABRIC_HEALTH_SUMMARY, 1).build()));
+        j.onSample(new NodeSample(read(HOSTS.resolve("dgx-h100"), T0, ClockSync.Status.SYNCHRONISED), s,
+                OptionalInt.of(5)), T0);
+        assertEquals(List.of("gpu:" + Samples.uuid(0) + " FABRIC_NOT_STARTED UNHEALTHY",
+                        "gpu:" + Samples.uuid(2) + " FABRIC_FAILED UNHEALTHY",
+                        "gpu:" + Samples.uuid(1) + " FABRIC_IN_PROGRESS DEGRADED",
+                        "gpu:" + Samples.uuid(3) + " FABRIC_DEGRADED_BANDWIDTH DEGRADED"),
+                j.health().reasons().stream().map(r -> r.subject() + " " + r.code() + " " + r.state()).toList());
+        assertEquals(HealthState.UNHEALTHY, j.health().stateOf("nvlink_fabric"));
     }
 
     @Test

@@ -52,7 +52,7 @@ class ScanTest {
         FakeNvml.write("gpus = 8\n");
         Scan.Result r = scan("dgx-h100");
         assertTrue(r.ok(), printed(r, false));
-        assertEquals(8 + 12, r.rows().size(), printed(r, false));
+        assertEquals(8 + 13, r.rows().size(), printed(r, false));
         String table = printed(r, false);
         assertTrue(table.startsWith("CHECK"), table);
         assertTrue(table.strip().endsWith("all checks pass"), table);
@@ -60,13 +60,14 @@ class ScanTest {
 
     @Test
     void aFaultyNodeFailsWithEachFaultAndItsFixAndTheJsonParses() throws Exception {
-        FakeNvml.write("gpus = 7\ngpu.2.persistence_mode = 0\n");
+        FakeNvml.write("gpus = 7\ngpu.2.persistence_mode = 0\ngpu.3.fabric.state = 1\ngpu.4.fabric.health_mask = 1\n");
         Scan.Result r = scan("dgx-h100-faults");
         assertFalse(r.ok());
         List<String> codes = r.rows().stream().filter(row -> !row.healthy())
                 .map(row -> row.check() + " " + row.reason().replaceFirst(":.*", "")).toList();
         for (String expected : List.of("kernel_module DRIVER_VERSION_MISMATCH", "gpu_count GPU_MISSING",
-                "persistence_mode PERSISTENCE_MODE_OFF", "ib_ports IB_PORT_DOWN", "ib_rate IB_PORT_RATE")) {
+                "persistence_mode PERSISTENCE_MODE_OFF", "ib_ports IB_PORT_DOWN", "ib_rate IB_PORT_RATE", "nvlink_fabric FABRIC_NOT_STARTED",
+                "nvlink_fabric FABRIC_DEGRADED_BANDWIDTH")) {
             assertTrue(codes.contains(expected), expected + " in " + codes);
         }
         assertTrue(r.rows().stream().filter(row -> !row.healthy()).allMatch(row -> !row.fix().isEmpty()),
@@ -87,7 +88,7 @@ class ScanTest {
         assertFalse(r.ok());
         assertEquals("nvml", r.rows().getFirst().check());
         assertTrue(r.rows().getFirst().fix().contains("GPU_AGENT_NVML_LIBRARY"));
-        assertEquals(13, r.rows().size(), printed(r, false));
+        assertEquals(14, r.rows().size(), printed(r, false));
     }
 
     @Test

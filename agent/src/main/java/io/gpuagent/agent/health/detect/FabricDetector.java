@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.OptionalDouble;
 
 /**
- * The NVLink fabric as the node sees it (docs/node-health.md#nvlink-fabric): every GPU has the expected number of
+ * The NVLink fabric as the node sees it (docs/node-health.md#nvlink-fabric): on NVSwitch systems every GPU's fabric
+ * probe completed without error, healthy and at full bandwidth ({@code nvmlDeviceGetGpuFabricInfoV}: a GPU whose
+ * Fabric Manager never registered it cannot use NVLink at all); every GPU has the expected number of
  * active NVLink links ({@code gpu-agent.health.nvlink.expected-links}, or learned at the first healthy start). A
  * GPU that never had its links (a link down since boot) is missed by the NVLink detector, which only sees links go
  * down under its eyes; this compares with what the node should have.
@@ -23,11 +25,19 @@ public record FabricDetector() implements Detector {
 
     @Override
     public List<NodeFinding> evaluateNode(NodeSample node, Instant now) {
-        if (node.expectedNvLinks().isEmpty() || !node.snapshot().nvmlUp()) {
+        if (!node.snapshot().nvmlUp()) {
             return List.of();
         }
-        int expected = node.expectedNvLinks().getAsInt();
         List<NodeFinding> out = new ArrayList<>(0);
+        for (GpuSample g : node.snapshot().gpus()) {
+            if (g.status() == GpuStatus.OK && g.info().known()) {
+                fabric(g, out);
+            }
+        }
+        if (node.expectedNvLinks().isEmpty()) {
+            return out;
+        }
+        int expected = node.expectedNvLinks().getAsInt();
         for (GpuSample g : node.snapshot().gpus()) {
             OptionalDouble links = g.value(Reading.NVLINK_LINKS);
             if (g.status() != GpuStatus.OK || !g.info().known() || links.isEmpty() || links.getAsDouble() >= expected) {
@@ -41,5 +51,48 @@ public record FabricDetector() implements Detector {
                     RepairAction.INSPECT_HARDWARE)));
         }
         return out;
+    }
+
+    /** The fabric probe's state, status and health (absent readings: a GPU outside a fabric, nothing to judge). */
+    private void fabric(GpuSample g, List<NodeFinding> out) {
+        OptionalDouble state = g.value(Reading.FABRIC_STATE);
+        if (state.isEmpty()) {
+            return;
+        }
+        Subject gpu = Subject.gpu(g.uuid());
+        String which = "GPU " + g.index() + " (" + g.uuid() + ")";
+        String fm = "check the Fabric Manager (systemctl status nvidia-fabricmanager; journalctl -u nvidia-fabricmanager)"
+                + " and nvidia-smi -q -d FABRIC";
+        int s = (int) state.getAsDouble();
+        if (s == 1) {
+            out.add(new NodeFinding(NodeCheck.NVLINK_FABRIC, gpu, Finding.unhealthy(name(), "FABRIC_NOT_STARTED",
+                    which + " has not joined its NVLink fabric (probe not started): it has no NVLink peer-to-peer",
+                    "start the Fabric Manager and reset the GPU or reboot; " + fm, RepairAction.INSPECT_HARDWARE)));
+            return;
+        }
+        if (s == 2) {
+            out.add(new NodeFinding(NodeCheck.NVLINK_FABRIC, gpu, Finding.degraded(name(), "FABRIC_IN_PROGRESS",
+                    which + " is still joining its NVLink fabric (probe in progress)", "wait for the Fabric Manager to"
+                            + " finish training; if it stays so, " + fm)));
+            return;
+        }
+        double status = g.valueOr(Reading.FABRIC_STATUS, 0);
+        if (status != 0) {
+            out.add(new NodeFinding(NodeCheck.NVLINK_FABRIC, gpu, Finding.unhealthy(name(), "FABRIC_FAILED",
+                    which + "'s NVLink fabric probe completed with error " + (long) status + ": no NVLink peer-to-peer",
+                    "reset the GPU or reboot once the Fabric Manager is healthy; " + fm, RepairAction.INSPECT_HARDWARE)));
+            return;
+        }
+        double summary = g.valueOr(Reading.FABRIC_HEALTH_SUMMARY, 0);
+        boolean degradedBw = (((long) g.valueOr(Reading.FABRIC_HEALTH_MASK, 0)) & 0x3) == 1;
+        if (summary == 2) {
+            out.add(new NodeFinding(NodeCheck.NVLINK_FABRIC, gpu, Finding.unhealthy(name(), "FABRIC_UNHEALTHY",
+                    which + "'s NVLink fabric reports itself unhealthy (health summary)", fm + "; reset the GPU or reboot",
+                    RepairAction.INSPECT_HARDWARE)));
+        } else if (summary == 3 || degradedBw) {
+            out.add(new NodeFinding(NodeCheck.NVLINK_FABRIC, gpu, Finding.degraded(name(), "FABRIC_DEGRADED_BANDWIDTH",
+                    which + "'s NVLink fabric runs at limited capacity (degraded bandwidth)", fm
+                            + "; a link or NVSwitch port is down: reseat or service it at the next window")));
+        }
     }
 }

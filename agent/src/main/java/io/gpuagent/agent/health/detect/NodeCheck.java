@@ -16,6 +16,8 @@ public enum NodeCheck {
     DEVICE_HOLDERS,
     /** Every GPU has the expected number of active NVLink links. */
     NVLINK_LINKS,
+    /** Every GPU of an NVSwitch system joined its NVLink fabric, healthy and at full bandwidth. */
+    NVLINK_FABRIC,
     /** The state directory has room. */
     STATE_DIR,
     /** The kernel clock is synchronised (leases expire by it). */
