@@ -57,6 +57,10 @@ class NodeChecksApiTest {
         assertTrue(Pattern.compile("gpu_agent_node_check_reasons\\{check=\"gpu_count\",code=\"GPU_MISSING\",?} 1\\.0")
                 .matcher(metrics).find(), metrics);
         assertTrue(Pattern.compile("gpu_agent_ib_port_up\\{device=\"mlx5_3\",port=\"1\",?} 0\\.0").matcher(metrics).find());
+        // the node's change is an event without a GPU
+        given().get("/v1/events").then().statusCode(200)
+                .body("events.find { it.kind == 'state' && it.state == 'UNHEALTHY' && it.gpu == null }.message",
+                        containsString("node "));
         // a clear keeps what the latest sweep still sees, and needs the operator's token
         given().post("/v1/node/health/clear").then().statusCode(401);
         given().header("Authorization", TestToken.header()).contentType("application/json").body("{\"reason\":\"checked\"}")
