@@ -18,7 +18,8 @@ import java.util.function.Supplier;
 /**
  * Reads a {@link HostSample} from files under a root ({@code /} on a host, a fixture tree in tests): the
  * nvidia module's version, D-state holders of {@code /dev/nvidia*} ({@code proc/<pid>/stat} and the
- * {@code fd} links only), InfiniBand ports ({@code sys/class/infiniband}), the state directory's free space
+ * {@code fd} links only), InfiniBand ports ({@code sys/class/infiniband}), the Fabric Manager service (its
+ * systemd cgroup), the state directory's free space
  * and the clock ({@link ClockSync} from a supplier: adjtimex on a host, a fixed value in tests). The parsing
  * is in static methods that take text, so it is tested without files. Every walk is bounded.
  */
@@ -65,7 +66,25 @@ public final class HostReader {
         } catch (RuntimeException e) {
             sync = ClockSync.unknown("cannot ask the kernel about the clock: " + e.getMessage());
         }
-        return new HostSample(now, true, module, holders, free, sync, ports, problems);
+        return new HostSample(now, true, module, holders, free, sync, ports, fabricManager(), problems);
+    }
+
+    /**
+     * The Fabric Manager's service: installed when {@code usr/bin/nv-fabricmanager} exists, running when its systemd
+     * cgroup (v2, else v1) lists a process. No D-Bus, no systemctl: a file read like the rest.
+     */
+    private Optional<Boolean> fabricManager() {
+        if (!Files.exists(root.resolve("usr/bin/nv-fabricmanager"))) {
+            return Optional.empty();
+        }
+        for (String cgroup : List.of("sys/fs/cgroup/system.slice/nvidia-fabricmanager.service/cgroup.procs",
+                "sys/fs/cgroup/systemd/system.slice/nvidia-fabricmanager.service/cgroup.procs")) {
+            Optional<String> procs = text(root.resolve(cgroup));
+            if (procs.isPresent()) {
+                return Optional.of(!procs.get().isBlank());
+            }
+        }
+        return Optional.of(false);
     }
 
     private Optional<String> kernelModule(List<String> problems) {

@@ -14,10 +14,13 @@ import java.util.OptionalLong;
  * @param holders            processes in D state holding {@code /dev/nvidia*} (at most {@link HostReader#MAX_HOLDERS})
  * @param stateDirFreeBytes  usable bytes left in the state directory's file system; empty when unknown
  * @param ibPorts            every InfiniBand/RoCE port (at most {@link HostReader#MAX_PORTS})
+ * @param fabricManagerRunning whether nvidia-fabricmanager.service has processes (its systemd cgroup); empty when
+ *                           the Fabric Manager is not installed ({@code usr/bin/nv-fabricmanager})
  * @param problems           what could not be read, one sentence each
  */
 public record HostSample(Instant takenAt, boolean read, Optional<String> kernelModule, List<DeviceHolder> holders,
-                         OptionalLong stateDirFreeBytes, ClockSync clock, List<IbPort> ibPorts, List<String> problems) {
+                         OptionalLong stateDirFreeBytes, ClockSync clock, List<IbPort> ibPorts,
+                         Optional<Boolean> fabricManagerRunning, List<String> problems) {
 
     public HostSample {
         holders = List.copyOf(holders);
@@ -28,6 +31,6 @@ public record HostSample(Instant takenAt, boolean read, Optional<String> kernelM
     /** Nothing read (before the first read, or when the read missed its deadline). */
     public static HostSample unread(Instant at, String why) {
         return new HostSample(at, false, Optional.empty(), List.of(), OptionalLong.empty(), ClockSync.unknown(why), List.of(),
-                List.of(why));
+                Optional.empty(), List.of(why));
     }
 }

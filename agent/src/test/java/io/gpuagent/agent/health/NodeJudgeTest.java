@@ -190,6 +190,22 @@ class NodeJudgeTest {
     }
 
     @Test
+    void aStoppedFabricManagerOnAnNvSwitchSystemIsANodeFault() {
+        Snapshot fabric = new Snapshot(1, T0, true, null, "570.124.06", 1, List.of(Samples.healthy(0)
+                .set(Reading.PERSISTENCE_MODE, 1).set(Reading.FABRIC_STATE, 3).set(Reading.FABRIC_STATUS, 0).build()));
+        NodeJudge j = judge();
+        j.onSample(new NodeSample(read(HOSTS.resolve("dgx-h100-faults"), T0, ClockSync.Status.SYNCHRONISED), fabric,
+                OptionalInt.empty()), T0);
+        assertTrue(j.health().reasons().stream().anyMatch(r -> r.code().equals("FABRIC_MANAGER_NOT_RUNNING")
+                && r.subject().equals("node") && r.action().contains("systemctl start nvidia-fabricmanager")),
+                j.health().reasons().toString());
+        NodeJudge running = judge();
+        running.onSample(new NodeSample(read(HOSTS.resolve("dgx-h100"), T0, ClockSync.Status.SYNCHRONISED),
+                new Snapshot(1, T0, true, null, "570.133.20", 1, fabric.gpus()), OptionalInt.empty()), T0);
+        assertEquals(HealthState.HEALTHY, running.health().state(), running.health().toString());
+    }
+
+    @Test
     void theTopologyIsLearnedAtTheFirstHealthyStartKeptAndNeverLearnedByAScan() throws IOException {
         Path state = Files.createDirectories(work.resolve("state"));
         Snapshot eight = gpus(8, true);   // four links each

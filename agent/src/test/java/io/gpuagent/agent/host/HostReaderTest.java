@@ -36,6 +36,7 @@ class HostReaderTest {
         assertEquals(0L, first.counters().get("link_downed"));
         assertTrue(s.stateDirFreeBytes().isPresent());
         assertEquals(SYNCED, s.clock());
+        assertEquals(Optional.of(true), s.fabricManagerRunning(), "installed, its cgroup has a process");
     }
 
     @Test
@@ -48,6 +49,7 @@ class HostReaderTest {
         assertEquals("DOWN", down.state());
         assertEquals("Disabled", down.physState());
         assertEquals(OptionalDouble.of(200), s.ibPorts().get(5).rateGbps());
+        assertEquals(Optional.of(false), s.fabricManagerRunning(), "installed, no cgroup: stopped");
     }
 
     @Test
@@ -55,6 +57,7 @@ class HostReaderTest {
         HostSample s = new HostReader(root, stateDir, () -> SYNCED).read(Instant.EPOCH);
         assertEquals(Optional.empty(), s.kernelModule());
         assertEquals(List.of(), s.ibPorts());
+        assertEquals(Optional.empty(), s.fabricManagerRunning(), "not installed");
         assertTrue(s.problems().stream().anyMatch(p -> p.contains("proc")), s.problems().toString());
     }
 

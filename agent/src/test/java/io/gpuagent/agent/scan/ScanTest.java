@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +29,11 @@ class ScanTest {
 
     @TempDir
     Path stateDir;
+
+    @BeforeEach
+    void open() {
+        FakeNvml.shared();   // the fake applies a scenario once it is loaded
+    }
 
     @AfterEach
     void restore() {
@@ -49,7 +55,7 @@ class ScanTest {
 
     @Test
     void aHealthyNodePassesWithARowPerGpuAndPerNodeCheck() {
-        FakeNvml.write("gpus = 8\n");
+        FakeNvml.apply("gpus = 8");
         Scan.Result r = scan("dgx-h100");
         assertTrue(r.ok(), printed(r, false));
         assertEquals(8 + 13, r.rows().size(), printed(r, false));
@@ -60,7 +66,7 @@ class ScanTest {
 
     @Test
     void aFaultyNodeFailsWithEachFaultAndItsFixAndTheJsonParses() throws Exception {
-        FakeNvml.write("gpus = 7\ngpu.2.persistence_mode = 0\ngpu.3.fabric.state = 1\ngpu.4.fabric.health_mask = 1\n");
+        FakeNvml.apply("gpus = 7", "gpu.2.persistence_mode = 0", "gpu.3.fabric.state = 1", "gpu.4.fabric.health_mask = 1");
         Scan.Result r = scan("dgx-h100-faults");
         assertFalse(r.ok());
         List<String> codes = r.rows().stream().filter(row -> !row.healthy())

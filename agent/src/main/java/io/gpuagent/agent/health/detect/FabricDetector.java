@@ -29,10 +29,19 @@ public record FabricDetector() implements Detector {
             return List.of();
         }
         List<NodeFinding> out = new ArrayList<>(0);
+        boolean inFabric = false;
         for (GpuSample g : node.snapshot().gpus()) {
             if (g.status() == GpuStatus.OK && g.info().known()) {
+                inFabric |= g.value(Reading.FABRIC_STATE).isPresent();
                 fabric(g, out);
             }
+        }
+        if (inFabric && node.host().read() && node.host().fabricManagerRunning().equals(java.util.Optional.of(false))) {
+            out.add(new NodeFinding(NodeCheck.NVLINK_FABRIC, Subject.NODE, Finding.unhealthy(name(),
+                    "FABRIC_MANAGER_NOT_RUNNING", "the Fabric Manager (nvidia-fabricmanager) is installed but not running on"
+                            + " an NVSwitch system: GPUs cannot join or rejoin the NVLink fabric",
+                    "systemctl start nvidia-fabricmanager; journalctl -u nvidia-fabricmanager for why it stopped (its version"
+                            + " must match the driver's)", RepairAction.INSPECT_HARDWARE)));
         }
         if (node.expectedNvLinks().isEmpty()) {
             return out;
