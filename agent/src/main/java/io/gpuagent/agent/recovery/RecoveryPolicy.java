@@ -42,7 +42,7 @@ public final class RecoveryPolicy {
     /** The node checks' UNHEALTHY codes (docs/node-health.md#reasons); each cordons the node's GPUs by default. */
     static final List<String> NODE_CODES = List.of("NVIDIA_MODULE_NOT_LOADED", "DRIVER_VERSION_MISMATCH", "GPU_MISSING",
             "NVLINK_LINKS_MISSING", "FABRIC_NOT_STARTED", "FABRIC_FAILED", "FABRIC_UNHEALTHY",
-            "FABRIC_MANAGER_NOT_RUNNING", "DEVICE_HOLDER_STUCK", "IB_PORT_MISSING", "IB_PORT_DOWN", "IB_PORT_FLAPPING");
+            "FABRIC_MANAGER_NOT_RUNNING", "P2P_NVLINK_MISSING", "DEVICE_HOLDER_STUCK", "IB_PORT_MISSING", "IB_PORT_DOWN", "IB_PORT_FLAPPING");
 
     static final Map<String, List<Step>> DEFAULTS = defaults();
 

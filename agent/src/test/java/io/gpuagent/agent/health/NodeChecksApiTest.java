@@ -48,7 +48,7 @@ class NodeChecksApiTest {
                 .body("reason", containsString("node device_holders UNHEALTHY: 1 process(es) stuck in D state"))
                 .body("reason", containsString("node ib_ports ib_port:mlx5_3/1 UNHEALTHY")));
         given().get("/health/node").then().statusCode(503)
-                .body("checks.size()", equalTo(13))
+                .body("checks.size()", equalTo(14))
                 .body("checks.find { it.check == 'ib_rate' }.state", equalTo("DEGRADED"))
                 .body("reasons.find { it.code == 'GPU_MISSING' }.action", containsString("reseat or replace the GPU"));
         String metrics = given().get("/metrics").then().statusCode(200).extract().asString();

@@ -83,7 +83,7 @@ class NodeJudgeTest {
                 OptionalInt.of(8)), T0);
         NodeHealth n = j.health();
         assertEquals(HealthState.HEALTHY, n.state(), n.toString());
-        assertEquals(13, n.checks().size());
+        assertEquals(14, n.checks().size());
         assertTrue(n.checks().stream().allMatch(c -> c.state() == HealthState.HEALTHY));
     }
 
@@ -203,6 +203,29 @@ class NodeJudgeTest {
         running.onSample(new NodeSample(read(HOSTS.resolve("dgx-h100"), T0, ClockSync.Status.SYNCHRONISED),
                 new Snapshot(1, T0, true, null, "570.133.20", 1, fabric.gpus()), OptionalInt.empty()), T0);
         assertEquals(HealthState.HEALTHY, running.health().state(), running.health().toString());
+    }
+
+    @Test
+    void theP2pMatrixOfAnNvLinkNodeNamesTheGpuThatReachesNoPeer() {
+        List<GpuSample> three = gpus(3, true).gpus();
+        String a = Samples.uuid(0);
+        String b = Samples.uuid(1);
+        String c = Samples.uuid(2);
+        Snapshot s = new Snapshot(1, T0, true, null, "570.133.20", 3, three, new io.gpuagent.exporter.Topology(List.of(
+                new io.gpuagent.exporter.Topology.Pair(a, b, 40, true, 4),
+                new io.gpuagent.exporter.Topology.Pair(a, c, 40, false, 0),
+                new io.gpuagent.exporter.Topology.Pair(b, c, 40, false, 0))));
+        NodeJudge j = judge();
+        j.onSample(new NodeSample(read(HOSTS.resolve("dgx-h100"), T0, ClockSync.Status.SYNCHRONISED), s,
+                OptionalInt.of(3), OptionalInt.of(4)), T0);
+        NodeReason r = j.health().reasons().getFirst();
+        assertEquals("nvlink_p2p P2P_NVLINK_MISSING", r.check() + " " + r.code());
+        assertTrue(r.message().startsWith("2 of 3 GPU pairs have no NVLink peer-to-peer") && r.message().endsWith(
+                "GPU(s) " + c + " reach no peer over NVLink"), r.message());
+        NodeJudge noLinks = judge();   // a PCIe-only node: no NVLink expected, no matrix judged
+        noLinks.onSample(new NodeSample(read(HOSTS.resolve("dgx-h100"), T0, ClockSync.Status.SYNCHRONISED), s,
+                OptionalInt.of(3), OptionalInt.empty()), T0);
+        assertEquals(HealthState.HEALTHY, noLinks.health().state());
     }
 
     @Test

@@ -58,7 +58,7 @@ class ScanTest {
         FakeNvml.apply("gpus = 8");
         Scan.Result r = scan("dgx-h100");
         assertTrue(r.ok(), printed(r, false));
-        assertEquals(8 + 13, r.rows().size(), printed(r, false));
+        assertEquals(8 + 14, r.rows().size(), printed(r, false));
         String table = printed(r, false);
         assertTrue(table.startsWith("CHECK"), table);
         assertTrue(table.strip().endsWith("all checks pass"), table);
@@ -94,7 +94,7 @@ class ScanTest {
         assertFalse(r.ok());
         assertEquals("nvml", r.rows().getFirst().check());
         assertTrue(r.rows().getFirst().fix().contains("GPU_AGENT_NVML_LIBRARY"));
-        assertEquals(14, r.rows().size(), printed(r, false));
+        assertEquals(15, r.rows().size(), printed(r, false));
     }
 
     @Test

@@ -47,6 +47,9 @@ public record FabricDetector() implements Detector {
             return out;
         }
         int expected = node.expectedNvLinks().getAsInt();
+        if (expected > 0) {
+            p2p(node.snapshot(), out);
+        }
         for (GpuSample g : node.snapshot().gpus()) {
             OptionalDouble links = g.value(Reading.NVLINK_LINKS);
             if (g.status() != GpuStatus.OK || !g.info().known() || links.isEmpty() || links.getAsDouble() >= expected) {
@@ -103,5 +106,37 @@ public record FabricDetector() implements Detector {
                     which + "'s NVLink fabric runs at limited capacity (degraded bandwidth)", fm
                             + "; a link or NVSwitch port is down: reseat or service it at the next window")));
         }
+    }
+
+    /**
+     * The P2P matrix of an NVLink node (links expected): every pair of GPUs the topology read should have NVLink
+     * peer-to-peer ({@code nvmlDeviceGetP2PStatus} NVLINK). One reason for the node, naming the GPUs that reach no
+     * peer over NVLink (the likely culprits) or else the first pairs, so 64 GPUs do not make 2,016 reasons.
+     */
+    private void p2p(io.gpuagent.exporter.Snapshot snapshot, List<NodeFinding> out) {
+        List<io.gpuagent.exporter.Topology.Pair> pairs = snapshot.topology().pairs();
+        java.util.Map<String, Integer> missing = new java.util.TreeMap<>();
+        java.util.Map<String, Integer> peers = new java.util.HashMap<>();
+        List<String> broken = new ArrayList<>(0);
+        for (io.gpuagent.exporter.Topology.Pair p : pairs) {
+            peers.merge(p.a(), 1, Integer::sum);
+            peers.merge(p.b(), 1, Integer::sum);
+            if (!p.nvlink()) {
+                missing.merge(p.a(), 1, Integer::sum);
+                missing.merge(p.b(), 1, Integer::sum);
+                broken.add(p.a() + "/" + p.b());
+            }
+        }
+        if (broken.isEmpty()) {
+            return;
+        }
+        List<String> alone = missing.entrySet().stream().filter(e -> e.getValue().equals(peers.get(e.getKey())))
+                .map(java.util.Map.Entry::getKey).toList();
+        String who = !alone.isEmpty() ? "GPU(s) " + String.join(", ", alone) + " reach no peer over NVLink"
+                : "e.g. " + String.join(", ", broken.subList(0, Math.min(4, broken.size())));
+        out.add(new NodeFinding(NodeCheck.NVLINK_P2P, Subject.NODE, Finding.unhealthy(name(), "P2P_NVLINK_MISSING",
+                broken.size() + " of " + pairs.size() + " GPU pairs have no NVLink peer-to-peer on this NVLink node; " + who,
+                "nvidia-smi topo -p2p n; check the Fabric Manager and the links of the GPUs named; reset them or reboot",
+                RepairAction.INSPECT_HARDWARE)));
     }
 }

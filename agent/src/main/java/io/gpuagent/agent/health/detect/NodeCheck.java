@@ -18,6 +18,8 @@ public enum NodeCheck {
     NVLINK_LINKS,
     /** Every GPU of an NVSwitch system joined its NVLink fabric, healthy and at full bandwidth. */
     NVLINK_FABRIC,
+    /** On an NVLink node every pair of GPUs has NVLink peer-to-peer (the P2P matrix). */
+    NVLINK_P2P,
     /** The state directory has room. */
     STATE_DIR,
     /** The kernel clock is synchronised (leases expire by it). */
