@@ -15,7 +15,7 @@ import java.util.function.Supplier;
  * The node checks' series (docs/node-health.md#metrics): {@code gpu_agent_node_check{check}} (0 healthy,
  * 1 degraded, 2 unhealthy, -1 not judged yet), {@code gpu_agent_node_check_reasons{check,code}} (how many
  * subjects have the reason now; a code once seen stays at 0), and per InfiniBand port {@code gpu_agent_ib_port_up},
- * {@code gpu_agent_ib_port_rate_gbps} and {@code gpu_agent_ib_port_counter{counter}}. Bounded: eleven checks,
+ * {@code gpu_agent_ib_port_rate_gbps} and {@code gpu_agent_ib_port_counter{counter}}. Bounded: one series per {@link NodeCheck},
  * the detectors' codes, at most {@link io.gpuagent.agent.host.HostReader#MAX_PORTS} ports. Gauges read the latest
  * verdict and host sample when scraped; {@link #sync} runs under the health model's lock.
  */
