@@ -3,7 +3,8 @@
 #   agent/demo.sh [scenario]       # then curl the URLs it prints; Ctrl-C stops it
 # Named scenarios: h100 (the default: 8 x H100, whole GPUs), mig (8 x H100 in MIG mode, 4 MIG devices each,
 # profiles mixed: native-bindings/src/test/resources/scenarios/h100-mig.conf), dcgm (8 x A100, no GPM: the
-# DCGM_FI_PROF_* series come from the fake DCGM, embedded; docs/dcgm.md).
+# DCGM_FI_PROF_* series come from the fake DCGM, embedded; docs/dcgm.md), fabric (8 x H100 with the node
+# checks on a fake host tree: 8 InfiniBand ports at 400 Gb/s, the nvidia module; docs/node-health.md).
 # Change readings or inject faults while it runs by editing the scenario file it prints
 # (keys: native-bindings/README.md); it prints a line that injects an XID.
 set -euo pipefail
@@ -11,8 +12,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/.mvn/find-jdk.sh"
 name=${1:-h100}
 case "$name" in
-  h100|mig|dcgm) ;;
-  *) echo "demo: no scenario '$name'; the named scenarios are h100 (default), mig and dcgm" >&2; exit 2 ;;
+  h100|mig|dcgm|fabric) ;;
+  *) echo "demo: no scenario '$name'; the named scenarios are h100 (default), mig, dcgm and fabric" >&2; exit 2 ;;
 esac
 port=${PORT:-9400}
 jar="$root/agent/target/quarkus-app/quarkus-run.jar"
@@ -63,7 +64,27 @@ SCN
 # the injection hint takes the next unused one, so it works after a restart too.
 last_event=$(sed -n 's/^[[:space:]]*event\.\([0-9][0-9]*\).*/\1/p' "$scenario" | sort -n | tail -n 1)
 next_event=$(( ${last_event:-0} + 1 ))
-if [ "$name" = mig ]; then
+node_props=""
+if [ "$name" = fabric ]; then
+  host="$demo/host"
+  [ -d "$host" ] || cp -a "$root/agent/src/test/resources/host/dgx-h100" "$host"
+  node_props="-Dgpu-agent.health.node.root=$host -Dgpu-agent.health.node.interval=2s -Dgpu-agent.health.hysteresis=10s"
+  node_props="$node_props -Dgpu-agent.health.expected-gpus=8 -Dgpu-agent.health.ib.expected-ports=8"
+  node_props="$node_props -Dgpu-agent.health.ib.expected-rate-gbps=400 -Dgpu-agent.health.node.holder-limit=10s"
+  ib="$host/sys/class/infiniband"
+  cat <<MSG
+demo: gpu-agent on the fake NVML driver, 8 x H100, node checks on the host tree $host (every 2 s, cleared 10 s after a fix)
+  curl -s localhost:$port/health/node
+  curl -s localhost:$port/health
+  curl -s localhost:$port/metrics | grep -E 'gpu_agent_node_check|gpu_agent_ib_port_up'
+  java --enable-native-access=ALL-UNNAMED -jar $jar scan   (with the same -D settings, or GPU_AGENT_* variables)
+demo: take a port down:        echo '1: DOWN' > $ib/mlx5_3/ports/1/state   (back: echo '4: ACTIVE' > ...)
+demo: a port at the wrong rate: echo '200 Gb/sec (4X HDR)' > $ib/mlx5_5/ports/1/rate
+demo: a flapping port:         echo 3 > $ib/mlx5_6/ports/1/counters/link_downed
+demo: a half-upgraded driver:  echo 570.124.06 > $host/sys/module/nvidia/version   (NVML says 570.133.20)
+demo: a GPU missing:           sed -i 's/^gpus = 8/gpus = 7/' $scenario
+MSG
+elif [ "$name" = mig ]; then
   cat <<MSG
 demo: gpu-agent on the fake NVML driver, 8 x H100 in MIG mode (4 MIG devices each; GPU 0: 3g.40gb on GPU instance 2, 1g.10gb on 7, 8, 9)
   curl -s localhost:$port/metrics | grep DCGM_FI_DEV_FB_USED
@@ -100,7 +121,7 @@ echo "demo: scenario file (edit it to change readings or inject faults): $scenar
 # The shipped JVM options (systemd/environment). When a package build staged the .deb tree, the demo runs
 # its launcher: the jlink'd runtime and the AOT cache trained at package time, as the service starts.
 java_opts=$(sed -n 's/^JAVA_OPTS="\(.*\)"$/\1/p' "$root/systemd/environment")
-props="-Dquarkus.http.port=$port -Dgpu-agent.nvml.library=$fake -Dgpu-agent.state-dir=$demo/state"
+props="-Dquarkus.http.port=$port -Dgpu-agent.nvml.library=$fake -Dgpu-agent.state-dir=$demo/state $node_props"
 if [ "$name" = dcgm ]; then
   # Every metric gpu-agent knows (all-counters.csv), so that DCGM_FI_PROF_SM_ACTIVE and the other opt-in ones show.
   props="$props -Dgpu-agent.dcgm.mode=embedded -Dgpu-agent.dcgm.library=$root/native-bindings/target/fake-dcgm/libdcgm.so.4"

@@ -69,6 +69,15 @@ int main(void) {
     S(nvmlGpmSupport_t);
     F(nvmlGpmSupport_t, version); F(nvmlGpmSupport_t, isSupportedDevice);
 
+#ifdef nvmlGpuFabricInfo_v3
+    S(nvmlGpuFabricInfo_t);
+    F(nvmlGpuFabricInfo_t, clusterUuid); F(nvmlGpuFabricInfo_t, status); F(nvmlGpuFabricInfo_t, cliqueId);
+    F(nvmlGpuFabricInfo_t, state);
+    S(nvmlGpuFabricInfo_v3_t);
+    F(nvmlGpuFabricInfo_v3_t, version); F(nvmlGpuFabricInfo_v3_t, clusterUuid); F(nvmlGpuFabricInfo_v3_t, status);
+    F(nvmlGpuFabricInfo_v3_t, cliqueId); F(nvmlGpuFabricInfo_v3_t, state); F(nvmlGpuFabricInfo_v3_t, healthMask);
+    F(nvmlGpuFabricInfo_v3_t, healthSummary);
+#endif
 #ifdef nvmlTemperature_v1
     S(nvmlTemperature_v1_t);
     F(nvmlTemperature_v1_t, version); F(nvmlTemperature_v1_t, sensorType); F(nvmlTemperature_v1_t, temperature);
@@ -112,6 +121,10 @@ int main(void) {
     printf("version macro nvmlMemory_v2 = 0x%08X\n", (unsigned) nvmlMemory_v2);
 #ifdef nvmlGpuInstanceProfileInfo_v2
     printf("version macro nvmlGpuInstanceProfileInfo_v2 = 0x%08X\n", (unsigned) nvmlGpuInstanceProfileInfo_v2);
+#endif
+#ifdef nvmlGpuFabricInfo_v3
+    printf("version macro nvmlGpuFabricInfo_v3 = 0x%08X (sizeof=%zu)\n", (unsigned) nvmlGpuFabricInfo_v3,
+           sizeof(nvmlGpuFabricInfo_v3_t));
 #endif
 #ifdef nvmlTemperature_v1
     printf("version macro nvmlTemperature_v1 = 0x%08X\n", (unsigned) nvmlTemperature_v1);

@@ -157,6 +157,51 @@ API nvmlReturn_t nvmlDeviceGetDecoderUtilization(nvmlDevice_t device, unsigned i
     DONE(NVML_SUCCESS);
 }
 
+/* ---- fabric -------------------------------------------------------------------------------------- */
+
+/* The scenario's cluster UUID (hex digits, dashes ignored) as the 16 bytes NVML hands out. */
+static void fabric_uuid(const gpu_cfg *g, unsigned char out[NVML_GPU_FABRIC_UUID_LEN]) {
+    memset(out, 0, NVML_GPU_FABRIC_UUID_LEN);
+    unsigned int n = 0;
+    for (const char *c = g->fabric_cluster_uuid; *c && n < 2 * NVML_GPU_FABRIC_UUID_LEN; c++) {
+        int v = *c >= '0' && *c <= '9' ? *c - '0' : *c >= 'a' && *c <= 'f' ? *c - 'a' + 10
+              : *c >= 'A' && *c <= 'F' ? *c - 'A' + 10 : -1;
+        if (v < 0)
+            continue;
+        out[n / 2] |= (unsigned char) (n % 2 ? v : v << 4);
+        n++;
+    }
+}
+
+#ifndef FAKE_DRIVER_535 /* 550+ (v3 with the health summary: 570+); the 535 build tests the fallback */
+API nvmlReturn_t nvmlDeviceGetGpuFabricInfoV(nvmlDevice_t device, nvmlGpuFabricInfoV_t *info) {
+    DEVICE_BEGIN(nvmlDeviceGetGpuFabricInfoV, device, 0);
+    if (!info)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    if (info->version != nvmlGpuFabricInfo_v3 && info->version != nvmlGpuFabricInfo_v2)
+        DONE(NVML_ERROR_ARGUMENT_VERSION_MISMATCH);
+    fabric_uuid(G, info->clusterUuid);
+    info->status = (nvmlReturn_t) G->fabric_status;
+    info->cliqueId = G->fabric_clique;
+    info->state = (nvmlGpuFabricState_t) G->fabric_state;
+    info->healthMask = G->fabric_health_mask;
+    if (info->version == nvmlGpuFabricInfo_v3)
+        info->healthSummary = (unsigned char) G->fabric_health_summary;
+    DONE(NVML_SUCCESS);
+}
+#endif
+
+API nvmlReturn_t nvmlDeviceGetGpuFabricInfo(nvmlDevice_t device, nvmlGpuFabricInfo_t *info) {
+    DEVICE_BEGIN(nvmlDeviceGetGpuFabricInfo, device, 0);
+    if (!info)
+        DONE(NVML_ERROR_INVALID_ARGUMENT);
+    fabric_uuid(G, info->clusterUuid);
+    info->status = (nvmlReturn_t) G->fabric_status;
+    info->cliqueId = G->fabric_clique;
+    info->state = (nvmlGpuFabricState_t) G->fabric_state;
+    DONE(NVML_SUCCESS);
+}
+
 /* ---- temperature --------------------------------------------------------------------------------- */
 
 #ifndef FAKE_DRIVER_535 /* 565+ only: the 535 build tests the fallback to nvmlDeviceGetTemperature */

@@ -58,6 +58,7 @@
     X(nvmlDeviceClearEccErrorCounts) \
     X(nvmlDeviceGetNvLinkState) X(nvmlDeviceGetNvLinkRemotePciInfo_v2) X(nvmlDeviceGetNvLinkErrorCounter) \
     X(nvmlDeviceGetTopologyCommonAncestor) X(nvmlDeviceGetP2PStatus) \
+    X(nvmlDeviceGetGpuFabricInfoV) X(nvmlDeviceGetGpuFabricInfo) \
     X(nvmlDeviceGetComputeRunningProcesses_v3) X(nvmlDeviceGetGraphicsRunningProcesses_v3) \
     X(nvmlDeviceGetRunningProcessDetailList) \
     X(nvmlDeviceGetFieldValues) \
@@ -193,6 +194,9 @@ typedef struct {
     double gpm[NVML_GPM_METRIC_MAX];
     unsigned char gpm_set[NVML_GPM_METRIC_MAX];
     unsigned int persistence_mode, drain, no_permission, lost;
+    /* nvmlDeviceGetGpuFabricInfo(V): state (0..3), status (an nvmlReturn_t), clique, health mask and summary */
+    unsigned int fabric_state, fabric_status, fabric_clique, fabric_health_mask, fabric_health_summary;
+    char fabric_cluster_uuid[40];
     unsigned int nvlink_unsupported; /* bit k: nvmlDeviceGetNvLinkErrorCounter answers NOT_SUPPORTED for counter k */
     unsigned long long supported_events;
     unsigned int n_fields;

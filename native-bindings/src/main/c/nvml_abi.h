@@ -266,6 +266,40 @@ typedef struct nvmlTemperature_v1_st {
 typedef nvmlTemperature_v1_t nvmlTemperature_t;
 #define nvmlTemperature_v1 NVML_STRUCT_VERSION(Temperature, 1)
 
+/* GPU fabric (NVSwitch systems, 525+; the V form with the health mask 550+, health summary 570+). */
+#define NVML_GPU_FABRIC_UUID_LEN 16
+typedef unsigned char nvmlGpuFabricState_t;
+#define NVML_GPU_FABRIC_STATE_NOT_SUPPORTED 0
+#define NVML_GPU_FABRIC_STATE_NOT_STARTED 1
+#define NVML_GPU_FABRIC_STATE_IN_PROGRESS 2
+#define NVML_GPU_FABRIC_STATE_COMPLETED 3
+typedef struct nvmlGpuFabricInfo_st {
+    unsigned char clusterUuid[NVML_GPU_FABRIC_UUID_LEN];
+    nvmlReturn_t status;
+    unsigned int cliqueId;
+    nvmlGpuFabricState_t state;
+} nvmlGpuFabricInfo_t;
+typedef struct nvmlGpuFabricInfo_v2_st {
+    unsigned int version;
+    unsigned char clusterUuid[NVML_GPU_FABRIC_UUID_LEN];
+    nvmlReturn_t status;
+    unsigned int cliqueId;
+    nvmlGpuFabricState_t state;
+    unsigned int healthMask;
+} nvmlGpuFabricInfo_v2_t;
+typedef struct nvmlGpuFabricInfo_v3_st {
+    unsigned int version;
+    unsigned char clusterUuid[NVML_GPU_FABRIC_UUID_LEN];
+    nvmlReturn_t status;
+    unsigned int cliqueId;
+    nvmlGpuFabricState_t state;
+    unsigned int healthMask;
+    unsigned char healthSummary;
+} nvmlGpuFabricInfo_v3_t;
+typedef nvmlGpuFabricInfo_v3_t nvmlGpuFabricInfoV_t;
+#define nvmlGpuFabricInfo_v2 NVML_STRUCT_VERSION(GpuFabricInfo, 2)
+#define nvmlGpuFabricInfo_v3 NVML_STRUCT_VERSION(GpuFabricInfo, 3)
+
 typedef struct nvmlPowerValue_v2_st {
     unsigned int version;
     nvmlPowerScopeType_t powerScope;
@@ -412,6 +446,15 @@ PIN(nvmlGpmSupport_t, version, 0); PIN(nvmlGpmSupport_t, isSupportedDevice, 4);
 PIN_SIZE(nvmlTemperature_v1_t, 12);
 PIN(nvmlTemperature_v1_t, version, 0); PIN(nvmlTemperature_v1_t, sensorType, 4); PIN(nvmlTemperature_v1_t, temperature, 8);
 _Static_assert(nvmlTemperature_v1 == 0x0100000C, "nvmlTemperature_v1");
+PIN_SIZE(nvmlGpuFabricInfo_t, 28);
+PIN(nvmlGpuFabricInfo_t, clusterUuid, 0); PIN(nvmlGpuFabricInfo_t, status, 16); PIN(nvmlGpuFabricInfo_t, cliqueId, 20);
+PIN(nvmlGpuFabricInfo_t, state, 24);
+PIN_SIZE(nvmlGpuFabricInfo_v3_t, 40);
+PIN(nvmlGpuFabricInfo_v3_t, version, 0); PIN(nvmlGpuFabricInfo_v3_t, clusterUuid, 4); PIN(nvmlGpuFabricInfo_v3_t, status, 20);
+PIN(nvmlGpuFabricInfo_v3_t, cliqueId, 24); PIN(nvmlGpuFabricInfo_v3_t, state, 28);
+PIN(nvmlGpuFabricInfo_v3_t, healthMask, 32); PIN(nvmlGpuFabricInfo_v3_t, healthSummary, 36);
+_Static_assert(nvmlGpuFabricInfo_v2 == 0x02000024, "nvmlGpuFabricInfo_v2");
+_Static_assert(nvmlGpuFabricInfo_v3 == 0x03000028, "nvmlGpuFabricInfo_v3");
 PIN_SIZE(nvmlPowerValue_v2_t, 12);
 PIN(nvmlPowerValue_v2_t, version, 0); PIN(nvmlPowerValue_v2_t, powerScope, 4); PIN(nvmlPowerValue_v2_t, powerValueMw, 8);
 _Static_assert(nvmlPowerValue_v2 == 0x0200000C, "nvmlPowerValue_v2");

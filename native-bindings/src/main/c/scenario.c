@@ -88,6 +88,12 @@ static void gpu_defaults(gpu_cfg *g, unsigned int i) {
     g->gpm_supported = 1;
     g->gpm_set[1] = g->gpm_set[2] = g->gpm_set[5] = g->gpm_set[10] = 1;
     g->persistence_mode = 1;
+    /* An HGX H100 behind NVSwitches: its fabric probe completed, healthy, full bandwidth (DEGRADED_BW false = 2). */
+    g->fabric_state = 3;
+    g->fabric_clique = 1;
+    g->fabric_health_mask = 2;
+    g->fabric_health_summary = 1;
+    snprintf(g->fabric_cluster_uuid, sizeof(g->fabric_cluster_uuid), "00000000-0000-0000-0000-000000000001");
     g->supported_events = 0xc19f;
     knobs_unset(&g->fn);
     g->mig_product = fake_mig_product_for(g); /* again after parsing, when the name may have changed */
@@ -379,6 +385,12 @@ static const key_def gpu_keys[] = {
     GK("mig_pending", T_BOOL, mig_pending),
     GK("gpm_supported", T_BOOL, gpm_supported),
     GK("persistence_mode", T_BOOL, persistence_mode),
+    GKM("fabric.state", T_U32, fabric_state, 3),
+    GKM("fabric.status", T_U32, fabric_status, 999),
+    GK("fabric.clique_id", T_U32, fabric_clique),
+    GK("fabric.cluster_uuid", T_STR, fabric_cluster_uuid),
+    GK("fabric.health_mask", T_U32, fabric_health_mask),
+    GKM("fabric.health_summary", T_U32, fabric_health_summary, 3),
     G64("supported_events", supported_events),
     GK("drain", T_BOOL, drain),
     GK("no_permission", T_BOOL, no_permission),

@@ -20,7 +20,7 @@ import org.eclipse.microprofile.config.spi.ConfigSourceProvider;
  */
 public class HostConfigSource implements ConfigSourceProvider {
 
-    static final String DEFAULT_FILE = "/etc/gpu-agent/agent.properties";
+    public static final String DEFAULT_FILE = "/etc/gpu-agent/agent.properties";
     /** Between application.properties (250) and environment variables (300). */
     static final int ORDINAL = 270;
 
@@ -34,7 +34,7 @@ public class HostConfigSource implements ConfigSourceProvider {
      * start: running on the defaults while the operator's settings (enforce mode, credentials) are ignored
      * would be worse than not running.
      */
-    static List<ConfigSource> sources(Path file) {
+    public static List<ConfigSource> sources(Path file) {
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             return List.of();
         }

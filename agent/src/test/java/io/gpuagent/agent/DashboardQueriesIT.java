@@ -129,7 +129,10 @@ class DashboardQueriesIT {
                 .property("gpu-agent.coordinator.url", "http://127.0.0.1:" + coordinatorPort)
                 .property("gpu-agent.coordinator.heartbeat-interval", "300ms")
                 .property("gpu-agent.coordinator.retry-initial-delay", "100ms")
-                .property("gpu-agent.sample-interval", "500ms").property("gpu-agent.gpu-deadline", "400ms").start();
+                .property("gpu-agent.sample-interval", "500ms").property("gpu-agent.gpu-deadline", "400ms")
+                // the node checks' InfiniBand panels need ports: a healthy DGX's sysfs tree
+                .property("gpu-agent.health.node.root", Path.of("src/test/resources/host/dgx-h100").toAbsolutePath())
+                .property("gpu-agent.health.node.interval", "1s").start();
         agents.add(node);
         int agentPort = node.port();
         String coordinator = "http://127.0.0.1:" + coordinatorPort;

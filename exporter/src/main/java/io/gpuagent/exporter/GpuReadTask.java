@@ -23,7 +23,7 @@ final class GpuReadTask implements Supplier<GpuSample> {
      */
     static final List<GpuReader> READERS = List.of(new FieldValuesReader(), new GpmReader(), new ClockReader(),
             new ThermalReader(), new PowerReader(), new UtilizationReader(), new MemoryReader(),
-            new PerformanceReader(), new PcieReader(), new NvLinkReader(), new ProcessReader(), new MigReader());
+            new PerformanceReader(), new PcieReader(), new NvLinkReader(), new FabricReader(), new ProcessReader(), new MigReader());
 
     private final Nvml nvml;
     private final GpuState state;

@@ -167,6 +167,10 @@ public final class MetricCatalog {
                     Reading.PIPE_INT_ACTIVE, 1016),
             o("DCGM_FI_DEV_GET_GPU_RECOVERY_ACTION", GAUGE, "Recovery action the driver recommends (0 none, "
                     + "1 GPU reset, 2 node reboot, 3 drain P2P, 4 drain and reset).", "action", Reading.RECOVERY_ACTION, 1523),
+            o("DCGM_FI_DEV_FABRIC_HEALTH_MASK", GAUGE, "GPU fabric health mask (NVML_GPU_FABRIC_HEALTH_MASK_* bit fields).",
+                    "bitmask", Reading.FABRIC_HEALTH_MASK, 174),
+            o("DCGM_FI_DEV_FABRIC_HEALTH_SUMMARY", GAUGE, "GPU fabric health summary (0 not supported, 1 healthy, "
+                    + "2 unhealthy, 3 limited capacity).", "summary", Reading.FABRIC_HEALTH_SUMMARY, 175),
             o("DCGM_FI_DEV_SERIAL", LABEL, "Device Serial Number", "", null, 53),
             o("DCGM_FI_DEV_VBIOS_VERSION", LABEL, "VBIOS version of the device", "", null, 85),
 

@@ -2,7 +2,7 @@ package io.gpuagent.exporter;
 
 /**
  * Clock event (throttle) reasons and the times each began, P-state and fan speed (mean over the fans; the
- * fan count is static and SXM boards have none, which makes the reading absent).
+ * fan count is static and SXM boards have none, which makes the reading absent), and persistence mode.
  */
 final class PerformanceReader implements GpuReader {
     @Override
@@ -26,6 +26,12 @@ final class PerformanceReader implements GpuReader {
         }
         if (ctx.wants(Reading.FAN_SPEED_PCT)) {
             fans(ctx);
+        }
+        if (ctx.wants(Reading.PERSISTENCE_MODE)) {
+            Boolean on = ctx.call("nvmlDeviceGetPersistenceMode", ctx.device::persistenceMode, Reading.PERSISTENCE_MODE);
+            if (on != null) {
+                ctx.set(Reading.PERSISTENCE_MODE, on ? 1 : 0);
+            }
         }
     }
 

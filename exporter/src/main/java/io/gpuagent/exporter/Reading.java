@@ -122,6 +122,16 @@ public enum Reading {
     /** Active links; the per-link detail is {@link GpuSample#nvLinks()}. */
     NVLINK_LINKS("links", call("nvmlDeviceGetNvLinkState per link; error counters per link when a total moved")),
 
+    // NVLink fabric (NVSwitch systems): nvmlDeviceGetGpuFabricInfoV, else nvmlDeviceGetGpuFabricInfo
+    /** {@link io.gpuagent.nvml.FabricInfo} state: 0 not supported, 1 not started, 2 in progress, 3 completed. */
+    FABRIC_STATE("state", call("nvmlDeviceGetGpuFabricInfoV (fallback nvmlDeviceGetGpuFabricInfo)")),
+    /** The fabric probe's nvmlReturn_t (0 SUCCESS). */
+    FABRIC_STATUS("nvmlReturn", call("nvmlDeviceGetGpuFabricInfoV (fallback nvmlDeviceGetGpuFabricInfo)")),
+    /** NVML_GPU_FABRIC_HEALTH_MASK_* bit fields (exact in a double); absent with the old call. */
+    FABRIC_HEALTH_MASK("bitmask", call("nvmlDeviceGetGpuFabricInfoV")),
+    /** NVML_GPU_FABRIC_HEALTH_SUMMARY_*: 1 healthy, 2 unhealthy, 3 limited capacity; absent before 570. */
+    FABRIC_HEALTH_SUMMARY("summary", call("nvmlDeviceGetGpuFabricInfoV")),
+
     // GPM (Hopper and newer): metrics over the interval between two sweeps
     GR_ENGINE_ACTIVE("ratio", gpm(GpmMetricIds.GRAPHICS_UTIL, 0.01)),
     SM_ACTIVE("ratio", gpm(GpmMetricIds.SM_UTIL, 0.01)),
@@ -144,6 +154,8 @@ public enum Reading {
     /** MIG mode after the next GPU reset: differs from {@link #MIG_MODE} while a change waits for a reset. */
     MIG_MODE_PENDING("mode", call("nvmlDeviceGetMigMode (pending)")),
 
+    /** Persistence mode: 1 on, 0 off (the node check wants it on for every GPU, docs/node-health.md). */
+    PERSISTENCE_MODE("mode", call("nvmlDeviceGetPersistenceMode")),
     /** {@link io.gpuagent.nvml.RecoveryAction} ordinal (565+ drivers). */
     RECOVERY_ACTION("action", field(FieldIds.GET_GPU_RECOVERY_ACTION)),
     /** Process count; the list is {@link GpuSample#processes()} (a ms-class call on real hardware). */
@@ -193,7 +205,8 @@ public enum Reading {
                 REMAPPED_ROWS_CORRECTABLE, REMAPPED_ROWS_UNCORRECTABLE, ROW_REMAP_PENDING, ROW_REMAP_FAILURE,
                 PCIE_REPLAY_COUNTER, PCIE_LINK_GEN, PCIE_LINK_WIDTH, PCIE_MAX_LINK_GEN, PCIE_MAX_LINK_WIDTH,
                 NVLINK_CRC_FLIT_ERRORS, NVLINK_CRC_DATA_ERRORS, NVLINK_REPLAY_ERRORS, NVLINK_RECOVERY_ERRORS,
-                NVLINK_LINKS, RECOVERY_ACTION, FB_TOTAL_MIB, FB_FREE_MIB, FB_USED_MIB, PROCESSES, MIG_MODE,
+                NVLINK_LINKS, FABRIC_STATE, FABRIC_STATUS, FABRIC_HEALTH_MASK, FABRIC_HEALTH_SUMMARY, RECOVERY_ACTION,
+                PERSISTENCE_MODE, FB_TOTAL_MIB, FB_FREE_MIB, FB_USED_MIB, PROCESSES, MIG_MODE,
                 MIG_MODE_PENDING));
     }
 

@@ -225,6 +225,9 @@ class FakeDriverSamplerTest {
         assertEquals(92, g.valueOr(Reading.SHUTDOWN_TEMP_C, -1));
         assertEquals(1980, g.valueOr(Reading.MAX_SM_CLOCK_MHZ, -1));
         assertEquals(io.gpuagent.nvml.RecoveryAction.GPU_RESET, g.recoveryAction().orElseThrow());
+        assertEquals(3, g.valueOr(Reading.FABRIC_STATE, -1), "the fake's HGX fabric: probe completed");
+        assertEquals(2, g.valueOr(Reading.FABRIC_HEALTH_MASK, -1), "degraded bandwidth: false");
+        assertEquals(1, g.valueOr(Reading.FABRIC_HEALTH_SUMMARY, -1), "healthy");
         assertEquals(0.8, g.valueOr(Reading.SM_ACTIVE, -1), 1e-9);
         assertEquals(List.of(4242, 4343), g.processes().stream().map(io.gpuagent.nvml.ProcessInfo::pid).toList());
         assertEquals(2, g.valueOr(Reading.PROCESSES, -1));

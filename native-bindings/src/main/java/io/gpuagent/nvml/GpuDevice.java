@@ -129,6 +129,13 @@ public interface GpuDevice {
      */
     P2pStatus p2pStatus(GpuDevice other, P2pCapability capability);
 
+    /**
+     * The GPU's NVLink fabric: {@code nvmlDeviceGetGpuFabricInfoV} ({@code nvmlGpuFabricInfo_v3_t}, 570+), else
+     * {@code nvmlDeviceGetGpuFabricInfo} (525+, without the health). NOT_SUPPORTED on GPUs outside an NVSwitch
+     * fabric and on drivers with neither call.
+     */
+    FabricInfo fabricInfo();
+
     // processes
     /** {@code _v3} with a growth loop on INSUFFICIENT_SIZE and the stride probe of docs/nvml.md#process-lists. */
     List<ProcessInfo> computeProcesses();

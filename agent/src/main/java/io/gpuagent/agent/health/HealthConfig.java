@@ -5,7 +5,10 @@ import io.gpuagent.agent.health.detect.XidScope;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
 
 /** {@code gpu-agent.health.*}: thresholds of the detectors (docs/faults.md#detectors). docs/configuration.md#health-healthconfig lists them. */
 @ConfigMapping(prefix = "gpu-agent.health")
@@ -82,4 +85,80 @@ public interface HealthConfig {
      * always the GPU's.
      */
     Map<String, XidScope> xidScope();
+
+    /**
+     * How many GPUs this node should have: fewer is the node fault GPU_MISSING. Unset, the count of the first
+     * healthy start is learned and kept in the state directory ({@code expected-topology.properties}).
+     */
+    OptionalInt expectedGpus();
+
+    /** The node checks (docs/node-health.md). */
+    Node node();
+
+    /** The InfiniBand/RoCE checks (docs/node-health.md#infiniband). */
+    Ib ib();
+
+    /** The NVLink fabric checks (docs/node-health.md#nvlink-fabric). */
+    NvLink nvlink();
+
+    interface NvLink {
+        /**
+         * Active NVLink links every GPU should have (18 on an H100 SXM); fewer is NVLINK_LINKS_MISSING. Unset: the
+         * fewest any GPU had at the first healthy start with NVLink, learned as {@code expected-gpus} is.
+         */
+        OptionalInt expectedLinks();
+    }
+
+    interface Node {
+        /** Whether the node checks run (off: /health/node stays INITIALIZING, nothing is read). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** How often the host is read and the node judged (on its own thread, not per scrape). */
+        @WithDefault("30s")
+        Duration interval();
+
+        /** A host read that takes longer than this is abandoned and reported (a hung /proc or /sys read). */
+        @WithDefault("10s")
+        Duration deadline();
+
+        /** Where {@code proc/} and {@code sys/} are read from; {@code /} on a host, a fixture tree in tests. */
+        @WithDefault("/")
+        Path root();
+
+        /** A process in D state holding a /dev/nvidia* file this long is a hung driver call (UNHEALTHY). */
+        @WithDefault("5m")
+        Duration holderLimit();
+
+        /** DEGRADED when the state directory's file system has fewer MiB than this left. */
+        @WithDefault("256")
+        long stateDirMinFreeMib();
+    }
+
+    interface Ib {
+        /** How many InfiniBand/RoCE ports the node should have (e.g. 8); unset: not checked. */
+        OptionalInt expectedPorts();
+
+        /** The rate every port should run at, in Gb/s (e.g. 400); unset: not checked. */
+        OptionalDouble expectedRateGbps();
+
+        /** A port that went down {@link #flapLimit} times within this window is flapping. */
+        @WithDefault("10m")
+        Duration flapWindow();
+
+        @WithDefault("3")
+        int flapLimit();
+
+        /** DEGRADED above this many symbol errors per minute on a port (over the rate window). */
+        @WithDefault("10")
+        double symbolErrorsPerMinute();
+
+        /** DEGRADED above this many receive errors per minute on a port. */
+        @WithDefault("10")
+        double rcvErrorsPerMinute();
+
+        /** DEGRADED above this many link error recoveries per minute on a port. */
+        @WithDefault("1")
+        double linkRecoveriesPerMinute();
+    }
 }

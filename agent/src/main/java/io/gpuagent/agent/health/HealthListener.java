@@ -31,4 +31,11 @@ public interface HealthListener {
      */
     default void onXid(GpuHealth gpu, int xid, XidClass xidClass) {
     }
+
+    /**
+     * The node's verdict changed (a node check, docs/node-health.md), or an operator cleared it. The agent cannot
+     * repair a fabric or a host: listeners cordon and notify.
+     */
+    default void onNodeChange(NodeJudge.Change change) {
+    }
 }

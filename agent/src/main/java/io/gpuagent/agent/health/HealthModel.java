@@ -2,6 +2,7 @@ package io.gpuagent.agent.health;
 
 import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.health.detect.HealthState;
+import io.gpuagent.agent.health.detect.NodeSample;
 import io.gpuagent.agent.health.detect.RepairAction;
 import io.gpuagent.agent.health.detect.XidClass;
 import io.gpuagent.agent.health.detect.XidDetector;
@@ -45,6 +46,8 @@ public class HealthModel {
     private final XidLedger xids;
     private final Clock clock;
     private final HealthEngine engine;
+    private final NodeJudge node;
+    private final NodeMeters nodeMeters;   // guarded by lock
     private final XidDetector xidClasses;
     private final HealthMeters meters;
     private final XidCoalescer repeats;   // guarded by lock
@@ -59,8 +62,10 @@ public class HealthModel {
         this.xids = xids;
         this.clock = Clock.systemUTC();
         this.engine = new HealthEngine(config, clock);
+        this.node = new NodeJudge(NodeJudge.detectors(config), config.hysteresis(), clock.instant());
         this.xidClasses = XidDetector.withOverrides(config.xidClass(), config.xidScope());
         this.meters = new HealthMeters(agentRegistry.registry(), engine::byUuid, engine::migByUuid);
+        this.nodeMeters = new NodeMeters(agentRegistry.registry(), node::health);
         this.repeats = new XidCoalescer(config.xidRepeatWindow());
         LOG.infof("health: hysteresis %s, thermal margin %d C / window %s, clocks window %s, rate window %s",
                 config.hysteresis(), config.thermalMargin(), config.thermalWindow(), config.clocksWindow(),
@@ -97,6 +102,44 @@ public class HealthModel {
             judgement.changes().forEach(c -> tell(l -> l.onChange(c)));
             judgement.migChanges().forEach(c -> tell(l -> l.onMigChange(c)));
         }
+    }
+
+    /**
+     * One node sweep (from the node-check thread, docs/node-health.md): the node's verdict is visible to
+     * {@link #node()} and /health when this returns; a change is logged, recorded and told to the listeners.
+     */
+    public void judgeNode(NodeSample sample) {
+        synchronized (lock) {
+            Optional<NodeJudge.Change> change = node.onSample(sample, clock.instant());
+            nodeMeters.sync(node.health(), sample.host());
+            change.ifPresent(this::nodeChanged);
+        }
+    }
+
+    /** Operator clear of the node's reasons not observed right now, sticky ones included. */
+    public NodeHealth clearNode(String who, String why) {
+        synchronized (lock) {
+            NodeJudge.Change c = node.clear("operator", "cleared by " + who + (why == null || why.isBlank() ? ""
+                    : " (" + why + ")"), clock.instant());
+            nodeChanged(c);
+            return c.node();
+        }
+    }
+
+    private void nodeChanged(NodeJudge.Change c) {
+        if (c.worse() && c.node().state() != HealthState.HEALTHY) {
+            LOG.warn(c.message());
+        } else if (c.previous() != HealthState.INITIALIZING) {
+            LOG.info(c.message());
+        }
+        append(List.of(AgentEvent.stateChange(null, null, c.detector(), c.code(), c.node().state().name(),
+                c.previous().name(), c.message())));
+        tell(l -> l.onNodeChange(c));
+    }
+
+    /** The node's verdict as of the last node sweep (INITIALIZING before it). Never blocks. */
+    public NodeHealth node() {
+        return node.health();
     }
 
     /**
@@ -263,7 +306,7 @@ public class HealthModel {
             problems.add(new HealthReport.Problem("gpus", "the driver reports " + snapshot.deviceCount()
                     + " GPUs, " + seen + " since the agent started: a GPU vanished; check dmesg for XID 79 and reboot"));
         }
-        return HealthReport.of(now, snapshot, sampler.config().nvml().library(), problems, gpus());
+        return HealthReport.of(now, snapshot, sampler.config().nvml().library(), problems, gpus()).withNode(node());
     }
 
     private static AgentEvent log(HealthEngine.Change c) {

@@ -15,13 +15,46 @@ import java.util.List;
  * ({@link GpuHealth#migDevices()}); one that is not serving makes the node unhealthy as a GPU does.
  */
 public record HealthReport(boolean healthy, String status, String reason, Instant time, Nvml nvml, Sampling sampling,
-                           List<Problem> problems, List<GpuHealth> gpus) {
+                           List<Problem> problems, List<GpuHealth> gpus, NodeHealth node) {
 
     /** Slurm shows a reason cut to 250 characters; the rest is for a person reading /health. */
     public static final int REASON_MAX = 1000;
 
     public HealthReport {
         reason = OneLine.of(reason, REASON_MAX);
+    }
+
+    /** A report without the node checks' verdict ({@code node} null: not judged here). */
+    public HealthReport(boolean healthy, String status, String reason, Instant time, Nvml nvml, Sampling sampling,
+                        List<Problem> problems, List<GpuHealth> gpus) {
+        this(healthy, status, reason, time, nvml, sampling, problems, gpus, null);
+    }
+
+    /**
+     * This report with the node's verdict (docs/node-health.md): a node check UNHEALTHY makes it unhealthy (503)
+     * as a GPU does, and the reason names each failing check first ({@code node kernel_module: ...}).
+     */
+    public HealthReport withNode(NodeHealth n) {
+        List<String> why = new ArrayList<>();
+        for (NodeReason r : n.reasons()) {
+            if (!r.state().serving()) {
+                why.add("node " + r.check() + (r.subject().equals("node") ? "" : " " + r.subject()) + " " + r.state()
+                        + ": " + r.message());
+            }
+        }
+        if (reason != null) {
+            why.add(reason);
+        }
+        HealthState nodeState = n.state() == HealthState.INITIALIZING ? HealthState.HEALTHY : n.state();
+        boolean ok = healthy && nodeState.serving();
+        String st = status;
+        if (!"unhealthy".equals(status) && !nodeState.serving()) {
+            st = nodeState.name().toLowerCase();
+        } else if ("healthy".equals(status) && nodeState == HealthState.DEGRADED) {
+            st = "degraded";
+        }
+        return new HealthReport(ok, st, why.isEmpty() ? null : String.join("; ", why), time, nvml, sampling, problems,
+                gpus, n);
     }
 
     /** Something wrong with the agent or the host rather than one GPU. */
@@ -46,7 +79,8 @@ public record HealthReport(boolean healthy, String status, String reason, Instan
         if (reason != null) {
             why.add(reason);
         }
-        return new HealthReport(false, "unhealthy", String.join("; ", why), time, nvml, sampling, List.copyOf(all), gpus);
+        return new HealthReport(false, "unhealthy", String.join("; ", why), time, nvml, sampling, List.copyOf(all), gpus,
+                node);
     }
 
     static HealthReport of(Instant now, Snapshot snapshot, String library, List<Problem> problems, List<GpuHealth> gpus) {

@@ -53,6 +53,7 @@ final class Endpoints {
     static final List<Endpoint> ALL = List.of(
             open("/metrics", "GET"),
             open("/health", "GET"),
+            open("/health/node", "GET"),
             open("/health/gpus/{id}", "GET"),
             open("/health/gpus/{id}/{gi:[0-9]+}", "GET"),
             open("/health/gpus/{id}/{gi:[0-9]+}/{ci:[0-9]+}", "GET"),
@@ -70,6 +71,7 @@ final class Endpoints {
             json("/v1/gpus/{id}/health/clear"),
             json("/v1/gpus/{id}/{gi:[0-9]+}/health/clear"),
             json("/v1/gpus/{id}/{gi:[0-9]+}/{ci:[0-9]+}/health/clear"),
+            json("/v1/node/health/clear"),
             open("/v1/events", "GET", "since", "before", "gpu", "limit"),
             open("/v1/events/stream", "GET", "since", "gpu"),
             open("/v1/actions", "GET", "before", "gpu", "limit"),

@@ -3,6 +3,8 @@ package io.gpuagent.agent.http;
 import io.gpuagent.agent.health.DeviceHealth;
 import io.gpuagent.agent.health.HealthModel;
 import io.gpuagent.agent.health.HealthReport;
+import io.gpuagent.agent.health.NodeHealth;
+import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.agent.http.problem.Problem;
 import io.gpuagent.agent.journal.JournalWatch;
 import jakarta.ws.rs.GET;
@@ -17,6 +19,7 @@ import java.util.List;
 /**
  * {@code /health}: 200 when every GPU and MIG device is HEALTHY or DEGRADED and the agent works, 503 otherwise,
  * with the reasons in JSON. {@code curl -fsS localhost:9400/health} is the node check for Slurm or cron.
+ * {@code /health/node}: the node checks alone (docs/node-health.md).
  * {@code /health/gpus/{id}}: one GPU, or one MIG device by {@code MIG-} UUID or address
  * ({@code /health/gpus/0/2}, {@code /health/gpus/0/2/1}).
  */
@@ -39,6 +42,14 @@ public class HealthResource {
         journals.failures().forEach((name, why) -> failed.add(new HealthReport.Problem("journal " + name, why)));
         HealthReport report = health.report().withProblems(failed);
         return Response.status(report.healthy() ? 200 : 503).entity(report).build();
+    }
+
+    /** The node checks' verdict (docs/node-health.md): 200 while the node serves (HEALTHY, DEGRADED), else 503. */
+    @GET
+    @Path("/node")
+    public Response nodeChecks() {
+        NodeHealth n = health.node();
+        return Response.status(n.state() == HealthState.INITIALIZING || n.state().serving() ? 200 : 503).entity(n).build();
     }
 
     @GET

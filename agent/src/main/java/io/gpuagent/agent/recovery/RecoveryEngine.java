@@ -113,6 +113,7 @@ public class RecoveryEngine {
         this.automatic = new AutomaticRecovery(config, health, sampler, events, policy, escalation, breaker, lanes, steps,
                 log, runner, clock);
         health.addListener(automatic);
+        health.addListener(new NodeCordon(policy, cordons, sampler, config.mode(), clock));
     }
 
     void stop(@Observes @Priority(ShutdownOrder.RECOVERY) ShutdownEvent event) {

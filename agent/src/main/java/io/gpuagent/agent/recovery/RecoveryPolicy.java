@@ -9,6 +9,8 @@ import static io.gpuagent.agent.recovery.Step.RESET;
 import static io.gpuagent.agent.recovery.Step.RESET_CLOCKS;
 
 import io.gpuagent.agent.health.GpuHealth;
+import io.gpuagent.agent.health.NodeHealth;
+import io.gpuagent.agent.health.NodeReason;
 import io.gpuagent.agent.health.Reason;
 import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.agent.health.detect.RepairAction;
@@ -37,6 +39,11 @@ public final class RecoveryPolicy {
         }
     }
 
+    /** The node checks' UNHEALTHY codes (docs/node-health.md#reasons); each cordons the node's GPUs by default. */
+    static final List<String> NODE_CODES = List.of("NVIDIA_MODULE_NOT_LOADED", "DRIVER_VERSION_MISMATCH", "GPU_MISSING",
+            "NVLINK_LINKS_MISSING", "FABRIC_NOT_STARTED", "FABRIC_FAILED", "FABRIC_UNHEALTHY",
+            "FABRIC_MANAGER_NOT_RUNNING", "P2P_NVLINK_MISSING", "DEVICE_HOLDER_STUCK", "IB_PORT_MISSING", "IB_PORT_DOWN", "IB_PORT_FLAPPING");
+
     static final Map<String, List<Step>> DEFAULTS = defaults();
 
     private final Map<String, List<Step>> rules;
@@ -59,6 +66,24 @@ public final class RecoveryPolicy {
             Optional<Plan> plan = planFor(reason);
             if (plan.isPresent()) {
                 return plan;
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The plan for the node as its checks judge it now: by the code of its worst UNHEALTHY reason that has a rule
+     * (node reasons name no GPU, so only steps that act on every GPU, a cordon, apply). Empty when the node serves.
+     */
+    public Optional<Plan> planFor(NodeHealth node) {
+        for (NodeReason r : node.reasons()) {
+            if (r.state() != HealthState.UNHEALTHY && r.state() != HealthState.LOST) {
+                continue;
+            }
+            List<Step> steps = rules.get(normalise(r.code()));
+            if (steps != null) {
+                return steps.isEmpty() ? Optional.empty() : Optional.of(new Plan(r.code(), "[" + r.check() + " "
+                        + r.subject() + " " + r.code() + "] " + r.message(), steps));
             }
         }
         return Optional.empty();
@@ -109,6 +134,11 @@ public final class RecoveryPolicy {
         d.put(normalise("MEMORY_TEMP_SUSTAINED"), List.of(POWER_CAP, RESET_CLOCKS));
         // Near shutdown: take it out of placement and draw less power now; a person checks the cooling.
         d.put(normalise("THERMAL_NEAR_SHUTDOWN"), List.of(CORDON, POWER_CAP));
+        // Node checks (docs/node-health.md): the agent cannot fix a fabric, a driver install or a hung kernel call,
+        // so it takes the node's GPUs out of placement and the state event notifies; a person repairs.
+        for (String node : NODE_CODES) {
+            d.put(normalise(node), List.of(CORDON));
+        }
         return d;
     }
 

@@ -12,6 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpuagent.agent.health.GpuHealth;
+import io.gpuagent.agent.health.NodeHealth;
+import io.gpuagent.agent.health.NodeReason;
 import io.gpuagent.agent.health.Reason;
 import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.agent.health.detect.RepairAction;
@@ -25,6 +27,22 @@ import org.junit.jupiter.api.Test;
 class RecoveryPolicyTest {
 
     private static final Instant T = Instant.parse("2025-01-01T00:00:00Z");
+
+    @Test
+    void anUnhealthyNodeCheckCordonsByItsCodeAndAnOverrideTurnsItOff() {
+        NodeReason rate = new NodeReason("ib_rate", "ib_port:mlx5_5/1", "infiniband", "IB_PORT_RATE", HealthState.DEGRADED,
+                "slow", "reseat", List.of(RepairAction.INSPECT_HARDWARE), false, T, T, 1);
+        NodeReason down = new NodeReason("ib_ports", "ib_port:mlx5_3/1", "infiniband", "IB_PORT_DOWN",
+                HealthState.UNHEALTHY, "port mlx5_3/1 is DOWN", "check the cable", List.of(RepairAction.INSPECT_HARDWARE),
+                false, T, T, 1);
+        NodeHealth node = new NodeHealth(HealthState.UNHEALTHY, T, T, List.of(), List.of(down, rate));
+        RecoveryPolicy.Plan plan = new RecoveryPolicy(Map.of()).planFor(node).orElseThrow();
+        assertEquals(List.of(CORDON), plan.steps());
+        assertEquals("[ib_ports ib_port:mlx5_3/1 IB_PORT_DOWN] port mlx5_3/1 is DOWN", plan.why());
+        assertEquals(Optional.empty(), new RecoveryPolicy(Map.of("IB_PORT_DOWN", "none")).planFor(node));
+        assertEquals(Optional.empty(), new RecoveryPolicy(Map.of()).planFor(new NodeHealth(HealthState.DEGRADED, T, T,
+                List.of(), List.of(rate))), "a DEGRADED node keeps its GPUs in placement");
+    }
 
     @Test
     void aLostGpuIsDrainedAndResetFirst() {

@@ -153,6 +153,34 @@ class HealthCheckProgramTest {
         }
     }
 
+    /** Issue 23: a node check UNHEALTHY (here a driver/kmod mismatch) drains at once, as a GPU fault does. */
+    @Test
+    void anUnhealthyNodeCheckDrainsAtOnce() throws Exception {
+        HttpServer agent = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4);
+        agent.createContext("/health", exchange -> {
+            byte[] body = """
+                    {"healthy":false,"status":"unhealthy","reason":"node kernel_module UNHEALTHY: the loaded nvidia kernel module is 570.124.06 but NVML is 570.133.20",
+                     "problems":[],"gpus":[{"index":0,"uuid":"GPU-0","state":"HEALTHY","reasons":[]}],
+                     "node":{"state":"UNHEALTHY","checks":[{"check":"kernel_module","state":"UNHEALTHY"}]}}"""
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(503, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        agent.start();
+        try {
+            SlurmScripts.Run run = slurm.run("gpu-agent-healthcheck",
+                    Map.of("GPU_AGENT_URL", "http://127.0.0.1:" + agent.getAddress().getPort()));
+            assertEquals(1, run.exit(), run.err());
+            List<List<String>> calls = slurm.takeCalls();
+            assertEquals(2, calls.size(), "a node fault drains at once: " + calls);
+            assertTrue(calls.get(1).get(3).startsWith("Reason=gpu-agent: node kernel_module UNHEALTHY: the loaded nvidia"),
+                    calls.toString());
+        } finally {
+            agent.stop(0);
+        }
+    }
+
     @Test
     void aSettingsFileOthersMayWriteOrALinkIsRefused() throws Exception {
         Path settings = dir.resolve("loose.env");

@@ -5,14 +5,17 @@ import static io.gpuagent.nvml.ffm.Native.rethrow;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.gpuagent.nvml.ComputeCapability;
+import io.gpuagent.nvml.FabricInfo;
 import io.gpuagent.nvml.GpuDevice;
 import io.gpuagent.nvml.MigMode;
+import io.gpuagent.nvml.NvmlException;
 import io.gpuagent.nvml.P2pCapability;
 import io.gpuagent.nvml.P2pStatus;
 import io.gpuagent.nvml.PciInfo;
 import io.gpuagent.nvml.PcieLink;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.util.Objects;
 
 /**
@@ -142,6 +145,20 @@ abstract sealed class FfmDeviceIdentity implements GpuDevice permits FfmGpuDevic
         int cap = capability.code();
         return P2pStatus.of(calls.uint("nvmlDeviceGetP2PStatus",
                 out -> (int) fn.pcie.nvmlDeviceGetP2PStatus.invokeExact(handle, peer, cap, out)));
+    }
+
+    @Override
+    public FabricInfo fabricInfo() {
+        MethodHandle v = fn.nvlink.nvmlDeviceGetGpuFabricInfoV;
+        MethodHandle old = fn.nvlink.nvmlDeviceGetGpuFabricInfo;
+        if (v == null && old == null) {
+            throw new NvmlException(Native.NOT_SUPPORTED, "nvmlDeviceGetGpuFabricInfo");
+        }
+        return calls.newer("nvmlDeviceGetGpuFabricInfoV", v, old != null, Layouts.GPU_FABRIC_INFO_V3,
+                        f -> (int) v.invokeExact(handle, Structs.versioned(f, Layouts.GPU_FABRIC_INFO_V3_VERSION)),
+                        Structs::fabricInfoV3)
+                .orElseGet(() -> calls.struct("nvmlDeviceGetGpuFabricInfo", Layouts.GPU_FABRIC_INFO,
+                        f -> (int) old.invokeExact(handle, f), Structs::fabricInfo));
     }
 
     // ---- NVLink ------------------------------------------------------------------------------------

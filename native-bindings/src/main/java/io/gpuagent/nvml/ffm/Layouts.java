@@ -31,6 +31,8 @@ public final class Layouts {
     public static final int MEMORY_V2_VERSION = 0x02000028;
     public static final int TEMPERATURE_V1_VERSION = 0x0100000C;
     public static final int POWER_VALUE_V2_VERSION = 0x0200000C;
+    /** {@code nvmlGpuFabricInfo_v3}: sizeof 40 | 3 << 24 (570+ drivers; 550 and 560 know only v2). */
+    public static final int GPU_FABRIC_INFO_V3_VERSION = 0x03000028;
     /** {@code NVML_GPM_SUPPORT_VERSION} / {@code NVML_GPM_METRICS_GET_VERSION}: plain 1, not size-encoded. */
     public static final int GPM_VERSION = 1;
     /** {@code NVML_GPM_METRIC_MAX} of the 13.3 header: older drivers read only {@code numMetrics} entries. */
@@ -155,6 +157,26 @@ public final class Layouts {
             JAVA_INT.withName("sensorType"),
             JAVA_INT.withName("temperature"));
 
+    /** {@code nvmlGpuFabricInfo_t}, {@code nvmlDeviceGetGpuFabricInfo}'s (525+): no version, no health. */
+    public static final StructLayout GPU_FABRIC_INFO = structLayout(
+            sequenceLayout(16, JAVA_BYTE).withName("clusterUuid"),
+            JAVA_INT.withName("status"),
+            JAVA_INT.withName("cliqueId"),
+            JAVA_BYTE.withName("state"),
+            paddingLayout(3));
+
+    /** {@code nvmlGpuFabricInfo_v3_t} ({@code nvmlGpuFabricInfoV_t} of the 570+ headers). */
+    public static final StructLayout GPU_FABRIC_INFO_V3 = structLayout(
+            JAVA_INT.withName("version"),
+            sequenceLayout(16, JAVA_BYTE).withName("clusterUuid"),
+            JAVA_INT.withName("status"),
+            JAVA_INT.withName("cliqueId"),
+            JAVA_BYTE.withName("state"),
+            paddingLayout(3),
+            JAVA_INT.withName("healthMask"),
+            JAVA_BYTE.withName("healthSummary"),
+            paddingLayout(3));
+
     public static final StructLayout POWER_VALUE_V2 = structLayout(
             JAVA_INT.withName("version"),
             JAVA_BYTE.withName("powerScope"),
@@ -249,6 +271,8 @@ public final class Layouts {
         all.put("nvmlGpmSupport_t", GPM_SUPPORT);
         all.put("nvmlTemperature_v1_t", TEMPERATURE_V1);
         all.put("nvmlPowerValue_v2_t", POWER_VALUE_V2);
+        all.put("nvmlGpuFabricInfo_t", GPU_FABRIC_INFO);
+        all.put("nvmlGpuFabricInfo_v3_t", GPU_FABRIC_INFO_V3);
         all.put("nvmlGpuInstancePlacement_t", GPU_INSTANCE_PLACEMENT);
         all.put("nvmlGpuInstanceProfileInfo_t", GPU_INSTANCE_PROFILE_INFO);
         all.put("nvmlGpuInstanceProfileInfo_v2_t", GPU_INSTANCE_PROFILE_INFO_V2);

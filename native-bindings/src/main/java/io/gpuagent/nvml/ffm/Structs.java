@@ -9,6 +9,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.gpuagent.nvml.Bar1Memory;
 import io.gpuagent.nvml.ComputeInstance;
+import io.gpuagent.nvml.FabricInfo;
 import io.gpuagent.nvml.FieldRequest;
 import io.gpuagent.nvml.FieldValue;
 import io.gpuagent.nvml.GpmMetricValue;
@@ -100,6 +101,31 @@ final class Structs {
             at[i] = offset(layout, members[i]);
         }
         return at;
+    }
+
+    private static final long FABRIC_UUID = Layouts.offset(Layouts.GPU_FABRIC_INFO, "clusterUuid");
+    private static final long FABRIC_STATUS = Layouts.offset(Layouts.GPU_FABRIC_INFO, "status");
+    private static final long FABRIC_CLIQUE = Layouts.offset(Layouts.GPU_FABRIC_INFO, "cliqueId");
+    private static final long FABRIC_STATE = Layouts.offset(Layouts.GPU_FABRIC_INFO, "state");
+    private static final long FABRIC_V3_UUID = Layouts.offset(Layouts.GPU_FABRIC_INFO_V3, "clusterUuid");
+    private static final long FABRIC_V3_STATUS = Layouts.offset(Layouts.GPU_FABRIC_INFO_V3, "status");
+    private static final long FABRIC_V3_CLIQUE = Layouts.offset(Layouts.GPU_FABRIC_INFO_V3, "cliqueId");
+    private static final long FABRIC_V3_STATE = Layouts.offset(Layouts.GPU_FABRIC_INFO_V3, "state");
+    private static final long FABRIC_V3_MASK = Layouts.offset(Layouts.GPU_FABRIC_INFO_V3, "healthMask");
+    private static final long FABRIC_V3_SUMMARY = Layouts.offset(Layouts.GPU_FABRIC_INFO_V3, "healthSummary");
+
+    static FabricInfo fabricInfoV3(MemorySegment s) {
+        return new FabricInfo(FabricInfo.uuid(s.asSlice(FABRIC_V3_UUID, 16).toArray(JAVA_BYTE)),
+                s.get(JAVA_INT, FABRIC_V3_STATUS), Integer.toUnsignedLong(s.get(JAVA_INT, FABRIC_V3_CLIQUE)),
+                Byte.toUnsignedInt(s.get(JAVA_BYTE, FABRIC_V3_STATE)),
+                Integer.toUnsignedLong(s.get(JAVA_INT, FABRIC_V3_MASK)),
+                Byte.toUnsignedInt(s.get(JAVA_BYTE, FABRIC_V3_SUMMARY)));
+    }
+
+    static FabricInfo fabricInfo(MemorySegment s) {
+        return new FabricInfo(FabricInfo.uuid(s.asSlice(FABRIC_UUID, 16).toArray(JAVA_BYTE)), s.get(JAVA_INT, FABRIC_STATUS),
+                Integer.toUnsignedLong(s.get(JAVA_INT, FABRIC_CLIQUE)), Byte.toUnsignedInt(s.get(JAVA_BYTE, FABRIC_STATE)),
+                -1, -1);
     }
 
     /** Sets the {@code version} member every versioned struct starts with. */

@@ -37,7 +37,8 @@ class LayoutCheckTest {
         assertTrue(header.size() >= 14, "the layout program printed too few structs:\n" + compiler);
         assertEquals(List.of(), LayoutCheck.compare(header, OURS));
         // Structs newer than Debian's 11.8 header are covered by the 13.3 golden above.
-        assertEquals(List.of("nvmlProcessDetail_v1_t", "nvmlTemperature_v1_t", "nvmlPowerValue_v2_t").stream().sorted().toList(),
+        assertEquals(List.of("nvmlProcessDetail_v1_t", "nvmlTemperature_v1_t", "nvmlPowerValue_v2_t", "nvmlGpuFabricInfo_t",
+                        "nvmlGpuFabricInfo_v3_t").stream().sorted().toList(),
                 LayoutCheck.missingFrom(header, OURS).stream().sorted().toList());
         assertEquals(macro(compiler, "nvmlMemory_v2"), Layouts.MEMORY_V2_VERSION);
         assertEquals(macro(compiler, "nvmlGpuInstanceProfileInfo_v2"), Layouts.GPU_INSTANCE_PROFILE_INFO_V2_VERSION);
@@ -49,6 +50,7 @@ class LayoutCheckTest {
         assertEquals(macro(golden, "nvmlMemory_v2"), Layouts.MEMORY_V2_VERSION);
         assertEquals(macro(golden, "nvmlTemperature_v1"), Layouts.TEMPERATURE_V1_VERSION);
         assertEquals(macro(golden, "nvmlPowerValue_v2"), Layouts.POWER_VALUE_V2_VERSION);
+        assertEquals(macro(golden, "nvmlGpuFabricInfo_v3"), Layouts.GPU_FABRIC_INFO_V3_VERSION);
         assertEquals(macro(golden, "nvmlGpuInstanceProfileInfo_v2"), Layouts.GPU_INSTANCE_PROFILE_INFO_V2_VERSION);
     }
 

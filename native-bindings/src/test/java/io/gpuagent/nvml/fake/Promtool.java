@@ -23,14 +23,14 @@ public final class Promtool {
         /**
          * Only about dcgm-exporter's own naming, which we keep on purpose (compatibility): counters without
          * {@code _total} (its {@code DCGM_EXP_..._TOTAL} families end in upper case), the {@code modelName}
-         * label, and {@code ..._PCIE_REPLAY_COUNTER}.
+         * label, {@code ..._PCIE_REPLAY_COUNTER} and {@code ..._FABRIC_HEALTH_SUMMARY} (a gauge, DCGM's field name).
          */
         DCGM_NAMES
     }
 
     private static final String DCGM_LINT = "DCGM_(FI|EXP)_\\S+ (counter metrics should have \"_total\" suffix"
             + "|label names should be written in 'snake_case' not 'camelCase'"
-            + "|metric name should not include type 'counter')";
+            + "|metric name should not include type '(counter|summary)')";
 
     private Promtool() {
     }

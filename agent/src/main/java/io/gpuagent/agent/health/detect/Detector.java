@@ -15,7 +15,8 @@ import java.util.List;
  */
 public sealed interface Detector
         permits XidDetector, EccDetector, RemapDetector, RetiredPagesDetector, ThermalDetector, ClocksDetector,
-                PcieDetector, NvLinkDetector, LostDetector, DriverDetector, DcgmDetector {
+                PcieDetector, NvLinkDetector, LostDetector, DriverDetector, DcgmDetector, HostDetector,
+                InfinibandDetector, FabricDetector {
 
     /** The detector's name in reasons and events ({@code xid}, {@code ecc}, ...). */
     String name();
@@ -31,6 +32,15 @@ public sealed interface Detector
     }
 
     /**
+     * Findings about the node and its parts (host, ports, links) at one node-check interval, each naming its
+     * {@link Subject}; history is keyed by {@link Subject#key()} and dropped with {@link #forget}. A GPU
+     * detector has none.
+     */
+    default List<NodeFinding> evaluateNode(NodeSample node, Instant now) {
+        return List.of();
+    }
+
+    /**
      * Whether {@link #evaluate} wants only fresh readings (status OK). A STALE or LOST sample carries old
      * values; only the lost detector, which judges the status itself, looks at those.
      */
@@ -38,7 +48,7 @@ public sealed interface Detector
         return true;
     }
 
-    /** Drops the history of a GPU that vanished. */
+    /** Drops the history of a GPU (or a node subject's key) that vanished. */
     default void forget(String gpu) {
     }
 }
