@@ -5,8 +5,11 @@ import io.gpuagent.agent.AgentRegistry;
 import io.gpuagent.agent.HostConfigSource;
 import io.gpuagent.agent.OneLine;
 import io.gpuagent.agent.health.HealthConfig;
+import io.gpuagent.agent.recovery.RecoveryConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.quarkus.runtime.configuration.PathConverter;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,7 +29,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.StreamSupport;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.config.spi.ConfigSource;
-import org.eclipse.microprofile.config.spi.Converter;
 import org.jboss.logging.Logger;
 
 /**
@@ -58,14 +60,12 @@ public class ConfigReload {
     private final Counter ok;
     private final Counter refused;
     private final AtomicLong lastReload = new AtomicLong();   // epoch seconds of the last applied reload; 0: none
-    private final SmallRyeConfig started;
     private Map<String, String> inForce;   // guarded by this: gpu-agent.* values as the running parts took them
 
     public ConfigReload(Instance<Reloadable> parts, AgentRegistry agentRegistry) {
         this.parts = parts.stream().toList();
         this.clock = Clock.systemUTC();
-        this.started = ConfigProvider.getConfig().unwrap(SmallRyeConfig.class);
-        this.inForce = values(started, Set.of());
+        this.inForce = values(ConfigProvider.getConfig().unwrap(SmallRyeConfig.class), Set.of());
         this.ok = Counter.builder(RELOADS).tag("result", "ok")
                 .description("Configuration reloads (SIGHUP, systemctl reload, POST /v1/config/reload) by result: "
                         + "ok (in force) or refused (the old configuration kept; the log says why).")
@@ -173,15 +173,12 @@ public class ConfigReload {
                 .withSources(sources)
                 .withValidateUnknown(false)
                 .withMapping(AgentConfig.class)
-                .withMapping(HealthConfig.class);
-        // Quarkus' own converters ("60s" durations, paths), as the agent read them at start.
-        converter(builder, running, Duration.class);
-        converter(builder, running, Path.class);
+                .withMapping(HealthConfig.class)
+                .withMapping(RecoveryConfig.class);
+        // Quarkus' own converters, as at start: "60s" durations (SmallRye alone takes ISO-8601 only), paths.
+        builder.withConverter(Duration.class, 200, new DurationConverter());
+        builder.withConverter(Path.class, 200, new PathConverter());
         return builder.build();
-    }
-
-    private static <T> void converter(SmallRyeConfigBuilder builder, SmallRyeConfig running, Class<T> type) {
-        running.getConverter(type).ifPresent(c -> builder.withConverter(type, 200, (Converter<T>) c));
     }
 
     /** The gpu-agent.* values {@code config} gives, for its own names and {@code also}. */

@@ -153,6 +153,28 @@ class ConfigReloadTest {
         FakeNvml.eventually(Duration.ofSeconds(8), () -> given().get("/health/gpus/4").then().body("state", equalTo("HEALTHY")));
     }
 
+    @Test
+    void aRecoveryPolicyRowChangeTakesEffectAndABadOneIsRefused() {
+        write(HOST, "gpu-agent.recovery.policy.XID_48=cordon\n");
+        ConfigReload.Outcome outcome = reload.reload("test", HOST);
+        assertTrue(outcome.applied(), outcome.toString());
+        assertEquals(List.of("recovery policy: gpu-agent.recovery.policy.XID_48"), outcome.changed());
+        assertEquals(List.of("cordon"), policyRow("XID_48"));
+
+        write(HOST, "gpu-agent.recovery.policy.XID_48=frobnicate\n");
+        ConfigReload.Outcome bad = reload.reload("test", HOST);
+        assertFalse(bad.applied());
+        assertTrue(bad.refused().contains("frobnicate"), bad.refused());
+        assertEquals(List.of("cordon"), policyRow("XID_48"), "the last good policy is kept");
+    }
+
+    /** The steps of a policy row as GET /v1/recovery shows the policy in force. */
+    static List<String> policyRow(String code) {
+        Map<String, List<String>> policy = given().get("/v1/recovery").then().statusCode(200).extract().path("policy");
+        return policy.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(code)).map(Map.Entry::getValue)
+                .findFirst().orElse(null);
+    }
+
     static double temperature(int gpu) {
         return scrape().lines().filter(l -> l.startsWith("DCGM_FI_DEV_GPU_TEMP{gpu=\"" + gpu + "\""))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElse(-1);
