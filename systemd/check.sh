@@ -9,6 +9,9 @@ command -v systemd-analyze >/dev/null || { echo "systemd/check.sh: systemd-analy
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/default" "$tmp/enforce"
+# systemctl reload must reach the agent's SIGHUP handler (the configuration reload), not fail or restart it.
+grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$here/gpu-agent.service" \
+  || { echo "systemd/check.sh: gpu-agent.service lost ExecReload=/bin/kill -HUP \$MAINPID (the configuration reload)" >&2; exit 1; }
 sed 's|^ExecStart=.*|ExecStart=/bin/true|' "$here/gpu-agent.service" > "$tmp/default/gpu-agent.service"
 # A drop-in's assignments come after the unit's: appending it gives the same settings.
 cat "$tmp/default/gpu-agent.service" "$here/enforce.conf" > "$tmp/enforce/gpu-agent.service"

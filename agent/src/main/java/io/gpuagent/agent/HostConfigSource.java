@@ -22,11 +22,16 @@ public class HostConfigSource implements ConfigSourceProvider {
 
     public static final String DEFAULT_FILE = "/etc/gpu-agent/agent.properties";
     /** Between application.properties (250) and environment variables (300). */
-    static final int ORDINAL = 270;
+    public static final int ORDINAL = 270;
 
     @Override
     public Iterable<ConfigSource> getConfigSources(ClassLoader forClassLoader) {
-        return sources(Path.of(System.getenv().getOrDefault("GPU_AGENT_CONFIG", DEFAULT_FILE)));
+        return sources(file());
+    }
+
+    /** The host's settings file: {@code $GPU_AGENT_CONFIG}, else {@link #DEFAULT_FILE}. */
+    public static Path file() {
+        return Path.of(System.getenv().getOrDefault("GPU_AGENT_CONFIG", DEFAULT_FILE));
     }
 
     /**

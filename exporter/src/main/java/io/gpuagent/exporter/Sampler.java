@@ -8,8 +8,10 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -60,6 +62,7 @@ public final class Sampler implements AutoCloseable {
     private final ExecutorService workers;
     private final ReentrantLock sweepLock = new ReentrantLock();
     private final DcgmFeed dcgm;          // null when gpu-agent.dcgm.mode=off: nothing of DCGM is loaded
+    private final Set<Reading> dcgmHeld = EnumSet.noneOf(Reading.class);   // DCGM's profiling reads these, not GPM
 
     // guarded by sweepLock
     private Nvml nvml;
@@ -106,6 +109,7 @@ public final class Sampler implements AutoCloseable {
         if (this.dcgm != null && dcgm.profiling() == DcgmSettings.Profiling.DCGM) {
             for (Reading r : this.dcgm.profiling()) {
                 requested[r.ordinal()] = false;   // DCGM's profiling module holds the counters: no GPM of ours
+                dcgmHeld.add(r);
             }
         }
         this.latest = new AtomicReference<>(Snapshot.initial(clock.instant()));
@@ -122,6 +126,22 @@ public final class Sampler implements AutoCloseable {
 
     public SamplerSettings settings() {
         return settings;
+    }
+
+    /**
+     * Reads {@code more} as well from the next sweep on (a reloaded counters file that needs new readings).
+     * Only adds: a read in flight keeps every reading it was asked for, and readings a new file no longer
+     * needs cost a little until the next restart. Readings DCGM's profiling module holds stay DCGM's.
+     */
+    public void request(Set<Reading> more) {
+        sweepLock.lock();
+        try {
+            for (Reading r : more) {
+                requested[r.ordinal()] |= !dcgmHeld.contains(r);
+            }
+        } finally {
+            sweepLock.unlock();
+        }
     }
 
     /** The DCGM side, when {@code gpu-agent.dcgm.mode} is not off. */

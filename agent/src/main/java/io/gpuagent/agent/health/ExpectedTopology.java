@@ -32,8 +32,8 @@ public final class ExpectedTopology {
     public record Expected(OptionalInt gpus, OptionalInt nvLinks) {
     }
 
-    private final OptionalInt configuredGpus;
-    private final OptionalInt configuredLinks;
+    private OptionalInt configuredGpus;    // guarded by this; a configuration reload may change them
+    private OptionalInt configuredLinks;   // guarded by this
     private final Path file;
     private Expected learned;   // null until learned or loaded
 
@@ -42,6 +42,12 @@ public final class ExpectedTopology {
         this.configuredLinks = configuredLinks;
         this.file = stateDir.resolve(FILE);
         this.learned = load(file);
+    }
+
+    /** Takes the configured counts of a configuration reload; what was learned stays learned. */
+    public synchronized void configure(OptionalInt gpus, OptionalInt links) {
+        configuredGpus = gpus;
+        configuredLinks = links;
     }
 
     /**

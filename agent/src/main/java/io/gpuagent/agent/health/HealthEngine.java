@@ -93,9 +93,10 @@ public final class HealthEngine {
     private static final Comparator<MigHealth> MIG_ORDER = Comparator.comparingInt(MigHealth::gpuInstanceId)
             .thenComparingInt(MigHealth::computeInstanceId);
 
-    private final List<Detector> detectors;
-    private final XidDetector xids;   // null when the detectors have none: then no XID stays on an instance
-    private final Duration hysteresis;
+    // guarded by this; replaced together by a configuration reload
+    private List<Detector> detectors;
+    private XidDetector xids;   // null when the detectors have none: then no XID stays on an instance
+    private Duration hysteresis;
     private final Clock clock;
     private final Map<String, GpuTracker> trackers = new LinkedHashMap<>();
     // GPU tracker key -> MIG UUID -> the MIG device's tracker; a GPU not in MIG mode has no entry.
@@ -131,11 +132,20 @@ public final class HealthEngine {
     }
 
     HealthEngine(List<Detector> detectors, Duration hysteresis, Clock clock) {
+        this.clock = clock;
+        reconfigure(detectors, hysteresis);
+    }
+
+    /**
+     * New thresholds from a configuration reload, between two judgements. The GPUs' reasons stay (a sticky
+     * fault stays raised); the new detectors start their windows afresh, so a rate or a thermal window is
+     * judged again from the reload on.
+     */
+    synchronized void reconfigure(List<Detector> detectors, Duration hysteresis) {
         this.detectors = List.copyOf(detectors);
         this.xids = detectors.stream().filter(d -> d instanceof XidDetector).map(d -> (XidDetector) d).findFirst()
                 .orElse(null);
         this.hysteresis = hysteresis;
-        this.clock = clock;
     }
 
     /** Every GPU's health, in index order, each with its MIG devices', as of the last call. */

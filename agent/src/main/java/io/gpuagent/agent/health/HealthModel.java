@@ -1,6 +1,7 @@
 package io.gpuagent.agent.health;
 
 import io.gpuagent.agent.AgentRegistry;
+import io.gpuagent.agent.health.detect.Detector;
 import io.gpuagent.agent.health.detect.HealthState;
 import io.gpuagent.agent.health.detect.NodeSample;
 import io.gpuagent.agent.health.detect.RepairAction;
@@ -48,7 +49,7 @@ public class HealthModel {
     private final HealthEngine engine;
     private final NodeJudge node;
     private final NodeMeters nodeMeters;   // guarded by lock
-    private final XidDetector xidClasses;
+    private volatile XidDetector xidClasses;
     private final HealthMeters meters;
     private final XidCoalescer repeats;   // guarded by lock
     private final Object lock = new Object();   // one judgement at a time, and its events in that order
@@ -71,6 +72,32 @@ public class HealthModel {
                 config.hysteresis(), config.thermalMargin(), config.thermalWindow(), config.clocksWindow(),
                 config.rateWindow());
         sampler.onSnapshot(this::judge);   // last: the sampler thread may call it at once
+    }
+
+    /**
+     * Checks {@code next} by building its detectors and returns how to put them in force; nothing changes
+     * until the returned action runs. A value a detector refuses throws its {@code IllegalArgumentException}.
+     */
+    public Runnable prepare(HealthConfig next) {
+        List<Detector> detectors = HealthEngine.detectors(next);
+        List<Detector> nodeDetectors = NodeJudge.detectors(next);
+        XidDetector classes = XidDetector.withOverrides(next.xidClass(), next.xidScope());
+        Duration hysteresis = next.hysteresis();
+        Duration repeatWindow = next.xidRepeatWindow();
+        if (hysteresis.isNegative() || repeatWindow.isNegative()) {
+            throw new IllegalArgumentException("gpu-agent.health.hysteresis and xid-repeat-window must not be negative");
+        }
+        return () -> {
+            synchronized (lock) {   // between two judgements
+                engine.reconfigure(detectors, hysteresis);
+                node.reconfigure(nodeDetectors, hysteresis);
+                xidClasses = classes;
+                repeats.window(repeatWindow);
+            }
+            LOG.infof("health after a configuration reload: hysteresis %s, thermal margin %d C / window %s, clocks "
+                    + "window %s, rate window %s", hysteresis, next.thermalMargin(), next.thermalWindow(),
+                    next.clocksWindow(), next.rateWindow());
+        };
     }
 
     /** Adds a listener for state changes and XIDs from now on (see {@link HealthListener} for its rules). */

@@ -37,8 +37,8 @@ public final class NodeJudge {
         }
     }
 
-    private final List<Detector> detectors;
-    private final Duration hysteresis;
+    private List<Detector> detectors;   // guarded by this; a configuration reload replaces them
+    private Duration hysteresis;        // guarded by this
     private final Map<String, NodeReason> reasons = new LinkedHashMap<>();
     private Set<String> present = Set.of();
     private HealthState state = HealthState.INITIALIZING;
@@ -63,6 +63,12 @@ public final class NodeJudge {
                         ib.flapWindow(), ib.flapLimit(), c.rateWindow(), Map.of("symbol_error", ib.symbolErrorsPerMinute(),
                         "port_rcv_errors", ib.rcvErrorsPerMinute(), "link_error_recovery", ib.linkRecoveriesPerMinute())),
                 new io.gpuagent.agent.health.detect.FabricDetector());
+    }
+
+    /** Takes the detectors and hysteresis of a configuration reload, from the next sweep on; reasons stay. */
+    public synchronized void reconfigure(List<Detector> detectors, Duration hysteresis) {
+        this.detectors = List.copyOf(detectors);
+        this.hysteresis = hysteresis;
     }
 
     /** The node's verdict as of the last sweep; never blocks. */

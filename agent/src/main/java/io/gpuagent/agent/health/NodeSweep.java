@@ -53,6 +53,21 @@ public class NodeSweep {
         this.expected = new ExpectedTopology(config.expectedGpus(), config.nvlink().expectedLinks(), agent.stateDir());
     }
 
+    /**
+     * The expected topology of a configuration reload ({@code expected-gpus}, {@code nvlink.expected-links}), as a
+     * change to apply; the node checks' thresholds reload with the health model. Where and how often the checks
+     * read ({@code node.enabled}, {@code interval}, {@code deadline}, {@code root}) take a restart.
+     */
+    public Runnable prepare(HealthConfig next) {
+        var gpus = next.expectedGpus();
+        var links = next.nvlink().expectedLinks();
+        if (gpus.isPresent() && gpus.getAsInt() < 1 || links.isPresent() && links.getAsInt() < 0) {
+            throw new IllegalArgumentException("gpu-agent.health.expected-gpus must be at least 1 and "
+                    + "gpu-agent.health.nvlink.expected-links not negative");
+        }
+        return () -> expected.configure(gpus, links);
+    }
+
     void start(@Observes StartupEvent event) {
         if (!config.node().enabled()) {
             LOG.info("node checks off (gpu-agent.health.node.enabled=false)");

@@ -49,10 +49,15 @@ final class XidCoalescer {
         }
     }
 
-    private final Duration window;
+    private Duration window;
     private final Map<Key, Window> windows = new HashMap<>();   // at most GPUs x warning codes seen lately
 
     XidCoalescer(Duration window) {
+        this.window = window;
+    }
+
+    /** A new window from a configuration reload: windows already open end by the new length. */
+    void window(Duration window) {
         this.window = window;
     }
 

@@ -78,6 +78,7 @@ final class Endpoints {
             open("/v1/actions/{actionId}", "GET"),
             open("/v1/recovery", "GET"),
             json("/v1/recovery/breaker/reset"),
+            json("/v1/config/reload"),
             open("/v1/inventory", "GET"),
             endpoint("/v1/leases", Set.of("GET", "POST"), Set.of(), Body.JSON, false),
             endpoint("/v1/leases/{id}", Set.of("GET", "DELETE"), Set.of(), Body.NONE, false),

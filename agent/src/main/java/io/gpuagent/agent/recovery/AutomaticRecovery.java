@@ -42,7 +42,7 @@ final class AutomaticRecovery implements HealthListener {
     private final HealthModel health;
     private final SamplerService sampler;
     private final EventLog events;
-    private final RecoveryPolicy policy;
+    private volatile RecoveryPolicy policy;   // replaced whole by a configuration reload
     private final Escalation escalation;
     private final NodeBreaker breaker;
     private final GpuLanes lanes;
@@ -71,6 +71,11 @@ final class AutomaticRecovery implements HealthListener {
         this.dispatcher = Thread.ofPlatform().name("recovery-dispatch").daemon().start(this::dispatchLoop);
     }
 
+
+    /** The policy rows from a configuration reload, for the faults planned from now on (an action running keeps its plan). */
+    void policy(RecoveryPolicy next) {
+        policy = next;
+    }
     void stop() {
         closed = true;
         dispatcher.interrupt();

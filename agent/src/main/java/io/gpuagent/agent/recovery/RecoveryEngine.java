@@ -61,7 +61,7 @@ public class RecoveryEngine {
     private final SamplerService sampler;
     private final ActionAudit audit;
     private final Cordons cordons;
-    private final RecoveryPolicy policy;
+    private volatile RecoveryPolicy policy;   // replaced whole by a configuration reload
     private final Escalation escalation;
     private final ResetRateLimit rateLimit;
     private final NodeBreaker breaker;
@@ -114,6 +114,28 @@ public class RecoveryEngine {
                 log, runner, clock);
         health.addListener(automatic);
         health.addListener(new NodeCordon(policy, cordons, sampler, config.mode(), clock));
+    }
+
+    /**
+     * Checks the policy rows of {@code next} ({@code gpu-agent.recovery.policy.*}) and returns how to put them in
+     * force; nothing changes until it runs. A row that does not parse throws; so, in enforce mode with the
+     * privilege check on, does a policy whose steps this process lacks the privileges or programs for (the check
+     * start-up makes). Actions already running keep their plan.
+     */
+    public Runnable preparePolicy(RecoveryConfig next) {
+        RecoveryPolicy rows = new RecoveryPolicy(next.policy());
+        if (config.mode() == RecoveryMode.ENFORCE && config.privilegeCheck()) {
+            List<String> missing = PrivilegeCheck.missing(next, Privilege.effectiveCapabilities(), PrivilegeCheck::onPath);
+            if (!missing.isEmpty()) {
+                throw new IllegalArgumentException("the new recovery policy needs what the agent lacks: "
+                        + String.join("; and ", missing));
+            }
+        }
+        return () -> {
+            policy = rows;
+            automatic.policy(rows);
+            LOG.infof("recovery policy after a configuration reload: %s", rows.describe());
+        };
     }
 
     void stop(@Observes @Priority(ShutdownOrder.RECOVERY) ShutdownEvent event) {

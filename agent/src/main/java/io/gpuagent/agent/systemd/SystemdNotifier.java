@@ -126,6 +126,24 @@ public class SystemdNotifier {
         socket.close();
     }
 
+    /**
+     * A reload begins (sd_notify(3)'s reload protocol): {@code RELOADING=1} with the CLOCK_MONOTONIC time, which
+     * is what {@link System#nanoTime()} reads on Linux. {@link #reloaded} ends it.
+     */
+    synchronized void reloading() {
+        if (socket != null && !stopped) {
+            send("RELOADING=1\nMONOTONIC_USEC=" + System.nanoTime() / 1000 + "\nSTATUS=reloading the configuration");
+        }
+    }
+
+    /** The reload is over (in force or refused: either way the agent runs): {@code READY=1} again. */
+    synchronized void reloaded(boolean applied) {
+        if (socket != null && !stopped) {
+            send("READY=1\nSTATUS=" + OneLine.of((applied ? "" : "configuration reload refused (see the log), ")
+                    + status, STATUS_MAX));
+        }
+    }
+
     /** The server listens; {@code probeTarget} is where the watchdog's probe reaches it, null when not there. */
     private synchronized void listening(SocketAddress probeTarget) {
         httpUp = true;
