@@ -64,13 +64,14 @@ public final class JsonlJournal<T> implements AutoCloseable {
     }
 
     /**
-     * Reads one line at {@link #openLines open}, its CRC already checked, as it lies in the file (plain JSON, the
-     * CRC one more field): for an owner that needs less of a record than all of it. Throwing marks the line
-     * damaged ({@link OnCorruption}).
+     * Reads one line at {@link #openLines open} as it lies in the file (plain JSON, the CRC one more field): for an
+     * owner that needs less of a record than all of it. {@code checked}: the line carries a CRC and it matched (a
+     * line of an older version has none), so the owner may stop reading it early without missing damage. Throwing
+     * marks the line damaged ({@link OnCorruption}).
      */
     @FunctionalInterface
     public interface LineReplay {
-        void line(byte[] buf, int off, int len) throws IOException;
+        void line(byte[] buf, int off, int len, boolean checked) throws IOException;
     }
 
     /** How a journal makes its file durable; a seam so that tests can make the disk fail and heal. */
@@ -165,8 +166,7 @@ public final class JsonlJournal<T> implements AutoCloseable {
             synchronized (journal.writeLock) {
                 journal.openFile();
                 journal.recoverLines((buf, off, len, lineNo) -> journal.damageChecked(lineNo, () -> {
-                    JournalLine.verify(buf, off, len);
-                    replay.line(buf, off, len);
+                    replay.line(buf, off, len, JournalLine.verify(buf, off, len));
                 }));
             }
         } catch (IOException | RuntimeException e) {

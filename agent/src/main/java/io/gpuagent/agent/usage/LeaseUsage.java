@@ -1,5 +1,6 @@
 package io.gpuagent.agent.usage;
 
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.List;
@@ -16,6 +17,8 @@ import java.util.List;
  * @param totals     an ended lease's line only: its report's totals, written with the line so that a start reads
  *                   them without the per-device detail; null on checkpoints and on lines of older versions
  */
+@JsonPropertyOrder({"leaseId", "jobId", "node", "grantedAt", "endedAt", "savedAt", "currency", "unobserved", "totals",
+        "gpus"})   // the per-device detail last: a start reads an ended lease's line up to it (UsageJournal)
 public record LeaseUsage(String leaseId, String jobId, String node, Instant grantedAt, Instant endedAt,
                          Instant savedAt, String currency, List<GpuUsage> gpus, List<Gap> unobserved,
                          Totals totals) {

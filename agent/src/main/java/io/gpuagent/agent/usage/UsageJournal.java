@@ -54,8 +54,8 @@ final class UsageJournal implements AutoCloseable {
         LinkedHashMap<String, UsageReport> ended = new LinkedHashMap<>();
         LineReader lines = new LineReader(mapper);
         JsonlJournal<LeaseUsage> journal = JsonlJournal.openLines(stateDir.resolve(FILE_NAME), LeaseUsage.class, mapper,
-                (buf, off, len) -> {
-                    LeaseUsage u = lines.head(buf, off, len);
+                (buf, off, len, checked) -> {
+                    LeaseUsage u = lines.head(buf, off, len, checked);
                     if (u != null) {   // an ended lease's line with its totals: the detail is not read
                         checkpoints.remove(u.leaseId());
                         ended.remove(u.leaseId());   // re-inserted: in the order of each lease's last line
@@ -77,9 +77,10 @@ final class UsageJournal implements AutoCloseable {
 
     /**
      * Reads the lines at open. Most are ended leases' final lines, each carrying its totals
-     * ({@link LeaseUsage#totals()}): of those only the top-level fields are read, with a streaming parser that
-     * skips the per-device detail unread into objects, which is most of a line and most of the time a full parse
-     * takes (thousands of devices' records, timestamps and prices, and the money computed again from them).
+     * ({@link LeaseUsage#totals()}) ahead of its per-device detail: of those only the fields before the detail are
+     * read, with a streaming parser that stops there (the line's CRC already vouched for the rest). The detail is
+     * most of a line and most of the time a full parse takes (the devices' records, timestamps and prices, and the
+     * money computed again from them).
      * Checkpoints, and ended leases' lines from versions that wrote no totals, are parsed whole.
      */
     private static final class LineReader {
@@ -107,7 +108,7 @@ final class UsageJournal implements AutoCloseable {
          * An ended lease's line without its devices ({@code gpus} empty), when it carries its totals; null for any
          * other line (a checkpoint, an older line, anything unexpected), which {@link #whole} then reads and judges.
          */
-        LeaseUsage head(byte[] buf, int off, int len) {
+        LeaseUsage head(byte[] buf, int off, int len, boolean checked) {
             try (JsonParser p = factory.createParser(buf, off, len)) {
                 if (p.nextToken() != JsonToken.START_OBJECT) {
                     return null;
@@ -121,6 +122,7 @@ final class UsageJournal implements AutoCloseable {
                 Instant savedAt = null;
                 List<LeaseUsage.Gap> unobserved = List.of();
                 LeaseUsage.Totals t = null;
+                boolean done = false;
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String name = p.currentName();
                     JsonToken value = p.nextToken();
@@ -139,10 +141,20 @@ final class UsageJournal implements AutoCloseable {
                         }
                         case "unobserved" -> unobserved = value == JsonToken.VALUE_NULL ? List.of() : gaps.readValue(p);
                         case "totals" -> t = value == JsonToken.VALUE_NULL ? null : totals.readValue(p);
-                        default -> p.skipChildren();   // gpus above all; crc; a newer agent's fields
+                        case "gpus" -> {
+                            if (checked && endedAt != null && t != null) {
+                                done = true;   // the rest is the detail, and the CRC vouched for it: not read
+                            } else {
+                                p.skipChildren();
+                            }
+                        }
+                        default -> p.skipChildren();   // crc; a newer agent's fields
+                    }
+                    if (done) {
+                        break;
                     }
                 }
-                if (p.currentToken() != JsonToken.END_OBJECT || leaseId == null || jobId == null || grantedAt == null
+                if (!done && p.currentToken() != JsonToken.END_OBJECT || leaseId == null || jobId == null || grantedAt == null
                         || endedAt == null || t == null || t.energyJoules() == null || t.gpuSeconds() == null
                         || t.energyCost() == null || t.gpuTimeCost() == null) {
                     return null;
