@@ -68,6 +68,38 @@ final class JournalLine {
         return json;
     }
 
+    /**
+     * {@link #checked} without the copy: true once the line's CRC matches, false for a line without one. The JSON
+     * is the line up to its CRC field, then the closing brace; the line as it is stays plain JSON (the CRC one more
+     * field), so a reader may parse it where it lies.
+     */
+    static boolean verify(byte[] buf, int off, int len) throws IOException {
+        int body = len - CRC_SUFFIX;
+        if (body < 1 || buf[off + len - 1] != '}' || buf[off + len - 2] != '"'
+                || !Arrays.equals(buf, off + body, off + body + CRC_FIELD.length, CRC_FIELD, 0, CRC_FIELD.length)) {
+            return false;
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(buf, off, body);
+        crc.update('}');
+        long actual = crc.getValue();
+        long stored = 0;
+        int hex = off + body + CRC_FIELD.length;
+        for (int i = hex; i < hex + 8; i++) {
+            int d = Character.digit(buf[i], 16);
+            if (d < 0) {
+                stored = -1;
+                break;
+            }
+            stored = stored << 4 | d;
+        }
+        if (stored != actual) {
+            throw new IOException("CRC32C " + new String(buf, hex, 8, StandardCharsets.US_ASCII) + " recorded, "
+                    + String.format("%08x", actual) + " computed");
+        }
+        return true;
+    }
+
     private static String crc(byte[] json) {
         CRC32C crc = new CRC32C();
         crc.update(json);

@@ -63,6 +63,17 @@ public final class JsonlJournal<T> implements AutoCloseable {
         boolean keep(byte[] buf, int off, int len, long lineNo) throws IOException;
     }
 
+    /**
+     * Reads one line at {@link #openLines open} as it lies in the file (plain JSON, the CRC one more field): for an
+     * owner that needs less of a record than all of it. {@code checked}: the line carries a CRC and it matched (a
+     * line of an older version has none), so the owner may stop reading it early without missing damage. Throwing
+     * marks the line damaged ({@link OnCorruption}).
+     */
+    @FunctionalInterface
+    public interface LineReplay {
+        void line(byte[] buf, int off, int len, boolean checked) throws IOException;
+    }
+
     /** How a journal makes its file durable; a seam so that tests can make the disk fail and heal. */
     @FunctionalInterface
     public interface Disk {
@@ -144,6 +155,27 @@ public final class JsonlJournal<T> implements AutoCloseable {
         return journal;
     }
 
+    /**
+     * {@link #open(Path, Class, ObjectMapper, Consumer, Disk, OnCorruption)} that hands each existing line to
+     * {@code replay} unparsed (its CRC checked), for an owner that reads only some fields of most lines.
+     */
+    public static <T> JsonlJournal<T> openLines(Path file, Class<T> type, ObjectMapper mapper, LineReplay replay,
+                                                Disk disk, OnCorruption onCorruption) throws IOException {
+        JsonlJournal<T> journal = new JsonlJournal<>(file, type, mapper, disk, onCorruption);
+        try {
+            synchronized (journal.writeLock) {
+                journal.openFile();
+                journal.recoverLines((buf, off, len, lineNo) -> journal.damageChecked(lineNo, () -> {
+                    replay.line(buf, off, len, JournalLine.verify(buf, off, len));
+                }));
+            }
+        } catch (IOException | RuntimeException e) {
+            journal.close();
+            throw e;
+        }
+        return journal;
+    }
+
     private void openFile() throws IOException {
         Path dir = file.getParent();
         JournalFiles.createDirectories(dir);
@@ -158,7 +190,15 @@ public final class JsonlJournal<T> implements AutoCloseable {
     }
 
     private void recover(Consumer<? super T> replay) throws IOException {
-        JournalLine.Scan scan = JournalLine.scan(raf, (buf, off, len, lineNo) -> parse(buf, off, len, lineNo, replay));
+        recoverLines((buf, off, len, lineNo) -> parse(buf, off, len, lineNo, replay));
+    }
+
+    private void recoverLines(JournalLine.Sink sink) throws IOException {
+        JournalLine.Scan scan = JournalLine.scan(raf, (buf, off, len, lineNo) -> {
+            if (!JournalLine.blank(buf, off, len)) {
+                sink.line(buf, off, len, lineNo);
+            }
+        });
         lines = scan.lines();   // malformed ones included
         long end = scan.end();
         long length = raf.length();
@@ -175,10 +215,27 @@ public final class JsonlJournal<T> implements AutoCloseable {
         if (JournalLine.blank(buf, off, len)) {
             return;
         }
-        T record;
-        try {
+        Object[] record = {null};
+        damageChecked(lineNo, () -> {
             byte[] json = JournalLine.checked(buf, off, len);
-            record = json == null ? reader.readValue(buf, off, len) : reader.readValue(json);
+            record[0] = json == null ? reader.readValue(buf, off, len) : reader.readValue(json);
+        });
+        if (record[0] != null) {
+            @SuppressWarnings("unchecked")
+            T r = (T) record[0];
+            sink.accept(r);
+        }
+    }
+
+    @FunctionalInterface
+    private interface LineWork {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code work} on line {@code lineNo}; a failure there is damage, handled as {@link #onCorruption} says. */
+    private void damageChecked(long lineNo, LineWork work) throws IOException {
+        try {
+            work.run();
         } catch (IOException | RuntimeException e) {
             String why = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
             if (onCorruption == OnCorruption.REFUSE) {
@@ -189,10 +246,6 @@ public final class JsonlJournal<T> implements AutoCloseable {
             }
             LOG.log(System.Logger.Level.WARNING, file + ": line " + lineNo + " is damaged and was skipped "
                     + "(gpu-agent.journal.on-corruption=skip): " + why);
-            return;
-        }
-        if (record != null) {
-            sink.accept(record);
         }
     }
 

@@ -1,6 +1,13 @@
 package io.gpuagent.agent.usage;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.gpuagent.agent.journal.JsonlJournal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -45,18 +52,133 @@ final class UsageJournal implements AutoCloseable {
             throws IOException {
         Map<String, LeaseUsage> checkpoints = new HashMap<>();
         LinkedHashMap<String, UsageReport> ended = new LinkedHashMap<>();
-        JsonlJournal<LeaseUsage> journal = JsonlJournal.open(stateDir.resolve(FILE_NAME), LeaseUsage.class, mapper,
-                u -> {
+        LineReader lines = new LineReader(mapper);
+        JsonlJournal<LeaseUsage> journal = JsonlJournal.openLines(stateDir.resolve(FILE_NAME), LeaseUsage.class, mapper,
+                (buf, off, len, checked) -> {
+                    LeaseUsage u = lines.head(buf, off, len, checked);
+                    if (u != null) {   // an ended lease's line with its totals: the detail is not read
+                        checkpoints.remove(u.leaseId());
+                        ended.remove(u.leaseId());   // re-inserted: in the order of each lease's last line
+                        ended.put(u.leaseId(), UsageReport.summary(u, u.totals()));
+                        return;
+                    }
+                    u = lines.whole(buf, off, len);
                     if (u.endedAt() == null) {
                         checkpoints.put(u.leaseId(), u);
                         ended.remove(u.leaseId());
                     } else {
                         checkpoints.remove(u.leaseId());
-                        ended.remove(u.leaseId());   // re-inserted: in the order of each lease's last line
+                        ended.remove(u.leaseId());
                         ended.put(u.leaseId(), UsageReport.of(u, u.endedAt()).summary());
                     }
                 }, JsonlJournal.Disk.REAL, onCorruption);
         return new UsageJournal(journal, new Restored(checkpoints, ended));
+    }
+
+    /**
+     * Reads the lines at open. Most are ended leases' final lines, each carrying its totals
+     * ({@link LeaseUsage#totals()}) ahead of its per-device detail: of those only the fields before the detail are
+     * read, with a streaming parser that stops there (the line's CRC already vouched for the rest). The detail is
+     * most of a line and most of the time a full parse takes (the devices' records, timestamps and prices, and the
+     * money computed again from them).
+     * Checkpoints, and ended leases' lines from versions that wrote no totals, are parsed whole.
+     */
+    private static final class LineReader {
+        private final JsonFactory factory;
+        private final ObjectReader whole;
+        private final ObjectReader gaps;
+        private final ObjectReader totals;
+
+        LineReader(ObjectMapper mapper) {
+            // Configured as JsonlJournal reads its records: java.time, and unknown fields (a newer agent's) ignored.
+            ObjectMapper m = mapper.copy().registerModule(new JavaTimeModule())
+                    .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+            this.factory = m.getFactory();
+            this.whole = m.readerFor(LeaseUsage.class);
+            this.gaps = m.readerFor(new TypeReference<List<LeaseUsage.Gap>>() { });
+            this.totals = m.readerFor(LeaseUsage.Totals.class);
+        }
+
+        /** The line parsed whole; throws when it does not parse (damage). */
+        LeaseUsage whole(byte[] buf, int off, int len) throws IOException {
+            return whole.readValue(buf, off, len);
+        }
+
+        /**
+         * An ended lease's line without its devices ({@code gpus} empty), when it carries its totals; null for any
+         * other line (a checkpoint, an older line, anything unexpected), which {@link #whole} then reads and judges.
+         */
+        LeaseUsage head(byte[] buf, int off, int len, boolean checked) {
+            try (JsonParser p = factory.createParser(buf, off, len)) {
+                if (p.nextToken() != JsonToken.START_OBJECT) {
+                    return null;
+                }
+                String leaseId = null;
+                String jobId = null;
+                String node = null;
+                String currency = null;
+                Instant grantedAt = null;
+                Instant endedAt = null;
+                Instant savedAt = null;
+                List<LeaseUsage.Gap> unobserved = List.of();
+                LeaseUsage.Totals t = null;
+                boolean done = false;
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    JsonToken value = p.nextToken();
+                    switch (name) {
+                        case "leaseId" -> leaseId = text(p);
+                        case "jobId" -> jobId = text(p);
+                        case "node" -> node = text(p);
+                        case "currency" -> currency = text(p);
+                        case "grantedAt" -> grantedAt = instant(p);
+                        case "endedAt" -> endedAt = instant(p);
+                        case "savedAt" -> {
+                            if (endedAt == null) {
+                                return null;   // a checkpoint (endedAt comes first, and is left out while it runs)
+                            }
+                            savedAt = instant(p);
+                        }
+                        case "unobserved" -> unobserved = value == JsonToken.VALUE_NULL ? List.of() : gaps.readValue(p);
+                        case "totals" -> t = value == JsonToken.VALUE_NULL ? null : totals.readValue(p);
+                        case "gpus" -> {
+                            if (checked && endedAt != null && t != null) {
+                                done = true;   // the rest is the detail, and the CRC vouched for it: not read
+                            } else {
+                                p.skipChildren();
+                            }
+                        }
+                        default -> p.skipChildren();   // crc; a newer agent's fields
+                    }
+                    if (done) {
+                        break;
+                    }
+                }
+                if (!done && p.currentToken() != JsonToken.END_OBJECT || leaseId == null || jobId == null || grantedAt == null
+                        || endedAt == null || t == null || t.energyJoules() == null || t.gpuSeconds() == null
+                        || t.energyCost() == null || t.gpuTimeCost() == null) {
+                    return null;
+                }
+                return new LeaseUsage(leaseId, jobId, node, grantedAt, endedAt, savedAt, currency, List.of(),
+                        unobserved, t);
+            } catch (IOException | RuntimeException e) {
+                return null;   // the whole parse says what is wrong with it
+            }
+        }
+
+        /** A string value; null for anything else (skipped), so that the whole parse judges the line. */
+        private static String text(JsonParser p) throws IOException {
+            if (p.currentToken() == JsonToken.VALUE_STRING) {
+                return p.getText();
+            }
+            p.skipChildren();
+            return null;
+        }
+
+        private static Instant instant(JsonParser p) throws IOException {
+            String t = text(p);
+            return t == null ? null : Instant.parse(t);
+        }
     }
 
     /** The state as of opening. */
@@ -68,7 +190,7 @@ final class UsageJournal implements AutoCloseable {
     void appendAll(List<LeaseUsage> lines) throws IOException {
         long ticket = 0;
         for (LeaseUsage u : lines) {
-            ticket = journal.write(u);
+            ticket = journal.write(u.withTotals());
         }
         if (ticket > 0) {
             journal.sync(ticket);
@@ -119,7 +241,7 @@ final class UsageJournal implements AutoCloseable {
 
     /** Rewrites the file to {@code keep} after a failure ({@link JsonlJournal#reopen}). */
     void reopen(List<LeaseUsage> keep) throws IOException {
-        journal.reopen(keep);
+        journal.reopen(keep.stream().map(LeaseUsage::withTotals).toList());
     }
 
     Optional<String> failure() {

@@ -120,6 +120,17 @@ public record UsageReport(String leaseId, String jobId, String node, Instant gra
                 List.copyOf(devices));
     }
 
+    /**
+     * An ended lease's summary from the totals journaled with it ({@link LeaseUsage#totals()}): what
+     * {@code of(u, u.endedAt()).summary()} gives, without the devices (which {@code u} may lack).
+     */
+    static UsageReport summary(LeaseUsage u, LeaseUsage.Totals t) {
+        List<String> why = t.estimatedBecause() == null || t.estimatedBecause().isEmpty() ? null : t.estimatedBecause();
+        return new UsageReport(u.leaseId(), u.jobId(), u.node(), u.grantedAt(), u.endedAt(), false, t.energyJoules(),
+                t.gpuSeconds(), Cost.of(u.currency(), t.energyCost(), t.gpuTimeCost()), why != null, why,
+                u.unobserved().isEmpty() ? null : u.unobserved(), null);
+    }
+
     /** The same report without the per-device detail (for lists). */
     public UsageReport summary() {
         return new UsageReport(leaseId, jobId, node, grantedAt, endedAt, live, energyJoules, gpuSeconds, cost,

@@ -83,4 +83,65 @@ class UsageJournalTest {
             assertEquals(13, j.find("ended-3").orElseThrow().gpus().getFirst().gpuEnergyMj(), "the ended line, not its checkpoint");
         }
     }
+
+    /** An ended lease with a MIG device, an integrated GPU and a gap: every part of the summary in play. */
+    private static LeaseUsage mixed(String id) {
+        Instant granted = NOW.minusSeconds(7200);
+        GpuUsage whole = new GpuUsage("GPU-1", "GPU-1", 1, "H100", null, 1.0, 5_000_000, true, 1, null, NOW, 300.0,
+                1.5, 3, 0.5, 3, 100L, 12.0, 1, List.of(79), List.of("x"), List.of(
+                new GpuUsage.Segment(granted, new BigDecimal("0.30"), new BigDecimal("2.10"), 2_000_000),
+                new GpuUsage.Segment(granted.plusSeconds(3600), new BigDecimal("0.35"), new BigDecimal("2.20"),
+                        3_000_000)));
+        GpuUsage mig = new GpuUsage("MIG-2", "GPU-2", 2, "H100", "3g.40gb", 3.0 / 7, 7_000_000, false, 0, 9L, NOW,
+                null, 0, 0, 0, 0, null, null, 0, List.of(), List.of(), List.of(
+                new GpuUsage.Segment(granted, new BigDecimal("0.30"), new BigDecimal("2.10"), 7_000_000)));
+        return new LeaseUsage(id, "job-" + id, "node", granted, NOW, NOW, "EUR", List.of(whole, mig),
+                List.of(new LeaseUsage.Gap(granted.plusSeconds(60), granted.plusSeconds(120), "down")));
+    }
+
+    @Test
+    void anEndedLeasesSummaryReadFromItsTotalsIsTheOneItsDetailGives() throws Exception {
+        LeaseUsage a = mixed("a");
+        try (UsageJournal j = open()) {
+            j.appendAll(List.of(usage("a", null, 1), a));
+        }
+        String line = Files.readAllLines(dir.resolve(UsageJournal.FILE_NAME)).get(1);
+        assertTrue(line.contains("\"totals\":{"), "an ended lease's line carries its totals: " + line);
+        try (UsageJournal j = open()) {
+            assertEquals(UsageReport.of(a, a.endedAt()).summary(), j.restored().ended().get("a"));
+            assertTrue(j.restored().checkpoints().isEmpty());
+            assertEquals(a.gpus(), j.find("a").orElseThrow().gpus());
+        }
+    }
+
+    @Test
+    void linesOfEarlierVersionsWithoutTotalsLoadAsBefore() throws Exception {
+        // As versions before the totals wrote them: no "totals", no "crc" (older still), and a checkpoint.
+        ObjectMapper m = new ObjectMapper().registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
+                .disable(com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL);
+        LeaseUsage a = mixed("a");
+        Files.writeString(dir.resolve(UsageJournal.FILE_NAME), m.writeValueAsString(usage("b", null, 5)) + "\n"
+                + m.writeValueAsString(a) + "\n");
+        try (UsageJournal j = open()) {
+            assertEquals(UsageReport.of(a, a.endedAt()).summary(), j.restored().ended().get("a"));
+            assertEquals(5, j.restored().checkpoints().get("b").gpus().getFirst().gpuEnergyMj());
+        }
+    }
+
+    @Test
+    void aDamagedEndedLineIsRefusedThoughItsDetailIsNotRead() throws Exception {
+        try (UsageJournal j = open()) {
+            j.appendAll(List.of(mixed("a"), mixed("b")));
+        }
+        Path file = dir.resolve(UsageJournal.FILE_NAME);
+        List<String> lines = Files.readAllLines(file);
+        // A flipped digit in the per-device detail: only the CRC can tell.
+        Files.writeString(file, lines.get(0).replaceFirst("5000000", "5000001") + "\n" + lines.get(1) + "\n");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(io.gpuagent.agent.journal.JournalDamaged.class, this::open);
+        assertTrue(e.getMessage().contains("line 1"), e.getMessage());
+        try (UsageJournal j = UsageJournal.open(dir, new ObjectMapper(), JsonlJournal.OnCorruption.SKIP)) {
+            assertEquals(List.of("b"), List.copyOf(j.restored().ended().keySet()));
+        }
+    }
 }
