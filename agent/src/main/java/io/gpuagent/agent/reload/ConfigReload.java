@@ -144,15 +144,8 @@ public class ConfigReload {
 
     private boolean reloadable(String name) {
         for (Reloadable part : parts) {
-            if (part.restartOnly().contains(name)) {
-                return false;
-            }
-        }
-        for (Reloadable part : parts) {
-            for (String key : part.keys()) {
-                if (key.endsWith(".") ? name.startsWith(key) : name.equals(key)) {
-                    return true;
-                }
+            if (part.takes(name)) {
+                return true;
             }
         }
         return false;

@@ -8,7 +8,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The health policy: every {@code gpu-agent.health.*} threshold, XID class and XID scope, the node checks'
@@ -39,9 +38,7 @@ public class HealthReload implements Reloadable {
 
     @Override
     public Optional<Staged> prepare(SmallRyeConfig next, Set<String> changedKeys) {
-        Set<String> mine = new TreeSet<>();
-        changedKeys.stream().filter(k -> k.startsWith(PREFIX)).forEach(mine::add);
-        mine.removeAll(restartOnly());
+        Set<String> mine = taken(changedKeys);
         if (mine.isEmpty()) {
             return Optional.empty();
         }

@@ -7,7 +7,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The recovery policy rows, {@code gpu-agent.recovery.policy.*}: which steps each fault gets. The mode (observe or
@@ -32,8 +31,7 @@ public class RecoveryReload implements Reloadable {
 
     @Override
     public Optional<Staged> prepare(SmallRyeConfig next, Set<String> changedKeys) {
-        Set<String> mine = new TreeSet<>();
-        changedKeys.stream().filter(k -> k.startsWith(PREFIX)).forEach(mine::add);
+        Set<String> mine = taken(changedKeys);
         if (mine.isEmpty()) {
             return Optional.empty();
         }

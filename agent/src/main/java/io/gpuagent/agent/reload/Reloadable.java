@@ -4,6 +4,7 @@ import io.smallrye.config.SmallRyeConfig;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A part of the agent whose settings a configuration reload may change (docs/configuration.md#reloading).
@@ -22,6 +23,26 @@ public interface Reloadable {
     /** Exact names under {@link #keys()} that still take a restart (reported as such when they change). */
     default List<String> restartOnly() {
         return List.of();
+    }
+
+    /** Whether a reload puts {@code name} in force through this part: under {@link #keys()}, not restart-only. */
+    default boolean takes(String name) {
+        if (restartOnly().contains(name)) {
+            return false;
+        }
+        for (String key : keys()) {
+            if (key.endsWith(".") ? name.startsWith(key) : name.equals(key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The names of {@code changedKeys} this part {@link #takes}, sorted. */
+    default Set<String> taken(Set<String> changedKeys) {
+        Set<String> mine = new TreeSet<>();
+        changedKeys.stream().filter(this::takes).forEach(mine::add);
+        return mine;
     }
 
     /**
