@@ -161,6 +161,12 @@ class FaultInjectionPortSquatterIT {
                 .property("quarkus.http.domain-socket", sock)
                 .start()) {
             agent.awaitScrape();
+            // A first scrape comes before the first judgement: GPUs still INITIALIZING cannot be leased.
+            agent.await(Duration.ofSeconds(30), () -> {
+                for (int gpu = 0; gpu <= 1; gpu++) {
+                    assertTrue(agent.body("/health/gpus/" + gpu).contains("\"state\":\"HEALTHY\""), "GPU " + gpu);
+                }
+            });
             assertTrue(Files.exists(sock), "no socket; log: " + agent.log());
             Scripts scripts = new Scripts(dir, token);
             Map<String, String> env = Map.of("GPU_AGENT_SOCKET", sock.toString(), "GPU_AGENT_USER", ME);
