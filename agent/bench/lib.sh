@@ -165,11 +165,13 @@ bench_fds() { ls "/proc/$1/fd" | wc -l; }
 # `kill -HUP $bench_kubelet_pid` makes every later call hang, or be answered with about 100 MiB.
 bench_kubelet_start() {
   local socket=$1 mode=$2 gpus=$3 log=$4 i
-  [ -f "$bench_root/agent/target/test-classes/io/gpuagent/agent/kubelet/FakeKubeletMain.class" ] && [ -d "$bench_app/lib/main" ] || {
+  # grpc-java is a test dependency: the build writes the test classpath to agent/target/test-classpath.txt.
+  [ -f "$bench_root/agent/target/test-classes/io/gpuagent/agent/kubelet/FakeKubeletMain.class" ] \
+    && [ -f "$bench_root/agent/target/test-classpath.txt" ] || {
     echo "bench: the fake kubelet is not compiled; build first: ./mvnw -B -pl agent -am package -DskipTests" >&2; exit 1; }
   # Its own small heap: the big mode holds one ~100 MiB answer and Netty's copy of it on the way out.
   "$JAVA_HOME/bin/java" -Xmx768m -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED \
-    -cp "$bench_root/agent/target/test-classes:$bench_root/agent/target/classes:$bench_app/lib/main/*" \
+    -cp "$bench_root/agent/target/test-classes:$bench_root/agent/target/classes:$(cat "$bench_root/agent/target/test-classpath.txt")" \
     io.gpuagent.agent.kubelet.FakeKubeletMain "$socket" "$mode" "$gpus" > "$log" 2>&1 &
   bench_kubelet_pid=$!
   for i in $(seq 1 300); do

@@ -42,12 +42,6 @@ mkdir -p "$lib/native" "$out/epoll"
   META-INF/native/libnetty_transport_native_epoll_x86_64.so)
 install -m 0644 "$out/epoll/META-INF/native/libnetty_transport_native_epoll_x86_64.so" "$lib/native/"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$lib/native/libnetty_transport_native_epoll_x86_64.so"
-# The same for grpc-java's shaded copy of it (the kubelet's pod-resources socket, docs/kubernetes.md).
-(cd "$out/epoll" && "$JAVA_HOME/bin/jar" xf "$lib"/app/lib/main/io.grpc.grpc-netty-shaded-*.jar \
-  META-INF/native/libio_grpc_netty_shaded_netty_transport_native_epoll_x86_64.so)
-install -m 0644 "$out/epoll/META-INF/native/libio_grpc_netty_shaded_netty_transport_native_epoll_x86_64.so" "$lib/native/"
-strip --strip-unneeded --remove-section=.comment --remove-section=.note \
-  "$lib/native/libio_grpc_netty_shaded_netty_transport_native_epoll_x86_64.so"
 rm -rf "$out/epoll"
 install -m 0755 "$root/systemd/gpu-agent" "$lib/bin/gpu-agent"
 install -m 0755 "$root/systemd/gpu-agent-privileged" "$lib/bin/gpu-agent-privileged"
