@@ -283,7 +283,10 @@ final class UnixGrpcCall {
         int padding = 0;
         int at = payload;
         if ((flags & PADDED) != 0) {
-            padding = length > 0 ? buffer[at++] & 0xff : 0;
+            if (length == 0) {
+                throw new ProtocolException("a padded HEADERS frame without its pad length");
+            }
+            padding = buffer[at++] & 0xff;
         }
         if ((flags & PRIORITY_FLAG) != 0) {
             at += 5;

@@ -189,6 +189,9 @@ class UnixGrpcCallTest {
         assertError("CONTINUATION", client -> answer(client, frame(1, 0, 1, block(":status", "200")),
                 frame(0, 0, 1, new byte[0])));
         assertError("HPACK", client -> answer(client, frame(1, 0x4, 1, new byte[] {(byte) 0x80})));
+        assertError("without its pad length", client -> answer(client, frame(1, 0x4 | 0x8, 1, new byte[0])));
+        assertError("shorter than its padding", client -> answer(client, responseHeaders(),
+                frame(0, 0x8, 1, new byte[] {9, 0, 0})));
     }
 
     @Test
