@@ -109,6 +109,11 @@ final class UnixGrpcCall {
      */
     static byte[] call(Path socket, String method, byte[] request, Duration deadline, int maxAnswerBytes)
             throws KubeletFailure {
+        // One frame each, names and values in one HPACK octet: all the pod-resources calls need.
+        if (request.length > MAX_FRAME - 5 || method.length() > 126) {
+            throw new IllegalArgumentException("a request of " + request.length + " bytes to " + method
+                    + " is over what one frame carries");
+        }
         return new UnixGrpcCall(socket, method, deadline, maxAnswerBytes).run(request);
     }
 
