@@ -8,7 +8,9 @@
 # the enforce overlay's agent.properties where the ConfigMap goes, and the fake NVML driver where the DaemonSet
 # mounts the host's driver. /metrics must carry the GPU family, /health and /q/health/live answer 200, the agent
 # run in enforce mode (so with a private token and a policy that needs no privilege), and the image's own
-# `check --npd` say OK.
+# `check --npd` say OK. The kubelet's pod-resources socket is a fake kubelet's (a grpc-java server, the tests'
+# FakeKubeletMain, run on this machine), mounted where the DaemonSet mounts the kubelet's: every GPU's series must
+# carry its pod's labels, read through the socket on the image's own runtime, read-only root and user.
 # Where the kernel refuses containers (no namespaces or cgroups for the runtime), it says so and starts the same
 # entrypoint from the unpacked root with chroot instead, as user 65532. Needs root, skopeo, umoci, python3, curl
 # and runc or crun (Debian: apt-get install skopeo umoci runc python3 curl), and the fake driver
@@ -22,13 +24,23 @@ for tool in skopeo umoci python3 curl; do
 done
 [ -f "$image" ] || { echo "check-image.sh: $image missing: run ./mvnw package (without -Dimage.skip=true)" >&2; exit 1; }
 [ -f "$fake" ] || { echo "check-image.sh: $fake missing: build native-bindings first" >&2; exit 1; }
+kubelet_classes="$root/agent/target/test-classes"
+kubelet_classpath="$root/agent/target/test-classpath.txt"
+[ -f "$kubelet_classes/io/gpuagent/agent/kubelet/FakeKubeletMain.class" ] && [ -f "$kubelet_classpath" ] \
+  || { echo "check-image.sh: the fake kubelet is not compiled: run ./mvnw package (it compiles the tests even with -DskipTests)" >&2; exit 1; }
+. "$root/.mvn/find-jdk.sh"
 [ "$(id -u)" = 0 ] || { echo "check-image.sh: needs root (umoci unpack keeps owners; the runtime or chroot starts the agent)" >&2; exit 1; }
 
 work=$(mktemp -d)
 name="gpu-agent-check-$$"
 runtime=""
 pid=""
+kubelet_pid=""
 cleanup() {
+  if [ -n "$kubelet_pid" ]; then
+    kill "$kubelet_pid" 2>/dev/null || true
+    wait "$kubelet_pid" 2>/dev/null || true
+  fi
   if [ -n "$runtime" ]; then
     "$runtime" kill "$name" KILL 2>/dev/null || true
     "$runtime" delete -f "$name" 2>/dev/null || true
@@ -39,7 +51,7 @@ cleanup() {
     wait "$pid" 2>/dev/null || true   # gone before its mounts are taken away
   fi
   for m in scenario host/driver/libnvidia-ml.so.1 etc/gpu-agent/agent.properties etc/gpu-agent-secret run/gpu-agent \
-    var/lib/gpu-agent tmp proc; do
+    var/lib/gpu-agent var/lib/kubelet/pod-resources tmp proc; do
     umount "$work/bundle/rootfs/$m" 2>/dev/null || true
   done
   rm -rf "$work"
@@ -58,6 +70,23 @@ PY
 skopeo copy -q "oci-archive:$image" "oci:$work/layout:gpu-agent"
 umoci unpack --image "$work/layout:gpu-agent" "$work/bundle" >/dev/null
 
+# The fake kubelet: 8 GPUs (the fake driver's UUIDs), each held by pod bench/bench-N, container work. The kubelet's
+# own socket is root's; the DaemonSet gives the agent uid 0 for it (components/kubelet-socket). This agent runs as
+# 65532, so the fake's socket is opened to it instead.
+mkdir -p "$work/kubelet"
+"$JAVA_HOME/bin/java" -Xmx128m -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED \
+  -cp "$kubelet_classes:$root/agent/target/classes:$(cat "$kubelet_classpath")" \
+  io.gpuagent.agent.kubelet.FakeKubeletMain "$work/kubelet/kubelet.sock" normal 8 > "$work/kubelet.log" 2>&1 &
+kubelet_pid=$!
+for _ in $(seq 1 300); do
+  grep -q '^fake kubelet: listening' "$work/kubelet.log" 2>/dev/null && [ -S "$work/kubelet/kubelet.sock" ] && break
+  kill -0 "$kubelet_pid" 2>/dev/null || break
+  sleep 0.1
+done
+[ -S "$work/kubelet/kubelet.sock" ] || { cat "$work/kubelet.log" >&2; echo "check-image.sh: FAILED: the fake kubelet did not start" >&2; exit 1; }
+chmod 0755 "$work/kubelet"
+chmod 0666 "$work/kubelet/kubelet.sock"
+
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 rootfs="$work/bundle/rootfs"
 # Mount targets for single files. The settings are the enforce overlay's ConfigMap (the base's plus enforce mode and
@@ -65,6 +94,7 @@ rootfs="$work/bundle/rootfs"
 # private and the policy needs no privilege the pod lacks, so this also checks the overlay's promise.
 : > "$rootfs/host/driver/libnvidia-ml.so.1"
 : > "$rootfs/etc/gpu-agent/agent.properties"
+mkdir -p "$rootfs/var/lib/kubelet/pod-resources"
 mkdir -p "$rootfs/scenario" "$rootfs/etc/gpu-agent-secret"
 # The state directory as the kubelet makes a hostPath, and the token directory as an emptyDir: root's, 0755. The
 # init containers must give them to 65532.
@@ -102,6 +132,7 @@ c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"] + [
     {"destination": "/etc/gpu-agent/agent.properties", "type": "bind", "source": settings, "options": ["rbind", "ro"]},
     {"destination": "/host/driver/libnvidia-ml.so.1", "type": "bind", "source": fake, "options": ["rbind", "ro"]},
     {"destination": "/scenario", "type": "bind", "source": work + "/scenario", "options": ["rbind", "ro"]},
+    {"destination": "/var/lib/kubelet/pod-resources", "type": "bind", "source": work + "/kubelet", "options": ["rbind", "rw"]},
 ]
 json.dump(c, open(path, "w"), indent=1)
 PY
@@ -188,6 +219,7 @@ if [ -z "$how" ]; then
   mount --bind -o ro "$settings" "$rootfs/etc/gpu-agent/agent.properties"
   mount --bind -o ro "$fake" "$rootfs/host/driver/libnvidia-ml.so.1"
   mount --bind -o ro "$work/scenario" "$rootfs/scenario"
+  mount --bind "$work/kubelet" "$rootfs/var/lib/kubelet/pod-resources"
   # shellcheck disable=SC2086
   env -i PATH=/usr/bin:/bin HOME=/var/lib/gpu-agent GPU_AGENT_STATE_DIR=/var/lib/gpu-agent \
     GPU_AGENT_CONFIG=/etc/gpu-agent/agent.properties $env \
@@ -215,6 +247,17 @@ gpus=$(curl -fsS "http://127.0.0.1:$port/metrics" | grep -c '^DCGM_FI_DEV_GPU_TE
 grep -q 'recovery: mode enforce' "$log" \
   || { cat "$log" >&2; echo "check-image.sh: FAILED: the agent did not run in the enforce overlay's mode" >&2; exit 1; }
 
+# Pod attribution through the mounted socket: the overlay's refresh interval (10 s) after the first GPU readings.
+pods=0
+for _ in $(seq 1 80); do
+  pods=$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null \
+    | grep '^DCGM_FI_DEV_GPU_TEMP{' | grep -c ',pod="bench-[0-9]*",namespace="bench",container="work"}' || true)
+  [ "$pods" = "$gpus" ] && break
+  sleep 0.5
+done
+[ "$pods" = "$gpus" ] || { cat "$log" >&2; echo "fake kubelet log:" >&2; cat "$work/kubelet.log" >&2
+  echo "check-image.sh: FAILED: $pods of $gpus GPU temperature series carry the fake kubelet's pod labels" >&2; exit 1; }
+
 # The node-problem-detector plugin from the same image, beside the running agent: exit 0 and one line.
 entrypoint=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["config"]["Entrypoint"]))' "$work/config.json")
 set +e
@@ -231,4 +274,4 @@ case "$npd" in
   "OK: $gpus GPUs healthy") [ "$npd_exit" = 0 ] || { echo "check-image.sh: FAILED: check --npd said '$npd' with exit $npd_exit" >&2; exit 1; } ;;
   *) cat "$work/npd.err" >&2; echo "check-image.sh: FAILED: check --npd said '$npd' (exit $npd_exit), not 'OK: $gpus GPUs healthy'" >&2; exit 1 ;;
 esac
-echo "check-image.sh: OK: the image ran $how, in enforce mode with the enforce overlay's settings; /metrics served $gpus GPUs from the fake driver, /health and /q/health/live answered 200; its check --npd said '$npd'"
+echo "check-image.sh: OK: the image ran $how, in enforce mode with the enforce overlay's settings; /metrics served $gpus GPUs from the fake driver, /health and /q/health/live answered 200; pod labels from the kubelet's socket on all $pods GPUs; its check --npd said '$npd'"

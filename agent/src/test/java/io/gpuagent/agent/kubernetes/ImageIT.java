@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The container image {@code ./mvnw package} built, run by {@code kubernetes/image/check-image.sh}: in a real
  * container runtime where the kernel lets one run (else from its unpacked root), with the fake NVML driver mounted,
- * answering /metrics, /health, /q/health/live and its own {@code check --npd}. Skips without the image
+ * answering /metrics, /health, /q/health/live and its own {@code check --npd}, with pod labels read through a fake
+ * kubelet's socket mounted where the DaemonSet mounts the kubelet's. Skips without the image
  * (-Dimage.skip=true), without root or without skopeo, umoci and runc/crun, unless {@code -Dimage.required=true} (CI).
  */
 class ImageIT {
