@@ -21,12 +21,13 @@ import java.util.Map;
  * @param reasons   its own reasons, worst first
  * @param inherited its GPU's reasons, worst first
  * @param pods      the containers the kubelet says hold it ({@link PodView}; empty without pod attribution)
+ * @param allocatable whether the kubelet offers it for allocation; null when not known
  */
 public record MigView(String uuid, String address, int gpu, String parentUuid, int gpuInstanceId,
                       int computeInstanceId, String profile, int profileId, int slices, int placementStart,
                       int multiprocessors, long memoryMib, HealthState health, List<Reason> reasons,
                       List<Reason> inherited, Map<String, Double> readings, List<ProcessInfo> processes,
-                      List<PodView> pods) {
+                      List<PodView> pods, Boolean allocatable) {
 
     static MigView of(MigSample mig, MigHealth health) {
         return of(mig, health, PodMap.EMPTY);
@@ -44,6 +45,6 @@ public record MigView(String uuid, String address, int gpu, String parentUuid, i
                 i.computeInstanceId(), i.profile(), i.profileId(), i.slices(), i.placementStart(), i.multiprocessors(),
                 i.memoryMib(), health == null ? HealthState.INITIALIZING : health.state(),
                 health == null ? List.of() : health.reasons(), health == null ? List.of() : health.inherited(),
-                readings, mig.processes(), PodView.of(pods, i.uuid()));
+                readings, mig.processes(), PodView.of(pods, i.uuid()), pods.allocatable(i.uuid()).orElse(null));
     }
 }

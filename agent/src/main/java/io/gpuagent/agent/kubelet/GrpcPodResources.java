@@ -2,6 +2,8 @@ package io.gpuagent.agent.kubelet;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.gpuagent.agent.kubelet.KubeletFailure.Reason;
+import io.gpuagent.agent.kubelet.podresources.AllocatableResourcesRequest;
+import io.gpuagent.agent.kubelet.podresources.AllocatableResourcesResponse;
 import io.gpuagent.agent.kubelet.podresources.ListPodResourcesRequest;
 import io.gpuagent.agent.kubelet.podresources.ListPodResourcesResponse;
 import java.nio.file.Path;
@@ -9,8 +11,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * {@link PodResources} over the kubelet's unix socket: the {@code v1.PodResourcesLister/List} call of the upstream
- * proto, made by {@link UnixGrpcCall} (gRPC on the JDK alone, one connection per call) and parsed by the message
+ * {@link PodResources} over the kubelet's unix socket: the {@code v1.PodResourcesLister} calls {@code List} and
+ * {@code GetAllocatableResources} of the upstream proto, made by {@link UnixGrpcCall} (gRPC on the JDK alone, one connection per call) and parsed by the message
  * classes protoc generates from that proto. Each call has a deadline and a cap on the answer's size; an answer over
  * the cap is refused from its length, before it is received.
  *
@@ -22,6 +24,7 @@ public final class GrpcPodResources implements PodResources {
 
     /** The method's path: the proto's package ({@code v1}), service and method. */
     static final String LIST = "/v1.PodResourcesLister/List";
+    static final String ALLOCATABLE = "/v1.PodResourcesLister/GetAllocatableResources";
 
     private final Path socket;
     private final Duration deadline;
@@ -47,9 +50,24 @@ public final class GrpcPodResources implements PodResources {
         try {
             return ListPodResourcesResponse.parseFrom(answer);
         } catch (InvalidProtocolBufferException e) {
-            throw new KubeletFailure(Reason.ERROR, "kubelet at " + socket
-                    + ": an answer that is not a ListPodResourcesResponse (" + e.getMessage() + ")", e);
+            throw notThe("ListPodResourcesResponse", e);
         }
+    }
+
+    @Override
+    public AllocatableResourcesResponse allocatable() throws KubeletFailure {
+        byte[] answer = UnixGrpcCall.call(socket, ALLOCATABLE,
+                AllocatableResourcesRequest.getDefaultInstance().toByteArray(), deadline, maxAnswerBytes);
+        try {
+            return AllocatableResourcesResponse.parseFrom(answer);
+        } catch (InvalidProtocolBufferException e) {
+            throw notThe("AllocatableResourcesResponse", e);
+        }
+    }
+
+    private KubeletFailure notThe(String message, InvalidProtocolBufferException e) {
+        return new KubeletFailure(Reason.ERROR, "kubelet at " + socket + ": an answer that is not a " + message
+                + " (" + e.getMessage() + ")", e);
     }
 
     /** Nothing is held between calls. */

@@ -29,14 +29,29 @@ public final class KubeletFailure extends Exception {
         }
     }
 
+    /** gRPC's status code for a method the server does not have. */
+    public static final int UNIMPLEMENTED = 12;
+
     private final Reason reason;
+    private final int status;
 
     public KubeletFailure(Reason reason, String message, Throwable cause) {
+        this(reason, -1, message, cause);
+    }
+
+    /** A failure the kubelet stated with gRPC status {@code status}. */
+    public KubeletFailure(Reason reason, int status, String message, Throwable cause) {
         super(message, cause);
         this.reason = Objects.requireNonNull(reason, "reason");
+        this.status = status;
     }
 
     public Reason reason() {
         return reason;
+    }
+
+    /** The gRPC status code the kubelet answered with; -1 when the call failed before it named one. */
+    public int status() {
+        return status;
     }
 }

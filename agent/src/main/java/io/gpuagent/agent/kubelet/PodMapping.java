@@ -1,5 +1,6 @@
 package io.gpuagent.agent.kubelet;
 
+import io.gpuagent.agent.kubelet.podresources.AllocatableResourcesResponse;
 import io.gpuagent.agent.kubelet.podresources.ClaimResource;
 import io.gpuagent.agent.kubelet.podresources.ContainerDevices;
 import io.gpuagent.agent.kubelet.podresources.ContainerResources;
@@ -85,6 +86,26 @@ public final class PodMapping {
     }
 
     public Result map(ListPodResourcesResponse answer, Snapshot snapshot) {
+        return map(answer, Optional.empty(), snapshot);
+    }
+
+    /**
+     * {@code offered}: the kubelet's allocatable devices, when it answered that call; their GPU resources' ids are
+     * read as the held ones are, and the map says which of this node's devices are offered.
+     */
+    public Result map(ListPodResourcesResponse answer, Optional<AllocatableResourcesResponse> offered,
+                      Snapshot snapshot) {
+        Optional<Set<String>> allocatable = offered.map(o -> {
+            Set<String> uuids = new LinkedHashSet<>();
+            for (ContainerDevices devices : o.getDevicesList()) {
+                if (isGpuResource(devices.getResourceName())) {
+                    for (String id : devices.getDeviceIdsList()) {
+                        uuids.addAll(pluginDevice(id, snapshot));
+                    }
+                }
+            }
+            return uuids;
+        });
         Map<String, Set<PodRef>> byDevice = new LinkedHashMap<>();
         int unresolved = 0;
         for (var pod : answer.getPodResourcesList()) {
@@ -122,7 +143,7 @@ public final class PodMapping {
         }
         Map<String, List<PodRef>> lists = new LinkedHashMap<>();
         byDevice.forEach((uuid, refs) -> lists.put(uuid, new ArrayList<>(refs)));
-        return new Result(new PodMap(lists), unresolved);
+        return new Result(new PodMap(lists, allocatable), unresolved);
     }
 
     /** A device-plugin id in this mapping's form: the UUIDs it names on this node, or none. */

@@ -358,7 +358,8 @@ final class UnixGrpcCall {
                 case 14 -> Reason.UNAVAILABLE;
                 default -> Reason.ERROR;
             };
-            throw failure(reason, name + (description.equals("null") ? "" : " (" + description + ")"), null);
+            throw new KubeletFailure(reason, code, "kubelet at " + socket + ": " + name
+                    + (description.equals("null") ? "" : " (" + description + ")"), null);
         }
         if (message == null || messageRead < message.length) {
             throw failure(Reason.ERROR, "ended the call with status OK but no whole answer", null);

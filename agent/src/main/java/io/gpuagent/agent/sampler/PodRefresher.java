@@ -4,6 +4,7 @@ import io.gpuagent.agent.kubelet.KubeletFailure;
 import io.gpuagent.agent.kubelet.PodMap;
 import io.gpuagent.agent.kubelet.PodMapping;
 import io.gpuagent.agent.kubelet.PodResources;
+import io.gpuagent.agent.kubelet.podresources.AllocatableResourcesResponse;
 import io.gpuagent.agent.kubelet.podresources.ListPodResourcesResponse;
 import io.gpuagent.exporter.Snapshot;
 import io.micrometer.core.instrument.Counter;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
@@ -22,6 +24,10 @@ import org.jboss.logging.Logger;
  * and publishes a good answer to {@link PodAttribution}. A failed call (socket missing, deadline, answer too
  * large, garbage) publishes nothing: the last good map stays, and its age shows in
  * {@code gpu_agent_kubelet_mapping_age_seconds}. Nothing on a scrape or request path ever waits for this.
+ *
+ * <p>After a good {@code List} it also asks {@code GetAllocatableResources}, which devices the kubelet offers for
+ * allocation: the map carries them when the kubelet answered, and nothing is lost when it did not. A kubelet that
+ * does not have the call (before Kubernetes 1.23, or with its feature gate off) is not asked again.
  *
  * <p>Logs once per change of state (working, or failing for a reason), saying what to do next.
  */
@@ -50,6 +56,8 @@ public final class PodRefresher implements AutoCloseable {
     private final Map<KubeletFailure.Reason, Counter> failures = new EnumMap<>(KubeletFailure.Reason.class);
 
     private String state = "";   // the last logged state: "ok", "unresolved", "no_gpus" or a failure's label
+    private String allocatableState = "";   // the same for GetAllocatableResources: "ok" or a failure's label
+    private boolean allocatableMissing;     // the kubelet answered UNIMPLEMENTED: never asked again
     private Thread thread;
     private volatile boolean stopped;
 
@@ -75,6 +83,11 @@ public final class PodRefresher implements AutoCloseable {
                 .register(meters);
         Gauge.builder("gpu_agent.kubelet.attributed.devices", attribution, a -> a.current().devices().size())
                 .description("GPUs and MIG devices the kubelet's last good answer says a container holds.")
+                .register(meters);
+        Gauge.builder("gpu_agent.kubelet.allocatable.devices", attribution,
+                        a -> a.current().allocatable().map(d -> (double) d.size()).orElse(Double.NaN))
+                .description("This node's GPUs and MIG devices the kubelet offers for allocation (its"
+                        + " GetAllocatableResources) in its last good answer; NaN when not known.")
                 .register(meters);
     }
 
@@ -110,7 +123,7 @@ public final class PodRefresher implements AutoCloseable {
             if (snapshot.gpus().isEmpty()) {
                 outcome = new Outcome.NoGpus();
             } else {
-                PodMapping.Result result = mapping.map(answer, snapshot);
+                PodMapping.Result result = mapping.map(answer, offered(), snapshot);
                 attribution.publish(result.map(), clock.instant());
                 outcome = new Outcome.Published(result.map(), result.unresolved());
             }
@@ -123,6 +136,37 @@ public final class PodRefresher implements AutoCloseable {
         }
         logChange(outcome);
         return outcome;
+    }
+
+    /** The kubelet's allocatable devices, when it has the call and answers it this time. */
+    private Optional<AllocatableResourcesResponse> offered() {
+        if (allocatableMissing) {
+            return Optional.empty();
+        }
+        try {
+            AllocatableResourcesResponse offered = kubelet.allocatable();
+            if (!allocatableState.equals("ok")) {
+                allocatableState = "ok";
+                LOG.infof("pod attribution: the kubelet offers %d devices for allocation (GetAllocatableResources)",
+                        offered.getDevicesCount());
+            }
+            return Optional.of(offered);
+        } catch (KubeletFailure failure) {
+            if (stopped) {
+                return Optional.empty();   // cut short by close()
+            }
+            if (failure.status() == KubeletFailure.UNIMPLEMENTED) {
+                allocatableMissing = true;
+                LOG.infof("pod attribution: the kubelet has no GetAllocatableResources (Kubernetes before 1.23, or"
+                        + " the KubeletPodResourcesGetAllocatable feature gate off); pod labels are unaffected, and"
+                        + " gpu_agent_kubelet_allocatable_devices stays NaN");
+            } else if (!allocatableState.equals(failure.reason().label())) {
+                allocatableState = failure.reason().label();
+                LOG.warnf("pod attribution: the kubelet's allocatable devices are unknown this time (%s); pod labels"
+                        + " are unaffected. %s", failure.getMessage(), advice(failure));
+            }
+            return Optional.empty();
+        }
     }
 
     private void logChange(Outcome outcome) {

@@ -129,7 +129,7 @@ class MigAddressingTest {
         JsonNode gi2 = devices.get(0);
         assertEquals(Set.of("uuid", "address", "gpu", "parentUuid", "gpuInstanceId", "computeInstanceId", "profile",
                 "profileId", "slices", "placementStart", "multiprocessors", "memoryMib", "health", "reasons", "inherited",
-                "readings", "processes", "pods"), fields(gi2));
+                "readings", "processes", "pods", "allocatable"), fields(gi2));
         assertEquals(GI2.uuid(), gi2.get("uuid").asText());
         assertEquals("0/2", gi2.get("address").asText());
         assertEquals("1g.10gb", gi2.get("profile").asText());

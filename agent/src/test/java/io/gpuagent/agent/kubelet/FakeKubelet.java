@@ -1,5 +1,7 @@
 package io.gpuagent.agent.kubelet;
 
+import io.gpuagent.agent.kubelet.podresources.AllocatableResourcesRequest;
+import io.gpuagent.agent.kubelet.podresources.AllocatableResourcesResponse;
 import io.gpuagent.agent.kubelet.podresources.CDIDevice;
 import io.gpuagent.agent.kubelet.podresources.ClaimResource;
 import io.gpuagent.agent.kubelet.podresources.ContainerDevices;
@@ -9,6 +11,7 @@ import io.gpuagent.agent.kubelet.podresources.ListPodResourcesRequest;
 import io.gpuagent.agent.kubelet.podresources.ListPodResourcesResponse;
 import io.gpuagent.agent.kubelet.podresources.PodResourcesListerGrpc;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -28,7 +31,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A kubelet's pod-resources API for tests: a real grpc-java server (the shaded Netty's epoll transport) on a unix
  * socket, serving the same {@code v1.PodResourcesLister} as the kubelet, scripted per test with {@link #answer},
- * {@link #hang} or {@link #huge}. {@link #stop} removes the socket as a stopped kubelet leaves none;
+ * {@link #hang} or {@link #huge}; {@code GetAllocatableResources} answers what {@link #offer} set, and UNIMPLEMENTED
+ * before (as a kubelet without the call does). {@link #stop} removes the socket as a stopped kubelet leaves none;
  * {@link #start} after it makes a new socket file (a new inode), as a restarted kubelet does.
  */
 public final class FakeKubelet implements AutoCloseable {
@@ -43,6 +47,8 @@ public final class FakeKubelet implements AutoCloseable {
 
     private final Path socket;
     private final AtomicInteger calls = new AtomicInteger();
+    private final AtomicInteger allocatableCalls = new AtomicInteger();
+    private volatile AllocatableResourcesResponse offered;
     private final List<StreamObserver<ListPodResourcesResponse>> hung = new CopyOnWriteArrayList<>();
     private volatile Script script = new Answer(ListPodResourcesResponse.getDefaultInstance());
     private EventLoopGroup loop;
@@ -129,6 +135,17 @@ public final class FakeKubelet implements AutoCloseable {
         return this;
     }
 
+    /** From now on, {@code GetAllocatableResources} answers {@code devices} (null: UNIMPLEMENTED). */
+    public FakeKubelet offer(AllocatableResourcesResponse devices) {
+        offered = devices;
+        return this;
+    }
+
+    /** How many {@code GetAllocatableResources} calls arrived. */
+    public int allocatableCalls() {
+        return allocatableCalls.get();
+    }
+
     /** How many {@code List} calls arrived. */
     public int calls() {
         return calls.get();
@@ -140,6 +157,20 @@ public final class FakeKubelet implements AutoCloseable {
     }
 
     private final class Lister extends PodResourcesListerGrpc.PodResourcesListerImplBase {
+        @Override
+        public void getAllocatableResources(AllocatableResourcesRequest request,
+                                            StreamObserver<AllocatableResourcesResponse> observer) {
+            allocatableCalls.incrementAndGet();
+            AllocatableResourcesResponse devices = offered;
+            if (devices == null) {
+                observer.onError(Status.UNIMPLEMENTED.withDescription("unknown method GetAllocatableResources")
+                        .asRuntimeException());
+                return;
+            }
+            observer.onNext(devices);
+            observer.onCompleted();
+        }
+
         @Override
         public void list(ListPodResourcesRequest request, StreamObserver<ListPodResourcesResponse> observer) {
             calls.incrementAndGet();
@@ -169,6 +200,13 @@ public final class FakeKubelet implements AutoCloseable {
     }
 
     // Answers, built as the kubelet builds them.
+
+    /** Allocatable devices: {@code ids} of the extended resource {@code resource}. */
+    public static AllocatableResourcesResponse allocatable(String resource, String... ids) {
+        return AllocatableResourcesResponse.newBuilder()
+                .addDevices(ContainerDevices.newBuilder().setResourceName(resource).addAllDeviceIds(List.of(ids)))
+                .build();
+    }
 
     public static ListPodResourcesResponse pods(io.gpuagent.agent.kubelet.podresources.PodResources... pods) {
         return ListPodResourcesResponse.newBuilder().addAllPodResources(List.of(pods)).build();

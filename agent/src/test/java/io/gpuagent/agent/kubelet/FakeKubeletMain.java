@@ -1,5 +1,6 @@
 package io.gpuagent.agent.kubelet;
 
+import io.gpuagent.agent.kubelet.podresources.AllocatableResourcesResponse;
 import io.gpuagent.agent.kubelet.podresources.ListPodResourcesResponse;
 import io.gpuagent.agent.kubelet.podresources.PodResources;
 import java.nio.file.Path;
@@ -47,7 +48,7 @@ public final class FakeKubeletMain {
             System.exit(2);
         }
 
-        FakeKubelet kubelet = new FakeKubelet(socket).answer(onePodPerGpu(gpus)).start();
+        FakeKubelet kubelet = new FakeKubelet(socket).answer(onePodPerGpu(gpus)).offer(everyGpu(gpus)).start();
         System.out.printf("fake kubelet: listening on %s, %d GPUs held by pods bench-0..bench-%d (%s)%n",
                 socket, gpus, gpus - 1, mode);
         if (!mode.equals("normal")) {
@@ -68,9 +69,21 @@ public final class FakeKubeletMain {
     static ListPodResourcesResponse onePodPerGpu(int gpus) {
         List<PodResources> pods = new ArrayList<>(gpus);
         for (int i = 0; i < gpus; i++) {
-            pods.add(FakeKubelet.pod("bench", "bench-" + i, FakeKubelet.container("work", "nvidia.com/gpu",
-                    String.format("GPU-8a4e6f10-%04x-4c2b-9d3e-5f7a1b2c3d4e", i))));
+            pods.add(FakeKubelet.pod("bench", "bench-" + i, FakeKubelet.container("work", "nvidia.com/gpu", uuid(i))));
         }
         return ListPodResourcesResponse.newBuilder().addAllPodResources(pods).build();
+    }
+
+    /** Every GPU offered for allocation, as the device plugin registers healthy GPUs. */
+    static AllocatableResourcesResponse everyGpu(int gpus) {
+        String[] ids = new String[gpus];
+        for (int i = 0; i < gpus; i++) {
+            ids[i] = uuid(i);
+        }
+        return FakeKubelet.allocatable("nvidia.com/gpu", ids);
+    }
+
+    private static String uuid(int gpu) {
+        return String.format("GPU-8a4e6f10-%04x-4c2b-9d3e-5f7a1b2c3d4e", gpu);
     }
 }

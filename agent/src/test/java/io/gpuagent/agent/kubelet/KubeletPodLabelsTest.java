@@ -53,7 +53,8 @@ class KubeletPodLabelsTest {
     @BeforeEach
     void kubeletUp() {
         if (kubelet == null) {
-            kubelet = new FakeKubelet(SOCKET).start();
+            // GetAllocatableResources from the first call: a kubelet that answers UNIMPLEMENTED is not asked again.
+            kubelet = new FakeKubelet(SOCKET).offer(FakeKubelet.allocatable("nvidia.com/gpu")).start();
         }
         kubelet.answer(pods());
     }
@@ -100,8 +101,11 @@ class KubeletPodLabelsTest {
     void wholeGpusCarryThePodsThatHoldThem() {
         FakeNvml.write(Machines.dgxH100());
         String gpu5 = uuidOfGpu(5);
+        kubelet.offer(FakeKubelet.allocatable("nvidia.com/gpu", gpu5));
         kubelet.answer(pods(pod("ml", "train", container("main", "nvidia.com/gpu", gpu5))));
         FakeNvml.eventually(Duration.ofSeconds(10), () -> {
+            assertEquals(true, given().get("/v1/gpus/5").then().statusCode(200).extract().jsonPath()
+                    .get("allocatable"));
             String text = scrape();
             List<String> held = series(text, "DCGM_FI_DEV_GPU_TEMP", "gpu=\"5\"");
             assertEquals(1, held.size(), text);
@@ -112,6 +116,7 @@ class KubeletPodLabelsTest {
         assertEquals(List.of(Map.of("namespace", "ml", "pod", "train", "container", "main")),
                 given().get("/v1/gpus/5").then().statusCode(200).extract().jsonPath().getList("pods"));
         assertEquals(List.of(), given().get("/v1/gpus/4").then().statusCode(200).extract().jsonPath().getList("pods"));
+        assertEquals(false, given().get("/v1/gpus/4").then().statusCode(200).extract().jsonPath().get("allocatable"));
     }
 
     @Test

@@ -132,6 +132,7 @@ class UnixGrpcCallTest {
         KubeletFailure failure = fails(client -> answer(client, trailersOnly("12",
                 "unknown service v1.PodResourcesLister: %E2%9C%97")));
         assertEquals(Reason.ERROR, failure.reason());
+        assertEquals(KubeletFailure.UNIMPLEMENTED, failure.status());
         assertTrue(failure.getMessage().endsWith(
                 ": UNIMPLEMENTED (unknown service v1.PodResourcesLister: \u2717)"), failure.getMessage());
     }

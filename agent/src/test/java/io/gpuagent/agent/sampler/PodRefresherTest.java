@@ -1,5 +1,6 @@
 package io.gpuagent.agent.sampler;
 
+import static io.gpuagent.agent.kubelet.FakeKubelet.allocatable;
 import static io.gpuagent.agent.kubelet.FakeKubelet.container;
 import static io.gpuagent.agent.kubelet.FakeKubelet.pod;
 import static io.gpuagent.agent.kubelet.FakeKubelet.pods;
@@ -27,6 +28,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -91,6 +94,37 @@ class PodRefresherTest {
         double age = meters.get("gpu_agent.kubelet.mapping.age").gauge().value();
         assertTrue(age >= 0 && age < 60, "age " + age);
         assertEquals(2.0, meters.get("gpu_agent.kubelet.attributed.devices").gauge().value());
+    }
+
+    @Test
+    void theAllocatableDevicesComeWithTheMapAndAKubeletWithoutTheCallIsNotAskedAgain() {
+        firstGoodAnswer();   // the fake has no GetAllocatableResources yet: UNIMPLEMENTED
+        assertEquals(Optional.empty(), attribution.current().allocatable());
+        assertEquals(Optional.empty(), attribution.current().allocatable(GPU0));
+        assertTrue(Double.isNaN(meters.get("gpu_agent.kubelet.allocatable.devices").gauge().value()));
+        assertEquals(1, kubelet.allocatableCalls());
+        kubelet.offer(allocatable("nvidia.com/gpu", GPU1));
+        assertInstanceOf(PodRefresher.Outcome.Published.class, refresher.refreshOnce());
+        assertEquals(1, kubelet.allocatableCalls(), "asked again after UNIMPLEMENTED");
+        assertEquals(Optional.empty(), attribution.current().allocatable());
+    }
+
+    @Test
+    void aKubeletWithTheCallSaysWhichDevicesItOffers() {
+        kubelet.start().offer(allocatable("nvidia.com/gpu", GPU1, "GPU-not-on-this-node"))
+                .answer(pods(pod("ml", "train", container("main", "nvidia.com/gpu", GPU0))));
+        assertInstanceOf(PodRefresher.Outcome.Published.class, refresher.refreshOnce());
+        PodMap map = attribution.current();
+        assertEquals(Optional.of(Set.of(GPU1)), map.allocatable());   // resolved as held ids are; others dropped
+        assertEquals(Optional.of(false), map.allocatable(GPU0));
+        assertEquals(Optional.of(true), map.allocatable(GPU1));
+        assertEquals(1.0, meters.get("gpu_agent.kubelet.allocatable.devices").gauge().value());
+        assertEquals(List.of(ref("ml", "train", "main")), map.pods(GPU0));   // the labels as without it
+
+        kubelet.offer(allocatable("nvidia.com/mig-1g.10gb", MIG_GI7));
+        assertInstanceOf(PodRefresher.Outcome.Published.class, refresher.refreshOnce());
+        assertEquals(Optional.of(Set.of(MIG_GI7)), attribution.current().allocatable());
+        assertEquals(2, kubelet.allocatableCalls());
     }
 
     @Test
