@@ -257,6 +257,13 @@ for _ in $(seq 1 80); do
 done
 [ "$pods" = "$gpus" ] || { cat "$log" >&2; echo "fake kubelet log:" >&2; cat "$work/kubelet.log" >&2
   echo "check-image.sh: FAILED: $pods of $gpus GPU temperature series carry the fake kubelet's pod labels" >&2; exit 1; }
+# The fake offers every GPU for allocation (GetAllocatableResources), as a device plugin with healthy GPUs does.
+for _ in $(seq 1 40); do
+  curl -fsS "http://127.0.0.1:$port/v1/gpus/0" 2>/dev/null | grep -q '"allocatable":true' && break
+  sleep 0.5
+done
+curl -fsS "http://127.0.0.1:$port/v1/gpus/0" | grep -q '"allocatable":true' \
+  || { echo "check-image.sh: FAILED: /v1/gpus/0 does not say the kubelet offers it: $(curl -sS "http://127.0.0.1:$port/v1/gpus/0")" >&2; exit 1; }
 
 # The node-problem-detector plugin from the same image, beside the running agent: exit 0 and one line.
 entrypoint=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["config"]["Entrypoint"]))' "$work/config.json")
@@ -274,4 +281,4 @@ case "$npd" in
   "OK: $gpus GPUs healthy") [ "$npd_exit" = 0 ] || { echo "check-image.sh: FAILED: check --npd said '$npd' with exit $npd_exit" >&2; exit 1; } ;;
   *) cat "$work/npd.err" >&2; echo "check-image.sh: FAILED: check --npd said '$npd' (exit $npd_exit), not 'OK: $gpus GPUs healthy'" >&2; exit 1 ;;
 esac
-echo "check-image.sh: OK: the image ran $how, in enforce mode with the enforce overlay's settings; /metrics served $gpus GPUs from the fake driver, /health and /q/health/live answered 200; pod labels from the kubelet's socket on all $pods GPUs; its check --npd said '$npd'"
+echo "check-image.sh: OK: the image ran $how, in enforce mode with the enforce overlay's settings; /metrics served $gpus GPUs from the fake driver, /health and /q/health/live answered 200; pod labels and allocatable devices from the kubelet's socket on all $pods GPUs; its check --npd said '$npd'"
