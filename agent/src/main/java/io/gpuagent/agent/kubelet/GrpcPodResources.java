@@ -1,6 +1,8 @@
 package io.gpuagent.agent.kubelet;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
 import io.gpuagent.agent.kubelet.KubeletFailure.Reason;
 import io.gpuagent.agent.kubelet.podresources.AllocatableResourcesRequest;
 import io.gpuagent.agent.kubelet.podresources.AllocatableResourcesResponse;
@@ -45,29 +47,25 @@ public final class GrpcPodResources implements PodResources {
 
     @Override
     public ListPodResourcesResponse list() throws KubeletFailure {
-        byte[] answer = UnixGrpcCall.call(socket, LIST, ListPodResourcesRequest.getDefaultInstance().toByteArray(),
-                deadline, maxAnswerBytes);
-        try {
-            return ListPodResourcesResponse.parseFrom(answer);
-        } catch (InvalidProtocolBufferException e) {
-            throw notThe("ListPodResourcesResponse", e);
-        }
+        return call(LIST, ListPodResourcesRequest.getDefaultInstance(), ListPodResourcesResponse.parser(),
+                "ListPodResourcesResponse");
     }
 
     @Override
     public AllocatableResourcesResponse allocatable() throws KubeletFailure {
-        byte[] answer = UnixGrpcCall.call(socket, ALLOCATABLE,
-                AllocatableResourcesRequest.getDefaultInstance().toByteArray(), deadline, maxAnswerBytes);
-        try {
-            return AllocatableResourcesResponse.parseFrom(answer);
-        } catch (InvalidProtocolBufferException e) {
-            throw notThe("AllocatableResourcesResponse", e);
-        }
+        return call(ALLOCATABLE, AllocatableResourcesRequest.getDefaultInstance(),
+                AllocatableResourcesResponse.parser(), "AllocatableResourcesResponse");
     }
 
-    private KubeletFailure notThe(String message, InvalidProtocolBufferException e) {
-        return new KubeletFailure(Reason.ERROR, "kubelet at " + socket + ": an answer that is not a " + message
-                + " (" + e.getMessage() + ")", e);
+    private <T> T call(String method, MessageLite request, Parser<T> answer, String answerName)
+            throws KubeletFailure {
+        byte[] bytes = UnixGrpcCall.call(socket, method, request.toByteArray(), deadline, maxAnswerBytes);
+        try {
+            return answer.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw new KubeletFailure(Reason.ERROR, "kubelet at " + socket + ": an answer that is not a " + answerName
+                    + " (" + e.getMessage() + ")", e);
+        }
     }
 
     /** Nothing is held between calls. */

@@ -186,18 +186,12 @@ final class UnixGrpcCall {
             throw failure(Reason.ERROR, "does not speak HTTP/2 (the first frame is not SETTINGS)", null);
         }
         while (true) {
-            fill(9);
-            int length = ((buffer[start] & 0xff) << 16) | ((buffer[start + 1] & 0xff) << 8) | (buffer[start + 2] & 0xff);
-            int type = buffer[start + 3] & 0xff;
-            int flags = buffer[start + 4] & 0xff;
-            int stream = ByteBuffer.wrap(buffer, start + 5, 4).getInt() & 0x7fffffff;
-            if (length > MAX_FRAME) {
-                throw new ProtocolException("a frame of " + length + " octets, over the " + MAX_FRAME + " allowed");
-            }
-            fill(9 + length);
-            int payload = start + 9;
-            start += 9 + length;
-            switch (type) {
+            Frame frame = nextFrame();
+            int flags = frame.flags();
+            int stream = frame.stream();
+            int length = frame.length();
+            int payload = frame.payload();
+            switch (frame.type()) {
                 case SETTINGS -> settings(flags, stream, length, payload);
                 case PING -> ping(flags, stream, length, payload);
                 case GOAWAY -> goAway(stream, length, payload);
@@ -235,6 +229,23 @@ final class UnixGrpcCall {
                 default -> { }   // unknown frame types are ignored (section 5.5)
             }
         }
+    }
+
+    /** A frame read whole: its payload is buffer[payload, payload + length) until the next read. */
+    private record Frame(int type, int flags, int stream, int length, int payload) { }
+
+    /** The next frame, read whole (at most {@link #MAX_FRAME} octets of payload) and taken from the buffer. */
+    private Frame nextFrame() throws IOException, KubeletFailure {
+        fill(9);
+        int length = ((buffer[start] & 0xff) << 16) | ((buffer[start + 1] & 0xff) << 8) | (buffer[start + 2] & 0xff);
+        if (length > MAX_FRAME) {
+            throw new ProtocolException("a frame of " + length + " octets, over the " + MAX_FRAME + " allowed");
+        }
+        fill(9 + length);
+        Frame frame = new Frame(buffer[start + 3] & 0xff, buffer[start + 4] & 0xff,
+                ByteBuffer.wrap(buffer, start + 5, 4).getInt() & 0x7fffffff, length, start + 9);
+        start += 9 + length;
+        return frame;
     }
 
     private void onStream(int stream, String what) throws ProtocolException {
@@ -303,19 +314,15 @@ final class UnixGrpcCall {
         ByteArrayOutputStream block = new ByteArrayOutputStream(fragment);
         block.write(buffer, at, fragment);
         while ((flags & END_HEADERS) == 0) {
-            fill(9);
-            int next = ((buffer[start] & 0xff) << 16) | ((buffer[start + 1] & 0xff) << 8) | (buffer[start + 2] & 0xff);
-            flags = buffer[start + 4] & 0xff;
-            int stream = ByteBuffer.wrap(buffer, start + 5, 4).getInt() & 0x7fffffff;
-            if ((buffer[start + 3] & 0xff) != CONTINUATION || stream != STREAM) {
+            Frame next = nextFrame();
+            flags = next.flags();
+            if (next.type() != CONTINUATION || next.stream() != STREAM) {
                 throw new ProtocolException("a header block not continued by CONTINUATION on its stream");
             }
-            if (next > MAX_FRAME || block.size() + next > MAX_HEADER_BLOCK) {
+            if (block.size() + next.length() > MAX_HEADER_BLOCK) {
                 throw new ProtocolException("a header block over " + MAX_HEADER_BLOCK + " octets");
             }
-            fill(9 + next);
-            block.write(buffer, start + 9, next);
-            start += 9 + next;
+            block.write(buffer, next.payload(), next.length());
         }
         if (block.size() > MAX_HEADER_BLOCK) {
             throw new ProtocolException("a header block over " + MAX_HEADER_BLOCK + " octets");
