@@ -258,11 +258,12 @@ done
 [ "$pods" = "$gpus" ] || { cat "$log" >&2; echo "fake kubelet log:" >&2; cat "$work/kubelet.log" >&2
   echo "check-image.sh: FAILED: $pods of $gpus GPU temperature series carry the fake kubelet's pod labels" >&2; exit 1; }
 # The fake offers every GPU for allocation (GetAllocatableResources), as a device plugin with healthy GPUs does.
+offered=0
 for _ in $(seq 1 40); do
-  curl -fsS "http://127.0.0.1:$port/v1/gpus/0" 2>/dev/null | grep -q '"allocatable":true' && break
+  curl -fsS "http://127.0.0.1:$port/v1/gpus/0" 2>/dev/null | grep -q '"allocatable":true' && { offered=1; break; }
   sleep 0.5
 done
-curl -fsS "http://127.0.0.1:$port/v1/gpus/0" | grep -q '"allocatable":true' \
+[ "$offered" = 1 ] \
   || { echo "check-image.sh: FAILED: /v1/gpus/0 does not say the kubelet offers it: $(curl -sS "http://127.0.0.1:$port/v1/gpus/0")" >&2; exit 1; }
 
 # The node-problem-detector plugin from the same image, beside the running agent: exit 0 and one line.
