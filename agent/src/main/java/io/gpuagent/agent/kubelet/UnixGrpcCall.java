@@ -127,7 +127,9 @@ final class UnixGrpcCall {
             selector = opens;
             channel.configureBlocking(false);
             connect();
-            write(request(request));
+            // A peer that closes before reading the request may have said why first (an HTTP/1 error, a GOAWAY):
+            // what it sent decides, and a peer that sent nothing fails at its end of stream.
+            control(request(request));
             byte[] answer = answer();
             control(frame(GOAWAY, 0, 0, new byte[8]));   // last stream 0, NO_ERROR: a polite close
             return answer;
@@ -467,9 +469,9 @@ final class UnixGrpcCall {
     }
 
     /**
-     * Writes frames the peer needs only while it still sends (acknowledgements, window updates). A peer that has
-     * closed its side may have sent the whole answer first, so a failed write here ends nothing: what is left to
-     * read decides, and an answer cut short fails there.
+     * Writes frames whose failed write ends nothing by itself: the request, acknowledgements, window updates. A
+     * peer that has closed its side may have sent an answer or a refusal first, so what is left to read decides, and
+     * a peer that sent nothing whole fails there (end of stream: UNAVAILABLE).
      */
     private void control(byte[]... frames) throws KubeletFailure {
         if (peerClosed) {
